@@ -1,0 +1,176 @@
+"""Configuration classes. Every setting is read from the environment when the app is built."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = _env(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_int(name: str, default: int) -> int:
+    value = _env(name)
+    return default if value is None else int(value)
+
+
+def _env_float(name: str, default: float) -> float:
+    value = _env(name)
+    return default if value is None else float(value)
+
+
+class Config:
+    """Embedded defaults: one machine, SQLite, a SQLite-backed broker, mail to files."""
+
+    name = "development"
+
+    def __init__(self) -> None:
+        instance = Path(_env("INSTANCE_PATH", str(BASE_DIR / "instance")))
+        self.INSTANCE_PATH = str(instance)
+        self.SECRET_KEY = _env("SECRET_KEY", "development-only-not-secret")
+        self.PUBLIC_URL = _env("PUBLIC_URL", "http://127.0.0.1:5000")
+
+        self.DATABASE_URL = _env("DATABASE_URL")
+        self.SQLALCHEMY_DATABASE_URI = _normalise_database_url(
+            self.DATABASE_URL or f"sqlite:///{instance / 'dialog.sqlite'}"
+        )
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        self.SQLITE_BUSY_TIMEOUT_MS = _env_int("SQLITE_BUSY_TIMEOUT_MS", 10_000)
+
+        self.REDIS_URL = _env("REDIS_URL")
+        self.CELERY_BROKER_URL = _env(
+            "CELERY_BROKER_URL",
+            self.REDIS_URL or f"sqla+sqlite:///{instance / 'broker.sqlite'}",
+        )
+        self.RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", self.REDIS_URL or "memory://")
+        self.RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", True)
+        self.RATELIMIT_HEADERS_ENABLED = True
+        self.RATELIMIT_LOGIN_PER_IP = _env("RATELIMIT_LOGIN_PER_IP", "20 per minute;200 per day")
+        self.RATELIMIT_LOGIN_PER_ACCOUNT = _env(
+            "RATELIMIT_LOGIN_PER_ACCOUNT", "5 per minute;30 per hour"
+        )
+        self.RATELIMIT_WRITES = _env("RATELIMIT_WRITES", "30 per minute;500 per day")
+
+        self.OUTBOX_PUBLISH_TIMEOUT = _env_float("OUTBOX_PUBLISH_TIMEOUT", 1.0)
+        self.OUTBOX_RETRY_AFTER_SECONDS = _env_int("OUTBOX_RETRY_AFTER_SECONDS", 5)
+        self.OUTBOX_SWEEP_INTERVAL_SECONDS = _env_float("OUTBOX_SWEEP_INTERVAL_SECONDS", 5.0)
+        self.OUTBOX_MAX_ATTEMPTS = _env_int("OUTBOX_MAX_ATTEMPTS", 12)
+
+        self.MAIL_SERVER = _env("MAIL_SERVER")
+        self.MAIL_PORT = _env_int("MAIL_PORT", 587)
+        self.MAIL_USERNAME = _env("MAIL_USERNAME")
+        self.MAIL_PASSWORD = _env("MAIL_PASSWORD")
+        self.MAIL_USE_TLS = _env_bool("MAIL_USE_TLS", True)
+        self.MAIL_USE_SSL = _env_bool("MAIL_USE_SSL", False)
+        self.MAIL_TIMEOUT = _env_float("MAIL_TIMEOUT", 30.0)
+        self.MAIL_DEFAULT_SENDER = _env("MAIL_DEFAULT_SENDER", "Medborgardialog <noreply@localhost>")
+        self.MAIL_DIR = _env("MAIL_DIR", str(instance / "mail"))
+
+        self.FILE_STORAGE = _env("FILE_STORAGE", "database")
+        self.FILE_STORAGE_DIR = _env("FILE_STORAGE_DIR", str(instance / "files"))
+
+        self.SESSION_IDLE_MINUTES = _env_int("SESSION_IDLE_MINUTES", 120)
+        self.SESSION_ABSOLUTE_HOURS = _env_int("SESSION_ABSOLUTE_HOURS", 12)
+        self.PASSWORD_RESET_HOURS = _env_int("PASSWORD_RESET_HOURS", 3)
+        self.EMAIL_VERIFY_DAYS = _env_int("EMAIL_VERIFY_DAYS", 7)
+        # OWASP's recommended argon2id profile: 19 MiB memory, 2 iterations, 1 lane.
+        self.ARGON2_MEMORY_KIB = _env_int("ARGON2_MEMORY_KIB", 19 * 1024)
+        self.ARGON2_TIME_COST = _env_int("ARGON2_TIME_COST", 2)
+        self.ARGON2_PARALLELISM = _env_int("ARGON2_PARALLELISM", 1)
+
+        self.BABEL_DEFAULT_LOCALE = "sv"
+        self.BABEL_DEFAULT_TIMEZONE = "Europe/Stockholm"
+        self.BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "translations")
+        self.LANGUAGES = ["sv", "en"]
+        self.DISTRICTS = [
+            d.strip()
+            for d in _env(
+                "DISTRICTS",
+                "Centrum,Östertälje,Västergård,Hovsjö,Ronna,Geneta,Brunnsäng,Fornhöjden,"
+                "Blombacka,Glasberga,Pershagen,Järna,Enhörna,Hölö-Mörkö",
+            ).split(",")
+            if d.strip()
+        ]
+        self.MAP_TILE_URL = _env("MAP_TILE_URL", "")
+
+        self.SESSION_COOKIE_NAME = "dialog_session"
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", False)
+        self.REMEMBER_COOKIE_HTTPONLY = True
+        self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
+        self.REMEMBER_COOKIE_SAMESITE = "Lax"
+        self.WTF_CSRF_TIME_LIMIT = None  # bound to the session instead, which expires
+        self.HSTS = _env_bool("HSTS", False)
+        self.PROXY_FIX_X_FOR = _env_int("PROXY_FIX_X_FOR", 0)
+        self.MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 10 * 1024 * 1024)
+        self.LOG_LEVEL = _env("LOG_LEVEL", "INFO")
+
+
+class DevelopmentConfig(Config):
+    name = "development"
+
+
+class TestingConfig(Config):
+    name = "testing"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.TESTING = True
+        self.WTF_CSRF_ENABLED = _env_bool("WTF_CSRF_ENABLED", True)
+        # A low hashing cost keeps the suite fast; production uses OWASP's profile.
+        self.ARGON2_MEMORY_KIB = 1024
+        self.ARGON2_TIME_COST = 1
+        self.ARGON2_PARALLELISM = 1
+
+
+class ProductionConfig(Config):
+    name = "production"
+    REQUIRED = ("SECRET_KEY", "DATABASE_URL", "REDIS_URL", "MAIL_SERVER", "MAIL_DEFAULT_SENDER")
+
+    def __init__(self) -> None:
+        missing = [name for name in self.REQUIRED if _env(name) is None]
+        if missing:
+            raise RuntimeError(
+                "Production configuration is incomplete: set "
+                + ", ".join(missing)
+                + " in the environment (see the configuration table in README.md)."
+            )
+        super().__init__()
+        self.SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", True)
+        self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
+        self.HSTS = _env_bool("HSTS", True)
+        self.PREFERRED_URL_SCHEME = "https"
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def load(name: str | None = None) -> Config:
+    name = name or _env("DIALOG_CONFIG", "development")
+    if name not in CONFIGS:
+        raise RuntimeError(f"DIALOG_CONFIG must be one of {', '.join(CONFIGS)}, not {name!r}.")
+    return CONFIGS[name]()
+
+
+def _normalise_database_url(url: str) -> str:
+    # Hosting platforms hand out postgres:// URLs; SQLAlchemy wants an explicit driver.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url

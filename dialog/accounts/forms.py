@@ -1,0 +1,195 @@
+"""Account forms: they validate input; services decide."""
+
+from __future__ import annotations
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    EmailField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    EqualTo,
+    InputRequired,
+    Length,
+    Optional,
+    ValidationError,
+)
+
+from dialog.accounts.models import AGE_BANDS, Role
+from dialog.accounts.services import is_common_password
+
+MIN_PASSWORD = 12
+MAX_PASSWORD = 256
+
+
+class NewPassword:
+    """At least 12 characters and not among the most common passwords."""
+
+    def __call__(self, form, field) -> None:
+        password = field.data or ""
+        if len(password) < MIN_PASSWORD:
+            raise ValidationError(
+                _l("The password must be at least %(n)d characters long.", n=MIN_PASSWORD)
+            )
+        if len(password) > MAX_PASSWORD:
+            raise ValidationError(
+                _l("The password can be at most %(n)d characters long.", n=MAX_PASSWORD)
+            )
+        if is_common_password(password):
+            raise ValidationError(
+                _l("This password is among the most common ones. Choose one that is harder to guess.")
+            )
+
+
+def _email_field(label=None):
+    return EmailField(
+        label or _l("Email address"),
+        validators=[
+            DataRequired(_l("Enter your email address.")),
+            Email(_l("Enter an email address in the form name@example.se."), check_deliverability=False),
+            Length(max=254),
+        ],
+        render_kw={"autocomplete": "email"},
+    )
+
+
+def _new_password_field(label=None):
+    return PasswordField(
+        label or _l("Password"),
+        validators=[InputRequired(_l("Choose a password.")), NewPassword()],
+        description=_l("At least 12 characters. A few unrelated words make a good password."),
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+def _confirm_field():
+    return PasswordField(
+        _l("Repeat the password"),
+        validators=[
+            InputRequired(_l("Repeat the password.")),
+            EqualTo("password", _l("The passwords do not match.")),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+class RegisterForm(FlaskForm):
+    email = _email_field()
+    display_name = StringField(
+        _l("Name"),
+        validators=[DataRequired(_l("Enter your name.")), Length(max=80)],
+        description=_l("You choose in your profile whether it is shown publicly."),
+        render_kw={"autocomplete": "name"},
+    )
+    password = _new_password_field()
+    confirm = _confirm_field()
+    accept_terms = BooleanField(
+        _l("I accept the terms of use and have read the privacy notice"),
+        validators=[DataRequired(_l("You need to accept the terms to create an account."))],
+    )
+
+
+class LoginForm(FlaskForm):
+    email = _email_field()
+    password = PasswordField(
+        _l("Password"),
+        validators=[InputRequired(_l("Enter your password."))],
+        render_kw={"autocomplete": "current-password"},
+    )
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = _email_field()
+
+
+class ResetPasswordForm(FlaskForm):
+    password = _new_password_field(_l("New password"))
+    confirm = _confirm_field()
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField(
+        _l("Current password"),
+        validators=[InputRequired(_l("Enter your current password."))],
+        render_kw={"autocomplete": "current-password"},
+    )
+    password = _new_password_field(_l("New password"))
+    confirm = _confirm_field()
+
+
+class ChangeEmailForm(FlaskForm):
+    email = _email_field(_l("New email address"))
+    current_password = PasswordField(
+        _l("Current password"),
+        validators=[InputRequired(_l("Enter your current password."))],
+        render_kw={"autocomplete": "current-password"},
+    )
+
+
+AGE_BAND_LABELS = {
+    "under_18": _l("Under 18"),
+    "18_29": _l("18–29"),
+    "30_44": _l("30–44"),
+    "45_64": _l("45–64"),
+    "65_79": _l("65–79"),
+    "80_plus": _l("80 or older"),
+}
+LANGUAGE_LABELS = {"sv": "Svenska", "en": "English"}
+
+
+class ProfileForm(FlaskForm):
+    display_name = StringField(
+        _l("Name"), validators=[DataRequired(_l("Enter your name.")), Length(max=80)],
+        render_kw={"autocomplete": "name"},
+    )
+    show_name_publicly = RadioField(
+        _l("How you are shown to others"),
+        choices=[("yes", _l("With my name")), ("no", _l("With a pseudonym"))],
+        validators=[InputRequired()],
+    )
+    pseudonym = StringField(
+        _l("Pseudonym"),
+        validators=[DataRequired(_l("Enter a pseudonym.")), Length(max=80)],
+        description=_l("Shown instead of your name when you choose a pseudonym."),
+    )
+    district = SelectField(
+        _l("District (optional)"), validators=[Optional()],
+        description=_l("Used only for statistics on who takes part. Never shown publicly."),
+    )
+    age_band = SelectField(
+        _l("Age (optional)"), validators=[Optional()],
+        description=_l("Used only for statistics on who takes part. Never shown publicly."),
+    )
+    locale = SelectField(_l("Language"), validators=[InputRequired()])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        not_given = ("", _l("Prefer not to say"))
+        self.district.choices = [not_given] + [(d, d) for d in current_app.config["DISTRICTS"]]
+        self.age_band.choices = [not_given] + [(b, AGE_BAND_LABELS[b]) for b in AGE_BANDS]
+        self.locale.choices = [(code, LANGUAGE_LABELS[code]) for code in current_app.config["LANGUAGES"]]
+
+
+ROLE_LABELS = {
+    Role.resident: _l("Resident"),
+    Role.planner: _l("Planner"),
+    Role.admin: _l("Administrator"),
+}
+
+
+class RoleForm(FlaskForm):
+    role = SelectField(_l("Role"), choices=[(r.value, ROLE_LABELS[r]) for r in Role])
+    reason = TextAreaField(
+        _l("Reason"),
+        validators=[DataRequired(_l("Say why the role changes; it is kept in the audit log.")),
+                    Length(max=500)],
+    )

@@ -1,0 +1,94 @@
+"""People, their roles and their server-side sessions."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from dialog.core.db import utcnow
+from dialog.extensions import db
+
+
+class Role(enum.Enum):
+    resident = "resident"
+    planner = "planner"
+    admin = "admin"
+
+
+AGE_BANDS = ("under_18", "18_29", "30_44", "45_64", "65_79", "80_plus")
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "user_account"
+    __table_args__ = (
+        sa.CheckConstraint("email = lower(email)", name="email_lowercase"),
+        sa.CheckConstraint(
+            "age_band IS NULL OR age_band IN (" + ", ".join(f"'{b}'" for b in AGE_BANDS) + ")",
+            name="age_band_known",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    display_name: Mapped[str] = mapped_column(sa.String(80))
+    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    role: Mapped[Role] = mapped_column(
+        sa.Enum(Role, name="user_role", native_enum=False, length=16), default=Role.resident
+    )
+    email_verified_at: Mapped[datetime | None]
+    pending_email: Mapped[str | None] = mapped_column(sa.String(254))
+    show_name_publicly: Mapped[bool] = mapped_column(default=True)
+    pseudonym: Mapped[str] = mapped_column(sa.String(80))
+    district: Mapped[str | None] = mapped_column(sa.String(80))
+    age_band: Mapped[str | None] = mapped_column(sa.String(16))
+    locale: Mapped[str] = mapped_column(sa.String(8), default="sv")
+    terms_accepted_at: Mapped[datetime]
+    password_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    active: Mapped[bool] = mapped_column(default=True)
+
+    sessions: Mapped[list[UserSession]] = relationship(back_populates="user")
+
+    # Set when the user is loaded from, or logged in with, a server-side session.
+    session_token = None
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_verified(self) -> bool:
+        return self.email_verified_at is not None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is Role.admin
+
+    @property
+    def public_name(self) -> str:
+        return self.display_name if self.show_name_publicly else self.pseudonym
+
+    def get_id(self) -> str | None:
+        # Flask-Login keeps this in the signed cookie: the session's token, not the user
+        # id, so that ending the session row really logs the browser out.
+        return self.session_token
+
+
+class UserSession(db.Model):
+    __tablename__ = "user_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[datetime | None]
+    user_agent: Mapped[str | None] = mapped_column(sa.String(255))
+
+    user: Mapped[User] = relationship(back_populates="sessions")

@@ -1,0 +1,380 @@
+"""Everything that changes accounts. Functions flush; the caller commits."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+from functools import lru_cache
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy import select, update
+
+from dialog.accounts.models import Role, User, UserSession
+from dialog.core import audit, mail
+from dialog.core.db import utcnow
+from dialog.core.urls import public_url
+from dialog.extensions import db
+
+SESSION_TOUCH_SECONDS = 60
+
+
+class InvalidToken(Exception):
+    """A link that is forged, expired or already used."""
+
+
+# Passwords --------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=4)
+def _hasher(memory_kib: int, time_cost: int, parallelism: int) -> PasswordHasher:
+    return PasswordHasher(memory_cost=memory_kib, time_cost=time_cost, parallelism=parallelism)
+
+
+def _current_hasher() -> PasswordHasher:
+    c = current_app.config
+    return _hasher(c["ARGON2_MEMORY_KIB"], c["ARGON2_TIME_COST"], c["ARGON2_PARALLELISM"])
+
+
+def hash_password(password: str) -> str:
+    return _current_hasher().hash(password)
+
+
+def password_matches(user: User, password: str) -> bool:
+    hasher = _current_hasher()
+    try:
+        hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+    if hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hasher.hash(password)
+    return True
+
+
+@lru_cache(maxsize=1)
+def _common_passwords() -> frozenset[str]:
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+    return frozenset(FREQUENCY_LISTS["passwords"])
+
+
+def is_common_password(password: str) -> bool:
+    return password.lower() in _common_passwords()
+
+
+# Registration and email verification --------------------------------------------------
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def find_by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(User.email == normalise_email(email)))
+
+
+def register(*, email: str, display_name: str, password: str, locale: str) -> User | None:
+    """Create an account and send its confirmation link.
+
+    When the address is taken, its owner gets a note instead and the caller sees the same
+    outcome, so the form never reveals who has an account.
+    """
+    email = normalise_email(email)
+    existing = find_by_email(email)
+    if existing is not None:
+        mail.queue(
+            to=existing.email, template="already_registered", locale=existing.locale,
+            key=f"already-registered:{existing.id}:{secrets.token_hex(8)}",
+            login_url=public_url("accounts.login"),
+            reset_url=public_url("accounts.forgot_password"),
+        )
+        return None
+    user = User(
+        email=email,
+        display_name=display_name.strip(),
+        password_hash=hash_password(password),
+        pseudonym=_new_pseudonym(),
+        locale=locale,
+        terms_accepted_at=utcnow(),
+    )
+    db.session.add(user)
+    db.session.flush()
+    send_verification(user)
+    audit.record("account_registered", actor=user, target=user)
+    return user
+
+
+def _new_pseudonym() -> str:
+    return f"Deltagare {secrets.randbelow(900_000) + 100_000}"
+
+
+def _serializer(salt: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=salt)
+
+
+def send_verification(user: User) -> None:
+    email = user.pending_email or user.email
+    token = _serializer("verify-email").dumps({"uid": user.id, "email": email})
+    mail.queue(
+        to=email, template="verify_email", locale=user.locale,
+        key=f"verify:{user.id}:{hashlib.sha256(token.encode()).hexdigest()[:16]}",
+        name=user.display_name, verify_url=public_url("accounts.verify_email", token=token),
+        days=current_app.config["EMAIL_VERIFY_DAYS"], is_change=user.pending_email is not None,
+    )
+
+
+def confirm_email(token: str) -> User:
+    """Confirm a first address or a changed one; the link carries the address it confirms."""
+    max_age = current_app.config["EMAIL_VERIFY_DAYS"] * 86400
+    try:
+        data = _serializer("verify-email").loads(token, max_age=max_age)
+    except BadSignature as error:
+        raise InvalidToken from error
+    user = db.session.get(User, data["uid"])
+    if user is None:
+        raise InvalidToken
+    if data["email"] == user.email:
+        if user.email_verified_at is None:
+            user.email_verified_at = utcnow()
+            audit.record("email_verified", actor=user, target=user)
+    elif data["email"] == user.pending_email:
+        if find_by_email(user.pending_email) is not None:
+            raise InvalidToken
+        old = user.email
+        user.email, user.pending_email = user.pending_email, None
+        user.email_verified_at = utcnow()
+        audit.record("email_changed", actor=user, target=user, old=old, new=user.email)
+        mail.queue(
+            to=old, template="email_changed", locale=user.locale,
+            key=f"email-changed:{user.id}:{user.email}", name=user.display_name,
+        )
+    else:
+        raise InvalidToken
+    db.session.flush()
+    return user
+
+
+# Login and sessions ------------------------------------------------------------------
+
+
+def authenticate(email: str, password: str) -> User | None:
+    user = find_by_email(email)
+    if user is None:
+        # Spend the same time as a real check so timing does not reveal unknown addresses.
+        _burn_time()
+        return None
+    if not password_matches(user, password) or not user.active:
+        return None
+    return user
+
+
+@lru_cache(maxsize=4)
+def _dummy_hash_for(memory_kib: int, time_cost: int, parallelism: int) -> str:
+    return _hasher(memory_kib, time_cost, parallelism).hash(secrets.token_hex(16))
+
+
+def _dummy_hash() -> str:
+    c = current_app.config
+    return _dummy_hash_for(c["ARGON2_MEMORY_KIB"], c["ARGON2_TIME_COST"], c["ARGON2_PARALLELISM"])
+
+
+def _burn_time() -> None:
+    try:
+        _current_hasher().verify(_dummy_hash(), "not the password")
+    except VerificationError:
+        pass
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_session(user: User, *, user_agent: str | None = None) -> str:
+    token = secrets.token_urlsafe(32)
+    db.session.add(
+        UserSession(user=user, token_hash=_token_hash(token), user_agent=(user_agent or "")[:255])
+    )
+    db.session.flush()
+    user.session_token = token
+    return token
+
+
+def user_for_session(token: str) -> User | None:
+    """The user of a live session; ends sessions past their idle or absolute limit."""
+    row = db.session.scalar(
+        select(UserSession)
+        .join(UserSession.user)
+        .where(UserSession.token_hash == _token_hash(token), UserSession.ended_at.is_(None))
+    )
+    if row is None or not row.user.active:
+        return None
+    now = utcnow()
+    config = current_app.config
+    idle = timedelta(minutes=config["SESSION_IDLE_MINUTES"])
+    absolute = timedelta(hours=config["SESSION_ABSOLUTE_HOURS"])
+    if now - row.last_seen_at > idle or now - row.created_at > absolute:
+        row.ended_at = now
+        db.session.flush()
+        return None
+    if (now - row.last_seen_at).total_seconds() > SESSION_TOUCH_SECONDS:
+        row.last_seen_at = now
+        db.session.flush()
+    row.user.session_token = token
+    return row.user
+
+
+def end_session(token: str) -> None:
+    db.session.execute(
+        update(UserSession)
+        .where(UserSession.token_hash == _token_hash(token), UserSession.ended_at.is_(None))
+        .values(ended_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+
+
+def end_all_sessions(user: User, *, keep_token: str | None = None) -> None:
+    query = update(UserSession).where(
+        UserSession.user_id == user.id, UserSession.ended_at.is_(None)
+    )
+    if keep_token:
+        query = query.where(UserSession.token_hash != _token_hash(keep_token))
+    db.session.execute(
+        query.values(ended_at=utcnow()).execution_options(synchronize_session=False)
+    )
+
+
+# Passwords: reset and change ---------------------------------------------------------
+
+
+def _password_fingerprint(user: User) -> str:
+    # Part of the reset token: once the password changes, every earlier link is dead.
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+
+
+def request_password_reset(email: str) -> None:
+    user = find_by_email(email)
+    if user is None or not user.active:
+        return
+    token = _serializer("reset-password").dumps(
+        {"uid": user.id, "fp": _password_fingerprint(user)}
+    )
+    mail.queue(
+        to=user.email, template="reset_password", locale=user.locale,
+        key=f"reset:{user.id}:{hashlib.sha256(token.encode()).hexdigest()[:16]}",
+        name=user.display_name, reset_url=public_url("accounts.reset_password", token=token),
+        hours=current_app.config["PASSWORD_RESET_HOURS"],
+    )
+
+
+def user_for_reset_token(token: str) -> User:
+    max_age = current_app.config["PASSWORD_RESET_HOURS"] * 3600
+    try:
+        data = _serializer("reset-password").loads(token, max_age=max_age)
+    except BadSignature as error:
+        raise InvalidToken from error
+    user = db.session.get(User, data["uid"])
+    if user is None or not user.active or data["fp"] != _password_fingerprint(user):
+        raise InvalidToken
+    return user
+
+
+def reset_password(token: str, new_password: str) -> User:
+    user = user_for_reset_token(token)
+    _set_password(user, new_password)
+    # Following the emailed link proves the address too.
+    user.email_verified_at = user.email_verified_at or utcnow()
+    end_all_sessions(user)
+    audit.record("password_reset", actor=user, target=user)
+    db.session.flush()
+    return user
+
+
+def change_password(user: User, new_password: str) -> None:
+    """The caller has checked the current password; other sessions end, this one stays."""
+    _set_password(user, new_password)
+    end_all_sessions(user, keep_token=user.session_token)
+    audit.record("password_changed", actor=user, target=user)
+    mail.queue(
+        to=user.email, template="password_changed", locale=user.locale,
+        key=f"password-changed:{user.id}:{secrets.token_hex(8)}", name=user.display_name,
+        reset_url=public_url("accounts.forgot_password"),
+    )
+    db.session.flush()
+
+
+def _set_password(user: User, password: str) -> None:
+    user.password_hash = hash_password(password)
+    user.password_changed_at = utcnow()
+
+
+# Email change and profile ------------------------------------------------------------
+
+
+def request_email_change(user: User, new_email: str) -> None:
+    new_email = normalise_email(new_email)
+    if new_email == user.email:
+        return
+    owner = find_by_email(new_email)
+    if owner is not None:
+        mail.queue(
+            to=owner.email, template="already_registered", locale=owner.locale,
+            key=f"already-registered:{owner.id}:{secrets.token_hex(8)}",
+            login_url=public_url("accounts.login"),
+            reset_url=public_url("accounts.forgot_password"),
+        )
+        return
+    user.pending_email = new_email
+    db.session.flush()
+    send_verification(user)
+    audit.record("email_change_requested", actor=user, target=user, new=new_email)
+
+
+def update_profile(user: User, **fields) -> None:
+    allowed = {"display_name", "show_name_publicly", "pseudonym", "district", "age_band", "locale"}
+    for name, value in fields.items():
+        if name not in allowed:
+            raise TypeError(f"{name} is not a profile field")
+        setattr(user, name, value)
+    db.session.flush()
+
+
+# Roles -------------------------------------------------------------------------------
+
+
+def set_role(user: User, role: Role, *, by: User, reason: str | None = None) -> None:
+    if user.role is role:
+        return
+    old = user.role
+    user.role = role
+    audit.record("role_changed", actor=by, target=user, reason=reason,
+                 old=old.value, new=role.value)
+    db.session.flush()
+
+
+def create_user(
+    *, email: str, password: str, role: Role = Role.resident, display_name: str | None = None,
+    verified: bool = True, locale: str = "sv", district: str | None = None,
+    age_band: str | None = None,
+) -> User:
+    """An account made by an operator (CLI, demo data); no confirmation email."""
+    email = normalise_email(email)
+    now = utcnow()
+    user = User(
+        email=email,
+        display_name=display_name or email.split("@")[0],
+        password_hash=hash_password(password),
+        role=role,
+        pseudonym=_new_pseudonym(),
+        locale=locale,
+        terms_accepted_at=now,
+        email_verified_at=now if verified else None,
+        district=district,
+        age_band=age_band,
+    )
+    db.session.add(user)
+    db.session.flush()
+    audit.record("account_created", target=user, role=role.value)
+    return user

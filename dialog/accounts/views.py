@@ -1,0 +1,262 @@
+"""Account pages: register, confirm, log in and out, passwords, profile, roles."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import (
+    session,
+    Blueprint,
+
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from dialog.accounts import forms, permissions, queries, services
+from dialog.accounts.models import Role, User
+from dialog.core.permissions import require
+from dialog.extensions import db, limiter, login_manager
+
+bp = Blueprint("accounts", __name__)
+
+
+@login_manager.user_loader
+def load_user(token: str):
+    user = services.user_for_session(token)
+    db.session.commit()  # keep the touched or ended session row
+    return user
+
+
+def _login_key() -> str:
+    return "login:" + services.normalise_email(request.form.get("email", ""))
+
+
+def _login_limit_per_ip() -> str:
+    return current_app.config["RATELIMIT_LOGIN_PER_IP"]
+
+
+def _login_limit_per_account() -> str:
+    return current_app.config["RATELIMIT_LOGIN_PER_ACCOUNT"]
+
+
+def _write_limit() -> str:
+    return current_app.config["RATELIMIT_WRITES"]
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site paths: a login link must never send people elsewhere."""
+    if target:
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
+            return target
+    return url_for("dialogues.index")
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(_write_limit, methods=["POST"])
+def register():
+    if current_user.is_authenticated:
+        return redirect(url_for("dialogues.index"))
+    form = forms.RegisterForm()
+    if form.validate_on_submit():
+        services.register(
+            email=form.email.data, display_name=form.display_name.data,
+            password=form.password.data, locale=str(get_locale()),
+        )
+        db.session.commit()
+        return redirect(url_for("accounts.check_email"))
+    return render_template("accounts/register.html", form=form)
+
+
+@bp.get("/register/check-email")
+def check_email():
+    return render_template("accounts/check_email.html")
+
+
+@bp.get("/verify/<token>")
+def verify_email(token: str):
+    try:
+        services.confirm_email(token)
+    except services.InvalidToken:
+        db.session.rollback()
+        return render_template("accounts/link_invalid.html"), 400
+    db.session.commit()
+    flash(_("Your email address is confirmed."), "success")
+    target = "accounts.profile" if current_user.is_authenticated else "accounts.login"
+    return redirect(url_for(target))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit_per_ip, methods=["POST"])
+@limiter.limit(_login_limit_per_account, key_func=_login_key, methods=["POST"])
+def login():
+    form = forms.LoginForm()
+    if form.validate_on_submit():
+        user = services.authenticate(form.email.data, form.password.data)
+        if user is None:
+            form.password.errors.append(_("The email address or the password is wrong."))
+        else:
+            services.start_session(user, user_agent=request.user_agent.string)
+            db.session.commit()
+            login_user(user)
+            flash(_("You are logged in."), "success")
+            return redirect(_safe_next(request.args.get("next")))
+    return render_template("accounts/login.html", form=form)
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    services.end_session(current_user.session_token)
+    db.session.commit()
+    logout_user()
+    flash(_("You are logged out."), "success")
+    return redirect(url_for("dialogues.index"))
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@limiter.limit(_login_limit_per_ip, methods=["POST"])
+@limiter.limit(_login_limit_per_account, key_func=_login_key, methods=["POST"])
+def forgot_password():
+    form = forms.ForgotPasswordForm()
+    if form.validate_on_submit():
+        services.request_password_reset(form.email.data)
+        db.session.commit()
+        return render_template("accounts/reset_sent.html")
+    return render_template("accounts/forgot_password.html", form=form)
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+@limiter.limit(_login_limit_per_ip, methods=["POST"])
+def reset_password(token: str):
+    try:
+        services.user_for_reset_token(token)
+    except services.InvalidToken:
+        return render_template("accounts/link_invalid.html"), 400
+    form = forms.ResetPasswordForm()
+    if form.validate_on_submit():
+        services.reset_password(token, form.password.data)
+        db.session.commit()
+        logout_user()
+        flash(_("Your password is changed. Log in with the new password."), "success")
+        return redirect(url_for("accounts.login"))
+    return render_template("accounts/reset_password.html", form=form)
+
+
+@bp.route("/profile", methods=["GET", "POST"])
+@login_required
+@limiter.limit(_write_limit, methods=["POST"])
+def profile():
+    form = forms.ProfileForm(obj=current_user)
+    if request.method == "GET":
+        form.show_name_publicly.data = "yes" if current_user.show_name_publicly else "no"
+        form.district.data = current_user.district or ""
+        form.age_band.data = current_user.age_band or ""
+    if form.validate_on_submit():
+        services.update_profile(
+            current_user,
+            display_name=form.display_name.data.strip(),
+            show_name_publicly=form.show_name_publicly.data == "yes",
+            pseudonym=form.pseudonym.data.strip(),
+            district=form.district.data or None,
+            age_band=form.age_band.data or None,
+            locale=form.locale.data,
+        )
+        db.session.commit()
+        session["lang"] = form.locale.data
+        flash(_("Your profile is saved."), "success")
+        return redirect(url_for("accounts.profile"))
+    return render_template("accounts/profile.html", form=form)
+
+
+@bp.post("/profile/resend-verification")
+@login_required
+@limiter.limit(_write_limit)
+def resend_verification():
+    if not current_user.is_verified:
+        services.send_verification(current_user)
+        db.session.commit()
+    flash(_("We have sent a new link. Check your inbox."), "success")
+    return redirect(url_for("accounts.profile"))
+
+
+@bp.route("/profile/password", methods=["GET", "POST"])
+@login_required
+@limiter.limit(_login_limit_per_account, key_func=lambda: f"pw:{current_user.id}", methods=["POST"])
+def change_password():
+    form = forms.ChangePasswordForm()
+    if form.validate_on_submit():
+        if not services.password_matches(current_user, form.current_password.data):
+            form.current_password.errors.append(_("The current password is wrong."))
+        else:
+            services.change_password(current_user, form.password.data)
+            db.session.commit()
+            flash(_("Your password is changed. Other devices have been logged out."), "success")
+            return redirect(url_for("accounts.profile"))
+    return render_template("accounts/change_password.html", form=form)
+
+
+@bp.route("/profile/email", methods=["GET", "POST"])
+@login_required
+@limiter.limit(_login_limit_per_account, key_func=lambda: f"em:{current_user.id}", methods=["POST"])
+def change_email():
+    form = forms.ChangeEmailForm()
+    if form.validate_on_submit():
+        if not services.password_matches(current_user, form.current_password.data):
+            form.current_password.errors.append(_("The current password is wrong."))
+        else:
+            services.request_email_change(current_user, form.email.data)
+            db.session.commit()
+            flash(
+                _("Follow the link we have sent to %(email)s to confirm the new address.",
+                  email=services.normalise_email(form.email.data)),
+                "success",
+            )
+            return redirect(url_for("accounts.profile"))
+    return render_template("accounts/change_email.html", form=form)
+
+
+@bp.get("/admin/users")
+def admin_users():
+    require(permissions.can_manage_roles(current_user))
+    search = request.args.get("q", "")[:100]
+    page = request.args.get("page", 1, type=int)
+    users = queries.users_page(search, max(page, 1))
+    return render_template(
+        "accounts/admin_users.html", users=users, search=search, role_form=forms.RoleForm()
+    )
+
+
+@bp.post("/admin/users/<int:user_id>/role")
+@limiter.limit(_write_limit)
+def admin_set_role(user_id: int):
+    require(permissions.can_manage_roles(current_user))
+    user = db.get_or_404(User, user_id)
+    form = forms.RoleForm()
+    if not form.validate_on_submit():
+        return render_template("accounts/admin_role.html", user=user, form=form), 400
+    if user.id == current_user.id and form.role.data != Role.admin.value:
+        form.role.errors.append(_("You cannot remove your own administrator role."))
+        return render_template("accounts/admin_role.html", user=user, form=form), 400
+    services.set_role(user, Role(form.role.data), by=current_user, reason=form.reason.data)
+    db.session.commit()
+    flash(_("%(name)s is now %(role)s.", name=user.display_name,
+            role=forms.ROLE_LABELS[user.role]), "success")
+    return redirect(url_for("accounts.admin_users", q=request.args.get("q", "")))
+
+
+@bp.get("/admin/users/<int:user_id>/role")
+def admin_role(user_id: int):
+    require(permissions.can_manage_roles(current_user))
+    user = db.get_or_404(User, user_id)
+    form = forms.RoleForm(role=user.role.value)
+    return render_template("accounts/admin_role.html", user=user, form=form)
+
+

@@ -1,0 +1,54 @@
+"""Celery bound to the Flask app: every task runs inside an application context."""
+
+from __future__ import annotations
+
+from celery import Celery, Task
+from flask import Flask
+
+
+def celery_init_app(app: Flask) -> Celery:
+    class FlaskTask(Task):
+        def __call__(self, *args, **kwargs):
+            with app.app_context():
+                return self.run(*args, **kwargs)
+
+    celery_app = Celery(app.name, task_cls=FlaskTask)
+    timeout = app.config["OUTBOX_PUBLISH_TIMEOUT"]
+    celery_app.conf.update(
+        broker_url=app.config["CELERY_BROKER_URL"],
+        task_ignore_result=True,
+        result_backend=None,
+        task_serializer="json",
+        result_serializer="json",
+        accept_content=["json"],
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        timezone="Europe/Stockholm",
+        enable_utc=True,
+        broker_connection_timeout=timeout,
+        broker_connection_retry_on_startup=True,
+        # Publishing gives up fast; the outbox sweeper is what makes delivery reliable.
+        broker_transport_options=_transport_options(app.config["CELERY_BROKER_URL"], timeout),
+        task_default_queue="default",
+        task_routes={"core.deliver_outbox_event": {"queue": "default"}},
+        beat_schedule={
+            "sweep-outbox": {
+                "task": "core.sweep_outbox",
+                "schedule": app.config["OUTBOX_SWEEP_INTERVAL_SECONDS"],
+            },
+        },
+        beat_schedule_filename=f"{app.config['INSTANCE_PATH']}/celerybeat-schedule",
+    )
+    celery_app.set_default()
+    app.extensions["celery"] = celery_app
+    return celery_app
+
+
+def _transport_options(broker_url: str, timeout: float) -> dict:
+    options = {"max_retries": 0, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
+    if broker_url.startswith("redis"):
+        options.update(socket_connect_timeout=timeout, visibility_timeout=3600)
+    if broker_url.startswith("sqla+"):
+        options.update(polling_interval=0.5)
+    return options

@@ -1,0 +1,52 @@
+"""Operator commands: `flask --app dialog <command>`."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+
+from dialog.extensions import db
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(create_user_command)
+    app.cli.add_command(seed_demo_command)
+
+
+@click.command("create-user")
+@click.argument("email")
+@click.option("--role", type=click.Choice(["resident", "planner", "admin"]), default="resident")
+@click.option("--name", "display_name", default=None, help="Display name (default: from email)")
+@click.password_option(envvar="DIALOG_USER_PASSWORD", help="Or set DIALOG_USER_PASSWORD.")
+def create_user_command(email: str, role: str, display_name: str | None, password: str) -> None:
+    """Create a confirmed account with a role."""
+    from dialog.accounts import services
+    from dialog.accounts.forms import MIN_PASSWORD
+    from dialog.accounts.models import Role
+
+    if len(password) < MIN_PASSWORD or services.is_common_password(password):
+        raise click.UsageError(
+            f"The password must be at least {MIN_PASSWORD} characters and not a common one."
+        )
+    if services.find_by_email(email) is not None:
+        raise click.UsageError(f"An account for {email} already exists.")
+    user = services.create_user(email=email, password=password, role=Role(role),
+                                display_name=display_name)
+    db.session.commit()
+    click.echo(f"Created {user.email} ({role}).")
+
+
+@click.command("seed-demo")
+@click.option("--if-empty", is_flag=True, help="Do nothing when there are accounts already.")
+def seed_demo_command(if_empty: bool) -> None:
+    """Load the demo dialogue and accounts (password: demo-password)."""
+    from dialog import demo
+
+    if if_empty and not demo.database_is_empty():
+        click.echo("The database has data; demo data not loaded.")
+        return
+    demo.seed()
+    db.session.commit()
+    click.echo("Demo data loaded. Accounts (password demo-password):")
+    for email in demo.DEMO_ACCOUNTS:
+        click.echo(f"  {email}")

@@ -1,0 +1,60 @@
+"""Friendly error pages in the visitor's language, JSON with a reason under /api/."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, make_response, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+log = logging.getLogger(__name__)
+
+MESSAGES = {
+    400: (_l("The request could not be understood"),
+          _l("Something in the request was wrong. Go back, check what you entered and try again.")),
+    403: (_l("You do not have access"), _l("You do not have permission to do this.")),
+    404: (_l("The page could not be found"),
+          _l("The page may have been moved or removed. Check the address or start from the front page.")),
+    405: (_l("That is not possible here"), _l("This page does not accept that kind of request.")),
+    413: (_l("The file is too large"), _l("What you sent is larger than we accept.")),
+    429: (_l("Too many attempts"),
+          _l("You have tried too many times in a short while. Wait a moment and try again.")),
+    500: (_l("Something went wrong on our side"),
+          _l("The error has been logged. Try again in a while; what you have already saved is kept.")),
+}
+CSRF_MESSAGE = _l(
+    "The form had expired or was sent from somewhere else. Reload the page and send it again."
+)
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(HTTPException, _handle_http_error)
+    app.register_error_handler(Exception, _handle_unexpected_error)
+
+
+def _handle_http_error(error: HTTPException):
+    if isinstance(error, CSRFError):
+        return _render(400, str(CSRF_MESSAGE))
+    code = error.code or 500
+    custom = error.description if error.description != type(error).description else None
+    response = _render(code, custom)
+    if code == 405 and getattr(error, "valid_methods", None):
+        response.headers["Allow"] = ", ".join(error.valid_methods)
+    return response
+
+
+def _handle_unexpected_error(error: Exception):
+    log.exception("unhandled error on %s %s", request.method, request.path)
+    return _handle_http_error(InternalServerError())
+
+
+def _render(code: int, detail: str | None):
+    title, message = MESSAGES.get(code, MESSAGES[500 if code >= 500 else 400])
+    reason = detail or str(message)
+    if request.path.startswith("/api/"):
+        body = jsonify({"error": {"status": code, "title": str(title), "reason": reason}})
+        return make_response(body, code)
+    html = render_template("errors/error.html", code=code, title=title, message=reason)
+    return make_response(html, code)

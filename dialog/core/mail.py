@@ -1,0 +1,93 @@
+"""The one path every email takes: queued in the outbox, rendered and sent by the worker.
+
+Without `MAIL_SERVER` the message is written to `MAIL_DIR` as an .eml file and logged.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import ssl
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from pathlib import Path
+from typing import Any
+
+from flask import current_app, render_template
+from flask_babel import force_locale
+
+from dialog.core import outbox
+from dialog.core.db import utcnow
+
+log = logging.getLogger(__name__)
+
+
+def queue(*, to: str, template: str, locale: str, key: str, **context: Any) -> None:
+    """Queue `emails/<template>.txt|.html` for `to`, rendered later in `locale`.
+
+    `key` deduplicates: the same key never sends twice. Context values must be JSON.
+    """
+    outbox.record(
+        "email",
+        f"email:{key}:{to}",
+        {"to": to, "template": template, "locale": locale, "context": context},
+    )
+
+
+@outbox.handler("email")
+def send_queued(payload: dict[str, Any]) -> None:
+    message = render(payload)
+    if current_app.config["MAIL_SERVER"]:
+        _send_smtp(message)
+    else:
+        _write_to_folder(message)
+
+
+def render(payload: dict[str, Any]) -> EmailMessage:
+    template, context = payload["template"], payload["context"]
+    with force_locale(payload["locale"]):
+        text = render_template(f"emails/{template}.txt", **context)
+        html = render_template(f"emails/{template}.html", **context)
+        subject = render_template(f"emails/{template}.subject.txt", **context)
+    message = EmailMessage()
+    message["Subject"] = " ".join(subject.split())
+    message["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
+    message["To"] = payload["to"]
+    message["Date"] = format_datetime(utcnow())
+    message["Message-ID"] = make_msgid(domain=_sender_domain())
+    message["Content-Language"] = payload["locale"]
+    message.set_content(text)
+    message.add_alternative(html, subtype="html")
+    return message
+
+
+def _sender_domain() -> str:
+    sender = current_app.config["MAIL_DEFAULT_SENDER"]
+    return sender.rsplit("@", 1)[-1].strip(" >") or "localhost"
+
+
+def _send_smtp(message: EmailMessage) -> None:
+    config = current_app.config
+    timeout = config["MAIL_TIMEOUT"]
+    if config["MAIL_USE_SSL"]:
+        client = smtplib.SMTP_SSL(
+            config["MAIL_SERVER"], config["MAIL_PORT"], timeout=timeout,
+            context=ssl.create_default_context(),
+        )
+    else:
+        client = smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=timeout)
+    with client:
+        if config["MAIL_USE_TLS"] and not config["MAIL_USE_SSL"]:
+            client.starttls(context=ssl.create_default_context())
+        if config["MAIL_USERNAME"]:
+            client.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"] or "")
+        client.send_message(message)
+
+
+def _write_to_folder(message: EmailMessage) -> None:
+    folder = Path(current_app.config["MAIL_DIR"])
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = utcnow().strftime("%Y%m%dT%H%M%S%f")
+    path = folder / f"{stamp}-{message['Message-ID'].strip('<>').split('@')[0]}.eml"
+    path.write_bytes(message.as_bytes())
+    log.info("email to %s (%s) written to %s", message["To"], message["Subject"], path)

@@ -1,0 +1,94 @@
+"""Cross-cutting tables: the outbox, the audit log, stored files and job locks."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from dialog.core.db import utcnow
+from dialog.extensions import db
+
+
+class OutboxStatus(enum.Enum):
+    pending = "pending"
+    delivered = "delivered"
+    failed = "failed"
+
+
+class OutboxEvent(db.Model):
+    """A side effect owed to the outside world, written in the transaction that caused it."""
+
+    __tablename__ = "outbox_event"
+    __table_args__ = (
+        sa.Index("ix_outbox_event_status_next_attempt_at", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(64))
+    key: Mapped[str] = mapped_column(sa.String(255), unique=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    status: Mapped[OutboxStatus] = mapped_column(
+        sa.Enum(OutboxStatus, name="outbox_status", native_enum=False, length=16),
+        default=OutboxStatus.pending,
+    )
+    attempts: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    claimed_until: Mapped[datetime | None]
+    delivered_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(sa.Text)
+
+    @property
+    def is_delivered(self) -> bool:
+        return self.status is OutboxStatus.delivered
+
+
+class AuditEntry(db.Model):
+    """One append-only record of who did what to which object, when and why.
+
+    `actor_id` is deliberately not a foreign key: the log must outlive the accounts it
+    mentions, and database triggers refuse the UPDATE a cascading SET NULL would need.
+    """
+
+    __tablename__ = "audit_entry"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    occurred_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(index=True)
+    action: Mapped[str] = mapped_column(sa.String(64), index=True)
+    object_type: Mapped[str | None] = mapped_column(sa.String(64))
+    object_id: Mapped[str | None] = mapped_column(sa.String(64))
+    reason: Mapped[str | None] = mapped_column(sa.Text)
+    details: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+
+    __table_args__ = (sa.Index("ix_audit_entry_object", "object_type", "object_id"),)
+
+
+class StoredFile(db.Model):
+    """Metadata for every stored file; the bytes live here or in a shared directory."""
+
+    __tablename__ = "stored_file"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    filename: Mapped[str] = mapped_column(sa.String(255))
+    content_type: Mapped[str] = mapped_column(sa.String(127))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    backend: Mapped[str] = mapped_column(sa.String(16))
+    data: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class JobLock(db.Model):
+    """A lease that keeps a periodic task from running twice at the same time."""
+
+    __tablename__ = "job_lock"
+
+    name: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    holder: Mapped[str | None] = mapped_column(sa.String(64))
+    locked_until: Mapped[datetime]

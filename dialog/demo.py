@@ -1,0 +1,74 @@
+"""Demo data: Södertälje's city-centre dialogue, the demo accounts and residents."""
+
+from __future__ import annotations
+
+import random
+
+from flask import current_app
+from sqlalchemy import exists, select
+
+from dialog.accounts import services as accounts
+from dialog.accounts.models import AGE_BANDS, Role, User
+from dialog.dialogues import services as dialogues
+from dialog.dialogues.models import DialogueState
+from dialog.extensions import db
+
+DEMO_PASSWORD = "demo-password"
+DEMO_ACCOUNTS = {
+    "resident@example.org": ("Alva Lindqvist", Role.resident),
+    "planner@example.org": ("Johan Berg, stadsbyggnadsförvaltningen", Role.planner),
+    "admin@example.org": ("Administratör", Role.admin),
+}
+FIRST_NAMES = ["Amira", "Erik", "Sara", "Mohammed", "Elin", "Karim", "Lina", "Oskar", "Hanna",
+               "Yusuf", "Maja", "Ahmed", "Ida", "Nils", "Leyla", "Anders", "Fatima", "Johan",
+               "Sofia", "Gabriel"]
+LAST_NAMES = ["Andersson", "Nilsson", "Yilmaz", "Karlsson", "Haddad", "Johansson", "Eriksson",
+              "Gabriel", "Larsson", "Aziz"]
+
+BACKGROUND = """\
+Södertälje kommun tar fram en ny vision för stadskärnan och vill göra den tillsammans med er \
+som bor, arbetar och rör er i centrum.
+
+Stadskärnan ska bli tillgänglig, trygg och full av puls. Arbetet utgår från tre fokusområden: \
+tillgänglighet (det ska vara lätt att ta sig till och röra sig i centrum, oavsett ålder och \
+funktionsförmåga), trygghet (platser som känns säkra dygnet runt, med bättre belysning och \
+fler människor i rörelse) och puls (handel, kultur och mötesplatser som lockar hela dagen).
+
+Marenplan och kajerna längs Mälarkanalen är stadens vardagsrum. I dag upplevs platsen som \
+mörk och tom under vinterhalvåret. Kommunen vill pröva en ny vinterbelysning och nya \
+mötesplatser vid vattnet, och vill veta vad ni tycker innan planen låses.
+
+Underlaget bygger på kunskap om stadskärnans ekonomiska, ekologiska och sociala förutsättningar: \
+fotgängarflöden och handelns omsättning, grönytor och dagvatten, trygghetsundersökningar och \
+vilka som besöker centrum vid olika tider på dygnet."""
+
+
+def database_is_empty() -> bool:
+    return not db.session.scalar(select(exists().where(User.id.is_not(None))))
+
+
+def seed(rng: random.Random | None = None) -> None:
+    rng = rng or random.Random(2026)
+    for email, (name, role) in DEMO_ACCOUNTS.items():
+        accounts.create_user(email=email, password=DEMO_PASSWORD, role=role, display_name=name,
+                             district="Centrum", age_band="30_44")
+    districts = current_app.config["DISTRICTS"]
+    # Demo residents fill the statistics; nobody needs to log in as them.
+    for number in range(40):
+        name = f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
+        accounts.create_user(
+            email=f"invanare{number + 1:02d}@example.org",
+            password=f"resident-{rng.getrandbits(64):x}",
+            display_name=name,
+            district=rng.choice(districts),
+            age_band=rng.choice(AGE_BANDS),
+        )
+    dialogues.create_dialogue(
+        slug="framtidens-stadskarna",
+        title="Framtidens stadskärna",
+        summary="Hur ska Södertäljes stadskärna kring Marenplan bli mer tillgänglig, trygg "
+                "och levande? Tyck till om vinterbelysning, mötesplatser och stråken i centrum.",
+        background=BACKGROUND,
+        place_name="Marenplan, Södertälje centrum",
+        state=DialogueState.published,
+    )

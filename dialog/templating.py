@@ -1,0 +1,29 @@
+"""What every template can use."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from flask import Flask, request
+from flask_babel import format_date, format_datetime, get_locale
+from flask_login import current_user
+
+from dialog.accounts import permissions as account_permissions
+from dialog.accounts.forms import ROLE_LABELS
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.globals.update(
+        format_datetime=format_datetime,
+        format_date=format_date,
+        current_language=lambda: str(get_locale()),
+        language_url=_language_url,
+        can_manage_roles=lambda: account_permissions.can_manage_roles(current_user),
+        role_labels=ROLE_LABELS,
+    )
+
+
+def _language_url(lang: str) -> str:
+    args = request.args.to_dict()
+    args["lang"] = lang
+    return f"{request.path}?{urlencode(args)}"
