@@ -32,12 +32,6 @@ def celery_init_app(app: Flask) -> Celery:
         broker_transport_options=_transport_options(app.config["CELERY_BROKER_URL"], timeout),
         task_default_queue="default",
         task_routes={"core.deliver_outbox_event": {"queue": "default"}},
-        beat_schedule={
-            "sweep-outbox": {
-                "task": "core.sweep_outbox",
-                "schedule": app.config["OUTBOX_SWEEP_INTERVAL_SECONDS"],
-            },
-        },
         beat_schedule_filename=f"{app.config['INSTANCE_PATH']}/celerybeat-schedule",
     )
     celery_app.set_default()

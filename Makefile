@@ -1,0 +1,47 @@
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+WEB_WORKERS ?= 2
+PYTEST_ARGS ?=
+
+.PHONY: run test install translations chromium lint
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+translations: install
+	$(BIN)/pybabel compile --use-fuzzy -d translations >/dev/null
+
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		echo "Installing Debian's Chromium for the browser tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	fi
+
+run: translations
+	$(BIN)/flask --app dialog db upgrade
+	$(BIN)/flask --app dialog seed-demo --if-empty
+	@echo
+	@echo "Medborgardialog: http://127.0.0.1:$(PORT)"
+	@echo "Demo accounts (password demo-password): resident@example.org, planner@example.org, admin@example.org"
+	@echo "Ctrl-C stops the web server, the worker and the scheduler."
+	@echo
+	@trap 'kill 0' INT TERM EXIT; \
+	$(BIN)/celery -A worker.app worker --beat --loglevel=INFO --concurrency=2 & \
+	$(BIN)/gunicorn --workers $(WEB_WORKERS) --bind 127.0.0.1:$(PORT) --access-logfile - 'dialog:create_app()' & \
+	wait
+
+test: translations chromium
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .

@@ -1,0 +1,174 @@
+"""Shared fixtures: the app on a migrated database, isolation, clients, users, mail.
+
+In-process tests run inside one outer transaction that is rolled back; the app's
+commits become savepoints. Tests whose data lives in another process or thread (a
+worker, the live server) use `committed_db`, which empties the tables afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+from tests import support
+from tests.support import PASSWORD
+
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _fresh_postgres_database(url: str) -> str:
+    """A database of our own beside the one named, so the suite never clobbers it."""
+    base = make_url(url)
+    name = f"{base.database}_pytest"
+    admin = sa.create_engine(base.set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    admin.dispose()
+    return base.set(drivername="postgresql+psycopg", database=name).render_as_string(
+        hide_password=False
+    )
+
+
+@pytest.fixture(scope="session")
+def settings(tmp_path_factory) -> dict[str, str]:
+    """The environment every process of the suite shares (app, worker, live server)."""
+    instance = tmp_path_factory.mktemp("instance")
+    port = _free_port()
+    env = {
+        "DIALOG_CONFIG": "testing",
+        "INSTANCE_PATH": str(instance),
+        "MAIL_DIR": str(instance / "mail"),
+        "PUBLIC_URL": f"http://127.0.0.1:{port}",
+        "LIVE_SERVER_PORT": str(port),
+        "SECRET_KEY": "test-secret-" + uuid.uuid4().hex,
+        "OUTBOX_RETRY_AFTER_SECONDS": "2",
+        "OUTBOX_SWEEP_INTERVAL_SECONDS": "1",
+    }
+    if os.environ.get("DATABASE_URL"):
+        env["DATABASE_URL"] = _fresh_postgres_database(os.environ["DATABASE_URL"])
+    else:
+        env["DATABASE_URL"] = f"sqlite:///{instance / 'test.sqlite'}"
+    for name in ("MAIL_SERVER", "CELERY_BROKER_URL"):
+        os.environ.pop(name, None)
+    os.environ.update(env)
+    return env
+
+
+@pytest.fixture(scope="session")
+def app(settings):
+    from flask_migrate import upgrade
+
+    from dialog import create_app
+
+    app = create_app()
+    with app.app_context():
+        upgrade()
+    return app
+
+
+@pytest.fixture
+def db(app):
+    """One rolled-back transaction per test; the app's commits become savepoints."""
+    from dialog.extensions import db as database
+
+    with app.app_context():
+        engine = database.engine
+        connection = engine.connect()
+        transaction = connection.begin()
+        engines = database._app_engines[app]
+        engines[None] = connection
+        database.session.remove()
+        database.session.configure(join_transaction_mode="create_savepoint")
+    _reset_rate_limits(app)
+    try:
+        yield database
+    finally:
+        with app.app_context():
+            database.session.remove()
+            database.session.configure(join_transaction_mode="conservative_savepoint")
+        engines[None] = engine
+        transaction.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def committed_db(app):
+    """For tests whose data another process or thread must see: empty tables afterwards."""
+    from dialog.extensions import db as database
+
+    _reset_rate_limits(app)
+    yield database
+    with app.app_context():
+        database.session.remove()
+        support.empty_all_tables(database)
+
+
+def _reset_rate_limits(app) -> None:
+    from dialog.extensions import limiter
+
+    with app.app_context():
+        limiter.reset()
+
+
+@pytest.fixture
+def ctx(app, db):
+    """An application context for calling services directly."""
+    with app.app_context():
+        yield
+
+
+@pytest.fixture
+def client(app, db):
+    return app.test_client()
+
+
+@pytest.fixture
+def make_user(app, db):
+    return support.UserFactory(app)
+
+
+@pytest.fixture
+def resident(make_user):
+    return make_user(role="resident")
+
+
+@pytest.fixture
+def planner(make_user):
+    return make_user(role="planner")
+
+
+@pytest.fixture
+def admin(make_user):
+    return make_user(role="admin")
+
+
+@pytest.fixture
+def login(client):
+    def log_in(user, password: str = PASSWORD):
+        return support.log_in(client, user.email, password)
+
+    return log_in
+
+
+@pytest.fixture
+def mailbox(app, settings):
+    return support.Mailbox(app, Path(settings["MAIL_DIR"]))
+
+
+@pytest.fixture
+def count_queries(app):
+    return support.QueryCounter(app)
+
+

@@ -1,0 +1,221 @@
+"""Helpers the fixtures are built from."""
+
+from __future__ import annotations
+
+import itertools
+import re
+import subprocess
+import sys
+import time
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from functools import lru_cache
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy import event, select
+
+PASSWORD = "correct horse battery staple"
+_numbers = itertools.count(1)
+
+
+@lru_cache(maxsize=1)
+def precomputed_hash() -> str:
+    from dialog.accounts.services import hash_password
+
+    return hash_password(PASSWORD)
+
+
+class UserFactory:
+    """Creates committed users quickly: one password hash computed once for the suite."""
+
+    def __init__(self, app):
+        self.app = app
+
+    def __call__(self, role: str = "resident", verified: bool = True, **fields):
+        from dialog.accounts.models import Role, User
+        from dialog.core.db import utcnow
+        from dialog.extensions import db
+
+        number = next(_numbers)
+        with self.app.app_context():
+            user = User(
+                email=fields.pop("email", f"person{number}-{role}@example.org"),
+                display_name=fields.pop("display_name", f"Person {number}"),
+                password_hash=precomputed_hash(),
+                role=Role(role),
+                pseudonym=f"Deltagare {number}",
+                terms_accepted_at=utcnow(),
+                email_verified_at=utcnow() if verified else None,
+                **fields,
+            )
+            db.session.add(user)
+            db.session.commit()
+            db.session.refresh(user)
+            db.session.expunge(user)
+            return user
+
+
+CSRF_PATTERN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def csrf_token(client, path: str) -> str:
+    page = client.get(path)
+    match = CSRF_PATTERN.search(page.get_data(as_text=True))
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+def post_form(client, path: str, data: dict, *, form_path: str | None = None, **kwargs):
+    """Submit a form the way a browser does: with the token from the page it is on."""
+    token = csrf_token(client, form_path or path)
+    return client.post(path, data={"csrf_token": token, **data}, **kwargs)
+
+
+def log_in(client, email: str, password: str = PASSWORD):
+    return post_form(client, "/login", {"email": email, "password": password})
+
+
+class Mailbox:
+    """Delivers pending outbox events through the real task code and reads the mail folder."""
+
+    def __init__(self, app, folder: Path):
+        self.app = app
+        self.folder = folder
+
+    def deliver(self) -> int:
+        from dialog.core.models import OutboxEvent, OutboxStatus
+        from dialog.core.tasks import deliver_outbox_event
+        from dialog.extensions import db
+
+        with self.app.app_context():
+            ids = db.session.scalars(
+                select(OutboxEvent.id).where(OutboxEvent.status == OutboxStatus.pending)
+            ).all()
+        for event_id in ids:
+            deliver_outbox_event(event_id)
+        return len(ids)
+
+    def messages(self, to: str | None = None) -> list[EmailMessage]:
+        self.deliver()
+        if not self.folder.exists():
+            return []
+        found = []
+        for path in sorted(self.folder.glob("*.eml")):
+            message = message_from_bytes(path.read_bytes(), policy=policy.default)
+            if to is None or message["To"] == to:
+                found.append(message)
+        return found
+
+    def last(self, to: str) -> EmailMessage:
+        messages = self.messages(to)
+        assert messages, f"no email to {to}"
+        return messages[-1]
+
+
+def body(message: EmailMessage) -> str:
+    return message.get_body(preferencelist=("plain",)).get_content()
+
+
+def first_link(message: EmailMessage) -> str:
+    match = re.search(r"https?://\S+", body(message))
+    assert match, "no link in the email"
+    return match.group(0)
+
+
+class QueryCounter:
+    """Counts SQL statements the app sends while the block runs."""
+
+    def __init__(self, app):
+        self.app = app
+
+    def __call__(self):
+        return _Counting()
+
+
+class _Counting:
+    def __enter__(self):
+        self.statements: list[str] = []
+        event.listen(sa.engine.Engine, "before_cursor_execute", self._record)
+        return self
+
+    def _record(self, _conn, _cursor, statement, *_args):
+        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK", "BEGIN")):
+            self.statements.append(statement)
+
+    def __exit__(self, *_exc):
+        event.remove(sa.engine.Engine, "before_cursor_execute", self._record)
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+def empty_all_tables(database) -> None:
+    """Empty every table; on SQLite the audit triggers are lifted for the moment."""
+    from dialog.core.audit import TRIGGERS
+
+    engine = database.engine
+    tables = [t.name for t in reversed(database.metadata.sorted_tables)]
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.exec_driver_sql(
+                "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"
+            )
+            return
+        connection.exec_driver_sql("DROP TRIGGER IF EXISTS audit_entry_no_update")
+        connection.exec_driver_sql("DROP TRIGGER IF EXISTS audit_entry_no_delete")
+        for table in tables:
+            connection.exec_driver_sql(f'DELETE FROM "{table}"')
+        for statement in TRIGGERS["sqlite"]:
+            connection.exec_driver_sql(statement)
+
+
+class WorkerProcess:
+    """A real Celery worker (with beat when asked) in a child process."""
+
+    def __init__(self, log_path: Path, *, beat: bool = False, env: dict | None = None):
+        self.log_path = log_path
+        self.beat = beat
+        self.env = env
+        self.process: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 60) -> WorkerProcess:
+        command = [sys.executable, "-m", "celery", "-A", "worker.app", "worker",
+                   "--pool=solo", "--loglevel=INFO", "--without-gossip", "--without-mingle",
+                   "--without-heartbeat"]
+        if self.beat:
+            command += ["--beat", "--schedule", str(self.log_path.with_suffix(".beat"))]
+        self.log = self.log_path.open("w")
+        self.process = subprocess.Popen(command, stdout=self.log, stderr=subprocess.STDOUT,
+                                        env=self.env)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError("worker exited:\n" + self.log_path.read_text())
+            if " ready." in self.log_path.read_text():
+                return self
+            time.sleep(0.2)
+        self.stop()
+        raise RuntimeError("worker did not start:\n" + self.log_path.read_text())
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if getattr(self, "log", None):
+            self.log.close()
+
+
+def wait_for(condition, timeout: float = 30, interval: float = 0.2):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = condition()
+        if result:
+            return result
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout} s")

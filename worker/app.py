@@ -1,0 +1,12 @@
+"""Celery entry point: `celery -A worker.app worker` and `celery -A worker.app beat`."""
+
+from dialog import create_app
+
+flask_app = create_app()
+celery_app = flask_app.extensions["celery"]
+celery_app.conf.beat_schedule = {
+    "sweep-outbox": {
+        "task": "core.sweep_outbox",
+        "schedule": flask_app.config["OUTBOX_SWEEP_INTERVAL_SECONDS"],
+    },
+}
