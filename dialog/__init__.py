@@ -40,9 +40,11 @@ def _init_extensions(app: Flask) -> None:
     from dialog.core.db import configure_sqlite
     from dialog.extensions import babel, csrf, db, limiter, login_manager, migrate
 
-    configure_sqlite(app.config["SQLITE_BUSY_TIMEOUT_MS"])
     _import_models()
     db.init_app(app)
+    with app.app_context():
+        for engine in db.engines.values():
+            configure_sqlite(engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"),
                      render_as_batch=True, compare_type=True)
     csrf.init_app(app)

@@ -43,6 +43,4 @@ def _transport_options(broker_url: str, timeout: float) -> dict:
     options = {"max_retries": 0, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
     if broker_url.startswith("redis"):
         options.update(socket_connect_timeout=timeout, visibility_timeout=3600)
-    if broker_url.startswith("sqla+"):
-        options.update(polling_interval=0.5)
     return options

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 from flask import Flask
+from flask.cli import with_appcontext
 
 from dialog.extensions import db
 
@@ -18,6 +19,7 @@ def register(app: Flask) -> None:
 @click.option("--role", type=click.Choice(["resident", "planner", "admin"]), default="resident")
 @click.option("--name", "display_name", default=None, help="Display name (default: from email)")
 @click.password_option(envvar="DIALOG_USER_PASSWORD", help="Or set DIALOG_USER_PASSWORD.")
+@with_appcontext
 def create_user_command(email: str, role: str, display_name: str | None, password: str) -> None:
     """Create a confirmed account with a role."""
     from dialog.accounts import services
@@ -38,6 +40,7 @@ def create_user_command(email: str, role: str, display_name: str | None, passwor
 
 @click.command("seed-demo")
 @click.option("--if-empty", is_flag=True, help="Do nothing when there are accounts already.")
+@with_appcontext
 def seed_demo_command(if_empty: bool) -> None:
     """Load the demo dialogue and accounts (password: demo-password)."""
     from dialog import demo

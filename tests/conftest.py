@@ -90,6 +90,7 @@ def db(app):
         engines = database._app_engines[app]
         engines[None] = connection
         database.session.remove()
+        factory_options = dict(database.session.session_factory.kw)
         database.session.configure(join_transaction_mode="create_savepoint")
     _reset_rate_limits(app)
     try:
@@ -97,7 +98,8 @@ def db(app):
     finally:
         with app.app_context():
             database.session.remove()
-            database.session.configure(join_transaction_mode="conservative_savepoint")
+            database.session.session_factory.kw.clear()
+            database.session.session_factory.kw.update(factory_options)
         engines[None] = engine
         transaction.rollback()
         connection.close()

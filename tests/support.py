@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy import event, select
 
 PASSWORD = "correct horse battery staple"
+ROOT = Path(__file__).resolve().parents[1]
 _numbers = itertools.count(1)
 
 
@@ -85,7 +86,6 @@ class Mailbox:
 
     def deliver(self) -> int:
         from dialog.core.models import OutboxEvent, OutboxStatus
-        from dialog.core.tasks import deliver_outbox_event
         from dialog.extensions import db
 
         with self.app.app_context():
@@ -93,7 +93,7 @@ class Mailbox:
                 select(OutboxEvent.id).where(OutboxEvent.status == OutboxStatus.pending)
             ).all()
         for event_id in ids:
-            deliver_outbox_event(event_id)
+            run_task(self.app, "core.deliver_outbox_event", event_id)
         return len(ids)
 
     def messages(self, to: str | None = None) -> list[EmailMessage]:
@@ -111,6 +111,11 @@ class Mailbox:
         messages = self.messages(to)
         assert messages, f"no email to {to}"
         return messages[-1]
+
+
+def run_task(app, name: str, *args):
+    """Run a task's real code in this process, bound to `app` (no broker involved)."""
+    return app.extensions["celery"].tasks[name](*args)
 
 
 def body(message: EmailMessage) -> str:
@@ -188,7 +193,7 @@ class WorkerProcess:
             command += ["--beat", "--schedule", str(self.log_path.with_suffix(".beat"))]
         self.log = self.log_path.open("w")
         self.process = subprocess.Popen(command, stdout=self.log, stderr=subprocess.STDOUT,
-                                        env=self.env)
+                                        env=self.env, cwd=ROOT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -54,31 +53,28 @@ class Base(DeclarativeBase):
     )
 
 
-_sqlite_busy_timeout_ms = 10_000
+def configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
+    """WAL, a busy timeout, foreign keys, and transactions that SQLAlchemy controls.
 
-
-def configure_sqlite(busy_timeout_ms: int) -> None:
-    global _sqlite_busy_timeout_ms
-    _sqlite_busy_timeout_ms = busy_timeout_ms
-
-
-@event.listens_for(Engine, "connect")
-def _sqlite_on_connect(dbapi_connection, _record) -> None:
-    if not isinstance(dbapi_connection, sqlite3.Connection):
+    Only for the app's own engines: other SQLite users in the process (the Kombu broker
+    transport) manage their transactions themselves.
+    """
+    if engine.dialect.name != "sqlite":
         return
-    # pysqlite's own transaction handling breaks SAVEPOINT and BEGIN IMMEDIATE; SQLAlchemy
-    # documents taking it over: autocommit at the driver, BEGIN emitted on "begin" below.
-    dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
-    cursor.execute(f"PRAGMA busy_timeout = {int(_sqlite_busy_timeout_ms)}")
-    cursor.execute("PRAGMA journal_mode = WAL")
-    cursor.execute("PRAGMA synchronous = NORMAL")
-    cursor.execute("PRAGMA foreign_keys = ON")
-    cursor.close()
 
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection, _record) -> None:
+        # pysqlite's own transaction handling breaks SAVEPOINT and BEGIN IMMEDIATE;
+        # SQLAlchemy documents taking it over: autocommit at the driver, BEGIN on "begin".
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.close()
 
-@event.listens_for(Engine, "begin")
-def _sqlite_on_begin(connection) -> None:
-    if connection.dialect.name == "sqlite":
+    @event.listens_for(engine, "begin")
+    def on_begin(connection) -> None:
         mode = connection.get_execution_options().get("sqlite_begin", "")
         connection.exec_driver_sql(f"BEGIN {mode}".strip())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, request, session
+from flask import Flask, current_app, has_request_context, request, session
 from flask_login import current_user
 
 
@@ -18,6 +18,8 @@ def _remember_language_choice() -> None:
 
 def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():
+        return languages[0]
     chosen = request.args.get("lang") or session.get("lang")
     if chosen in languages:
         return chosen

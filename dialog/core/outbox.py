@@ -86,10 +86,9 @@ def _forget_on_rollback(session, _previous_transaction) -> None:
 
 def publish(event_id: int) -> bool:
     """Hand an event to the broker; False (and a log line) when the broker is unreachable."""
-    from dialog.core.tasks import deliver_outbox_event
-
+    celery_app = current_app.extensions["celery"]
     try:
-        deliver_outbox_event.apply_async(args=[event_id], retry=False)
+        celery_app.send_task("core.deliver_outbox_event", args=[event_id], retry=False)
     except Exception as error:  # any broker failure: the sweeper publishes it later
         log.warning("outbox event %s not published now (%s); the sweeper will retry", event_id,
                     error)

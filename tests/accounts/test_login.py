@@ -1,0 +1,57 @@
+from tests.support import PASSWORD, post_form
+
+
+def test_login_and_logout(client, resident, login):
+    response = login(resident)
+    assert response.status_code == 302
+    assert resident.display_name in client.get("/profile").get_data(as_text=True)
+    post_form(client, "/logout", {}, form_path="/profile")
+    assert client.get("/profile").status_code == 302
+
+
+def test_wrong_password_and_unknown_address_get_the_same_answer(client, resident):
+    wrong = post_form(client, "/login", {"email": resident.email, "password": "wrong password!!"})
+    unknown = post_form(client, "/login", {"email": "nobody@example.org", "password": PASSWORD})
+    assert wrong.status_code == unknown.status_code == 200
+    message = "E-postadressen eller lösenordet är fel."
+    assert message in wrong.get_data(as_text=True) and message in unknown.get_data(as_text=True)
+
+
+def test_inactive_accounts_cannot_log_in(client, make_user):
+    user = make_user(active=False)
+    response = post_form(client, "/login", {"email": user.email, "password": PASSWORD})
+    assert response.status_code == 200
+
+
+def test_login_redirects_only_within_the_site(client, resident):
+    safe = post_form(client, "/login?next=/profile", {"email": resident.email, "password": PASSWORD},
+                     form_path="/login")
+    assert safe.location == "/profile"
+    post_form(client, "/logout", {}, form_path="/profile")
+    evil = post_form(client, "/login?next=//evil.example/x",
+                     {"email": resident.email, "password": PASSWORD}, form_path="/login")
+    assert "evil" not in evil.location
+
+
+def test_pages_that_need_login_send_anonymous_visitors_to_it(client):
+    response = client.get("/profile")
+    assert response.status_code == 302 and "/login" in response.location
+
+
+def test_login_is_throttled_per_account(app, client, resident):
+    for _ in range(5):
+        post_form(client, "/login", {"email": resident.email, "password": "wrong password!!"})
+    blocked = post_form(client, "/login", {"email": resident.email, "password": PASSWORD})
+    assert blocked.status_code == 429
+    assert "För många försök" in blocked.get_data(as_text=True)
+    other = post_form(client, "/login", {"email": "other@example.org", "password": "x" * 12})
+    assert other.status_code == 200
+
+
+def test_login_is_throttled_per_ip(app, client, monkeypatch):
+    monkeypatch.setitem(app.config, "RATELIMIT_LOGIN_PER_IP", "3 per minute")
+    statuses = [
+        post_form(client, "/login", {"email": f"p{n}@example.org", "password": "x" * 12}).status_code
+        for n in range(4)
+    ]
+    assert statuses == [200, 200, 200, 429]

@@ -1,0 +1,71 @@
+from flask_login import AnonymousUserMixin
+from sqlalchemy import func, select
+
+from dialog.accounts import permissions, services
+from dialog.accounts.models import Role, User
+from dialog.dialogues.models import Dialogue
+
+
+def test_contributing_needs_a_login_and_a_confirmed_address(ctx, make_user):
+    anonymous = AnonymousUserMixin()
+    assert permissions.can_contribute(anonymous).reason == "login_required"
+    unverified = make_user(verified=False)
+    decision = permissions.can_contribute(unverified)
+    assert not decision and decision.reason == "email_unverified"
+    assert "bekräfta" in decision.message.lower()
+    assert permissions.can_contribute(make_user())
+
+
+def test_unverified_people_may_follow(ctx, make_user):
+    assert permissions.can_follow(make_user(verified=False))
+    assert permissions.can_follow(AnonymousUserMixin()).reason == "login_required"
+
+
+def test_production_hashes_with_owasps_argon2id_profile(app, ctx, monkeypatch):
+    monkeypatch.setitem(app.config, "ARGON2_MEMORY_KIB", 19 * 1024)
+    monkeypatch.setitem(app.config, "ARGON2_TIME_COST", 2)
+    assert services.hash_password("a long passphrase").startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+
+
+def test_create_user_command_makes_a_confirmed_admin(app, db, monkeypatch):
+    monkeypatch.setenv("DIALOG_USER_PASSWORD", "a long admin passphrase")
+    result = app.test_cli_runner().invoke(args=["create-user", "Chef@Kommun.se", "--role", "admin"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.email == "chef@kommun.se"))
+        assert user.role is Role.admin and user.is_verified
+    again = app.test_cli_runner().invoke(args=["create-user", "chef@kommun.se"])
+    assert again.exit_code != 0 and "already exists" in again.output
+
+
+def test_create_user_refuses_a_weak_password(app, db, monkeypatch):
+    monkeypatch.setenv("DIALOG_USER_PASSWORD", "password")
+    result = app.test_cli_runner().invoke(args=["create-user", "weak@kommun.se"])
+    assert result.exit_code != 0 and "12 characters" in result.output
+
+
+def test_seed_demo_creates_the_demo_dialogue_and_accounts_once(app, db):
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["seed-demo", "--if-empty"]).exit_code == 0
+    with app.app_context():
+        emails = set(db.session.scalars(select(User.email)))
+        assert {"resident@example.org", "planner@example.org", "admin@example.org"} <= emails
+        assert db.session.scalar(select(func.count()).select_from(User).where(User.role == Role.resident)) >= 41
+        districts = set(db.session.scalars(select(User.district).where(User.district.is_not(None))))
+        assert len(districts) >= 5
+        dialogue = db.session.scalar(select(Dialogue))
+        assert dialogue.title == "Framtidens stadskärna" and "Marenplan" in dialogue.background
+        for focus in ("tillgänglighet", "trygghet", "puls"):
+            assert focus in dialogue.background
+    second = runner.invoke(args=["seed-demo", "--if-empty"])
+    assert "not loaded" in second.output
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Dialogue)) == 1
+
+
+def test_demo_accounts_log_in_with_the_demo_password(app, client, db):
+    from tests.support import post_form
+
+    app.test_cli_runner().invoke(args=["seed-demo"])
+    response = post_form(client, "/login", {"email": "planner@example.org", "password": "demo-password"})
+    assert response.status_code == 302

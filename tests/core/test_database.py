@@ -1,0 +1,79 @@
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import text
+
+from dialog.core.db import NAMING_CONVENTION
+
+# Objects only one dialect has (search indexes and the like) are excluded by name here.
+DIALECT_SPECIFIC_OBJECTS: set[str] = set()
+
+
+def _include(obj, name, type_, reflected, compare_to):
+    return name not in DIALECT_SPECIFIC_OBJECTS and name != "alembic_version"
+
+
+def test_models_and_migrations_agree(app):
+    from dialog.extensions import db
+
+    with app.app_context(), db.engine.connect() as connection:
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "include_object": _include}
+        )
+        differences = compare_metadata(context, db.metadata)
+    assert differences == []
+
+
+def test_constraint_names_follow_the_convention(app, db):
+    for table in db.metadata.tables.values():
+        assert table.primary_key.name == f"pk_{table.name}"
+        for fk in table.foreign_keys:
+            assert fk.constraint.name.startswith(f"fk_{table.name}_")
+    assert set(NAMING_CONVENTION) == {"ix", "uq", "ck", "fk", "pk"}
+
+
+def test_every_foreign_key_is_indexed(db):
+    for table in db.metadata.tables.values():
+        indexed = {tuple(c.name for c in index.columns) for index in table.indexes}
+        indexed |= {tuple(c.name for c in u.columns) for u in table.constraints
+                    if hasattr(u, "columns") and u.__class__.__name__ == "UniqueConstraint"}
+        for fk in table.foreign_key_constraints:
+            columns = tuple(c.name for c in fk.columns)
+            assert any(ix[: len(columns)] == columns for ix in indexed), (table.name, columns)
+
+
+def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(app, ctx, db):
+    connection = db.session.connection()
+    if connection.dialect.name != "sqlite":
+        pytest.skip("SQLite only")
+    for _ in [connection]:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 1000
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_timestamps_are_stored_in_utc_and_read_back_aware(ctx, db):
+    from dialog.core.models import JobLock
+
+    stockholm_noon = datetime(2026, 7, 1, 12, 0, tzinfo=timezone(timedelta(hours=2)))
+    db.session.add(JobLock(name="tz-check", locked_until=stockholm_noon))
+    db.session.flush()
+    db.session.expire_all()
+    stored = db.session.get(JobLock, "tz-check").locked_until
+    assert stored == stockholm_noon
+    assert stored.utcoffset() == timedelta(0)
+    raw = db.session.execute(
+        text("SELECT locked_until FROM job_lock WHERE name = 'tz-check'")
+    ).scalar()
+    assert str(raw).startswith("2026-07-01 10:00")
+
+
+def test_naive_datetimes_are_refused(ctx, db):
+    from dialog.core.models import JobLock
+
+    db.session.add(JobLock(name="naive", locked_until=datetime(2026, 1, 1, 12, 0)))
+    with pytest.raises(Exception, match="naive"):
+        db.session.flush()
+    db.session.rollback()
