@@ -8,7 +8,6 @@ worker, the live server) use `committed_db`, which empties the tables afterwards
 from __future__ import annotations
 
 import os
-import socket
 import uuid
 from pathlib import Path
 
@@ -19,12 +18,6 @@ from sqlalchemy.engine import make_url
 from tests import support
 from tests.support import PASSWORD
 
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _fresh_postgres_database(url: str) -> str:
@@ -45,7 +38,7 @@ def _fresh_postgres_database(url: str) -> str:
 def settings(tmp_path_factory) -> dict[str, str]:
     """The environment every process of the suite shares (app, worker, live server)."""
     instance = tmp_path_factory.mktemp("instance")
-    port = _free_port()
+    port = support.free_port()
     env = {
         "DIALOG_CONFIG": "testing",
         "INSTANCE_PATH": str(instance),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import socket
 import subprocess
 import sys
 import time
@@ -18,6 +19,12 @@ from sqlalchemy import event, select
 PASSWORD = "correct horse battery staple"
 ROOT = Path(__file__).resolve().parents[1]
 _numbers = itertools.count(1)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 @lru_cache(maxsize=1)
