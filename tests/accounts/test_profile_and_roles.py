@@ -99,3 +99,14 @@ def test_admins_search_users(client, admin, make_user, login):
     page = client.get("/admin/users?q=zlatan").get_data(as_text=True)
     assert "Zlatan Söderberg" in page
     assert admin.email not in page.split("<tbody>")[1]
+
+
+def test_times_are_shown_in_stockholm_time(client, admin, make_user, login):
+    from datetime import UTC, datetime
+
+    make_user(display_name="Vintergäst", created_at=datetime(2026, 1, 15, 23, 30, tzinfo=UTC))
+    make_user(display_name="Sommargäst", created_at=datetime(2026, 7, 15, 22, 30, tzinfo=UTC))
+    login(admin)
+    page = client.get("/admin/users?lang=sv").get_data(as_text=True)
+    assert "2026-01-16 00:30" in page  # UTC+1 in winter
+    assert "2026-07-16 00:30" in page  # UTC+2 in summer
