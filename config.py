@@ -74,7 +74,9 @@ class Config:
         self.MAIL_USE_TLS = _env_bool("MAIL_USE_TLS", True)
         self.MAIL_USE_SSL = _env_bool("MAIL_USE_SSL", False)
         self.MAIL_TIMEOUT = _env_float("MAIL_TIMEOUT", 30.0)
-        self.MAIL_DEFAULT_SENDER = _env("MAIL_DEFAULT_SENDER", "Medborgardialog <noreply@localhost>")
+        self.MAIL_DEFAULT_SENDER = _env(
+            "MAIL_DEFAULT_SENDER", "Medborgardialog <noreply@localhost>"
+        )
         self.MAIL_DIR = _env("MAIL_DIR", str(instance / "mail"))
 
         self.FILE_STORAGE = _env("FILE_STORAGE", "database")
@@ -172,5 +174,5 @@ def _normalise_database_url(url: str) -> str:
     # Hosting platforms hand out postgres:// URLs; SQLAlchemy wants an explicit driver.
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url

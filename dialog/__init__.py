@@ -45,8 +45,13 @@ def _init_extensions(app: Flask) -> None:
     with app.app_context():
         for engine in db.engines.values():
             configure_sqlite(engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
-    migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"),
-                     render_as_batch=True, compare_type=True)
+    migrate.init_app(
+        app,
+        db,
+        directory=str(Path(app.root_path).parent / "migrations"),
+        render_as_batch=True,
+        compare_type=True,
+    )
     csrf.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale)
     limiter.init_app(app)
@@ -63,9 +68,9 @@ def _init_extensions(app: Flask) -> None:
 def _import_models() -> None:
     # Every model must be known to the metadata before migrations or queries run.
     import dialog.accounts.models  # noqa: F401
+    import dialog.core.mail  # noqa: F401
     import dialog.core.models  # noqa: F401
     import dialog.core.tasks  # noqa: F401
-    import dialog.core.mail  # noqa: F401
     import dialog.dialogues.models  # noqa: F401
 
 

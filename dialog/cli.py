@@ -32,8 +32,9 @@ def create_user_command(email: str, role: str, display_name: str | None, passwor
         )
     if services.find_by_email(email) is not None:
         raise click.UsageError(f"An account for {email} already exists.")
-    user = services.create_user(email=email, password=password, role=Role(role),
-                                display_name=display_name)
+    user = services.create_user(
+        email=email, password=password, role=Role(role), display_name=display_name
+    )
     db.session.commit()
     click.echo(f"Created {user.email} ({role}).")
 

@@ -19,11 +19,40 @@ DEMO_ACCOUNTS = {
     "planner@example.org": ("Johan Berg, stadsbyggnadsförvaltningen", Role.planner),
     "admin@example.org": ("Administratör", Role.admin),
 }
-FIRST_NAMES = ["Amira", "Erik", "Sara", "Mohammed", "Elin", "Karim", "Lina", "Oskar", "Hanna",
-               "Yusuf", "Maja", "Ahmed", "Ida", "Nils", "Leyla", "Anders", "Fatima", "Johan",
-               "Sofia", "Gabriel"]
-LAST_NAMES = ["Andersson", "Nilsson", "Yilmaz", "Karlsson", "Haddad", "Johansson", "Eriksson",
-              "Gabriel", "Larsson", "Aziz"]
+FIRST_NAMES = [
+    "Amira",
+    "Erik",
+    "Sara",
+    "Mohammed",
+    "Elin",
+    "Karim",
+    "Lina",
+    "Oskar",
+    "Hanna",
+    "Yusuf",
+    "Maja",
+    "Ahmed",
+    "Ida",
+    "Nils",
+    "Leyla",
+    "Anders",
+    "Fatima",
+    "Johan",
+    "Sofia",
+    "Gabriel",
+]
+LAST_NAMES = [
+    "Andersson",
+    "Nilsson",
+    "Yilmaz",
+    "Karlsson",
+    "Haddad",
+    "Johansson",
+    "Eriksson",
+    "Gabriel",
+    "Larsson",
+    "Aziz",
+]
 
 BACKGROUND = """\
 Södertälje kommun tar fram en ny vision för stadskärnan och vill göra den tillsammans med er \
@@ -50,8 +79,14 @@ def database_is_empty() -> bool:
 def seed(rng: random.Random | None = None) -> None:
     rng = rng or random.Random(2026)
     for email, (name, role) in DEMO_ACCOUNTS.items():
-        accounts.create_user(email=email, password=DEMO_PASSWORD, role=role, display_name=name,
-                             district="Centrum", age_band="30_44")
+        accounts.create_user(
+            email=email,
+            password=DEMO_PASSWORD,
+            role=role,
+            display_name=name,
+            district="Centrum",
+            age_band="30_44",
+        )
     districts = current_app.config["DISTRICTS"]
     # Demo residents fill the statistics; nobody needs to log in as them.
     for number in range(40):
@@ -67,7 +102,7 @@ def seed(rng: random.Random | None = None) -> None:
         slug="framtidens-stadskarna",
         title="Framtidens stadskärna",
         summary="Hur ska Södertäljes stadskärna kring Marenplan bli mer tillgänglig, trygg "
-                "och levande? Tyck till om vinterbelysning, mötesplatser och stråken i centrum.",
+        "och levande? Tyck till om vinterbelysning, mötesplatser och stråken i centrum.",
         background=BACKGROUND,
         place_name="Marenplan, Södertälje centrum",
         state=DialogueState.published,

@@ -19,12 +19,13 @@ from tests import support
 from tests.support import PASSWORD
 
 
-
 def _fresh_postgres_database(url: str) -> str:
     """A database of our own beside the one named, so the suite never clobbers it."""
     base = make_url(url)
     name = f"{base.database}_pytest"
-    admin = sa.create_engine(base.set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT")
+    admin = sa.create_engine(
+        base.set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT"
+    )
     with admin.connect() as connection:
         connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
@@ -165,5 +166,3 @@ def mailbox(app, settings):
 @pytest.fixture
 def count_queries(app):
     return support.QueryCounter(app)
-
-

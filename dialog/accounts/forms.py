@@ -46,7 +46,9 @@ class NewPassword:
             )
         if is_common_password(password):
             raise ValidationError(
-                _l("This password is among the most common ones. Choose one that is harder to guess.")
+                _l(
+                    "This password is among the most common ones. Choose one that is harder to guess."
+                )
             )
 
 
@@ -55,7 +57,10 @@ def _email_field(label=None):
         label or _l("Email address"),
         validators=[
             DataRequired(_l("Enter your email address.")),
-            Email(_l("Enter an email address in the form name@example.se."), check_deliverability=False),
+            Email(
+                _l("Enter an email address in the form name@example.se."),
+                check_deliverability=False,
+            ),
             Length(max=254),
         ],
         render_kw={"autocomplete": "email"},
@@ -148,7 +153,8 @@ LANGUAGE_LABELS = {"sv": "Svenska", "en": "English"}
 
 class ProfileForm(FlaskForm):
     display_name = StringField(
-        _l("Name"), validators=[DataRequired(_l("Enter your name.")), Length(max=80)],
+        _l("Name"),
+        validators=[DataRequired(_l("Enter your name.")), Length(max=80)],
         render_kw={"autocomplete": "name"},
     )
     show_name_publicly = RadioField(
@@ -162,11 +168,13 @@ class ProfileForm(FlaskForm):
         description=_l("Shown instead of your name when you choose a pseudonym."),
     )
     district = SelectField(
-        _l("District (optional)"), validators=[Optional()],
+        _l("District (optional)"),
+        validators=[Optional()],
         description=_l("Used only for statistics on who takes part. Never shown publicly."),
     )
     age_band = SelectField(
-        _l("Age (optional)"), validators=[Optional()],
+        _l("Age (optional)"),
+        validators=[Optional()],
         description=_l("Used only for statistics on who takes part. Never shown publicly."),
     )
     locale = SelectField(_l("Language"), validators=[InputRequired()])
@@ -176,7 +184,9 @@ class ProfileForm(FlaskForm):
         not_given = ("", _l("Prefer not to say"))
         self.district.choices = [not_given] + [(d, d) for d in current_app.config["DISTRICTS"]]
         self.age_band.choices = [not_given] + [(b, AGE_BAND_LABELS[b]) for b in AGE_BANDS]
-        self.locale.choices = [(code, LANGUAGE_LABELS[code]) for code in current_app.config["LANGUAGES"]]
+        self.locale.choices = [
+            (code, LANGUAGE_LABELS[code]) for code in current_app.config["LANGUAGES"]
+        ]
 
 
 ROLE_LABELS = {
@@ -190,6 +200,8 @@ class RoleForm(FlaskForm):
     role = SelectField(_l("Role"), choices=[(r.value, ROLE_LABELS[r]) for r in Role])
     reason = TextAreaField(
         _l("Reason"),
-        validators=[DataRequired(_l("Say why the role changes; it is kept in the audit log.")),
-                    Length(max=500)],
+        validators=[
+            DataRequired(_l("Say why the role changes; it is kept in the audit log.")),
+            Length(max=500),
+        ],
     )

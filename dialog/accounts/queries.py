@@ -14,5 +14,7 @@ def users_page(search: str = "", page: int = 1):
     query = select(User).order_by(User.created_at.desc(), User.id.desc())
     if search:
         pattern = f"%{search.strip().lower()}%"
-        query = query.where(or_(User.email.like(pattern), func.lower(User.display_name).like(pattern)))
+        query = query.where(
+            or_(User.email.like(pattern), func.lower(User.display_name).like(pattern))
+        )
     return db.paginate(query, page=page, per_page=PAGE_SIZE, error_out=False)

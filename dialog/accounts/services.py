@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import secrets
 from datetime import timedelta
@@ -86,7 +87,9 @@ def register(*, email: str, display_name: str, password: str, locale: str) -> Us
     existing = find_by_email(email)
     if existing is not None:
         mail.queue(
-            to=existing.email, template="already_registered", locale=existing.locale,
+            to=existing.email,
+            template="already_registered",
+            locale=existing.locale,
             key=f"already-registered:{existing.id}:{secrets.token_hex(8)}",
             login_url=public_url("accounts.login"),
             reset_url=public_url("accounts.forgot_password"),
@@ -119,10 +122,14 @@ def send_verification(user: User) -> None:
     email = user.pending_email or user.email
     token = _serializer("verify-email").dumps({"uid": user.id, "email": email})
     mail.queue(
-        to=email, template="verify_email", locale=user.locale,
+        to=email,
+        template="verify_email",
+        locale=user.locale,
         key=f"verify:{user.id}:{hashlib.sha256(token.encode()).hexdigest()[:16]}",
-        name=user.display_name, verify_url=public_url("accounts.verify_email", token=token),
-        days=current_app.config["EMAIL_VERIFY_DAYS"], is_change=user.pending_email is not None,
+        name=user.display_name,
+        verify_url=public_url("accounts.verify_email", token=token),
+        days=current_app.config["EMAIL_VERIFY_DAYS"],
+        is_change=user.pending_email is not None,
     )
 
 
@@ -148,8 +155,11 @@ def confirm_email(token: str) -> User:
         user.email_verified_at = utcnow()
         audit.record("email_changed", actor=user, target=user, old=old, new=user.email)
         mail.queue(
-            to=old, template="email_changed", locale=user.locale,
-            key=f"email-changed:{user.id}:{user.email}", name=user.display_name,
+            to=old,
+            template="email_changed",
+            locale=user.locale,
+            key=f"email-changed:{user.id}:{user.email}",
+            name=user.display_name,
         )
     else:
         raise InvalidToken
@@ -182,10 +192,8 @@ def _dummy_hash() -> str:
 
 
 def _burn_time() -> None:
-    try:
+    with contextlib.suppress(VerificationError):
         _current_hasher().verify(_dummy_hash(), "not the password")
-    except VerificationError:
-        pass
 
 
 def _token_hash(token: str) -> str:
@@ -241,9 +249,7 @@ def end_all_sessions(user: User, *, keep_token: str | None = None) -> None:
     )
     if keep_token:
         query = query.where(UserSession.token_hash != _token_hash(keep_token))
-    db.session.execute(
-        query.values(ended_at=utcnow()).execution_options(synchronize_session=False)
-    )
+    db.session.execute(query.values(ended_at=utcnow()).execution_options(synchronize_session=False))
 
 
 # Passwords: reset and change ---------------------------------------------------------
@@ -258,13 +264,14 @@ def request_password_reset(email: str) -> None:
     user = find_by_email(email)
     if user is None or not user.active:
         return
-    token = _serializer("reset-password").dumps(
-        {"uid": user.id, "fp": _password_fingerprint(user)}
-    )
+    token = _serializer("reset-password").dumps({"uid": user.id, "fp": _password_fingerprint(user)})
     mail.queue(
-        to=user.email, template="reset_password", locale=user.locale,
+        to=user.email,
+        template="reset_password",
+        locale=user.locale,
         key=f"reset:{user.id}:{hashlib.sha256(token.encode()).hexdigest()[:16]}",
-        name=user.display_name, reset_url=public_url("accounts.reset_password", token=token),
+        name=user.display_name,
+        reset_url=public_url("accounts.reset_password", token=token),
         hours=current_app.config["PASSWORD_RESET_HOURS"],
     )
 
@@ -298,8 +305,11 @@ def change_password(user: User, new_password: str) -> None:
     end_all_sessions(user, keep_token=user.session_token)
     audit.record("password_changed", actor=user, target=user)
     mail.queue(
-        to=user.email, template="password_changed", locale=user.locale,
-        key=f"password-changed:{user.id}:{secrets.token_hex(8)}", name=user.display_name,
+        to=user.email,
+        template="password_changed",
+        locale=user.locale,
+        key=f"password-changed:{user.id}:{secrets.token_hex(8)}",
+        name=user.display_name,
         reset_url=public_url("accounts.forgot_password"),
     )
     db.session.flush()
@@ -320,7 +330,9 @@ def request_email_change(user: User, new_email: str) -> None:
     owner = find_by_email(new_email)
     if owner is not None:
         mail.queue(
-            to=owner.email, template="already_registered", locale=owner.locale,
+            to=owner.email,
+            template="already_registered",
+            locale=owner.locale,
             key=f"already-registered:{owner.id}:{secrets.token_hex(8)}",
             login_url=public_url("accounts.login"),
             reset_url=public_url("accounts.forgot_password"),
@@ -349,14 +361,21 @@ def set_role(user: User, role: Role, *, by: User, reason: str | None = None) -> 
         return
     old = user.role
     user.role = role
-    audit.record("role_changed", actor=by, target=user, reason=reason,
-                 old=old.value, new=role.value)
+    audit.record(
+        "role_changed", actor=by, target=user, reason=reason, old=old.value, new=role.value
+    )
     db.session.flush()
 
 
 def create_user(
-    *, email: str, password: str, role: Role = Role.resident, display_name: str | None = None,
-    verified: bool = True, locale: str = "sv", district: str | None = None,
+    *,
+    email: str,
+    password: str,
+    role: Role = Role.resident,
+    display_name: str | None = None,
+    verified: bool = True,
+    locale: str = "sv",
+    district: str | None = None,
     age_band: str | None = None,
 ) -> User:
     """An account made by an operator (CLI, demo data); no confirmation email."""

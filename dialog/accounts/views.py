@@ -5,14 +5,13 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import (
-    session,
     Blueprint,
-
     current_app,
     flash,
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_babel import get_locale
@@ -54,7 +53,12 @@ def _safe_next(target: str | None) -> str:
     """Only same-site paths: a login link must never send people elsewhere."""
     if target:
         parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
+        if (
+            not parts.scheme
+            and not parts.netloc
+            and target.startswith("/")
+            and not target.startswith("//")
+        ):
             return target
     return url_for("dialogues.index")
 
@@ -67,8 +71,10 @@ def register():
     form = forms.RegisterForm()
     if form.validate_on_submit():
         services.register(
-            email=form.email.data, display_name=form.display_name.data,
-            password=form.password.data, locale=str(get_locale()),
+            email=form.email.data,
+            display_name=form.display_name.data,
+            password=form.password.data,
+            locale=str(get_locale()),
         )
         db.session.commit()
         return redirect(url_for("accounts.check_email"))
@@ -215,8 +221,10 @@ def change_email():
             services.request_email_change(current_user, form.email.data)
             db.session.commit()
             flash(
-                _("Follow the link we have sent to %(email)s to confirm the new address.",
-                  email=services.normalise_email(form.email.data)),
+                _(
+                    "Follow the link we have sent to %(email)s to confirm the new address.",
+                    email=services.normalise_email(form.email.data),
+                ),
                 "success",
             )
             return redirect(url_for("accounts.profile"))
@@ -247,8 +255,10 @@ def admin_set_role(user_id: int):
         return render_template("accounts/admin_role.html", user=user, form=form), 400
     services.set_role(user, Role(form.role.data), by=current_user, reason=form.reason.data)
     db.session.commit()
-    flash(_("%(name)s is now %(role)s.", name=user.display_name,
-            role=forms.ROLE_LABELS[user.role]), "success")
+    flash(
+        _("%(name)s is now %(role)s.", name=user.display_name, role=forms.ROLE_LABELS[user.role]),
+        "success",
+    )
     return redirect(url_for("accounts.admin_users", q=request.args.get("q", "")))
 
 
@@ -258,5 +268,3 @@ def admin_role(user_id: int):
     user = db.get_or_404(User, user_id)
     form = forms.RoleForm(role=user.role.value)
     return render_template("accounts/admin_role.html", user=user, form=form)
-
-

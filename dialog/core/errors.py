@@ -12,17 +12,27 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 log = logging.getLogger(__name__)
 
 MESSAGES = {
-    400: (_l("The request could not be understood"),
-          _l("Something in the request was wrong. Go back, check what you entered and try again.")),
+    400: (
+        _l("The request could not be understood"),
+        _l("Something in the request was wrong. Go back, check what you entered and try again."),
+    ),
     403: (_l("You do not have access"), _l("You do not have permission to do this.")),
-    404: (_l("The page could not be found"),
-          _l("The page may have been moved or removed. Check the address or start from the front page.")),
+    404: (
+        _l("The page could not be found"),
+        _l(
+            "The page may have been moved or removed. Check the address or start from the front page."
+        ),
+    ),
     405: (_l("That is not possible here"), _l("This page does not accept that kind of request.")),
     413: (_l("The file is too large"), _l("What you sent is larger than we accept.")),
-    429: (_l("Too many attempts"),
-          _l("You have tried too many times in a short while. Wait a moment and try again.")),
-    500: (_l("Something went wrong on our side"),
-          _l("The error has been logged. Try again in a while; what you have already saved is kept.")),
+    429: (
+        _l("Too many attempts"),
+        _l("You have tried too many times in a short while. Wait a moment and try again."),
+    ),
+    500: (
+        _l("Something went wrong on our side"),
+        _l("The error has been logged. Try again in a while; what you have already saved is kept."),
+    ),
 }
 CSRF_MESSAGE = _l(
     "The form had expired or was sent from somewhere else. Reload the page and send it again."

@@ -71,7 +71,9 @@ def _send_smtp(message: EmailMessage) -> None:
     timeout = config["MAIL_TIMEOUT"]
     if config["MAIL_USE_SSL"]:
         client = smtplib.SMTP_SSL(
-            config["MAIL_SERVER"], config["MAIL_PORT"], timeout=timeout,
+            config["MAIL_SERVER"],
+            config["MAIL_PORT"],
+            timeout=timeout,
             context=ssl.create_default_context(),
         )
     else:

@@ -90,8 +90,9 @@ def publish(event_id: int) -> bool:
     try:
         celery_app.send_task("core.deliver_outbox_event", args=[event_id], retry=False)
     except Exception as error:  # any broker failure: the sweeper publishes it later
-        log.warning("outbox event %s not published now (%s); the sweeper will retry", event_id,
-                    error)
+        log.warning(
+            "outbox event %s not published now (%s); the sweeper will retry", event_id, error
+        )
         return False
     return True
 

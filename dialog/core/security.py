@@ -25,7 +25,9 @@ def _tile_origin() -> str:
 
 def _set_security_headers(response):
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY.format(tiles=_tile_origin()))
+    headers.setdefault(
+        "Content-Security-Policy", CONTENT_SECURITY_POLICY.format(tiles=_tile_origin())
+    )
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("Referrer-Policy", "same-origin")

@@ -16,8 +16,9 @@ def _reload(app, user_id):
 
 def test_changing_email_needs_the_new_address_confirmed(app, client, resident, login, mailbox):
     login(resident)
-    response = post_form(client, "/profile/email",
-                         {"email": "New.Address@example.org", "current_password": PASSWORD})
+    response = post_form(
+        client, "/profile/email", {"email": "New.Address@example.org", "current_password": PASSWORD}
+    )
     assert response.status_code == 302
     pending = _reload(app, resident.id)
     assert pending.email == resident.email and pending.pending_email == "new.address@example.org"
@@ -32,11 +33,14 @@ def test_changing_email_needs_the_new_address_confirmed(app, client, resident, l
         assert db.session.scalar(select(AuditEntry).where(AuditEntry.action == "email_changed"))
 
 
-def test_a_taken_address_is_not_revealed_and_not_taken(app, client, resident, make_user, login, mailbox):
+def test_a_taken_address_is_not_revealed_and_not_taken(
+    app, client, resident, make_user, login, mailbox
+):
     other = make_user()
     login(resident)
-    response = post_form(client, "/profile/email",
-                         {"email": other.email, "current_password": PASSWORD})
+    response = post_form(
+        client, "/profile/email", {"email": other.email, "current_password": PASSWORD}
+    )
     assert response.status_code == 302
     assert _reload(app, resident.id).pending_email is None
     assert "/password/forgot" in mailbox.last(other.email).get_body(("plain",)).get_content()
@@ -44,7 +48,8 @@ def test_a_taken_address_is_not_revealed_and_not_taken(app, client, resident, ma
 
 def test_the_current_password_is_required(app, client, resident, login):
     login(resident)
-    response = post_form(client, "/profile/email",
-                         {"email": "x@example.org", "current_password": "wrong password"})
+    response = post_form(
+        client, "/profile/email", {"email": "x@example.org", "current_password": "wrong password"}
+    )
     assert response.status_code == 200
     assert _reload(app, resident.id).pending_email is None

@@ -24,12 +24,20 @@ def test_inactive_accounts_cannot_log_in(client, make_user):
 
 
 def test_login_redirects_only_within_the_site(client, resident):
-    safe = post_form(client, "/login?next=/profile", {"email": resident.email, "password": PASSWORD},
-                     form_path="/login")
+    safe = post_form(
+        client,
+        "/login?next=/profile",
+        {"email": resident.email, "password": PASSWORD},
+        form_path="/login",
+    )
     assert safe.location == "/profile"
     post_form(client, "/logout", {}, form_path="/profile")
-    evil = post_form(client, "/login?next=//evil.example/x",
-                     {"email": resident.email, "password": PASSWORD}, form_path="/login")
+    evil = post_form(
+        client,
+        "/login?next=//evil.example/x",
+        {"email": resident.email, "password": PASSWORD},
+        form_path="/login",
+    )
     assert "evil" not in evil.location
 
 
@@ -51,7 +59,9 @@ def test_login_is_throttled_per_account(app, client, resident):
 def test_login_is_throttled_per_ip(app, client, monkeypatch):
     monkeypatch.setitem(app.config, "RATELIMIT_LOGIN_PER_IP", "3 per minute")
     statuses = [
-        post_form(client, "/login", {"email": f"p{n}@example.org", "password": "x" * 12}).status_code
+        post_form(
+            client, "/login", {"email": f"p{n}@example.org", "password": "x" * 12}
+        ).status_code
         for n in range(4)
     ]
     assert statuses == [200, 200, 200, 429]

@@ -18,7 +18,9 @@ def test_reset_by_emailed_link_works_once_and_ends_sessions(app, client, residen
     done = post_form(client, link, {"password": NEW, "confirm": NEW})
     assert done.status_code == 302
     assert other_device.get("/profile").status_code == 302
-    assert post_form(client, "/login", {"email": resident.email, "password": NEW}).status_code == 302
+    assert (
+        post_form(client, "/login", {"email": resident.email, "password": NEW}).status_code == 302
+    )
     assert client.get(link).status_code == 400  # single use
 
 
@@ -42,5 +44,8 @@ def test_the_new_password_must_be_acceptable(app, client, resident, mailbox):
     response = post_form(client, link, {"password": "short", "confirm": "short"})
     assert response.status_code == 200
     assert "minst 12 tecken" in response.get_data(as_text=True)
-    assert post_form(client, "/login", {"email": resident.email, "password": PASSWORD}).status_code == 302
+    assert (
+        post_form(client, "/login", {"email": resident.email, "password": PASSWORD}).status_code
+        == 302
+    )
     assert User

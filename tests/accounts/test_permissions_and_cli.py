@@ -50,7 +50,12 @@ def test_seed_demo_creates_the_demo_dialogue_and_accounts_once(app, db):
     with app.app_context():
         emails = set(db.session.scalars(select(User.email)))
         assert {"resident@example.org", "planner@example.org", "admin@example.org"} <= emails
-        assert db.session.scalar(select(func.count()).select_from(User).where(User.role == Role.resident)) >= 41
+        assert (
+            db.session.scalar(
+                select(func.count()).select_from(User).where(User.role == Role.resident)
+            )
+            >= 41
+        )
         districts = set(db.session.scalars(select(User.district).where(User.district.is_not(None))))
         assert len(districts) >= 5
         dialogue = db.session.scalar(select(Dialogue))
@@ -67,5 +72,7 @@ def test_demo_accounts_log_in_with_the_demo_password(app, client, db):
     from tests.support import post_form
 
     app.test_cli_runner().invoke(args=["seed-demo"])
-    response = post_form(client, "/login", {"email": "planner@example.org", "password": "demo-password"})
+    response = post_form(
+        client, "/login", {"email": "planner@example.org", "password": "demo-password"}
+    )
     assert response.status_code == 302

@@ -16,12 +16,25 @@ def _reload(app, user_id):
 
 def test_profile_saves_name_visibility_district_age_band_and_language(app, client, resident, login):
     login(resident)
-    response = post_form(client, "/profile", {
-        "display_name": "Sanna Ek", "show_name_publicly": "no", "pseudonym": "Kanalfågel",
-        "district": "Hovsjö", "age_band": "30_44", "locale": "en"})
+    response = post_form(
+        client,
+        "/profile",
+        {
+            "display_name": "Sanna Ek",
+            "show_name_publicly": "no",
+            "pseudonym": "Kanalfågel",
+            "district": "Hovsjö",
+            "age_band": "30_44",
+            "locale": "en",
+        },
+    )
     assert response.status_code == 302
     user = _reload(app, resident.id)
-    assert (user.display_name, user.show_name_publicly, user.pseudonym) == ("Sanna Ek", False, "Kanalfågel")
+    assert (user.display_name, user.show_name_publicly, user.pseudonym) == (
+        "Sanna Ek",
+        False,
+        "Kanalfågel",
+    )
     assert (user.district, user.age_band, user.locale) == ("Hovsjö", "30_44", "en")
     assert user.public_name == "Kanalfågel"
     assert '<html lang="en">' in client.get("/profile").get_data(as_text=True)
@@ -29,22 +42,42 @@ def test_profile_saves_name_visibility_district_age_band_and_language(app, clien
 
 def test_profile_refuses_values_outside_the_lists(app, client, resident, login):
     login(resident)
-    response = post_form(client, "/profile", {
-        "display_name": "Sanna", "show_name_publicly": "yes", "pseudonym": "P",
-        "district": "Atlantis", "age_band": "200", "locale": "sv"})
+    response = post_form(
+        client,
+        "/profile",
+        {
+            "display_name": "Sanna",
+            "show_name_publicly": "yes",
+            "pseudonym": "P",
+            "district": "Atlantis",
+            "age_band": "200",
+            "locale": "sv",
+        },
+    )
     assert response.status_code == 200
     assert _reload(app, resident.id).district is None
 
 
 def test_the_statistics_fields_are_optional(app, client, resident, login):
     login(resident)
-    response = post_form(client, "/profile", {
-        "display_name": "Sanna", "show_name_publicly": "yes", "pseudonym": "P",
-        "district": "", "age_band": "", "locale": "sv"})
+    response = post_form(
+        client,
+        "/profile",
+        {
+            "display_name": "Sanna",
+            "show_name_publicly": "yes",
+            "pseudonym": "P",
+            "district": "",
+            "age_band": "",
+            "locale": "sv",
+        },
+    )
     assert response.status_code == 302
 
 
-def test_admin_pages_are_closed_to_anonymous_residents_and_planners(client, make_user, login, resident):
+def test_admin_pages_are_closed_to_anonymous_residents_and_planners(
+    client, make_user, login, resident
+):
     assert "/login" in client.get("/admin/users").location
     for role in ("resident", "planner"):
         user = make_user(role=role)
@@ -53,13 +86,19 @@ def test_admin_pages_are_closed_to_anonymous_residents_and_planners(client, make
         assert client.get(f"/admin/users/{resident.id}/role").status_code == 403
         token_page = client.get("/profile").get_data(as_text=True)
         assert token_page
-        response = post_form(client, f"/admin/users/{resident.id}/role",
-                             {"role": "admin", "reason": "x"}, form_path="/profile")
+        response = post_form(
+            client,
+            f"/admin/users/{resident.id}/role",
+            {"role": "admin", "reason": "x"},
+            form_path="/profile",
+        )
         assert response.status_code == 403
         post_form(client, "/logout", {}, form_path="/profile")
 
 
-def test_an_admin_grants_and_revokes_roles_with_a_reason_in_the_audit_log(app, client, admin, resident, login):
+def test_an_admin_grants_and_revokes_roles_with_a_reason_in_the_audit_log(
+    app, client, admin, resident, login
+):
     login(admin)
     listing = client.get("/admin/users").get_data(as_text=True)
     assert resident.email in listing
@@ -81,14 +120,24 @@ def test_an_admin_grants_and_revokes_roles_with_a_reason_in_the_audit_log(app, c
     ]
 
 
-def test_a_role_change_needs_a_reason_and_an_admin_cannot_demote_themself(app, client, admin, resident, login):
+def test_a_role_change_needs_a_reason_and_an_admin_cannot_demote_themself(
+    app, client, admin, resident, login
+):
     login(admin)
-    no_reason = post_form(client, f"/admin/users/{resident.id}/role", {"role": "admin", "reason": ""},
-                          form_path=f"/admin/users/{resident.id}/role")
+    no_reason = post_form(
+        client,
+        f"/admin/users/{resident.id}/role",
+        {"role": "admin", "reason": ""},
+        form_path=f"/admin/users/{resident.id}/role",
+    )
     assert no_reason.status_code == 400
     assert _reload(app, resident.id).role is Role.resident
-    own = post_form(client, f"/admin/users/{admin.id}/role", {"role": "resident", "reason": "oops"},
-                    form_path=f"/admin/users/{admin.id}/role")
+    own = post_form(
+        client,
+        f"/admin/users/{admin.id}/role",
+        {"role": "resident", "reason": "oops"},
+        form_path=f"/admin/users/{admin.id}/role",
+    )
     assert own.status_code == 400
     assert _reload(app, admin.id).role is Role.admin
 

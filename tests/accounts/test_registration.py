@@ -36,7 +36,9 @@ def test_registration_creates_an_unverified_account_and_sends_a_link(app, client
     assert _user(app, "sanna.ek@example.org").is_verified
 
 
-def test_registering_a_taken_address_looks_the_same_and_tells_the_owner(app, client, resident, mailbox):
+def test_registering_a_taken_address_looks_the_same_and_tells_the_owner(
+    app, client, resident, mailbox
+):
     response = _register(client, resident.email.upper())
     assert response.status_code == 302 and response.location.endswith("/register/check-email")
     from dialog.extensions import db
@@ -48,8 +50,14 @@ def test_registering_a_taken_address_looks_the_same_and_tells_the_owner(app, cli
 
 
 def test_the_form_explains_every_problem_and_keeps_what_was_typed(client):
-    response = _register(client, "not-an-email", display_name="Sanna", password="short",
-                         confirm="different", accept_terms="")
+    response = _register(
+        client,
+        "not-an-email",
+        display_name="Sanna",
+        password="short",
+        confirm="different",
+        accept_terms="",
+    )
     assert response.status_code == 200
     page = response.get_data(as_text=True)
     assert "minst 12 tecken" in page
@@ -60,8 +68,9 @@ def test_the_form_explains_every_problem_and_keeps_what_was_typed(client):
 
 
 def test_common_passwords_are_refused(client, app):
-    response = _register(client, "common@example.org", password="password1234",
-                         confirm="password1234")
+    response = _register(
+        client, "common@example.org", password="password1234", confirm="password1234"
+    )
     assert response.status_code == 200
     assert "vanligaste" in response.get_data(as_text=True)
     assert _user(app, "common@example.org") is None

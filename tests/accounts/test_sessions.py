@@ -38,8 +38,9 @@ def test_changing_the_password_ends_other_sessions(app, client, resident, login)
     post_form(other_device, "/login", {"email": resident.email, "password": PASSWORD})
     assert other_device.get("/profile").status_code == 200
     new = "a brand new passphrase"
-    response = post_form(client, "/profile/password",
-                         {"current_password": PASSWORD, "password": new, "confirm": new})
+    response = post_form(
+        client, "/profile/password", {"current_password": PASSWORD, "password": new, "confirm": new}
+    )
     assert response.status_code == 302
     assert client.get("/profile").status_code == 200
     assert other_device.get("/profile").status_code == 302
@@ -47,9 +48,11 @@ def test_changing_the_password_ends_other_sessions(app, client, resident, login)
 
 def test_a_wrong_current_password_changes_nothing(app, client, resident, login):
     login(resident)
-    response = post_form(client, "/profile/password",
-                         {"current_password": "not my password", "password": "x" * 14,
-                          "confirm": "x" * 14})
+    response = post_form(
+        client,
+        "/profile/password",
+        {"current_password": "not my password", "password": "x" * 14, "confirm": "x" * 14},
+    )
     assert response.status_code == 200
     assert "Det nuvarande lösenordet är fel." in response.get_data(as_text=True)
 
@@ -58,7 +61,9 @@ def _age_session(app, user_id, **fields):
     from dialog.extensions import db
 
     with app.app_context():
-        db.session.execute(update(UserSession).where(UserSession.user_id == user_id).values(**fields))
+        db.session.execute(
+            update(UserSession).where(UserSession.user_id == user_id).values(**fields)
+        )
         db.session.commit()
 
 

@@ -29,8 +29,13 @@ def test_production_uses_secure_cookies_redis_and_owasp_hashing(monkeypatch):
     monkeypatch.setenv("REDIS_URL", "redis://cache:6379/0")
     monkeypatch.setenv("MAIL_SERVER", "smtp.kommun.se")
     monkeypatch.setenv("MAIL_DEFAULT_SENDER", "noreply@kommun.se")
-    for name in ("SESSION_COOKIE_SECURE", "CELERY_BROKER_URL", "RATELIMIT_STORAGE_URI",
-                 "ARGON2_MEMORY_KIB", "ARGON2_TIME_COST"):
+    for name in (
+        "SESSION_COOKIE_SECURE",
+        "CELERY_BROKER_URL",
+        "RATELIMIT_STORAGE_URI",
+        "ARGON2_MEMORY_KIB",
+        "ARGON2_TIME_COST",
+    ):
         monkeypatch.delenv(name, raising=False)
     settings = config.load("production")
     assert settings.SESSION_COOKIE_SECURE and settings.SESSION_COOKIE_HTTPONLY
@@ -46,8 +51,8 @@ def test_embedded_default_needs_no_server(monkeypatch, tmp_path):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("INSTANCE_PATH", str(tmp_path))
     settings = config.load("development")
-    assert settings.SQLALCHEMY_DATABASE_URI == f"sqlite:///{tmp_path / 'dialog.sqlite'}"
-    assert settings.CELERY_BROKER_URL == f"sqla+sqlite:///{tmp_path / 'broker.sqlite'}"
+    assert f"sqlite:///{tmp_path / 'dialog.sqlite'}" == settings.SQLALCHEMY_DATABASE_URI
+    assert f"sqla+sqlite:///{tmp_path / 'broker.sqlite'}" == settings.CELERY_BROKER_URL
     assert settings.RATELIMIT_STORAGE_URI == "memory://"
     assert settings.BABEL_DEFAULT_LOCALE == "sv"
     assert settings.BABEL_DEFAULT_TIMEZONE == "Europe/Stockholm"

@@ -37,8 +37,11 @@ def test_constraint_names_follow_the_convention(app, db):
 def test_every_foreign_key_is_indexed(db):
     for table in db.metadata.tables.values():
         indexed = {tuple(c.name for c in index.columns) for index in table.indexes}
-        indexed |= {tuple(c.name for c in u.columns) for u in table.constraints
-                    if hasattr(u, "columns") and u.__class__.__name__ == "UniqueConstraint"}
+        indexed |= {
+            tuple(c.name for c in u.columns)
+            for u in table.constraints
+            if hasattr(u, "columns") and u.__class__.__name__ == "UniqueConstraint"
+        }
         for fk in table.foreign_key_constraints:
             columns = tuple(c.name for c in fk.columns)
             assert any(ix[: len(columns)] == columns for ix in indexed), (table.name, columns)

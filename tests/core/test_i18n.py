@@ -37,7 +37,11 @@ def test_every_message_has_a_swedish_translation():
         catalog = read_po(handle)
     with (ROOT / "translations/messages.pot").open("rb") as handle:
         template = read_po(handle)
-    missing = [m.id for m in template if m.id and not (catalog.get(m.id) and _translated(catalog.get(m.id)))]
+    missing = [
+        m.id
+        for m in template
+        if m.id and not (catalog.get(m.id) and _translated(catalog.get(m.id)))
+    ]
     assert missing == []
     fuzzy = [m.id for m in catalog if m.id and m.fuzzy]
     assert fuzzy == []
@@ -56,10 +60,26 @@ def test_the_message_template_is_up_to_date(tmp_path):
 
     fresh = tmp_path / "fresh.pot"
     subprocess.run(
-        [sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg",
-         "-k", "_l", "-k", "lazy_gettext", "--no-location", "--omit-header", "-o", str(fresh),
-         "."],
-        cwd=ROOT, check=True, capture_output=True,
+        [
+            sys.executable,
+            "-m",
+            "babel.messages.frontend",
+            "extract",
+            "-F",
+            "babel.cfg",
+            "-k",
+            "_l",
+            "-k",
+            "lazy_gettext",
+            "--no-location",
+            "--omit-header",
+            "-o",
+            str(fresh),
+            ".",
+        ],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
     )
     with fresh.open("rb") as handle:
         wanted = {m.id for m in read_po(handle) if m.id}

@@ -30,12 +30,20 @@ def test_an_event_from_a_rolled_back_transaction_does_not_exist(ctx, db):
 
 
 def test_delivery_runs_the_handler_once_and_marks_the_event(app, ctx, db, mailbox):
-    mail.queue(to="ada@example.org", template="password_changed", locale="sv", key="k1",
-               name="Ada", reset_url="http://example.org/reset")
+    mail.queue(
+        to="ada@example.org",
+        template="password_changed",
+        locale="sv",
+        key="k1",
+        name="Ada",
+        reset_url="http://example.org/reset",
+    )
     db.session.commit()
     event = db.session.scalar(select(OutboxEvent).where(OutboxEvent.key.like("email:k1:%")))
     run_task(app, "core.deliver_outbox_event", event.id)
-    run_task(app, "core.deliver_outbox_event", event.id)  # a duplicate message from the broker changes nothing
+    run_task(
+        app, "core.deliver_outbox_event", event.id
+    )  # a duplicate message from the broker changes nothing
     db.session.expire_all()
     event = db.session.get(OutboxEvent, event.id)
     assert event.status is OutboxStatus.delivered and event.delivered_at is not None
@@ -97,15 +105,24 @@ def test_the_sweeper_republishes_only_events_that_are_due(app, ctx, db, monkeypa
     published = run_task(app, "core.sweep_outbox")
     assert published == 1
     db.session.expire_all()
-    assert db.session.get(OutboxEvent, due.id).next_attempt_at > db.session.get(
-        OutboxEvent, due.id).created_at
+    assert (
+        db.session.get(OutboxEvent, due.id).next_attempt_at
+        > db.session.get(OutboxEvent, due.id).created_at
+    )
     assert later.id not in outbox.due_event_ids()
 
 
 def test_an_email_is_rendered_in_the_recipients_language(app, ctx, db, mailbox):
     for locale, to in (("sv", "sv@example.org"), ("en", "en@example.org")):
-        mail.queue(to=to, template="reset_password", locale=locale, key=f"lang-{locale}",
-                   name="Kim", reset_url="http://example.org/r", hours=3)
+        mail.queue(
+            to=to,
+            template="reset_password",
+            locale=locale,
+            key=f"lang-{locale}",
+            name="Kim",
+            reset_url="http://example.org/r",
+            hours=3,
+        )
     db.session.commit()
     swedish, english = mailbox.last("sv@example.org"), mailbox.last("en@example.org")
     assert swedish["Subject"] == "Välj ett nytt lösenord"
@@ -136,8 +153,10 @@ def test_publishing_waits_at_most_the_timeout_when_the_broker_is_down(committed_
 def test_a_periodic_job_cannot_run_twice_at_once(app, ctx, db):
     from dialog.core import locks
 
-    with locks.exclusive("sweep_test", seconds=60) as first:
-        with locks.exclusive("sweep_test", seconds=60) as second:
-            assert first is True and second is False
+    with (
+        locks.exclusive("sweep_test", seconds=60) as first,
+        locks.exclusive("sweep_test", seconds=60) as second,
+    ):
+        assert first is True and second is False
     with locks.exclusive("sweep_test", seconds=60) as after_release:
         assert after_release is True

@@ -16,7 +16,9 @@ def test_every_response_carries_the_security_headers(client):
 
 def test_session_cookie_is_httponly_and_samesite(client, resident, login):
     response = login(resident)
-    cookie = next(c for c in response.headers.getlist("Set-Cookie") if c.startswith("dialog_session="))
+    cookie = next(
+        c for c in response.headers.getlist("Set-Cookie") if c.startswith("dialog_session=")
+    )
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
 
 

@@ -15,14 +15,21 @@ class Inbox:
         self.messages = []
 
     async def handle_DATA(self, server, session, envelope):
-        self.messages.append((envelope.mail_from, envelope.rcpt_tos,
-                              message_from_bytes(envelope.content, policy=policy.default)))
+        self.messages.append(
+            (
+                envelope.mail_from,
+                envelope.rcpt_tos,
+                message_from_bytes(envelope.content, policy=policy.default),
+            )
+        )
         return "250 Message accepted for delivery"
 
 
 def _authenticator(server, session, envelope, mechanism, auth_data):
     if isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (
-            b"dialog", b"smtp-secret"):
+        b"dialog",
+        b"smtp-secret",
+    ):
         return AuthResult(success=True)
     return AuthResult(success=False, handled=False)
 
@@ -30,23 +37,41 @@ def _authenticator(server, session, envelope, mechanism, auth_data):
 @pytest.fixture
 def smtp_server():
     inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port(), authenticator=_authenticator,
-                            auth_require_tls=False)
+    controller = Controller(
+        inbox,
+        hostname="127.0.0.1",
+        port=free_port(),
+        authenticator=_authenticator,
+        auth_require_tls=False,
+    )
     controller.start()
     yield controller, inbox
     controller.stop()
 
 
-def test_mail_goes_through_smtp_when_a_server_is_configured(app, ctx, db, mailbox, smtp_server,
-                                                            monkeypatch, settings):
+def test_mail_goes_through_smtp_when_a_server_is_configured(
+    app, ctx, db, mailbox, smtp_server, monkeypatch, settings
+):
     controller, inbox = smtp_server
-    for name, value in {"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": controller.port,
-                        "MAIL_USE_TLS": False, "MAIL_USE_SSL": False, "MAIL_USERNAME": "dialog",
-                        "MAIL_PASSWORD": "smtp-secret",
-                        "MAIL_DEFAULT_SENDER": "Södertälje kommun <dialog@sodertalje.se>"}.items():
+    for name, value in {
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": controller.port,
+        "MAIL_USE_TLS": False,
+        "MAIL_USE_SSL": False,
+        "MAIL_USERNAME": "dialog",
+        "MAIL_PASSWORD": "smtp-secret",
+        "MAIL_DEFAULT_SENDER": "Södertälje kommun <dialog@sodertalje.se>",
+    }.items():
         monkeypatch.setitem(app.config, name, value)
-    mail.queue(to="ada@example.org", template="reset_password", locale="en", key="smtp-1",
-               name="Ada", reset_url="https://dialog.example/reset/abc", hours=3)
+    mail.queue(
+        to="ada@example.org",
+        template="reset_password",
+        locale="en",
+        key="smtp-1",
+        name="Ada",
+        reset_url="https://dialog.example/reset/abc",
+        hours=3,
+    )
     db.session.commit()
     assert mailbox.deliver() == 1
     [(sender, recipients, message)] = inbox.messages
@@ -57,17 +82,28 @@ def test_mail_goes_through_smtp_when_a_server_is_configured(app, ctx, db, mailbo
     assert message["Message-ID"].endswith("@sodertalje.se>")
 
 
-def test_a_refused_smtp_login_leaves_the_email_pending_for_a_retry(app, ctx, db, mailbox, smtp_server,
-                                                                 monkeypatch):
+def test_a_refused_smtp_login_leaves_the_email_pending_for_a_retry(
+    app, ctx, db, mailbox, smtp_server, monkeypatch
+):
     from dialog.core.models import OutboxEvent, OutboxStatus
 
     controller, inbox = smtp_server
-    for name, value in {"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": controller.port,
-                        "MAIL_USE_TLS": False, "MAIL_USERNAME": "dialog",
-                        "MAIL_PASSWORD": "wrong"}.items():
+    for name, value in {
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": controller.port,
+        "MAIL_USE_TLS": False,
+        "MAIL_USERNAME": "dialog",
+        "MAIL_PASSWORD": "wrong",
+    }.items():
         monkeypatch.setitem(app.config, name, value)
-    mail.queue(to="bo@example.org", template="password_changed", locale="sv", key="smtp-2",
-               name="Bo", reset_url="https://dialog.example/r")
+    mail.queue(
+        to="bo@example.org",
+        template="password_changed",
+        locale="sv",
+        key="smtp-2",
+        name="Bo",
+        reset_url="https://dialog.example/r",
+    )
     db.session.commit()
     mailbox.deliver()
     event = db.session.query(OutboxEvent).filter(OutboxEvent.key.like("email:smtp-2:%")).one()

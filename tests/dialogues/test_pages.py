@@ -3,15 +3,26 @@ from dialog.dialogues.models import DialogueState
 
 
 def _dialogue(db, slug, state, **fields):
-    dialogue = services.create_dialogue(slug=slug, title=fields.pop("title", slug.title()),
-                                        summary="Sammanfattning", state=state, **fields)
+    dialogue = services.create_dialogue(
+        slug=slug,
+        title=fields.pop("title", slug.title()),
+        summary="Sammanfattning",
+        state=state,
+        **fields,
+    )
     db.session.commit()
     return dialogue
 
 
 def test_published_dialogues_are_listed_and_shown_with_their_background(client, ctx, db):
-    _dialogue(db, "hovsjo-park", DialogueState.published, title="Ny park i Hovsjö",
-              background="Första stycket.\n\nAndra <b>stycket</b>.", place_name="Hovsjö")
+    _dialogue(
+        db,
+        "hovsjo-park",
+        DialogueState.published,
+        title="Ny park i Hovsjö",
+        background="Första stycket.\n\nAndra <b>stycket</b>.",
+        place_name="Hovsjö",
+    )
     assert "Ny park i Hovsjö" in client.get("/").get_data(as_text=True)
     page = client.get("/d/hovsjo-park").get_data(as_text=True)
     assert "<p>Första stycket.</p>" in page

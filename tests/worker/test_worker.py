@@ -35,8 +35,14 @@ def _status(app, key_prefix):
 def test_the_worker_delivers_an_email_published_after_commit(app, committed_db, worker, settings):
     broker = app.config["CELERY_BROKER_URL"].split(":", 1)[0]
     with app.app_context():
-        mail.queue(to=f"worker-{broker}@example.org", template="password_changed", locale="en",
-                   key="worker-test", name="Ada", reset_url="http://example.org/r")
+        mail.queue(
+            to=f"worker-{broker}@example.org",
+            template="password_changed",
+            locale="en",
+            key="worker-test",
+            name="Ada",
+            reset_url="http://example.org/r",
+        )
         committed_db.session.commit()
     message = wait_for(lambda: _mail_to(settings, f"worker-{broker}@example.org"), timeout=30)
     assert message["Subject"] == "Your password has been changed"
@@ -49,8 +55,14 @@ def test_a_broker_outage_delays_delivery_and_loses_nothing(app, committed_db, wo
 
     cut_off = create_app(CELERY_BROKER_URL="redis://127.0.0.1:1/0")
     with cut_off.app_context():
-        mail.queue(to="outage@example.org", template="password_changed", locale="sv",
-                   key="outage-test", name="Ada", reset_url="http://example.org/r")
+        mail.queue(
+            to="outage@example.org",
+            template="password_changed",
+            locale="sv",
+            key="outage-test",
+            name="Ada",
+            reset_url="http://example.org/r",
+        )
         committed_db.session.commit()
     assert _status(app, "email:outage-test") is OutboxStatus.pending
     message = wait_for(lambda: _mail_to(settings, "outage@example.org"), timeout=45)
