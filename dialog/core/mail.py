@@ -55,9 +55,10 @@ def render(payload: dict[str, Any]) -> EmailMessage:
     message["To"] = payload["to"]
     message["Date"] = format_datetime(utcnow())
     message["Message-ID"] = make_msgid(domain=_sender_domain())
-    message["Content-Language"] = payload["locale"]
     message.set_content(text)
     message.add_alternative(html, subtype="html")
+    # After the body: setting content replaces every Content-* header.
+    message["Content-Language"] = payload["locale"]
     return message
 
 
