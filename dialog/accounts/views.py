@@ -58,6 +58,7 @@ def _safe_next(target: str | None) -> str:
             and not parts.netloc
             and target.startswith("/")
             and not target.startswith("//")
+            and "\\" not in target
         ):
             return target
     return url_for("dialogues.index")

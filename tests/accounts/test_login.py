@@ -39,6 +39,12 @@ def test_login_redirects_only_within_the_site(client, resident):
         form_path="/login",
     )
     assert "evil" not in evil.location
+    post_form(client, "/logout", {}, form_path="/profile")
+    backslash = post_form(
+        client, "/login?next=/%5Cevil.example", {"email": resident.email, "password": PASSWORD},
+        form_path="/login",
+    )
+    assert "evil" not in backslash.location
 
 
 def test_pages_that_need_login_send_anonymous_visitors_to_it(client):
