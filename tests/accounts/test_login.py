@@ -41,7 +41,9 @@ def test_login_redirects_only_within_the_site(client, resident):
     assert "evil" not in evil.location
     post_form(client, "/logout", {}, form_path="/profile")
     backslash = post_form(
-        client, "/login?next=/%5Cevil.example", {"email": resident.email, "password": PASSWORD},
+        client,
+        "/login?next=/%5Cevil.example",
+        {"email": resident.email, "password": PASSWORD},
         form_path="/login",
     )
     assert "evil" not in backslash.location

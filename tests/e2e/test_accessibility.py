@@ -5,9 +5,21 @@ import pytest
 from tests.e2e.conftest import assert_accessible
 from tests.support import PASSWORD, UserFactory
 
-PUBLIC_PAGES = ["/", "/d/framtidens-stadskarna", "/login", "/register", "/register/check-email",
-                "/password/forgot", "/privacy", "/accessibility", "/finns-inte"]
-LOGIN = {"sv": ("E-postadress", "Lösenord", "Logga in"), "en": ("Email address", "Password", "Log in")}
+PUBLIC_PAGES = [
+    "/",
+    "/d/framtidens-stadskarna",
+    "/login",
+    "/register",
+    "/register/check-email",
+    "/password/forgot",
+    "/privacy",
+    "/accessibility",
+    "/finns-inte",
+]
+LOGIN = {
+    "sv": ("E-postadress", "Lösenord", "Logga in"),
+    "en": ("Email address", "Password", "Log in"),
+}
 
 
 @pytest.fixture
@@ -54,7 +66,10 @@ def test_forms_with_errors(page, lang):
     page.locator("#password").fill("short")
     page.locator("form.stack button[type=submit]").click()
     assert page.locator("#password-error").is_visible()
-    assert page.locator("#password").get_attribute("aria-describedby") == "password-hint password-error"
+    assert (
+        page.locator("#password").get_attribute("aria-describedby")
+        == "password-hint password-error"
+    )
     assert_accessible(page)
 
 
@@ -64,8 +79,13 @@ def test_pages_for_logged_in_people_and_admins(app, page, lang):
     resident = UserFactory(app)(verified=False)
     _choose_language(page, lang)
     _log_in(page, admin, lang)
-    for path in ["/profile", "/profile/password", "/profile/email", "/admin/users",
-                 f"/admin/users/{resident.id}/role"]:
+    for path in [
+        "/profile",
+        "/profile/password",
+        "/profile/email",
+        "/admin/users",
+        f"/admin/users/{resident.id}/role",
+    ]:
         page.goto(path)
         assert page.locator("html").get_attribute("lang") == lang, path
         assert_accessible(page)
