@@ -166,3 +166,10 @@ def mailbox(app, settings):
 @pytest.fixture
 def count_queries(app):
     return support.QueryCounter(app)
+
+
+@pytest.fixture
+def resident_client(client, resident, login):
+    """A client logged in as a verified resident."""
+    login(resident)
+    return client

@@ -41,3 +41,23 @@ def test_an_unexpected_error_gives_a_friendly_500_page(failing_app):
     page = response.get_data(as_text=True)
     assert "Something went wrong on our side" in page
     assert "a bug" not in page and "Traceback" not in page
+
+
+def test_forbidden_page_explains_in_both_languages(resident_client):
+    swedish = resident_client.get("/admin/users")
+    assert swedish.status_code == 403
+    assert "Bara administratörer kan göra det här." in swedish.get_data(as_text=True)
+    english = resident_client.get("/admin/users?lang=en")
+    assert "Only administrators can do this." in english.get_data(as_text=True)
+
+
+def test_too_many_requests_page_in_english(app, client, monkeypatch):
+    from tests.support import post_form
+
+    monkeypatch.setitem(app.config, "RATELIMIT_LOGIN_PER_IP", "1 per minute")
+    client.get("/?lang=en")
+    post_form(client, "/login", {"email": "a@example.org", "password": "x" * 12})
+    blocked = post_form(client, "/login", {"email": "b@example.org", "password": "x" * 12})
+    assert blocked.status_code == 429
+    assert "Too many attempts" in blocked.get_data(as_text=True)
+    assert blocked.headers.get("Retry-After")
