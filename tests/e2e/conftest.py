@@ -93,10 +93,11 @@ def wait_for_mail(settings, to: str, timeout: float = 30):
     folder = Path(settings["MAIL_DIR"])
 
     def find():
+        found = None
         for path in sorted(folder.glob("*.eml")) if folder.exists() else []:
             message = message_from_bytes(path.read_bytes(), policy=policy.default)
             if message["To"] == to:
-                return message
-        return None
+                found = message
+        return found
 
     return wait_for(find, timeout=timeout)

@@ -1,6 +1,7 @@
 """A resident's whole account journey in the browser, checked by axe on every page."""
 
 import re
+import uuid
 
 from tests.e2e.conftest import assert_accessible, wait_for_mail
 from tests.support import PASSWORD, UserFactory
@@ -17,7 +18,7 @@ def _fill_registration(page, email):
 
 
 def test_register_verify_login_profile_password_logout(page, worker, settings):
-    email = "sanna.ek@example.org"
+    email = f"sanna.ek.{uuid.uuid4().hex[:8]}@example.org"
     page.goto("/")
     assert_accessible(page)
     page.keyboard.press("Tab")
