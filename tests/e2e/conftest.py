@@ -79,6 +79,7 @@ _axe = Axe()
 
 def assert_accessible(page) -> None:
     """Fail on any WCAG 2.1 A/AA violation axe-core finds on the page as it is now."""
+    page.wait_for_load_state()
     results = _axe.run(page, options={"runOnly": {"type": "tag", "values": WCAG_TAGS}})
     violations = results.response["violations"]
     report = [

@@ -1,6 +1,7 @@
 """axe-core on every page, in Swedish and in English."""
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.conftest import assert_accessible
 from tests.support import PASSWORD, UserFactory
@@ -52,7 +53,7 @@ def test_public_pages(page, demo, lang):
         assert page.locator("html").get_attribute("lang") == lang, path
         assert_accessible(page)
     page.goto("/login")
-    assert page.get_by_role("button", name=LOGIN[lang][2]).is_visible()
+    expect(page.get_by_role("button", name=LOGIN[lang][2])).to_be_visible()
 
 
 @pytest.mark.parametrize("lang", ["sv", "en"])
@@ -60,12 +61,12 @@ def test_forms_with_errors(page, lang):
     _choose_language(page, lang)
     page.goto("/login")
     page.get_by_role("button", name=LOGIN[lang][2]).click()
-    assert page.locator(".error-summary").is_visible()
+    expect(page.locator(".error-summary")).to_be_visible()
     assert_accessible(page)
     page.goto("/register")
     page.locator("#password").fill("short")
     page.locator("form.stack button[type=submit]").click()
-    assert page.locator("#password-error").is_visible()
+    expect(page.locator("#password-error")).to_be_visible()
     assert (
         page.locator("#password").get_attribute("aria-describedby")
         == "password-hint password-error"
@@ -92,5 +93,5 @@ def test_pages_for_logged_in_people_and_admins(app, page, lang):
     page.goto(f"/admin/users/{resident.id}/role")
     page.locator("#role").select_option("planner")
     page.locator("form.stack button[type=submit]").click()
-    assert page.locator("#reason-error").is_visible()
+    expect(page.locator("#reason-error")).to_be_visible()
     assert_accessible(page)

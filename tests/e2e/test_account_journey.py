@@ -3,6 +3,8 @@
 import re
 import uuid
 
+from playwright.sync_api import expect
+
 from tests.e2e.conftest import assert_accessible, wait_for_mail
 from tests.support import PASSWORD, UserFactory
 
@@ -30,7 +32,7 @@ def test_register_verify_login_profile_password_logout(page, worker, settings):
     assert_accessible(page)
     page.get_by_label("Lösenord", exact=True).fill("kort")
     page.get_by_role("button", name="Skapa konto").click()
-    assert page.get_by_text("Lösenordet måste vara minst 12 tecken långt.").first.is_visible()
+    expect(page.get_by_text("Lösenordet måste vara minst 12 tecken långt.").first).to_be_visible()
     assert_accessible(page)
 
     _fill_registration(page, email)
@@ -43,21 +45,21 @@ def test_register_verify_login_profile_password_logout(page, worker, settings):
     link = re.search(r"https?://\S+/verify/\S+", message.get_body(("plain",)).get_content())
     page.goto(link.group(0))
     page.wait_for_url(re.compile(r".*/login$"))
-    assert page.get_by_text("Din e-postadress är bekräftad.").is_visible()
+    expect(page.get_by_text("Din e-postadress är bekräftad.")).to_be_visible()
     assert_accessible(page)
 
     page.get_by_label("E-postadress").fill(email)
     page.get_by_label("Lösenord").fill(PASSWORD)
     page.get_by_role("button", name="Logga in").click()
     page.get_by_role("link", name="Min profil").click()
-    assert page.get_by_text("bekräftad", exact=True).is_visible()
+    expect(page.get_by_text("bekräftad", exact=True)).to_be_visible()
     assert_accessible(page)
 
     page.get_by_label("Med en pseudonym").check()
     page.get_by_label("Kommundel (frivilligt)").select_option("Hovsjö")
     page.get_by_role("button", name="Spara profilen").click()
-    assert page.get_by_text("Din profil är sparad.").is_visible()
-    assert page.get_by_label("Kommundel (frivilligt)").input_value() == "Hovsjö"
+    expect(page.get_by_text("Din profil är sparad.")).to_be_visible()
+    expect(page.get_by_label("Kommundel (frivilligt)")).to_have_value("Hovsjö")
 
     page.get_by_role("link", name="Byt lösenord").click()
     assert_accessible(page)
@@ -65,21 +67,21 @@ def test_register_verify_login_profile_password_logout(page, worker, settings):
     page.get_by_label("Nytt lösenord").fill(NEW_PASSWORD)
     page.get_by_label("Upprepa lösenordet").fill(NEW_PASSWORD)
     page.get_by_role("button", name="Byt lösenord").click()
-    assert page.get_by_text("Ditt lösenord är ändrat.").is_visible()
+    expect(page.get_by_text("Ditt lösenord är ändrat.")).to_be_visible()
 
     page.get_by_role("button", name="Logga ut").click()
-    assert page.get_by_text("Du är utloggad.").is_visible()
+    expect(page.get_by_text("Du är utloggad.")).to_be_visible()
     assert_accessible(page)
 
     page.goto("/login")
     page.get_by_label("E-postadress").fill(email)
     page.get_by_label("Lösenord").fill(PASSWORD)
     page.get_by_role("button", name="Logga in").click()
-    assert page.get_by_text("E-postadressen eller lösenordet är fel.").first.is_visible()
+    expect(page.get_by_text("E-postadressen eller lösenordet är fel.").first).to_be_visible()
     assert_accessible(page)
     page.get_by_label("Lösenord").fill(NEW_PASSWORD)
     page.get_by_role("button", name="Logga in").click()
-    assert page.get_by_role("button", name="Logga ut").is_visible()
+    expect(page.get_by_role("button", name="Logga ut")).to_be_visible()
 
 
 def test_logging_in_works_without_javascript(app, page_without_js):
@@ -89,6 +91,6 @@ def test_logging_in_works_without_javascript(app, page_without_js):
     page.get_by_label("E-postadress").fill(user.email)
     page.get_by_label("Lösenord").fill(PASSWORD)
     page.get_by_role("button", name="Logga in").click()
-    assert page.get_by_text("Du är inloggad.").is_visible()
+    expect(page.get_by_text("Du är inloggad.")).to_be_visible()
     page.get_by_role("button", name="Logga ut").click()
-    assert page.get_by_text("Du är utloggad.").is_visible()
+    expect(page.get_by_text("Du är utloggad.")).to_be_visible()
