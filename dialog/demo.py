@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from datetime import date, datetime, time, timedelta
 
 from flask import current_app
 from sqlalchemy import exists, select
@@ -10,7 +11,7 @@ from sqlalchemy import exists, select
 from dialog.accounts import services as accounts
 from dialog.accounts.models import AGE_BANDS, Role, User
 from dialog.dialogues import services as dialogues
-from dialog.dialogues.models import DialogueState
+from dialog.dialogues.models import DialogueState, PhaseKind
 from dialog.extensions import db
 
 DEMO_PASSWORD = "demo-password"
@@ -98,12 +99,45 @@ def seed(rng: random.Random | None = None) -> None:
             district=rng.choice(districts),
             age_band=rng.choice(AGE_BANDS),
         )
-    dialogues.create_dialogue(
+    dialogue = dialogues.create_dialogue(
         slug="framtidens-stadskarna",
         title="Framtidens stadskärna",
         summary="Hur ska Södertäljes stadskärna kring Marenplan bli mer tillgänglig, trygg "
         "och levande? Tyck till om vinterbelysning, mötesplatser och stråken i centrum.",
         background=BACKGROUND,
         place_name="Marenplan, Södertälje centrum",
+        place_lat=59.1955,
+        place_lon=17.6253,
+        themes=THEMES,
+        focus_areas=["Tillgänglighet", "Trygghet", "Puls"],
         state=DialogueState.published,
     )
+    planner = accounts.find_by_email("planner@example.org")
+    dialogues.assign_planner(dialogue, planner, by=None)
+    schedule_around_now(dialogue)
+
+
+THEMES = ["Så bygger vi staden", "Stadslivet", "Den smarta staden", "Staden och omlandet"]
+SCHEDULE = [
+    # kind, title, description, start and end in days from now
+    (PhaseKind.information, "Kunskapsunderlag",
+     "Kommunen delar fakta om stadskärnan: flöden, handel, grönska och trygghet.", -21, -7),
+    (PhaseKind.proposals, "Lämna förslag",
+     "Lämna förslag på hur Marenplan och stråken kan bli bättre, och kommentera andras.", -7, 14),
+    (PhaseKind.voting, "Rösta", "Rösta på de förslag du tycker är viktigast.", 14, 28),
+    (PhaseKind.review, "Kommunen svarar",
+     "Planerarna går igenom förslagen och svarar på dem.", 28, 42),
+    (PhaseKind.result, "Resultat", "Resultatet och kommunens svar publiceras.", 42, None),
+]
+
+
+def schedule_around_now(dialogue) -> None:
+    """A schedule that is always live: one phase past, one open, the rest to come."""
+    nine = datetime.combine(date.today(), time(9, 0))
+    for kind, title, description, start, end in SCHEDULE:
+        dialogues.add_phase(dialogue, dialogues.PhasePlan(
+            kind=kind, title=title, description=description,
+            starts_at=dialogues.local_to_utc(nine + timedelta(days=start), "starts_at"),
+            ends_at=dialogues.local_to_utc(nine + timedelta(days=end), "ends_at")
+            if end is not None else None,
+        ), by=None)

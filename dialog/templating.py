@@ -10,6 +10,8 @@ from flask_login import current_user
 
 from dialog.accounts import permissions as account_permissions
 from dialog.accounts.forms import ROLE_LABELS
+from dialog.core.permissions import MOMENT_FORMAT
+from dialog.dialogues.forms import CAPABILITY_LABELS, KIND_LABELS, STATE_LABELS
 
 
 def init_app(app: Flask) -> None:
@@ -20,6 +22,10 @@ def init_app(app: Flask) -> None:
         language_url=_language_url,
         can_manage_roles=lambda: account_permissions.can_manage_roles(current_user),
         role_labels=ROLE_LABELS,
+        kind_labels=KIND_LABELS,
+        capability_labels=CAPABILITY_LABELS,
+        state_labels=STATE_LABELS,
+        moment_format=lambda: str(MOMENT_FORMAT),
     )
 
 

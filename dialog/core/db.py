@@ -78,3 +78,23 @@ def configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     def on_begin(connection) -> None:
         mode = connection.get_execution_options().get("sqlite_begin", "")
         connection.exec_driver_sql(f"BEGIN {mode}".strip())
+
+
+def insert_ignoring_conflicts(model, values: dict, conflict_columns: list[str], returning=None):
+    """INSERT ... ON CONFLICT DO NOTHING on PostgreSQL and SQLite.
+
+    Returns the `returning` column of the new row (None when it already existed), or
+    without `returning`, whether a row was added.
+    """
+    from dialog.extensions import db
+
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    statement = (
+        insert(model).values(**values).on_conflict_do_nothing(index_elements=conflict_columns)
+    )
+    if returning is not None:
+        return db.session.scalar(statement.returning(returning))
+    return bool(db.session.execute(statement).rowcount)

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy import update
 
-from dialog.core.db import utcnow
+from dialog.core.db import insert_ignoring_conflicts, utcnow
 from dialog.core.models import JobLock
 from dialog.extensions import db
 
@@ -36,14 +36,9 @@ def exclusive(name: str, *, seconds: int):
 
 
 def _acquire(name: str, holder: str, seconds: int) -> bool:
-    from dialog.core.outbox import _insert_for
-
     now = utcnow()
-    insert = _insert_for(db.session.get_bind().dialect.name)
-    db.session.execute(
-        insert(JobLock)
-        .values(name=name, holder=None, locked_until=now)
-        .on_conflict_do_nothing(index_elements=["name"])
+    insert_ignoring_conflicts(
+        JobLock, {"name": name, "holder": None, "locked_until": now}, ["name"]
     )
     taken = db.session.execute(
         update(JobLock)

@@ -18,7 +18,7 @@ from flask import current_app
 from flask_sqlalchemy.session import Session
 from sqlalchemy import event, select, update
 
-from dialog.core.db import utcnow
+from dialog.core.db import insert_ignoring_conflicts, utcnow
 from dialog.core.models import OutboxEvent, OutboxStatus
 from dialog.extensions import db
 
@@ -43,33 +43,24 @@ def record(kind: str, key: str, payload: dict[str, Any]) -> OutboxEvent | None:
     """Add an event unless one with the same key exists; returns the new event or None."""
     retry_after = current_app.config["OUTBOX_RETRY_AFTER_SECONDS"]
     now = utcnow()
-    insert = _insert_for(db.session.get_bind().dialect.name)
-    event_id = db.session.scalar(
-        insert(OutboxEvent)
-        .values(
-            kind=kind,
-            key=key,
-            payload=payload,
-            status=OutboxStatus.pending,
-            attempts=0,
-            created_at=now,
-            next_attempt_at=now + timedelta(seconds=retry_after),
-        )
-        .on_conflict_do_nothing(index_elements=["key"])
-        .returning(OutboxEvent.id)
+    event_id = insert_ignoring_conflicts(
+        OutboxEvent,
+        {
+            "kind": kind,
+            "key": key,
+            "payload": payload,
+            "status": OutboxStatus.pending,
+            "attempts": 0,
+            "created_at": now,
+            "next_attempt_at": now + timedelta(seconds=retry_after),
+        },
+        ["key"],
+        returning=OutboxEvent.id,
     )
     if event_id is None:
         return None
     db.session.info.setdefault(_SESSION_KEY, []).append(event_id)
     return db.session.get(OutboxEvent, event_id)
-
-
-def _insert_for(dialect: str):
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert
 
 
 @event.listens_for(Session, "after_commit")
@@ -117,8 +108,12 @@ def claim(event_id: int) -> OutboxEvent | None:
 
 def deliver(event: OutboxEvent) -> None:
     """Run the event's handler and record the outcome; flushes, never commits."""
+    handle = _handlers.get(event.kind)
+    if handle is None:
+        _wait_for_a_handler(event)
+        return
     try:
-        _handlers[event.kind](event.payload)
+        handle(event.payload)
     except Exception as error:
         _record_failure(event, error)
         return
@@ -126,6 +121,14 @@ def deliver(event: OutboxEvent) -> None:
     event.delivered_at = utcnow()
     event.claimed_until = None
     event.attempts += 1
+    db.session.flush()
+
+
+def _wait_for_a_handler(event: OutboxEvent) -> None:
+    # Events are recorded before every consumer exists (phase events wait for the
+    # notifications domain); they stay pending and are looked at again hourly.
+    event.claimed_until = None
+    event.next_attempt_at = utcnow() + timedelta(hours=1)
     db.session.flush()
 
 

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from flask import abort, redirect, request, url_for
+from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
+
+# A Babel date pattern; Swedish says "12 mars kl. 09:00".
+MOMENT_FORMAT = _l("d MMMM 'at' HH:mm")
 
 # What each reason code means to a person; templates show it, views answer 403 with it.
 REASONS = {
@@ -38,7 +43,13 @@ class Decision:
     def message(self) -> str:
         if self.allowed or self.reason is None:
             return ""
-        return str(REASONS.get(self.reason, _l("You cannot do this now."))) % self.params
+        params = {
+            name: format_datetime(value, str(MOMENT_FORMAT))
+            if isinstance(value, datetime)
+            else value
+            for name, value in self.params.items()
+        }
+        return str(REASONS.get(self.reason, _l("You cannot do this now."))) % params
 
 
 def require(decision: Decision):

@@ -1,12 +1,13 @@
-"""Dialogues: one co-creation process about a place or a plan."""
+"""Dialogues, their phases and the phase kinds that decide what people may do."""
 
 from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from dialog.core.db import utcnow
 from dialog.extensions import db
@@ -18,8 +19,69 @@ class DialogueState(enum.Enum):
     archived = "archived"
 
 
+class Visibility(enum.Enum):
+    public = "public"
+    invited = "invited"
+
+
+class VoteMode(enum.Enum):
+    for_against = "for_against"  # för / emot / avstår
+    support = "support"  # support only
+
+
+class Capability(enum.Enum):
+    propose = "propose"
+    comment = "comment"
+    reply = "reply"
+    revise = "revise"
+    vote = "vote"
+    answer = "answer"
+    show_results = "show_results"
+
+
+class PhaseKind(enum.Enum):
+    information = "information"
+    proposals = "proposals"
+    dialogue = "dialogue"
+    voting = "voting"
+    review = "review"
+    result = "result"
+
+
+C = Capability
+# The registry: what each kind of phase lets people do. Schedules live in the database.
+PHASE_CAPABILITIES: dict[PhaseKind, frozenset[Capability]] = {
+    PhaseKind.information: frozenset(),
+    PhaseKind.proposals: frozenset({C.propose, C.comment, C.reply}),
+    PhaseKind.dialogue: frozenset({C.comment, C.reply, C.revise}),
+    PhaseKind.voting: frozenset({C.vote}),
+    PhaseKind.review: frozenset({C.answer}),
+    PhaseKind.result: frozenset({C.show_results}),
+}
+
+
+def capabilities_for(kind: PhaseKind, overrides: dict[str, bool] | None) -> frozenset[Capability]:
+    granted = set(PHASE_CAPABILITIES[kind])
+    for name, allowed in (overrides or {}).items():
+        (granted.add if allowed else granted.discard)(Capability(name))
+    return frozenset(granted)
+
+
 class Dialogue(db.Model):
     __tablename__ = "dialogue"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "votes_per_participant IS NULL OR votes_per_participant >= 1",
+            name="votes_per_participant_positive",
+        ),
+        sa.CheckConstraint(
+            "(place_lat IS NULL) = (place_lon IS NULL)", name="place_point_complete"
+        ),
+        sa.CheckConstraint(
+            "place_lat IS NULL OR (place_lat BETWEEN -90 AND 90 AND place_lon BETWEEN -180 AND 180)",
+            name="place_point_in_range",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(sa.String(80), unique=True)
@@ -27,8 +89,153 @@ class Dialogue(db.Model):
     summary: Mapped[str] = mapped_column(sa.Text)
     background: Mapped[str] = mapped_column(sa.Text, default="")
     place_name: Mapped[str] = mapped_column(sa.String(200), default="")
+    place_lat: Mapped[float | None]
+    place_lon: Mapped[float | None]
+    place_area: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    themes: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    focus_areas: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     state: Mapped[DialogueState] = mapped_column(
         sa.Enum(DialogueState, name="dialogue_state", native_enum=False, length=16),
         default=DialogueState.draft,
     )
+    visibility: Mapped[Visibility] = mapped_column(
+        sa.Enum(Visibility, name="dialogue_visibility", native_enum=False, length=16),
+        default=Visibility.public,
+    )
+    vote_mode: Mapped[VoteMode] = mapped_column(
+        sa.Enum(VoteMode, name="vote_mode", native_enum=False, length=16),
+        default=VoteMode.for_against,
+    )
+    votes_per_participant: Mapped[int | None]
+    comments_premoderated: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    phases: Mapped[list[Phase]] = relationship(
+        back_populates="dialogue", order_by="Phase.starts_at", cascade="all, delete-orphan"
+    )
+    planners: Mapped[list[DialoguePlanner]] = relationship(
+        back_populates="dialogue", cascade="all, delete-orphan"
+    )
+
+    @property
+    def is_public(self) -> bool:
+        return self.visibility is Visibility.public
+
+    def phase_at(self, moment: datetime) -> Phase | None:
+        for phase in self.phases:
+            if phase.contains(moment):
+                return phase
+        return None
+
+    @property
+    def current_phase(self) -> Phase | None:
+        return self.phase_at(utcnow())
+
+
+class Phase(db.Model):
+    __tablename__ = "phase"
+    __table_args__ = (
+        sa.CheckConstraint("ends_at IS NULL OR ends_at > starts_at", name="ends_after_start"),
+        sa.Index("ix_phase_dialogue_id_starts_at", "dialogue_id", "starts_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dialogue_id: Mapped[int] = mapped_column(sa.ForeignKey("dialogue.id", ondelete="CASCADE"))
+    kind: Mapped[PhaseKind] = mapped_column(
+        sa.Enum(PhaseKind, name="phase_kind", native_enum=False, length=16)
+    )
+    title: Mapped[str] = mapped_column(sa.String(200))
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime | None]
+    # {"vote": true, "comment": false}: an admin's exceptions to the kind's capabilities.
+    capability_overrides: Mapped[dict[str, bool]] = mapped_column(sa.JSON, default=dict)
+
+    dialogue: Mapped[Dialogue] = relationship(back_populates="phases")
+
+    @property
+    def capabilities(self) -> frozenset[Capability]:
+        return capabilities_for(self.kind, self.capability_overrides)
+
+    def allows(self, capability: Capability) -> bool:
+        return capability in self.capabilities
+
+    def contains(self, moment: datetime) -> bool:
+        return self.starts_at <= moment and (self.ends_at is None or moment < self.ends_at)
+
+
+class DialoguePlanner(db.Model):
+    __tablename__ = "dialogue_planner"
+    __table_args__ = (sa.UniqueConstraint("dialogue_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dialogue_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("dialogue.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    assigned_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    dialogue: Mapped[Dialogue] = relationship(back_populates="planners")
+    user = relationship("User")
+
+
+class TransitionEvent(enum.Enum):
+    started = "started"
+    ending_soon = "ending_soon"
+    ended = "ended"
+
+
+class PhaseTransition(db.Model):
+    """A phase event recorded once per scheduled instant; a reschedule records again."""
+
+    __tablename__ = "phase_transition"
+    __table_args__ = (sa.UniqueConstraint("phase_id", "event", "scheduled_for"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phase_id: Mapped[int] = mapped_column(sa.ForeignKey("phase.id", ondelete="CASCADE"), index=True)
+    event: Mapped[TransitionEvent] = mapped_column(
+        sa.Enum(TransitionEvent, name="transition_event", native_enum=False, length=16)
+    )
+    scheduled_for: Mapped[datetime]
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DialogueFollow(db.Model):
+    __tablename__ = "dialogue_follow"
+    __table_args__ = (sa.UniqueConstraint("dialogue_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dialogue_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("dialogue.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Invitation(db.Model):
+    __tablename__ = "invitation"
+    __table_args__ = (sa.UniqueConstraint("dialogue_id", "email"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dialogue_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("dialogue.id", ondelete="CASCADE"), index=True
+    )
+    email: Mapped[str] = mapped_column(sa.String(254))
+    invited_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="SET NULL"), index=True
+    )
+    user_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    accepted_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

@@ -1,22 +1,364 @@
-"""Public dialogue pages."""
+"""Dialogue pages: the start page, a dialogue with its timeline, following, invitations,
+and the administrators' pages for dialogues, schedules and planners."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
 
-from dialog.dialogues import queries
+from dialog.accounts import services as accounts
+from dialog.core.db import utcnow
+from dialog.core.markdown import render as render_markdown
+from dialog.core.permissions import require
+from dialog.dialogues import forms, permissions, queries, services
+from dialog.dialogues.models import Dialogue, DialogueState, Invitation, Phase, PhaseKind
+from dialog.extensions import db, limiter
 
 bp = Blueprint("dialogues", __name__)
 
 
+def _write_limit() -> str:
+    return current_app.config["RATELIMIT_WRITES"]
+
+
+def _visible_dialogue(slug: str) -> Dialogue:
+    dialogue = queries.dialogue_by_slug(slug)
+    if dialogue is None or not permissions.can_view(current_user, dialogue):
+        abort(404)
+    return dialogue
+
+
+def _managed_dialogue(dialogue_id: int) -> Dialogue:
+    require(permissions.can_manage(current_user))
+    dialogue = queries.dialogue_by_id(dialogue_id)
+    if dialogue is None:
+        abort(404)
+    return dialogue
+
+
+def _managed_phase(phase_id: int) -> Phase:
+    require(permissions.can_manage(current_user))
+    return db.get_or_404(Phase, phase_id)
+
+
+# Public pages ------------------------------------------------------------------------
+
+
 @bp.get("/")
 def index():
-    return render_template("dialogues/index.html", dialogues=queries.published_dialogues())
+    groups = queries.grouped(queries.listed_dialogues(current_user))
+    return render_template("dialogues/index.html", groups=groups, now=utcnow())
 
 
 @bp.get("/d/<slug>")
 def show(slug: str):
-    dialogue = queries.published_dialogue(slug)
-    if dialogue is None:
+    dialogue = _visible_dialogue(slug)
+    actions = {
+        capability: permissions.can_participate(current_user, dialogue, capability)
+        for capability in permissions.RESIDENT_ACTIONS
+    }
+    return render_template(
+        "dialogues/show.html",
+        dialogue=dialogue,
+        now=utcnow(),
+        actions=actions,
+        background=render_markdown(dialogue.background),
+        following=queries.is_following(dialogue, current_user),
+        can_follow=permissions.can_follow(current_user, dialogue),
+        can_invite=permissions.can_invite(current_user, dialogue),
+        form=forms.ActionForm(),
+    )
+
+
+@bp.post("/d/<slug>/follow")
+@limiter.limit(_write_limit)
+def follow(slug: str):
+    dialogue = _visible_dialogue(slug)
+    require(permissions.can_follow(current_user, dialogue))
+    if forms.ActionForm().validate_on_submit():
+        services.follow(dialogue, current_user)
+        db.session.commit()
+        flash(_("You follow the dialogue and will hear when something happens."), "success")
+    return redirect(url_for("dialogues.show", slug=slug))
+
+
+@bp.post("/d/<slug>/unfollow")
+@limiter.limit(_write_limit)
+def unfollow(slug: str):
+    dialogue = _visible_dialogue(slug)
+    require(permissions.can_follow(current_user, dialogue))
+    if forms.ActionForm().validate_on_submit():
+        services.unfollow(dialogue, current_user)
+        db.session.commit()
+        flash(_("You no longer follow the dialogue."), "success")
+    return redirect(url_for("dialogues.show", slug=slug))
+
+
+@bp.get("/i/<token>")
+def accept_invitation(token: str):
+    try:
+        invitation = services.invitation_for_token(token)
+    except services.InvalidInvitation:
+        return render_template("dialogues/invitation_invalid.html"), 404
+    dialogue = db.session.get(Dialogue, invitation.dialogue_id)
+    if not current_user.is_authenticated:
+        return render_template(
+            "dialogues/invitation.html", dialogue=dialogue, invitation=invitation, token=token
+        )
+    services.accept_invitation(invitation, current_user)
+    db.session.commit()
+    return redirect(url_for("dialogues.show", slug=dialogue.slug))
+
+
+# Invitations (the dialogue's planners and admins) -------------------------------------
+
+
+@bp.route("/d/<slug>/invitations", methods=["GET", "POST"])
+@limiter.limit(_write_limit, methods=["POST"])
+def invitations(slug: str):
+    dialogue = _visible_dialogue(slug)
+    require(permissions.can_invite(current_user, dialogue))
+    form = forms.InviteForm()
+    if form.validate_on_submit():
+        invited = services.invite(dialogue, form.addresses(), by=current_user)
+        db.session.commit()
+        flash(_("Invitations sent: %(count)d.", count=len(invited)), "success")
+        return redirect(url_for("dialogues.invitations", slug=slug))
+    return render_template(
+        "dialogues/invitations.html",
+        dialogue=dialogue,
+        form=form,
+        invitations=queries.invitations(dialogue),
+        action_form=forms.ActionForm(),
+    )
+
+
+@bp.post("/d/<slug>/invitations/<int:invitation_id>/revoke")
+def revoke_invitation(slug: str, invitation_id: int):
+    dialogue = _visible_dialogue(slug)
+    require(permissions.can_invite(current_user, dialogue))
+    invitation = db.get_or_404(Invitation, invitation_id)
+    if invitation.dialogue_id != dialogue.id:
         abort(404)
-    return render_template("dialogues/show.html", dialogue=dialogue)
+    if forms.ActionForm().validate_on_submit():
+        services.revoke_invitation(invitation, by=current_user)
+        db.session.commit()
+        flash(_("The invitation for %(email)s is revoked.", email=invitation.email), "success")
+    return redirect(url_for("dialogues.invitations", slug=slug))
+
+
+# Administration ----------------------------------------------------------------------
+
+
+@bp.get("/admin/dialogues")
+def admin_index():
+    require(permissions.can_manage(current_user))
+    return render_template(
+        "dialogues/admin_index.html", dialogues=queries.all_dialogues(), now=utcnow()
+    )
+
+
+@bp.route("/admin/dialogues/new", methods=["GET", "POST"])
+@limiter.limit(_write_limit, methods=["POST"])
+def admin_create():
+    require(permissions.can_manage(current_user))
+    form = forms.DialogueForm()
+    if form.validate_on_submit():
+        if services.slug_taken(form.slug.data):
+            form.slug.errors.append(_("Another dialogue already uses this address name."))
+        else:
+            dialogue = services.create_dialogue(
+                slug=form.slug.data, by=current_user, **form.values()
+            )
+            db.session.commit()
+            flash(_("The dialogue is created as a draft. Now schedule its phases."), "success")
+            return redirect(url_for("dialogues.admin_phases", dialogue_id=dialogue.id))
+    return render_template("dialogues/admin_form.html", form=form, dialogue=None)
+
+
+@bp.route("/admin/dialogues/<int:dialogue_id>/edit", methods=["GET", "POST"])
+@limiter.limit(_write_limit, methods=["POST"])
+def admin_edit(dialogue_id: int):
+    dialogue = _managed_dialogue(dialogue_id)
+    form = forms.DialogueForm(obj=dialogue)
+    del form.slug
+    if request.method == "GET":
+        form.fill_from(dialogue)
+    if form.validate_on_submit():
+        services.update_dialogue(dialogue, by=current_user, **form.values())
+        db.session.commit()
+        flash(_("The dialogue is saved."), "success")
+        return redirect(url_for("dialogues.admin_index"))
+    return render_template("dialogues/admin_form.html", form=form, dialogue=dialogue)
+
+
+@bp.post("/admin/dialogues/<int:dialogue_id>/state/<state>")
+def admin_set_state(dialogue_id: int, state: str):
+    dialogue = _managed_dialogue(dialogue_id)
+    if state not in DialogueState.__members__:
+        abort(404)
+    if forms.ActionForm().validate_on_submit():
+        services.set_state(dialogue, DialogueState[state], by=current_user)
+        db.session.commit()
+        flash(
+            _(
+                "“%(title)s” is now %(state)s.",
+                title=dialogue.title,
+                state=forms.STATE_LABELS[state],
+            ),
+            "success",
+        )
+    return redirect(url_for("dialogues.admin_index"))
+
+
+def _plan_from(form: forms.PhaseForm, phase_id: int | None = None) -> services.PhasePlan:
+    """Raises ScheduleInvalid when a local time does not exist."""
+    return services.PhasePlan(
+        kind=PhaseKind(form.kind.data),
+        title=form.title.data.strip(),
+        description=form.description.data or "",
+        starts_at=services.local_to_utc(form.starts_at.data, "starts_at"),
+        ends_at=services.local_to_utc(form.ends_at.data, "ends_at") if form.ends_at.data else None,
+        capability_overrides=form.overrides(),
+        phase_id=phase_id,
+    )
+
+
+def _show_problems(form, problems) -> None:
+    for problem in problems:
+        getattr(form, problem.field).errors.append(problem.message)
+
+
+@bp.route("/admin/dialogues/<int:dialogue_id>/phases", methods=["GET", "POST"])
+@limiter.limit(_write_limit, methods=["POST"])
+def admin_phases(dialogue_id: int):
+    dialogue = _managed_dialogue(dialogue_id)
+    form = forms.PhaseForm()
+    preview = None
+    if form.validate_on_submit():
+        try:
+            plan = _plan_from(form)
+            if form.preview.data:
+                preview = services.preview_schedule(dialogue, plan)
+            else:
+                services.add_phase(dialogue, plan, by=current_user)
+                db.session.commit()
+                flash(_("The phase is scheduled."), "success")
+                return redirect(url_for("dialogues.admin_phases", dialogue_id=dialogue.id))
+        except services.ScheduleInvalid as invalid:
+            _show_problems(form, invalid.problems)
+    return render_template(
+        "dialogues/admin_phases.html",
+        dialogue=dialogue,
+        form=form,
+        preview=preview,
+        now=utcnow(),
+        action_form=forms.ActionForm(),
+    )
+
+
+@bp.route("/admin/phases/<int:phase_id>/edit", methods=["GET", "POST"])
+@limiter.limit(_write_limit, methods=["POST"])
+def admin_edit_phase(phase_id: int):
+    phase = _managed_phase(phase_id)
+    form = forms.PhaseForm(obj=phase)
+    if request.method == "GET":
+        form.kind.data = phase.kind.value
+        form.starts_at.data = services.utc_to_local(phase.starts_at)
+        form.ends_at.data = services.utc_to_local(phase.ends_at) if phase.ends_at else None
+        form.fill_overrides(phase.capability_overrides)
+    preview = None
+    if form.validate_on_submit():
+        try:
+            plan = _plan_from(form, phase_id=phase.id)
+            if form.preview.data:
+                preview = services.preview_schedule(phase.dialogue, plan)
+            else:
+                services.update_phase(phase, plan, by=current_user)
+                db.session.commit()
+                flash(_("The phase is saved."), "success")
+                return redirect(url_for("dialogues.admin_phases", dialogue_id=phase.dialogue_id))
+        except services.ScheduleInvalid as invalid:
+            _show_problems(form, invalid.problems)
+    return render_template(
+        "dialogues/admin_phase_form.html",
+        phase=phase,
+        dialogue=phase.dialogue,
+        form=form,
+        preview=preview,
+        now=utcnow(),
+    )
+
+
+@bp.post("/admin/phases/<int:phase_id>/remove")
+def admin_remove_phase(phase_id: int):
+    phase = _managed_phase(phase_id)
+    dialogue_id = phase.dialogue_id
+    if forms.ActionForm().validate_on_submit():
+        services.remove_phase(phase, by=current_user)
+        db.session.commit()
+        flash(_("The phase is removed."), "success")
+    return redirect(url_for("dialogues.admin_phases", dialogue_id=dialogue_id))
+
+
+@bp.route("/admin/phases/<int:phase_id>/<any(open, close):action>-now", methods=["GET", "POST"])
+@limiter.limit(_write_limit, methods=["POST"])
+def admin_phase_now(phase_id: int, action: str):
+    phase = _managed_phase(phase_id)
+    form = forms.ReasonForm()
+    if form.validate_on_submit():
+        change = services.open_now if action == "open" else services.close_now
+        try:
+            change(phase, by=current_user, reason=form.reason.data.strip())
+        except services.ScheduleInvalid as invalid:
+            db.session.rollback()
+            for problem in invalid.problems:
+                form.reason.errors.append(problem.message)
+        else:
+            db.session.commit()
+            flash(
+                _("The phase “%(title)s” is opened now.", title=phase.title)
+                if action == "open"
+                else _("The phase “%(title)s” is closed now.", title=phase.title),
+                "success",
+            )
+            return redirect(url_for("dialogues.admin_phases", dialogue_id=phase.dialogue_id))
+    return render_template("dialogues/admin_phase_now.html", phase=phase, form=form, action=action)
+
+
+@bp.route("/admin/dialogues/<int:dialogue_id>/planners", methods=["GET", "POST"])
+@limiter.limit(_write_limit, methods=["POST"])
+def admin_planners(dialogue_id: int):
+    dialogue = _managed_dialogue(dialogue_id)
+    form = forms.PlannerForm()
+    if form.validate_on_submit():
+        user = accounts.find_by_email(form.email.data)
+        if user is None or user.role.value not in ("planner", "admin"):
+            form.email.errors.append(
+                _("There is no planner with that address. Give the person the planner role first.")
+            )
+        else:
+            services.assign_planner(dialogue, user, by=current_user)
+            db.session.commit()
+            flash(
+                _("%(name)s is now a planner of the dialogue.", name=user.display_name), "success"
+            )
+            return redirect(url_for("dialogues.admin_planners", dialogue_id=dialogue.id))
+    return render_template(
+        "dialogues/admin_planners.html",
+        dialogue=dialogue,
+        form=form,
+        planners=queries.planners(dialogue),
+        action_form=forms.ActionForm(),
+    )
+
+
+@bp.post("/admin/dialogues/<int:dialogue_id>/planners/<int:user_id>/remove")
+def admin_remove_planner(dialogue_id: int, user_id: int):
+    dialogue = _managed_dialogue(dialogue_id)
+    if forms.ActionForm().validate_on_submit():
+        services.unassign_planner(dialogue, user_id, by=current_user)
+        db.session.commit()
+        flash(_("The planner is removed from the dialogue."), "success")
+    return redirect(url_for("dialogues.admin_planners", dialogue_id=dialogue.id))

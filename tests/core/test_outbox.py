@@ -1,4 +1,5 @@
 import time
+from datetime import timedelta
 
 from sqlalchemy import func, select
 
@@ -160,3 +161,14 @@ def test_a_periodic_job_cannot_run_twice_at_once(app, ctx, db):
         assert first is True and second is False
     with locks.exclusive("sweep_test", seconds=60) as after_release:
         assert after_release is True
+
+
+def test_an_event_nobody_handles_yet_waits_without_failing(app, ctx, db):
+    event = outbox.record("not_yet_handled", "nobody:1", {})
+    db.session.commit()
+    run_task(app, "core.deliver_outbox_event", event.id)
+    db.session.expire_all()
+    event = db.session.get(OutboxEvent, event.id)
+    assert event.status is OutboxStatus.pending and event.attempts == 0
+    assert event.next_attempt_at > event.created_at + timedelta(minutes=30)
+    assert event.id not in outbox.due_event_ids()

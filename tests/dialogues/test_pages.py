@@ -29,13 +29,16 @@ def test_published_dialogues_are_listed_and_shown_with_their_background(client, 
     assert "Andra &lt;b&gt;stycket&lt;/b&gt;." in page
 
 
-def test_draft_and_archived_dialogues_are_not_public(client, ctx, db):
+def test_drafts_are_hidden_and_archived_dialogues_stay_readable(client, ctx, db):
     _dialogue(db, "utkast", DialogueState.draft)
     _dialogue(db, "arkiv", DialogueState.archived)
     listing = client.get("/").get_data(as_text=True)
-    assert "Utkast" not in listing and "Arkiv" not in listing
+    assert "Utkast" not in listing
+    assert "Arkiv" in listing.split("Avslutade")[1]
     assert client.get("/d/utkast").status_code == 404
-    assert client.get("/d/arkiv").status_code == 404
+    archived = client.get("/d/arkiv")
+    assert archived.status_code == 200
+    assert "Dialogen är avslutad" in archived.get_data(as_text=True)
 
 
 def test_the_front_page_costs_a_fixed_number_of_queries(client, ctx, db, count_queries):

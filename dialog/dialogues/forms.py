@@ -1,0 +1,255 @@
+"""Dialogue forms: they validate input; services decide."""
+
+from __future__ import annotations
+
+import re
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateTimeLocalField,
+    FloatField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
+
+from dialog.dialogues.models import Capability, PhaseKind, Visibility, VoteMode
+
+KIND_LABELS = {
+    PhaseKind.information: _l("Information"),
+    PhaseKind.proposals: _l("Proposals"),
+    PhaseKind.dialogue: _l("Dialogue"),
+    PhaseKind.voting: _l("Voting"),
+    PhaseKind.review: _l("Review"),
+    PhaseKind.result: _l("Result"),
+}
+CAPABILITY_LABELS = {
+    Capability.propose: _l("make proposals"),
+    Capability.comment: _l("comment"),
+    Capability.reply: _l("reply to comments"),
+    Capability.revise: _l("revise own proposals"),
+    Capability.vote: _l("vote"),
+    Capability.answer: _l("official answers"),
+    Capability.show_results: _l("results shown"),
+}
+STATE_LABELS = {"draft": _l("Draft"), "published": _l("Published"), "archived": _l("Archived")}
+DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
+MINUTE_HINT = _l("Swedish time, to the minute, e.g. 2026-03-12 09:00.")
+
+
+def _lines(text: str | None) -> list[str]:
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+class DialogueForm(FlaskForm):
+    slug = StringField(
+        _l("Address name"),
+        validators=[
+            DataRequired(_l("Enter an address name.")),
+            Length(max=80),
+            Regexp(
+                r"^[a-z0-9]+(-[a-z0-9]+)*$",
+                message=_l("Use lower-case letters a–z, digits and hyphens."),
+            ),
+        ],
+        description=_l("Part of the page address, e.g. framtidens-stadskarna."),
+    )
+    title = StringField(
+        _l("Title"), validators=[DataRequired(_l("Enter a title.")), Length(max=200)]
+    )
+    summary = TextAreaField(
+        _l("Summary"), validators=[DataRequired(_l("Enter a summary.")), Length(max=1000)]
+    )
+    background = TextAreaField(
+        _l("Background"),
+        validators=[Optional(), Length(max=50_000)],
+        description=_l(
+            "Facts and data residents need. Markdown: **bold**, *italic*, lists, "
+            "links and headings (##)."
+        ),
+    )
+    place_name = StringField(_l("Place"), validators=[Optional(), Length(max=200)])
+    place_lat = FloatField(_l("Latitude (optional)"), validators=[Optional(), NumberRange(-90, 90)])
+    place_lon = FloatField(
+        _l("Longitude (optional)"), validators=[Optional(), NumberRange(-180, 180)]
+    )
+    themes = TextAreaField(
+        _l("Themes"), validators=[Optional(), Length(max=4000)], description=_l("One per line.")
+    )
+    focus_areas = TextAreaField(
+        _l("Focus areas"),
+        validators=[Optional(), Length(max=4000)],
+        description=_l("One per line."),
+    )
+    visibility = RadioField(
+        _l("Who can take part"),
+        choices=[
+            (Visibility.public.value, _l("Everyone")),
+            (Visibility.invited.value, _l("Invited participants only")),
+        ],
+        default=Visibility.public.value,
+        validators=[InputRequired()],
+    )
+    vote_mode = RadioField(
+        _l("How people vote"),
+        choices=[
+            (VoteMode.for_against.value, _l("For, against or abstain")),
+            (VoteMode.support.value, _l("Support only")),
+        ],
+        default=VoteMode.for_against.value,
+        validators=[InputRequired()],
+    )
+    votes_per_participant = IntegerField(
+        _l("Votes per participant (optional)"),
+        validators=[
+            Optional(),
+            NumberRange(min=1, max=1000, message=_l("Enter a number from 1 to 1000.")),
+        ],
+        description=_l("Leave empty for no limit."),
+    )
+    comments_premoderated = BooleanField(_l("Comments are checked before they are shown"))
+
+    def validate_place_lon(self, field) -> None:
+        if (self.place_lat.data is None) != (field.data is None):
+            raise ValidationError(_l("Give both latitude and longitude, or neither."))
+
+    def values(self) -> dict:
+        return {
+            "title": self.title.data.strip(),
+            "summary": self.summary.data.strip(),
+            "background": self.background.data or "",
+            "place_name": (self.place_name.data or "").strip(),
+            "place_lat": self.place_lat.data,
+            "place_lon": self.place_lon.data,
+            "themes": _lines(self.themes.data),
+            "focus_areas": _lines(self.focus_areas.data),
+            "visibility": Visibility(self.visibility.data),
+            "vote_mode": VoteMode(self.vote_mode.data),
+            "votes_per_participant": self.votes_per_participant.data,
+            "comments_premoderated": bool(self.comments_premoderated.data),
+        }
+
+    def fill_from(self, dialogue) -> None:
+        self.themes.data = "\n".join(dialogue.themes or [])
+        self.focus_areas.data = "\n".join(dialogue.focus_areas or [])
+        self.visibility.data = dialogue.visibility.value
+        self.vote_mode.data = dialogue.vote_mode.value
+
+
+OVERRIDE_CHOICES = [
+    ("", _l("As the phase kind decides")),
+    ("on", _l("Allowed")),
+    ("off", _l("Not allowed")),
+]
+
+
+class PhaseForm(FlaskForm):
+    kind = SelectField(
+        _l("Kind of phase"),
+        choices=[(k.value, KIND_LABELS[k]) for k in PhaseKind],
+        validators=[InputRequired()],
+    )
+    title = StringField(
+        _l("Title"), validators=[DataRequired(_l("Enter a title.")), Length(max=200)]
+    )
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
+    starts_at = DateTimeLocalField(
+        _l("Starts"),
+        format=DATETIME_FORMAT,
+        description=MINUTE_HINT,
+        validators=[InputRequired(_l("Enter when the phase starts."))],
+    )
+    ends_at = DateTimeLocalField(
+        _l("Ends (optional)"),
+        format=DATETIME_FORMAT,
+        validators=[Optional()],
+        description=_l("Swedish time. Leave empty only for the last phase."),
+    )
+    preview = SubmitField(_l("Preview the timeline"))
+    save = SubmitField(_l("Save phase"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for capability in Capability:
+            getattr(self, f"override_{capability.value}").label.text = CAPABILITY_LABELS[capability]
+
+    def overrides(self) -> dict[str, bool]:
+        return {
+            capability.value: getattr(self, f"override_{capability.value}").data == "on"
+            for capability in Capability
+            if getattr(self, f"override_{capability.value}").data in ("on", "off")
+        }
+
+    def override_fields(self):
+        return [getattr(self, f"override_{capability.value}") for capability in Capability]
+
+    def fill_overrides(self, overrides: dict[str, bool]) -> None:
+        for name, allowed in (overrides or {}).items():
+            getattr(self, f"override_{name}").data = "on" if allowed else "off"
+
+
+for _capability in Capability:
+    setattr(
+        PhaseForm,
+        f"override_{_capability.value}",
+        SelectField(
+            _capability.value, choices=OVERRIDE_CHOICES, default="", validators=[Optional()]
+        ),
+    )
+
+
+class ReasonForm(FlaskForm):
+    reason = TextAreaField(
+        _l("Reason"),
+        validators=[DataRequired(_l("Say why; it is kept in the audit log.")), Length(max=1000)],
+    )
+
+
+class PlannerForm(FlaskForm):
+    email = StringField(
+        _l("The planner's email address"),
+        validators=[
+            DataRequired(_l("Enter an email address.")),
+            Email(_l("Enter a valid email address.")),
+            Length(max=254),
+        ],
+    )
+
+
+class InviteForm(FlaskForm):
+    emails = TextAreaField(
+        _l("Email addresses"),
+        validators=[DataRequired(_l("Enter at least one email address.")), Length(max=50_000)],
+        description=_l("One or more addresses, separated by new lines, commas or spaces."),
+    )
+
+    def addresses(self) -> list[str]:
+        return [a for a in re.split(r"[\s,;]+", self.emails.data or "") if a]
+
+    def validate_emails(self, field) -> None:
+        bad = [a for a in self.addresses() if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", a)]
+        if bad:
+            raise ValidationError(
+                _l("These are not email addresses: %(list)s", list=", ".join(bad[:10]))
+            )
+        if len(self.addresses()) > 500:
+            raise ValidationError(_l("Invite at most 500 addresses at a time."))
+
+
+class ActionForm(FlaskForm):
+    """A button that changes something: only the CSRF token."""
