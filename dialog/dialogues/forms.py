@@ -124,9 +124,17 @@ class DialogueForm(FlaskForm):
     )
     comments_premoderated = BooleanField(_l("Comments are checked before they are shown"))
 
-    def validate_place_lon(self, field) -> None:
-        if (self.place_lat.data is None) != (field.data is None):
-            raise ValidationError(_l("Give both latitude and longitude, or neither."))
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        # A field-level check would be skipped for the empty field (Optional stops there).
+        if (
+            not self.place_lat.errors
+            and not self.place_lon.errors
+            and ((self.place_lat.data is None) != (self.place_lon.data is None))
+        ):
+            self.place_lon.errors.append(_l("Give both latitude and longitude, or neither."))
+            valid = False
+        return valid
 
     def values(self) -> dict:
         return {
