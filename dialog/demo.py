@@ -120,13 +120,28 @@ def seed(rng: random.Random | None = None) -> None:
 THEMES = ["Så bygger vi staden", "Stadslivet", "Den smarta staden", "Staden och omlandet"]
 SCHEDULE = [
     # kind, title, description, start and end in days from now
-    (PhaseKind.information, "Kunskapsunderlag",
-     "Kommunen delar fakta om stadskärnan: flöden, handel, grönska och trygghet.", -21, -7),
-    (PhaseKind.proposals, "Lämna förslag",
-     "Lämna förslag på hur Marenplan och stråken kan bli bättre, och kommentera andras.", -7, 14),
+    (
+        PhaseKind.information,
+        "Kunskapsunderlag",
+        "Kommunen delar fakta om stadskärnan: flöden, handel, grönska och trygghet.",
+        -21,
+        -7,
+    ),
+    (
+        PhaseKind.proposals,
+        "Lämna förslag",
+        "Lämna förslag på hur Marenplan och stråken kan bli bättre, och kommentera andras.",
+        -7,
+        14,
+    ),
     (PhaseKind.voting, "Rösta", "Rösta på de förslag du tycker är viktigast.", 14, 28),
-    (PhaseKind.review, "Kommunen svarar",
-     "Planerarna går igenom förslagen och svarar på dem.", 28, 42),
+    (
+        PhaseKind.review,
+        "Kommunen svarar",
+        "Planerarna går igenom förslagen och svarar på dem.",
+        28,
+        42,
+    ),
     (PhaseKind.result, "Resultat", "Resultatet och kommunens svar publiceras.", 42, None),
 ]
 
@@ -135,9 +150,16 @@ def schedule_around_now(dialogue) -> None:
     """A schedule that is always live: one phase past, one open, the rest to come."""
     nine = datetime.combine(date.today(), time(9, 0))
     for kind, title, description, start, end in SCHEDULE:
-        dialogues.add_phase(dialogue, dialogues.PhasePlan(
-            kind=kind, title=title, description=description,
-            starts_at=dialogues.local_to_utc(nine + timedelta(days=start), "starts_at"),
-            ends_at=dialogues.local_to_utc(nine + timedelta(days=end), "ends_at")
-            if end is not None else None,
-        ), by=None)
+        dialogues.add_phase(
+            dialogue,
+            dialogues.PhasePlan(
+                kind=kind,
+                title=title,
+                description=description,
+                starts_at=dialogues.local_to_utc(nine + timedelta(days=start), "starts_at"),
+                ends_at=dialogues.local_to_utc(nine + timedelta(days=end), "ends_at")
+                if end is not None
+                else None,
+            ),
+            by=None,
+        )

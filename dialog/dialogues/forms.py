@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 from flask_babel import lazy_gettext as _l
@@ -52,6 +53,32 @@ DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 MINUTE_HINT = _l("Swedish time, to the minute, e.g. 2026-03-12 09:00.")
 
 
+def is_polygon(text: str) -> bool:
+    """A GeoJSON Polygon: closed rings of at least four [longitude, latitude] positions."""
+    try:
+        shape = json.loads(text)
+    except ValueError:
+        return False
+    if not isinstance(shape, dict) or shape.get("type") != "Polygon":
+        return False
+    rings = shape.get("coordinates")
+    if not isinstance(rings, list) or not rings:
+        return False
+    for ring in rings:
+        if not isinstance(ring, list) or len(ring) < 4 or ring[0] != ring[-1]:
+            return False
+        for position in ring:
+            if not (
+                isinstance(position, list)
+                and len(position) == 2
+                and all(isinstance(v, int | float) for v in position)
+                and -180 <= position[0] <= 180
+                and -90 <= position[1] <= 90
+            ):
+                return False
+    return True
+
+
 def _lines(text: str | None) -> list[str]:
     return [line.strip() for line in (text or "").splitlines() if line.strip()]
 
@@ -87,6 +114,11 @@ class DialogueForm(FlaskForm):
     place_lat = FloatField(_l("Latitude (optional)"), validators=[Optional(), NumberRange(-90, 90)])
     place_lon = FloatField(
         _l("Longitude (optional)"), validators=[Optional(), NumberRange(-180, 180)]
+    )
+    place_area = TextAreaField(
+        _l("Area (optional)"),
+        validators=[Optional(), Length(max=100_000)],
+        description=_l("A GeoJSON polygon with longitude, latitude pairs, for a map of the area."),
     )
     themes = TextAreaField(
         _l("Themes"), validators=[Optional(), Length(max=4000)], description=_l("One per line.")
@@ -124,6 +156,16 @@ class DialogueForm(FlaskForm):
     )
     comments_premoderated = BooleanField(_l("Comments are checked before they are shown"))
 
+    def validate_place_area(self, field) -> None:
+        if field.data and not is_polygon(field.data):
+            raise ValidationError(
+                _l(
+                    "Give the area as a GeoJSON polygon, e.g. "
+                    '{"type": "Polygon", "coordinates": [[[17.62, 59.19], [17.63, 59.19], '
+                    "[17.63, 59.20], [17.62, 59.19]]]}."
+                )
+            )
+
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
         # A field-level check would be skipped for the empty field (Optional stops there).
@@ -144,6 +186,7 @@ class DialogueForm(FlaskForm):
             "place_name": (self.place_name.data or "").strip(),
             "place_lat": self.place_lat.data,
             "place_lon": self.place_lon.data,
+            "place_area": json.loads(self.place_area.data) if self.place_area.data else None,
             "themes": _lines(self.themes.data),
             "focus_areas": _lines(self.focus_areas.data),
             "visibility": Visibility(self.visibility.data),
@@ -153,6 +196,7 @@ class DialogueForm(FlaskForm):
         }
 
     def fill_from(self, dialogue) -> None:
+        self.place_area.data = json.dumps(dialogue.place_area) if dialogue.place_area else ""
         self.themes.data = "\n".join(dialogue.themes or [])
         self.focus_areas.data = "\n".join(dialogue.focus_areas or [])
         self.visibility.data = dialogue.visibility.value

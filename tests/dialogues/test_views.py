@@ -438,3 +438,30 @@ def test_drafts_are_visible_to_staff_only(client, ctx, db, admin, make_user, log
     post_form(client, "/logout", {}, form_path="/profile")
     login(admin)
     assert client.get("/d/utkast").status_code == 200
+
+
+def test_the_area_is_a_geojson_polygon(client, ctx, db, admin, login):
+    dialogue = make_dialogue(db)
+    login(admin)
+    base = {"title": "T", "summary": "S", "visibility": "public", "vote_mode": "for_against"}
+    bad = post_form(
+        client,
+        f"/admin/dialogues/{dialogue.id}/edit",
+        {**base, "place_area": '{"type": "Point", "coordinates": [17, 59]}'},
+    )
+    assert bad.status_code == 200 and "GeoJSON" in bad.get_data(as_text=True)
+    not_json = post_form(
+        client, f"/admin/dialogues/{dialogue.id}/edit", {**base, "place_area": "{not json"}
+    )
+    assert 'value="' not in not_json.get_data(as_text=True).split('id="place_area"')[0][-5:]
+    assert "{not json" in not_json.get_data(as_text=True)
+    polygon = (
+        '{"type": "Polygon", "coordinates": [[[17.62, 59.19], [17.63, 59.19], '
+        "[17.63, 59.2], [17.62, 59.19]]]}"
+    )
+    good = post_form(
+        client, f"/admin/dialogues/{dialogue.id}/edit", {**base, "place_area": polygon}
+    )
+    assert good.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Dialogue, dialogue.id).place_area["type"] == "Polygon"
