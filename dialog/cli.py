@@ -12,6 +12,7 @@ from dialog.extensions import db
 def register(app: Flask) -> None:
     app.cli.add_command(create_user_command)
     app.cli.add_command(seed_demo_command)
+    app.cli.add_command(add_phase_command)
 
 
 @click.command("create-user")
@@ -54,3 +55,44 @@ def seed_demo_command(if_empty: bool) -> None:
     click.echo("Demo data loaded. Accounts (password demo-password):")
     for email in demo.DEMO_ACCOUNTS:
         click.echo(f"  {email}")
+
+
+@click.command("add-phase")
+@click.argument("slug")
+@click.argument(
+    "kind",
+    type=click.Choice(["information", "proposals", "dialogue", "voting", "review", "result"]),
+)
+@click.argument("title")
+@click.option("--starts", required=True, help="Swedish time, e.g. '2027-03-01 09:00'.")
+@click.option("--ends", default=None, help="Swedish time; leave out for an open-ended last phase.")
+@with_appcontext
+def add_phase_command(slug: str, kind: str, title: str, starts: str, ends: str | None) -> None:
+    """Schedule a phase, checked by the same rules as the admin form."""
+    from dialog.dialogues import queries, services
+    from dialog.dialogues.models import PhaseKind
+
+    dialogue = queries.dialogue_by_slug(slug)
+    if dialogue is None:
+        raise click.UsageError(f"No dialogue is called {slug}.")
+    try:
+        plan = services.PhasePlan(
+            kind=PhaseKind(kind),
+            title=title,
+            starts_at=services.local_to_utc(_parse_local(starts), "starts_at"),
+            ends_at=services.local_to_utc(_parse_local(ends), "ends_at") if ends else None,
+        )
+        services.add_phase(dialogue, plan, by=None)
+    except services.ScheduleInvalid as invalid:
+        raise click.UsageError(" ".join(p.message for p in invalid.problems)) from invalid
+    db.session.commit()
+    click.echo(f"Scheduled {kind} phase '{title}' in {slug}.")
+
+
+def _parse_local(text: str):
+    from datetime import datetime
+
+    try:
+        return datetime.strptime(text.strip().replace("T", " "), "%Y-%m-%d %H:%M")
+    except ValueError as error:
+        raise click.UsageError(f"{text!r} is not a time like 2027-03-01 09:00.") from error

@@ -465,3 +465,45 @@ def test_the_area_is_a_geojson_polygon(client, ctx, db, admin, login):
     assert good.status_code == 302
     db.session.expire_all()
     assert db.session.get(Dialogue, dialogue.id).place_area["type"] == "Polygon"
+
+
+def test_the_cli_schedules_phases_by_the_same_rules(app, ctx, db):
+    make_dialogue(db)
+    runner = app.test_cli_runner()
+    ok = runner.invoke(
+        args=[
+            "add-phase",
+            "stadskarna",
+            "proposals",
+            "Förslag",
+            "--starts",
+            "2027-03-01 09:00",
+            "--ends",
+            "2027-03-20 17:00",
+        ]
+    )
+    assert ok.exit_code == 0, ok.output
+    gap = runner.invoke(
+        args=[
+            "add-phase",
+            "stadskarna",
+            "voting",
+            "Natt",
+            "--starts",
+            "2027-03-28 02:30",
+            "--ends",
+            "2027-04-01 09:00",
+        ]
+    )
+    assert gap.exit_code != 0 and "02:30" in gap.output
+    overlap = runner.invoke(
+        args=["add-phase", "stadskarna", "voting", "Krock", "--starts", "2027-03-10 09:00"]
+    )
+    assert overlap.exit_code != 0 and "Förslag" in overlap.output
+    assert (
+        runner.invoke(
+            args=["add-phase", "saknas", "voting", "X", "--starts", "2027-01-01 09:00"]
+        ).exit_code
+        != 0
+    )
+    assert len(db.session.scalars(select(Phase)).all()) == 1
