@@ -210,8 +210,12 @@ def start_session(user: User, *, user_agent: str | None = None) -> str:
     return token
 
 
-def user_for_session(token: str) -> User | None:
-    """The user of a live session; ends sessions past their idle or absolute limit."""
+def user_for_session(token: str, *, touch: bool = True) -> User | None:
+    """The user of a live session; ends sessions past their idle or absolute limit.
+
+    The session row's changes are left for the caller's commit (no flush here), so that a
+    page which only reads can drop them if the database is busy.
+    """
     row = db.session.scalar(
         select(UserSession)
         .join(UserSession.user)
@@ -224,12 +228,11 @@ def user_for_session(token: str) -> User | None:
     idle = timedelta(minutes=config["SESSION_IDLE_MINUTES"])
     absolute = timedelta(hours=config["SESSION_ABSOLUTE_HOURS"])
     if now - row.last_seen_at > idle or now - row.created_at > absolute:
-        row.ended_at = now
-        db.session.flush()
+        if touch:
+            row.ended_at = now
         return None
-    if (now - row.last_seen_at).total_seconds() > SESSION_TOUCH_SECONDS:
+    if touch and (now - row.last_seen_at).total_seconds() > SESSION_TOUCH_SECONDS:
         row.last_seen_at = now
-        db.session.flush()
     row.user.session_token = token
     return row.user
 

@@ -17,9 +17,11 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy.exc import OperationalError
 
 from dialog.accounts import forms, permissions, queries, services
 from dialog.accounts.models import Role, User
+from dialog.core.db import writes_on_safe_method
 from dialog.core.permissions import require
 from dialog.extensions import db, limiter, login_manager
 
@@ -29,7 +31,13 @@ bp = Blueprint("accounts", __name__)
 @login_manager.user_loader
 def load_user(token: str):
     user = services.user_for_session(token)
-    db.session.commit()  # keep the touched or ended session row
+    try:
+        db.session.commit()  # keep the touched or ended session row
+    except OperationalError:
+        # A reading page lost the race for SQLite's write lock: the touch can wait for the
+        # next request; the session itself is still valid or still expired.
+        db.session.rollback()
+        user = services.user_for_session(token, touch=False)
     return user
 
 
@@ -88,6 +96,7 @@ def check_email():
 
 
 @bp.get("/verify/<token>")
+@writes_on_safe_method
 def verify_email(token: str):
     try:
         services.confirm_email(token)

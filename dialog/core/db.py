@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
+from flask import current_app, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, registry
@@ -76,8 +77,31 @@ def configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
 
     @event.listens_for(engine, "begin")
     def on_begin(connection) -> None:
-        mode = connection.get_execution_options().get("sqlite_begin", "")
-        connection.exec_driver_sql(f"BEGIN {mode}".strip())
+        connection.exec_driver_sql(f"BEGIN {_sqlite_begin_mode()}")
+
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def writes_on_safe_method(view):
+    """Mark a GET view that changes data (following an emailed link, say)."""
+    view.writes_on_safe_method = True
+    return view
+
+
+def _sqlite_begin_mode() -> str:
+    """IMMEDIATE for every transaction that may write, DEFERRED for reading pages.
+
+    A deferred SQLite transaction that reads and then writes fails at once with
+    "database is locked" (SQLITE_BUSY_SNAPSHOT; the busy timeout does not apply) when
+    another connection committed in between. Taking the write lock at BEGIN makes writers
+    queue behind the busy timeout instead, while GET pages keep reading concurrently.
+    """
+    if has_request_context() and request.method in SAFE_METHODS:
+        view = current_app.view_functions.get(request.endpoint)
+        if not getattr(view, "writes_on_safe_method", False):
+            return "DEFERRED"
+    return "IMMEDIATE"
 
 
 def insert_ignoring_conflicts(model, values: dict, conflict_columns: list[str], returning=None):

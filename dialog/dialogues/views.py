@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from dialog.accounts import services as accounts
-from dialog.core.db import utcnow
+from dialog.core.db import utcnow, writes_on_safe_method
 from dialog.core.markdown import render as render_markdown
 from dialog.core.permissions import require
 from dialog.dialogues import forms, permissions, queries, services
@@ -96,6 +96,7 @@ def unfollow(slug: str):
 
 
 @bp.get("/i/<token>")
+@writes_on_safe_method
 def accept_invitation(token: str):
     try:
         invitation = services.invitation_for_token(token)

@@ -3,7 +3,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from dialog.core.db import NAMING_CONVENTION
 
@@ -80,3 +80,49 @@ def test_naive_datetimes_are_refused(ctx, db):
     with pytest.raises(Exception, match="naive"):
         db.session.flush()
     db.session.rollback()
+
+
+def test_sqlite_writers_queue_instead_of_failing_when_another_commits_between(app, committed_db):
+    """A POST that reads, then writes while another connection commits, must not fail
+    with "database is locked" (SQLite's BUSY_SNAPSHOT): its transaction began IMMEDIATE."""
+    import threading
+    import time
+
+    from dialog.core.db import utcnow
+    from dialog.core.models import JobLock
+
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        pytest.skip("SQLite only")
+    read_done = threading.Event()
+    errors = []
+
+    def request_that_reads_then_writes():
+        try:
+            with app.test_request_context("/profile", method="POST"):
+                committed_db.session.scalar(text("SELECT count(*) FROM job_lock"))
+                read_done.set()
+                time.sleep(0.5)
+                committed_db.session.add(JobLock(name="from-request", locked_until=utcnow()))
+                committed_db.session.commit()
+        except Exception as error:  # noqa: BLE001 - the failure under test
+            errors.append(error)
+            read_done.set()
+
+    def worker_that_writes():
+        read_done.wait(10)
+        with app.app_context():
+            committed_db.session.add(JobLock(name="from-worker", locked_until=utcnow()))
+            committed_db.session.commit()
+
+    threads = [
+        threading.Thread(target=request_that_reads_then_writes),
+        threading.Thread(target=worker_that_writes),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert errors == []
+    with app.app_context():
+        names = set(committed_db.session.scalars(select(JobLock.name)))
+    assert names == {"from-request", "from-worker"}
