@@ -13,7 +13,6 @@ from dialog.dialogues.services import next_opening
 REASONS.update(
     {
         "not_found": _l("The page could not be found."),
-        "invited_only": _l("This dialogue is only for invited participants."),
         "dialogue_archived": _l("The dialogue is closed; it can still be read."),
         "not_a_planner": _l("Only the dialogue's planners can do this."),
         "propose_closed": _l("Proposals cannot be made now."),
