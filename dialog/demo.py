@@ -101,6 +101,7 @@ def seed(rng: random.Random | None = None) -> None:
         )
     dialogue = dialogues.create_dialogue(
         slug="framtidens-stadskarna",
+        reference_prefix="STK",
         title="Framtidens stadskärna",
         summary="Hur ska Södertäljes stadskärna kring Marenplan bli mer tillgänglig, trygg "
         "och levande? Tyck till om vinterbelysning, mötesplatser och stråken i centrum.",

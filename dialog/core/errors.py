@@ -9,6 +9,8 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from dialog.extensions import db
+
 log = logging.getLogger(__name__)
 
 MESSAGES = {
@@ -57,6 +59,8 @@ def _handle_http_error(error: HTTPException):
 
 def _handle_unexpected_error(error: Exception):
     log.exception("unhandled error on %s %s", request.method, request.path)
+    # The failed transaction must not break the error page too (it loads the user).
+    db.session.rollback()
     return _handle_http_error(InternalServerError())
 
 

@@ -96,6 +96,13 @@ class DialogueForm(FlaskForm):
         ],
         description=_l("Part of the page address, e.g. framtidens-stadskarna."),
     )
+    reference_prefix = StringField(
+        _l("Letters for proposal references (optional)"),
+        validators=[Optional(), Regexp(r"^[A-Za-z]{2,6}$", message=_l("Use 2 to 6 letters A–Z."))],
+        description=_l(
+            "Proposals are numbered like STK-0042. Made from the address name when left empty."
+        ),
+    )
     title = StringField(
         _l("Title"), validators=[DataRequired(_l("Enter a title.")), Length(max=200)]
     )
@@ -179,7 +186,7 @@ class DialogueForm(FlaskForm):
         return valid
 
     def values(self) -> dict:
-        return {
+        values = {
             "title": self.title.data.strip(),
             "summary": self.summary.data.strip(),
             "background": self.background.data or "",
@@ -194,6 +201,9 @@ class DialogueForm(FlaskForm):
             "votes_per_participant": self.votes_per_participant.data,
             "comments_premoderated": bool(self.comments_premoderated.data),
         }
+        if self.reference_prefix.data:
+            values["reference_prefix"] = self.reference_prefix.data.upper()
+        return values
 
     def fill_from(self, dialogue) -> None:
         self.place_area.data = json.dumps(dialogue.place_area) if dialogue.place_area else ""

@@ -85,6 +85,8 @@ class Dialogue(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(sa.String(80), unique=True)
+    # Proposal references read PREFIX-0042; derived from the slug unless an admin sets it.
+    reference_prefix: Mapped[str] = mapped_column(sa.String(8))
     title: Mapped[str] = mapped_column(sa.String(200))
     summary: Mapped[str] = mapped_column(sa.Text)
     background: Mapped[str] = mapped_column(sa.Text, default="")

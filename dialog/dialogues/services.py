@@ -39,6 +39,14 @@ INVITATION_DAYS = 30
 
 # Dialogues ---------------------------------------------------------------------------
 
+
+def reference_prefix_for(slug: str) -> str:
+    """STK for stadskarna, NPH for ny-park-hovsjo: letters for the reference codes."""
+    words = [w for w in slug.split("-") if w]
+    letters = "".join(w[0] for w in words) if len(words) > 1 else slug[:3]
+    return (letters[:4] or "P").upper()
+
+
 DIALOGUE_FIELDS = {
     "title",
     "summary",
@@ -53,6 +61,7 @@ DIALOGUE_FIELDS = {
     "vote_mode",
     "votes_per_participant",
     "comments_premoderated",
+    "reference_prefix",
 }
 
 
@@ -60,6 +69,7 @@ def create_dialogue(
     *, slug: str, by=None, state: DialogueState = DialogueState.draft, **fields
 ) -> Dialogue:
     _check_fields(fields)
+    fields.setdefault("reference_prefix", reference_prefix_for(slug))
     dialogue = Dialogue(slug=slug, state=state, **fields)
     db.session.add(dialogue)
     db.session.flush()
@@ -196,10 +206,12 @@ def utc_to_local(moment: datetime) -> datetime:
     return moment.astimezone(STOCKHOLM).replace(tzinfo=None)
 
 
-def check_schedule(plans: list[PhasePlan]) -> list[ScheduleProblem]:
+def check_schedule(
+    plans: list[PhasePlan], changed: PhasePlan | None = None
+) -> list[ScheduleProblem]:
     """Every rule a dialogue's schedule must follow; problems name the field to fix.
 
-    Problems about a plan with `phase_id=None` concern the new phase being added.
+    `changed` is the phase being added or edited: an overlap names the other phase.
     """
     problems: list[ScheduleProblem] = []
     ordered = sorted(plans, key=lambda plan: plan.starts_at)
@@ -211,7 +223,7 @@ def check_schedule(plans: list[PhasePlan]) -> list[ScheduleProblem]:
         problems.append(ScheduleProblem("ends_at", str(OPEN_ENDED_NOT_LAST)))
     for earlier, later in zip(ordered, ordered[1:], strict=False):
         if earlier.ends_at is None or earlier.ends_at > later.starts_at:
-            other = earlier if later.phase_id is None or earlier.phase_id is not None else later
+            other = later if earlier is changed else earlier
             problems.append(
                 ScheduleProblem(
                     "starts_at",
@@ -260,7 +272,7 @@ def _plan_of(phase: Phase) -> PhasePlan:
 def preview_schedule(dialogue: Dialogue, plan: PhasePlan) -> list[PhasePlan]:
     """The schedule as it would be with `plan` saved, in order; raises when invalid."""
     plans = _plans_for(dialogue, replacing=plan)
-    problems = check_schedule(plans)
+    problems = check_schedule(plans, changed=plan)
     if problems:
         raise ScheduleInvalid(problems)
     return sorted(plans, key=lambda p: p.starts_at)
@@ -380,10 +392,11 @@ def next_opening(
 ) -> datetime | None:
     """When a phase that allows `capability` next starts, if one is scheduled."""
     after = after or utcnow()
-    for phase in dialogue.phases:
-        if phase.starts_at > after and phase.allows(capability):
-            return phase.starts_at
-    return None
+    # min(), not the first match: phases added in this session are not in order yet.
+    return min(
+        (p.starts_at for p in dialogue.phases if p.starts_at > after and p.allows(capability)),
+        default=None,
+    )
 
 
 # The scheduler -----------------------------------------------------------------------

@@ -1,6 +1,7 @@
 from datetime import datetime, timedelta, timezone
 
 import pytest
+import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import select, text
@@ -36,15 +37,15 @@ def test_constraint_names_follow_the_convention(app, db):
 
 def test_every_foreign_key_is_indexed(db):
     for table in db.metadata.tables.values():
-        indexed = {tuple(c.name for c in index.columns) for index in table.indexes}
-        indexed |= {
-            tuple(c.name for c in u.columns)
-            for u in table.constraints
-            if hasattr(u, "columns") and u.__class__.__name__ == "UniqueConstraint"
+        covered = {tuple(c.name for c in index.columns) for index in table.indexes}
+        covered |= {
+            tuple(c.name for c in constraint.columns)
+            for constraint in table.constraints
+            if isinstance(constraint, sa.UniqueConstraint | sa.PrimaryKeyConstraint)
         }
         for fk in table.foreign_key_constraints:
             columns = tuple(c.name for c in fk.columns)
-            assert any(ix[: len(columns)] == columns for ix in indexed), (table.name, columns)
+            assert any(ix[: len(columns)] == columns for ix in covered), (table.name, columns)
 
 
 def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(app, ctx, db):

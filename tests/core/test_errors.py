@@ -32,6 +32,16 @@ def failing_app(committed_db):
     def boom():
         raise RuntimeError("a bug")
 
+    @app.get("/broken-flush")
+    def broken_flush():
+        from dialog.core.db import utcnow
+        from dialog.core.models import JobLock
+        from dialog.extensions import db
+
+        db.session.add(JobLock(name="twice", locked_until=utcnow()))
+        db.session.add(JobLock(name="twice", locked_until=utcnow()))
+        db.session.flush()
+
     return app
 
 
@@ -61,3 +71,14 @@ def test_too_many_requests_page_in_english(app, client, monkeypatch):
     assert blocked.status_code == 429
     assert "Too many attempts" in blocked.get_data(as_text=True)
     assert blocked.headers.get("Retry-After")
+
+
+def test_the_error_page_survives_a_failed_flush_for_a_logged_in_person(failing_app):
+    from tests.support import UserFactory, post_form
+
+    user = UserFactory(failing_app)()
+    client = failing_app.test_client()
+    post_form(client, "/login", {"email": user.email, "password": "correct horse battery staple"})
+    response = client.get("/broken-flush")
+    assert response.status_code == 500
+    assert "Något gick fel hos oss" in response.get_data(as_text=True)

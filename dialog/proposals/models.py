@@ -1,0 +1,168 @@
+"""Proposals, their votes, comments, follows and official answers."""
+
+from __future__ import annotations
+
+import enum
+import random
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from dialog.core.db import utcnow
+from dialog.extensions import db
+
+
+class Source(enum.Enum):
+    """Where input came from; one list used by forms, reports and imports."""
+
+    online = "online"
+    workshop = "workshop"
+    letter = "letter"
+    phone = "phone"
+    email = "email"
+    import_ = "import"
+
+
+class Dimension(enum.Enum):
+    economic = "economic"  # ekonomisk
+    ecological = "ecological"  # ekologisk
+    social = "social"  # social
+
+
+class ProposalState(enum.Enum):
+    published = "published"
+    withdrawn = "withdrawn"
+
+
+class VoteValue(enum.Enum):
+    for_ = "for"
+    against = "against"
+    abstain = "abstain"
+    support = "support"
+
+
+def _random_rank() -> float:
+    return random.random()
+
+
+class ProposalSequence(db.Model):
+    """The last reference number handed out in a dialogue; its row lock serialises them."""
+
+    __tablename__ = "proposal_sequence"
+
+    dialogue_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("dialogue.id", ondelete="CASCADE"), primary_key=True
+    )
+    last_number: Mapped[int] = mapped_column(default=0)
+
+
+class Proposal(db.Model):
+    __tablename__ = "proposal"
+    __table_args__ = (
+        sa.UniqueConstraint("dialogue_id", "number"),
+        sa.CheckConstraint(
+            "votes_for >= 0 AND votes_against >= 0 AND votes_abstain >= 0 "
+            "AND votes_support >= 0 AND comment_count >= 0",
+            name="counts_not_negative",
+        ),
+        sa.CheckConstraint(
+            "(place_lat IS NULL) = (place_lon IS NULL)", name="place_point_complete"
+        ),
+        sa.Index("ix_proposal_dialogue_id_random_rank", "dialogue_id", "random_rank"),
+        sa.Index("ix_proposal_dialogue_id_created_at", "dialogue_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dialogue_id: Mapped[int] = mapped_column(sa.ForeignKey("dialogue.id", ondelete="CASCADE"))
+    number: Mapped[int]
+    author_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="SET NULL"), index=True
+    )
+    entered_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="SET NULL"), index=True
+    )
+    source: Mapped[Source] = mapped_column(
+        sa.Enum(
+            Source,
+            name="input_source",
+            native_enum=False,
+            length=16,
+            values_callable=lambda kinds: [k.value for k in kinds],
+        ),
+        default=Source.online,
+    )
+    title: Mapped[str] = mapped_column(sa.String(150))
+    body: Mapped[str] = mapped_column(sa.Text)
+    theme: Mapped[str | None] = mapped_column(sa.String(200))
+    focus_area: Mapped[str | None] = mapped_column(sa.String(200))
+    dimensions: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    place_name: Mapped[str | None] = mapped_column(sa.String(200))
+    place_lat: Mapped[float | None]
+    place_lon: Mapped[float | None]
+    image_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("stored_file.id", ondelete="SET NULL"), index=True
+    )
+    state: Mapped[ProposalState] = mapped_column(
+        sa.Enum(ProposalState, name="proposal_state", native_enum=False, length=16),
+        default=ProposalState.published,
+    )
+    withdrawn_reason: Mapped[str | None] = mapped_column(sa.Text)
+    random_rank: Mapped[float] = mapped_column(default=_random_rank)
+    votes_for: Mapped[int] = mapped_column(default=0)
+    votes_against: Mapped[int] = mapped_column(default=0)
+    votes_abstain: Mapped[int] = mapped_column(default=0)
+    votes_support: Mapped[int] = mapped_column(default=0)
+    comment_count: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    dialogue = relationship("Dialogue")
+    author = relationship("User", foreign_keys=[author_id])
+
+    @property
+    def reference(self) -> str:
+        return f"{self.dialogue.reference_prefix}-{self.number:04d}"
+
+
+class Vote(db.Model):
+    __tablename__ = "vote"
+    __table_args__ = (sa.UniqueConstraint("proposal_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("proposal.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    dialogue_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("dialogue.id", ondelete="CASCADE"), index=True
+    )
+    value: Mapped[VoteValue] = mapped_column(
+        sa.Enum(
+            VoteValue,
+            name="vote_value",
+            native_enum=False,
+            length=16,
+            values_callable=lambda kinds: [k.value for k in kinds],
+        )
+    )
+    cast_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Ballot(db.Model):
+    """One per person and dialogue: the row that is locked while a vote is counted, so a
+    vote limit holds under concurrent requests."""
+
+    __tablename__ = "ballot"
+    __table_args__ = (sa.UniqueConstraint("dialogue_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dialogue_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("dialogue.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    votes_used: Mapped[int] = mapped_column(default=0)
