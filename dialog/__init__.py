@@ -74,6 +74,7 @@ def _import_models() -> None:
     import dialog.dialogues.models  # noqa: F401
     import dialog.dialogues.tasks  # noqa: F401
     import dialog.proposals.models  # noqa: F401
+    import dialog.proposals.tasks  # noqa: F401
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -9,6 +9,10 @@ celery_app.conf.beat_schedule = {
         "task": "dialogues.record_phase_transitions",
         "schedule": 60.0,
     },
+    "reconcile-vote-counts": {
+        "task": "proposals.reconcile_counts",
+        "schedule": 3600.0,
+    },
     "sweep-outbox": {
         "task": "core.sweep_outbox",
         "schedule": flask_app.config["OUTBOX_SWEEP_INTERVAL_SECONDS"],

@@ -121,4 +121,5 @@ def insert_ignoring_conflicts(model, values: dict, conflict_columns: list[str], 
     )
     if returning is not None:
         return db.session.scalar(statement.returning(returning))
-    return bool(db.session.execute(statement).rowcount)
+    # psycopg reports -1 for an INSERT's rowcount unless asked to keep it.
+    return db.session.execute(statement.execution_options(preserve_rowcount=True)).rowcount > 0

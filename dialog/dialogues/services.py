@@ -319,18 +319,29 @@ def remove_phase(phase: Phase, *, by) -> None:
 
 
 def open_now(phase: Phase, *, by, reason: str) -> None:
-    """Open a phase at this instant; the phase open until now ends at the same instant."""
+    """Open a phase at this instant; the phase open until now ends at the same instant.
+
+    The new schedule is checked before anything changes, so a refusal leaves it as it was.
+    """
     now = _now_to_the_second()
     if phase.ends_at is not None and phase.ends_at <= now:
         raise ScheduleInvalid([ScheduleProblem("reason", str(ALREADY_ENDED))])
     current = phase.dialogue.phase_at(now)
-    if current is not None and current is not phase:
-        current.ends_at = now
-    old_start = phase.starts_at
-    phase.starts_at = min(phase.starts_at, now) if current is phase else now
-    problems = check_schedule([_plan_of(p) for p in phase.dialogue.phases])
+    closing = current if current is not None and current is not phase else None
+    new_start = min(phase.starts_at, now) if current is phase else now
+    plans = [_plan_of(p) for p in phase.dialogue.phases]
+    for plan in plans:
+        if closing is not None and plan.phase_id == closing.id:
+            plan.ends_at = now
+        if plan.phase_id == phase.id:
+            plan.starts_at = new_start
+    problems = check_schedule(plans)
     if problems:
         raise ScheduleInvalid(problems)
+    old_start = phase.starts_at
+    if closing is not None:
+        closing.ends_at = now
+    phase.starts_at = new_start
     db.session.flush()
     audit.record(
         "phase_opened_now",
@@ -339,7 +350,7 @@ def open_now(phase: Phase, *, by, reason: str) -> None:
         reason=reason,
         dialogue_id=phase.dialogue_id,
         scheduled_start=old_start.isoformat(),
-        closed_phase_id=current.id if current is not None and current is not phase else None,
+        closed_phase_id=closing.id if closing is not None else None,
     )
 
 

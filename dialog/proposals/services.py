@@ -1,0 +1,211 @@
+"""Changes to proposals and votes. Functions flush; the caller commits."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select, update
+
+from dialog.core import audit, outbox
+from dialog.core.db import insert_ignoring_conflicts, utcnow
+from dialog.dialogues.models import Capability, Dialogue, VoteMode
+from dialog.extensions import db
+from dialog.proposals.models import (
+    Ballot,
+    Proposal,
+    ProposalSequence,
+    ProposalState,
+    Source,
+    Vote,
+    VoteValue,
+)
+
+COUNTER_FOR = {
+    VoteValue.for_: Proposal.votes_for,
+    VoteValue.against: Proposal.votes_against,
+    VoteValue.abstain: Proposal.votes_abstain,
+    VoteValue.support: Proposal.votes_support,
+}
+VALUES_BY_MODE = {
+    VoteMode.for_against: {VoteValue.for_, VoteValue.against, VoteValue.abstain},
+    VoteMode.support: {VoteValue.support},
+}
+
+
+class VoteRefused(Exception):
+    """Raised with the reason code a permission would give (e.g. vote_limit_reached)."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def next_number(dialogue: Dialogue) -> int:
+    """The dialogue's next reference number. The UPDATE locks the sequence row until the
+    transaction ends, so concurrent submissions queue and never share a number."""
+    insert_ignoring_conflicts(
+        ProposalSequence, {"dialogue_id": dialogue.id, "last_number": 0}, ["dialogue_id"]
+    )
+    return db.session.scalar(
+        update(ProposalSequence)
+        .where(ProposalSequence.dialogue_id == dialogue.id)
+        .values(last_number=ProposalSequence.last_number + 1)
+        .returning(ProposalSequence.last_number)
+    )
+
+
+def create_proposal(
+    dialogue: Dialogue,
+    *,
+    author,
+    title: str,
+    body: str,
+    source: Source = Source.online,
+    entered_by=None,
+    **fields,
+) -> Proposal:
+    proposal = Proposal(
+        dialogue_id=dialogue.id,
+        number=next_number(dialogue),
+        author_id=getattr(author, "id", None),
+        entered_by_id=getattr(entered_by, "id", None),
+        source=source,
+        title=title.strip(),
+        body=body,
+        **fields,
+    )
+    db.session.add(proposal)
+    db.session.flush()
+    outbox.record(
+        "proposal_created",
+        f"proposal:{proposal.id}:created",
+        {"proposal_id": proposal.id, "dialogue_id": dialogue.id},
+    )
+    if entered_by is not None:
+        audit.record("proposal_entered", actor=entered_by, target=proposal, source=source.value)
+    return proposal
+
+
+def _locked_ballot(dialogue_id: int, user_id: int) -> Ballot:
+    """The person's ballot for the dialogue, locked for the rest of the transaction
+    (FOR UPDATE on PostgreSQL; on SQLite the transaction already holds the write lock)."""
+    insert_ignoring_conflicts(
+        Ballot,
+        {"dialogue_id": dialogue_id, "user_id": user_id, "votes_used": 0},
+        ["dialogue_id", "user_id"],
+    )
+    return db.session.scalar(
+        select(Ballot)
+        .where(Ballot.dialogue_id == dialogue_id, Ballot.user_id == user_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
+def cast_vote(user, proposal: Proposal, value: VoteValue) -> Vote:
+    """Cast or change a vote. Rechecks the phase and the limit under the ballot lock."""
+    dialogue = proposal.dialogue
+    ballot = _locked_ballot(dialogue.id, user.id)
+    _check_vote_allowed(dialogue, proposal, value)
+    vote = db.session.scalar(
+        select(Vote)
+        .where(Vote.proposal_id == proposal.id, Vote.user_id == user.id)
+        .execution_options(populate_existing=True)
+    )
+    if vote is not None:
+        if vote.value is not value:
+            _bump(proposal.id, vote.value, -1)
+            _bump(proposal.id, value, +1)
+            vote.value, vote.cast_at = value, utcnow()
+        db.session.flush()
+        return vote
+    limit = dialogue.votes_per_participant
+    if limit is not None and ballot.votes_used >= limit:
+        raise VoteRefused("vote_limit_reached")
+    vote = Vote(proposal_id=proposal.id, user_id=user.id, dialogue_id=dialogue.id, value=value)
+    db.session.add(vote)
+    ballot.votes_used += 1
+    _bump(proposal.id, value, +1)
+    db.session.flush()
+    return vote
+
+
+def withdraw_vote(user, proposal: Proposal) -> None:
+    dialogue = proposal.dialogue
+    ballot = _locked_ballot(dialogue.id, user.id)
+    phase = dialogue.phase_at(utcnow())
+    if phase is None or not phase.allows(Capability.vote):
+        raise VoteRefused("vote_closed")
+    vote = db.session.scalar(
+        select(Vote).where(Vote.proposal_id == proposal.id, Vote.user_id == user.id)
+    )
+    if vote is None:
+        return
+    _bump(proposal.id, vote.value, -1)
+    ballot.votes_used -= 1
+    db.session.delete(vote)
+    db.session.flush()
+
+
+def _check_vote_allowed(dialogue: Dialogue, proposal: Proposal, value: VoteValue) -> None:
+    # Checked again under the lock, against the stored schedule and the clock: a vote
+    # racing the end of the voting phase (or an admin closing it) is refused even if the
+    # page said voting was open.
+    db.session.expire(dialogue, ["phases"])
+    db.session.refresh(proposal, ["state"])
+    phase = dialogue.phase_at(utcnow())
+    if phase is None or not phase.allows(Capability.vote):
+        raise VoteRefused("vote_closed")
+    if proposal.state is not ProposalState.published:
+        raise VoteRefused("proposal_withdrawn")
+    if value not in VALUES_BY_MODE[dialogue.vote_mode]:
+        raise VoteRefused("vote_value_not_allowed")
+
+
+def _bump(proposal_id: int, value: VoteValue, delta: int) -> None:
+    column = COUNTER_FOR[value]
+    db.session.execute(
+        update(Proposal)
+        .where(Proposal.id == proposal_id)
+        .values({column: column + delta})
+        .execution_options(synchronize_session=False)
+    )
+
+
+def reconcile_counts(dialogue_id: int | None = None) -> int:
+    """Rebuild every vote counter and ballot from the vote rows; returns proposals fixed."""
+    proposals = select(Proposal)
+    if dialogue_id is not None:
+        proposals = proposals.where(Proposal.dialogue_id == dialogue_id)
+    tallies = {
+        (row.proposal_id, row.value): row.n
+        for row in db.session.execute(
+            select(Vote.proposal_id, Vote.value, func.count().label("n")).group_by(
+                Vote.proposal_id, Vote.value
+            )
+        )
+    }
+    fixed = 0
+    for proposal in db.session.scalars(proposals):
+        wrong = False
+        for value, column in COUNTER_FOR.items():
+            actual = tallies.get((proposal.id, value), 0)
+            if getattr(proposal, column.key) != actual:
+                setattr(proposal, column.key, actual)
+                wrong = True
+        fixed += wrong
+    _reconcile_ballots(dialogue_id)
+    db.session.flush()
+    return fixed
+
+
+def _reconcile_ballots(dialogue_id: int | None) -> None:
+    counts = select(Vote.dialogue_id, Vote.user_id, func.count().label("n")).group_by(
+        Vote.dialogue_id, Vote.user_id
+    )
+    if dialogue_id is not None:
+        counts = counts.where(Vote.dialogue_id == dialogue_id)
+    actual = {(r.dialogue_id, r.user_id): r.n for r in db.session.execute(counts)}
+    ballots = select(Ballot)
+    if dialogue_id is not None:
+        ballots = ballots.where(Ballot.dialogue_id == dialogue_id)
+    for ballot in db.session.scalars(ballots):
+        ballot.votes_used = actual.get((ballot.dialogue_id, ballot.user_id), 0)

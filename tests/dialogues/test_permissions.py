@@ -1,0 +1,389 @@
+"""Who may do what in a dialogue: phase × role × action, and the reason for every refusal.
+
+Each dialogue here is built so that its *current* phase is the kind under test (it
+started an hour ago and ends in an hour), with a voting phase that is already over and a
+proposals phase that opens in two hours, so refusals can be "…_opens" (a later phase
+allows it) or "…_closed" (none does).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from flask_login import AnonymousUserMixin
+from sqlalchemy import select
+
+from dialog.accounts.models import User
+from dialog.core.db import utcnow
+from dialog.dialogues import permissions, services
+from dialog.dialogues.models import (
+    DialogueState,
+    Invitation,
+    PhaseKind,
+    Visibility,
+)
+
+KINDS = [kind.value for kind in PhaseKind]
+ROLES = ["anonymous", "unverified", "resident", "planner", "other_planner", "admin"]
+PARTICIPATION = {
+    "propose": permissions.can_propose,
+    "comment": permissions.can_comment,
+    "vote": permissions.can_vote,
+}
+# What the registry lets residents do in each kind of phase.
+ALLOWED_IN = {
+    "information": set(),
+    "proposals": {"propose", "comment"},
+    "dialogue": {"comment"},
+    "voting": {"vote"},
+    "review": set(),
+    "result": set(),
+}
+
+
+def decision_of(decision) -> tuple[bool, str | None]:
+    return (decision.allowed, decision.reason)
+
+
+def new_dialogue(db, slug, *, state=DialogueState.published, visibility=Visibility.public):
+    dialogue = services.create_dialogue(
+        slug=slug,
+        title=f"Dialog {slug}",
+        summary="Sammanfattning",
+        state=state,
+        by=None,
+        visibility=visibility,
+    )
+    db.session.flush()
+    return dialogue
+
+
+def add(dialogue, kind, starts_at, ends_at, **fields):
+    return services.add_phase(
+        dialogue,
+        services.PhasePlan(
+            kind=PhaseKind(kind), title=kind, starts_at=starts_at, ends_at=ends_at, **fields
+        ),
+        by=None,
+    )
+
+
+def with_current_phase(db, slug, kind, now, **dialogue_fields):
+    """Voting that is over, `kind` open now, proposals opening in two hours."""
+    dialogue = new_dialogue(db, slug, **dialogue_fields)
+    add(dialogue, "voting", now - timedelta(hours=3), now - timedelta(hours=2))
+    add(dialogue, kind, now - timedelta(hours=1), now + timedelta(hours=1))
+    add(dialogue, "proposals", now + timedelta(hours=2), now + timedelta(hours=3))
+    return dialogue
+
+
+@pytest.fixture
+def people(ctx, db, make_user):
+    """One person of each role; planners of this dialogue are assigned by the test."""
+    return {
+        "anonymous": AnonymousUserMixin(),
+        "unverified": make_user(role="resident", verified=False),
+        "resident": make_user(role="resident"),
+        "planner": make_user(role="planner"),
+        "other_planner": make_user(role="planner"),
+        "admin": make_user(role="admin"),
+    }
+
+
+def staff_for(db, dialogue, people):
+    """Assign the planner to `dialogue` and the other planner to another dialogue."""
+    services.assign_planner(dialogue, people["planner"], by=people["admin"])
+    elsewhere = new_dialogue(db, f"annan-{dialogue.slug}")
+    services.assign_planner(elsewhere, people["other_planner"], by=people["admin"])
+    db.session.commit()
+
+
+# The matrix ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("kind", KINDS)
+def test_participation_follows_the_current_phase_for_everyone(db, people, kind, role):
+    now = utcnow().replace(microsecond=0)
+    dialogue = with_current_phase(db, "matris", kind, now)
+    staff_for(db, dialogue, people)
+    assert dialogue.current_phase.kind is PhaseKind(kind)
+    user = people[role]
+    proposals_open_at = now + timedelta(hours=2)
+
+    for action, can in PARTICIPATION.items():
+        decision = can(user, dialogue)
+        if action in ALLOWED_IN[kind]:
+            expected = {
+                "anonymous": (False, "login_required"),
+                "unverified": (False, "email_unverified"),
+            }.get(role, (True, None))
+            assert decision_of(decision) == expected, action
+        elif action == "vote":  # the only voting phase is over
+            assert decision_of(decision) == (False, "vote_closed"), action
+            assert decision.params == {}
+        else:
+            assert decision_of(decision) == (False, f"{action}_opens"), action
+            assert decision.params == {"opens_at": proposals_open_at}, action
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("kind", KINDS)
+def test_viewing_following_answering_and_inviting_in_every_phase(db, people, kind, role):
+    dialogue = with_current_phase(db, "matris", kind, utcnow().replace(microsecond=0))
+    staff_for(db, dialogue, people)
+    user = people[role]
+
+    assert decision_of(permissions.can_view(user, dialogue)) == (True, None)
+    assert decision_of(permissions.can_follow(user, dialogue)) == (
+        (False, "login_required") if role == "anonymous" else (True, None)
+    )
+    staff_decision = {
+        "anonymous": (False, "login_required"),
+        "planner": (True, None),
+        "admin": (True, None),
+    }.get(role, (False, "not_a_planner"))
+    assert decision_of(permissions.can_answer(user, dialogue)) == staff_decision
+    assert decision_of(permissions.can_invite(user, dialogue)) == staff_decision
+
+
+# Phase gates in more detail -----------------------------------------------------------
+
+
+def test_staff_get_no_bypass_of_the_phase_gate(db, people):
+    now = utcnow().replace(microsecond=0)
+    dialogue = new_dialogue(db, "grind")
+    add(dialogue, "information", now - timedelta(hours=1), now + timedelta(hours=1))
+    db.session.commit()
+    staff_for(db, dialogue, people)
+    for role in ("planner", "admin"):
+        assert decision_of(permissions.can_vote(people[role], dialogue)) == (False, "vote_closed")
+        assert decision_of(permissions.can_propose(people[role], dialogue)) == (
+            False,
+            "propose_closed",
+        )
+        assert decision_of(permissions.can_comment(people[role], dialogue)) == (
+            False,
+            "comment_closed",
+        )
+        assert permissions.can_answer(people[role], dialogue)
+
+
+def test_before_the_first_phase_actions_open_at_their_phase_and_after_the_last_they_close(
+    db, people
+):
+    now = utcnow().replace(microsecond=0)
+    upcoming = new_dialogue(db, "snart")
+    add(upcoming, "proposals", now + timedelta(days=2), now + timedelta(days=9))
+    add(upcoming, "voting", now + timedelta(days=9), now + timedelta(days=12))
+    finished = new_dialogue(db, "slut")
+    add(finished, "proposals", now - timedelta(days=9), now - timedelta(days=2))
+    empty = new_dialogue(db, "tom")
+    db.session.commit()
+    resident = people["resident"]
+
+    propose = permissions.can_propose(resident, upcoming)
+    assert decision_of(propose) == (False, "propose_opens")
+    assert propose.params == {"opens_at": now + timedelta(days=2)}
+    vote = permissions.can_vote(people["anonymous"], upcoming)
+    assert decision_of(vote) == (False, "vote_opens")
+    assert vote.params == {"opens_at": now + timedelta(days=9)}
+
+    for dialogue in (finished, empty):
+        assert decision_of(permissions.can_propose(resident, dialogue)) == (False, "propose_closed")
+        assert decision_of(permissions.can_comment(resident, dialogue)) == (False, "comment_closed")
+        assert decision_of(permissions.can_vote(resident, dialogue)) == (False, "vote_closed")
+
+
+def test_capability_overrides_change_what_the_phase_allows(db, people):
+    now = utcnow().replace(microsecond=0)
+    with_comments = new_dialogue(db, "med-kommentarer")
+    add(
+        with_comments,
+        "voting",
+        now - timedelta(hours=1),
+        now + timedelta(hours=1),
+        capability_overrides={"comment": True},
+    )
+    without_votes = new_dialogue(db, "utan-roster")
+    add(
+        without_votes,
+        "voting",
+        now - timedelta(hours=1),
+        now + timedelta(hours=1),
+        capability_overrides={"vote": False},
+    )
+    db.session.commit()
+    resident = people["resident"]
+
+    assert permissions.can_comment(resident, with_comments)
+    assert permissions.can_vote(resident, with_comments)
+    assert decision_of(permissions.can_vote(resident, without_votes)) == (False, "vote_closed")
+
+
+def test_the_refusal_explains_when_it_opens_in_stockholm_time(app, db, people):
+    now = utcnow().replace(microsecond=0)
+    dialogue = new_dialogue(db, "forklaring")
+    add(dialogue, "information", now - timedelta(hours=1), datetime(2099, 3, 3, 8, tzinfo=UTC))
+    add(dialogue, "proposals", datetime(2099, 3, 3, 8, tzinfo=UTC), None)
+    db.session.commit()
+    decision = permissions.can_propose(people["resident"], dialogue)
+    with app.test_request_context():
+        assert decision.message == "Förslag kan lämnas från 3 mars kl. 09:00."
+
+
+# Drafts and invite-only dialogues ------------------------------------------------------
+
+
+OUTSIDERS = ["anonymous", "unverified", "resident", "other_planner"]
+
+
+def all_decisions(user, dialogue) -> dict[str, tuple[bool, str | None]]:
+    checks = {"view": permissions.can_view, "follow": permissions.can_follow, **PARTICIPATION}
+    return {name: decision_of(check(user, dialogue)) for name, check in checks.items()}
+
+
+@pytest.mark.parametrize(
+    "hidden",
+    [
+        {"state": DialogueState.draft},
+        {"state": DialogueState.draft, "visibility": Visibility.invited},
+        {"visibility": Visibility.invited},
+    ],
+    ids=["draft", "invited-draft", "invite-only"],
+)
+def test_hidden_dialogues_are_not_found_for_outsiders_and_visible_to_staff(db, people, hidden):
+    now = utcnow().replace(microsecond=0)
+    dialogue = with_current_phase(db, "dold", "proposals", now, **hidden)
+    staff_for(db, dialogue, people)
+
+    for role in OUTSIDERS:
+        decisions = all_decisions(people[role], dialogue)
+        assert decisions == dict.fromkeys(decisions, (False, "not_found")), role
+    for role in ("planner", "admin"):
+        assert decision_of(permissions.can_view(people[role], dialogue)) == (True, None), role
+        assert decision_of(permissions.can_answer(people[role], dialogue)) == (True, None), role
+        # Seeing it is not a bypass of the phase: proposals are open, so they may propose.
+        assert decision_of(permissions.can_propose(people[role], dialogue)) == (True, None), role
+        assert decision_of(permissions.can_vote(people[role], dialogue)) == (False, "vote_closed")
+
+
+def test_an_invitation_matches_a_verified_account_by_email(db, people, make_user):
+    now = utcnow().replace(microsecond=0)
+    dialogue = with_current_phase(db, "inbjuden", "proposals", now, visibility=Visibility.invited)
+    invited = make_user(role="resident", email="granne@example.org")
+    stranger = make_user(role="resident", email="okand@example.org")
+    services.invite(dialogue, ["  Granne@Example.org "], by=people["admin"])
+    db.session.commit()
+
+    assert all_decisions(invited, dialogue) == {
+        "view": (True, None),
+        "follow": (True, None),
+        "propose": (True, None),
+        "comment": (True, None),
+        "vote": (False, "vote_closed"),
+    }
+    assert decision_of(permissions.can_view(stranger, dialogue)) == (False, "not_found")
+    # Being invited does not make anyone staff.
+    assert decision_of(permissions.can_answer(invited, dialogue)) == (False, "not_a_planner")
+    assert decision_of(permissions.can_invite(invited, dialogue)) == (False, "not_a_planner")
+
+
+def test_an_unconfirmed_address_gets_in_only_by_accepting_the_invitation(db, people, make_user):
+    now = utcnow().replace(microsecond=0)
+    dialogue = with_current_phase(db, "lank", "proposals", now, visibility=Visibility.invited)
+    # Someone who registered with the invited address but never confirmed it.
+    unconfirmed = make_user(role="resident", verified=False, email="ny@example.org")
+    (invitation,) = services.invite(dialogue, ["ny@example.org"], by=people["admin"])
+    db.session.commit()
+    assert decision_of(permissions.can_view(unconfirmed, dialogue)) == (False, "not_found")
+
+    services.accept_invitation(invitation, db.session.get(User, unconfirmed.id))
+    db.session.commit()
+    assert decision_of(permissions.can_view(unconfirmed, dialogue)) == (True, None)
+    assert decision_of(permissions.can_follow(unconfirmed, dialogue)) == (True, None)
+    assert decision_of(permissions.can_propose(unconfirmed, dialogue)) == (
+        False,
+        "email_unverified",
+    )
+
+
+def test_an_accepted_invitation_lets_the_account_in_whatever_its_address(db, people, make_user):
+    now = utcnow().replace(microsecond=0)
+    dialogue = with_current_phase(db, "konto", "proposals", now, visibility=Visibility.invited)
+    other_address = make_user(role="resident", email="annan-adress@example.org")
+    (invitation,) = services.invite(dialogue, ["jobb@example.org"], by=people["admin"])
+    db.session.commit()
+    assert decision_of(permissions.can_view(other_address, dialogue)) == (False, "not_found")
+
+    services.accept_invitation(invitation, db.session.get(User, other_address.id))
+    db.session.commit()
+    assert decision_of(permissions.can_propose(other_address, dialogue)) == (True, None)
+
+
+def test_a_revoked_invitation_removes_access(db, people, make_user):
+    now = utcnow().replace(microsecond=0)
+    dialogue = with_current_phase(db, "aterkallad", "proposals", now, visibility=Visibility.invited)
+    by_email = make_user(role="resident", email="epost@example.org")
+    by_link = make_user(role="resident", email="lank@example.org")
+    email_invitation, link_invitation = services.invite(
+        dialogue, ["epost@example.org", "inbjudan@example.org"], by=people["admin"]
+    )
+    services.accept_invitation(link_invitation, db.session.get(User, by_link.id))
+    db.session.commit()
+    assert permissions.can_view(by_email, dialogue) and permissions.can_view(by_link, dialogue)
+
+    for invitation in (email_invitation, link_invitation):
+        services.revoke_invitation(invitation, by=people["admin"])
+    db.session.commit()
+    for person in (by_email, by_link):
+        decisions = all_decisions(person, dialogue)
+        assert decisions == dict.fromkeys(decisions, (False, "not_found"))
+    revoked = db.session.scalars(select(Invitation).where(Invitation.dialogue_id == dialogue.id))
+    assert all(invitation.revoked_at is not None for invitation in revoked)
+
+    # Invited again: access is back.
+    services.invite(dialogue, ["epost@example.org"], by=people["admin"])
+    db.session.commit()
+    assert decision_of(permissions.can_view(by_email, dialogue)) == (True, None)
+
+
+def test_an_invitation_to_one_dialogue_opens_no_other(db, people, make_user):
+    now = utcnow().replace(microsecond=0)
+    first = with_current_phase(db, "forsta", "proposals", now, visibility=Visibility.invited)
+    second = with_current_phase(db, "andra", "proposals", now, visibility=Visibility.invited)
+    person = make_user(role="resident", email="bara-forsta@example.org")
+    services.invite(first, ["bara-forsta@example.org"], by=people["admin"])
+    db.session.commit()
+    assert permissions.can_view(person, first)
+    assert decision_of(permissions.can_view(person, second)) == (False, "not_found")
+
+
+# Archived dialogues -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_archived_dialogues_can_be_read_but_not_taken_part_in(db, people, role):
+    now = utcnow().replace(microsecond=0)
+    # Proposals are open by the schedule; the archive closes everything anyway.
+    dialogue = with_current_phase(db, "arkiv", "proposals", now, state=DialogueState.archived)
+    staff_for(db, dialogue, people)
+    user = people[role]
+
+    assert decision_of(permissions.can_view(user, dialogue)) == (True, None)
+    for action, can in PARTICIPATION.items():
+        assert decision_of(can(user, dialogue)) == (False, "dialogue_archived"), action
+
+
+def test_archiving_closes_what_was_open(db, people):
+    now = utcnow().replace(microsecond=0)
+    dialogue = with_current_phase(db, "stangs", "voting", now)
+    db.session.commit()
+    resident = people["resident"]
+    assert permissions.can_vote(resident, dialogue)
+
+    services.set_state(dialogue, DialogueState.archived, by=people["admin"])
+    db.session.commit()
+    assert decision_of(permissions.can_vote(resident, dialogue)) == (False, "dialogue_archived")
+    assert decision_of(permissions.can_view(people["anonymous"], dialogue)) == (True, None)

@@ -1,0 +1,214 @@
+"""Reference numbers and votes under concurrency, on the real database."""
+
+import threading
+import time
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from dialog.accounts.models import User
+from dialog.core.db import utcnow
+from dialog.dialogues import services as dialogues
+from dialog.dialogues.models import Dialogue, DialogueState, PhaseKind, VoteMode
+from dialog.proposals import services
+from dialog.proposals.models import Ballot, Proposal, Vote, VoteValue
+from tests.support import UserFactory
+
+
+def _voting_dialogue(app, db, *, limit=None, ends_in=timedelta(hours=2), mode=VoteMode.for_against):
+    with app.app_context():
+        dialogue = dialogues.create_dialogue(
+            slug="rostning",
+            title="Röstning",
+            summary="S",
+            state=DialogueState.published,
+            votes_per_participant=limit,
+            vote_mode=mode,
+        )
+        now = utcnow()
+        dialogues.add_phase(
+            dialogue,
+            dialogues.PhasePlan(
+                kind=PhaseKind.voting,
+                title="Rösta",
+                starts_at=now - timedelta(hours=1),
+                ends_at=now + ends_in,
+            ),
+            by=None,
+        )
+        proposals = [
+            services.create_proposal(dialogue, author=None, title=f"Förslag {n}", body="Text")
+            for n in range(5)
+        ]
+        db.session.commit()
+        return dialogue.id, [p.id for p in proposals]
+
+
+def _in_threads(app, count, work):
+    barrier = threading.Barrier(count)
+    outcomes = []
+
+    def run(index):
+        with app.app_context():
+            barrier.wait()
+            try:
+                outcomes.append(work(index))
+            except services.VoteRefused as refused:
+                from dialog.extensions import db
+
+                db.session.rollback()
+                outcomes.append(refused.reason)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    return outcomes
+
+
+def _vote(db, user_id, proposal_id, value=VoteValue.for_):
+    user = db.session.get(User, user_id)
+    services.cast_vote(user, db.session.get(Proposal, proposal_id), value)
+    db.session.commit()
+    return "ok"
+
+
+def _count(app, db, query):
+    with app.app_context():
+        return db.session.scalar(query)
+
+
+def test_reference_numbers_are_distinct_under_concurrent_submissions(app, committed_db):
+    db = committed_db
+    dialogue_id, _ = _voting_dialogue(app, db)
+
+    def submit(index):
+        proposal = services.create_proposal(
+            db.session.get(Dialogue, dialogue_id),
+            author=None,
+            title=f"Samtidigt {index}",
+            body="Text",
+        )
+        db.session.commit()
+        return proposal.number
+
+    numbers = _in_threads(app, 12, submit)
+    assert sorted(numbers) == list(range(6, 18))
+    with app.app_context():
+        proposal = db.session.scalar(select(Proposal).where(Proposal.number == 6))
+        assert proposal.reference == "ROS-0006"
+
+
+def test_twenty_concurrent_votes_by_one_person_make_one_vote(app, committed_db):
+    db = committed_db
+    _, proposal_ids = _voting_dialogue(app, db)
+    voter = UserFactory(app)()
+    outcomes = _in_threads(app, 20, lambda i: _vote(db, voter.id, proposal_ids[0]))
+    assert outcomes.count("ok") == 20  # the later ones change nothing
+    assert _count(app, db, select(func.count()).select_from(Vote)) == 1
+    assert _count(app, db, select(Proposal.votes_for).where(Proposal.id == proposal_ids[0])) == 1
+    assert _count(app, db, select(Ballot.votes_used)) == 1
+
+
+def test_twenty_concurrent_votes_by_different_people_make_twenty(app, committed_db):
+    db = committed_db
+    _, proposal_ids = _voting_dialogue(app, db)
+    voters = [UserFactory(app)() for _ in range(20)]
+    _in_threads(app, 20, lambda i: _vote(db, voters[i].id, proposal_ids[0]))
+    assert _count(app, db, select(func.count()).select_from(Vote)) == 20
+    assert _count(app, db, select(Proposal.votes_for).where(Proposal.id == proposal_ids[0])) == 20
+
+
+def test_a_limit_of_three_cannot_be_exceeded_concurrently(app, committed_db):
+    db = committed_db
+    _, proposal_ids = _voting_dialogue(app, db, limit=3)
+    voter = UserFactory(app)()
+    outcomes = _in_threads(app, 5, lambda i: _vote(db, voter.id, proposal_ids[i]))
+    assert sorted(outcomes) == ["ok"] * 3 + ["vote_limit_reached"] * 2
+    assert _count(app, db, select(func.count()).select_from(Vote)) == 3
+    assert _count(app, db, select(func.sum(Proposal.votes_for))) == 3
+
+
+def test_a_vote_racing_the_end_of_the_phase_is_refused(app, committed_db):
+    db = committed_db
+    _, proposal_ids = _voting_dialogue(app, db, ends_in=timedelta(seconds=1))
+    voter = UserFactory(app)()
+    with app.app_context():
+        user = db.session.get(User, voter.id)
+        proposal = db.session.get(Proposal, proposal_ids[0])
+        assert proposal.dialogue.current_phase is not None  # the page said "open"
+        time.sleep(1.2)
+        with pytest.raises(services.VoteRefused, match="vote_closed"):
+            services.cast_vote(user, proposal, VoteValue.for_)
+        db.session.rollback()
+    assert _count(app, db, select(func.count()).select_from(Vote)) == 0
+
+
+def test_a_vote_after_an_admin_closed_the_phase_is_refused(app, committed_db):
+    db = committed_db
+    dialogue_id, proposal_ids = _voting_dialogue(app, db)
+    voter = UserFactory(app)()
+    with app.app_context():
+        user = db.session.get(User, voter.id)
+        proposal = db.session.get(Proposal, proposal_ids[0])
+        assert proposal.dialogue.current_phase is not None
+        if db.engine.dialect.name == "sqlite":
+            # A SQLite write transaction holds the database lock, so nobody can close the
+            # phase in the middle of it; the vote comes in a transaction of its own.
+            db.session.commit()
+        closed = threading.Thread(target=_close_phase, args=(app, db, dialogue_id))
+        closed.start()
+        closed.join(30)
+        with pytest.raises(services.VoteRefused, match="vote_closed"):
+            services.cast_vote(user, proposal, VoteValue.for_)
+        db.session.rollback()
+
+
+def _close_phase(app, db, dialogue_id):
+    with app.app_context():
+        dialogue = db.session.get(Dialogue, dialogue_id)
+        dialogues.close_now(dialogue.current_phase, by=None, reason="Storm")
+        db.session.commit()
+
+
+def test_changing_and_withdrawing_a_vote_keeps_counts_equal_to_the_votes(app, committed_db):
+    db = committed_db
+    _, proposal_ids = _voting_dialogue(app, db)
+    voter = UserFactory(app)()
+    with app.app_context():
+        user = db.session.get(User, voter.id)
+        proposal = db.session.get(Proposal, proposal_ids[0])
+        services.cast_vote(user, proposal, VoteValue.for_)
+        services.cast_vote(user, proposal, VoteValue.against)
+        db.session.commit()
+        db.session.refresh(proposal)
+        assert (proposal.votes_for, proposal.votes_against) == (0, 1)
+        with pytest.raises(services.VoteRefused, match="vote_value_not_allowed"):
+            services.cast_vote(user, proposal, VoteValue.support)
+        db.session.rollback()
+        services.withdraw_vote(user, db.session.get(Proposal, proposal_ids[0]))
+        db.session.commit()
+        proposal = db.session.get(Proposal, proposal_ids[0])
+        db.session.refresh(proposal)
+        assert (proposal.votes_for, proposal.votes_against) == (0, 0)
+        assert db.session.scalar(select(Ballot.votes_used)) == 0
+
+
+def test_reconciliation_rebuilds_counters_from_the_votes(app, committed_db):
+    db = committed_db
+    _, proposal_ids = _voting_dialogue(app, db)
+    voters = [UserFactory(app)() for _ in range(3)]
+    for voter in voters:
+        with app.app_context():
+            _vote(db, voter.id, proposal_ids[1])
+    with app.app_context():
+        proposal = db.session.get(Proposal, proposal_ids[1])
+        proposal.votes_for = 99
+        proposal.votes_against = 7
+        db.session.commit()
+        assert app.extensions["celery"].tasks["proposals.reconcile_counts"]() == 1
+        db.session.expire_all()
+        proposal = db.session.get(Proposal, proposal_ids[1])
+        assert (proposal.votes_for, proposal.votes_against) == (3, 0)
