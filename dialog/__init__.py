@@ -81,8 +81,9 @@ def _register_blueprints(app: Flask) -> None:
     from dialog.accounts.views import bp as accounts
     from dialog.core.views import bp as core
     from dialog.dialogues.views import bp as dialogues
+    from dialog.proposals.views import bp as proposals
 
-    for blueprint in (core, accounts, dialogues):
+    for blueprint in (core, accounts, dialogues, proposals):
         app.register_blueprint(blueprint)
 
 

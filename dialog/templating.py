@@ -12,6 +12,7 @@ from dialog.accounts import permissions as account_permissions
 from dialog.accounts.forms import ROLE_LABELS
 from dialog.core.permissions import MOMENT_FORMAT
 from dialog.dialogues.forms import CAPABILITY_LABELS, KIND_LABELS, STATE_LABELS
+from dialog.proposals.forms import DIMENSION_LABELS, SORT_LABELS, VOTE_LABELS
 
 
 def init_app(app: Flask) -> None:
@@ -26,6 +27,10 @@ def init_app(app: Flask) -> None:
         capability_labels=CAPABILITY_LABELS,
         state_labels=STATE_LABELS,
         moment_format=lambda: str(MOMENT_FORMAT),
+        dimension_labels=DIMENSION_LABELS,
+        dimension_labels_by_value={d.value: label for d, label in DIMENSION_LABELS.items()},
+        vote_labels=VOTE_LABELS,
+        sort_labels=SORT_LABELS,
     )
 
 

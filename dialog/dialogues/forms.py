@@ -311,7 +311,3 @@ class InviteForm(FlaskForm):
             )
         if len(self.addresses()) > 500:
             raise ValidationError(_l("Invite at most 500 addresses at a time."))
-
-
-class ActionForm(FlaskForm):
-    """A button that changes something: only the CSRF token."""

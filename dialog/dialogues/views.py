@@ -9,6 +9,7 @@ from flask_login import current_user
 
 from dialog.accounts import services as accounts
 from dialog.core.db import utcnow, writes_on_safe_method
+from dialog.core.forms import ActionForm
 from dialog.core.markdown import render as render_markdown
 from dialog.core.permissions import require
 from dialog.dialogues import forms, permissions, queries, services
@@ -67,7 +68,7 @@ def show(slug: str):
         following=queries.is_following(dialogue, current_user),
         can_follow=permissions.can_follow(current_user, dialogue),
         can_invite=permissions.can_invite(current_user, dialogue),
-        form=forms.ActionForm(),
+        form=ActionForm(),
     )
 
 
@@ -76,7 +77,7 @@ def show(slug: str):
 def follow(slug: str):
     dialogue = _visible_dialogue(slug)
     require(permissions.can_follow(current_user, dialogue))
-    if forms.ActionForm().validate_on_submit():
+    if ActionForm().validate_on_submit():
         services.follow(dialogue, current_user)
         db.session.commit()
         flash(_("You follow the dialogue and will hear when something happens."), "success")
@@ -88,7 +89,7 @@ def follow(slug: str):
 def unfollow(slug: str):
     dialogue = _visible_dialogue(slug)
     require(permissions.can_follow(current_user, dialogue))
-    if forms.ActionForm().validate_on_submit():
+    if ActionForm().validate_on_submit():
         services.unfollow(dialogue, current_user)
         db.session.commit()
         flash(_("You no longer follow the dialogue."), "success")
@@ -131,7 +132,7 @@ def invitations(slug: str):
         dialogue=dialogue,
         form=form,
         invitations=queries.invitations(dialogue),
-        action_form=forms.ActionForm(),
+        action_form=ActionForm(),
     )
 
 
@@ -142,7 +143,7 @@ def revoke_invitation(slug: str, invitation_id: int):
     invitation = db.get_or_404(Invitation, invitation_id)
     if invitation.dialogue_id != dialogue.id:
         abort(404)
-    if forms.ActionForm().validate_on_submit():
+    if ActionForm().validate_on_submit():
         services.revoke_invitation(invitation, by=current_user)
         db.session.commit()
         flash(_("The invitation for %(email)s is revoked.", email=invitation.email), "success")
@@ -199,7 +200,7 @@ def admin_set_state(dialogue_id: int, state: str):
     dialogue = _managed_dialogue(dialogue_id)
     if state not in DialogueState.__members__:
         abort(404)
-    if forms.ActionForm().validate_on_submit():
+    if ActionForm().validate_on_submit():
         services.set_state(dialogue, DialogueState[state], by=current_user)
         db.session.commit()
         flash(
@@ -255,7 +256,7 @@ def admin_phases(dialogue_id: int):
         form=form,
         preview=preview,
         now=utcnow(),
-        action_form=forms.ActionForm(),
+        action_form=ActionForm(),
     )
 
 
@@ -296,7 +297,7 @@ def admin_edit_phase(phase_id: int):
 def admin_remove_phase(phase_id: int):
     phase = _managed_phase(phase_id)
     dialogue_id = phase.dialogue_id
-    if forms.ActionForm().validate_on_submit():
+    if ActionForm().validate_on_submit():
         services.remove_phase(phase, by=current_user)
         db.session.commit()
         flash(_("The phase is removed."), "success")
@@ -351,14 +352,14 @@ def admin_planners(dialogue_id: int):
         dialogue=dialogue,
         form=form,
         planners=queries.planners(dialogue),
-        action_form=forms.ActionForm(),
+        action_form=ActionForm(),
     )
 
 
 @bp.post("/admin/dialogues/<int:dialogue_id>/planners/<int:user_id>/remove")
 def admin_remove_planner(dialogue_id: int, user_id: int):
     dialogue = _managed_dialogue(dialogue_id)
-    if forms.ActionForm().validate_on_submit():
+    if ActionForm().validate_on_submit():
         services.unassign_planner(dialogue, user_id, by=current_user)
         db.session.commit()
         flash(_("The planner is removed from the dialogue."), "success")

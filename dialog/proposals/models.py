@@ -121,6 +121,10 @@ class Proposal(db.Model):
     author = relationship("User", foreign_keys=[author_id])
 
     @property
+    def total_votes(self) -> int:
+        return self.votes_for + self.votes_against + self.votes_abstain + self.votes_support
+
+    @property
     def reference(self) -> str:
         return f"{self.dialogue.reference_prefix}-{self.number:04d}"
 

@@ -209,3 +209,32 @@ def _reconcile_ballots(dialogue_id: int | None) -> None:
         ballots = ballots.where(Ballot.dialogue_id == dialogue_id)
     for ballot in db.session.scalars(ballots):
         ballot.votes_used = actual.get((ballot.dialogue_id, ballot.user_id), 0)
+
+
+EDITABLE_FIELDS = {
+    "title",
+    "body",
+    "theme",
+    "focus_area",
+    "dimensions",
+    "place_name",
+    "place_lat",
+    "place_lon",
+}
+
+
+def update_proposal(proposal: Proposal, *, by, **fields) -> None:
+    unknown = set(fields) - EDITABLE_FIELDS
+    if unknown:
+        raise TypeError(f"not editable: {', '.join(sorted(unknown))}")
+    for name, value in fields.items():
+        setattr(proposal, name, value)
+    db.session.flush()
+    audit.record("proposal_edited", actor=by, target=proposal, fields=sorted(fields))
+
+
+def withdraw_proposal(proposal: Proposal, *, by, reason: str) -> None:
+    proposal.state = ProposalState.withdrawn
+    proposal.withdrawn_reason = reason
+    db.session.flush()
+    audit.record("proposal_withdrawn", actor=by, target=proposal, reason=reason)

@@ -1,0 +1,110 @@
+"""Proposal and vote forms: they validate input; services decide."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import FloatField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from dialog.proposals.models import Dimension, VoteValue
+
+DIMENSION_LABELS = {
+    Dimension.economic: _l("Economic"),
+    Dimension.ecological: _l("Ecological"),
+    Dimension.social: _l("Social"),
+}
+VOTE_LABELS = {
+    VoteValue.for_: _l("For"),
+    VoteValue.against: _l("Against"),
+    VoteValue.abstain: _l("Abstain"),
+    VoteValue.support: _l("Support"),
+}
+SORT_LABELS = {
+    "newest": _l("Newest"),
+    "support": _l("Most support"),
+    "agreement": _l("Highest agreement"),
+    "discussed": _l("Most discussed"),
+    "divided": _l("Most divided"),
+    "random": _l("Random order"),
+}
+
+
+class CheckboxesField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class ProposalForm(FlaskForm):
+    title = StringField(
+        _l("Title"),
+        validators=[
+            DataRequired(_l("Give the proposal a title.")),
+            Length(max=150, message=_l("The title can be at most 150 characters.")),
+        ],
+    )
+    body = TextAreaField(
+        _l("Your proposal"),
+        validators=[
+            DataRequired(_l("Describe your proposal.")),
+            Length(max=5000, message=_l("The proposal can be at most 5,000 characters.")),
+        ],
+        description=_l(
+            "What should change, where, and why? You can use **bold**, *italic* and lists."
+        ),
+    )
+    theme = SelectField(_l("Theme"), validators=[Optional()])
+    focus_area = SelectField(_l("Focus area"), validators=[Optional()])
+    dimensions = CheckboxesField(
+        _l("Sustainability dimensions it concerns"),
+        choices=[(d.value, DIMENSION_LABELS[d]) for d in Dimension],
+        validators=[Optional()],
+    )
+    place_name = StringField(_l("Place (optional)"), validators=[Optional(), Length(max=200)])
+    place_lat = FloatField(_l("Latitude (optional)"), validators=[Optional(), NumberRange(-90, 90)])
+    place_lon = FloatField(
+        _l("Longitude (optional)"), validators=[Optional(), NumberRange(-180, 180)]
+    )
+
+    def __init__(self, dialogue, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        none = ("", _l("Choose…"))
+        self.theme.choices = [none] + [(t, t) for t in dialogue.themes or []]
+        self.focus_area.choices = [none] + [(f, f) for f in dialogue.focus_areas or []]
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if (
+            not self.place_lat.errors
+            and not self.place_lon.errors
+            and ((self.place_lat.data is None) != (self.place_lon.data is None))
+        ):
+            self.place_lon.errors.append(_l("Give both latitude and longitude, or neither."))
+            valid = False
+        return valid
+
+    def values(self) -> dict:
+        return {
+            "title": self.title.data.strip(),
+            "body": self.body.data,
+            "theme": self.theme.data or None,
+            "focus_area": self.focus_area.data or None,
+            "dimensions": list(self.dimensions.data or []),
+            "place_name": (self.place_name.data or "").strip() or None,
+            "place_lat": self.place_lat.data,
+            "place_lon": self.place_lon.data,
+        }
+
+
+class VoteForm(FlaskForm):
+    value = SelectField(
+        choices=[(v.value, VOTE_LABELS[v]) for v in VoteValue], validators=[InputRequired()]
+    )
+
+
+class WithdrawForm(FlaskForm):
+    reason = TextAreaField(
+        _l("Why do you withdraw the proposal?"),
+        validators=[DataRequired(_l("Say why; it is shown with the proposal.")), Length(max=1000)],
+    )

@@ -1,0 +1,108 @@
+"""Reads about proposals that pages and the API use."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import joinedload
+
+from dialog.dialogues.models import Dialogue
+from dialog.extensions import db
+from dialog.proposals.models import Proposal, ProposalState, Vote
+
+PAGE_SIZE = 20
+SORTS = ("newest", "support", "agreement", "discussed", "divided", "random")
+DIVIDED_MIN_VOTES = 10
+
+
+@dataclass
+class Filters:
+    theme: str | None = None
+    focus_area: str | None = None
+    dimension: str | None = None
+    sort: str = "newest"
+    random_offset: float = 0.0
+
+
+def _order(filters: Filters):
+    support = Proposal.votes_for + Proposal.votes_support
+    cast = Proposal.votes_for + Proposal.votes_against
+    votes = cast + Proposal.votes_abstain + Proposal.votes_support
+    if filters.sort == "support":
+        return [support.desc(), Proposal.id.desc()]
+    if filters.sort == "agreement":
+        net = (Proposal.votes_for - Proposal.votes_against) * 1.0 / func.nullif(votes, 0)
+        return [func.coalesce(net, -2).desc(), votes.desc(), Proposal.id.desc()]
+    if filters.sort == "discussed":
+        return [Proposal.comment_count.desc(), Proposal.id.desc()]
+    if filters.sort == "divided":
+        division = 1 - func.abs(Proposal.votes_for - Proposal.votes_against) * 1.0 / func.nullif(
+            cast, 0
+        )
+        enough = case((votes >= DIVIDED_MIN_VOTES, 0), else_=1)
+        return [enough, func.coalesce(division, 0).desc(), votes.desc(), Proposal.id.desc()]
+    if filters.sort == "random":
+        # Rotated by the visitor's offset: stable for one visitor, different between them.
+        wrapped = case((Proposal.random_rank >= filters.random_offset, 0), else_=1)
+        return [wrapped, Proposal.random_rank]
+    return [Proposal.created_at.desc(), Proposal.id.desc()]
+
+
+def proposals_page(dialogue: Dialogue, filters: Filters, page: int):
+    query = (
+        select(Proposal)
+        .options(joinedload(Proposal.author))
+        .where(Proposal.dialogue_id == dialogue.id, Proposal.state == ProposalState.published)
+    )
+    if filters.theme:
+        query = query.where(Proposal.theme == filters.theme)
+    if filters.focus_area:
+        query = query.where(Proposal.focus_area == filters.focus_area)
+    if filters.dimension:
+        # JSON lists compared as text keep this portable between SQLite and PostgreSQL.
+        query = query.where(
+            func.cast(Proposal.dimensions, db.String).like(f'%"{filters.dimension}"%')
+        )
+    return db.paginate(
+        query.order_by(*_order(filters)), page=page, per_page=PAGE_SIZE, error_out=False
+    )
+
+
+def proposal(proposal_id: int) -> Proposal | None:
+    return db.session.scalar(
+        select(Proposal)
+        .options(
+            joinedload(Proposal.author),
+            joinedload(Proposal.dialogue).selectinload(Dialogue.phases),
+            joinedload(Proposal.dialogue).selectinload(Dialogue.planners),
+        )
+        .where(Proposal.id == proposal_id)
+    )
+
+
+def votes_of(user, proposal_ids: list[int]) -> dict[int, Vote]:
+    if not user.is_authenticated or not proposal_ids:
+        return {}
+    return {
+        vote.proposal_id: vote
+        for vote in db.session.scalars(
+            select(Vote).where(Vote.user_id == user.id, Vote.proposal_id.in_(proposal_ids))
+        )
+    }
+
+
+def votes_left(user, dialogue: Dialogue) -> int | None:
+    from dialog.proposals.models import Ballot
+
+    if dialogue.votes_per_participant is None or not user.is_authenticated:
+        return None
+    used = (
+        db.session.scalar(
+            select(Ballot.votes_used).where(
+                Ballot.dialogue_id == dialogue.id, Ballot.user_id == user.id
+            )
+        )
+        or 0
+    )
+    return max(dialogue.votes_per_participant - used, 0)

@@ -1,0 +1,183 @@
+"""Proposal pages: the list, a proposal with its votes, submitting, editing, withdrawing."""
+
+from __future__ import annotations
+
+import random
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from dialog.core.forms import ActionForm
+from dialog.core.markdown import render as render_markdown
+from dialog.core.permissions import Decision, require
+from dialog.dialogues import permissions as dialogue_permissions
+from dialog.dialogues import queries as dialogue_queries
+from dialog.dialogues.models import Capability
+from dialog.extensions import db, limiter
+from dialog.proposals import forms, permissions, queries, services
+from dialog.proposals.models import Proposal, VoteValue
+
+bp = Blueprint("proposals", __name__)
+
+
+def _write_limit() -> str:
+    return current_app.config["RATELIMIT_WRITES"]
+
+
+def _visible_dialogue(slug: str):
+    dialogue = dialogue_queries.dialogue_by_slug(slug)
+    if dialogue is None or not dialogue_permissions.can_view(current_user, dialogue):
+        abort(404)
+    return dialogue
+
+
+def _visible_proposal(proposal_id: int) -> Proposal:
+    proposal = queries.proposal(proposal_id)
+    if proposal is None or not dialogue_permissions.can_view(current_user, proposal.dialogue):
+        abort(404)
+    return proposal
+
+
+def _random_offset() -> float:
+    # Kept per visitor so that their random order is stable while they page through it.
+    if "random_offset" not in session:
+        session["random_offset"] = random.random()
+    return session["random_offset"]
+
+
+@bp.get("/d/<slug>/proposals")
+def index(slug: str):
+    dialogue = _visible_dialogue(slug)
+    phase = dialogue.current_phase
+    default_sort = "random" if phase is not None and phase.allows(Capability.vote) else "newest"
+    sort = request.args.get("sort", default_sort)
+    if sort not in queries.SORTS:
+        sort = default_sort
+    filters = queries.Filters(
+        theme=request.args.get("theme") or None,
+        focus_area=request.args.get("focus_area") or None,
+        dimension=request.args.get("dimension") or None,
+        sort=sort,
+        random_offset=_random_offset() if sort == "random" else 0.0,
+    )
+    page = queries.proposals_page(dialogue, filters, max(request.args.get("page", 1, type=int), 1))
+    return render_template(
+        "proposals/index.html",
+        dialogue=dialogue,
+        page=page,
+        filters=filters,
+        votes=queries.votes_of(current_user, [p.id for p in page.items]),
+        can_create=permissions.can_create(current_user, dialogue),
+    )
+
+
+@bp.route("/d/<slug>/proposals/new", methods=["GET", "POST"])
+@limiter.limit(_write_limit, methods=["POST"])
+def create(slug: str):
+    dialogue = _visible_dialogue(slug)
+    require(permissions.can_create(current_user, dialogue))
+    form = forms.ProposalForm(dialogue)
+    if form.validate_on_submit():
+        proposal = services.create_proposal(dialogue, author=current_user, **form.values())
+        db.session.commit()
+        flash(
+            _("Thank you! Your proposal %(reference)s is published.", reference=proposal.reference),
+            "success",
+        )
+        return redirect(url_for("proposals.show", proposal_id=proposal.id))
+    return render_template("proposals/form.html", dialogue=dialogue, form=form, proposal=None)
+
+
+@bp.get("/p/<int:proposal_id>")
+def show(proposal_id: int):
+    proposal = _visible_proposal(proposal_id)
+    vote = queries.votes_of(current_user, [proposal.id]).get(proposal.id)
+    return render_template(
+        "proposals/show.html",
+        proposal=proposal,
+        dialogue=proposal.dialogue,
+        body=render_markdown(proposal.body),
+        vote=vote,
+        can_vote=permissions.can_vote(current_user, proposal),
+        can_edit=permissions.can_edit(current_user, proposal),
+        can_withdraw=permissions.can_withdraw(current_user, proposal),
+        votes_left=queries.votes_left(current_user, proposal.dialogue),
+        vote_form=forms.VoteForm(),
+        action_form=ActionForm(),
+    )
+
+
+@bp.post("/p/<int:proposal_id>/vote")
+@limiter.limit(_write_limit)
+def vote(proposal_id: int):
+    proposal = _visible_proposal(proposal_id)
+    require(permissions.can_vote(current_user, proposal))
+    form = forms.VoteForm()
+    if form.validate_on_submit():
+        try:
+            services.cast_vote(current_user, proposal, VoteValue(form.value.data))
+        except services.VoteRefused as refused:
+            db.session.rollback()
+            flash(Decision.deny(refused.reason).message, "error")
+        else:
+            db.session.commit()
+            flash(_("Your vote is counted."), "success")
+    return redirect(url_for("proposals.show", proposal_id=proposal_id))
+
+
+@bp.post("/p/<int:proposal_id>/unvote")
+@limiter.limit(_write_limit)
+def unvote(proposal_id: int):
+    proposal = _visible_proposal(proposal_id)
+    require(permissions.can_vote(current_user, proposal))
+    if ActionForm().validate_on_submit():
+        try:
+            services.withdraw_vote(current_user, proposal)
+        except services.VoteRefused as refused:
+            db.session.rollback()
+            flash(Decision.deny(refused.reason).message, "error")
+        else:
+            db.session.commit()
+            flash(_("Your vote is withdrawn."), "success")
+    return redirect(url_for("proposals.show", proposal_id=proposal_id))
+
+
+@bp.route("/p/<int:proposal_id>/edit", methods=["GET", "POST"])
+@limiter.limit(_write_limit, methods=["POST"])
+def edit(proposal_id: int):
+    proposal = _visible_proposal(proposal_id)
+    require(permissions.can_edit(current_user, proposal))
+    form = forms.ProposalForm(proposal.dialogue, obj=proposal)
+    if form.validate_on_submit():
+        services.update_proposal(proposal, by=current_user, **form.values())
+        db.session.commit()
+        flash(_("Your proposal is saved."), "success")
+        return redirect(url_for("proposals.show", proposal_id=proposal.id))
+    return render_template(
+        "proposals/form.html", dialogue=proposal.dialogue, form=form, proposal=proposal
+    )
+
+
+@bp.route("/p/<int:proposal_id>/withdraw", methods=["GET", "POST"])
+@limiter.limit(_write_limit, methods=["POST"])
+def withdraw(proposal_id: int):
+    proposal = _visible_proposal(proposal_id)
+    require(permissions.can_withdraw(current_user, proposal))
+    form = forms.WithdrawForm()
+    if form.validate_on_submit():
+        services.withdraw_proposal(proposal, by=current_user, reason=form.reason.data.strip())
+        db.session.commit()
+        flash(_("Your proposal is withdrawn."), "success")
+        return redirect(url_for("proposals.show", proposal_id=proposal.id))
+    return render_template("proposals/withdraw.html", proposal=proposal, form=form)

@@ -1,0 +1,225 @@
+import pytest
+from sqlalchemy import select
+
+from dialog.accounts.models import User
+from dialog.dialogues.models import Dialogue
+from dialog.proposals import services
+from dialog.proposals.models import Proposal, ProposalState, Vote
+from tests.dialogues.helpers import make_dialogue
+from tests.support import post_form
+
+PROPOSING = (("proposals", -1, 24), ("voting", 24, 48))
+VOTING = (("proposals", -48, -1), ("voting", -1, 24))
+
+
+def _proposal(db, dialogue, author=None, **fields):
+    proposal = services.create_proposal(
+        dialogue,
+        author=db.session.get(User, author.id) if author else None,
+        title=fields.pop("title", "Bänkar vid kanalen"),
+        body=fields.pop("body", "Fler bänkar."),
+        **fields,
+    )
+    db.session.commit()
+    return proposal
+
+
+def test_a_resident_makes_a_proposal_with_a_reference_code(client, ctx, db, resident, login):
+    make_dialogue(
+        db,
+        phases=PROPOSING,
+        themes=["Stadslivet"],
+        focus_areas=["Trygghet"],
+        reference_prefix="STK",
+    )
+    login(resident)
+    response = post_form(
+        client,
+        "/d/stadskarna/proposals/new",
+        {
+            "title": "Belysning på Marenplan",
+            "body": "Varmare ljus **på vintern**.",
+            "theme": "Stadslivet",
+            "focus_area": "Trygghet",
+            "dimensions": ["social", "ecological"],
+            "place_name": "Marenplan",
+            "place_lat": "59.1955",
+            "place_lon": "17.6253",
+        },
+    )
+    assert response.status_code == 302
+    proposal = db.session.scalar(select(Proposal))
+    assert proposal.reference == "STK-0001" and proposal.author_id == resident.id
+    assert proposal.dimensions == ["social", "ecological"]
+    page = client.get(response.location).get_data(as_text=True)
+    assert "STK-0001" in page and "<strong>på vintern</strong>" in page
+
+
+@pytest.mark.parametrize("who", ["anonymous", "unverified", "outside_phase"])
+def test_proposals_are_refused_with_a_reason(client, ctx, db, make_user, login, who):
+    make_dialogue(db, phases=VOTING if who == "outside_phase" else PROPOSING)
+    if who == "unverified":
+        login(make_user(verified=False))
+    elif who == "outside_phase":
+        login(make_user())
+    response = client.get("/d/stadskarna/proposals/new")
+    if who == "anonymous":
+        assert response.status_code == 302 and "/login" in response.location
+    else:
+        assert response.status_code == 403
+        reason = (
+            "Bekräfta din e-postadress"
+            if who == "unverified"
+            else "Det går inte att lämna förslag nu."
+        )
+        assert reason in response.get_data(as_text=True)
+    assert db.session.scalar(select(Proposal)) is None
+
+
+def test_the_form_explains_too_long_input_and_keeps_it(client, ctx, db, resident, login):
+    make_dialogue(db, phases=PROPOSING)
+    login(resident)
+    response = post_form(
+        client, "/d/stadskarna/proposals/new", {"title": "x" * 151, "body": "y" * 5001}
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "högst 150 tecken" in page and "högst 5" in page
+    assert "x" * 151 in page
+
+
+def test_xss_in_every_text_field_is_shown_as_text(client, ctx, db, resident, login):
+    dialogue = make_dialogue(db, phases=PROPOSING)
+    payload = '<script>alert("x")</script>'
+    proposal = _proposal(db, dialogue, resident, title=payload, body=payload, place_name=payload)
+    for path in (f"/p/{proposal.id}", "/d/stadskarna/proposals"):
+        page = client.get(path).get_data(as_text=True)
+        assert payload not in page and "&lt;script&gt;" in page
+
+
+def test_voting_from_the_page_counts_changes_and_withdraws(client, ctx, db, resident, login):
+    dialogue = make_dialogue(db, phases=VOTING)
+    proposal = _proposal(db, dialogue)
+    login(resident)
+    path = f"/p/{proposal.id}"
+    post_form(client, f"{path}/vote", {"value": "for"}, form_path=path)
+    post_form(client, f"{path}/vote", {"value": "against"}, form_path=path)
+    page = client.get(path).get_data(as_text=True)
+    assert "För 0 · Emot 1 · Avstår 0" in page and "Du röstade: Emot" in page
+    post_form(client, f"{path}/unvote", {}, form_path=path)
+    assert db.session.scalar(select(Vote)) is None
+    assert "För 0 · Emot 0" in client.get(path).get_data(as_text=True)
+
+
+def test_the_vote_limit_is_explained(client, ctx, db, resident, login):
+    dialogue = make_dialogue(db, phases=VOTING, votes_per_participant=1)
+    first, second = _proposal(db, dialogue), _proposal(db, dialogue, title="Träd")
+    login(resident)
+    post_form(client, f"/p/{first.id}/vote", {"value": "for"}, form_path=f"/p/{first.id}")
+    response = post_form(
+        client,
+        f"/p/{second.id}/vote",
+        {"value": "for"},
+        form_path=f"/p/{second.id}",
+        follow_redirects=True,
+    )
+    assert "Du har använt alla dina röster" in response.get_data(as_text=True)
+    assert len(db.session.scalars(select(Vote)).all()) == 1
+
+
+def test_votes_are_refused_outside_the_voting_phase(client, ctx, db, resident, login):
+    dialogue = make_dialogue(db, phases=PROPOSING)
+    proposal = _proposal(db, dialogue)
+    login(resident)
+    response = post_form(
+        client, f"/p/{proposal.id}/vote", {"value": "for"}, form_path=f"/p/{proposal.id}"
+    )
+    assert response.status_code == 403
+    assert "Röstningen öppnar" in response.get_data(as_text=True)
+
+
+def test_the_author_edits_until_the_first_vote_and_withdraws_with_a_reason(
+    client, ctx, db, resident, make_user, login
+):
+    dialogue = make_dialogue(db, phases=PROPOSING)
+    proposal = _proposal(db, dialogue, resident)
+    other = make_user()
+    login(other)
+    assert client.get(f"/p/{proposal.id}/edit").status_code == 403
+    post_form(client, "/logout", {}, form_path="/profile")
+    login(resident)
+    edited = post_form(client, f"/p/{proposal.id}/edit", {"title": "Nya bänkar", "body": "B"})
+    assert edited.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Proposal, proposal.id).title == "Nya bänkar"
+    db.session.get(Proposal, proposal.id).votes_for = 1
+    db.session.commit()
+    assert client.get(f"/p/{proposal.id}/edit").status_code == 403
+    no_reason = post_form(client, f"/p/{proposal.id}/withdraw", {"reason": ""})
+    assert no_reason.status_code == 200
+    post_form(client, f"/p/{proposal.id}/withdraw", {"reason": "Dubblett av STK-0002"})
+    db.session.expire_all()
+    withdrawn = db.session.get(Proposal, proposal.id)
+    assert withdrawn.state is ProposalState.withdrawn
+    assert "Dubblett av STK-0002" in client.get(f"/p/{proposal.id}").get_data(as_text=True)
+
+
+def test_listing_filters_and_sorts(client, ctx, db):
+    dialogue = make_dialogue(db, phases=PROPOSING, themes=["Stadslivet", "Grönska"])
+    popular = _proposal(db, dialogue, title="Populär", theme="Stadslivet", dimensions=["social"])
+    divided = _proposal(db, dialogue, title="Delad", theme="Grönska", dimensions=["ecological"])
+    quiet = _proposal(db, dialogue, title="Stilla", theme="Grönska")
+    popular.votes_for, popular.votes_against = 30, 2
+    divided.votes_for, divided.votes_against = 6, 6
+    quiet.comment_count = 9
+    db.session.commit()
+
+    def titles(query):
+        page = client.get(f"/d/stadskarna/proposals?{query}").get_data(as_text=True)
+        return [t for t in ("Populär", "Delad", "Stilla") if t in page and page.index(t) >= 0], page
+
+    def order(query):
+        page = client.get(f"/d/stadskarna/proposals?{query}").get_data(as_text=True)
+        found = [t for t in ("Populär", "Delad", "Stilla") if t in page]
+        return sorted(found, key=page.index)
+
+    assert order("theme=Grönska") == ["Stilla", "Delad"]
+    assert order("dimension=ecological") == ["Delad"]
+    assert order("sort=support")[0] == "Populär"
+    assert order("sort=divided")[0] == "Delad"
+    assert order("sort=discussed")[0] == "Stilla"
+    assert order("sort=newest") == ["Stilla", "Delad", "Populär"]
+    first, again = order("sort=random"), order("sort=random")
+    assert first == again  # stable for one visitor
+    assert titles("sort=nonsense")[1]
+
+
+def test_random_is_the_default_order_while_voting(client, ctx, db):
+    make_dialogue(db, phases=VOTING)
+    page = client.get("/d/stadskarna/proposals").get_data(as_text=True)
+    assert '<option value="random" selected>' in page
+
+
+@pytest.mark.parametrize(
+    "path", ["/d/stadskarna/proposals", "/d/stadskarna/proposals?sort=random", "proposal"]
+)
+def test_list_and_proposal_pages_cost_a_fixed_number_of_queries(
+    client, ctx, db, resident, login, count_queries, path
+):
+    dialogue = make_dialogue(db, phases=VOTING)
+    login(resident)
+    proposals = [_proposal(db, dialogue, resident, title=f"Förslag {n}") for n in range(5)]
+    target = f"/p/{proposals[0].id}" if path == "proposal" else path
+    with count_queries() as few:
+        assert client.get(target).status_code == 200
+    for n in range(495):
+        services.create_proposal(
+            db.session.get(Dialogue, dialogue.id),
+            author=db.session.get(User, resident.id),
+            title=f"Fler {n}",
+            body="Text",
+        )
+    db.session.commit()
+    with count_queries() as many:
+        assert client.get(target).status_code == 200
+    assert few.count == many.count
