@@ -22,7 +22,8 @@ from tests.support import PASSWORD
 def _fresh_postgres_database(url: str) -> str:
     """A database of our own beside the one named, so the suite never clobbers it."""
     base = make_url(url)
-    name = f"{base.database}_pytest"
+    # One database per test session: parallel runs on one server never meet.
+    name = f"{base.database}_pytest_{os.getpid()}"
     admin = sa.create_engine(
         base.set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT"
     )
@@ -35,8 +36,21 @@ def _fresh_postgres_database(url: str) -> str:
     )
 
 
+def _drop_database(url: str) -> None:
+    from dialog.extensions import db
+
+    for engine in list(getattr(db, "_app_engines", {}).values()):
+        for bound in engine.values():
+            bound.dispose()
+    target = make_url(url)
+    admin = sa.create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)')
+    admin.dispose()
+
+
 @pytest.fixture(scope="session")
-def settings(tmp_path_factory) -> dict[str, str]:
+def settings(tmp_path_factory, request) -> dict[str, str]:
     """The environment every process of the suite shares (app, worker, live server)."""
     instance = tmp_path_factory.mktemp("instance")
     port = support.free_port()
@@ -52,6 +66,7 @@ def settings(tmp_path_factory) -> dict[str, str]:
     }
     if os.environ.get("DATABASE_URL"):
         env["DATABASE_URL"] = _fresh_postgres_database(os.environ["DATABASE_URL"])
+        request.addfinalizer(lambda: _drop_database(env["DATABASE_URL"]))
     else:
         env["DATABASE_URL"] = f"sqlite:///{instance / 'test.sqlite'}"
     for name in ("MAIL_SERVER", "CELERY_BROKER_URL"):
