@@ -12,7 +12,14 @@ from dialog.accounts import permissions as account_permissions
 from dialog.accounts.forms import ROLE_LABELS
 from dialog.core.permissions import MOMENT_FORMAT
 from dialog.dialogues.forms import CAPABILITY_LABELS, KIND_LABELS, STATE_LABELS
-from dialog.proposals.forms import DIMENSION_LABELS, SORT_LABELS, VOTE_LABELS
+from dialog.proposals import permissions as proposal_permissions
+from dialog.proposals.forms import (
+    ANSWER_LABELS,
+    DIMENSION_LABELS,
+    SORT_LABELS,
+    STANCE_LABELS,
+    VOTE_LABELS,
+)
 
 
 def init_app(app: Flask) -> None:
@@ -31,6 +38,14 @@ def init_app(app: Flask) -> None:
         dimension_labels_by_value={d.value: label for d, label in DIMENSION_LABELS.items()},
         vote_labels=VOTE_LABELS,
         sort_labels=SORT_LABELS,
+        stance_labels=STANCE_LABELS,
+        answer_labels=ANSWER_LABELS,
+        can_edit_comment=lambda comment: proposal_permissions.can_edit_comment(
+            current_user, comment
+        ),
+        can_delete_comment=lambda comment: proposal_permissions.can_delete_comment(
+            current_user, comment
+        ),
     )
 
 

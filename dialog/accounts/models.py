@@ -46,6 +46,8 @@ class User(UserMixin, db.Model):
     district: Mapped[str | None] = mapped_column(sa.String(80))
     age_band: Mapped[str | None] = mapped_column(sa.String(16))
     locale: Mapped[str] = mapped_column(sa.String(8), default="sv")
+    # Commenting on or voting for a proposal follows it too, unless the person says no.
+    follow_what_i_join: Mapped[bool] = mapped_column(default=True)
     terms_accepted_at: Mapped[datetime]
     password_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

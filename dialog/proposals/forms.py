@@ -4,11 +4,19 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import FloatField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import (
+    FloatField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from dialog.proposals.models import Dimension, VoteValue
+from dialog.proposals.models import AnswerStatus, Dimension, Stance, VoteValue
 
 DIMENSION_LABELS = {
     Dimension.economic: _l("Economic"),
@@ -108,3 +116,47 @@ class WithdrawForm(FlaskForm):
         _l("Why do you withdraw the proposal?"),
         validators=[DataRequired(_l("Say why; it is shown with the proposal.")), Length(max=1000)],
     )
+
+
+STANCE_LABELS = {
+    Stance.for_: _l("For"),
+    Stance.neutral: _l("Neutral"),
+    Stance.against: _l("Against"),
+}
+ANSWER_LABELS = {
+    AnswerStatus.under_review: _l("Under review"),
+    AnswerStatus.accepted: _l("Accepted"),
+    AnswerStatus.partly_accepted: _l("Partly accepted"),
+    AnswerStatus.rejected: _l("Rejected"),
+    AnswerStatus.implemented: _l("Implemented"),
+}
+
+
+class CommentForm(FlaskForm):
+    body = TextAreaField(
+        _l("Your comment"),
+        validators=[
+            DataRequired(_l("Write a comment.")),
+            Length(max=2000, message=_l("A comment can be at most 2,000 characters.")),
+        ],
+    )
+    stance = RadioField(
+        _l("Your view of the proposal"),
+        choices=[(s.value, STANCE_LABELS[s]) for s in Stance],
+        default=Stance.neutral.value,
+        validators=[InputRequired()],
+    )
+
+
+class AnswerForm(FlaskForm):
+    status = SelectField(
+        _l("Status"),
+        choices=[(s.value, ANSWER_LABELS[s]) for s in AnswerStatus],
+        validators=[InputRequired()],
+    )
+    body = TextAreaField(
+        _l("The municipality's answer"),
+        validators=[DataRequired(_l("Write the answer.")), Length(max=10_000)],
+    )
+    save_draft = SubmitField(_l("Save as draft"))
+    publish = SubmitField(_l("Publish the answer"))

@@ -170,3 +170,100 @@ class Ballot(db.Model):
         sa.ForeignKey("user_account.id", ondelete="CASCADE"), index=True
     )
     votes_used: Mapped[int] = mapped_column(default=0)
+
+
+class Stance(enum.Enum):
+    for_ = "for"
+    against = "against"
+    neutral = "neutral"
+
+
+MAX_COMMENT_DEPTH = 3
+
+
+class Comment(db.Model):
+    __tablename__ = "comment"
+    __table_args__ = (
+        sa.CheckConstraint("depth BETWEEN 1 AND 3", name="depth_range"),
+        sa.Index(
+            "ix_comment_proposal_id_parent_id_created_at", "proposal_id", "parent_id", "created_at"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(sa.ForeignKey("proposal.id", ondelete="CASCADE"))
+    parent_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("comment.id", ondelete="CASCADE"), index=True
+    )
+    author_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="SET NULL"), index=True
+    )
+    depth: Mapped[int] = mapped_column(default=1)
+    stance: Mapped[Stance] = mapped_column(
+        sa.Enum(
+            Stance,
+            name="comment_stance",
+            native_enum=False,
+            length=16,
+            values_callable=lambda kinds: [k.value for k in kinds],
+        ),
+        default=Stance.neutral,
+    )
+    body: Mapped[str] = mapped_column(sa.Text)
+    by_municipality: Mapped[bool] = mapped_column(default=False)
+    reply_count: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    edited_at: Mapped[datetime | None]
+    deleted_at: Mapped[datetime | None]
+
+    author = relationship("User")
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+
+class AnswerStatus(enum.Enum):
+    under_review = "under_review"
+    accepted = "accepted"
+    partly_accepted = "partly_accepted"
+    rejected = "rejected"
+    implemented = "implemented"
+
+
+class OfficialAnswer(db.Model):
+    """The municipality's answer to a proposal: a status and a text, drafted then published."""
+
+    __tablename__ = "official_answer"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("proposal.id", ondelete="CASCADE"), unique=True
+    )
+    status: Mapped[AnswerStatus] = mapped_column(
+        sa.Enum(AnswerStatus, name="answer_status", native_enum=False, length=16)
+    )
+    body: Mapped[str] = mapped_column(sa.Text)
+    published_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="SET NULL"), index=True
+    )
+
+    @property
+    def is_published(self) -> bool:
+        return self.published_at is not None
+
+
+class ProposalFollow(db.Model):
+    __tablename__ = "proposal_follow"
+    __table_args__ = (sa.UniqueConstraint("proposal_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("proposal.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -59,3 +59,64 @@ def can_withdraw(user, proposal: Proposal) -> Decision:
 def can_enter_on_behalf(user, dialogue) -> Decision:
     """Planners record input that came by letter, phone, email or a workshop."""
     return dialogues.can_answer(user, dialogue)
+
+
+def can_comment(user, proposal: Proposal) -> Decision:
+    if proposal.state is not ProposalState.published:
+        return Decision.deny("proposal_withdrawn")
+    return dialogues.can_comment(user, proposal.dialogue)
+
+
+def can_reply(user, comment) -> Decision:
+    from dialog.dialogues.models import Capability
+    from dialog.proposals.models import MAX_COMMENT_DEPTH
+
+    if comment.depth >= MAX_COMMENT_DEPTH:
+        return Decision.deny("thread_too_deep")
+    if comment.is_deleted:
+        return Decision.deny("comment_deleted")
+    return dialogues.can_participate(user, comment_proposal(comment).dialogue, Capability.reply)
+
+
+def can_edit_comment(user, comment) -> Decision:
+    from dialog.core.db import utcnow
+    from dialog.proposals.services import COMMENT_EDIT_WINDOW
+
+    if not user.is_authenticated:
+        return Decision.deny("login_required")
+    if comment.author_id != user.id or comment.is_deleted:
+        return Decision.deny("not_the_author")
+    if utcnow() - comment.created_at > COMMENT_EDIT_WINDOW:
+        return Decision.deny("edit_window_over")
+    return Decision.allow()
+
+
+def can_delete_comment(user, comment) -> Decision:
+    if not user.is_authenticated:
+        return Decision.deny("login_required")
+    if comment.author_id != user.id or comment.is_deleted:
+        return Decision.deny("not_the_author")
+    return Decision.allow()
+
+
+def can_answer(user, proposal: Proposal) -> Decision:
+    return dialogues.can_answer(user, proposal.dialogue)
+
+
+def can_follow(user, proposal: Proposal) -> Decision:
+    return dialogues.can_follow(user, proposal.dialogue)
+
+
+def comment_proposal(comment) -> Proposal:
+    from dialog.extensions import db
+
+    return db.session.get(Proposal, comment.proposal_id)
+
+
+REASONS.update(
+    {
+        "thread_too_deep": _l("Replies go at most three levels deep; reply higher up."),
+        "comment_deleted": _l("The comment has been deleted."),
+        "edit_window_over": _l("Comments can be edited for 15 minutes after they are written."),
+    }
+)

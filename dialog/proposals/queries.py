@@ -9,7 +9,14 @@ from sqlalchemy.orm import joinedload
 
 from dialog.dialogues.models import Dialogue
 from dialog.extensions import db
-from dialog.proposals.models import Proposal, ProposalState, Vote
+from dialog.proposals.models import (
+    Comment,
+    OfficialAnswer,
+    Proposal,
+    ProposalFollow,
+    ProposalState,
+    Vote,
+)
 
 PAGE_SIZE = 20
 SORTS = ("newest", "support", "agreement", "discussed", "divided", "random")
@@ -106,3 +113,52 @@ def votes_left(user, dialogue: Dialogue) -> int | None:
         or 0
     )
     return max(dialogue.votes_per_participant - used, 0)
+
+
+COMMENTS_PER_PAGE = 20
+
+
+def top_level_comments(proposal: Proposal, page: int):
+    query = (
+        select(Comment)
+        .options(joinedload(Comment.author))
+        .where(Comment.proposal_id == proposal.id, Comment.parent_id.is_(None))
+        .order_by(Comment.created_at, Comment.id)
+    )
+    return db.paginate(query, page=page, per_page=COMMENTS_PER_PAGE, error_out=False)
+
+
+def replies(comment: Comment) -> list[Comment]:
+    return list(
+        db.session.scalars(
+            select(Comment)
+            .options(joinedload(Comment.author))
+            .where(Comment.parent_id == comment.id)
+            .order_by(Comment.created_at, Comment.id)
+        )
+    )
+
+
+def comment(comment_id: int) -> Comment | None:
+    return db.session.scalar(
+        select(Comment).options(joinedload(Comment.author)).where(Comment.id == comment_id)
+    )
+
+
+def answer(proposal: Proposal) -> OfficialAnswer | None:
+    return db.session.scalar(
+        select(OfficialAnswer).where(OfficialAnswer.proposal_id == proposal.id)
+    )
+
+
+def is_following(proposal: Proposal, user) -> bool:
+    if not user.is_authenticated:
+        return False
+    return (
+        db.session.scalar(
+            select(ProposalFollow.id).where(
+                ProposalFollow.proposal_id == proposal.id, ProposalFollow.user_id == user.id
+            )
+        )
+        is not None
+    )

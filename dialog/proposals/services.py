@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select, update
+from datetime import timedelta
+
+from sqlalchemy import delete, func, select, update
 
 from dialog.core import audit, outbox
 from dialog.core.db import insert_ignoring_conflicts, utcnow
 from dialog.dialogues.models import Capability, Dialogue, VoteMode
 from dialog.extensions import db
 from dialog.proposals.models import (
+    MAX_COMMENT_DEPTH,
+    AnswerStatus,
     Ballot,
+    Comment,
+    OfficialAnswer,
     Proposal,
+    ProposalFollow,
     ProposalSequence,
     ProposalState,
     Source,
+    Stance,
     Vote,
     VoteValue,
 )
@@ -122,6 +130,7 @@ def cast_vote(user, proposal: Proposal, value: VoteValue) -> Vote:
         raise VoteRefused("vote_limit_reached")
     vote = Vote(proposal_id=proposal.id, user_id=user.id, dialogue_id=dialogue.id, value=value)
     db.session.add(vote)
+    follow_if_wished(proposal, user)
     ballot.votes_used += 1
     _bump(proposal.id, value, +1)
     db.session.flush()
@@ -238,3 +247,129 @@ def withdraw_proposal(proposal: Proposal, *, by, reason: str) -> None:
     proposal.withdrawn_reason = reason
     db.session.flush()
     audit.record("proposal_withdrawn", actor=by, target=proposal, reason=reason)
+
+
+# Comments ----------------------------------------------------------------------------
+
+COMMENT_EDIT_WINDOW = timedelta(minutes=15)
+
+
+class CommentRefused(Exception):
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def add_comment(
+    proposal: Proposal,
+    *,
+    author,
+    body: str,
+    stance: Stance,
+    parent: Comment | None = None,
+    by_municipality: bool = False,
+) -> Comment:
+    if parent is not None and parent.depth >= MAX_COMMENT_DEPTH:
+        raise CommentRefused("thread_too_deep")
+    comment = Comment(
+        proposal_id=proposal.id,
+        parent_id=parent.id if parent else None,
+        author_id=author.id,
+        depth=parent.depth + 1 if parent else 1,
+        stance=stance,
+        body=body.strip(),
+        by_municipality=by_municipality,
+    )
+    db.session.add(comment)
+    db.session.execute(
+        update(Proposal)
+        .where(Proposal.id == proposal.id)
+        .values(comment_count=Proposal.comment_count + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if parent is not None:
+        db.session.execute(
+            update(Comment)
+            .where(Comment.id == parent.id)
+            .values(reply_count=Comment.reply_count + 1)
+            .execution_options(synchronize_session=False)
+        )
+    db.session.flush()
+    follow_if_wished(proposal, author)
+    outbox.record(
+        "comment_added",
+        f"comment:{comment.id}:added",
+        {"comment_id": comment.id, "proposal_id": proposal.id},
+    )
+    return comment
+
+
+def edit_comment(comment: Comment, *, body: str, stance: Stance) -> None:
+    comment.body, comment.stance, comment.edited_at = body.strip(), stance, utcnow()
+    db.session.flush()
+
+
+def delete_comment(comment: Comment, *, by) -> None:
+    """The text goes; the place in the thread stays, so replies keep their context."""
+    comment.deleted_at = utcnow()
+    comment.body = ""
+    db.session.flush()
+    audit.record("comment_deleted", actor=by, target=comment, proposal_id=comment.proposal_id)
+
+
+# Following ---------------------------------------------------------------------------
+
+
+def follow(proposal: Proposal, user) -> None:
+    insert_ignoring_conflicts(
+        ProposalFollow,
+        {"proposal_id": proposal.id, "user_id": user.id, "created_at": utcnow()},
+        ["proposal_id", "user_id"],
+    )
+
+
+def unfollow(proposal: Proposal, user) -> None:
+    db.session.execute(
+        delete(ProposalFollow).where(
+            ProposalFollow.proposal_id == proposal.id, ProposalFollow.user_id == user.id
+        )
+    )
+
+
+def follow_if_wished(proposal: Proposal, user) -> None:
+    if user is not None and getattr(user, "follow_what_i_join", False):
+        follow(proposal, user)
+
+
+# Official answers --------------------------------------------------------------------
+
+
+def save_answer(
+    proposal: Proposal, *, status: AnswerStatus, body: str, publish: bool, by
+) -> OfficialAnswer:
+    """Save the municipality's answer as a draft, or publish it; every change is audited."""
+    answer = db.session.scalar(
+        select(OfficialAnswer).where(OfficialAnswer.proposal_id == proposal.id)
+    )
+    if answer is None:
+        answer = OfficialAnswer(proposal_id=proposal.id, status=status, body=body)
+        db.session.add(answer)
+    was_published = answer.published_at is not None
+    answer.status, answer.body, answer.updated_by_id = status, body.strip(), by.id
+    if publish and not was_published:
+        answer.published_at = utcnow()
+    db.session.flush()
+    audit.record(
+        "answer_published" if publish else "answer_saved",
+        actor=by,
+        target=proposal,
+        status=status.value,
+        body=answer.body,
+    )
+    if publish:
+        outbox.record(
+            "answer_published",
+            f"answer:{answer.id}:{utcnow().isoformat()}",
+            {"proposal_id": proposal.id, "answer_id": answer.id},
+        )
+    return answer

@@ -26,7 +26,7 @@ from dialog.dialogues import queries as dialogue_queries
 from dialog.dialogues.models import Capability
 from dialog.extensions import db, limiter
 from dialog.proposals import forms, permissions, queries, services
-from dialog.proposals.models import Proposal, VoteValue
+from dialog.proposals.models import AnswerStatus, Proposal, Stance, VoteValue
 
 bp = Blueprint("proposals", __name__)
 
@@ -101,10 +101,24 @@ def create(slug: str):
 
 @bp.get("/p/<int:proposal_id>")
 def show(proposal_id: int):
-    proposal = _visible_proposal(proposal_id)
+    return _proposal_page(_visible_proposal(proposal_id))
+
+
+def _proposal_page(proposal: Proposal, comment_form: forms.CommentForm | None = None) -> str:
     vote = queries.votes_of(current_user, [proposal.id]).get(proposal.id)
+    answer = queries.answer(proposal)
+    staff = permissions.can_answer(current_user, proposal)
     return render_template(
         "proposals/show.html",
+        answer=answer if answer and (answer.is_published or staff) else None,
+        can_answer=staff,
+        comments=queries.top_level_comments(
+            proposal, max(request.args.get("comments_page", 1, type=int), 1)
+        ),
+        comment_form=comment_form or forms.CommentForm(),
+        can_comment=permissions.can_comment(current_user, proposal),
+        following=queries.is_following(proposal, current_user),
+        can_follow=permissions.can_follow(current_user, proposal),
         proposal=proposal,
         dialogue=proposal.dialogue,
         body=render_markdown(proposal.body),
@@ -181,3 +195,154 @@ def withdraw(proposal_id: int):
         flash(_("Your proposal is withdrawn."), "success")
         return redirect(url_for("proposals.show", proposal_id=proposal.id))
     return render_template("proposals/withdraw.html", proposal=proposal, form=form)
+
+
+# Comments ----------------------------------------------------------------------------
+
+
+def _visible_comment(comment_id: int):
+    comment = queries.comment(comment_id)
+    if comment is None:
+        abort(404)
+    return comment, _visible_proposal(comment.proposal_id)
+
+
+@bp.post("/p/<int:proposal_id>/comments")
+@limiter.limit(_write_limit)
+def comment(proposal_id: int):
+    proposal = _visible_proposal(proposal_id)
+    require(permissions.can_comment(current_user, proposal))
+    form = forms.CommentForm()
+    if not form.validate_on_submit():
+        return _proposal_page(proposal, form), 400
+    services.add_comment(
+        proposal,
+        author=current_user,
+        body=form.body.data,
+        stance=Stance(form.stance.data),
+        by_municipality=bool(permissions.can_answer(current_user, proposal)),
+    )
+    db.session.commit()
+    flash(_("Your comment is published."), "success")
+    return redirect(url_for("proposals.show", proposal_id=proposal.id, _anchor="comments"))
+
+
+@bp.route("/c/<int:comment_id>", methods=["GET"])
+def thread(comment_id: int):
+    comment, proposal = _visible_comment(comment_id)
+    return render_template(
+        "proposals/thread.html",
+        comment=comment,
+        proposal=proposal,
+        replies=queries.replies(comment),
+        form=forms.CommentForm(),
+        can_reply=permissions.can_reply(current_user, comment),
+    )
+
+
+@bp.post("/c/<int:comment_id>/reply")
+@limiter.limit(_write_limit)
+def reply(comment_id: int):
+    comment, proposal = _visible_comment(comment_id)
+    require(permissions.can_reply(current_user, comment))
+    form = forms.CommentForm()
+    if not form.validate_on_submit():
+        return render_template(
+            "proposals/thread.html",
+            comment=comment,
+            proposal=proposal,
+            replies=queries.replies(comment),
+            form=form,
+            can_reply=permissions.can_reply(current_user, comment),
+        ), 400
+    services.add_comment(
+        proposal,
+        author=current_user,
+        body=form.body.data,
+        stance=Stance(form.stance.data),
+        parent=comment,
+        by_municipality=bool(permissions.can_answer(current_user, proposal)),
+    )
+    db.session.commit()
+    flash(_("Your reply is published."), "success")
+    return redirect(url_for("proposals.thread", comment_id=comment.id))
+
+
+@bp.route("/c/<int:comment_id>/edit", methods=["GET", "POST"])
+@limiter.limit(_write_limit, methods=["POST"])
+def edit_comment(comment_id: int):
+    comment, proposal = _visible_comment(comment_id)
+    require(permissions.can_edit_comment(current_user, comment))
+    form = forms.CommentForm(obj=comment)
+    if request.method == "GET":
+        form.stance.data = comment.stance.value
+    if form.validate_on_submit():
+        services.edit_comment(comment, body=form.body.data, stance=Stance(form.stance.data))
+        db.session.commit()
+        flash(_("Your comment is saved."), "success")
+        return redirect(url_for("proposals.thread", comment_id=comment.id))
+    return render_template(
+        "proposals/comment_form.html", comment=comment, proposal=proposal, form=form
+    )
+
+
+@bp.post("/c/<int:comment_id>/delete")
+@limiter.limit(_write_limit)
+def delete_comment(comment_id: int):
+    comment, proposal = _visible_comment(comment_id)
+    require(permissions.can_delete_comment(current_user, comment))
+    if ActionForm().validate_on_submit():
+        services.delete_comment(comment, by=current_user)
+        db.session.commit()
+        flash(_("Your comment is deleted."), "success")
+    return redirect(url_for("proposals.show", proposal_id=proposal.id, _anchor="comments"))
+
+
+# Following and official answers ------------------------------------------------------
+
+
+@bp.post("/p/<int:proposal_id>/<any(follow, unfollow):action>")
+@limiter.limit(_write_limit)
+def follow(proposal_id: int, action: str):
+    proposal = _visible_proposal(proposal_id)
+    require(permissions.can_follow(current_user, proposal))
+    if ActionForm().validate_on_submit():
+        (services.follow if action == "follow" else services.unfollow)(proposal, current_user)
+        db.session.commit()
+        flash(
+            _("You follow the proposal.")
+            if action == "follow"
+            else _("You no longer follow the proposal."),
+            "success",
+        )
+    return redirect(url_for("proposals.show", proposal_id=proposal.id))
+
+
+@bp.route("/p/<int:proposal_id>/answer", methods=["GET", "POST"])
+@limiter.limit(_write_limit, methods=["POST"])
+def answer(proposal_id: int):
+    proposal = _visible_proposal(proposal_id)
+    require(permissions.can_answer(current_user, proposal))
+    existing = queries.answer(proposal)
+    form = forms.AnswerForm(obj=existing)
+    if request.method == "GET" and existing is not None:
+        form.status.data = existing.status.value
+    if form.validate_on_submit():
+        services.save_answer(
+            proposal,
+            status=AnswerStatus(form.status.data),
+            body=form.body.data,
+            publish=bool(form.publish.data),
+            by=current_user,
+        )
+        db.session.commit()
+        flash(
+            _("The answer is published.")
+            if form.publish.data
+            else _("The answer is saved as a draft."),
+            "success",
+        )
+        return redirect(url_for("proposals.show", proposal_id=proposal.id))
+    return render_template(
+        "proposals/answer_form.html", proposal=proposal, form=form, answer=existing
+    )

@@ -94,3 +94,44 @@ def test_a_resident_votes_and_changes_the_vote(app, page, committed_db):
     expect(page.get_by_text("För 0 · Emot 1 · Avstår 0")).to_be_visible()
     page.get_by_role("button", name="Ta tillbaka min röst").click()
     expect(page.get_by_text("För 0 · Emot 0 · Avstår 0")).to_be_visible()
+
+
+def test_a_resident_comments_and_a_planner_answers(app, page, new_page, committed_db):
+    _dialogue(app, committed_db, PhaseKind.proposals)
+    planner = UserFactory(app)(role="planner")
+    with app.app_context():
+        from dialog.accounts.models import User
+        from dialog.dialogues import queries
+        from dialog.proposals import services as proposals
+
+        dialogue = queries.dialogue_by_slug("stadskarna")
+        services.assign_planner(dialogue, committed_db.session.get(User, planner.id), by=None)
+        proposal = proposals.create_proposal(
+            dialogue, author=None, title="Fler bänkar", body="Vid kanalen."
+        )
+        committed_db.session.commit()
+        path = f"/p/{proposal.id}"
+    _log_in(page, UserFactory(app)())
+    page.goto(path)
+    page.get_by_label("Din kommentar").fill("Gärna med ryggstöd.")
+    page.get_by_label("För").check()
+    page.get_by_role("button", name="Publicera kommentaren").click()
+    expect(page.get_by_text("Din kommentar är publicerad.")).to_be_visible()
+    expect(page.get_by_text("Gärna med ryggstöd.")).to_be_visible()
+    assert_accessible(page)
+    page.get_by_role("link", name="Svara (kommentar").click()
+    assert_accessible(page)
+
+    staff = new_page()
+    _log_in(staff, planner)
+    staff.goto(path)
+    staff.get_by_role("link", name="Svara officiellt").click()
+    assert_accessible(staff)
+    staff.get_by_label("Status").select_option("accepted")
+    staff.get_by_label("Kommunens svar").fill("Bänkarna ställs ut i maj.")
+    staff.get_by_role("button", name="Publicera svaret").click()
+    expect(staff.get_by_text("Svaret är publicerat.")).to_be_visible()
+
+    page.goto(path)
+    expect(page.get_by_role("heading", name="Kommunens svar: Genomförs")).to_be_visible()
+    assert_accessible(page)

@@ -1,0 +1,209 @@
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from dialog.accounts.models import User
+from dialog.core.models import AuditEntry
+from dialog.dialogues import services as dialogue_services
+from dialog.proposals import services
+from dialog.proposals.models import (
+    AnswerStatus,
+    Comment,
+    OfficialAnswer,
+    Proposal,
+    ProposalFollow,
+    Stance,
+)
+from tests.dialogues.helpers import make_dialogue
+from tests.support import post_form
+
+PROPOSING = (("proposals", -1, 24), ("review", 24, 48))
+
+
+def _setup(db, **fields):
+    dialogue = make_dialogue(db, phases=PROPOSING, **fields)
+    proposal = services.create_proposal(dialogue, author=None, title="Bänkar", body="Fler.")
+    db.session.commit()
+    return dialogue, proposal
+
+
+def _comment(db, proposal, user, body="Bra idé", parent=None):
+    comment = services.add_comment(
+        proposal, author=db.session.get(User, user.id), body=body, stance=Stance.for_, parent=parent
+    )
+    db.session.commit()
+    return comment
+
+
+def test_comment_with_stance_counts_and_follows(client, ctx, db, resident, login):
+    _, proposal = _setup(db)
+    login(resident)
+    path = f"/p/{proposal.id}"
+    response = post_form(
+        client, f"{path}/comments", {"body": "Bra, men var?", "stance": "against"}, form_path=path
+    )
+    assert response.status_code == 302
+    comment = db.session.scalar(select(Comment))
+    assert (comment.stance, comment.depth, comment.by_municipality) == (Stance.against, 1, False)
+    db.session.expire_all()
+    assert db.session.get(Proposal, proposal.id).comment_count == 1
+    assert db.session.scalar(select(ProposalFollow).where(ProposalFollow.user_id == resident.id))
+    page = client.get(path).get_data(as_text=True)
+    assert "Bra, men var?" in page and "Emot" in page
+
+
+def test_comment_errors_keep_the_text(client, ctx, db, resident, login):
+    _, proposal = _setup(db)
+    login(resident)
+    long = "å" * 2001
+    response = post_form(
+        client,
+        f"/p/{proposal.id}/comments",
+        {"body": long, "stance": "for"},
+        form_path=f"/p/{proposal.id}",
+    )
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "högst 2 000 tecken" in page and long in page
+    assert db.session.scalar(select(Comment)) is None
+
+
+def test_planners_comments_are_marked_as_the_municipalitys(client, ctx, db, make_user, login):
+    dialogue, proposal = _setup(db)
+    planner = make_user(role="planner")
+    dialogue_services.assign_planner(dialogue, db.session.get(User, planner.id), by=None)
+    db.session.commit()
+    login(planner)
+    post_form(
+        client,
+        f"/p/{proposal.id}/comments",
+        {"body": "Vi tittar på det.", "stance": "neutral"},
+        form_path=f"/p/{proposal.id}",
+    )
+    assert db.session.scalar(select(Comment)).by_municipality
+    assert "Kommunen" in client.get(f"/p/{proposal.id}").get_data(as_text=True)
+
+
+def test_threads_go_three_levels_deep_and_replies_load_on_their_own_page(
+    client, ctx, db, resident, login
+):
+    _, proposal = _setup(db)
+    first = _comment(db, proposal, resident, "Nivå 1")
+    second = _comment(db, proposal, resident, "Nivå 2", parent=first)
+    third = _comment(db, proposal, resident, "Nivå 3", parent=second)
+    assert third.depth == 3
+    login(resident)
+    page = client.get(f"/p/{proposal.id}").get_data(as_text=True)
+    assert "Nivå 1" in page and "Nivå 2" not in page and "Visa 1 svar" in page
+    thread = client.get(f"/c/{first.id}").get_data(as_text=True)
+    assert "Nivå 2" in thread
+    refused = post_form(
+        client,
+        f"/c/{third.id}/reply",
+        {"body": "Nivå 4", "stance": "for"},
+        form_path=f"/c/{first.id}",
+    )
+    assert refused.status_code == 403
+    assert "tre nivåer" in refused.get_data(as_text=True)
+    ok = post_form(
+        client,
+        f"/c/{second.id}/reply",
+        {"body": "Också nivå 3", "stance": "for"},
+        form_path=f"/c/{second.id}",
+    )
+    assert ok.status_code == 302
+
+
+def test_comments_are_shown_twenty_at_a_time(client, ctx, db, resident):
+    _, proposal = _setup(db)
+    for n in range(25):
+        _comment(db, proposal, resident, f"Kommentar nummer {n:02d}")
+    first_page = client.get(f"/p/{proposal.id}").get_data(as_text=True)
+    assert "Kommentar nummer 19" in first_page and "Kommentar nummer 20" not in first_page
+    second = client.get(f"/p/{proposal.id}?comments_page=2").get_data(as_text=True)
+    assert "Kommentar nummer 24" in second
+
+
+def test_editing_for_fifteen_minutes_and_deleting_leaves_a_placeholder(
+    client, ctx, db, resident, make_user, login
+):
+    _, proposal = _setup(db)
+    comment = _comment(db, proposal, resident, "Först")
+    reply = _comment(db, proposal, make_user(), "Ett svar", parent=comment)
+    login(resident)
+    edited = post_form(client, f"/c/{comment.id}/edit", {"body": "Ändrat", "stance": "neutral"})
+    assert edited.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Comment, comment.id).body == "Ändrat"
+    db.session.get(Comment, comment.id).created_at -= timedelta(minutes=16)
+    db.session.commit()
+    assert client.get(f"/c/{comment.id}/edit").status_code == 403
+    assert (
+        post_form(client, f"/c/{reply.id}/delete", {}, form_path=f"/c/{comment.id}").status_code
+        == 403
+    )
+    post_form(client, f"/c/{comment.id}/delete", {}, form_path=f"/c/{comment.id}")
+    thread = client.get(f"/c/{comment.id}").get_data(as_text=True)
+    assert "Den här kommentaren har tagits bort." in thread and "Ett svar" in thread
+    assert "Ändrat" not in thread
+
+
+def test_official_answer_draft_then_published_with_audit(
+    client, ctx, db, make_user, login, resident
+):
+    dialogue, proposal = _setup(db)
+    planner = make_user(role="planner")
+    dialogue_services.assign_planner(dialogue, db.session.get(User, planner.id), by=None)
+    db.session.commit()
+    login(planner)
+    path = f"/p/{proposal.id}/answer"
+    post_form(client, path, {"status": "under_review", "body": "Vi utreder.", "save_draft": "1"})
+    answer = db.session.scalar(select(OfficialAnswer))
+    assert answer.status is AnswerStatus.under_review and not answer.is_published
+    post_form(client, "/logout", {}, form_path="/profile")
+    login(resident)
+    assert "Vi utreder." not in client.get(f"/p/{proposal.id}").get_data(as_text=True)
+    post_form(client, "/logout", {}, form_path="/profile")
+    login(planner)
+    post_form(
+        client, path, {"status": "accepted", "body": "Bänkarna kommer i maj.", "publish": "1"}
+    )
+    post_form(client, "/logout", {}, form_path="/profile")
+    page = client.get(f"/p/{proposal.id}").get_data(as_text=True)
+    assert "Kommunens svar: Genomförs" in page and "Bänkarna kommer i maj." in page
+    actions = db.session.scalars(
+        select(AuditEntry.action).where(AuditEntry.action.like("answer_%")).order_by(AuditEntry.id)
+    ).all()
+    assert actions == ["answer_saved", "answer_published"]
+
+
+def test_only_the_dialogues_planners_answer(client, ctx, db, make_user, login):
+    _, proposal = _setup(db)
+    other_planner = make_user(role="planner")
+    make_dialogue(db, "annan")
+    for person in (make_user(), other_planner):
+        login(person)
+        assert client.get(f"/p/{proposal.id}/answer").status_code == 403
+        post_form(client, "/logout", {}, form_path="/profile")
+    assert client.get(f"/p/{proposal.id}/answer").status_code == 302
+
+
+def test_follow_and_unfollow_a_proposal(client, ctx, db, make_user, login):
+    _, proposal = _setup(db)
+    user = make_user(verified=False)
+    login(user)
+    post_form(client, f"/p/{proposal.id}/follow", {}, form_path=f"/p/{proposal.id}")
+    assert db.session.scalar(select(ProposalFollow).where(ProposalFollow.user_id == user.id))
+    post_form(client, f"/p/{proposal.id}/unfollow", {}, form_path=f"/p/{proposal.id}")
+    assert (
+        db.session.scalar(select(ProposalFollow).where(ProposalFollow.user_id == user.id)) is None
+    )
+
+
+def test_people_who_opt_out_do_not_follow_what_they_join(ctx, db, make_user):
+    _, proposal = _setup(db)
+    user = make_user(follow_what_i_join=False)
+    _comment(db, proposal, user)
+    assert (
+        db.session.scalar(select(ProposalFollow).where(ProposalFollow.user_id == user.id)) is None
+    )
