@@ -178,6 +178,10 @@ class ProfileForm(FlaskForm):
         description=_l("Used only for statistics on who takes part. Never shown publicly."),
     )
     locale = SelectField(_l("Language"), validators=[InputRequired()])
+    follow_what_i_join = BooleanField(
+        _l("Follow the proposals I comment on or vote for"),
+        description=_l("You are told when they get an answer or new comments."),
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -184,6 +184,7 @@ def profile():
             district=form.district.data or None,
             age_band=form.age_band.data or None,
             locale=form.locale.data,
+            follow_what_i_join=bool(form.follow_what_i_join.data),
         )
         db.session.commit()
         session["lang"] = form.locale.data

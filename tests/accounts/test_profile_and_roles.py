@@ -37,6 +37,7 @@ def test_profile_saves_name_visibility_district_age_band_and_language(app, clien
     )
     assert (user.district, user.age_band, user.locale) == ("Hovsjö", "30_44", "en")
     assert user.public_name == "Kanalfågel"
+    assert resident.follow_what_i_join and not user.follow_what_i_join  # box left unticked
     assert '<html lang="en">' in client.get("/profile").get_data(as_text=True)
 
 
