@@ -13,6 +13,8 @@ from dialog.accounts.models import AGE_BANDS, Role, User
 from dialog.dialogues import services as dialogues
 from dialog.dialogues.models import DialogueState, PhaseKind
 from dialog.extensions import db
+from dialog.proposals import services as proposals
+from dialog.proposals.models import AnswerStatus, Proposal, Stance, Vote, VoteValue
 
 DEMO_PASSWORD = "demo-password"
 DEMO_ACCOUNTS = {
@@ -116,6 +118,160 @@ def seed(rng: random.Random | None = None) -> None:
     planner = accounts.find_by_email("planner@example.org")
     dialogues.assign_planner(dialogue, planner, by=None)
     schedule_around_now(dialogue)
+    add_proposals(dialogue, planner, rng)
+
+
+PROPOSALS = [
+    # title, body, theme, focus area, dimensions, place, lat, lon
+    (
+        "Varmt ljus längs kajen på Marenplan",
+        "Byt de kalla armaturerna längs kajen mot varmt, bländfritt ljus och belys träden. "
+        "Då känns platsen tryggare de mörka vintermånaderna.",
+        "Stadslivet",
+        "Trygghet",
+        ["social", "ecological"],
+        "Marenplan",
+        59.1955,
+        17.6253,
+    ),
+    (
+        "Vinterljusfestival i stadskärnan",
+        "En ljusfestival i januari med konstnärer från Södertälje skulle ge puls åt centrum "
+        "när det är som mörkast.",
+        "Stadslivet",
+        "Puls",
+        ["economic", "social"],
+        "Stora torget",
+        59.1963,
+        17.6262,
+    ),
+    (
+        "Fler bänkar med ryggstöd och armstöd",
+        "Många äldre vill vila på vägen mellan stationen och torget. Bänkar med ryggstöd och "
+        "armstöd var 100:e meter gör stråket tillgängligt.",
+        "Så bygger vi staden",
+        "Tillgänglighet",
+        ["social"],
+        "Storgatan",
+        59.1968,
+        17.6279,
+    ),
+    (
+        "Ledstråk och kontrastmarkering vid övergångsställen",
+        "Taktila ledstråk och tydliga kontraster hjälper den som ser dåligt att hitta rätt.",
+        "Så bygger vi staden",
+        "Tillgänglighet",
+        ["social"],
+        "Järnagatan",
+        59.1952,
+        17.6241,
+    ),
+    (
+        "Regnbäddar i stället för asfalt på Köpmangatan",
+        "Gröna regnbäddar tar hand om dagvattnet, svalkar på sommaren och gör gatan vackrare.",
+        "Staden och omlandet",
+        None,
+        ["ecological"],
+        "Köpmangatan",
+        59.1971,
+        17.6268,
+    ),
+    (
+        "Öppna skolgårdarna på kvällar och helger",
+        "Skolgårdarna nära centrum kan bli mötesplatser för barn och unga när skolan är stängd.",
+        "Stadslivet",
+        "Trygghet",
+        ["social"],
+        None,
+        None,
+        None,
+    ),
+    (
+        "Realtidsskyltar för lediga cykelplatser",
+        "Visa lediga cykelplatser vid stationen i en app och på skyltar.",
+        "Den smarta staden",
+        None,
+        ["ecological", "economic"],
+        "Södertälje C",
+        59.1909,
+        17.6267,
+    ),
+    (
+        "Lokala matproducenter på torget varje lördag",
+        "Bönder från Järna och Hölö kan sälja direkt till stadsborna. Det stärker både handeln "
+        "och kopplingen mellan staden och landsbygden.",
+        "Staden och omlandet",
+        "Puls",
+        ["economic", "ecological"],
+        "Stora torget",
+        59.1963,
+        17.6262,
+    ),
+]
+COMMENTS = [
+    ("Ja! Kajen är väldigt mörk efter fyra på eftermiddagen.", "for"),
+    ("Bra tanke, men tänk på ljusföroreningen för fåglarna vid kanalen.", "neutral"),
+    ("Hellre fler människor på platsen än mer ljus.", "against"),
+]
+
+
+def add_proposals(dialogue, planner, rng: random.Random) -> None:
+    """Proposals with places, comments with stances, votes and a few official answers."""
+    residents = list(
+        db.session.scalars(select(User).where(User.role == Role.resident).order_by(User.id))
+    )
+    for index, (title, body, theme, focus, dimensions, place, lat, lon) in enumerate(PROPOSALS):
+        proposal = proposals.create_proposal(
+            dialogue,
+            author=residents[index % len(residents)],
+            title=title,
+            body=body,
+            theme=theme,
+            focus_area=focus,
+            dimensions=dimensions,
+            place_name=place,
+            place_lat=lat,
+            place_lon=lon,
+        )
+        for text, stance in rng.sample(COMMENTS, k=rng.randint(0, len(COMMENTS))):
+            proposals.add_comment(
+                proposal, author=rng.choice(residents), body=text, stance=Stance(stance)
+            )
+        _seed_votes(proposal, residents, rng)
+    first, third = db.session.scalars(
+        select(Proposal).where(Proposal.dialogue_id == dialogue.id).order_by(Proposal.number)
+    ).all()[0:3:2]
+    proposals.save_answer(
+        first,
+        status=AnswerStatus.accepted,
+        publish=True,
+        by=planner,
+        body="Vi byter belysningen längs kajen under hösten och provar varmt "
+        "ljus på den östra delen först.",
+    )
+    proposals.save_answer(
+        third,
+        status=AnswerStatus.under_review,
+        publish=True,
+        by=planner,
+        body="Vi ser över placeringen av nya bänkar tillsammans med pensionärsrådet.",
+    )
+
+
+def _seed_votes(proposal, residents, rng: random.Random) -> None:
+    # Votes are written directly: the demo's voting phase has not opened yet.
+    for voter in rng.sample(residents, k=rng.randint(3, 15)):
+        value = rng.choice([VoteValue.for_, VoteValue.for_, VoteValue.against, VoteValue.abstain])
+        db.session.add(
+            Vote(
+                proposal_id=proposal.id,
+                user_id=voter.id,
+                dialogue_id=proposal.dialogue_id,
+                value=value,
+            )
+        )
+    db.session.flush()
+    proposals.reconcile_counts(proposal.dialogue_id)
 
 
 THEMES = ["Så bygger vi staden", "Stadslivet", "Den smarta staden", "Staden och omlandet"]

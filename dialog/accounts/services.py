@@ -348,8 +348,15 @@ def request_email_change(user: User, new_email: str) -> None:
 
 
 def update_profile(user: User, **fields) -> None:
-    allowed = {"display_name", "show_name_publicly", "pseudonym", "district", "age_band", "locale",
-               "follow_what_i_join"}
+    allowed = {
+        "display_name",
+        "show_name_publicly",
+        "pseudonym",
+        "district",
+        "age_band",
+        "locale",
+        "follow_what_i_join",
+    }
     for name, value in fields.items():
         if name not in allowed:
             raise TypeError(f"{name} is not a profile field")

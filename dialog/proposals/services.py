@@ -217,7 +217,9 @@ def _reconcile_ballots(dialogue_id: int | None) -> None:
     if dialogue_id is not None:
         ballots = ballots.where(Ballot.dialogue_id == dialogue_id)
     for ballot in db.session.scalars(ballots):
-        ballot.votes_used = actual.get((ballot.dialogue_id, ballot.user_id), 0)
+        ballot.votes_used = actual.pop((ballot.dialogue_id, ballot.user_id), 0)
+    for (dialogue, user), used in actual.items():
+        db.session.add(Ballot(dialogue_id=dialogue, user_id=user, votes_used=used))
 
 
 EDITABLE_FIELDS = {

@@ -3,7 +3,9 @@ from sqlalchemy import func, select
 
 from dialog.accounts import permissions, services
 from dialog.accounts.models import Role, User
+from dialog.core.db import utcnow
 from dialog.dialogues.models import Dialogue
+from dialog.proposals.models import Comment, OfficialAnswer, Proposal, Stance, Vote
 
 
 def test_contributing_needs_a_login_and_a_confirmed_address(ctx, make_user):
@@ -62,6 +64,21 @@ def test_seed_demo_creates_the_demo_dialogue_and_accounts_once(app, db):
         assert dialogue.title == "Framtidens stadskärna" and "Marenplan" in dialogue.background
         for focus in ("tillgänglighet", "trygghet", "puls"):
             assert focus in dialogue.background
+        proposals = db.session.scalars(select(Proposal)).all()
+        assert len(proposals) >= 8
+        assert sum(p.place_lat is not None for p in proposals) >= 5
+        assert (
+            db.session.scalar(select(func.count()).select_from(Vote))
+            == sum(p.total_votes for p in proposals)
+            > 0
+        )
+        assert {c.stance for c in db.session.scalars(select(Comment))} >= {Stance.for_}
+        assert db.session.scalar(select(func.count()).select_from(OfficialAnswer)) >= 2
+        phases = dialogue.phases
+        now = utcnow()
+        assert any(p.ends_at and p.ends_at < now for p in phases)
+        assert dialogue.current_phase is not None
+        assert sum(p.starts_at > now for p in phases) >= 2
     second = runner.invoke(args=["seed-demo", "--if-empty"])
     assert "not loaded" in second.output
     with app.app_context():
