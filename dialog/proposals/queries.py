@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, false, func, literal_column, select, text
 from sqlalchemy.orm import joinedload
 
+from dialog.core import search
 from dialog.dialogues.models import Dialogue
 from dialog.extensions import db
 from dialog.proposals.models import (
@@ -30,6 +31,7 @@ class Filters:
     dimension: str | None = None
     sort: str = "newest"
     random_offset: float = 0.0
+    text: str | None = None
 
 
 def _order(filters: Filters):
@@ -66,6 +68,8 @@ def proposals_page(dialogue: Dialogue, filters: Filters, page: int):
         query = query.where(Proposal.theme == filters.theme)
     if filters.focus_area:
         query = query.where(Proposal.focus_area == filters.focus_area)
+    if filters.text:
+        query = query.where(matches(filters.text, any_word=False))
     if filters.dimension:
         # JSON lists compared as text keep this portable between SQLite and PostgreSQL.
         query = query.where(
@@ -162,3 +166,62 @@ def is_following(proposal: Proposal, user) -> bool:
         )
         is not None
     )
+
+
+SQLITE_MATCH = text("SELECT rowid FROM proposal_search WHERE proposal_search MATCH :match")
+SWEDISH_DOCUMENT = func.to_tsvector(
+    literal_column("'swedish'"), Proposal.title + " " + Proposal.body
+)
+
+
+def matches(words: str, *, any_word: bool):
+    """A WHERE clause: proposals whose title or body contain the words (Swedish stems)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        query = search.tsquery_text(words, any_word=any_word)
+        if query is None:
+            return false()
+        return SWEDISH_DOCUMENT.op("@@")(func.to_tsquery(literal_column("'swedish'"), query))
+    match = search.fts5_query(words, any_word=any_word)
+    if match is None:
+        return false()
+    return Proposal.id.in_(SQLITE_MATCH.bindparams(match=match).columns(rowid=db.Integer))
+
+
+SIMILAR_LIMIT = 5
+
+
+def similar(dialogue: Dialogue, title: str, body: str = "") -> list[Proposal]:
+    """Up to five visible proposals sharing the most words with a draft, best first."""
+    words = f"{title} {title} {body}"
+    if db.session.get_bind().dialect.name == "postgresql":
+        query = search.tsquery_text(words, any_word=True)
+        if query is None:
+            return []
+        rank = func.ts_rank(SWEDISH_DOCUMENT, func.to_tsquery(literal_column("'swedish'"), query))
+    else:
+        match = search.fts5_query(words, any_word=True)
+        if match is None:
+            return []
+        ranked = (
+            text(
+                "SELECT rowid, bm25(proposal_search) AS score FROM proposal_search "
+                "WHERE proposal_search MATCH :match"
+            )
+            .bindparams(match=match)
+            .columns(rowid=db.Integer, score=db.Float)
+            .subquery()
+        )
+        rank = -ranked.c.score
+    statement = (
+        select(Proposal)
+        .where(
+            Proposal.dialogue_id == dialogue.id,
+            Proposal.state == ProposalState.published,
+            matches(words, any_word=True),
+        )
+        .order_by(rank.desc(), Proposal.id.desc())
+        .limit(SIMILAR_LIMIT)
+    )
+    if db.session.get_bind().dialect.name != "postgresql":
+        statement = statement.join(ranked, ranked.c.rowid == Proposal.id)
+    return list(db.session.scalars(statement))

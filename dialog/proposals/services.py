@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select, text, update
 
-from dialog.core import audit, outbox
+from dialog.core import audit, outbox, search
 from dialog.core.db import insert_ignoring_conflicts, utcnow
 from dialog.dialogues.models import Capability, Dialogue, VoteMode
 from dialog.extensions import db
@@ -82,6 +82,9 @@ def create_proposal(
     )
     db.session.add(proposal)
     db.session.flush()
+    index_for_search(proposal)
+    if author is not None:
+        follow(proposal, author)  # authors always follow their own proposals
     outbox.record(
         "proposal_created",
         f"proposal:{proposal.id}:created",
@@ -241,6 +244,7 @@ def update_proposal(proposal: Proposal, *, by, **fields) -> None:
     for name, value in fields.items():
         setattr(proposal, name, value)
     db.session.flush()
+    index_for_search(proposal)
     audit.record("proposal_edited", actor=by, target=proposal, fields=sorted(fields))
 
 
@@ -375,3 +379,13 @@ def save_answer(
             {"proposal_id": proposal.id, "answer_id": answer.id},
         )
     return answer
+
+
+def index_for_search(proposal: Proposal) -> None:
+    """SQLite only: keep the FTS5 row in step (PostgreSQL indexes the columns itself)."""
+    if db.session.get_bind().dialect.name != "sqlite":
+        return
+    db.session.execute(
+        text("INSERT OR REPLACE INTO proposal_search (rowid, text) VALUES (:id, :text)"),
+        {"id": proposal.id, "text": " ".join(search.stems(f"{proposal.title} {proposal.body}"))},
+    )

@@ -70,6 +70,7 @@ def index(slug: str):
         dimension=request.args.get("dimension") or None,
         sort=sort,
         random_offset=_random_offset() if sort == "random" else 0.0,
+        text=(request.args.get("q") or "").strip()[:200] or None,
     )
     page = queries.proposals_page(dialogue, filters, max(request.args.get("page", 1, type=int), 1))
     return render_template(
@@ -88,7 +89,14 @@ def create(slug: str):
     dialogue = _visible_dialogue(slug)
     require(permissions.can_create(current_user, dialogue))
     form = forms.ProposalForm(dialogue)
-    if form.validate_on_submit():
+    if form.validate_on_submit() and not request.form.get("edit"):
+        if not request.form.get("confirmed"):
+            similar = queries.similar(dialogue, form.title.data, form.body.data)
+            if similar:
+                # Duplicates split the votes: offer to support an existing proposal instead.
+                return render_template(
+                    "proposals/similar.html", dialogue=dialogue, form=form, similar=similar
+                )
         proposal = services.create_proposal(dialogue, author=current_user, **form.values())
         db.session.commit()
         flash(

@@ -66,6 +66,17 @@ def test_a_resident_makes_a_proposal(app, page, committed_db):
     page.get_by_role("button", name="Publicera förslaget").click()
     expect(page.get_by_text("Tack! Ditt förslag STK-0001 är publicerat.")).to_be_visible()
     expect(page.get_by_role("heading", name="Varmare ljus på Marenplan")).to_be_visible()
+
+    # A second, similar proposal goes through the similar-proposals step first.
+    page.goto("/d/stadskarna/proposals/new")
+    page.get_by_label("Rubrik").fill("Mer ljus på Marenplan")
+    page.get_by_label("Ditt förslag").fill("Ljuset behövs på vintern.")
+    page.get_by_role("button", name="Publicera förslaget").click()
+    expect(page.get_by_role("heading", name="Andra har föreslagit något liknande")).to_be_visible()
+    expect(page.get_by_role("link", name="Varmare ljus på Marenplan")).to_be_visible()
+    assert_accessible(page)
+    page.get_by_role("button", name="Publicera mitt förslag ändå").click()
+    expect(page.get_by_text("Tack! Ditt förslag STK-0002 är publicerat.")).to_be_visible()
     assert_accessible(page)
 
 

@@ -4,7 +4,7 @@ from sqlalchemy import select
 from dialog.accounts.models import User
 from dialog.dialogues.models import Dialogue
 from dialog.proposals import services
-from dialog.proposals.models import Proposal, ProposalState, Vote
+from dialog.proposals.models import Proposal, ProposalFollow, ProposalState, Vote
 from tests.dialogues.helpers import make_dialogue
 from tests.support import post_form
 
@@ -51,6 +51,11 @@ def test_a_resident_makes_a_proposal_with_a_reference_code(client, ctx, db, resi
     proposal = db.session.scalar(select(Proposal))
     assert proposal.reference == "STK-0001" and proposal.author_id == resident.id
     assert proposal.dimensions == ["social", "ecological"]
+    assert db.session.scalar(
+        select(ProposalFollow).where(
+            ProposalFollow.proposal_id == proposal.id, ProposalFollow.user_id == resident.id
+        )
+    )
     page = client.get(response.location).get_data(as_text=True)
     assert "STK-0001" in page and "<strong>på vintern</strong>" in page
 

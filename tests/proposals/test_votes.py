@@ -212,3 +212,16 @@ def test_reconciliation_rebuilds_counters_from_the_votes(app, committed_db):
         db.session.expire_all()
         proposal = db.session.get(Proposal, proposal_ids[1])
         assert (proposal.votes_for, proposal.votes_against) == (3, 0)
+
+
+def test_voting_follows_the_proposal_unless_the_person_opted_out(app, committed_db):
+    from dialog.proposals.models import ProposalFollow
+
+    db = committed_db
+    _, proposal_ids = _voting_dialogue(app, db)
+    keen, private = UserFactory(app)(), UserFactory(app)(follow_what_i_join=False)
+    with app.app_context():
+        _vote(db, keen.id, proposal_ids[0])
+        _vote(db, private.id, proposal_ids[0])
+        followers = set(db.session.scalars(select(ProposalFollow.user_id)))
+    assert followers == {keen.id}

@@ -1,0 +1,96 @@
+"""Swedish full-text search and the similar-proposals step, on both databases."""
+
+import pytest
+from sqlalchemy import select
+
+from dialog.proposals import queries, services
+from dialog.proposals.models import Proposal
+from tests.dialogues.helpers import make_dialogue
+from tests.support import post_form
+
+PROPOSING = (("proposals", -1, 24),)
+TEXTS = {
+    "Parkerna behöver fler träd": "Plantera lindar i parkerna runt centrum.",
+    "Säkra cykelbanor till stationen": "Breda cykelbanor skilda från bilarna.",
+    "Belysning på Marenplan": "Varmt ljus längs kajen.",
+    "Torghandel på lördagar": "Lokala bönder säljer grönsaker.",
+}
+
+
+@pytest.fixture
+def dialogue(ctx, db):
+    dialogue = make_dialogue(db, phases=PROPOSING)
+    for title, body in TEXTS.items():
+        services.create_proposal(dialogue, author=None, title=title, body=body)
+    db.session.commit()
+    return dialogue
+
+
+def _titles(db, dialogue, words):
+    page = queries.proposals_page(dialogue, queries.Filters(text=words), 1)
+    return sorted(p.title for p in page.items)
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("parken", ["Parkerna behöver fler träd"]),
+        ("cykelbana", ["Säkra cykelbanor till stationen"]),
+        ("CYKELBANOR stationen", ["Säkra cykelbanor till stationen"]),
+        ("belysningen", ["Belysning på Marenplan"]),
+        ("träd och cykelbana", []),  # every word must match; "och" is a stop word
+        ("och", []),
+        ("tunnelbana", []),
+    ],
+)
+def test_swedish_search_finds_other_forms_of_a_word(db, dialogue, query, expected):
+    assert _titles(db, dialogue, query) == expected
+
+
+def test_edited_proposals_are_found_by_their_new_words(ctx, db, dialogue):
+    proposal = db.session.scalar(select(Proposal).where(Proposal.title.like("Torg%")))
+    services.update_proposal(proposal, by=None, title="Bondemarknad", body="Ost och bröd")
+    db.session.commit()
+    assert _titles(db, dialogue, "bönder") == []
+    assert _titles(db, dialogue, "bröden") == ["Bondemarknad"]
+
+
+def test_the_list_page_searches(client, db, dialogue):
+    page = client.get("/d/stadskarna/proposals?q=parken").get_data(as_text=True)
+    assert "Parkerna behöver fler träd" in page and "Torghandel" not in page
+
+
+def test_similar_proposals_are_ranked_and_limited(ctx, db, dialogue):
+    for n in range(6):
+        services.create_proposal(dialogue, author=None, title=f"Träd i parken {n}", body="Lind")
+    db.session.commit()
+    similar = queries.similar(dialogue, "Fler träd i parkerna")
+    assert len(similar) == 5 and all("Träd" in p.title or "träd" in p.title for p in similar)
+    assert queries.similar(dialogue, "och att") == []
+
+
+def test_submitting_goes_through_the_similar_proposals_step(client, db, dialogue, resident, login):
+    login(resident)
+    data = {"title": "Fler träd i parken", "body": "Gärna ekar.", "dimensions": ["ecological"]}
+    step = post_form(client, "/d/stadskarna/proposals/new", data)
+    page = step.get_data(as_text=True)
+    assert step.status_code == 200 and "Parkerna behöver fler träd" in page
+    assert db.session.scalar(select(Proposal).where(Proposal.title == data["title"])) is None
+    back = post_form(client, "/d/stadskarna/proposals/new", {**data, "edit": "1"})
+    assert 'value="Fler träd i parken"' in back.get_data(as_text=True)
+    done = post_form(client, "/d/stadskarna/proposals/new", {**data, "confirmed": "1"})
+    assert done.status_code == 302
+    created = db.session.scalar(select(Proposal).where(Proposal.title == data["title"]))
+    assert created.dimensions == ["ecological"]
+
+
+def test_a_proposal_with_nothing_similar_is_published_at_once(
+    client, db, dialogue, resident, login
+):
+    login(resident)
+    response = post_form(
+        client,
+        "/d/stadskarna/proposals/new",
+        {"title": "Konstgräsplan i Hovsjö", "body": "För fotboll."},
+    )
+    assert response.status_code == 302
