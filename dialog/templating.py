@@ -17,6 +17,7 @@ from dialog.proposals.forms import (
     ANSWER_LABELS,
     DIMENSION_LABELS,
     SORT_LABELS,
+    SOURCE_LABELS,
     STANCE_LABELS,
     VOTE_LABELS,
 )
@@ -39,6 +40,7 @@ def init_app(app: Flask) -> None:
         vote_labels=VOTE_LABELS,
         sort_labels=SORT_LABELS,
         stance_labels=STANCE_LABELS,
+        source_labels=SOURCE_LABELS,
         answer_labels=ANSWER_LABELS,
         can_edit_comment=lambda comment: proposal_permissions.can_edit_comment(
             current_user, comment

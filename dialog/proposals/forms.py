@@ -16,7 +16,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from dialog.proposals.models import AnswerStatus, Dimension, Stance, VoteValue
+from dialog.proposals.models import AnswerStatus, Dimension, Source, Stance, VoteValue
 
 DIMENSION_LABELS = {
     Dimension.economic: _l("Economic"),
@@ -160,3 +160,23 @@ class AnswerForm(FlaskForm):
     )
     save_draft = SubmitField(_l("Save as draft"))
     publish = SubmitField(_l("Publish the answer"))
+
+
+SOURCE_LABELS = {
+    Source.online: _l("Online"),
+    Source.workshop: _l("Workshop"),
+    Source.letter: _l("Letter"),
+    Source.phone: _l("Phone"),
+    Source.email: _l("Email"),
+    Source.import_: _l("Import"),
+}
+
+
+class EnteredProposalForm(ProposalForm):
+    """A planner records input that came another way."""
+
+    source = SelectField(
+        _l("Where the input came from"),
+        choices=[(s.value, SOURCE_LABELS[s]) for s in Source if s is not Source.online],
+        validators=[InputRequired()],
+    )

@@ -26,7 +26,7 @@ from dialog.dialogues import queries as dialogue_queries
 from dialog.dialogues.models import Capability
 from dialog.extensions import db, limiter
 from dialog.proposals import forms, permissions, queries, services
-from dialog.proposals.models import AnswerStatus, Proposal, Stance, VoteValue
+from dialog.proposals.models import AnswerStatus, Proposal, Source, Stance, VoteValue
 
 bp = Blueprint("proposals", __name__)
 
@@ -80,6 +80,7 @@ def index(slug: str):
         filters=filters,
         votes=queries.votes_of(current_user, [p.id for p in page.items]),
         can_create=permissions.can_create(current_user, dialogue),
+        can_enter=permissions.can_enter_on_behalf(current_user, dialogue),
     )
 
 
@@ -353,4 +354,26 @@ def answer(proposal_id: int):
         return redirect(url_for("proposals.show", proposal_id=proposal.id))
     return render_template(
         "proposals/answer_form.html", proposal=proposal, form=form, answer=existing
+    )
+
+
+@bp.route("/d/<slug>/proposals/enter", methods=["GET", "POST"])
+@limiter.limit(_write_limit, methods=["POST"])
+def enter(slug: str):
+    dialogue = _visible_dialogue(slug)
+    require(permissions.can_enter_on_behalf(current_user, dialogue))
+    form = forms.EnteredProposalForm(dialogue)
+    if form.validate_on_submit():
+        proposal = services.create_proposal(
+            dialogue,
+            author=None,
+            entered_by=current_user,
+            source=Source(form.source.data),
+            **form.values(),
+        )
+        db.session.commit()
+        flash(_("The proposal %(reference)s is recorded.", reference=proposal.reference), "success")
+        return redirect(url_for("proposals.show", proposal_id=proposal.id))
+    return render_template(
+        "proposals/form.html", dialogue=dialogue, form=form, proposal=None, entering=True
     )

@@ -228,3 +228,37 @@ def test_list_and_proposal_pages_cost_a_fixed_number_of_queries(
     with count_queries() as many:
         assert client.get(target).status_code == 200
     assert few.count == many.count
+
+
+def test_a_planner_records_input_received_another_way(client, ctx, db, make_user, login):
+    from dialog.core.models import AuditEntry
+    from dialog.dialogues import services as dialogue_services
+    from dialog.proposals.models import Source
+
+    dialogue = make_dialogue(db, phases=VOTING)
+    planner = make_user(role="planner")
+    dialogue_services.assign_planner(dialogue, db.session.get(User, planner.id), by=None)
+    db.session.commit()
+    resident = make_user()
+    login(resident)
+    assert client.get("/d/stadskarna/proposals/enter").status_code == 403
+    post_form(client, "/logout", {}, form_path="/profile")
+    login(planner)
+    response = post_form(
+        client,
+        "/d/stadskarna/proposals/enter",
+        {"source": "letter", "title": "Brev om parkering", "body": "Från Ingrid."},
+    )
+    assert response.status_code == 302
+    proposal = db.session.scalar(select(Proposal))
+    assert (proposal.source, proposal.author_id, proposal.entered_by_id) == (
+        Source.letter,
+        None,
+        planner.id,
+    )
+    assert "(Brev)" in client.get(f"/p/{proposal.id}").get_data(as_text=True)
+    assert db.session.scalar(select(AuditEntry).where(AuditEntry.action == "proposal_entered"))
+    bad = post_form(
+        client, "/d/stadskarna/proposals/enter", {"source": "online", "title": "X", "body": "Y"}
+    )
+    assert bad.status_code == 200
