@@ -58,7 +58,7 @@ def _order(filters: Filters):
     return [Proposal.created_at.desc(), Proposal.id.desc()]
 
 
-def proposals_page(dialogue: Dialogue, filters: Filters, page: int):
+def proposals_page(dialogue: Dialogue, filters: Filters, page: int, per_page: int = PAGE_SIZE):
     query = (
         select(Proposal)
         .options(joinedload(Proposal.author))
@@ -76,7 +76,7 @@ def proposals_page(dialogue: Dialogue, filters: Filters, page: int):
             func.cast(Proposal.dimensions, db.String).like(f'%"{filters.dimension}"%')
         )
     return db.paginate(
-        query.order_by(*_order(filters)), page=page, per_page=PAGE_SIZE, error_out=False
+        query.order_by(*_order(filters)), page=page, per_page=per_page, error_out=False
     )
 
 
@@ -225,3 +225,15 @@ def similar(dialogue: Dialogue, title: str, body: str = "") -> list[Proposal]:
     if db.session.get_bind().dialect.name != "postgresql":
         statement = statement.join(ranked, ranked.c.rowid == Proposal.id)
     return list(db.session.scalars(statement))
+
+
+def all_comments(proposal: Proposal) -> list[Comment]:
+    """Every comment of a proposal in thread order, for the open-data API."""
+    return list(
+        db.session.scalars(
+            select(Comment)
+            .options(joinedload(Comment.author))
+            .where(Comment.proposal_id == proposal.id)
+            .order_by(Comment.created_at, Comment.id)
+        )
+    )

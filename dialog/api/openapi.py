@@ -1,0 +1,291 @@
+"""The OpenAPI 3.1 description of the open-data API."""
+
+from __future__ import annotations
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict, description: str) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+ERRORS = {
+    "400": _json(_ref("Error"), "The request is not valid; `reason` says why."),
+    "404": _json(_ref("Error"), "Not found, or not public."),
+    "429": _json(_ref("Error"), "Too many requests."),
+}
+PAGING = [
+    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1}},
+    {
+        "name": "per_page",
+        "in": "query",
+        "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20},
+    },
+]
+NULLABLE_STRING = {"type": ["string", "null"]}
+NULLABLE_TIME = {"type": ["string", "null"], "format": "date-time"}
+PLACE = {
+    "type": "object",
+    "properties": {
+        "name": NULLABLE_STRING,
+        "lat": {"type": ["number", "null"]},
+        "lon": {"type": ["number", "null"]},
+    },
+}
+
+SCHEMAS = {
+    "Error": {
+        "type": "object",
+        "required": ["error"],
+        "properties": {
+            "error": {
+                "type": "object",
+                "required": ["status", "title", "reason"],
+                "properties": {
+                    "status": {"type": "integer"},
+                    "title": {"type": "string"},
+                    "reason": {"type": "string"},
+                },
+            }
+        },
+    },
+    "Phase": {
+        "type": "object",
+        "required": ["id", "kind", "title", "starts_at", "ends_at", "capabilities"],
+        "properties": {
+            "id": {"type": "integer"},
+            "kind": {
+                "enum": ["information", "proposals", "dialogue", "voting", "review", "result"]
+            },
+            "title": {"type": "string"},
+            "description": {"type": "string"},
+            "starts_at": {"type": "string", "format": "date-time"},
+            "ends_at": NULLABLE_TIME,
+            "capabilities": {
+                "type": "array",
+                "items": {
+                    "enum": [
+                        "propose",
+                        "comment",
+                        "reply",
+                        "revise",
+                        "vote",
+                        "answer",
+                        "show_results",
+                    ]
+                },
+            },
+        },
+    },
+    "Dialogue": {
+        "type": "object",
+        "required": ["slug", "title", "summary", "state", "current_phase", "url"],
+        "properties": {
+            "slug": {"type": "string"},
+            "title": {"type": "string"},
+            "summary": {"type": "string"},
+            "state": {"enum": ["published", "archived"]},
+            "place": PLACE,
+            "themes": {"type": "array", "items": {"type": "string"}},
+            "focus_areas": {"type": "array", "items": {"type": "string"}},
+            "current_phase": {"oneOf": [_ref("Phase"), {"type": "null"}]},
+            "url": {"type": "string", "format": "uri"},
+            "html_url": {"type": "string", "format": "uri"},
+        },
+    },
+    "DialogueDetail": {
+        "allOf": [
+            _ref("Dialogue"),
+            {
+                "type": "object",
+                "properties": {
+                    "background": {"type": "string", "description": "Markdown"},
+                    "vote_mode": {"enum": ["for_against", "support"]},
+                    "votes_per_participant": {"type": ["integer", "null"]},
+                    "phases": {"type": "array", "items": _ref("Phase")},
+                    "proposals_url": {"type": "string", "format": "uri"},
+                },
+            },
+        ],
+    },
+    "Proposal": {
+        "type": "object",
+        "required": ["id", "reference", "title", "body", "state", "counts", "url"],
+        "properties": {
+            "id": {"type": "integer"},
+            "reference": {"type": "string", "example": "STK-0042"},
+            "title": {"type": "string"},
+            "body": {"type": "string", "description": "Markdown"},
+            "state": {"enum": ["published", "withdrawn"]},
+            "source": {"enum": ["online", "workshop", "letter", "phone", "email", "import"]},
+            "theme": NULLABLE_STRING,
+            "focus_area": NULLABLE_STRING,
+            "dimensions": {
+                "type": "array",
+                "items": {"enum": ["economic", "ecological", "social"]},
+            },
+            "place": PLACE,
+            "author": {
+                "type": ["string", "null"],
+                "description": "The name or pseudonym the person chose to show.",
+            },
+            "counts": {
+                "type": "object",
+                "properties": {
+                    k: {"type": "integer"}
+                    for k in ("for", "against", "abstain", "support", "comments")
+                },
+            },
+            "created_at": {"type": "string", "format": "date-time"},
+            "url": {"type": "string", "format": "uri"},
+            "html_url": {"type": "string", "format": "uri"},
+        },
+    },
+    "Comment": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer"},
+            "parent_id": {"type": ["integer", "null"]},
+            "depth": {"type": "integer", "minimum": 1, "maximum": 3},
+            "stance": {"enum": ["for", "against", "neutral"]},
+            "body": NULLABLE_STRING,
+            "deleted": {"type": "boolean"},
+            "by_municipality": {"type": "boolean"},
+            "author": NULLABLE_STRING,
+            "created_at": {"type": "string", "format": "date-time"},
+        },
+    },
+    "Answer": {
+        "type": "object",
+        "properties": {
+            "status": {
+                "enum": ["under_review", "accepted", "partly_accepted", "rejected", "implemented"]
+            },
+            "body": {"type": "string"},
+            "published_at": {"type": "string", "format": "date-time"},
+        },
+    },
+    "ProposalDetail": {
+        "allOf": [
+            _ref("Proposal"),
+            {
+                "type": "object",
+                "properties": {
+                    "answer": {"oneOf": [_ref("Answer"), {"type": "null"}]},
+                    "comments": {"type": "array", "items": _ref("Comment")},
+                    "dialogue_url": {"type": "string", "format": "uri"},
+                },
+            },
+        ],
+    },
+}
+
+
+def _page_of(name: str) -> dict:
+    return {
+        "type": "object",
+        "required": ["items", "page", "per_page", "total", "next", "previous"],
+        "properties": {
+            "items": {"type": "array", "items": _ref(name)},
+            "page": {"type": "integer"},
+            "per_page": {"type": "integer"},
+            "total": {"type": "integer"},
+            "next": {"type": ["string", "null"], "format": "uri"},
+            "previous": {"type": ["string", "null"], "format": "uri"},
+        },
+    }
+
+
+def document() -> dict:
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Medborgardialog open data",
+            "version": "1",
+            "description": "Public dialogues, their phases, proposals with counts, comments "
+            "and official answers. Read-only; no personal data beyond the "
+            "names people chose to show.",
+        },
+        "servers": [{"url": "/api/v1"}],
+        "paths": {
+            "/dialogues": {
+                "get": {
+                    "summary": "Public dialogues, newest first",
+                    "parameters": PAGING,
+                    "responses": {
+                        "200": _json(_page_of("Dialogue"), "A page of dialogues"),
+                        **ERRORS,
+                    },
+                }
+            },
+            "/dialogues/{slug}": {
+                "get": {
+                    "summary": "A public dialogue with its phases",
+                    "parameters": [
+                        {
+                            "name": "slug",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "string"},
+                        }
+                    ],
+                    "responses": {"200": _json(_ref("DialogueDetail"), "The dialogue"), **ERRORS},
+                }
+            },
+            "/dialogues/{slug}/proposals": {
+                "get": {
+                    "summary": "Proposals in a public dialogue",
+                    "parameters": [
+                        {
+                            "name": "slug",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "string"},
+                        },
+                        *PAGING,
+                        {
+                            "name": "sort",
+                            "in": "query",
+                            "schema": {
+                                "enum": ["newest", "support", "agreement", "discussed", "divided"]
+                            },
+                        },
+                        {"name": "theme", "in": "query", "schema": {"type": "string"}},
+                        {"name": "focus_area", "in": "query", "schema": {"type": "string"}},
+                        {
+                            "name": "dimension",
+                            "in": "query",
+                            "schema": {"enum": ["economic", "ecological", "social"]},
+                        },
+                        {
+                            "name": "q",
+                            "in": "query",
+                            "schema": {"type": "string"},
+                            "description": "Swedish full-text search; every word must match.",
+                        },
+                    ],
+                    "responses": {
+                        "200": _json(_page_of("Proposal"), "A page of proposals"),
+                        **ERRORS,
+                    },
+                }
+            },
+            "/proposals/{id}": {
+                "get": {
+                    "summary": "A proposal with its comments and official answer",
+                    "parameters": [
+                        {
+                            "name": "id",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "integer"},
+                        }
+                    ],
+                    "responses": {"200": _json(_ref("ProposalDetail"), "The proposal"), **ERRORS},
+                }
+            },
+        },
+        "components": {"schemas": SCHEMAS},
+    }

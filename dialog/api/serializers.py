@@ -1,0 +1,111 @@
+"""Open-data representations: public facts only, never personal data."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import url_for
+
+
+def _time(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def phase(phase) -> dict:
+    return {
+        "id": phase.id,
+        "kind": phase.kind.value,
+        "title": phase.title,
+        "description": phase.description,
+        "starts_at": _time(phase.starts_at),
+        "ends_at": _time(phase.ends_at),
+        "capabilities": sorted(c.value for c in phase.capabilities),
+    }
+
+
+def dialogue(dialogue, *, detail: bool = False) -> dict:
+    current = dialogue.current_phase
+    data = {
+        "slug": dialogue.slug,
+        "title": dialogue.title,
+        "summary": dialogue.summary,
+        "state": dialogue.state.value,
+        "place": {
+            "name": dialogue.place_name or None,
+            "lat": dialogue.place_lat,
+            "lon": dialogue.place_lon,
+        },
+        "themes": list(dialogue.themes or []),
+        "focus_areas": list(dialogue.focus_areas or []),
+        "current_phase": phase(current) if current else None,
+        "url": url_for("api.dialogue_detail", slug=dialogue.slug, _external=True),
+        "html_url": url_for("dialogues.show", slug=dialogue.slug, _external=True),
+    }
+    if detail:
+        data.update(
+            background=dialogue.background,
+            vote_mode=dialogue.vote_mode.value,
+            votes_per_participant=dialogue.votes_per_participant,
+            phases=[phase(p) for p in sorted(dialogue.phases, key=lambda p: p.starts_at)],
+            proposals_url=url_for("api.proposal_list", slug=dialogue.slug, _external=True),
+        )
+    return data
+
+
+def proposal(proposal, *, reference_prefix: str) -> dict:
+    return {
+        "id": proposal.id,
+        "reference": f"{reference_prefix}-{proposal.number:04d}",
+        "title": proposal.title,
+        "body": proposal.body,
+        "state": proposal.state.value,
+        "source": proposal.source.value,
+        "theme": proposal.theme,
+        "focus_area": proposal.focus_area,
+        "dimensions": list(proposal.dimensions or []),
+        "place": {
+            "name": proposal.place_name,
+            "lat": proposal.place_lat,
+            "lon": proposal.place_lon,
+        },
+        "author": _public_author(proposal.author),
+        "counts": {
+            "for": proposal.votes_for,
+            "against": proposal.votes_against,
+            "abstain": proposal.votes_abstain,
+            "support": proposal.votes_support,
+            "comments": proposal.comment_count,
+        },
+        "created_at": _time(proposal.created_at),
+        "url": url_for("api.proposal_detail", proposal_id=proposal.id, _external=True),
+        "html_url": url_for("proposals.show", proposal_id=proposal.id, _external=True),
+    }
+
+
+def _public_author(user) -> str | None:
+    # Only what the person chose to show: their name, or their pseudonym.
+    return user.public_name if user is not None else None
+
+
+def comment(comment) -> dict:
+    return {
+        "id": comment.id,
+        "parent_id": comment.parent_id,
+        "depth": comment.depth,
+        "stance": comment.stance.value,
+        "body": None if comment.is_deleted else comment.body,
+        "deleted": comment.is_deleted,
+        "by_municipality": comment.by_municipality,
+        "author": None if comment.is_deleted else _public_author(comment.author),
+        "created_at": _time(comment.created_at),
+    }
+
+
+def answer(answer) -> dict | None:
+    if answer is None or not answer.is_published:
+        return None
+    return {
+        "status": answer.status.value,
+        "body": answer.body,
+        "published_at": _time(answer.published_at),
+    }

@@ -1,0 +1,115 @@
+"""The read-only open-data API under /api/v1/, described by /api/v1/openapi.json."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, jsonify, request, url_for
+
+from dialog.api import openapi, serializers
+from dialog.dialogues import queries as dialogues
+from dialog.extensions import csrf, limiter
+from dialog.proposals import queries as proposals
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)
+MAX_PER_PAGE = 100
+
+
+@bp.after_request
+def _open_data_headers(response):
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers.setdefault("Cache-Control", "public, max-age=60")
+    return response
+
+
+def _paging() -> tuple[int, int]:
+    try:
+        page = int(request.args.get("page", 1))
+        per_page = int(request.args.get("per_page", 20))
+    except ValueError:
+        abort(400, description="page and per_page must be whole numbers.")
+    if page < 1:
+        abort(400, description="page must be 1 or more.")
+    if not 1 <= per_page <= MAX_PER_PAGE:
+        abort(400, description=f"per_page must be between 1 and {MAX_PER_PAGE}.")
+    return page, per_page
+
+
+def _page(pagination, items, endpoint: str, **values) -> dict:
+    args = {**request.args.to_dict(), **values}
+
+    def link(number):
+        return url_for(endpoint, **{**args, "page": number}, _external=True)
+
+    return {
+        "items": items,
+        "page": pagination.page,
+        "per_page": pagination.per_page,
+        "total": pagination.total,
+        "next": link(pagination.next_num) if pagination.has_next else None,
+        "previous": link(pagination.prev_num) if pagination.has_prev else None,
+    }
+
+
+@bp.get("/dialogues")
+@limiter.limit("120 per minute")
+def dialogue_list():
+    page, per_page = _paging()
+    pagination = dialogues.public_dialogues_page(page, per_page)
+    items = [serializers.dialogue(d) for d in pagination.items]
+    return jsonify(_page(pagination, items, "api.dialogue_list"))
+
+
+@bp.get("/dialogues/<slug>")
+@limiter.limit("120 per minute")
+def dialogue_detail(slug: str):
+    dialogue = dialogues.public_dialogue(slug)
+    if dialogue is None:
+        abort(404, description="No public dialogue has that slug.")
+    return jsonify(serializers.dialogue(dialogue, detail=True))
+
+
+@bp.get("/dialogues/<slug>/proposals")
+@limiter.limit("120 per minute")
+def proposal_list(slug: str):
+    dialogue = dialogues.public_dialogue(slug)
+    if dialogue is None:
+        abort(404, description="No public dialogue has that slug.")
+    page, per_page = _paging()
+    sort = request.args.get("sort", "newest")
+    if sort not in proposals.SORTS or sort == "random":
+        abort(
+            400, description="sort must be one of newest, support, agreement, discussed, divided."
+        )
+    filters = proposals.Filters(
+        theme=request.args.get("theme") or None,
+        focus_area=request.args.get("focus_area") or None,
+        dimension=request.args.get("dimension") or None,
+        sort=sort,
+        text=(request.args.get("q") or "").strip()[:200] or None,
+    )
+    pagination = proposals.proposals_page(dialogue, filters, page, per_page=per_page)
+    items = [
+        serializers.proposal(p, reference_prefix=dialogue.reference_prefix)
+        for p in pagination.items
+    ]
+    return jsonify(_page(pagination, items, "api.proposal_list", slug=slug))
+
+
+@bp.get("/proposals/<int:proposal_id>")
+@limiter.limit("120 per minute")
+def proposal_detail(proposal_id: int):
+    proposal = proposals.proposal(proposal_id)
+    if proposal is None or dialogues.public_dialogue(proposal.dialogue.slug) is None:
+        abort(404, description="No public proposal has that id.")
+    data = serializers.proposal(proposal, reference_prefix=proposal.dialogue.reference_prefix)
+    data["answer"] = serializers.answer(proposals.answer(proposal))
+    data["comments"] = [serializers.comment(c) for c in proposals.all_comments(proposal)]
+    data["dialogue_url"] = url_for(
+        "api.dialogue_detail", slug=proposal.dialogue.slug, _external=True
+    )
+    return jsonify(data)
+
+
+@bp.get("/openapi.json")
+def openapi_document():
+    return jsonify(openapi.document())
