@@ -105,6 +105,9 @@ class Config:
             if d.strip()
         ]
         self.MAP_TILE_URL = _env("MAP_TILE_URL", "")
+        self.MAP_TILE_ATTRIBUTION = _env("MAP_TILE_ATTRIBUTION", "")
+        self.IMAGE_MAX_BYTES = _env_int("IMAGE_MAX_BYTES", 5 * 1024 * 1024)
+        self.IMAGE_MAX_PIXELS = _env_int("IMAGE_MAX_PIXELS", 40_000_000)
 
         self.SESSION_COOKIE_NAME = "dialog_session"
         self.SESSION_COOKIE_HTTPONLY = True

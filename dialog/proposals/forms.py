@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import (
     FloatField,
+    HiddenField,
     RadioField,
     SelectField,
     SelectMultipleField,
@@ -70,6 +72,11 @@ class ProposalForm(FlaskForm):
         validators=[Optional()],
     )
     place_name = StringField(_l("Place (optional)"), validators=[Optional(), Length(max=200)])
+    image = FileField(
+        _l("Image (optional)"),
+        description=_l("JPEG, PNG or WebP, at most 5 MB. Location and camera details are removed."),
+    )
+    image_key = HiddenField()
     place_lat = FloatField(_l("Latitude (optional)"), validators=[Optional(), NumberRange(-90, 90)])
     place_lon = FloatField(
         _l("Longitude (optional)"), validators=[Optional(), NumberRange(-180, 180)]

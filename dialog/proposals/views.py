@@ -6,6 +6,7 @@ import random
 
 from flask import (
     Blueprint,
+    Response,
     abort,
     current_app,
     flash,
@@ -18,8 +19,10 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from dialog.core import images, storage
 from dialog.core.forms import ActionForm
 from dialog.core.markdown import render as render_markdown
+from dialog.core.models import StoredFile
 from dialog.core.permissions import Decision, require
 from dialog.dialogues import permissions as dialogue_permissions
 from dialog.dialogues import queries as dialogue_queries
@@ -91,14 +94,22 @@ def create(slug: str):
     require(permissions.can_create(current_user, dialogue))
     form = forms.ProposalForm(dialogue)
     if form.validate_on_submit() and not request.form.get("edit"):
+        image_id = _image_from(form)
+        if image_id is False:
+            return render_template(
+                "proposals/form.html", dialogue=dialogue, form=form, proposal=None
+            ), 400
         if not request.form.get("confirmed"):
             similar = queries.similar(dialogue, form.title.data, form.body.data)
             if similar:
                 # Duplicates split the votes: offer to support an existing proposal instead.
+                db.session.commit()  # keeps an uploaded image for the next step
                 return render_template(
                     "proposals/similar.html", dialogue=dialogue, form=form, similar=similar
                 )
-        proposal = services.create_proposal(dialogue, author=current_user, **form.values())
+        proposal = services.create_proposal(
+            dialogue, author=current_user, image_id=image_id, **form.values()
+        )
         db.session.commit()
         flash(
             _("Thank you! Your proposal %(reference)s is published.", reference=proposal.reference),
@@ -106,6 +117,40 @@ def create(slug: str):
         )
         return redirect(url_for("proposals.show", proposal_id=proposal.id))
     return render_template("proposals/form.html", dialogue=dialogue, form=form, proposal=None)
+
+
+def _image_from(form) -> int | None | bool:
+    """The id of the form's image: a new upload, checked and cleaned, or one this visitor
+    uploaded before the similar-proposals step. False when the upload is refused."""
+    upload = form.image.data
+    if upload and getattr(upload, "filename", ""):
+        try:
+            stored = images.store(upload.read(), upload.filename)
+        except images.ImageRefused as refused:
+            form.image.errors.append(str(refused))
+            return False
+        session["uploaded_images"] = [*session.get("uploaded_images", [])[-9:], stored.key]
+        form.image_key.data = stored.key
+        return stored.id
+    key = form.image_key.data
+    if key and key in session.get("uploaded_images", []):
+        stored = storage.get(key)
+        return stored.id if stored else None
+    return None
+
+
+@bp.get("/p/<int:proposal_id>/image")
+def image(proposal_id: int):
+    proposal = _visible_proposal(proposal_id)
+    stored = db.session.get(StoredFile, proposal.image_id) if proposal.image_id else None
+    if stored is None:
+        abort(404)
+    response = Response(storage.read(stored), mimetype=stored.content_type)
+    response.headers["Cache-Control"] = (
+        "public, max-age=86400" if proposal.dialogue.is_public else "private, max-age=3600"
+    )
+    response.headers["Content-Disposition"] = "inline"
+    return response
 
 
 @bp.get("/p/<int:proposal_id>")
