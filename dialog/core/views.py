@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, Response, current_app, jsonify, render_template
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    jsonify,
+    render_template,
+    send_from_directory,
+)
 from sqlalchemy import text
 
 from dialog.extensions import db, limiter
@@ -60,3 +67,12 @@ def privacy():
 @bp.get("/accessibility")
 def accessibility():
     return render_template("core/accessibility.html")
+
+
+@bp.get("/vendor/leaflet/<path:filename>")
+@limiter.exempt
+def leaflet(filename: str):
+    """Leaflet from its Python package (XStatic-Leaflet): no CDN at runtime."""
+    import xstatic.pkg.leaflet as package
+
+    return send_from_directory(package.BASE_DIR, filename, max_age=86400)

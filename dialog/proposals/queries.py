@@ -237,3 +237,18 @@ def all_comments(proposal: Proposal) -> list[Comment]:
             .order_by(Comment.created_at, Comment.id)
         )
     )
+
+
+def placed_proposals(dialogue: Dialogue) -> list[Proposal]:
+    """Published proposals that name a place or a point, grouped by place name."""
+    return list(
+        db.session.scalars(
+            select(Proposal)
+            .where(
+                Proposal.dialogue_id == dialogue.id,
+                Proposal.state == ProposalState.published,
+                (Proposal.place_name.is_not(None)) | (Proposal.place_lat.is_not(None)),
+            )
+            .order_by(Proposal.place_name, Proposal.number)
+        )
+    )

@@ -422,3 +422,27 @@ def enter(slug: str):
     return render_template(
         "proposals/form.html", dialogue=dialogue, form=form, proposal=None, entering=True
     )
+
+
+@bp.get("/d/<slug>/proposals/map")
+def map_view(slug: str):
+    dialogue = _visible_dialogue(slug)
+    placed = queries.placed_proposals(dialogue)
+    points = [
+        {
+            "lat": p.place_lat,
+            "lon": p.place_lon,
+            "title": p.title,
+            "url": url_for("proposals.show", proposal_id=p.id),
+        }
+        for p in placed
+        if p.place_lat is not None
+    ]
+    return render_template(
+        "proposals/map.html",
+        dialogue=dialogue,
+        placed=placed,
+        points=points,
+        tile_url=current_app.config["MAP_TILE_URL"],
+        attribution=current_app.config["MAP_TILE_ATTRIBUTION"],
+    )

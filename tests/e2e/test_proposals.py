@@ -146,3 +146,30 @@ def test_a_resident_comments_and_a_planner_answers(app, page, new_page, committe
     page.goto(path)
     expect(page.get_by_role("heading", name="Kommunens svar: Genomförs")).to_be_visible()
     assert_accessible(page)
+
+
+def test_the_map_shows_markers_with_javascript_and_a_list_without(
+    app, page, page_without_js, committed_db, live_server, monkeypatch
+):
+    _dialogue(app, committed_db, PhaseKind.proposals)
+    with app.app_context():
+        from dialog.dialogues import queries
+        from dialog.proposals import services as proposals
+
+        proposals.create_proposal(
+            queries.dialogue_by_slug("stadskarna"),
+            author=None,
+            title="Ljus på kajen",
+            body="B",
+            place_name="Marenplan",
+            place_lat=59.1955,
+            place_lon=17.6253,
+        )
+        committed_db.session.commit()
+    # Tiles from the app itself: no outside network, and the CSP allows the origin.
+    monkeypatch.setitem(app.config, "MAP_TILE_URL", f"{live_server}/robots.txt?{{z}}/{{x}}/{{y}}")
+    page.goto("/d/stadskarna/proposals/map")
+    expect(page.locator(".leaflet-marker-icon")).to_have_count(1)
+    assert_accessible(page)
+    page_without_js.goto("/d/stadskarna/proposals/map")
+    expect(page_without_js.get_by_role("link", name="Ljus på kajen")).to_be_visible()
