@@ -255,6 +255,21 @@ def document() -> dict:
                         {"name": "theme", "in": "query", "schema": {"type": "string"}},
                         {"name": "focus_area", "in": "query", "schema": {"type": "string"}},
                         {
+                            "name": "status",
+                            "in": "query",
+                            "schema": {
+                                "enum": [
+                                    "unanswered",
+                                    "under_review",
+                                    "accepted",
+                                    "partly_accepted",
+                                    "rejected",
+                                    "implemented",
+                                ]
+                            },
+                        },
+                        {"name": "place", "in": "query", "schema": {"type": "string"}},
+                        {
                             "name": "dimension",
                             "in": "query",
                             "schema": {"enum": ["economic", "ecological", "social"]},

@@ -86,6 +86,8 @@ def proposal_list(slug: str):
         dimension=request.args.get("dimension") or None,
         sort=sort,
         text=(request.args.get("q") or "").strip()[:200] or None,
+        status=request.args.get("status") or None,
+        place=request.args.get("place") or None,
     )
     pagination = proposals.proposals_page(dialogue, filters, page, per_page=per_page)
     items = [

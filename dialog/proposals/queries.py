@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import case, false, func, literal_column, select, text
+from sqlalchemy import case, false, func, literal_column, select, text, true
 from sqlalchemy.orm import joinedload
 
 from dialog.core import search
 from dialog.dialogues.models import Dialogue
 from dialog.extensions import db
 from dialog.proposals.models import (
+    AnswerStatus,
     Comment,
+    Dimension,
     OfficialAnswer,
     Proposal,
     ProposalFollow,
@@ -32,6 +34,8 @@ class Filters:
     sort: str = "newest"
     random_offset: float = 0.0
     text: str | None = None
+    status: str | None = None  # an answer status, or "unanswered"
+    place: str | None = None
 
 
 def _order(filters: Filters):
@@ -58,6 +62,34 @@ def _order(filters: Filters):
     return [Proposal.created_at.desc(), Proposal.id.desc()]
 
 
+DIMENSIONS = {d.value for d in Dimension}
+ANSWER_STATUSES = {s.value for s in AnswerStatus}
+
+
+def _answer_status_is(status: str):
+    published = select(OfficialAnswer.proposal_id).where(OfficialAnswer.published_at.is_not(None))
+    if status == "unanswered":
+        return Proposal.id.not_in(published)
+    if status not in ANSWER_STATUSES:
+        return true()
+    return Proposal.id.in_(published.where(OfficialAnswer.status == AnswerStatus(status)))
+
+
+def place_names(dialogue: Dialogue) -> list[str]:
+    return list(
+        db.session.scalars(
+            select(Proposal.place_name)
+            .distinct()
+            .where(
+                Proposal.dialogue_id == dialogue.id,
+                Proposal.state == ProposalState.published,
+                Proposal.place_name.is_not(None),
+            )
+            .order_by(Proposal.place_name)
+        )
+    )
+
+
 def proposals_page(dialogue: Dialogue, filters: Filters, page: int, per_page: int = PAGE_SIZE):
     query = (
         select(Proposal)
@@ -70,7 +102,11 @@ def proposals_page(dialogue: Dialogue, filters: Filters, page: int, per_page: in
         query = query.where(Proposal.focus_area == filters.focus_area)
     if filters.text:
         query = query.where(matches(filters.text, any_word=False))
-    if filters.dimension:
+    if filters.place:
+        query = query.where(Proposal.place_name == filters.place)
+    if filters.status:
+        query = query.where(_answer_status_is(filters.status))
+    if filters.dimension in DIMENSIONS:
         # JSON lists compared as text keep this portable between SQLite and PostgreSQL.
         query = query.where(
             func.cast(Proposal.dimensions, db.String).like(f'%"{filters.dimension}"%')

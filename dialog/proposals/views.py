@@ -74,6 +74,8 @@ def index(slug: str):
         sort=sort,
         random_offset=_random_offset() if sort == "random" else 0.0,
         text=(request.args.get("q") or "").strip()[:200] or None,
+        status=request.args.get("status") or None,
+        place=request.args.get("place") or None,
     )
     page = queries.proposals_page(dialogue, filters, max(request.args.get("page", 1, type=int), 1))
     return render_template(
@@ -84,6 +86,7 @@ def index(slug: str):
         votes=queries.votes_of(current_user, [p.id for p in page.items]),
         can_create=permissions.can_create(current_user, dialogue),
         can_enter=permissions.can_enter_on_behalf(current_user, dialogue),
+        places=queries.place_names(dialogue),
     )
 
 

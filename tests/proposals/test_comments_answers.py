@@ -207,3 +207,18 @@ def test_people_who_opt_out_do_not_follow_what_they_join(ctx, db, make_user):
     assert (
         db.session.scalar(select(ProposalFollow).where(ProposalFollow.user_id == user.id)) is None
     )
+
+
+def test_xss_in_comments_and_answers_is_shown_as_text(client, ctx, db, resident, make_user):
+    dialogue, proposal = _setup(db)
+    payload = '<img src=x onerror="alert(1)">'
+    comment = _comment(db, proposal, resident, payload)
+    planner = db.session.get(User, make_user(role="planner").id)
+    services.save_answer(
+        proposal, status=AnswerStatus.accepted, body=payload, publish=True, by=planner
+    )
+    db.session.commit()
+    for path in (f"/p/{proposal.id}", f"/c/{comment.id}"):
+        page = client.get(path).get_data(as_text=True)
+        assert payload not in page and "&lt;img src=x" in page
+    assert dialogue

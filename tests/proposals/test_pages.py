@@ -4,7 +4,7 @@ from sqlalchemy import select
 from dialog.accounts.models import User
 from dialog.dialogues.models import Dialogue
 from dialog.proposals import services
-from dialog.proposals.models import Proposal, ProposalFollow, ProposalState, Vote
+from dialog.proposals.models import AnswerStatus, Proposal, ProposalFollow, ProposalState, Vote
 from tests.dialogues.helpers import make_dialogue
 from tests.support import post_form
 
@@ -262,3 +262,30 @@ def test_a_planner_records_input_received_another_way(client, ctx, db, make_user
         client, "/d/stadskarna/proposals/enter", {"source": "online", "title": "X", "body": "Y"}
     )
     assert bad.status_code == 200
+
+
+def test_listing_filters_by_answer_status_and_place(client, ctx, db, make_user):
+    dialogue = make_dialogue(db, phases=PROPOSING)
+    planner = db.session.get(User, make_user(role="planner").id)
+    answered = _proposal(db, dialogue, title="Besvarad", place_name="Marenplan")
+    _proposal(db, dialogue, title="Obesvarad", place_name="Torget")
+    drafted = _proposal(db, dialogue, title="Utkastsvar")
+    services.save_answer(
+        answered, status=AnswerStatus.accepted, body="Ja", publish=True, by=planner
+    )
+    services.save_answer(
+        drafted, status=AnswerStatus.rejected, body="Nej", publish=False, by=planner
+    )
+    db.session.commit()
+
+    def shown(query):
+        page = client.get(f"/d/stadskarna/proposals?{query}").get_data(as_text=True)
+        return {t for t in ("Besvarad", "Obesvarad", "Utkastsvar") if f">{t}</a>" in page}
+
+    assert shown("status=accepted") == {"Besvarad"}
+    assert shown("status=rejected") == set()  # a draft answer is not an answer yet
+    assert shown("status=unanswered") == {"Obesvarad", "Utkastsvar"}
+    assert shown("place=Torget") == {"Obesvarad"}
+    assert shown("dimension=%25") == {"Besvarad", "Obesvarad", "Utkastsvar"}  # ignored
+    api = client.get("/api/v1/dialogues/stadskarna/proposals?status=accepted").get_json()
+    assert [p["title"] for p in api["items"]] == ["Besvarad"]
