@@ -1,0 +1,61 @@
+"""Every page, asked with odd parameters by anyone, answers without a server error."""
+
+import pytest
+
+from dialog.proposals import services as proposals
+from dialog.proposals.models import Stance
+from tests.dialogues.helpers import LIVE, make_dialogue
+
+JUNK = [
+    "",
+    "?page=-1",
+    "?page=abc&per_page=%00",
+    "?sort=%27;drop&theme=%25&dimension=_",
+    "?q=%22%27%3Cscript%3E&status=x&place=%00",
+    "?comments_page=99999",
+    "?lang=xx&next=//evil",
+]
+
+
+def _values(db, make_user):
+    dialogue = make_dialogue(db, phases=LIVE)
+    proposal = proposals.create_proposal(dialogue, author=None, title="T", body="B")
+    comment = proposals.add_comment(
+        proposal,
+        author=db.session.get(type(make_user()), make_user().id),
+        body="C",
+        stance=Stance.neutral,
+    )
+    db.session.commit()
+    return {
+        "slug": dialogue.slug,
+        "dialogue_id": dialogue.id,
+        "phase_id": dialogue.phases[0].id,
+        "proposal_id": proposal.id,
+        "comment_id": comment.id,
+        "user_id": 1,
+        "token": "forged.token",
+        "filename": "leaflet.css",
+        "invitation_id": 1,
+        "state": "published",
+        "action": "open",
+    }
+
+
+@pytest.mark.parametrize("role", ["anonymous", "resident", "admin"])
+def test_no_get_route_answers_500(app, client, ctx, db, make_user, login, role):
+    values = _values(db, make_user)
+    if role != "anonymous":
+        login(make_user(role=role))
+    failures = []
+    for rule in app.url_map.iter_rules():
+        if "GET" not in rule.methods or rule.endpoint in ("static", "accounts.logout"):
+            continue
+        path = rule.build(
+            {k: v for k, v in values.items() if k in rule.arguments}, append_unknown=False
+        )[1]
+        for junk in JUNK:
+            response = client.get(path + junk)
+            if response.status_code >= 500:
+                failures.append(f"{path}{junk} -> {response.status_code}")
+    assert failures == []
