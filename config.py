@@ -55,6 +55,11 @@ class Config:
         )
         self.RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", self.REDIS_URL or "memory://")
         self.RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", True)
+        self.CACHE_TYPE = "RedisCache" if self.REDIS_URL else "SimpleCache"
+        self.CACHE_REDIS_URL = self.REDIS_URL
+        self.CACHE_KEY_PREFIX = "dialog:"
+        # Anonymous visitors may see pages up to this many seconds old; 0 turns it off.
+        self.ANONYMOUS_PAGE_CACHE_SECONDS = _env_int("ANONYMOUS_PAGE_CACHE_SECONDS", 5)
         self.RATELIMIT_HEADERS_ENABLED = True
         self.RATELIMIT_LOGIN_PER_IP = _env("RATELIMIT_LOGIN_PER_IP", "20 per minute;200 per day")
         self.RATELIMIT_LOGIN_PER_ACCOUNT = _env(
@@ -134,6 +139,8 @@ class TestingConfig(Config):
         super().__init__()
         self.TESTING = True
         self.WTF_CSRF_ENABLED = _env_bool("WTF_CSRF_ENABLED", True)
+        # Tests read what they just wrote; the cache has tests of its own.
+        self.ANONYMOUS_PAGE_CACHE_SECONDS = _env_int("ANONYMOUS_PAGE_CACHE_SECONDS", 0)
         # A low hashing cost keeps the suite fast; production uses OWASP's profile.
         self.ARGON2_MEMORY_KIB = 1024
         self.ARGON2_TIME_COST = 1

@@ -38,7 +38,7 @@ def _init_extensions(app: Flask) -> None:
     from dialog.celery import celery_init_app
     from dialog.core import errors, i18n, security
     from dialog.core.db import configure_sqlite
-    from dialog.extensions import babel, csrf, db, limiter, login_manager, migrate
+    from dialog.extensions import babel, cache, csrf, db, limiter, login_manager, migrate
 
     _import_models()
     db.init_app(app)
@@ -55,6 +55,7 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale)
     limiter.init_app(app)
+    cache.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
     login_manager.login_message = None

@@ -19,7 +19,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from dialog.core import images, storage
+from dialog.core import images, page_cache, storage
 from dialog.core.forms import ActionForm
 from dialog.core.markdown import render as render_markdown
 from dialog.core.models import StoredFile
@@ -52,15 +52,23 @@ def _visible_proposal(proposal_id: int) -> Proposal:
     return proposal
 
 
-def _random_offset() -> float:
-    # Kept per visitor so that their random order is stable while they page through it.
-    if "random_offset" not in session:
-        session["random_offset"] = random.random()
-    return session["random_offset"]
+RANDOM_ORDERS = 16
+
+
+def _random_order() -> int:
+    # One of a few rotations, kept per visitor: their order is stable while they page
+    # through it, visitors differ, and anonymous pages stay cacheable.
+    if "random_order" not in session:
+        session["random_order"] = random.randrange(RANDOM_ORDERS)
+    return session["random_order"]
 
 
 @bp.get("/d/<slug>/proposals")
 def index(slug: str):
+    order = _random_order()
+    cache_key = page_cache.key(str(order))
+    if (html := page_cache.get(cache_key)) is not None:
+        return html
     dialogue = _visible_dialogue(slug)
     phase = dialogue.current_phase
     default_sort = "random" if phase is not None and phase.allows(Capability.vote) else "newest"
@@ -72,21 +80,24 @@ def index(slug: str):
         focus_area=request.args.get("focus_area") or None,
         dimension=request.args.get("dimension") or None,
         sort=sort,
-        random_offset=_random_offset() if sort == "random" else 0.0,
+        random_offset=order / RANDOM_ORDERS if sort == "random" else 0.0,
         text=(request.args.get("q") or "").strip()[:200] or None,
         status=request.args.get("status") or None,
         place=request.args.get("place") or None,
     )
     page = queries.proposals_page(dialogue, filters, max(request.args.get("page", 1, type=int), 1))
-    return render_template(
-        "proposals/index.html",
-        dialogue=dialogue,
-        page=page,
-        filters=filters,
-        votes=queries.votes_of(current_user, [p.id for p in page.items]),
-        can_create=permissions.can_create(current_user, dialogue),
-        can_enter=permissions.can_enter_on_behalf(current_user, dialogue),
-        places=queries.place_names(dialogue),
+    return page_cache.keep(
+        cache_key,
+        render_template(
+            "proposals/index.html",
+            dialogue=dialogue,
+            page=page,
+            filters=filters,
+            votes=queries.votes_of(current_user, [p.id for p in page.items]),
+            can_create=permissions.can_create(current_user, dialogue),
+            can_enter=permissions.can_enter_on_behalf(current_user, dialogue),
+            places=queries.place_names(dialogue),
+        ),
     )
 
 

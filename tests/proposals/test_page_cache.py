@@ -1,0 +1,68 @@
+"""Anonymous visitors get the proposal list from a short cache; logged-in people never."""
+
+from sqlalchemy import select
+
+from dialog.proposals import services
+from dialog.proposals.models import Proposal
+from tests.dialogues.helpers import make_dialogue
+from tests.support import post_form
+
+PROPOSING = (("proposals", -1, 24),)
+
+
+def _list(client):
+    return client.get("/d/stadskarna/proposals?sort=newest").get_data(as_text=True)
+
+
+def test_anonymous_pages_are_cached_briefly_and_logged_in_pages_never(
+    app, client, ctx, db, resident, login, monkeypatch, count_queries
+):
+    monkeypatch.setitem(app.config, "ANONYMOUS_PAGE_CACHE_SECONDS", 60)
+    from dialog.extensions import cache
+
+    cache.clear()
+    dialogue = make_dialogue(db, phases=PROPOSING)
+    services.create_proposal(dialogue, author=None, title="Första", body="B")
+    db.session.commit()
+    assert "Första" in _list(client)
+    services.create_proposal(dialogue, author=None, title="Andra", body="B")
+    db.session.commit()
+    with count_queries() as cached:
+        page = _list(client)
+    assert "Andra" not in page and cached.count == 0  # served from the cache
+    english = client.get("/d/stadskarna/proposals?sort=newest&lang=en").get_data(as_text=True)
+    assert "Andra" in english  # another language is another page
+    login(resident)
+    assert "Andra" in _list(client)  # logged in: always fresh
+    post_form(client, "/logout", {}, form_path="/profile")
+    assert db.session.scalar(select(Proposal).where(Proposal.title == "Andra"))
+
+
+def test_a_page_with_a_message_is_not_cached(app, client, ctx, db, resident, login, monkeypatch):
+    monkeypatch.setitem(app.config, "ANONYMOUS_PAGE_CACHE_SECONDS", 60)
+    from dialog.extensions import cache
+
+    cache.clear()
+    make_dialogue(db, phases=PROPOSING)
+    login(resident)
+    post_form(client, "/logout", {}, form_path="/profile")  # leaves "Du är utloggad."
+    first = client.get("/d/stadskarna/proposals?sort=newest").get_data(as_text=True)
+    assert "Du är utloggad." in first
+    second = client.get("/d/stadskarna/proposals?sort=newest").get_data(as_text=True)
+    assert "Du är utloggad." not in second
+
+
+def test_a_visitor_keeps_one_random_order(client, ctx, db):
+    dialogue = make_dialogue(db, phases=(("voting", -1, 24),))
+    for n in range(12):
+        services.create_proposal(dialogue, author=None, title=f"Förslag {n:02d}", body="B")
+    db.session.commit()
+
+    def order(page):
+        return [line for line in page.split("\n") if "Förslag " in line and "<a href" in line]
+
+    first = order(client.get("/d/stadskarna/proposals").get_data(as_text=True))
+    assert first == order(client.get("/d/stadskarna/proposals").get_data(as_text=True))
+    with client.session_transaction() as session:
+        session["random_order"] = (session["random_order"] + 8) % 16
+    assert order(client.get("/d/stadskarna/proposals").get_data(as_text=True)) != first
