@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app
+from flask import Flask, abort, current_app, request
+from flask_babel import lazy_gettext as _l
+
+NUL_MESSAGE = _l("The text contains a character that cannot be used (NUL).")
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:{tiles}; "
@@ -12,7 +15,16 @@ CONTENT_SECURITY_POLICY = (
 
 
 def init_app(app: Flask) -> None:
+    app.before_request(_refuse_nul_characters)
     app.after_request(_set_security_headers)
+
+
+def _refuse_nul_characters() -> None:
+    # No text a person types contains NUL, and PostgreSQL cannot store it: a clear 400
+    # instead of a database error.
+    for values in (request.args, request.form):
+        if any("\x00" in value for value in values.values()):
+            abort(400, description=str(NUL_MESSAGE))
 
 
 def _tile_origin() -> str:

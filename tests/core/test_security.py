@@ -55,3 +55,20 @@ def test_user_input_is_escaped(client, make_user, login):
     page = client.get("/profile").get_data(as_text=True)
     assert '<script>alert("x")</script>' not in page
     assert "&lt;script&gt;" in page
+
+
+def test_nul_characters_are_refused_with_a_reason(client, resident):
+    from tests.support import csrf_token
+
+    response = client.get("/d/x/proposals?q=%00")
+    assert response.status_code == 400
+    assert "NUL" in response.get_data(as_text=True)
+    posted = client.post(
+        "/login",
+        data={
+            "csrf_token": csrf_token(client, "/login"),
+            "email": resident.email,
+            "password": "x\x00y",
+        },
+    )
+    assert posted.status_code == 400
