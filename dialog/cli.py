@@ -13,6 +13,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(create_user_command)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(add_phase_command)
+    app.cli.add_command(seed_scale_command)
 
 
 @click.command("create-user")
@@ -96,3 +97,28 @@ def _parse_local(text: str):
         return datetime.strptime(text.strip().replace("T", " "), "%Y-%m-%d %H:%M")
     except ValueError as error:
         raise click.UsageError(f"{text!r} is not a time like 2027-03-01 09:00.") from error
+
+
+@click.command("seed-scale")
+@click.option("--proposals", "proposal_count", default=2000, show_default=True)
+@click.option("--residents", default=500, show_default=True)
+@click.option("--votes-per-resident", default=20, show_default=True)
+@click.option("--slug", default="skala", show_default=True)
+@with_appcontext
+def seed_scale_command(
+    proposal_count: int, residents: int, votes_per_resident: int, slug: str
+) -> None:
+    """A large dialogue for benchmarks: many proposals, residents and votes."""
+    from dialog import demo
+
+    demo.seed_scale(
+        slug=slug,
+        proposals=proposal_count,
+        residents=residents,
+        votes_per_resident=votes_per_resident,
+    )
+    db.session.commit()
+    click.echo(
+        f"Dialogue {slug}: {proposal_count} proposals, {residents} residents, "
+        f"up to {residents * votes_per_resident} votes."
+    )

@@ -6,15 +6,26 @@ import random
 from datetime import date, datetime, time, timedelta
 
 from flask import current_app
-from sqlalchemy import exists, select
+from sqlalchemy import exists, insert, select
 
 from dialog.accounts import services as accounts
 from dialog.accounts.models import AGE_BANDS, Role, User
+from dialog.core.db import utcnow
 from dialog.dialogues import services as dialogues
 from dialog.dialogues.models import DialogueState, PhaseKind
 from dialog.extensions import db
 from dialog.proposals import services as proposals
-from dialog.proposals.models import AnswerStatus, Proposal, Stance, Vote, VoteValue
+from dialog.proposals.models import (
+    AnswerStatus,
+    Proposal,
+    ProposalSequence,
+    ProposalState,
+    Source,
+    Stance,
+    Vote,
+    VoteValue,
+)
+from dialog.proposals.services import index_for_search as proposals_index
 
 DEMO_PASSWORD = "demo-password"
 DEMO_ACCOUNTS = {
@@ -320,3 +331,94 @@ def schedule_around_now(dialogue) -> None:
             ),
             by=None,
         )
+
+
+def seed_scale(
+    *,
+    slug: str,
+    proposals: int,
+    residents: int,
+    votes_per_resident: int,
+    rng: random.Random | None = None,
+) -> None:
+    """Bulk data for benchmarks: written with plain inserts, then counters reconciled."""
+    from dialog.accounts.services import hash_password
+    from dialog.proposals.services import reconcile_counts
+
+    rng = rng or random.Random(7)
+    dialogue = dialogues.create_dialogue(
+        slug=slug,
+        title="Skalprov",
+        summary="En stor dialog för prestandamätning.",
+        state=DialogueState.published,
+        themes=THEMES,
+        focus_areas=["Tillgänglighet", "Trygghet", "Puls"],
+    )
+    schedule_around_now(dialogue)
+    password = hash_password(f"scale-{rng.getrandbits(64):x}")
+    now = utcnow()
+    users = [
+        {
+            "email": f"skala{n:06d}@example.org",
+            "display_name": f"Deltagare {n}",
+            "password_hash": password,
+            "pseudonym": f"Deltagare {n}",
+            "locale": "sv",
+            "terms_accepted_at": now,
+            "email_verified_at": now,
+            "role": Role.resident,
+            "show_name_publicly": True,
+            "follow_what_i_join": False,
+            "active": True,
+            "password_changed_at": now,
+            "created_at": now,
+        }
+        for n in range(residents)
+    ]
+    db.session.execute(insert(User), users)
+    user_ids = list(db.session.scalars(select(User.id).where(User.email.like("skala%"))))
+    words = ["park", "träd", "ljus", "bänk", "cykelbana", "torg", "buss", "lekplats", "kaj"]
+    rows = [
+        {
+            "dialogue_id": dialogue.id,
+            "number": n + 1,
+            "author_id": rng.choice(user_ids),
+            "title": f"Förslag {n + 1}: {rng.choice(words)} vid {rng.choice(words)}",
+            "body": " ".join(rng.choice(words) for _ in range(40)),
+            "theme": rng.choice(THEMES),
+            "dimensions": ["social"],
+            "source": Source.online,
+            "state": ProposalState.published,
+            "random_rank": rng.random(),
+            "votes_for": 0,
+            "votes_against": 0,
+            "votes_abstain": 0,
+            "votes_support": 0,
+            "comment_count": 0,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for n in range(proposals)
+    ]
+    db.session.execute(insert(Proposal), rows)
+    db.session.execute(
+        insert(ProposalSequence), [{"dialogue_id": dialogue.id, "last_number": proposals}]
+    )
+    proposal_ids = list(
+        db.session.scalars(select(Proposal.id).where(Proposal.dialogue_id == dialogue.id))
+    )
+    votes = [
+        {
+            "proposal_id": pid,
+            "user_id": uid,
+            "dialogue_id": dialogue.id,
+            "value": rng.choice([VoteValue.for_, VoteValue.against]),
+            "cast_at": now,
+        }
+        for uid in user_ids
+        for pid in rng.sample(proposal_ids, k=min(votes_per_resident, len(proposal_ids)))
+    ]
+    db.session.execute(insert(Vote), votes)
+    for proposal in db.session.scalars(select(Proposal).where(Proposal.dialogue_id == dialogue.id)):
+        proposals_index(proposal)
+    reconcile_counts(dialogue.id)

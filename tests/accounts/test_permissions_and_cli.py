@@ -93,3 +93,25 @@ def test_demo_accounts_log_in_with_the_demo_password(app, client, db):
         client, "/login", {"email": "planner@example.org", "password": "demo-password"}
     )
     assert response.status_code == 302
+
+
+def test_seed_scale_makes_a_large_consistent_dialogue(app, db):
+    result = app.test_cli_runner().invoke(
+        args=["seed-scale", "--proposals", "60", "--residents", "30", "--votes-per-resident", "5"]
+    )
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        from dialog.proposals import queries as proposal_queries
+
+        dialogue = db.session.scalar(select(Dialogue).where(Dialogue.slug == "skala"))
+        proposals = db.session.scalars(
+            select(Proposal).where(Proposal.dialogue_id == dialogue.id)
+        ).all()
+        assert len(proposals) == 60
+        assert (
+            sum(p.total_votes for p in proposals)
+            == 150
+            == db.session.scalar(select(func.count()).select_from(Vote))
+        )
+        page = proposal_queries.proposals_page(dialogue, proposal_queries.Filters(text="bänk"), 1)
+        assert page.total > 0
