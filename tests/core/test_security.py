@@ -72,3 +72,14 @@ def test_nul_characters_are_refused_with_a_reason(client, resident):
         },
     )
     assert posted.status_code == 400
+
+
+def test_page_titles_are_plain_text(app):
+    """Every template's <title> block holds text, never markup."""
+    import re
+
+    for path in TEMPLATES.rglob("*.html"):
+        source = path.read_text()
+        match = re.search(r"{% block title %}(.*?){% endblock %}", source, re.S)
+        if match:
+            assert "<" not in match.group(1), path.name
