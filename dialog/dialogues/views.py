@@ -72,27 +72,20 @@ def show(slug: str):
     )
 
 
-@bp.post("/d/<slug>/follow")
+@bp.post("/d/<slug>/<any(follow, unfollow):action>")
 @limiter.limit(_write_limit)
-def follow(slug: str):
+def follow(slug: str, action: str):
     dialogue = _visible_dialogue(slug)
     require(permissions.can_follow(current_user, dialogue))
     if ActionForm().validate_on_submit():
-        services.follow(dialogue, current_user)
+        (services.follow if action == "follow" else services.unfollow)(dialogue, current_user)
         db.session.commit()
-        flash(_("You follow the dialogue and will hear when something happens."), "success")
-    return redirect(url_for("dialogues.show", slug=slug))
-
-
-@bp.post("/d/<slug>/unfollow")
-@limiter.limit(_write_limit)
-def unfollow(slug: str):
-    dialogue = _visible_dialogue(slug)
-    require(permissions.can_follow(current_user, dialogue))
-    if ActionForm().validate_on_submit():
-        services.unfollow(dialogue, current_user)
-        db.session.commit()
-        flash(_("You no longer follow the dialogue."), "success")
+        flash(
+            _("You follow the dialogue and will hear when something happens.")
+            if action == "follow"
+            else _("You no longer follow the dialogue."),
+            "success",
+        )
     return redirect(url_for("dialogues.show", slug=slug))
 
 
