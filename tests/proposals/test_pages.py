@@ -4,7 +4,14 @@ from sqlalchemy import select
 from dialog.accounts.models import User
 from dialog.dialogues.models import Dialogue
 from dialog.proposals import services
-from dialog.proposals.models import AnswerStatus, Proposal, ProposalFollow, ProposalState, Vote
+from dialog.proposals.models import (
+    AnswerStatus,
+    Proposal,
+    ProposalFollow,
+    ProposalState,
+    Stance,
+    Vote,
+)
 from tests.dialogues.helpers import make_dialogue
 from tests.support import post_form
 
@@ -289,3 +296,44 @@ def test_listing_filters_by_answer_status_and_place(client, ctx, db, make_user):
     assert shown("dimension=%25") == {"Besvarad", "Obesvarad", "Utkastsvar"}  # ignored
     api = client.get("/api/v1/dialogues/stadskarna/proposals?status=accepted").get_json()
     assert [p["title"] for p in api["items"]] == ["Besvarad"]
+
+
+def test_net_agreement_and_divided_orders_follow_their_formulas(client, ctx, db):
+    dialogue = make_dialogue(db, phases=PROPOSING)
+    rows = {  # title: (for, against, abstain)
+        "Enig": (8, 0, 2),  # net 0.8
+        "Mest för": (30, 10, 0),  # net 0.5
+        "Emot": (1, 9, 0),  # net -0.8
+        "Delad jämnt": (6, 6, 0),  # divided 1.0, 12 votes
+        "Delad lite": (9, 5, 0),  # divided ~0.71, 14 votes
+        "För få": (2, 2, 0),  # divided 1.0 but under 10 votes
+    }
+    for title, (yes, no, abstain) in rows.items():
+        proposal = _proposal(db, dialogue, title=title)
+        proposal.votes_for, proposal.votes_against, proposal.votes_abstain = yes, no, abstain
+    db.session.commit()
+
+    def order(sort):
+        page = client.get(f"/d/stadskarna/proposals?sort={sort}").get_data(as_text=True)
+        return sorted(
+            (t for t in rows if f">{t}</a>" in page), key=lambda t: page.index(f">{t}</a>")
+        )
+
+    agreement = order("agreement")
+    assert agreement.index("Enig") < agreement.index("Mest för") < agreement.index("Emot")
+    divided = order("divided")
+    assert divided[:2] == ["Delad jämnt", "Delad lite"]
+    assert divided.index("För få") > divided.index("Delad lite")
+
+
+def test_the_first_comment_ends_editing(client, ctx, db, resident, make_user, login):
+    dialogue = make_dialogue(db, phases=PROPOSING)
+    proposal = _proposal(db, dialogue, resident)
+    services.add_comment(
+        proposal, author=db.session.get(User, make_user().id), body="Hm", stance=Stance.neutral
+    )
+    db.session.commit()
+    login(resident)
+    response = client.get(f"/p/{proposal.id}/edit")
+    assert response.status_code == 403
+    assert "kan inte längre ändras" in response.get_data(as_text=True)
