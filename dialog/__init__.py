@@ -37,7 +37,7 @@ def _init_extensions(app: Flask) -> None:
     from dialog import templating
     from dialog.celery import celery_init_app
     from dialog.core import errors, i18n, security
-    from dialog.core.db import configure_sqlite
+    from dialog.core.db import configure_sqlite, include_in_autogenerate
     from dialog.extensions import babel, cache, csrf, db, limiter, login_manager, migrate
 
     _import_models()
@@ -50,6 +50,7 @@ def _init_extensions(app: Flask) -> None:
         db,
         directory=str(Path(app.root_path).parent / "migrations"),
         render_as_batch=True,
+        include_object=include_in_autogenerate,
         compare_type=True,
     )
     csrf.init_app(app)

@@ -124,6 +124,14 @@ def seed(rng: random.Random | None = None) -> None:
         place_lon=17.6253,
         themes=THEMES,
         focus_areas=["Tillgänglighet", "Trygghet", "Puls"],
+        named_places=[
+            "Marenplan",
+            "Stora torget",
+            "Storgatan",
+            "Järnagatan",
+            "Köpmangatan",
+            "Södertälje C",
+        ],
         state=DialogueState.published,
     )
     planner = accounts.find_by_email("planner@example.org")

@@ -123,3 +123,15 @@ def insert_ignoring_conflicts(model, values: dict, conflict_columns: list[str], 
         return db.session.scalar(statement.returning(returning))
     # psycopg reports -1 for an INSERT's rowcount unless asked to keep it.
     return db.session.execute(statement.execution_options(preserve_rowcount=True)).rowcount > 0
+
+
+# Objects only one database has (search indexes): migrations create them by hand, and
+# autogenerate and the model/migration comparison must leave them alone.
+DIALECT_SPECIFIC_OBJECTS = frozenset({"ix_proposal_search_swedish"})
+DIALECT_SPECIFIC_TABLE_PREFIXES = ("proposal_search",)  # FTS5 and its shadow tables
+
+
+def include_in_autogenerate(obj, name, type_, reflected, compare_to) -> bool:
+    if name in DIALECT_SPECIFIC_OBJECTS:
+        return False
+    return not (type_ == "table" and name and name.startswith(DIALECT_SPECIFIC_TABLE_PREFIXES))

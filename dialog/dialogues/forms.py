@@ -127,6 +127,11 @@ class DialogueForm(FlaskForm):
         validators=[Optional(), Length(max=100_000)],
         description=_l("A GeoJSON polygon with longitude, latitude pairs, for a map of the area."),
     )
+    named_places = TextAreaField(
+        _l("Named places"),
+        validators=[Optional(), Length(max=4000)],
+        description=_l("Places residents can choose for a proposal. One per line."),
+    )
     themes = TextAreaField(
         _l("Themes"), validators=[Optional(), Length(max=4000)], description=_l("One per line.")
     )
@@ -194,6 +199,7 @@ class DialogueForm(FlaskForm):
             "place_lat": self.place_lat.data,
             "place_lon": self.place_lon.data,
             "place_area": json.loads(self.place_area.data) if self.place_area.data else None,
+            "named_places": _lines(self.named_places.data),
             "themes": _lines(self.themes.data),
             "focus_areas": _lines(self.focus_areas.data),
             "visibility": Visibility(self.visibility.data),
@@ -207,6 +213,7 @@ class DialogueForm(FlaskForm):
 
     def fill_from(self, dialogue) -> None:
         self.place_area.data = json.dumps(dialogue.place_area) if dialogue.place_area else ""
+        self.named_places.data = "\n".join(dialogue.named_places or [])
         self.themes.data = "\n".join(dialogue.themes or [])
         self.focus_areas.data = "\n".join(dialogue.focus_areas or [])
         self.visibility.data = dialogue.visibility.value

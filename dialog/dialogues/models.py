@@ -94,6 +94,8 @@ class Dialogue(db.Model):
     place_lat: Mapped[float | None]
     place_lon: Mapped[float | None]
     place_area: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    # Places residents can pick for a proposal (Marenplan, Stora torget, ...).
+    named_places: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     themes: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     focus_areas: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     state: Mapped[DialogueState] = mapped_column(

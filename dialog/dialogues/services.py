@@ -62,6 +62,7 @@ DIALOGUE_FIELDS = {
     "votes_per_participant",
     "comments_premoderated",
     "reference_prefix",
+    "named_places",
 }
 
 

@@ -71,7 +71,7 @@ class ProposalForm(FlaskForm):
         choices=[(d.value, DIMENSION_LABELS[d]) for d in Dimension],
         validators=[Optional()],
     )
-    place_name = StringField(_l("Place (optional)"), validators=[Optional(), Length(max=200)])
+    place_name = SelectField(_l("Place (optional)"), validators=[Optional()])
     image = FileField(
         _l("Image (optional)"),
         description=_l("JPEG, PNG or WebP, at most 5 MB. Location and camera details are removed."),
@@ -87,6 +87,12 @@ class ProposalForm(FlaskForm):
         none = ("", _l("Choose…"))
         self.theme.choices = [none] + [(t, t) for t in dialogue.themes or []]
         self.focus_area.choices = [none] + [(f, f) for f in dialogue.focus_areas or []]
+        places = list(dialogue.named_places or [])
+        existing = getattr(kwargs.get("obj"), "place_name", None)
+        if existing and existing not in places:
+            # An edited proposal keeps a place that has since left the dialogue's list.
+            places.append(existing)
+        self.place_name.choices = [none] + [(p, p) for p in places]
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)

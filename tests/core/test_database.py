@@ -6,18 +6,13 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import select, text
 
-from dialog.core.db import NAMING_CONVENTION
-
-# Objects only one dialect has (search indexes and the like) are excluded by name here.
-DIALECT_SPECIFIC_OBJECTS = {"ix_proposal_search_swedish"}
-# FTS5 keeps its index in shadow tables named after the virtual table.
-DIALECT_SPECIFIC_PREFIXES = ("proposal_search",)
+from dialog.core.db import NAMING_CONVENTION, include_in_autogenerate
 
 
 def _include(obj, name, type_, reflected, compare_to):
-    if name in DIALECT_SPECIFIC_OBJECTS or name == "alembic_version":
-        return False
-    return not (type_ == "table" and name.startswith(DIALECT_SPECIFIC_PREFIXES))
+    return name != "alembic_version" and include_in_autogenerate(
+        obj, name, type_, reflected, compare_to
+    )
 
 
 def test_models_and_migrations_agree(app):

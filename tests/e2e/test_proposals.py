@@ -32,6 +32,7 @@ def _dialogue(app, db, kind):
             themes=["Stadslivet"],
             focus_areas=["Trygghet"],
             reference_prefix="STK",
+            named_places=["Marenplan"],
         )
         now = utcnow()
         services.add_phase(
@@ -62,7 +63,7 @@ def test_a_resident_makes_a_proposal(app, page, committed_db):
     page.get_by_label("Ditt förslag").fill("Belys kajen med **varmt** ljus.")
     page.get_by_label("Tema").select_option("Stadslivet")
     page.get_by_label("Social").check()
-    page.get_by_label("Plats (frivilligt)").fill("Marenplan")
+    page.get_by_label("Plats (frivilligt)").select_option("Marenplan")
     page.get_by_role("button", name="Publicera förslaget").click()
     expect(page.get_by_text("Tack! Ditt förslag STK-0001 är publicerat.")).to_be_visible()
     expect(page.get_by_role("heading", name="Varmare ljus på Marenplan")).to_be_visible()

@@ -38,6 +38,7 @@ def test_a_resident_makes_a_proposal_with_a_reference_code(client, ctx, db, resi
         themes=["Stadslivet"],
         focus_areas=["Trygghet"],
         reference_prefix="STK",
+        named_places=["Marenplan", "Torget"],
     )
     login(resident)
     response = post_form(
@@ -337,3 +338,17 @@ def test_the_first_comment_ends_editing(client, ctx, db, resident, make_user, lo
     response = client.get(f"/p/{proposal.id}/edit")
     assert response.status_code == 403
     assert "kan inte längre ändras" in response.get_data(as_text=True)
+
+
+def test_places_come_from_the_dialogues_list(client, ctx, db, resident, login):
+    make_dialogue(db, phases=PROPOSING, named_places=["Marenplan"])
+    login(resident)
+    page = client.get("/d/stadskarna/proposals/new").get_data(as_text=True)
+    assert '<option value="Marenplan">Marenplan</option>' in page
+    refused = post_form(
+        client,
+        "/d/stadskarna/proposals/new",
+        {"title": "Okänd plats", "body": "B", "place_name": "Atlantis"},
+    )
+    assert refused.status_code == 200
+    assert db.session.scalar(select(Proposal)) is None
