@@ -108,6 +108,10 @@ def test_xss_in_every_text_field_is_shown_as_text(client, ctx, db, resident, log
     for path in (f"/p/{proposal.id}", "/d/stadskarna/proposals"):
         page = client.get(path).get_data(as_text=True)
         assert payload not in page and "&lt;script&gt;" in page
+    services.withdraw_proposal(proposal, by=None, reason=payload)
+    db.session.commit()
+    page = client.get(f"/p/{proposal.id}").get_data(as_text=True)
+    assert payload not in page and page.count("&lt;script&gt;") >= 2
 
 
 def test_voting_from_the_page_counts_changes_and_withdraws(client, ctx, db, resident, login):
