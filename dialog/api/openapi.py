@@ -11,17 +11,53 @@ def _json(schema: dict, description: str) -> dict:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
+OPEN_DATA_HEADERS = {
+    "Access-Control-Allow-Origin": {
+        "description": "Always `*`: open data may be read from any site.",
+        "schema": {"type": "string", "const": "*"},
+    },
+    "Cache-Control": {
+        "description": "`public, max-age=60`: answers may be cached for a minute.",
+        "schema": {"type": "string"},
+    },
+}
+
+
+def _ok(schema: dict, description: str) -> dict:
+    return {**_json(schema, description), "headers": OPEN_DATA_HEADERS}
+
+
 ERRORS = {
     "400": _json(_ref("Error"), "The request is not valid; `reason` says why."),
-    "404": _json(_ref("Error"), "Not found, or not public."),
+    "404": _json(
+        _ref("Error"),
+        "Not found, or not public: drafts and invite-only dialogues look exactly like "
+        "ones that do not exist.",
+    ),
     "429": _json(_ref("Error"), "Too many requests."),
 }
+# The paging limits the views enforce; documented and enforced from this one place.
+DEFAULT_PER_PAGE = 20
+MAX_PER_PAGE = 100
+# Far beyond any real listing, and small enough that the offset fits every database.
+MAX_PAGE = 1_000_000
 PAGING = [
-    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1}},
+    {
+        "name": "page",
+        "in": "query",
+        "description": "The page to show, from 1. A page past the end is empty.",
+        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1},
+    },
     {
         "name": "per_page",
         "in": "query",
-        "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20},
+        "description": "Items per page. Values outside the range are answered with 400.",
+        "schema": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": MAX_PER_PAGE,
+            "default": DEFAULT_PER_PAGE,
+        },
     },
 ]
 NULLABLE_STRING = {"type": ["string", "null"]}
@@ -36,6 +72,19 @@ PLACE = {
 }
 
 SCHEMAS = {
+    "Page": {
+        "type": "object",
+        "description": "One page of a listing, with links to its neighbours.",
+        "required": ["items", "page", "per_page", "total", "next", "previous"],
+        "properties": {
+            "items": {"type": "array"},
+            "page": {"type": "integer", "minimum": 1},
+            "per_page": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE},
+            "total": {"type": "integer", "minimum": 0},
+            "next": {"type": ["string", "null"], "format": "uri"},
+            "previous": {"type": ["string", "null"], "format": "uri"},
+        },
+    },
     "Error": {
         "type": "object",
         "required": ["error"],
@@ -81,7 +130,18 @@ SCHEMAS = {
     },
     "Dialogue": {
         "type": "object",
-        "required": ["slug", "title", "summary", "state", "current_phase", "url"],
+        "required": [
+            "slug",
+            "title",
+            "summary",
+            "state",
+            "place",
+            "themes",
+            "focus_areas",
+            "current_phase",
+            "url",
+            "html_url",
+        ],
         "properties": {
             "slug": {"type": "string"},
             "title": {"type": "string"},
@@ -100,6 +160,7 @@ SCHEMAS = {
             _ref("Dialogue"),
             {
                 "type": "object",
+                "required": ["background", "vote_mode", "votes_per_participant", "phases"],
                 "properties": {
                     "background": {"type": "string", "description": "Markdown"},
                     "vote_mode": {"enum": ["for_against", "support"]},
@@ -185,16 +246,10 @@ SCHEMAS = {
 
 def _page_of(name: str) -> dict:
     return {
-        "type": "object",
-        "required": ["items", "page", "per_page", "total", "next", "previous"],
-        "properties": {
-            "items": {"type": "array", "items": _ref(name)},
-            "page": {"type": "integer"},
-            "per_page": {"type": "integer"},
-            "total": {"type": "integer"},
-            "next": {"type": ["string", "null"], "format": "uri"},
-            "previous": {"type": ["string", "null"], "format": "uri"},
-        },
+        "allOf": [
+            _ref("Page"),
+            {"type": "object", "properties": {"items": {"type": "array", "items": _ref(name)}}},
+        ]
     }
 
 
@@ -215,7 +270,7 @@ def document() -> dict:
                     "summary": "Public dialogues, newest first",
                     "parameters": PAGING,
                     "responses": {
-                        "200": _json(_page_of("Dialogue"), "A page of dialogues"),
+                        "200": _ok(_page_of("Dialogue"), "A page of dialogues"),
                         **ERRORS,
                     },
                 }
@@ -231,7 +286,7 @@ def document() -> dict:
                             "schema": {"type": "string"},
                         }
                     ],
-                    "responses": {"200": _json(_ref("DialogueDetail"), "The dialogue"), **ERRORS},
+                    "responses": {"200": _ok(_ref("DialogueDetail"), "The dialogue"), **ERRORS},
                 }
             },
             "/dialogues/{slug}/proposals": {
@@ -282,7 +337,7 @@ def document() -> dict:
                         },
                     ],
                     "responses": {
-                        "200": _json(_page_of("Proposal"), "A page of proposals"),
+                        "200": _ok(_page_of("Proposal"), "A page of proposals"),
                         **ERRORS,
                     },
                 }
@@ -298,7 +353,7 @@ def document() -> dict:
                             "schema": {"type": "integer"},
                         }
                     ],
-                    "responses": {"200": _json(_ref("ProposalDetail"), "The proposal"), **ERRORS},
+                    "responses": {"200": _ok(_ref("ProposalDetail"), "The proposal"), **ERRORS},
                 }
             },
         },

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from flask import url_for
 
 
 def _time(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment else None
+    """ISO 8601 in UTC with its offset: 2026-03-12T08:00:00+00:00."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:  # stored timestamps are UTC; never guess another zone
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat()
 
 
 def phase(phase) -> dict:

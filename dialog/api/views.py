@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, jsonify, request, url_for
+from flask import Blueprint, abort, current_app, jsonify, request, session, url_for
 
 from dialog.api import openapi, serializers
 from dialog.dialogues import queries as dialogues
@@ -11,26 +11,43 @@ from dialog.proposals import queries as proposals
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
-MAX_PER_PAGE = 100
+PUBLIC_CACHE = "public, max-age=60"
 
 
 @bp.after_request
 def _open_data_headers(response):
     response.headers["Access-Control-Allow-Origin"] = "*"
-    response.headers.setdefault("Cache-Control", "public, max-age=60")
+    response.headers["Cache-Control"] = _cache_control(response)
+    if response.status_code >= 400:
+        # Error titles and reasons are translated.
+        response.vary.add("Accept-Language")
     return response
 
 
+def _cache_control(response) -> str:
+    # A response that carries someone's session cookie must never sit in a shared cache.
+    if current_app.session_interface.should_set_cookie(current_app, session):
+        return "private, no-store"
+    if response.status_code == 429 or response.status_code >= 500:
+        return "no-store"
+    return PUBLIC_CACHE
+
+
+def _whole_number(name: str, default: int, low: int, high: int) -> int:
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 9):
+        abort(400, description=f"{name} must be a whole number between {low} and {high}.")
+    value = int(raw)
+    if not low <= value <= high:
+        abort(400, description=f"{name} must be a whole number between {low} and {high}.")
+    return value
+
+
 def _paging() -> tuple[int, int]:
-    try:
-        page = int(request.args.get("page", 1))
-        per_page = int(request.args.get("per_page", 20))
-    except ValueError:
-        abort(400, description="page and per_page must be whole numbers.")
-    if page < 1:
-        abort(400, description="page must be 1 or more.")
-    if not 1 <= per_page <= MAX_PER_PAGE:
-        abort(400, description=f"per_page must be between 1 and {MAX_PER_PAGE}.")
+    page = _whole_number("page", 1, 1, openapi.MAX_PAGE)
+    per_page = _whole_number("per_page", openapi.DEFAULT_PER_PAGE, 1, openapi.MAX_PER_PAGE)
     return page, per_page
 
 
@@ -40,13 +57,15 @@ def _page(pagination, items, endpoint: str, **values) -> dict:
     def link(number):
         return url_for(endpoint, **{**args, "page": number}, _external=True)
 
+    # Past the end, "previous" leads back to the last page that has items.
+    previous = min(pagination.prev_num, max(pagination.pages, 1)) if pagination.has_prev else None
     return {
         "items": items,
         "page": pagination.page,
         "per_page": pagination.per_page,
         "total": pagination.total,
         "next": link(pagination.next_num) if pagination.has_next else None,
-        "previous": link(pagination.prev_num) if pagination.has_prev else None,
+        "previous": link(previous) if previous else None,
     }
 
 
