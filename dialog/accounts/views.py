@@ -6,7 +6,6 @@ from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -21,6 +20,7 @@ from sqlalchemy.exc import OperationalError
 
 from dialog.accounts import forms, permissions, queries, services
 from dialog.accounts.models import Role, User
+from dialog.core import limits
 from dialog.core.db import writes_on_safe_method
 from dialog.core.permissions import require
 from dialog.extensions import db, limiter, login_manager
@@ -45,18 +45,6 @@ def _login_key() -> str:
     return "login:" + services.normalise_email(request.form.get("email", ""))
 
 
-def _login_limit_per_ip() -> str:
-    return current_app.config["RATELIMIT_LOGIN_PER_IP"]
-
-
-def _login_limit_per_account() -> str:
-    return current_app.config["RATELIMIT_LOGIN_PER_ACCOUNT"]
-
-
-def _write_limit() -> str:
-    return current_app.config["RATELIMIT_WRITES"]
-
-
 def _safe_next(target: str | None) -> str:
     """Only same-site paths: a login link must never send people elsewhere."""
     if target:
@@ -73,7 +61,7 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/register", methods=["GET", "POST"])
-@limiter.limit(_write_limit, methods=["POST"])
+@limiter.limit(limits.writes, methods=["POST"])
 def register():
     if current_user.is_authenticated:
         return redirect(url_for("dialogues.index"))
@@ -110,8 +98,8 @@ def verify_email(token: str):
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit_per_ip, methods=["POST"])
-@limiter.limit(_login_limit_per_account, key_func=_login_key, methods=["POST"])
+@limiter.limit(limits.logins_per_ip, methods=["POST"])
+@limiter.limit(limits.logins_per_account, key_func=_login_key, methods=["POST"])
 def login():
     form = forms.LoginForm()
     if form.validate_on_submit():
@@ -138,8 +126,8 @@ def logout():
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
-@limiter.limit(_login_limit_per_ip, methods=["POST"])
-@limiter.limit(_login_limit_per_account, key_func=_login_key, methods=["POST"])
+@limiter.limit(limits.logins_per_ip, methods=["POST"])
+@limiter.limit(limits.logins_per_account, key_func=_login_key, methods=["POST"])
 def forgot_password():
     form = forms.ForgotPasswordForm()
     if form.validate_on_submit():
@@ -150,7 +138,7 @@ def forgot_password():
 
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
-@limiter.limit(_login_limit_per_ip, methods=["POST"])
+@limiter.limit(limits.logins_per_ip, methods=["POST"])
 def reset_password(token: str):
     try:
         services.user_for_reset_token(token)
@@ -168,7 +156,7 @@ def reset_password(token: str):
 
 @bp.route("/profile", methods=["GET", "POST"])
 @login_required
-@limiter.limit(_write_limit, methods=["POST"])
+@limiter.limit(limits.writes, methods=["POST"])
 def profile():
     form = forms.ProfileForm(obj=current_user)
     if request.method == "GET":
@@ -195,7 +183,7 @@ def profile():
 
 @bp.post("/profile/resend-verification")
 @login_required
-@limiter.limit(_write_limit)
+@limiter.limit(limits.writes)
 def resend_verification():
     if not current_user.is_verified:
         services.send_verification(current_user)
@@ -206,7 +194,9 @@ def resend_verification():
 
 @bp.route("/profile/password", methods=["GET", "POST"])
 @login_required
-@limiter.limit(_login_limit_per_account, key_func=lambda: f"pw:{current_user.id}", methods=["POST"])
+@limiter.limit(
+    limits.logins_per_account, key_func=lambda: f"pw:{current_user.id}", methods=["POST"]
+)
 def change_password():
     form = forms.ChangePasswordForm()
     if form.validate_on_submit():
@@ -222,7 +212,9 @@ def change_password():
 
 @bp.route("/profile/email", methods=["GET", "POST"])
 @login_required
-@limiter.limit(_login_limit_per_account, key_func=lambda: f"em:{current_user.id}", methods=["POST"])
+@limiter.limit(
+    limits.logins_per_account, key_func=lambda: f"em:{current_user.id}", methods=["POST"]
+)
 def change_email():
     form = forms.ChangeEmailForm()
     if form.validate_on_submit():
@@ -254,7 +246,7 @@ def admin_users():
 
 
 @bp.post("/admin/users/<int:user_id>/role")
-@limiter.limit(_write_limit)
+@limiter.limit(limits.writes)
 def admin_set_role(user_id: int):
     require(permissions.can_manage_roles(current_user))
     user = db.get_or_404(User, user_id)

@@ -29,6 +29,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from dialog.core.forms import PointPairMixin
 from dialog.dialogues.models import Capability, PhaseKind, Visibility, VoteMode
 
 KIND_LABELS = {
@@ -83,7 +84,7 @@ def _lines(text: str | None) -> list[str]:
     return [line.strip() for line in (text or "").splitlines() if line.strip()]
 
 
-class DialogueForm(FlaskForm):
+class DialogueForm(PointPairMixin, FlaskForm):
     slug = StringField(
         _l("Address name"),
         validators=[
@@ -177,18 +178,6 @@ class DialogueForm(FlaskForm):
                     "[17.63, 59.20], [17.62, 59.19]]]}."
                 )
             )
-
-    def validate(self, extra_validators=None) -> bool:
-        valid = super().validate(extra_validators)
-        # A field-level check would be skipped for the empty field (Optional stops there).
-        if (
-            not self.place_lat.errors
-            and not self.place_lon.errors
-            and ((self.place_lat.data is None) != (self.place_lon.data is None))
-        ):
-            self.place_lon.errors.append(_l("Give both latitude and longitude, or neither."))
-            valid = False
-        return valid
 
     def values(self) -> dict:
         values = {

@@ -3,11 +3,12 @@ and the administrators' pages for dialogues, schedules and planners."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from dialog.accounts import services as accounts
+from dialog.core import limits
 from dialog.core.db import utcnow, writes_on_safe_method
 from dialog.core.forms import ActionForm
 from dialog.core.markdown import render as render_markdown
@@ -17,10 +18,6 @@ from dialog.dialogues.models import Dialogue, DialogueState, Invitation, Phase, 
 from dialog.extensions import db, limiter
 
 bp = Blueprint("dialogues", __name__)
-
-
-def _write_limit() -> str:
-    return current_app.config["RATELIMIT_WRITES"]
 
 
 def _visible_dialogue(slug: str) -> Dialogue:
@@ -73,7 +70,7 @@ def show(slug: str):
 
 
 @bp.post("/d/<slug>/<any(follow, unfollow):action>")
-@limiter.limit(_write_limit)
+@limiter.limit(limits.writes)
 def follow(slug: str, action: str):
     dialogue = _visible_dialogue(slug)
     require(permissions.can_follow(current_user, dialogue))
@@ -110,7 +107,7 @@ def accept_invitation(token: str):
 
 
 @bp.route("/d/<slug>/invitations", methods=["GET", "POST"])
-@limiter.limit(_write_limit, methods=["POST"])
+@limiter.limit(limits.writes, methods=["POST"])
 def invitations(slug: str):
     dialogue = _visible_dialogue(slug)
     require(permissions.can_invite(current_user, dialogue))
@@ -155,7 +152,7 @@ def admin_index():
 
 
 @bp.route("/admin/dialogues/new", methods=["GET", "POST"])
-@limiter.limit(_write_limit, methods=["POST"])
+@limiter.limit(limits.writes, methods=["POST"])
 def admin_create():
     require(permissions.can_manage(current_user))
     form = forms.DialogueForm()
@@ -173,7 +170,7 @@ def admin_create():
 
 
 @bp.route("/admin/dialogues/<int:dialogue_id>/edit", methods=["GET", "POST"])
-@limiter.limit(_write_limit, methods=["POST"])
+@limiter.limit(limits.writes, methods=["POST"])
 def admin_edit(dialogue_id: int):
     dialogue = _managed_dialogue(dialogue_id)
     form = forms.DialogueForm(obj=dialogue)
@@ -226,7 +223,7 @@ def _show_problems(form, problems) -> None:
 
 
 @bp.route("/admin/dialogues/<int:dialogue_id>/phases", methods=["GET", "POST"])
-@limiter.limit(_write_limit, methods=["POST"])
+@limiter.limit(limits.writes, methods=["POST"])
 def admin_phases(dialogue_id: int):
     dialogue = _managed_dialogue(dialogue_id)
     form = forms.PhaseForm()
@@ -254,7 +251,7 @@ def admin_phases(dialogue_id: int):
 
 
 @bp.route("/admin/phases/<int:phase_id>/edit", methods=["GET", "POST"])
-@limiter.limit(_write_limit, methods=["POST"])
+@limiter.limit(limits.writes, methods=["POST"])
 def admin_edit_phase(phase_id: int):
     phase = _managed_phase(phase_id)
     form = forms.PhaseForm(obj=phase)
@@ -298,7 +295,7 @@ def admin_remove_phase(phase_id: int):
 
 
 @bp.route("/admin/phases/<int:phase_id>/<any(open, close):action>-now", methods=["GET", "POST"])
-@limiter.limit(_write_limit, methods=["POST"])
+@limiter.limit(limits.writes, methods=["POST"])
 def admin_phase_now(phase_id: int, action: str):
     phase = _managed_phase(phase_id)
     form = forms.ReasonForm()
@@ -323,7 +320,7 @@ def admin_phase_now(phase_id: int, action: str):
 
 
 @bp.route("/admin/dialogues/<int:dialogue_id>/planners", methods=["GET", "POST"])
-@limiter.limit(_write_limit, methods=["POST"])
+@limiter.limit(limits.writes, methods=["POST"])
 def admin_planners(dialogue_id: int):
     dialogue = _managed_dialogue(dialogue_id)
     form = forms.PlannerForm()

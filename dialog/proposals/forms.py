@@ -18,6 +18,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from dialog.core.forms import PointPairMixin
 from dialog.proposals.models import AnswerStatus, Dimension, Source, Stance, VoteValue
 
 DIMENSION_LABELS = {
@@ -46,7 +47,7 @@ class CheckboxesField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class ProposalForm(FlaskForm):
+class ProposalForm(PointPairMixin, FlaskForm):
     title = StringField(
         _l("Title"),
         validators=[
@@ -93,17 +94,6 @@ class ProposalForm(FlaskForm):
             # An edited proposal keeps a place that has since left the dialogue's list.
             places.append(existing)
         self.place_name.choices = [none] + [(p, p) for p in places]
-
-    def validate(self, extra_validators=None) -> bool:
-        valid = super().validate(extra_validators)
-        if (
-            not self.place_lat.errors
-            and not self.place_lon.errors
-            and ((self.place_lat.data is None) != (self.place_lon.data is None))
-        ):
-            self.place_lon.errors.append(_l("Give both latitude and longitude, or neither."))
-            valid = False
-        return valid
 
     def values(self) -> dict:
         return {

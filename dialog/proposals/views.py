@@ -19,7 +19,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from dialog.core import images, page_cache, storage
+from dialog.core import images, limits, page_cache, storage
 from dialog.core.forms import ActionForm
 from dialog.core.markdown import render as render_markdown
 from dialog.core.models import StoredFile
@@ -32,10 +32,6 @@ from dialog.proposals import forms, permissions, queries, services
 from dialog.proposals.models import AnswerStatus, Proposal, Source, Stance, VoteValue
 
 bp = Blueprint("proposals", __name__)
-
-
-def _write_limit() -> str:
-    return current_app.config["RATELIMIT_WRITES"]
 
 
 def _visible_dialogue(slug: str):
@@ -102,7 +98,7 @@ def index(slug: str):
 
 
 @bp.route("/d/<slug>/proposals/new", methods=["GET", "POST"])
-@limiter.limit(_write_limit, methods=["POST"])
+@limiter.limit(limits.writes, methods=["POST"])
 def create(slug: str):
     dialogue = _visible_dialogue(slug)
     require(permissions.can_create(current_user, dialogue))
@@ -201,7 +197,7 @@ def _proposal_page(proposal: Proposal, comment_form: forms.CommentForm | None = 
 
 
 @bp.post("/p/<int:proposal_id>/vote")
-@limiter.limit(_write_limit)
+@limiter.limit(limits.writes)
 def vote(proposal_id: int):
     proposal = _visible_proposal(proposal_id)
     require(permissions.can_vote(current_user, proposal))
@@ -219,7 +215,7 @@ def vote(proposal_id: int):
 
 
 @bp.post("/p/<int:proposal_id>/unvote")
-@limiter.limit(_write_limit)
+@limiter.limit(limits.writes)
 def unvote(proposal_id: int):
     proposal = _visible_proposal(proposal_id)
     require(permissions.can_vote(current_user, proposal))
@@ -236,7 +232,7 @@ def unvote(proposal_id: int):
 
 
 @bp.route("/p/<int:proposal_id>/edit", methods=["GET", "POST"])
-@limiter.limit(_write_limit, methods=["POST"])
+@limiter.limit(limits.writes, methods=["POST"])
 def edit(proposal_id: int):
     proposal = _visible_proposal(proposal_id)
     require(permissions.can_edit(current_user, proposal))
@@ -252,7 +248,7 @@ def edit(proposal_id: int):
 
 
 @bp.route("/p/<int:proposal_id>/withdraw", methods=["GET", "POST"])
-@limiter.limit(_write_limit, methods=["POST"])
+@limiter.limit(limits.writes, methods=["POST"])
 def withdraw(proposal_id: int):
     proposal = _visible_proposal(proposal_id)
     require(permissions.can_withdraw(current_user, proposal))
@@ -276,7 +272,7 @@ def _visible_comment(comment_id: int):
 
 
 @bp.post("/p/<int:proposal_id>/comments")
-@limiter.limit(_write_limit)
+@limiter.limit(limits.writes)
 def comment(proposal_id: int):
     proposal = _visible_proposal(proposal_id)
     require(permissions.can_comment(current_user, proposal))
@@ -309,7 +305,7 @@ def thread(comment_id: int):
 
 
 @bp.post("/c/<int:comment_id>/reply")
-@limiter.limit(_write_limit)
+@limiter.limit(limits.writes)
 def reply(comment_id: int):
     comment, proposal = _visible_comment(comment_id)
     require(permissions.can_reply(current_user, comment))
@@ -337,7 +333,7 @@ def reply(comment_id: int):
 
 
 @bp.route("/c/<int:comment_id>/edit", methods=["GET", "POST"])
-@limiter.limit(_write_limit, methods=["POST"])
+@limiter.limit(limits.writes, methods=["POST"])
 def edit_comment(comment_id: int):
     comment, proposal = _visible_comment(comment_id)
     require(permissions.can_edit_comment(current_user, comment))
@@ -355,7 +351,7 @@ def edit_comment(comment_id: int):
 
 
 @bp.post("/c/<int:comment_id>/delete")
-@limiter.limit(_write_limit)
+@limiter.limit(limits.writes)
 def delete_comment(comment_id: int):
     comment, proposal = _visible_comment(comment_id)
     require(permissions.can_delete_comment(current_user, comment))
@@ -370,7 +366,7 @@ def delete_comment(comment_id: int):
 
 
 @bp.post("/p/<int:proposal_id>/<any(follow, unfollow):action>")
-@limiter.limit(_write_limit)
+@limiter.limit(limits.writes)
 def follow(proposal_id: int, action: str):
     proposal = _visible_proposal(proposal_id)
     require(permissions.can_follow(current_user, proposal))
@@ -387,7 +383,7 @@ def follow(proposal_id: int, action: str):
 
 
 @bp.route("/p/<int:proposal_id>/answer", methods=["GET", "POST"])
-@limiter.limit(_write_limit, methods=["POST"])
+@limiter.limit(limits.writes, methods=["POST"])
 def answer(proposal_id: int):
     proposal = _visible_proposal(proposal_id)
     require(permissions.can_answer(current_user, proposal))
@@ -417,7 +413,7 @@ def answer(proposal_id: int):
 
 
 @bp.route("/d/<slug>/proposals/enter", methods=["GET", "POST"])
-@limiter.limit(_write_limit, methods=["POST"])
+@limiter.limit(limits.writes, methods=["POST"])
 def enter(slug: str):
     dialogue = _visible_dialogue(slug)
     require(permissions.can_enter_on_behalf(current_user, dialogue))
