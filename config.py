@@ -60,6 +60,8 @@ class Config:
         self.CACHE_KEY_PREFIX = "dialog:"
         # Anonymous visitors may see pages up to this many seconds old; 0 turns it off.
         self.ANONYMOUS_PAGE_CACHE_SECONDS = _env_int("ANONYMOUS_PAGE_CACHE_SECONDS", 5)
+        # Versioned fragments never go stale; the timeout only frees memory of old versions.
+        self.FRAGMENT_CACHE_SECONDS = _env_int("FRAGMENT_CACHE_SECONDS", 600)
         self.RATELIMIT_HEADERS_ENABLED = True
         self.RATELIMIT_LOGIN_PER_IP = _env("RATELIMIT_LOGIN_PER_IP", "20 per minute;200 per day")
         self.RATELIMIT_LOGIN_PER_ACCOUNT = _env(

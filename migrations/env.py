@@ -94,9 +94,34 @@ def run_migrations_online():
 
     with connectable.connect() as connection:
         context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            _sqlite_foreign_keys(connection, on=False)
+        try:
+            with context.begin_transaction():
+                context.run_migrations()
+                if sqlite:
+                    _refuse_broken_references(connection)
+        finally:
+            if sqlite:
+                # Alembic commits each migration; what is left open is only its own reading
+                # of the version table, which closing the connection would roll back too.
+                connection.rollback()
+                _sqlite_foreign_keys(connection, on=True)
 
-        with context.begin_transaction():
-            context.run_migrations()
+
+def _sqlite_foreign_keys(connection, *, on):
+    # SQLite alters a table by copying it and dropping the original; with foreign keys on,
+    # that DROP would cascade to every row referring to it (all proposals of every
+    # dialogue, say). The pragma does nothing inside a transaction, so it goes to the
+    # driver directly, which runs it outside one.
+    connection.connection.driver_connection.execute(f"PRAGMA foreign_keys = {'ON' if on else 'OFF'}")
+
+
+def _refuse_broken_references(connection):
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        raise RuntimeError(f"the migration leaves rows with broken references: {broken[:5]}")
 
 
 if context.is_offline_mode():

@@ -13,6 +13,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select, update
+from sqlalchemy.orm import contains_eager
 
 from dialog.accounts.models import Role, User, UserSession
 from dialog.core import audit, mail
@@ -219,6 +220,7 @@ def user_for_session(token: str, *, touch: bool = True) -> User | None:
     row = db.session.scalar(
         select(UserSession)
         .join(UserSession.user)
+        .options(contains_eager(UserSession.user))
         .where(UserSession.token_hash == _token_hash(token), UserSession.ended_at.is_(None))
     )
     if row is None or not row.user.active:

@@ -31,6 +31,8 @@ bp = Blueprint("accounts", __name__)
 @login_manager.user_loader
 def load_user(token: str):
     user = services.user_for_session(token)
+    if not db.session.dirty:
+        return user  # most requests: nothing touched, no commit to wait for
     try:
         db.session.commit()  # keep the touched or ended session row
     except OperationalError:

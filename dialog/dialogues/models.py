@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import secrets
 from datetime import datetime
 from typing import Any
 
@@ -11,6 +12,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from dialog.core.db import utcnow
 from dialog.extensions import db
+
+
+def new_listing_version() -> str:
+    return secrets.token_hex(8)
 
 
 class DialogueState(enum.Enum):
@@ -112,6 +117,11 @@ class Dialogue(db.Model):
     )
     votes_per_participant: Mapped[int | None]
     comments_premoderated: Mapped[bool] = mapped_column(default=False)
+    # A new random value whenever what the dialogue's proposal lists show changes (a vote,
+    # a comment, a proposal, an answer, the dialogue's own settings). Cached list
+    # fragments are keyed by it, so nobody is served counts older than the stored votes;
+    # random rather than a counter so that keys never repeat, even for a reused id.
+    listing_version: Mapped[str] = mapped_column(sa.String(16), default=new_listing_version)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

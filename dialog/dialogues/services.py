@@ -11,7 +11,7 @@ from flask import current_app
 from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
 from dialog.core import audit, mail, outbox
 from dialog.core.db import insert_ignoring_conflicts, utcnow
@@ -28,6 +28,7 @@ from dialog.dialogues.models import (
     PhaseTransition,
     TransitionEvent,
     capabilities_for,
+    new_listing_version,
 )
 from dialog.extensions import db
 
@@ -83,9 +84,26 @@ def update_dialogue(dialogue: Dialogue, *, by, **fields) -> None:
     changed = sorted(name for name, value in fields.items() if getattr(dialogue, name) != value)
     for name, value in fields.items():
         setattr(dialogue, name, value)
+    if changed:
+        dialogue.listing_version = new_listing_version()  # lists show its themes, prefix...
     db.session.flush()
     if changed:
         audit.record("dialogue_updated", actor=by, target=dialogue, fields=changed)
+
+
+def listing_changed(dialogue_id: int) -> None:
+    """What the dialogue's proposal lists show has changed: cached lists are stale.
+
+    Call it last in the transaction: the dialogue row stays locked until the commit, and
+    taking it after the ballot and proposal rows keeps one lock order everywhere.
+    """
+    db.session.execute(
+        update(Dialogue)
+        .where(Dialogue.id == dialogue_id)
+        # A vote is not an edit of the dialogue: updated_at keeps its value.
+        .values(listing_version=new_listing_version(), updated_at=Dialogue.updated_at)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _check_fields(fields: dict) -> None:

@@ -9,6 +9,7 @@ from sqlalchemy import delete, func, select, text, update
 from dialog.core import audit, outbox, search
 from dialog.core.db import insert_ignoring_conflicts, utcnow
 from dialog.dialogues.models import Capability, Dialogue, VoteMode
+from dialog.dialogues.services import listing_changed
 from dialog.extensions import db
 from dialog.proposals.models import (
     MAX_COMMENT_DEPTH,
@@ -92,6 +93,7 @@ def create_proposal(
     )
     if entered_by is not None:
         audit.record("proposal_entered", actor=entered_by, target=proposal, source=source.value)
+    listing_changed(dialogue.id)
     return proposal
 
 
@@ -126,7 +128,8 @@ def cast_vote(user, proposal: Proposal, value: VoteValue) -> Vote:
             _bump(proposal.id, vote.value, -1)
             _bump(proposal.id, value, +1)
             vote.value, vote.cast_at = value, utcnow()
-        db.session.flush()
+            db.session.flush()
+            listing_changed(dialogue.id)
         return vote
     limit = dialogue.votes_per_participant
     if limit is not None and ballot.votes_used >= limit:
@@ -137,6 +140,7 @@ def cast_vote(user, proposal: Proposal, value: VoteValue) -> Vote:
     ballot.votes_used += 1
     _bump(proposal.id, value, +1)
     db.session.flush()
+    listing_changed(dialogue.id)
     return vote
 
 
@@ -155,6 +159,7 @@ def withdraw_vote(user, proposal: Proposal) -> None:
     ballot.votes_used -= 1
     db.session.delete(vote)
     db.session.flush()
+    listing_changed(dialogue.id)
 
 
 def _check_vote_allowed(dialogue: Dialogue, proposal: Proposal, value: VoteValue) -> None:
@@ -195,18 +200,18 @@ def reconcile_counts(dialogue_id: int | None = None) -> int:
             )
         )
     }
-    fixed = 0
+    fixed: set[Proposal] = set()
     for proposal in db.session.scalars(proposals):
-        wrong = False
         for value, column in COUNTER_FOR.items():
             actual = tallies.get((proposal.id, value), 0)
             if getattr(proposal, column.key) != actual:
                 setattr(proposal, column.key, actual)
-                wrong = True
-        fixed += wrong
+                fixed.add(proposal)
     _reconcile_ballots(dialogue_id)
     db.session.flush()
-    return fixed
+    for changed_dialogue in sorted({proposal.dialogue_id for proposal in fixed}):
+        listing_changed(changed_dialogue)
+    return len(fixed)
 
 
 def _reconcile_ballots(dialogue_id: int | None) -> None:
@@ -246,6 +251,7 @@ def update_proposal(proposal: Proposal, *, by, **fields) -> None:
     db.session.flush()
     index_for_search(proposal)
     audit.record("proposal_edited", actor=by, target=proposal, fields=sorted(fields))
+    listing_changed(proposal.dialogue_id)
 
 
 def withdraw_proposal(proposal: Proposal, *, by, reason: str) -> None:
@@ -253,6 +259,7 @@ def withdraw_proposal(proposal: Proposal, *, by, reason: str) -> None:
     proposal.withdrawn_reason = reason
     db.session.flush()
     audit.record("proposal_withdrawn", actor=by, target=proposal, reason=reason)
+    listing_changed(proposal.dialogue_id)
 
 
 # Comments ----------------------------------------------------------------------------
@@ -307,6 +314,7 @@ def add_comment(
         f"comment:{comment.id}:added",
         {"comment_id": comment.id, "proposal_id": proposal.id},
     )
+    listing_changed(proposal.dialogue_id)
     return comment
 
 
@@ -378,6 +386,7 @@ def save_answer(
             f"answer:{answer.id}:{utcnow().isoformat()}",
             {"proposal_id": proposal.id, "answer_id": answer.id},
         )
+        listing_changed(proposal.dialogue_id)  # lists filter by answer status
     return answer
 
 

@@ -18,6 +18,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup
 
 from dialog.core import images, limits, page_cache, storage
 from dialog.core.forms import ActionForm
@@ -29,6 +30,7 @@ from dialog.dialogues import queries as dialogue_queries
 from dialog.dialogues.models import Capability
 from dialog.extensions import db, limiter
 from dialog.proposals import forms, permissions, queries, services
+from dialog.proposals.forms import VOTE_LABELS
 from dialog.proposals.models import AnswerStatus, Proposal, Source, Stance, VoteValue
 
 bp = Blueprint("proposals", __name__)
@@ -66,12 +68,31 @@ def index(slug: str):
     if (html := page_cache.get(cache_key)) is not None:
         return html
     dialogue = _visible_dialogue(slug)
+    filters = _list_filters(dialogue, order)
+    page_number = max(request.args.get("page", 1, type=int), 1)
+    listing, shown_ids = page_cache.fragment(
+        f"proposals:{dialogue.id}:{dialogue.listing_version}:{filters}:{request.full_path}",
+        lambda: _render_listing(dialogue, filters, page_number),
+    )
+    return page_cache.keep(
+        cache_key,
+        render_template(
+            "proposals/index.html",
+            dialogue=dialogue,
+            listing=_with_own_votes(listing, queries.votes_of(current_user, shown_ids)),
+            can_create=permissions.can_create(current_user, dialogue),
+            can_enter=permissions.can_enter_on_behalf(current_user, dialogue),
+        ),
+    )
+
+
+def _list_filters(dialogue, order: int) -> queries.Filters:
     phase = dialogue.current_phase
     default_sort = "random" if phase is not None and phase.allows(Capability.vote) else "newest"
     sort = request.args.get("sort", default_sort)
     if sort not in queries.SORTS:
         sort = default_sort
-    filters = queries.Filters(
+    return queries.Filters(
         theme=request.args.get("theme") or None,
         focus_area=request.args.get("focus_area") or None,
         dimension=request.args.get("dimension") or None,
@@ -81,20 +102,28 @@ def index(slug: str):
         status=request.args.get("status") or None,
         place=request.args.get("place") or None,
     )
-    page = queries.proposals_page(dialogue, filters, max(request.args.get("page", 1, type=int), 1))
-    return page_cache.keep(
-        cache_key,
-        render_template(
-            "proposals/index.html",
-            dialogue=dialogue,
-            page=page,
-            filters=filters,
-            votes=queries.votes_of(current_user, [p.id for p in page.items]),
-            can_create=permissions.can_create(current_user, dialogue),
-            can_enter=permissions.can_enter_on_behalf(current_user, dialogue),
-            places=queries.place_names(dialogue),
-        ),
+
+
+def _render_listing(dialogue, filters: queries.Filters, page_number: int) -> tuple[str, list[int]]:
+    """The list as everyone sees it, and the proposals it shows."""
+    page = queries.proposals_page(dialogue, filters, page_number)
+    html = render_template(
+        "proposals/_listing.html",
+        dialogue=dialogue,
+        page=page,
+        filters=filters,
+        places=queries.place_names(dialogue),
     )
+    return html, [proposal.id for proposal in page.items]
+
+
+def _with_own_votes(listing: str, votes: dict) -> Markup:
+    for proposal_id, vote in votes.items():
+        mark = Markup(" · <strong>{}</strong>").format(
+            _("You voted: %(value)s", value=VOTE_LABELS[vote.value])
+        )
+        listing = listing.replace(f"<!--own-vote:{proposal_id}-->", mark)
+    return Markup(listing)
 
 
 @bp.route("/d/<slug>/proposals/new", methods=["GET", "POST"])

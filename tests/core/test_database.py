@@ -126,3 +126,28 @@ def test_sqlite_writers_queue_instead_of_failing_when_another_commits_between(ap
     with app.app_context():
         names = set(committed_db.session.scalars(select(JobLock.name)))
     assert names == {"from-request", "from-worker"}
+
+
+def test_migrations_that_rebuild_a_table_keep_the_rows_referring_to_it(app, committed_db):
+    # SQLite alters the dialogue table by copying and dropping it; with foreign keys on,
+    # the drop used to cascade to every proposal, vote and comment.
+    from flask_migrate import downgrade, upgrade
+
+    from dialog import demo
+
+    tables = ("dialogue", "phase", "proposal", "vote", "comment", "official_answer")
+
+    def row_counts():
+        with committed_db.engine.connect() as connection:
+            return {t: connection.scalar(text(f"SELECT count(*) FROM {t}")) for t in tables}
+
+    with app.app_context():
+        demo.seed()
+        committed_db.session.commit()
+        committed_db.session.remove()
+        before = row_counts()
+        downgrade(revision="0006")
+        upgrade()
+        after = row_counts()
+    assert before["proposal"] > 0 and before["vote"] > 0 and before["comment"] > 0
+    assert after == before
