@@ -97,7 +97,8 @@ def grouped(dialogues: list[Dialogue], now: datetime | None = None) -> DialogueG
 def public_dialogues_page(page: int, per_page: int):
     """Published public dialogues, newest first, for the open-data API."""
     query = (
-        select(Dialogue).options(selectinload(Dialogue.phases))
+        select(Dialogue)
+        .options(selectinload(Dialogue.phases))
         .where(Dialogue.state != DialogueState.draft, Dialogue.visibility == Visibility.public)
         .order_by(Dialogue.created_at.desc(), Dialogue.id.desc())
     )

@@ -1,8 +1,8 @@
 """The proposal list is cached for everyone by the dialogue's listing version: every
 change a list shows gives a new version, so logged-in people always see the stored votes."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import pytest
 from sqlalchemy import insert, select
