@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import exists, func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from dialog.core.db import utcnow
 from dialog.dialogues.models import (
@@ -26,11 +26,17 @@ def _with_schedule(query):
 
 
 def dialogue_by_slug(slug: str) -> Dialogue | None:
-    return db.session.scalar(_with_schedule(select(Dialogue).where(Dialogue.slug == slug)))
+    return _one_with_schedule(Dialogue.slug == slug)
 
 
 def dialogue_by_id(dialogue_id: int) -> Dialogue | None:
-    return db.session.scalar(_with_schedule(select(Dialogue).where(Dialogue.id == dialogue_id)))
+    return _one_with_schedule(Dialogue.id == dialogue_id)
+
+
+def _one_with_schedule(condition) -> Dialogue | None:
+    # Read on nearly every page: one statement, the few phases and planners joined in.
+    query = select(Dialogue).options(joinedload(Dialogue.phases), joinedload(Dialogue.planners))
+    return db.session.scalars(query.where(condition)).unique().one_or_none()
 
 
 def is_invited(dialogue: Dialogue, user) -> bool:

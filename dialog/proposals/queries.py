@@ -19,6 +19,7 @@ from dialog.proposals.models import (
     ProposalFollow,
     ProposalState,
     Vote,
+    VoteValue,
 )
 
 PAGE_SIZE = 20
@@ -128,15 +129,16 @@ def proposal(proposal_id: int) -> Proposal | None:
     )
 
 
-def votes_of(user, proposal_ids: list[int]) -> dict[int, Vote]:
+def votes_of(user, proposal_ids: list[int]) -> dict[int, VoteValue]:
+    """The person's vote on each of the proposals they voted on."""
     if not user.is_authenticated or not proposal_ids:
         return {}
-    return {
-        vote.proposal_id: vote
-        for vote in db.session.scalars(
-            select(Vote).where(Vote.user_id == user.id, Vote.proposal_id.in_(proposal_ids))
+    rows = db.session.execute(
+        select(Vote.proposal_id, Vote.value).where(
+            Vote.user_id == user.id, Vote.proposal_id.in_(proposal_ids)
         )
-    }
+    )
+    return {proposal_id: value for proposal_id, value in rows}
 
 
 def votes_left(user, dialogue: Dialogue) -> int | None:

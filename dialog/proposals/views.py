@@ -117,10 +117,10 @@ def _render_listing(dialogue, filters: queries.Filters, page_number: int) -> tup
     return html, [proposal.id for proposal in page.items]
 
 
-def _with_own_votes(listing: str, votes: dict) -> Markup:
-    for proposal_id, vote in votes.items():
+def _with_own_votes(listing: str, votes: dict[int, VoteValue]) -> Markup:
+    for proposal_id, value in votes.items():
         mark = Markup(" · <strong>{}</strong>").format(
-            _("You voted: %(value)s", value=VOTE_LABELS[vote.value])
+            _("You voted: %(value)s", value=VOTE_LABELS[value])
         )
         listing = listing.replace(f"<!--own-vote:{proposal_id}-->", mark)
     return Markup(listing)
