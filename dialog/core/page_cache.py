@@ -49,11 +49,14 @@ def keep(page_key: str | None, html: str) -> str:
     return html
 
 
-def fragment(versioned_key: str, render: Callable[[], T]) -> T:
+def fragment(versioned_key: str | None, render: Callable[[], T]) -> T:
     """The cached value for the key in the request's language, rendered on a miss.
 
-    The key must contain the version of everything the value shows.
+    The key must contain the version of everything the value shows; None renders
+    without caching.
     """
+    if versioned_key is None:
+        return render()
     digest = hashlib.sha256(versioned_key.encode()).hexdigest()  # keys hold query strings
     fragment_key = f"fragment:{get_locale()}:{digest}"
     value = cache.get(fragment_key)

@@ -38,6 +38,19 @@ class Filters:
     status: str | None = None  # an answer status, or "unanswered"
     place: str | None = None
 
+    def query_args(self) -> dict[str, str]:
+        """The filters as the list page's query string (for links to other pages)."""
+        args = {
+            "q": self.text,
+            "theme": self.theme,
+            "focus_area": self.focus_area,
+            "dimension": self.dimension,
+            "status": self.status,
+            "place": self.place,
+            "sort": self.sort,
+        }
+        return {name: value for name, value in args.items() if value}
+
 
 def _order(filters: Filters):
     support = Proposal.votes_for + Proposal.votes_support
@@ -65,6 +78,7 @@ def _order(filters: Filters):
 
 DIMENSIONS = {d.value for d in Dimension}
 ANSWER_STATUSES = {s.value for s in AnswerStatus}
+STATUS_FILTERS = ANSWER_STATUSES | {"unanswered"}
 
 
 def _answer_status_is(status: str):

@@ -71,7 +71,7 @@ def index(slug: str):
     filters = _list_filters(dialogue, order)
     page_number = max(request.args.get("page", 1, type=int), 1)
     listing, shown_ids = page_cache.fragment(
-        f"proposals:{dialogue.id}:{dialogue.listing_version}:{filters}:{request.full_path}",
+        _listing_key(dialogue, filters, page_number),
         lambda: _render_listing(dialogue, filters, page_number),
     )
     return page_cache.keep(
@@ -87,21 +87,37 @@ def index(slug: str):
 
 
 def _list_filters(dialogue, order: int) -> queries.Filters:
+    """The filters asked for; values the dialogue does not offer are left out."""
     phase = dialogue.current_phase
     default_sort = "random" if phase is not None and phase.allows(Capability.vote) else "newest"
-    sort = request.args.get("sort", default_sort)
-    if sort not in queries.SORTS:
-        sort = default_sort
+    sort = _offered(request.args.get("sort"), queries.SORTS) or default_sort
     return queries.Filters(
-        theme=request.args.get("theme") or None,
-        focus_area=request.args.get("focus_area") or None,
-        dimension=request.args.get("dimension") or None,
+        theme=_offered(request.args.get("theme"), dialogue.themes),
+        focus_area=_offered(request.args.get("focus_area"), dialogue.focus_areas),
+        dimension=_offered(request.args.get("dimension"), queries.DIMENSIONS),
         sort=sort,
         random_offset=order / RANDOM_ORDERS if sort == "random" else 0.0,
         text=(request.args.get("q") or "").strip()[:200] or None,
-        status=request.args.get("status") or None,
+        status=_offered(request.args.get("status"), queries.STATUS_FILTERS),
         place=request.args.get("place") or None,
     )
+
+
+def _offered(value: str | None, choices) -> str | None:
+    return value if value in choices else None
+
+
+CACHED_PAGES = 10
+
+
+def _listing_key(dialogue, filters: queries.Filters, page_number: int) -> str | None:
+    """The cache key of a list everyone may ask for, or None for a rarer one: free-text
+    searches, far pages and places outside the dialogue's list would only fill the cache."""
+    if filters.text or page_number > CACHED_PAGES:
+        return None
+    if filters.place and filters.place not in dialogue.named_places:
+        return None
+    return f"proposals:{dialogue.id}:{dialogue.listing_version}:{filters}:{page_number}"
 
 
 def _render_listing(dialogue, filters: queries.Filters, page_number: int) -> tuple[str, list[int]]:

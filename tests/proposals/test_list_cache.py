@@ -1,6 +1,7 @@
 """The proposal list is cached for everyone by the dialogue's listing version: every
 change a list shows gives a new version, so logged-in people always see the stored votes."""
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -159,3 +160,45 @@ def test_own_votes_are_filled_in_for_each_person(client, ctx, db, make_user, log
     post_form(client, "/logout", {}, form_path="/profile")
     login(voter)
     assert "Du röstade: För" in client.get(LIST).text
+
+
+def test_page_links_keep_the_filters_and_drop_everything_else(client, ctx, db):
+    dialogue = make_dialogue(db, phases=VOTING, themes=["Stadslivet"])
+    for n in range(45):
+        services.create_proposal(
+            dialogue, author=None, title=f"Förslag {n}", body=".", theme="Stadslivet"
+        )
+    db.session.commit()
+    page = client.get(
+        "/d/stadskarna/proposals?theme=Stadslivet&sort=newest&utm_source=x&page=2"
+    ).text
+    assert "Sida 2 av 3" in page
+    pagination = page[page.index('class="pagination"') :]
+    links = set(re.findall(r'href="(/d/stadskarna/proposals\?[^"]*)"', pagination))
+    assert links == {
+        "/d/stadskarna/proposals?page=1&amp;theme=Stadslivet&amp;sort=newest",
+        "/d/stadskarna/proposals?page=3&amp;theme=Stadslivet&amp;sort=newest",
+    }
+
+
+def test_filter_values_the_dialogue_does_not_offer_are_ignored(client, ctx, db):
+    dialogue = make_dialogue(db, phases=VOTING, themes=["Stadslivet"])
+    services.create_proposal(dialogue, author=None, title="Bänkar", body=".", theme="Stadslivet")
+    db.session.commit()
+    for query in ("theme=Okänt", "dimension=kulturell", "status=glömd", "sort=äldst"):
+        page = client.get(f"/d/stadskarna/proposals?{query}").text
+        assert "1 förslag" in page and "Bänkar" in page, query
+
+
+@pytest.mark.parametrize(
+    "query", ["q=bänkar", "page=11", "place=Någonstans"], ids=["search", "far page", "place"]
+)
+def test_rare_lists_are_not_cached(client, ctx, db, count_queries, query):
+    dialogue = make_dialogue(db, phases=VOTING, named_places=["Marenplan"])
+    services.create_proposal(dialogue, author=None, title="Bänkar", body=".")
+    db.session.commit()
+    url = f"/d/stadskarna/proposals?{query}"
+    client.get(url)
+    with count_queries() as again:
+        assert client.get(url).status_code == 200
+    assert any("FROM proposal" in s for s in again.statements)
