@@ -82,10 +82,12 @@ def _import_models() -> None:
 def _register_blueprints(app: Flask) -> None:
     from dialog.accounts.views import bp as accounts
     from dialog.api.views import bp as api
+    from dialog.core.urls import DatabaseId
     from dialog.core.views import bp as core
     from dialog.dialogues.views import bp as dialogues
     from dialog.proposals.views import bp as proposals
 
+    app.url_map.converters["int"] = DatabaseId
     for blueprint in (core, accounts, dialogues, proposals, api):
         app.register_blueprint(blueprint)
 

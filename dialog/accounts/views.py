@@ -20,7 +20,7 @@ from sqlalchemy.exc import OperationalError
 
 from dialog.accounts import forms, permissions, queries, services
 from dialog.accounts.models import Role, User
-from dialog.core import limits
+from dialog.core import limits, urls
 from dialog.core.db import writes_on_safe_method
 from dialog.core.permissions import require
 from dialog.extensions import db, limiter, login_manager
@@ -240,8 +240,7 @@ def change_email():
 def admin_users():
     require(permissions.can_manage_roles(current_user))
     search = request.args.get("q", "")[:100]
-    page = request.args.get("page", 1, type=int)
-    users = queries.users_page(search, max(page, 1))
+    users = queries.users_page(search, urls.page_number())
     return render_template(
         "accounts/admin_users.html", users=users, search=search, role_form=forms.RoleForm()
     )

@@ -20,7 +20,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
 
-from dialog.core import images, limits, page_cache, storage
+from dialog.core import images, limits, page_cache, storage, urls
 from dialog.core.forms import ActionForm
 from dialog.core.markdown import render as render_markdown
 from dialog.core.models import StoredFile
@@ -69,7 +69,7 @@ def index(slug: str):
         return html
     dialogue = _visible_dialogue(slug)
     filters = _list_filters(dialogue, order)
-    page_number = max(request.args.get("page", 1, type=int), 1)
+    page_number = urls.page_number()
     listing, shown_ids = page_cache.fragment(
         _listing_key(dialogue, filters, page_number),
         lambda: _render_listing(dialogue, filters, page_number),
@@ -222,7 +222,7 @@ def _proposal_page(proposal: Proposal, comment_form: forms.CommentForm | None = 
         answer=answer if answer and (answer.is_published or staff) else None,
         can_answer=staff,
         comments=queries.top_level_comments(
-            proposal, max(request.args.get("comments_page", 1, type=int), 1)
+            proposal, urls.page_number("comments_page")
         ),
         comment_form=comment_form or forms.CommentForm(),
         can_comment=permissions.can_comment(current_user, proposal),
