@@ -6,7 +6,8 @@ from flask_babel import lazy_gettext as _l
 
 from dialog.core.permissions import REASONS, Decision
 from dialog.dialogues import permissions as dialogues
-from dialog.proposals.models import Proposal, ProposalState
+from dialog.dialogues.models import Capability, DialogueState
+from dialog.proposals.models import MAX_COMMENT_DEPTH, Proposal, ProposalState
 
 REASONS.update(
     {
@@ -34,14 +35,27 @@ def can_vote(user, proposal: Proposal) -> Decision:
     return dialogues.can_vote(user, proposal.dialogue)
 
 
+def can_withdraw_vote(user, proposal: Proposal) -> Decision:
+    # Also on a withdrawn proposal: the vote would otherwise hold a place in the
+    # person's allowance for good.
+    return dialogues.can_vote(user, proposal.dialogue)
+
+
 def can_edit(user, proposal: Proposal) -> Decision:
+    """Until the first comment or vote; in a phase for revising, after comments too."""
     if not user.is_authenticated:
         return Decision.deny("login_required")
     if proposal.author_id != user.id:
         return Decision.deny("not_the_author")
     if proposal.state is not ProposalState.published:
         return Decision.deny("proposal_withdrawn")
-    if proposal.comment_count or proposal.total_votes:
+    if proposal.dialogue.state is DialogueState.archived:
+        return Decision.deny("dialogue_archived")
+    if proposal.total_votes:
+        return Decision.deny("already_discussed")
+    if proposal.comment_count and not dialogues.can_participate(
+        user, proposal.dialogue, Capability.revise
+    ):
         return Decision.deny("already_discussed")
     return Decision.allow()
 
@@ -68,14 +82,14 @@ def can_comment(user, proposal: Proposal) -> Decision:
 
 
 def can_reply(user, comment) -> Decision:
-    from dialog.dialogues.models import Capability
-    from dialog.proposals.models import MAX_COMMENT_DEPTH
-
     if comment.depth >= MAX_COMMENT_DEPTH:
         return Decision.deny("thread_too_deep")
     if comment.is_deleted:
         return Decision.deny("comment_deleted")
-    return dialogues.can_participate(user, comment_proposal(comment).dialogue, Capability.reply)
+    proposal = comment_proposal(comment)
+    if proposal.state is not ProposalState.published:
+        return Decision.deny("proposal_withdrawn")
+    return dialogues.can_participate(user, proposal.dialogue, Capability.reply)
 
 
 def can_edit_comment(user, comment) -> Decision:

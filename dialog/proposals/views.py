@@ -221,9 +221,7 @@ def _proposal_page(proposal: Proposal, comment_form: forms.CommentForm | None = 
         "proposals/show.html",
         answer=answer if answer and (answer.is_published or staff) else None,
         can_answer=staff,
-        comments=queries.top_level_comments(
-            proposal, urls.page_number("comments_page")
-        ),
+        comments=queries.top_level_comments(proposal, urls.page_number("comments_page")),
         comment_form=comment_form or forms.CommentForm(),
         can_comment=permissions.can_comment(current_user, proposal),
         following=queries.is_following(proposal, current_user),
@@ -233,6 +231,7 @@ def _proposal_page(proposal: Proposal, comment_form: forms.CommentForm | None = 
         body=render_markdown(proposal.body),
         vote=vote,
         can_vote=permissions.can_vote(current_user, proposal),
+        can_withdraw_vote=vote and permissions.can_withdraw_vote(current_user, proposal),
         can_edit=permissions.can_edit(current_user, proposal),
         can_withdraw=permissions.can_withdraw(current_user, proposal),
         votes_left=queries.votes_left(current_user, proposal.dialogue),
@@ -263,7 +262,7 @@ def vote(proposal_id: int):
 @limiter.limit(limits.writes)
 def unvote(proposal_id: int):
     proposal = _visible_proposal(proposal_id)
-    require(permissions.can_vote(current_user, proposal))
+    require(permissions.can_withdraw_vote(current_user, proposal))
     if ActionForm().validate_on_submit():
         try:
             services.withdraw_vote(current_user, proposal)
