@@ -69,10 +69,6 @@ def _order(filters: Filters):
         )
         enough = case((votes >= DIVIDED_MIN_VOTES, 0), else_=1)
         return [enough, func.coalesce(division, 0).desc(), votes.desc(), Proposal.id.desc()]
-    if filters.sort == "random":
-        # Rotated by the visitor's offset: stable for one visitor, different between them.
-        wrapped = case((Proposal.random_rank >= filters.random_offset, 0), else_=1)
-        return [wrapped, Proposal.random_rank]
     return [Proposal.created_at.desc(), Proposal.id.desc()]
 
 
@@ -105,11 +101,75 @@ def place_names(dialogue: Dialogue) -> list[str]:
     )
 
 
-def proposals_page(dialogue: Dialogue, filters: Filters, page: int, per_page: int = PAGE_SIZE):
-    query = (
-        select(Proposal)
-        .options(joinedload(Proposal.author))
-        .where(Proposal.dialogue_id == dialogue.id, Proposal.state == ProposalState.published)
+@dataclass
+class Page:
+    """One page of proposals, with what page links need."""
+
+    items: list[Proposal]
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return -(-self.total // self.per_page)
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def prev_num(self) -> int | None:
+        return self.page - 1 if self.has_prev else None
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def next_num(self) -> int | None:
+        return self.page + 1 if self.has_next else None
+
+
+def proposals_page(
+    dialogue: Dialogue, filters: Filters, page: int, per_page: int = PAGE_SIZE
+) -> Page:
+    query = _filtered(dialogue, filters)
+    total = db.session.scalar(query.with_only_columns(func.count(Proposal.id)))
+    start = (page - 1) * per_page
+    if filters.sort == "random":
+        items = _rotated(query, filters.random_offset, start, per_page)
+    else:
+        items = _fetch(query.order_by(*_order(filters)).offset(start).limit(per_page))
+    return Page(items=items, page=page, per_page=per_page, total=total)
+
+
+def _fetch(query) -> list[Proposal]:
+    return list(db.session.scalars(query.options(joinedload(Proposal.author))))
+
+
+def rotation(query, offset: float):
+    """The ranks from the visitor's offset up, then the ranks below it: two range scans
+    of the (dialogue_id, random_rank) index, never a sort of the whole dialogue."""
+    order = Proposal.random_rank
+    return (
+        query.where(Proposal.random_rank >= offset).order_by(order),
+        query.where(Proposal.random_rank < offset).order_by(order),
+    )
+
+
+def _rotated(query, offset: float, start: int, count: int) -> list[Proposal]:
+    upper, lower = rotation(query, offset)
+    in_upper = db.session.scalar(upper.with_only_columns(func.count(Proposal.id)).order_by(None))
+    first = _fetch(upper.offset(start).limit(count))
+    # Always asked, if only for no rows: the page costs the same queries wherever it falls.
+    rest = _fetch(lower.offset(max(start - in_upper, 0)).limit(count - len(first)))
+    return first + rest
+
+
+def _filtered(dialogue: Dialogue, filters: Filters):
+    query = select(Proposal).where(
+        Proposal.dialogue_id == dialogue.id, Proposal.state == ProposalState.published
     )
     if filters.theme:
         query = query.where(Proposal.theme == filters.theme)
@@ -126,9 +186,7 @@ def proposals_page(dialogue: Dialogue, filters: Filters, page: int, per_page: in
         query = query.where(
             func.cast(Proposal.dimensions, db.String).like(f'%"{filters.dimension}"%')
         )
-    return db.paginate(
-        query.order_by(*_order(filters)), page=page, per_page=per_page, error_out=False
-    )
+    return query
 
 
 def proposal(proposal_id: int) -> Proposal | None:
