@@ -463,16 +463,24 @@ def enter(slug: str):
     require(permissions.can_enter_on_behalf(current_user, dialogue))
     form = forms.EnteredProposalForm(dialogue)
     if form.validate_on_submit():
+        image_id = _image_from(form)  # a photo sent with a letter, say
+        if image_id is False:
+            return _entry_form(dialogue, form), 400
         proposal = services.create_proposal(
             dialogue,
             author=None,
             entered_by=current_user,
             source=Source(form.source.data),
+            image_id=image_id,
             **form.values(),
         )
         db.session.commit()
         flash(_("The proposal %(reference)s is recorded.", reference=proposal.reference), "success")
         return redirect(url_for("proposals.show", proposal_id=proposal.id))
+    return _entry_form(dialogue, form)
+
+
+def _entry_form(dialogue, form) -> str:
     return render_template(
         "proposals/form.html", dialogue=dialogue, form=form, proposal=None, entering=True
     )

@@ -139,3 +139,34 @@ def test_an_image_key_from_someone_elses_upload_is_ignored(app, client, db, resi
     with app.app_context():
         created = db.session.scalar(select(Proposal).where(Proposal.title == "Annans bild"))
         assert created.image_id is None
+
+
+def test_a_planner_records_input_with_its_photo(client, ctx, db, make_user, login):
+    from dialog.dialogues import services as dialogue_services
+    from dialog.dialogues.models import Dialogue
+
+    dialogue = make_dialogue(db, phases=PROPOSING)
+    planner = make_user(role="planner")
+    dialogue_services.assign_planner(
+        db.session.get(Dialogue, dialogue.id), db.session.get(type(planner), planner.id), by=None
+    )
+    db.session.commit()
+    login(planner)
+
+    def enter(image: bytes, filename: str):
+        token = csrf_token(client, "/d/stadskarna/proposals/enter")
+        form = {"csrf_token": token, "source": "letter", "title": "Brev", "body": "Med foto."}
+        form["image"] = (io.BytesIO(image), filename)
+        return client.post(
+            "/d/stadskarna/proposals/enter", data=form, content_type="multipart/form-data"
+        )
+
+    refused = enter(b"%PDF-1.4 not an image", "brev.pdf")
+    assert refused.status_code == 400
+    page = refused.get_data(as_text=True)
+    assert "JPEG, PNG eller WebP" in page and "Med foto." in page
+    assert db.session.scalar(select(Proposal)) is None
+    assert enter(_jpeg_with_gps(), "foto.jpg").status_code == 302
+    proposal = db.session.scalar(select(Proposal))
+    stored = storage.read(db.session.get(storage.StoredFile, proposal.image_id))
+    assert b"Kamerafabriken" not in stored
