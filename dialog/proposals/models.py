@@ -245,6 +245,12 @@ class OfficialAnswer(db.Model):
     )
     body: Mapped[str] = mapped_column(sa.Text)
     published_at: Mapped[datetime | None]
+    # Changes to a published answer saved as a draft: residents keep seeing the published
+    # status and text until the changes are published too.
+    draft_status: Mapped[AnswerStatus | None] = mapped_column(
+        sa.Enum(AnswerStatus, name="answer_status", native_enum=False, length=16)
+    )
+    draft_body: Mapped[str | None] = mapped_column(sa.Text)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     updated_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("user_account.id", ondelete="SET NULL"), index=True
@@ -253,6 +259,17 @@ class OfficialAnswer(db.Model):
     @property
     def is_published(self) -> bool:
         return self.published_at is not None
+
+    @property
+    def has_draft_changes(self) -> bool:
+        return self.draft_body is not None
+
+    @property
+    def working_copy(self) -> tuple[AnswerStatus, str]:
+        """What planners continue from: the draft changes, or the answer itself."""
+        if self.has_draft_changes:
+            return self.draft_status, self.draft_body
+        return self.status, self.body
 
 
 class ProposalFollow(db.Model):

@@ -365,20 +365,25 @@ def save_answer(
     answer = db.session.scalar(
         select(OfficialAnswer).where(OfficialAnswer.proposal_id == proposal.id)
     )
+    body = body.strip()
     if answer is None:
         answer = OfficialAnswer(proposal_id=proposal.id, status=status, body=body)
         db.session.add(answer)
-    was_published = answer.published_at is not None
-    answer.status, answer.body, answer.updated_by_id = status, body.strip(), by.id
-    if publish and not was_published:
+    if publish or not answer.is_published:
+        answer.status, answer.body = status, body
+        answer.draft_status = answer.draft_body = None
+    else:
+        answer.draft_status, answer.draft_body = status, body  # the public text stays
+    if publish and not answer.is_published:
         answer.published_at = utcnow()
+    answer.updated_by_id = by.id
     db.session.flush()
     audit.record(
         "answer_published" if publish else "answer_saved",
         actor=by,
         target=proposal,
         status=status.value,
-        body=answer.body,
+        body=body,
     )
     if publish:
         outbox.record(

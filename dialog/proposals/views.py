@@ -432,9 +432,10 @@ def answer(proposal_id: int):
     proposal = _visible_proposal(proposal_id)
     require(permissions.can_answer(current_user, proposal))
     existing = queries.answer(proposal)
-    form = forms.AnswerForm(obj=existing)
+    form = forms.AnswerForm()
     if request.method == "GET" and existing is not None:
-        form.status.data = existing.status.value
+        status, form.body.data = existing.working_copy
+        form.status.data = status.value
     if form.validate_on_submit():
         services.save_answer(
             proposal,

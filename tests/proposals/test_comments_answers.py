@@ -1,3 +1,4 @@
+import re
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -222,3 +223,37 @@ def test_xss_in_comments_and_answers_is_shown_as_text(client, ctx, db, resident,
         page = client.get(path).get_data(as_text=True)
         assert payload not in page and "&lt;img src=x" in page
     assert dialogue
+
+
+def test_changes_to_a_published_answer_wait_as_a_draft_until_published(
+    client, ctx, db, make_user, login
+):
+    dialogue, proposal = _setup(db)
+    planner = make_user(role="planner")
+    dialogue_services.assign_planner(dialogue, db.session.get(User, planner.id), by=None)
+    db.session.commit()
+    login(planner)
+    path, page = f"/p/{proposal.id}/answer", f"/p/{proposal.id}"
+    post_form(client, path, {"status": "under_review", "body": "Vi utreder.", "publish": "1"})
+    post_form(client, path, {"status": "accepted", "body": "Bänkarna kommer.", "save_draft": "1"})
+    form = client.get(path).get_data(as_text=True)
+    assert "Bänkarna kommer." in form
+    assert re.search(r'<option(?=[^>]*value="accepted")(?=[^>]*selected)', form)
+    assert "Ändringar som inte är publicerade än: Genomförs" in client.get(page).get_data(
+        as_text=True
+    )
+    post_form(client, "/logout", {}, form_path="/profile")
+    public = client.get(page).get_data(as_text=True)
+    assert "Kommunens svar: Utreds" in public and "Vi utreder." in public
+    assert "Bänkarna kommer." not in public
+    assert client.get(f"/api/v1/proposals/{proposal.id}").json["answer"]["body"] == "Vi utreder."
+    login(planner)
+    post_form(client, path, {"status": "accepted", "body": "Bänkarna kommer.", "publish": "1"})
+    post_form(client, "/logout", {}, form_path="/profile")
+    public = client.get(page).get_data(as_text=True)
+    assert "Kommunens svar: Genomförs" in public and "Bänkarna kommer." in public
+    assert db.session.scalar(select(OfficialAnswer.draft_body)) is None
+    actions = db.session.scalars(
+        select(AuditEntry.action).where(AuditEntry.action.like("answer_%")).order_by(AuditEntry.id)
+    ).all()
+    assert actions == ["answer_published", "answer_saved", "answer_published"]
