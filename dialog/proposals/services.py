@@ -189,6 +189,7 @@ def _bump(proposal_id: int, value: VoteValue, delta: int) -> None:
 
 def reconcile_counts(dialogue_id: int | None = None) -> int:
     """Rebuild every vote counter and ballot from the vote rows; returns proposals fixed."""
+    _hold_votes_back(dialogue_id)
     proposals = select(Proposal)
     if dialogue_id is not None:
         proposals = proposals.where(Proposal.dialogue_id == dialogue_id)
@@ -212,6 +213,17 @@ def reconcile_counts(dialogue_id: int | None = None) -> int:
     for changed_dialogue in sorted({proposal.dialogue_id for proposal in fixed}):
         listing_changed(changed_dialogue)
     return len(fixed)
+
+
+def _hold_votes_back(dialogue_id: int | None) -> None:
+    """Lock the ballots and proposals, in the order a vote locks them: votes in flight
+    finish first and are counted, later ones wait, and none is overwritten by a tally
+    taken before it (SQLite's write lock, taken at BEGIN, already does this)."""
+    for model in (Ballot, Proposal):
+        rows = select(model.id).order_by(model.id).with_for_update()
+        if dialogue_id is not None:
+            rows = rows.where(model.dialogue_id == dialogue_id)
+        db.session.execute(rows).all()
 
 
 def _reconcile_ballots(dialogue_id: int | None) -> None:

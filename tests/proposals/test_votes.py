@@ -225,3 +225,43 @@ def test_voting_follows_the_proposal_unless_the_person_opted_out(app, committed_
         _vote(db, private.id, proposal_ids[0])
         followers = set(db.session.scalars(select(ProposalFollow.user_id)))
     assert followers == {keen.id}
+
+
+def test_reconciling_while_a_vote_is_in_flight_keeps_that_vote(app, committed_db):
+    # The counter is wrong, so reconciliation rewrites it; a vote still in flight must end
+    # up counted, not overwritten by a tally taken before it committed.
+    db = committed_db
+    _, proposal_ids = _voting_dialogue(app, db)
+    voter = UserFactory(app)()
+    with app.app_context():
+        db.session.get(Proposal, proposal_ids[0]).votes_for = 5
+        db.session.commit()
+    voted, release = threading.Event(), threading.Event()
+
+    def vote_and_wait():
+        with app.app_context():
+            user = db.session.get(User, voter.id)
+            services.cast_vote(user, db.session.get(Proposal, proposal_ids[0]), VoteValue.for_)
+            voted.set()
+            release.wait(10)
+            db.session.commit()
+
+    def reconcile():
+        with app.app_context():
+            services.reconcile_counts()
+            db.session.commit()
+
+    voting = threading.Thread(target=vote_and_wait)
+    voting.start()
+    assert voted.wait(10)
+    reconciling = threading.Thread(target=reconcile)
+    reconciling.start()
+    time.sleep(0.5)  # reconciliation is now waiting for the vote's locks
+    release.set()
+    voting.join(30)
+    reconciling.join(30)
+    with app.app_context():
+        proposal = db.session.get(Proposal, proposal_ids[0])
+        assert proposal.votes_for == 1
+        assert db.session.scalar(select(func.count()).select_from(Vote)) == 1
+        assert db.session.scalar(select(Ballot.votes_used)) == 1
