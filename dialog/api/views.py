@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, jsonify, request, session, url_for
+from flask_babel import gettext as _
 
 from dialog.api import openapi, serializers
 from dialog.dialogues import queries as dialogues
@@ -33,15 +34,24 @@ def _cache_control(response) -> str:
     return PUBLIC_CACHE
 
 
+def _out_of_range(name: str, low: int, high: int) -> str:
+    return _(
+        "%(name)s must be a whole number between %(low)d and %(high)d.",
+        name=name,
+        low=low,
+        high=high,
+    )
+
+
 def _whole_number(name: str, default: int, low: int, high: int) -> int:
     raw = request.args.get(name)
     if raw is None:
         return default
     if not (raw.isascii() and raw.isdigit() and len(raw) <= 9):
-        abort(400, description=f"{name} must be a whole number between {low} and {high}.")
+        abort(400, description=_out_of_range(name, low, high))
     value = int(raw)
     if not low <= value <= high:
-        abort(400, description=f"{name} must be a whole number between {low} and {high}.")
+        abort(400, description=_out_of_range(name, low, high))
     return value
 
 
@@ -83,7 +93,7 @@ def dialogue_list():
 def dialogue_detail(slug: str):
     dialogue = dialogues.public_dialogue(slug)
     if dialogue is None:
-        abort(404, description="No public dialogue has that slug.")
+        abort(404, description=_("No public dialogue has that slug."))
     return jsonify(serializers.dialogue(dialogue, detail=True))
 
 
@@ -92,12 +102,16 @@ def dialogue_detail(slug: str):
 def proposal_list(slug: str):
     dialogue = dialogues.public_dialogue(slug)
     if dialogue is None:
-        abort(404, description="No public dialogue has that slug.")
+        abort(404, description=_("No public dialogue has that slug."))
     page, per_page = _paging()
     sort = request.args.get("sort", "newest")
     if sort not in proposals.SORTS or sort == "random":
         abort(
-            400, description="sort must be one of newest, support, agreement, discussed, divided."
+            400,
+            description=_(
+                "sort must be one of %(sorts)s.",
+                sorts="newest, support, agreement, discussed, divided",
+            ),
         )
     filters = proposals.Filters(
         theme=request.args.get("theme") or None,
@@ -121,7 +135,7 @@ def proposal_list(slug: str):
 def proposal_detail(proposal_id: int):
     proposal = proposals.proposal(proposal_id)
     if proposal is None or dialogues.public_dialogue(proposal.dialogue.slug) is None:
-        abort(404, description="No public proposal has that id.")
+        abort(404, description=_("No public proposal has that id."))
     data = serializers.proposal(proposal, reference_prefix=proposal.dialogue.reference_prefix)
     data["answer"] = serializers.answer(proposals.answer(proposal))
     data["comments"] = [serializers.comment(c) for c in proposals.all_comments(proposal)]

@@ -49,7 +49,15 @@ def test_drafts_and_invite_only_dialogues_never_appear(client, ctx, db):
         for path in (f"/api/v1/dialogues/{slug}", f"/api/v1/dialogues/{slug}/proposals"):
             response = client.get(path)
             assert response.status_code == 404
-            assert response.get_json()["error"]["reason"] == "No public dialogue has that slug."
+            reason = response.get_json()["error"]["reason"]
+            assert reason == "Det finns ingen offentlig dialog med den adressen."
+
+
+
+def test_reasons_come_in_the_language_asked_for(client):
+    english = client.get("/api/v1/dialogues/finns-inte", headers={"Accept-Language": "en"})
+    assert english.get_json()["error"]["reason"] == "No public dialogue has that slug."
+    assert "Accept-Language" in english.headers["Vary"]
 
 
 def test_a_dialogue_with_its_phases_and_overridden_capabilities(client, ctx, db):
