@@ -160,7 +160,12 @@ def create(slug: str):
                 # Duplicates split the votes: offer to support an existing proposal instead.
                 db.session.commit()  # keeps an uploaded image for the next step
                 return render_template(
-                    "proposals/similar.html", dialogue=dialogue, form=form, similar=similar
+                    "proposals/similar.html",
+                    dialogue=dialogue,
+                    form=form,
+                    similar=similar,
+                    votable={p.id for p in similar if permissions.can_vote(current_user, p)},
+                    can_follow=dialogue_permissions.can_follow(current_user, dialogue),
                 )
         proposal = services.create_proposal(
             dialogue, author=current_user, image_id=image_id, **form.values()

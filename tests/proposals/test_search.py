@@ -1,12 +1,17 @@
 """Swedish full-text search and the similar-proposals step, on both databases."""
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 
+from dialog.core.db import utcnow
+from dialog.dialogues import services as dialogue_services
+from dialog.dialogues.models import PhaseKind
 from dialog.proposals import queries, services
-from dialog.proposals.models import Proposal
+from dialog.proposals.models import Proposal, ProposalFollow, Vote
 from tests.dialogues.helpers import make_dialogue
-from tests.support import post_form
+from tests.support import csrf_token, post_form
 
 PROPOSING = (("proposals", -1, 24),)
 TEXTS = {
@@ -94,3 +99,54 @@ def test_a_proposal_with_nothing_similar_is_published_at_once(
         {"title": "Konstgräsplan i Hovsjö", "body": "För fotboll."},
     )
     assert response.status_code == 302
+
+
+def test_the_similar_step_lets_people_follow_a_proposal_instead(
+    client, db, dialogue, resident, login
+):
+    login(resident)
+    data = {"title": "Fler träd i parken", "body": "Gärna ekar."}
+    page = post_form(client, "/d/stadskarna/proposals/new", data).get_data(as_text=True)
+    existing = db.session.scalar(select(Proposal).where(Proposal.title.like("Parkerna%")))
+    assert (
+        f'action="/p/{existing.id}/follow"' in page and "Följ det här förslaget i stället" in page
+    )
+    assert "/vote" not in page  # voting has not opened
+    response = post_form(client, f"/p/{existing.id}/follow", {}, form_path=f"/p/{existing.id}")
+    assert response.status_code == 302
+    followers = db.session.scalars(
+        select(ProposalFollow.user_id).where(ProposalFollow.proposal_id == existing.id)
+    ).all()
+    assert followers == [resident.id]
+    assert db.session.scalar(select(Proposal).where(Proposal.title == data["title"])) is None
+
+
+def test_while_voting_is_open_the_similar_step_offers_a_vote_instead(
+    client, ctx, db, resident, login
+):
+    dialogue = make_dialogue(db, "medan-rostning")
+    dialogue_services.add_phase(
+        dialogue,
+        dialogue_services.PhasePlan(
+            kind=PhaseKind.proposals,
+            title="Förslag och röster",
+            starts_at=utcnow() - timedelta(hours=1),
+            ends_at=utcnow() + timedelta(hours=1),
+            capability_overrides={"vote": True},
+        ),
+        by=None,
+    )
+    existing = services.create_proposal(
+        dialogue, author=None, title="Parkerna behöver fler träd", body="Ekar."
+    )
+    db.session.commit()
+    login(resident)
+    data = {"title": "Fler träd i parken", "body": "Gärna ekar."}
+    page = post_form(client, "/d/medan-rostning/proposals/new", data).get_data(as_text=True)
+    assert f'action="/p/{existing.id}/vote"' in page
+    assert "Rösta för det här förslaget i stället" in page
+    token = csrf_token(client, f"/p/{existing.id}")
+    client.post(f"/p/{existing.id}/vote", data={"csrf_token": token, "value": "for"})
+    assert db.session.scalar(select(Vote.proposal_id).where(Vote.user_id == resident.id)) == (
+        existing.id
+    )
