@@ -114,6 +114,42 @@ def test_xss_in_every_text_field_is_shown_as_text(client, ctx, db, resident, log
     assert payload not in page and page.count("&lt;script&gt;") >= 2
 
 
+def test_xss_in_dialogue_choices_search_and_the_similar_and_map_pages_is_text(
+    client, ctx, db, resident, login
+):
+    payload = '<script>alert("x")</script>'
+    dialogue = make_dialogue(
+        db, phases=PROPOSING, themes=[payload], focus_areas=[payload], named_places=[payload]
+    )
+    _proposal(
+        db,
+        dialogue,
+        resident,
+        title=f"Parkerna {payload}",
+        body=f"Träd {payload}",
+        theme=payload,
+        place_name=payload,
+        place_lat=59.19,
+        place_lon=17.62,
+    )
+    login(resident)
+    pages = [
+        client.get(f"/d/stadskarna/proposals?q={payload}").get_data(as_text=True),
+        client.get("/d/stadskarna/proposals").get_data(as_text=True),
+        client.get("/d/stadskarna/proposals/map").get_data(as_text=True),
+        client.get("/d/stadskarna/proposals/new").get_data(as_text=True),
+        post_form(
+            client,
+            "/d/stadskarna/proposals/new",
+            {"title": f"Parkerna {payload}", "body": payload, "theme": payload},
+        ).get_data(as_text=True),
+    ]
+    assert "Andra har föreslagit något liknande" in pages[-1]  # the similar step
+    for page in pages:
+        assert payload not in page
+        assert "&lt;script&gt;" in page or "\\u003cscript\\u003e" in page
+
+
 def test_voting_from_the_page_counts_changes_and_withdraws(client, ctx, db, resident, login):
     dialogue = make_dialogue(db, phases=VOTING)
     proposal = _proposal(db, dialogue)
