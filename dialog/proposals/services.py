@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select, text, update
 
@@ -117,7 +117,8 @@ def cast_vote(user, proposal: Proposal, value: VoteValue) -> Vote:
     """Cast or change a vote. Rechecks the phase and the limit under the ballot lock."""
     dialogue = proposal.dialogue
     ballot = _locked_ballot(dialogue.id, user.id)
-    _check_vote_allowed(dialogue, proposal, value)
+    now = utcnow()  # the moment the vote is judged by is the moment it is cast
+    _check_vote_allowed(dialogue, proposal, value, now)
     vote = db.session.scalar(
         select(Vote)
         .where(Vote.proposal_id == proposal.id, Vote.user_id == user.id)
@@ -127,14 +128,20 @@ def cast_vote(user, proposal: Proposal, value: VoteValue) -> Vote:
         if vote.value is not value:
             _bump(proposal.id, vote.value, -1)
             _bump(proposal.id, value, +1)
-            vote.value, vote.cast_at = value, utcnow()
+            vote.value, vote.cast_at = value, now
             db.session.flush()
             listing_changed(dialogue.id)
         return vote
     limit = dialogue.votes_per_participant
     if limit is not None and ballot.votes_used >= limit:
         raise VoteRefused("vote_limit_reached")
-    vote = Vote(proposal_id=proposal.id, user_id=user.id, dialogue_id=dialogue.id, value=value)
+    vote = Vote(
+        proposal_id=proposal.id,
+        user_id=user.id,
+        dialogue_id=dialogue.id,
+        value=value,
+        cast_at=now,
+    )
     db.session.add(vote)
     follow_if_wished(proposal, user)
     ballot.votes_used += 1
@@ -162,13 +169,15 @@ def withdraw_vote(user, proposal: Proposal) -> None:
     listing_changed(dialogue.id)
 
 
-def _check_vote_allowed(dialogue: Dialogue, proposal: Proposal, value: VoteValue) -> None:
+def _check_vote_allowed(
+    dialogue: Dialogue, proposal: Proposal, value: VoteValue, now: datetime
+) -> None:
     # Checked again under the lock, against the stored schedule and the clock: a vote
     # racing the end of the voting phase (or an admin closing it) is refused even if the
     # page said voting was open.
     db.session.expire(dialogue, ["phases"])
     db.session.refresh(proposal, ["state"])
-    phase = dialogue.phase_at(utcnow())
+    phase = dialogue.phase_at(now)
     if phase is None or not phase.allows(Capability.vote):
         raise VoteRefused("vote_closed")
     if proposal.state is not ProposalState.published:

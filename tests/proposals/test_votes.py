@@ -265,3 +265,26 @@ def test_reconciling_while_a_vote_is_in_flight_keeps_that_vote(app, committed_db
         assert proposal.votes_for == 1
         assert db.session.scalar(select(func.count()).select_from(Vote)) == 1
         assert db.session.scalar(select(Ballot.votes_used)) == 1
+
+
+def test_votes_straddling_the_end_of_the_phase_are_stored_only_before_it(app, committed_db):
+    # Twenty people who all saw voting open vote over the second around its end: every
+    # stored vote was cast before the end, every later one is refused.
+    db = committed_db
+    _, proposal_ids = _voting_dialogue(app, db, ends_in=timedelta(seconds=1))
+    with app.app_context():
+        ends_at = db.session.get(Proposal, proposal_ids[0]).dialogue.phases[0].ends_at
+    voters = [UserFactory(app)() for _ in range(20)]
+
+    def vote_at_own_moment(index):
+        time.sleep(index * 0.1)  # 0 to 1.9 s after the barrier: the end falls in between
+        return _vote(db, voters[index].id, proposal_ids[0])
+
+    outcomes = _in_threads(app, 20, vote_at_own_moment)
+    with app.app_context():
+        cast = db.session.scalars(select(Vote.cast_at)).all()
+        proposal = db.session.get(Proposal, proposal_ids[0])
+    assert sorted(outcomes) == sorted(["ok"] * len(cast) + ["vote_closed"] * (20 - len(cast)))
+    assert 0 < len(cast) < 20
+    assert all(moment < ends_at for moment in cast)
+    assert proposal.votes_for == len(cast)
