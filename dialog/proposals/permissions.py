@@ -98,8 +98,10 @@ def can_edit_comment(user, comment) -> Decision:
 
     if not user.is_authenticated:
         return Decision.deny("login_required")
-    if comment.author_id != user.id or comment.is_deleted:
-        return Decision.deny("not_the_author")
+    if comment.author_id != user.id:
+        return Decision.deny("not_the_comment_author")
+    if comment.is_deleted:
+        return Decision.deny("comment_deleted")
     if utcnow() - comment.created_at > COMMENT_EDIT_WINDOW:
         return Decision.deny("edit_window_over")
     return Decision.allow()
@@ -108,8 +110,10 @@ def can_edit_comment(user, comment) -> Decision:
 def can_delete_comment(user, comment) -> Decision:
     if not user.is_authenticated:
         return Decision.deny("login_required")
-    if comment.author_id != user.id or comment.is_deleted:
-        return Decision.deny("not_the_author")
+    if comment.author_id != user.id:
+        return Decision.deny("not_the_comment_author")
+    if comment.is_deleted:
+        return Decision.deny("comment_deleted")
     return Decision.allow()
 
 
@@ -131,6 +135,7 @@ REASONS.update(
     {
         "thread_too_deep": _l("Replies go at most three levels deep; reply higher up."),
         "comment_deleted": _l("The comment has been deleted."),
+        "not_the_comment_author": _l("Only the person who wrote the comment can do this."),
         "edit_window_over": _l("Comments can be edited for 15 minutes after they are written."),
     }
 )
