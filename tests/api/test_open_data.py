@@ -53,7 +53,6 @@ def test_drafts_and_invite_only_dialogues_never_appear(client, ctx, db):
             assert reason == "Det finns ingen offentlig dialog med den adressen."
 
 
-
 def test_reasons_come_in_the_language_asked_for(client):
     english = client.get("/api/v1/dialogues/finns-inte", headers={"Accept-Language": "en"})
     assert english.get_json()["error"]["reason"] == "No public dialogue has that slug."
