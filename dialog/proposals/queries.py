@@ -134,7 +134,7 @@ class Page:
 def proposals_page(
     dialogue: Dialogue, filters: Filters, page: int, per_page: int = PAGE_SIZE
 ) -> Page:
-    query = _filtered(dialogue, filters)
+    query = filtered_proposals(dialogue, filters)
     total = db.session.scalar(query.with_only_columns(func.count(Proposal.id)))
     start = (page - 1) * per_page
     if filters.sort == "random":
@@ -167,7 +167,8 @@ def _rotated(query, offset: float, start: int, count: int) -> list[Proposal]:
     return first + rest
 
 
-def _filtered(dialogue: Dialogue, filters: Filters):
+def filtered_proposals(dialogue: Dialogue, filters: Filters):
+    """The dialogue's published proposals that pass the filters, in no order yet."""
     query = select(Proposal).where(
         Proposal.dialogue_id == dialogue.id, Proposal.state == ProposalState.published
     )

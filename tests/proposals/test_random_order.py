@@ -51,7 +51,7 @@ def _plan(db, statement) -> str:
 @pytest.mark.parametrize("theme", [None, "Stadslivet"], ids=["all", "one theme"])
 def test_the_random_order_is_read_from_the_index(ctx, db, theme):
     dialogue, _ = _proposals(db, 30)
-    query = queries._filtered(dialogue, queries.Filters(theme=theme))
+    query = queries.filtered_proposals(dialogue, queries.Filters(theme=theme))
     for statement in queries.rotation(query, 0.5):
         plan = _plan(db, statement.limit(20))
         assert "ix_proposal_dialogue_id_random_rank" in plan, plan
