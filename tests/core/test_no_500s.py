@@ -7,6 +7,7 @@ import pytest
 from dialog.proposals import services as proposals
 from dialog.proposals.models import Stance
 from tests.dialogues.helpers import LIVE, make_dialogue
+from tests.support import csrf_token
 
 HUGE = 10**20  # beyond any 64-bit integer column
 
@@ -68,4 +69,53 @@ def test_no_get_route_answers_500(app, client, ctx, db, make_user, login, role):
             response = client.get(huge_ids)
             if response.status_code >= 500:
                 failures.append(f"{huge_ids} -> {response.status_code}")
+    assert failures == []
+
+
+JUNK_FORMS = [
+    {},
+    {
+        "value": "maybe",
+        "stance": "sideways",
+        "status": "done",
+        "source": "pigeon",
+        "role": "emperor",
+        "kind": "party",
+        "state": "liquid",
+        "dimensions": ["cultural"],
+        "theme": "x" * 5000,
+        "title": "x" * 100_000,
+        "body": "<script>alert(1)</script>" * 500,
+        "place_lat": "1e400",
+        "place_lon": "nan",
+        "starts_at": "2026-13-45T25:61",
+        "ends_at": "yesterday",
+        "votes_per_participant": str(HUGE),
+        "user_id": str(HUGE),
+        "emails": "not an address\n" * 50,
+        "email": "@",
+        "password": "",
+        "reason": "",
+    },
+]
+
+
+@pytest.mark.parametrize("role", ["anonymous", "resident", "admin"])
+def test_no_post_route_answers_500(app, client, ctx, db, make_user, login, role):
+    values = _values(db, make_user)
+    if role != "anonymous":
+        login(make_user(role=role))
+    token = csrf_token(client, "/login" if role == "anonymous" else "/profile")
+    failures = []
+    for rule in app.url_map.iter_rules():
+        if "POST" not in rule.methods or rule.endpoint in ("accounts.logout",):
+            continue
+        arguments = {k: v for k, v in values.items() if k in rule.arguments}
+        if "follow" in rule.rule:
+            arguments["action"] = "follow"
+        path = rule.build(arguments, append_unknown=False)[1]
+        for form in JUNK_FORMS:
+            response = client.post(path, data={"csrf_token": token, **form})
+            if response.status_code >= 500:
+                failures.append(f"POST {path} {sorted(form)[:3]} -> {response.status_code}")
     assert failures == []
