@@ -12,17 +12,10 @@ from dialog.dialogues.models import DialogueState, Visibility, VoteMode
 from dialog.proposals import services
 from dialog.proposals.models import AnswerStatus, Proposal, Stance, VoteValue
 from tests.dialogues.helpers import LIVE, make_dialogue
+from tests.proposals.helpers import make_proposal
 
 VOTING = (("proposals", -48, -1), ("voting", -1, 24))
 LIST = "/api/v1/dialogues/stadskarna/proposals"
-
-
-def _proposal(db, dialogue, title="Bänkar vid kanalen", **fields):
-    proposal = services.create_proposal(
-        dialogue, author=None, title=title, body=fields.pop("body", "Fler bänkar."), **fields
-    )
-    db.session.commit()
-    return proposal
 
 
 def _comment(db, proposal, user, body, parent=None):
@@ -52,7 +45,7 @@ def _titles(client, query=""):
 
 def test_a_draft_answer_is_not_shown_and_a_published_one_is(client, ctx, db, make_user):
     dialogue = make_dialogue(db, phases=LIVE)
-    proposal = _proposal(db, dialogue)
+    proposal = make_proposal(db, dialogue)
     planner = db.session.get(User, make_user(role="planner").id)
     path = f"/api/v1/proposals/{proposal.id}"
     assert client.get(path).get_json()["answer"] is None
@@ -83,7 +76,7 @@ def test_a_drafted_change_to_a_published_answer_waits_until_it_is_published(
     client, ctx, db, make_user
 ):
     dialogue = make_dialogue(db, phases=LIVE)
-    proposal = _proposal(db, dialogue)
+    proposal = make_proposal(db, dialogue)
     planner = db.session.get(User, make_user(role="planner").id)
     path = f"/api/v1/proposals/{proposal.id}"
     services.save_answer(
@@ -111,7 +104,7 @@ def test_a_drafted_change_to_a_published_answer_waits_until_it_is_published(
 
 def test_a_deleted_comment_is_a_placeholder_without_text_or_author(client, ctx, db, make_user):
     dialogue = make_dialogue(db, phases=LIVE)
-    proposal = _proposal(db, dialogue)
+    proposal = make_proposal(db, dialogue)
     writer = make_user(display_name="Greta Skribent", show_name_publicly=True)
     kept = _comment(db, proposal, make_user(), "Det här står kvar")
     gone = _comment(db, proposal, writer, "Hemlig åsikt om bänkarna")
@@ -139,8 +132,8 @@ def test_a_deleted_comment_is_a_placeholder_without_text_or_author(client, ctx, 
     ids=["invite_only", "draft"],
 )
 def test_proposals_of_hidden_dialogues_are_404(client, ctx, db, hidden):
-    shown = _proposal(db, make_dialogue(db, "oppen", phases=LIVE), title="Synligt förslag")
-    secret = _proposal(db, make_dialogue(db, phases=LIVE, **hidden), title="Dolt förslag")
+    shown = make_proposal(db, make_dialogue(db, "oppen", phases=LIVE), title="Synligt förslag")
+    secret = make_proposal(db, make_dialogue(db, phases=LIVE, **hidden), title="Dolt förslag")
     assert client.get(f"/api/v1/proposals/{shown.id}").status_code == 200
     for path in (f"/api/v1/proposals/{secret.id}", LIST):
         response = client.get(path)
@@ -181,7 +174,7 @@ def voted(ctx, db, make_user):
     voters = [db.session.get(User, make_user().id) for _ in range(12)]
     made = {}
     for title, (yes, no, abstain, comments) in TALLIES.items():
-        proposal = _proposal(db, dialogue, title=title)
+        proposal = make_proposal(db, dialogue, title=title)
         values = [VoteValue.for_] * yes + [VoteValue.against] * no + [VoteValue.abstain] * abstain
         for voter, value in zip(voters, values, strict=False):
             services.cast_vote(voter, proposal, value)
@@ -225,7 +218,7 @@ def test_support_counts_support_votes_where_the_dialogue_uses_them(client, ctx, 
     dialogue = make_dialogue(db, phases=VOTING, vote_mode=VoteMode.support)
     voters = [db.session.get(User, make_user().id) for _ in range(3)]
     for title, supporters in (("Två", 2), ("Ingen", 0), ("Tre", 3)):
-        proposal = _proposal(db, dialogue, title=title)
+        proposal = make_proposal(db, dialogue, title=title)
         for voter in voters[:supporters]:
             services.cast_vote(voter, proposal, VoteValue.support)
         db.session.commit()
@@ -287,8 +280,14 @@ def varied(ctx, db, make_user):
         named_places=["Torget", "Kanalen"],
     )
     made = {
-        title: _proposal(
-            db, dialogue, title, theme=theme, focus_area=area, dimensions=dims, place_name=place
+        title: make_proposal(
+            db,
+            dialogue,
+            title=title,
+            theme=theme,
+            focus_area=area,
+            dimensions=dims,
+            place_name=place,
         )
         for title, (theme, area, dims, place) in VARIED.items()
     }
@@ -301,10 +300,10 @@ def varied(ctx, db, make_user):
     )
     db.session.commit()
     # Another dialogue's proposal that every filter would match.
-    _proposal(
+    make_proposal(
         db,
         make_dialogue(db, "annan", phases=LIVE),
-        "Annan dialog",
+        title="Annan dialog",
         theme="Stadslivet",
         focus_area="Parker",
         dimensions=["social"],

@@ -14,6 +14,7 @@ from dialog.proposals import queries, services
 from dialog.proposals.models import Comment, Proposal, Stance, Vote, VoteValue
 from dialog.proposals.views import RANDOM_ORDERS
 from tests.dialogues.helpers import make_dialogue
+from tests.proposals.helpers import make_proposal
 from tests.support import post_form
 
 PROPOSING = (("proposals", -1, 24), ("voting", 24, 48))
@@ -23,15 +24,7 @@ ROW = re.compile(r'class="card-title"><a href="/p/(\d+)">([^<]*)</a>')
 
 
 def _proposal(db, dialogue, title, **fields):
-    proposal = services.create_proposal(
-        db.session.get(Dialogue, dialogue.id),
-        author=None,
-        title=title,
-        body=fields.pop("body", "Text."),
-        **fields,
-    )
-    db.session.commit()
-    return proposal
+    return make_proposal(db, dialogue, title=title, body=fields.pop("body", "Text."), **fields)
 
 
 def _people(db, make_user, count):

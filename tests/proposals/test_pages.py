@@ -13,22 +13,11 @@ from dialog.proposals.models import (
     Vote,
 )
 from tests.dialogues.helpers import make_dialogue
+from tests.proposals.helpers import make_proposal
 from tests.support import post_form
 
 PROPOSING = (("proposals", -1, 24), ("voting", 24, 48))
 VOTING = (("proposals", -48, -1), ("voting", -1, 24))
-
-
-def _proposal(db, dialogue, author=None, **fields):
-    proposal = services.create_proposal(
-        dialogue,
-        author=db.session.get(User, author.id) if author else None,
-        title=fields.pop("title", "Bänkar vid kanalen"),
-        body=fields.pop("body", "Fler bänkar."),
-        **fields,
-    )
-    db.session.commit()
-    return proposal
 
 
 def test_a_resident_makes_a_proposal_with_a_reference_code(client, ctx, db, resident, login):
@@ -104,7 +93,9 @@ def test_the_form_explains_too_long_input_and_keeps_it(client, ctx, db, resident
 def test_xss_in_every_text_field_is_shown_as_text(client, ctx, db, resident, login):
     dialogue = make_dialogue(db, phases=PROPOSING)
     payload = '<script>alert("x")</script>'
-    proposal = _proposal(db, dialogue, resident, title=payload, body=payload, place_name=payload)
+    proposal = make_proposal(
+        db, dialogue, resident, title=payload, body=payload, place_name=payload
+    )
     for path in (f"/p/{proposal.id}", "/d/stadskarna/proposals"):
         page = client.get(path).get_data(as_text=True)
         assert payload not in page and "&lt;script&gt;" in page
@@ -121,7 +112,7 @@ def test_xss_in_dialogue_choices_search_and_the_similar_and_map_pages_is_text(
     dialogue = make_dialogue(
         db, phases=PROPOSING, themes=[payload], focus_areas=[payload], named_places=[payload]
     )
-    _proposal(
+    make_proposal(
         db,
         dialogue,
         resident,
@@ -152,7 +143,7 @@ def test_xss_in_dialogue_choices_search_and_the_similar_and_map_pages_is_text(
 
 def test_voting_from_the_page_counts_changes_and_withdraws(client, ctx, db, resident, login):
     dialogue = make_dialogue(db, phases=VOTING)
-    proposal = _proposal(db, dialogue)
+    proposal = make_proposal(db, dialogue)
     login(resident)
     path = f"/p/{proposal.id}"
     post_form(client, f"{path}/vote", {"value": "for"}, form_path=path)
@@ -166,7 +157,7 @@ def test_voting_from_the_page_counts_changes_and_withdraws(client, ctx, db, resi
 
 def test_the_vote_limit_is_explained(client, ctx, db, resident, login):
     dialogue = make_dialogue(db, phases=VOTING, votes_per_participant=1)
-    first, second = _proposal(db, dialogue), _proposal(db, dialogue, title="Träd")
+    first, second = make_proposal(db, dialogue), make_proposal(db, dialogue, title="Träd")
     login(resident)
     post_form(client, f"/p/{first.id}/vote", {"value": "for"}, form_path=f"/p/{first.id}")
     response = post_form(
@@ -182,7 +173,7 @@ def test_the_vote_limit_is_explained(client, ctx, db, resident, login):
 
 def test_votes_are_refused_outside_the_voting_phase(client, ctx, db, resident, login):
     dialogue = make_dialogue(db, phases=PROPOSING)
-    proposal = _proposal(db, dialogue)
+    proposal = make_proposal(db, dialogue)
     login(resident)
     response = post_form(
         client, f"/p/{proposal.id}/vote", {"value": "for"}, form_path=f"/p/{proposal.id}"
@@ -195,7 +186,7 @@ def test_the_author_edits_until_the_first_vote_and_withdraws_with_a_reason(
     client, ctx, db, resident, make_user, login
 ):
     dialogue = make_dialogue(db, phases=PROPOSING)
-    proposal = _proposal(db, dialogue, resident)
+    proposal = make_proposal(db, dialogue, resident)
     other = make_user()
     login(other)
     assert client.get(f"/p/{proposal.id}/edit").status_code == 403
@@ -219,9 +210,11 @@ def test_the_author_edits_until_the_first_vote_and_withdraws_with_a_reason(
 
 def test_listing_filters_and_sorts(client, ctx, db):
     dialogue = make_dialogue(db, phases=PROPOSING, themes=["Stadslivet", "Grönska"])
-    popular = _proposal(db, dialogue, title="Populär", theme="Stadslivet", dimensions=["social"])
-    divided = _proposal(db, dialogue, title="Delad", theme="Grönska", dimensions=["ecological"])
-    quiet = _proposal(db, dialogue, title="Stilla", theme="Grönska")
+    popular = make_proposal(
+        db, dialogue, title="Populär", theme="Stadslivet", dimensions=["social"]
+    )
+    divided = make_proposal(db, dialogue, title="Delad", theme="Grönska", dimensions=["ecological"])
+    quiet = make_proposal(db, dialogue, title="Stilla", theme="Grönska")
     popular.votes_for, popular.votes_against = 30, 2
     divided.votes_for, divided.votes_against = 6, 6
     quiet.comment_count = 9
@@ -261,7 +254,7 @@ def test_list_and_proposal_pages_cost_a_fixed_number_of_queries(
 ):
     dialogue = make_dialogue(db, phases=VOTING)
     login(resident)
-    proposals = [_proposal(db, dialogue, resident, title=f"Förslag {n}") for n in range(5)]
+    proposals = [make_proposal(db, dialogue, resident, title=f"Förslag {n}") for n in range(5)]
     target = f"/p/{proposals[0].id}" if path == "proposal" else path
     with count_queries() as few:
         assert client.get(target).status_code == 200
@@ -315,9 +308,9 @@ def test_a_planner_records_input_received_another_way(client, ctx, db, make_user
 def test_listing_filters_by_answer_status_and_place(client, ctx, db, make_user):
     dialogue = make_dialogue(db, phases=PROPOSING)
     planner = db.session.get(User, make_user(role="planner").id)
-    answered = _proposal(db, dialogue, title="Besvarad", place_name="Marenplan")
-    _proposal(db, dialogue, title="Obesvarad", place_name="Torget")
-    drafted = _proposal(db, dialogue, title="Utkastsvar")
+    answered = make_proposal(db, dialogue, title="Besvarad", place_name="Marenplan")
+    make_proposal(db, dialogue, title="Obesvarad", place_name="Torget")
+    drafted = make_proposal(db, dialogue, title="Utkastsvar")
     services.save_answer(
         answered, status=AnswerStatus.accepted, body="Ja", publish=True, by=planner
     )
@@ -350,7 +343,7 @@ def test_net_agreement_and_divided_orders_follow_their_formulas(client, ctx, db)
         "För få": (2, 2, 0),  # divided 1.0 but under 10 votes
     }
     for title, (yes, no, abstain) in rows.items():
-        proposal = _proposal(db, dialogue, title=title)
+        proposal = make_proposal(db, dialogue, title=title)
         proposal.votes_for, proposal.votes_against, proposal.votes_abstain = yes, no, abstain
     db.session.commit()
 
@@ -369,7 +362,7 @@ def test_net_agreement_and_divided_orders_follow_their_formulas(client, ctx, db)
 
 def test_the_first_comment_ends_editing(client, ctx, db, resident, make_user, login):
     dialogue = make_dialogue(db, phases=PROPOSING)
-    proposal = _proposal(db, dialogue, resident)
+    proposal = make_proposal(db, dialogue, resident)
     services.add_comment(
         proposal, author=db.session.get(User, make_user().id), body="Hm", stance=Stance.neutral
     )

@@ -8,6 +8,7 @@ from dialog.dialogues.models import Dialogue, DialogueState
 from dialog.proposals import services
 from dialog.proposals.models import Comment, Proposal, Stance, Vote, VoteValue
 from tests.dialogues.helpers import make_dialogue
+from tests.proposals.helpers import make_proposal
 from tests.support import csrf_token, post_form
 
 VOTING = (("proposals", -48, -1), ("voting", -1, 24))
@@ -15,23 +16,15 @@ PROPOSING = (("proposals", -1, 24),)
 REVISING = (("proposals", -48, -1), ("dialogue", -1, 24))
 
 
-def _proposal(db, dialogue, author=None, title="Bänkar vid kanalen"):
-    proposal = services.create_proposal(
-        dialogue,
-        author=db.session.get(User, author.id) if author else None,
-        title=title,
-        body="Fler bänkar.",
-    )
-    db.session.commit()
-    return proposal
-
-
 def test_a_vote_on_a_withdrawn_proposal_can_be_taken_back(
     client, ctx, db, resident, make_user, login
 ):
     dialogue = make_dialogue(db, phases=VOTING, votes_per_participant=1)
     author = make_user()
-    withdrawn, other = _proposal(db, dialogue, author), _proposal(db, dialogue, title="Träd")
+    withdrawn, other = (
+        make_proposal(db, dialogue, author),
+        make_proposal(db, dialogue, title="Träd"),
+    )
     login(resident)
     post_form(client, f"/p/{withdrawn.id}/vote", {"value": "for"}, form_path=f"/p/{withdrawn.id}")
     services.withdraw_proposal(
@@ -49,7 +42,7 @@ def test_a_vote_on_a_withdrawn_proposal_can_be_taken_back(
 
 def test_withdrawing_a_vote_after_voting_has_closed_is_refused(client, ctx, db, resident, login):
     dialogue = make_dialogue(db, phases=VOTING)
-    proposal = _proposal(db, dialogue)
+    proposal = make_proposal(db, dialogue)
     login(resident)
     post_form(client, f"/p/{proposal.id}/vote", {"value": "for"}, form_path=f"/p/{proposal.id}")
     token = csrf_token(client, f"/p/{proposal.id}")
@@ -64,7 +57,7 @@ def test_withdrawing_a_vote_after_voting_has_closed_is_refused(client, ctx, db, 
 def test_no_replies_on_a_withdrawn_proposal(client, ctx, db, resident, make_user, login):
     dialogue = make_dialogue(db, phases=PROPOSING)
     author = make_user()
-    proposal = _proposal(db, dialogue, author)
+    proposal = make_proposal(db, dialogue, author)
     comment = services.add_comment(
         proposal, author=db.session.get(User, resident.id), body="Bra", stance=Stance.for_
     )
@@ -87,7 +80,7 @@ def test_in_a_revising_phase_the_author_edits_after_comments_but_not_after_votes
     client, ctx, db, resident, make_user, login
 ):
     dialogue = make_dialogue(db, phases=REVISING)
-    proposal = _proposal(db, dialogue, resident)
+    proposal = make_proposal(db, dialogue, resident)
     services.add_comment(
         proposal, author=db.session.get(User, make_user().id), body="Hm", stance=Stance.neutral
     )
@@ -109,7 +102,7 @@ def test_in_a_revising_phase_the_author_edits_after_comments_but_not_after_votes
 
 def test_proposals_of_an_archived_dialogue_cannot_be_edited(client, ctx, db, resident, login):
     dialogue = make_dialogue(db, phases=PROPOSING)
-    proposal = _proposal(db, dialogue, resident)
+    proposal = make_proposal(db, dialogue, resident)
     login(resident)
     assert client.get(f"/p/{proposal.id}/edit").status_code == 200
     dialogue_services.set_state(
