@@ -71,6 +71,10 @@ class User(UserMixin, db.Model):
         return self.role is Role.admin
 
     @property
+    def is_planner(self) -> bool:
+        return self.role is Role.planner
+
+    @property
     def public_name(self) -> str:
         return self.display_name if self.show_name_publicly else self.pseudonym
 

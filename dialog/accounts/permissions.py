@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from dialog.core.permissions import Decision
+from flask_babel import lazy_gettext as _l
+
+from dialog.accounts.models import Role
+from dialog.core.permissions import REASONS, Decision
+
+REASONS.update({"own_admin_role": _l("You cannot remove your own administrator role.")})
 
 
 def can_contribute(user) -> Decision:
@@ -26,4 +31,13 @@ def can_manage_roles(user) -> Decision:
         return Decision.deny("login_required")
     if not user.is_admin:
         return Decision.deny("not_an_admin")
+    return Decision.allow()
+
+
+def can_change_role(user, person, role) -> Decision:
+    """Admins grant roles; nobody takes away their own admin role (someone must remain)."""
+    if not (decision := can_manage_roles(user)):
+        return decision
+    if person.id == user.id and role is not Role.admin:
+        return Decision.deny("own_admin_role")
     return Decision.allow()

@@ -254,8 +254,8 @@ def admin_set_role(user_id: int):
     form = forms.RoleForm()
     if not form.validate_on_submit():
         return render_template("accounts/admin_role.html", user=user, form=form), 400
-    if user.id == current_user.id and form.role.data != Role.admin.value:
-        form.role.errors.append(_("You cannot remove your own administrator role."))
+    if not (allowed := permissions.can_change_role(current_user, user, Role(form.role.data))):
+        form.role.errors.append(allowed.message)
         return render_template("accounts/admin_role.html", user=user, form=form), 400
     services.set_role(user, Role(form.role.data), by=current_user, reason=form.reason.data)
     db.session.commit()

@@ -57,10 +57,10 @@ def dialogue(dialogue, *, detail: bool = False) -> dict:
     return data
 
 
-def proposal(proposal, *, reference_prefix: str) -> dict:
+def proposal(proposal, *, counts_shown: bool) -> dict:
     return {
         "id": proposal.id,
-        "reference": f"{reference_prefix}-{proposal.number:04d}",
+        "reference": proposal.reference,
         "title": proposal.title,
         "body": proposal.body,
         "state": proposal.state.value,
@@ -74,17 +74,24 @@ def proposal(proposal, *, reference_prefix: str) -> dict:
             "lon": proposal.place_lon,
         },
         "author": _public_author(proposal.author),
-        "counts": {
-            "for": proposal.votes_for,
-            "against": proposal.votes_against,
-            "abstain": proposal.votes_abstain,
-            "support": proposal.votes_support,
-            "comments": proposal.comment_count,
-        },
+        "counts": _counts(proposal, counts_shown),
         "created_at": _time(proposal.created_at),
         "url": url_for("api.proposal_detail", proposal_id=proposal.id, _external=True),
         "html_url": url_for("proposals.show", proposal_id=proposal.id, _external=True),
     }
+
+
+def _counts(proposal, counts_shown: bool) -> dict:
+    # Hidden counts keep their keys, as null: clients need not special-case the shape.
+    votes = {
+        "for": proposal.votes_for,
+        "against": proposal.votes_against,
+        "abstain": proposal.votes_abstain,
+        "support": proposal.votes_support,
+    }
+    if not counts_shown:
+        votes = dict.fromkeys(votes)
+    return {**votes, "comments": proposal.comment_count}
 
 
 def _public_author(user) -> str | None:

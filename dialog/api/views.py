@@ -1,4 +1,8 @@
-"""The read-only open-data API under /api/v1/, described by /api/v1/openapi.json."""
+"""The read-only open-data API under /api/v1/, described by /api/v1/openapi.json.
+
+Everyone who asks is answered as a visitor without an account: the API applies the same
+visibility rules as the pages, seen from there.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +11,11 @@ from flask_babel import gettext as _
 
 from dialog.api import openapi, serializers
 from dialog.dialogues import queries as dialogues
+from dialog.dialogues.visibility import EVERYONE, can_view
 from dialog.extensions import csrf, limiter
+from dialog.proposals import permissions as proposal_permissions
 from dialog.proposals import queries as proposals
+from dialog.proposals.visibility import can_see_proposal
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
@@ -91,20 +98,38 @@ def dialogue_list():
 @bp.get("/dialogues/<slug>")
 @limiter.limit("120 per minute")
 def dialogue_detail(slug: str):
-    dialogue = dialogues.public_dialogue(slug)
-    if dialogue is None:
-        abort(404, description=_("No public dialogue has that slug."))
+    dialogue = _public_dialogue(slug)
     return jsonify(serializers.dialogue(dialogue, detail=True))
 
 
 @bp.get("/dialogues/<slug>/proposals")
 @limiter.limit("120 per minute")
 def proposal_list(slug: str):
-    dialogue = dialogues.public_dialogue(slug)
-    if dialogue is None:
-        abort(404, description=_("No public dialogue has that slug."))
+    dialogue = _public_dialogue(slug)
     page, per_page = _paging()
-    sort = request.args.get("sort", "newest")
+    counts_shown = bool(proposal_permissions.can_see_vote_counts(EVERYONE, dialogue))
+    _check_sort(request.args.get("sort", "newest"), counts_shown)
+    filters = proposals.parse_filters(
+        request.args, dialogue, counts_shown=counts_shown, sort_default="newest"
+    )
+    pagination = proposals.proposals_page(dialogue, filters, page, per_page=per_page)
+    items = [serializers.proposal(p, counts_shown=counts_shown) for p in pagination.items]
+    return jsonify(_page(pagination, items, "api.proposal_list", slug=slug))
+
+
+def _public_dialogue(slug: str):
+    dialogue = dialogues.dialogue_by_slug(slug)
+    if dialogue is None or not can_view(EVERYONE, dialogue):
+        abort(404, description=_("No public dialogue has that slug."))
+    return dialogue
+
+
+def _check_sort(sort: str, counts_shown: bool) -> None:
+    if sort in proposals.VOTE_SORTS and not counts_shown:
+        abort(
+            400,
+            description=_("The votes are counted in the open when the results are published."),
+        )
     if sort not in proposals.SORTS or sort == "random":
         abort(
             400,
@@ -113,32 +138,20 @@ def proposal_list(slug: str):
                 sorts="newest, support, agreement, discussed, divided",
             ),
         )
-    filters = proposals.Filters(
-        theme=request.args.get("theme") or None,
-        focus_area=request.args.get("focus_area") or None,
-        dimension=request.args.get("dimension") or None,
-        sort=sort,
-        text=(request.args.get("q") or "").strip()[:200] or None,
-        status=request.args.get("status") or None,
-        place=request.args.get("place") or None,
-    )
-    pagination = proposals.proposals_page(dialogue, filters, page, per_page=per_page)
-    items = [
-        serializers.proposal(p, reference_prefix=dialogue.reference_prefix)
-        for p in pagination.items
-    ]
-    return jsonify(_page(pagination, items, "api.proposal_list", slug=slug))
 
 
 @bp.get("/proposals/<int:proposal_id>")
 @limiter.limit("120 per minute")
 def proposal_detail(proposal_id: int):
     proposal = proposals.proposal(proposal_id)
-    if proposal is None or dialogues.public_dialogue(proposal.dialogue.slug) is None:
+    if proposal is None or not can_see_proposal(EVERYONE, proposal):
         abort(404, description=_("No public proposal has that id."))
-    data = serializers.proposal(proposal, reference_prefix=proposal.dialogue.reference_prefix)
+    counts_shown = bool(proposal_permissions.can_see_vote_counts(EVERYONE, proposal.dialogue))
+    data = serializers.proposal(proposal, counts_shown=counts_shown)
     data["answer"] = serializers.answer(proposals.answer(proposal))
-    data["comments"] = [serializers.comment(c) for c in proposals.all_comments(proposal)]
+    data["comments"] = [
+        serializers.comment(c) for c in proposals.all_comments(proposal, EVERYONE)
+    ]
     data["dialogue_url"] = url_for(
         "api.dialogue_detail", slug=proposal.dialogue.slug, _external=True
     )

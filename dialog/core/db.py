@@ -53,6 +53,12 @@ class Base(DeclarativeBase):
         type_annotation_map={datetime: UTCDateTime()},
     )
 
+    def __repr__(self) -> str:
+        # The primary key only: a repr in a log must never carry personal data.
+        identity = sa.inspect(self).identity
+        key = ",".join(map(str, identity)) if identity else "new"
+        return f"<{type(self).__name__} {key}>"
+
 
 def configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     """WAL, a busy timeout, foreign keys, and transactions that SQLAlchemy controls.

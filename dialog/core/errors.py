@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from dialog.core.permissions import Refused, refusal_response
 from dialog.extensions import db
 
 log = logging.getLogger(__name__)
@@ -42,8 +43,18 @@ CSRF_MESSAGE = _l(
 
 
 def init_app(app: Flask) -> None:
+    app.register_error_handler(Refused, _handle_refusal)
     app.register_error_handler(HTTPException, _handle_http_error)
     app.register_error_handler(Exception, _handle_unexpected_error)
+
+
+def _handle_refusal(refused: Refused):
+    # Whatever the refused request had changed so far must not be committed later.
+    db.session.rollback()
+    try:
+        return refusal_response(refused)
+    except HTTPException as error:
+        return _handle_http_error(error)
 
 
 def _handle_http_error(error: HTTPException):

@@ -52,10 +52,29 @@ class Decision:
         return str(REASONS.get(self.reason, _l("You cannot do this now."))) % params
 
 
-def require(decision: Decision):
-    """Enforce a decision in a view: login first when that is the reason, else 403."""
-    if decision:
-        return
-    if decision.reason == "login_required":
-        abort(redirect(url_for("accounts.login", next=request.full_path.rstrip("?"))))
+class Refused(Exception):
+    """A refusal raised by a view or a service; one error handler turns it into a response.
+
+    Services re-check permissions under their locks and raise this when the answer has
+    changed since the page was shown (the phase ended, the last vote was used).
+    """
+
+    def __init__(self, decision: Decision):
+        super().__init__(decision.reason)
+        self.decision = decision
+
+
+def require(decision: Decision) -> None:
+    """Enforce a decision: nothing happens when it allows, else Refused is raised."""
+    if not decision:
+        raise Refused(decision)
+
+
+def refusal_response(refused: Refused):
+    """Login first when that is the reason, else 403 with the reason in words."""
+    decision = refused.decision
+    if decision.reason == "login_required" and not request.path.startswith("/api/"):
+        return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
+    if decision.reason == "not_found":
+        abort(404)  # what may not be seen is not there, for this visitor
     abort(403, description=decision.message)

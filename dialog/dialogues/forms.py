@@ -8,7 +8,6 @@ import re
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
-    BooleanField,
     DateTimeLocalField,
     FloatField,
     IntegerField,
@@ -30,7 +29,7 @@ from wtforms.validators import (
 )
 
 from dialog.core.forms import PointPairMixin
-from dialog.dialogues.models import Capability, PhaseKind, Visibility, VoteMode
+from dialog.dialogues.models import Capability, PhaseKind, Visibility, VoteCounts, VoteMode
 
 KIND_LABELS = {
     PhaseKind.information: _l("Information"),
@@ -167,7 +166,18 @@ class DialogueForm(PointPairMixin, FlaskForm):
         ],
         description=_l("Leave empty for no limit."),
     )
-    comments_premoderated = BooleanField(_l("Comments are checked before they are shown"))
+    vote_counts = RadioField(
+        _l("When residents see the vote counts"),
+        choices=[
+            (VoteCounts.live.value, _l("While voting runs")),
+            (VoteCounts.after_voting.value, _l("When the results are published")),
+        ],
+        default=VoteCounts.live.value,
+        validators=[InputRequired()],
+        description=_l(
+            "Hidden counts keep early votes from steering later ones; planners always see them."
+        ),
+    )
 
     def validate_place_area(self, field) -> None:
         if field.data and not is_polygon(field.data):
@@ -194,7 +204,7 @@ class DialogueForm(PointPairMixin, FlaskForm):
             "visibility": Visibility(self.visibility.data),
             "vote_mode": VoteMode(self.vote_mode.data),
             "votes_per_participant": self.votes_per_participant.data,
-            "comments_premoderated": bool(self.comments_premoderated.data),
+            "vote_counts": VoteCounts(self.vote_counts.data),
         }
         if self.reference_prefix.data:
             values["reference_prefix"] = self.reference_prefix.data.upper()
@@ -207,6 +217,7 @@ class DialogueForm(PointPairMixin, FlaskForm):
         self.focus_areas.data = "\n".join(dialogue.focus_areas or [])
         self.visibility.data = dialogue.visibility.value
         self.vote_mode.data = dialogue.vote_mode.value
+        self.vote_counts.data = dialogue.vote_counts.value
 
 
 OVERRIDE_CHOICES = [

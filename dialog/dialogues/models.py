@@ -5,13 +5,16 @@ from __future__ import annotations
 import enum
 import secrets
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from dialog.core.db import utcnow
 from dialog.extensions import db
+
+if TYPE_CHECKING:
+    from dialog.accounts.models import User
 
 
 def new_listing_version() -> str:
@@ -32,6 +35,11 @@ class Visibility(enum.Enum):
 class VoteMode(enum.Enum):
     for_against = "for_against"  # för / emot / avstår
     support = "support"  # support only
+
+
+class VoteCounts(enum.Enum):
+    live = "live"  # shown while voting runs
+    after_voting = "after_voting"  # shown from the result phase on
 
 
 class Capability(enum.Enum):
@@ -116,7 +124,10 @@ class Dialogue(db.Model):
         default=VoteMode.for_against,
     )
     votes_per_participant: Mapped[int | None]
-    comments_premoderated: Mapped[bool] = mapped_column(default=False)
+    vote_counts: Mapped[VoteCounts] = mapped_column(
+        sa.Enum(VoteCounts, name="vote_counts", native_enum=False, length=16),
+        default=VoteCounts.live,
+    )
     # A new random value whenever what the dialogue's proposal lists show changes (a vote,
     # a comment, a proposal, an answer, the dialogue's own settings). Cached list
     # fragments are keyed by it, so nobody is served counts older than the stored votes;
@@ -135,6 +146,14 @@ class Dialogue(db.Model):
     @property
     def is_public(self) -> bool:
         return self.visibility is Visibility.public
+
+    @property
+    def is_archived(self) -> bool:
+        return self.state is DialogueState.archived
+
+    @property
+    def counts_support_only(self) -> bool:
+        return self.vote_mode is VoteMode.support
 
     def phase_at(self, moment: datetime) -> Phase | None:
         for phase in self.phases:
@@ -193,7 +212,7 @@ class DialoguePlanner(db.Model):
     assigned_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     dialogue: Mapped[Dialogue] = relationship(back_populates="planners")
-    user = relationship("User")
+    user: Mapped[User] = relationship()
 
 
 class TransitionEvent(enum.Enum):

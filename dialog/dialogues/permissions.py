@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask_babel import lazy_gettext as _l
 
 from dialog.accounts import permissions as accounts
+from dialog.core.db import utcnow
 from dialog.core.permissions import REASONS, Decision
-from dialog.dialogues import queries
-from dialog.dialogues.models import Capability, Dialogue, DialogueState
+from dialog.dialogues.models import Capability, Dialogue, DialogueState, Phase, VoteCounts
 from dialog.dialogues.services import next_opening
+from dialog.dialogues.visibility import can_view, is_admin, is_planner_of, is_staff_of
+
+__all__ = ["can_view", "is_admin", "is_planner_of", "is_staff_of"]  # the rule lives there
 
 REASONS.update(
     {
@@ -29,51 +34,41 @@ REASONS.update(
         "answer_opens": _l("Official answers are given from %(opens_at)s."),
         "show_results_closed": _l("The results are not published yet."),
         "show_results_opens": _l("The results are published %(opens_at)s."),
+        "not_a_planner_account": _l(
+            "There is no planner with that address. Give the person the planner role first."
+        ),
+        "phase_ended": _l("The phase has already ended; change its end first."),
+        "phase_not_current": _l("Only the phase that is open now can be closed now."),
     }
 )
 
 RESIDENT_ACTIONS = (Capability.propose, Capability.comment, Capability.vote)
 
 
-def is_admin(user) -> bool:
-    return user.is_authenticated and user.is_admin
-
-
-def is_planner_of(user, dialogue: Dialogue) -> bool:
-    return user.is_authenticated and any(p.user_id == user.id for p in dialogue.planners)
-
-
-def is_staff_of(user, dialogue: Dialogue) -> bool:
-    return is_admin(user) or is_planner_of(user, dialogue)
-
-
-def can_view(user, dialogue: Dialogue) -> Decision:
-    """Drafts are for staff; invite-only dialogues for staff and the invited. Others: 404."""
-    if is_staff_of(user, dialogue):
-        return Decision.allow()
-    if dialogue.state is DialogueState.draft:
-        return Decision.deny("not_found")
-    if not dialogue.is_public and not (
-        user.is_authenticated and queries.is_invited(dialogue, user)
-    ):
-        return Decision.deny("not_found")
-    return Decision.allow()
-
-
-def can_participate(user, dialogue: Dialogue, capability: Capability) -> Decision:
-    """Propose, comment, reply, revise or vote: the open phase must allow it, then the
-    person must be logged in with a confirmed address. Staff get no bypass here."""
+def can_participate(
+    user, dialogue: Dialogue, capability: Capability, at: datetime | None = None
+) -> Decision:
+    """Propose, comment, reply, revise or vote: the phase open at `at` (now) must allow it,
+    then the person must be logged in with a confirmed address. Staff get no bypass here."""
     if not (decision := can_view(user, dialogue)):
         return decision
     if dialogue.state is DialogueState.archived:
         return Decision.deny("dialogue_archived")
-    phase = dialogue.current_phase
-    if phase is None or not phase.allows(capability):
-        opens_at = next_opening(dialogue, capability)
-        if opens_at is not None:
-            return Decision.deny(f"{capability.value}_opens", opens_at=opens_at)
-        return Decision.deny(f"{capability.value}_closed")
+    if not (decision := phase_allows(dialogue, capability, at)):
+        return decision
     return accounts.can_contribute(user)
+
+
+def phase_allows(dialogue: Dialogue, capability: Capability, at: datetime | None = None):
+    """Whether the phase open at `at` allows it; a refusal says when it opens next."""
+    at = at or utcnow()
+    phase = dialogue.phase_at(at)
+    if phase is not None and phase.allows(capability):
+        return Decision.allow()
+    opens_at = next_opening(dialogue, capability, after=at)
+    if opens_at is not None:
+        return Decision.deny(f"{capability.value}_opens", opens_at=opens_at)
+    return Decision.deny(f"{capability.value}_closed")
 
 
 def can_propose(user, dialogue: Dialogue) -> Decision:
@@ -84,12 +79,13 @@ def can_comment(user, dialogue: Dialogue) -> Decision:
     return can_participate(user, dialogue, Capability.comment)
 
 
-def can_vote(user, dialogue: Dialogue) -> Decision:
-    return can_participate(user, dialogue, Capability.vote)
+def can_vote(user, dialogue: Dialogue, at: datetime | None = None) -> Decision:
+    """The dialogue's part of voting: phase and account. A proposal's vote adds the vote
+    mode and the person's allowance (dialog/proposals/permissions.py)."""
+    return can_participate(user, dialogue, Capability.vote, at)
 
 
-def can_answer(user, dialogue: Dialogue) -> Decision:
-    """Official answers: the dialogue's planners and admins, whatever the phase."""
+def _staff_only(user, dialogue: Dialogue) -> Decision:
     if not user.is_authenticated:
         return Decision.deny("login_required")
     if not is_staff_of(user, dialogue):
@@ -97,8 +93,53 @@ def can_answer(user, dialogue: Dialogue) -> Decision:
     return Decision.allow()
 
 
+def can_answer(user, dialogue: Dialogue) -> Decision:
+    """Official answers: the dialogue's planners and admins, in a phase that gives them
+    (the review and result phases, or any phase an admin opened for answers)."""
+    if not (decision := _staff_only(user, dialogue)):
+        return decision
+    return phase_allows(dialogue, Capability.answer)
+
+
+def can_enter_on_behalf(user, dialogue: Dialogue) -> Decision:
+    """Record input that came by letter, phone, email or from a workshop."""
+    if not (decision := _staff_only(user, dialogue)):
+        return decision
+    if dialogue.state is DialogueState.archived:
+        return Decision.deny("dialogue_archived")
+    return Decision.allow()
+
+
+def can_see_draft_answers(user, dialogue: Dialogue) -> Decision:
+    return _staff_only(user, dialogue)
+
+
+def can_speak_for_municipality(user, dialogue: Dialogue) -> Decision:
+    """What such a person writes carries the municipality's badge."""
+    return _staff_only(user, dialogue)
+
+
 def can_moderate(user, dialogue: Dialogue) -> Decision:
-    return can_answer(user, dialogue)
+    return _staff_only(user, dialogue)
+
+
+def can_see_vote_counts(user, dialogue: Dialogue) -> Decision:
+    """Live counts, as CONSUL shows supports; or hidden until the results are published, as
+    Decidim's hidden votes. Staff always see them."""
+    if dialogue.vote_counts is VoteCounts.live or is_staff_of(user, dialogue):
+        return Decision.allow()
+    return results_published(dialogue)
+
+
+def results_published(dialogue: Dialogue) -> Decision:
+    """From the first phase that shows results on, or once the dialogue is archived."""
+    now = utcnow()
+    if dialogue.state is DialogueState.archived or any(
+        phase.starts_at <= now and phase.allows(Capability.show_results)
+        for phase in dialogue.phases
+    ):
+        return Decision.allow()
+    return phase_allows(dialogue, Capability.show_results, now)
 
 
 def can_follow(user, dialogue: Dialogue) -> Decision:
@@ -108,13 +149,32 @@ def can_follow(user, dialogue: Dialogue) -> Decision:
 
 
 def can_invite(user, dialogue: Dialogue) -> Decision:
-    if not user.is_authenticated:
-        return Decision.deny("login_required")
-    if not is_staff_of(user, dialogue):
-        return Decision.deny("not_a_planner")
-    return Decision.allow()
+    return _staff_only(user, dialogue)
 
 
 def can_manage(user) -> Decision:
     """Create, edit, publish, archive and schedule dialogues; assign planners."""
     return accounts.can_manage_roles(user)
+
+
+def can_be_planner(person) -> Decision:
+    """Who may be assigned to a dialogue as its planner: staff accounts only."""
+    if person is None or not (person.is_planner or person.is_admin):
+        return Decision.deny("not_a_planner_account")
+    return Decision.allow()
+
+
+def can_open_now(user, phase: Phase) -> Decision:
+    if not (decision := can_manage(user)):
+        return decision
+    if phase.ends_at is not None and phase.ends_at <= utcnow():
+        return Decision.deny("phase_ended")
+    return Decision.allow()
+
+
+def can_close_now(user, phase: Phase) -> Decision:
+    if not (decision := can_manage(user)):
+        return decision
+    if not phase.contains(utcnow()):
+        return Decision.deny("phase_not_current")
+    return Decision.allow()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from dialog.core.db import utcnow
@@ -16,8 +16,8 @@ from dialog.dialogues.models import (
     DialogueState,
     Invitation,
     Phase,
-    Visibility,
 )
+from dialog.dialogues.visibility import EVERYONE, visible_dialogues
 from dialog.extensions import db
 
 
@@ -39,42 +39,11 @@ def _one_with_schedule(condition) -> Dialogue | None:
     return db.session.scalars(query.where(condition)).unique().one_or_none()
 
 
-def is_invited(dialogue: Dialogue, user) -> bool:
-    """An active invitation bound to the account, or to its confirmed address."""
-    match = Invitation.user_id == user.id
-    if user.is_verified:
-        match = or_(match, Invitation.email == user.email)
-    return bool(
-        db.session.scalar(
-            select(
-                exists().where(
-                    Invitation.dialogue_id == dialogue.id, Invitation.revoked_at.is_(None), match
-                )
-            )
-        )
-    )
-
-
 def listed_dialogues(user) -> list[Dialogue]:
-    """Published dialogues a person may see: public ones, and invite-only ones they are
-    invited to or plan."""
-    query = _with_schedule(select(Dialogue)).where(Dialogue.state != DialogueState.draft)
-    if not (user.is_authenticated and user.is_admin):
-        visible = Dialogue.visibility == Visibility.public
-        if user.is_authenticated:
-            invited = exists().where(
-                Invitation.dialogue_id == Dialogue.id,
-                Invitation.revoked_at.is_(None),
-                or_(
-                    Invitation.user_id == user.id,
-                    Invitation.email == user.email if user.is_verified else False,
-                ),
-            )
-            planning = exists().where(
-                DialoguePlanner.dialogue_id == Dialogue.id, DialoguePlanner.user_id == user.id
-            )
-            visible = or_(visible, invited, planning)
-        query = query.where(visible)
+    """The start page: published dialogues this person may see, newest first."""
+    query = _with_schedule(select(Dialogue)).where(
+        visible_dialogues(user), Dialogue.state != DialogueState.draft
+    )
     return list(db.session.scalars(query.order_by(Dialogue.created_at.desc())))
 
 
@@ -101,21 +70,14 @@ def grouped(dialogues: list[Dialogue], now: datetime | None = None) -> DialogueG
 
 
 def public_dialogues_page(page: int, per_page: int):
-    """Published public dialogues, newest first, for the open-data API."""
+    """Published dialogues everyone may see, newest first, for the open-data API."""
     query = (
         select(Dialogue)
         .options(selectinload(Dialogue.phases))
-        .where(Dialogue.state != DialogueState.draft, Dialogue.visibility == Visibility.public)
+        .where(visible_dialogues(EVERYONE), Dialogue.state != DialogueState.draft)
         .order_by(Dialogue.created_at.desc(), Dialogue.id.desc())
     )
     return db.paginate(query, page=page, per_page=per_page, error_out=False, count=True)
-
-
-def public_dialogue(slug: str) -> Dialogue | None:
-    dialogue = dialogue_by_slug(slug)
-    if dialogue is None or dialogue.state is DialogueState.draft or not dialogue.is_public:
-        return None
-    return dialogue
 
 
 def is_following(dialogue: Dialogue, user) -> bool:

@@ -61,7 +61,7 @@ DIALOGUE_FIELDS = {
     "visibility",
     "vote_mode",
     "votes_per_participant",
-    "comments_premoderated",
+    "vote_counts",
     "reference_prefix",
     "named_places",
 }

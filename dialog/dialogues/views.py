@@ -15,16 +15,10 @@ from dialog.core.markdown import render as render_markdown
 from dialog.core.permissions import require
 from dialog.dialogues import forms, permissions, queries, services
 from dialog.dialogues.models import Dialogue, DialogueState, Invitation, Phase, PhaseKind
+from dialog.dialogues.visibility import visible_dialogue
 from dialog.extensions import db, limiter
 
 bp = Blueprint("dialogues", __name__)
-
-
-def _visible_dialogue(slug: str) -> Dialogue:
-    dialogue = queries.dialogue_by_slug(slug)
-    if dialogue is None or not permissions.can_view(current_user, dialogue):
-        abort(404)
-    return dialogue
 
 
 def _managed_dialogue(dialogue_id: int) -> Dialogue:
@@ -51,7 +45,7 @@ def index():
 
 @bp.get("/d/<slug>")
 def show(slug: str):
-    dialogue = _visible_dialogue(slug)
+    dialogue = visible_dialogue(slug, current_user)
     actions = {
         capability: permissions.can_participate(current_user, dialogue, capability)
         for capability in permissions.RESIDENT_ACTIONS
@@ -72,7 +66,7 @@ def show(slug: str):
 @bp.post("/d/<slug>/<any(follow, unfollow):action>")
 @limiter.limit(limits.writes)
 def follow(slug: str, action: str):
-    dialogue = _visible_dialogue(slug)
+    dialogue = visible_dialogue(slug, current_user)
     require(permissions.can_follow(current_user, dialogue))
     if ActionForm().validate_on_submit():
         (services.follow if action == "follow" else services.unfollow)(dialogue, current_user)
@@ -109,7 +103,7 @@ def accept_invitation(token: str):
 @bp.route("/d/<slug>/invitations", methods=["GET", "POST"])
 @limiter.limit(limits.writes, methods=["POST"])
 def invitations(slug: str):
-    dialogue = _visible_dialogue(slug)
+    dialogue = visible_dialogue(slug, current_user)
     require(permissions.can_invite(current_user, dialogue))
     form = forms.InviteForm()
     if form.validate_on_submit():
@@ -128,7 +122,7 @@ def invitations(slug: str):
 
 @bp.post("/d/<slug>/invitations/<int:invitation_id>/revoke")
 def revoke_invitation(slug: str, invitation_id: int):
-    dialogue = _visible_dialogue(slug)
+    dialogue = visible_dialogue(slug, current_user)
     require(permissions.can_invite(current_user, dialogue))
     invitation = db.get_or_404(Invitation, invitation_id)
     if invitation.dialogue_id != dialogue.id:
@@ -246,6 +240,8 @@ def admin_phases(dialogue_id: int):
         form=form,
         preview=preview,
         now=utcnow(),
+        can_open_now={p.id: permissions.can_open_now(current_user, p) for p in dialogue.phases},
+        can_close_now={p.id: permissions.can_close_now(current_user, p) for p in dialogue.phases},
         action_form=ActionForm(),
     )
 
@@ -298,6 +294,8 @@ def admin_remove_phase(phase_id: int):
 @limiter.limit(limits.writes, methods=["POST"])
 def admin_phase_now(phase_id: int, action: str):
     phase = _managed_phase(phase_id)
+    can_change = permissions.can_open_now if action == "open" else permissions.can_close_now
+    require(can_change(current_user, phase))
     form = forms.ReasonForm()
     if form.validate_on_submit():
         change = services.open_now if action == "open" else services.close_now
@@ -326,10 +324,8 @@ def admin_planners(dialogue_id: int):
     form = forms.PlannerForm()
     if form.validate_on_submit():
         user = accounts.find_by_email(form.email.data)
-        if user is None or user.role.value not in ("planner", "admin"):
-            form.email.errors.append(
-                _("There is no planner with that address. Give the person the planner role first.")
-            )
+        if not (eligible := permissions.can_be_planner(user)):
+            form.email.errors.append(eligible.message)
         else:
             services.assign_planner(dialogue, user, by=current_user)
             db.session.commit()

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import enum
 import random
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from dialog.core.db import utcnow
 from dialog.extensions import db
+
+if TYPE_CHECKING:
+    from dialog.accounts.models import User
+    from dialog.dialogues.models import Dialogue
 
 
 class Source(enum.Enum):
@@ -117,8 +122,12 @@ class Proposal(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
-    dialogue = relationship("Dialogue")
-    author = relationship("User", foreign_keys=[author_id])
+    # One way only: the dialogues domain does not know about proposals.
+    dialogue: Mapped[Dialogue] = relationship()
+    author: Mapped[User | None] = relationship(foreign_keys=[author_id])
+    comments: Mapped[list[Comment]] = relationship(
+        back_populates="proposal", passive_deletes=True, order_by="Comment.created_at"
+    )
 
     @property
     def total_votes(self) -> int:
@@ -126,7 +135,20 @@ class Proposal(db.Model):
 
     @property
     def reference(self) -> str:
-        return f"{self.dialogue.reference_prefix}-{self.number:04d}"
+        return format_reference(self.dialogue.reference_prefix, self.number)
+
+    @property
+    def is_withdrawn(self) -> bool:
+        return self.state is ProposalState.withdrawn
+
+    @property
+    def came_online(self) -> bool:
+        return self.source is Source.online
+
+
+def format_reference(prefix: str, number: int) -> str:
+    """STK-0042: how a proposal is referred to on pages, in mail and in open data."""
+    return f"{prefix}-{number:04d}"
 
 
 class Vote(db.Model):
@@ -179,6 +201,7 @@ class Stance(enum.Enum):
 
 
 MAX_COMMENT_DEPTH = 3
+COMMENT_EDIT_WINDOW = timedelta(minutes=15)
 
 
 class Comment(db.Model):
@@ -216,7 +239,8 @@ class Comment(db.Model):
     edited_at: Mapped[datetime | None]
     deleted_at: Mapped[datetime | None]
 
-    author = relationship("User")
+    proposal: Mapped[Proposal] = relationship(back_populates="comments")
+    author: Mapped[User | None] = relationship()
 
     @property
     def is_deleted(self) -> bool:

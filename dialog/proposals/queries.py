@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import case, false, func, literal_column, select, text, true
+from sqlalchemy import and_, case, false, func, literal_column, select, text, true
 from sqlalchemy.orm import joinedload
 
 from dialog.core import search
-from dialog.dialogues.models import Dialogue
+from dialog.dialogues.models import Capability, Dialogue
+from dialog.dialogues.visibility import EVERYONE
 from dialog.extensions import db
 from dialog.proposals.models import (
     AnswerStatus,
+    Ballot,
     Comment,
     Dimension,
     OfficialAnswer,
@@ -21,9 +23,13 @@ from dialog.proposals.models import (
     Vote,
     VoteValue,
 )
+from dialog.proposals.permissions import VoteStanding
+from dialog.proposals.visibility import shown_comments, shown_proposals
 
 PAGE_SIZE = 20
 SORTS = ("newest", "support", "agreement", "discussed", "divided", "random")
+# Orders that would give away the counts while a dialogue keeps them hidden.
+VOTE_SORTS = ("support", "agreement", "divided")
 DIVIDED_MIN_VOTES = 10
 
 
@@ -77,6 +83,44 @@ ANSWER_STATUSES = {s.value for s in AnswerStatus}
 STATUS_FILTERS = ANSWER_STATUSES | {"unanswered"}
 
 
+def sorts_for(counts_shown: bool) -> tuple[str, ...]:
+    return SORTS if counts_shown else tuple(s for s in SORTS if s not in VOTE_SORTS)
+
+
+def default_sort(dialogue: Dialogue) -> str:
+    """Random while voting runs, so no proposal gains from its place; else the newest."""
+    phase = dialogue.current_phase
+    return "random" if phase is not None and phase.allows(Capability.vote) else "newest"
+
+
+def parse_filters(
+    args,
+    dialogue: Dialogue,
+    *,
+    counts_shown: bool,
+    random_offset: float = 0.0,
+    sort_default: str | None = None,
+) -> Filters:
+    """The filters a query string asks for, for the pages and the API alike. Values the
+    dialogue does not offer are left out, so they cannot fill caches or match nothing."""
+    sort = _offered(args.get("sort"), sorts_for(counts_shown))
+    sort = sort or sort_default or default_sort(dialogue)
+    return Filters(
+        theme=_offered(args.get("theme"), dialogue.themes),
+        focus_area=_offered(args.get("focus_area"), dialogue.focus_areas),
+        dimension=_offered(args.get("dimension"), DIMENSIONS),
+        sort=sort,
+        random_offset=random_offset if sort == "random" else 0.0,
+        text=(args.get("q") or "").strip()[:200] or None,
+        status=_offered(args.get("status"), STATUS_FILTERS),
+        place=args.get("place") or None,
+    )
+
+
+def _offered(value: str | None, choices) -> str | None:
+    return value if value in choices else None
+
+
 def _answer_status_is(status: str):
     published = select(OfficialAnswer.proposal_id).where(OfficialAnswer.published_at.is_not(None))
     if status == "unanswered":
@@ -86,16 +130,21 @@ def _answer_status_is(status: str):
     return Proposal.id.in_(published.where(OfficialAnswer.status == AnswerStatus(status)))
 
 
+def listed(dialogue: Dialogue):
+    """The dialogue's published proposals as everyone sees them: lists are cached for all."""
+    return and_(
+        Proposal.dialogue_id == dialogue.id,
+        Proposal.state == ProposalState.published,
+        shown_proposals(EVERYONE),
+    )
+
+
 def place_names(dialogue: Dialogue) -> list[str]:
     return list(
         db.session.scalars(
             select(Proposal.place_name)
             .distinct()
-            .where(
-                Proposal.dialogue_id == dialogue.id,
-                Proposal.state == ProposalState.published,
-                Proposal.place_name.is_not(None),
-            )
+            .where(listed(dialogue), Proposal.place_name.is_not(None))
             .order_by(Proposal.place_name)
         )
     )
@@ -169,9 +218,7 @@ def _rotated(query, offset: float, start: int, count: int) -> list[Proposal]:
 
 def filtered_proposals(dialogue: Dialogue, filters: Filters):
     """The dialogue's published proposals that pass the filters, in no order yet."""
-    query = select(Proposal).where(
-        Proposal.dialogue_id == dialogue.id, Proposal.state == ProposalState.published
-    )
+    query = select(Proposal).where(listed(dialogue))
     if filters.theme:
         query = query.where(Proposal.theme == filters.theme)
     if filters.focus_area:
@@ -190,14 +237,18 @@ def filtered_proposals(dialogue: Dialogue, filters: Filters):
     return query
 
 
+def _with_dialogue(path):
+    return (
+        path.selectinload(Dialogue.phases),
+        path.selectinload(Dialogue.planners),
+    )
+
+
 def proposal(proposal_id: int) -> Proposal | None:
+    """A proposal with its author, and its dialogue's schedule and planners."""
     return db.session.scalar(
         select(Proposal)
-        .options(
-            joinedload(Proposal.author),
-            joinedload(Proposal.dialogue).selectinload(Dialogue.phases),
-            joinedload(Proposal.dialogue).selectinload(Dialogue.planners),
-        )
+        .options(joinedload(Proposal.author), *_with_dialogue(joinedload(Proposal.dialogue)))
         .where(Proposal.id == proposal_id)
     )
 
@@ -214,49 +265,54 @@ def votes_of(user, proposal_ids: list[int]) -> dict[int, VoteValue]:
     return {proposal_id: value for proposal_id, value in rows}
 
 
-def votes_left(user, dialogue: Dialogue) -> int | None:
-    from dialog.proposals.models import Ballot
-
-    if dialogue.votes_per_participant is None or not user.is_authenticated:
-        return None
-    used = (
-        db.session.scalar(
-            select(Ballot.votes_used).where(
-                Ballot.dialogue_id == dialogue.id, Ballot.user_id == user.id
-            )
-        )
-        or 0
+def vote_standing(user, proposal: Proposal) -> VoteStanding:
+    """The person's vote on the proposal and the votes they have used in its dialogue."""
+    if not user.is_authenticated:
+        return VoteStanding()
+    current = (
+        select(Vote.value)
+        .where(Vote.proposal_id == proposal.id, Vote.user_id == user.id)
+        .scalar_subquery()
     )
-    return max(dialogue.votes_per_participant - used, 0)
+    used = (
+        select(Ballot.votes_used)
+        .where(Ballot.dialogue_id == proposal.dialogue_id, Ballot.user_id == user.id)
+        .scalar_subquery()
+    )
+    row = db.session.execute(select(current.label("current"), used.label("used"))).one()
+    return VoteStanding(current=row.current, used=row.used or 0)
 
 
 COMMENTS_PER_PAGE = 20
 
 
-def top_level_comments(proposal: Proposal, page: int):
-    query = (
+def _comments(user, *conditions):
+    return (
         select(Comment)
         .options(joinedload(Comment.author))
-        .where(Comment.proposal_id == proposal.id, Comment.parent_id.is_(None))
+        .where(shown_comments(user), *conditions)
         .order_by(Comment.created_at, Comment.id)
     )
+
+
+def top_level_comments(proposal: Proposal, page: int, user):
+    query = _comments(user, Comment.proposal_id == proposal.id, Comment.parent_id.is_(None))
     return db.paginate(query, page=page, per_page=COMMENTS_PER_PAGE, error_out=False)
 
 
-def replies(comment: Comment) -> list[Comment]:
-    return list(
-        db.session.scalars(
-            select(Comment)
-            .options(joinedload(Comment.author))
-            .where(Comment.parent_id == comment.id)
-            .order_by(Comment.created_at, Comment.id)
-        )
-    )
+def replies(comment: Comment, user) -> list[Comment]:
+    return list(db.session.scalars(_comments(user, Comment.parent_id == comment.id)))
 
 
 def comment(comment_id: int) -> Comment | None:
+    """A comment with its author, its proposal and the proposal's dialogue."""
     return db.session.scalar(
-        select(Comment).options(joinedload(Comment.author)).where(Comment.id == comment_id)
+        select(Comment)
+        .options(
+            joinedload(Comment.author),
+            *_with_dialogue(joinedload(Comment.proposal).joinedload(Proposal.dialogue)),
+        )
+        .where(Comment.id == comment_id)
     )
 
 
@@ -325,11 +381,7 @@ def similar(dialogue: Dialogue, title: str, body: str = "") -> list[Proposal]:
         rank = -ranked.c.score
     statement = (
         select(Proposal)
-        .where(
-            Proposal.dialogue_id == dialogue.id,
-            Proposal.state == ProposalState.published,
-            matches(words, any_word=True),
-        )
+        .where(listed(dialogue), matches(words, any_word=True))
         .order_by(rank.desc(), Proposal.id.desc())
         .limit(SIMILAR_LIMIT)
     )
@@ -338,16 +390,9 @@ def similar(dialogue: Dialogue, title: str, body: str = "") -> list[Proposal]:
     return list(db.session.scalars(statement))
 
 
-def all_comments(proposal: Proposal) -> list[Comment]:
-    """Every comment of a proposal in thread order, for the open-data API."""
-    return list(
-        db.session.scalars(
-            select(Comment)
-            .options(joinedload(Comment.author))
-            .where(Comment.proposal_id == proposal.id)
-            .order_by(Comment.created_at, Comment.id)
-        )
-    )
+def all_comments(proposal: Proposal, user) -> list[Comment]:
+    """Every comment of a proposal the person may see, in thread order."""
+    return list(db.session.scalars(_comments(user, Comment.proposal_id == proposal.id)))
 
 
 def placed_proposals(dialogue: Dialogue) -> list[Proposal]:
@@ -356,8 +401,7 @@ def placed_proposals(dialogue: Dialogue) -> list[Proposal]:
         db.session.scalars(
             select(Proposal)
             .where(
-                Proposal.dialogue_id == dialogue.id,
-                Proposal.state == ProposalState.published,
+                listed(dialogue),
                 (Proposal.place_name.is_not(None)) | (Proposal.place_lat.is_not(None)),
             )
             .order_by(Proposal.place_name, Proposal.number)

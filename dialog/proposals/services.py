@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-
 from sqlalchemy import delete, func, select, text, update
 
 from dialog.core import audit, outbox, search
 from dialog.core.db import insert_ignoring_conflicts, utcnow
-from dialog.dialogues.models import Capability, Dialogue, VoteMode
+from dialog.core.permissions import require
+from dialog.dialogues.models import Dialogue
 from dialog.dialogues.services import listing_changed
 from dialog.extensions import db
+from dialog.proposals import permissions
 from dialog.proposals.models import (
-    MAX_COMMENT_DEPTH,
     AnswerStatus,
     Ballot,
     Comment,
@@ -33,18 +32,6 @@ COUNTER_FOR = {
     VoteValue.abstain: Proposal.votes_abstain,
     VoteValue.support: Proposal.votes_support,
 }
-VALUES_BY_MODE = {
-    VoteMode.for_against: {VoteValue.for_, VoteValue.against, VoteValue.abstain},
-    VoteMode.support: {VoteValue.support},
-}
-
-
-class VoteRefused(Exception):
-    """Raised with the reason code a permission would give (e.g. vote_limit_reached)."""
-
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
 
 
 def next_number(dialogue: Dialogue) -> int:
@@ -114,16 +101,19 @@ def _locked_ballot(dialogue_id: int, user_id: int) -> Ballot:
 
 
 def cast_vote(user, proposal: Proposal, value: VoteValue) -> Vote:
-    """Cast or change a vote. Rechecks the phase and the limit under the ballot lock."""
+    """Cast or change a vote; the permission is asked again under the ballot lock, so the
+    phase, the vote mode and the allowance hold under concurrent requests (Refused)."""
     dialogue = proposal.dialogue
     ballot = _locked_ballot(dialogue.id, user.id)
     now = utcnow()  # the moment the vote is judged by is the moment it is cast
-    _check_vote_allowed(dialogue, proposal, value, now)
     vote = db.session.scalar(
         select(Vote)
         .where(Vote.proposal_id == proposal.id, Vote.user_id == user.id)
         .execution_options(populate_existing=True)
     )
+    _refresh_schedule(proposal)
+    standing = permissions.VoteStanding(current=vote.value if vote else None, used=ballot.votes_used)
+    require(permissions.can_vote(user, proposal, value, standing=standing, at=now))
     if vote is not None:
         if vote.value is not value:
             _bump(proposal.id, vote.value, -1)
@@ -132,9 +122,6 @@ def cast_vote(user, proposal: Proposal, value: VoteValue) -> Vote:
             db.session.flush()
             listing_changed(dialogue.id)
         return vote
-    limit = dialogue.votes_per_participant
-    if limit is not None and ballot.votes_used >= limit:
-        raise VoteRefused("vote_limit_reached")
     vote = Vote(
         proposal_id=proposal.id,
         user_id=user.id,
@@ -154,9 +141,8 @@ def cast_vote(user, proposal: Proposal, value: VoteValue) -> Vote:
 def withdraw_vote(user, proposal: Proposal) -> None:
     dialogue = proposal.dialogue
     ballot = _locked_ballot(dialogue.id, user.id)
-    phase = dialogue.phase_at(utcnow())
-    if phase is None or not phase.allows(Capability.vote):
-        raise VoteRefused("vote_closed")
+    _refresh_schedule(proposal)
+    require(permissions.can_withdraw_vote(user, proposal, at=utcnow()))
     vote = db.session.scalar(
         select(Vote).where(Vote.proposal_id == proposal.id, Vote.user_id == user.id)
     )
@@ -169,21 +155,11 @@ def withdraw_vote(user, proposal: Proposal) -> None:
     listing_changed(dialogue.id)
 
 
-def _check_vote_allowed(
-    dialogue: Dialogue, proposal: Proposal, value: VoteValue, now: datetime
-) -> None:
-    # Checked again under the lock, against the stored schedule and the clock: a vote
-    # racing the end of the voting phase (or an admin closing it) is refused even if the
-    # page said voting was open.
-    db.session.expire(dialogue, ["phases"])
+def _refresh_schedule(proposal: Proposal) -> None:
+    # Read again under the lock: a vote racing the end of the voting phase (or an admin
+    # closing it, or the author withdrawing) is refused even if the page said it was open.
+    db.session.expire(proposal.dialogue, ["phases"])
     db.session.refresh(proposal, ["state"])
-    phase = dialogue.phase_at(now)
-    if phase is None or not phase.allows(Capability.vote):
-        raise VoteRefused("vote_closed")
-    if proposal.state is not ProposalState.published:
-        raise VoteRefused("proposal_withdrawn")
-    if value not in VALUES_BY_MODE[dialogue.vote_mode]:
-        raise VoteRefused("vote_value_not_allowed")
 
 
 def _bump(proposal_id: int, value: VoteValue, delta: int) -> None:
@@ -285,26 +261,13 @@ def withdraw_proposal(proposal: Proposal, *, by, reason: str) -> None:
 
 # Comments ----------------------------------------------------------------------------
 
-COMMENT_EDIT_WINDOW = timedelta(minutes=15)
-
-
-class CommentRefused(Exception):
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
-
-
 def add_comment(
-    proposal: Proposal,
-    *,
-    author,
-    body: str,
-    stance: Stance,
-    parent: Comment | None = None,
-    by_municipality: bool = False,
+    proposal: Proposal, *, author, body: str, stance: Stance, parent: Comment | None = None
 ) -> Comment:
-    if parent is not None and parent.depth >= MAX_COMMENT_DEPTH:
-        raise CommentRefused("thread_too_deep")
+    """A comment, or a reply to `parent`; staff write with the municipality's badge."""
+    if parent is not None:
+        require(permissions.can_reply(author, parent))
+    by_municipality = bool(permissions.can_speak_for_municipality(author, proposal))
     comment = Comment(
         proposal_id=proposal.id,
         parent_id=parent.id if parent else None,

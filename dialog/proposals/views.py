@@ -1,4 +1,9 @@
-"""Proposal pages: the list, a proposal with its votes, submitting, editing, withdrawing."""
+"""Proposal pages: the list, a proposal with its votes, editing, withdrawing, following,
+official answers and the map.
+
+Submitting lives in submission.py and comments in comment_views.py: routes of this one
+blueprint, imported at the end of this module.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,6 @@ import random
 from flask import (
     Blueprint,
     Response,
-    abort,
     current_app,
     flash,
     redirect,
@@ -20,35 +24,19 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
 
-from dialog.core import images, limits, page_cache, storage, urls
+from dialog.core import limits, page_cache, storage, urls
 from dialog.core.forms import ActionForm
 from dialog.core.markdown import render as render_markdown
 from dialog.core.models import StoredFile
-from dialog.core.permissions import Decision, require
-from dialog.dialogues import permissions as dialogue_permissions
-from dialog.dialogues import queries as dialogue_queries
-from dialog.dialogues.models import Capability
+from dialog.core.permissions import Decision, Refused, require
+from dialog.dialogues.visibility import visible_dialogue
 from dialog.extensions import db, limiter
 from dialog.proposals import forms, permissions, queries, services
 from dialog.proposals.forms import VOTE_LABELS
-from dialog.proposals.models import AnswerStatus, Proposal, Source, Stance, VoteValue
+from dialog.proposals.models import AnswerStatus, Proposal, VoteValue
+from dialog.proposals.visibility import visible_proposal
 
 bp = Blueprint("proposals", __name__)
-
-
-def _visible_dialogue(slug: str):
-    dialogue = dialogue_queries.dialogue_by_slug(slug)
-    if dialogue is None or not dialogue_permissions.can_view(current_user, dialogue):
-        abort(404)
-    return dialogue
-
-
-def _visible_proposal(proposal_id: int) -> Proposal:
-    proposal = queries.proposal(proposal_id)
-    if proposal is None or not dialogue_permissions.can_view(current_user, proposal.dialogue):
-        abort(404)
-    return proposal
-
 
 RANDOM_ORDERS = 16
 
@@ -63,16 +51,22 @@ def _random_order() -> int:
 
 @bp.get("/d/<slug>/proposals")
 def index(slug: str):
-    order = _random_order()
-    cache_key = page_cache.key(str(order))
+    dialogue = visible_dialogue(slug, current_user)  # before the cache: never serve a
+    order = _random_order()  # dialogue made draft or invite-only from it
+    cache_key = page_cache.key(f"{order}:{dialogue.listing_version}")
     if (html := page_cache.get(cache_key)) is not None:
         return html
-    dialogue = _visible_dialogue(slug)
-    filters = _list_filters(dialogue, order)
+    counts_shown = permissions.can_see_vote_counts(current_user, dialogue)
+    filters = queries.parse_filters(
+        request.args,
+        dialogue,
+        counts_shown=bool(counts_shown),
+        random_offset=order / RANDOM_ORDERS,
+    )
     page_number = urls.page_number()
     listing, shown_ids = page_cache.fragment(
-        _listing_key(dialogue, filters, page_number),
-        lambda: _render_listing(dialogue, filters, page_number),
+        _listing_key(dialogue, filters, page_number, bool(counts_shown)),
+        lambda: _render_listing(dialogue, filters, page_number, counts_shown),
     )
     return page_cache.keep(
         cache_key,
@@ -86,41 +80,23 @@ def index(slug: str):
     )
 
 
-def _list_filters(dialogue, order: int) -> queries.Filters:
-    """The filters asked for; values the dialogue does not offer are left out."""
-    phase = dialogue.current_phase
-    default_sort = "random" if phase is not None and phase.allows(Capability.vote) else "newest"
-    sort = _offered(request.args.get("sort"), queries.SORTS) or default_sort
-    return queries.Filters(
-        theme=_offered(request.args.get("theme"), dialogue.themes),
-        focus_area=_offered(request.args.get("focus_area"), dialogue.focus_areas),
-        dimension=_offered(request.args.get("dimension"), queries.DIMENSIONS),
-        sort=sort,
-        random_offset=order / RANDOM_ORDERS if sort == "random" else 0.0,
-        text=(request.args.get("q") or "").strip()[:200] or None,
-        status=_offered(request.args.get("status"), queries.STATUS_FILTERS),
-        place=request.args.get("place") or None,
-    )
-
-
-def _offered(value: str | None, choices) -> str | None:
-    return value if value in choices else None
-
-
 CACHED_PAGES = 10
 
 
-def _listing_key(dialogue, filters: queries.Filters, page_number: int) -> str | None:
+def _listing_key(dialogue, filters, page_number: int, counts_shown: bool) -> str | None:
     """The cache key of a list everyone may ask for, or None for a rarer one: free-text
     searches, far pages and places outside the dialogue's list would only fill the cache."""
     if filters.text or page_number > CACHED_PAGES:
         return None
     if filters.place and filters.place not in dialogue.named_places:
         return None
-    return f"proposals:{dialogue.id}:{dialogue.listing_version}:{filters}:{page_number}"
+    return (
+        f"proposals:{dialogue.id}:{dialogue.listing_version}:{filters}:{page_number}"
+        f":counts={counts_shown}"
+    )
 
 
-def _render_listing(dialogue, filters: queries.Filters, page_number: int) -> tuple[str, list[int]]:
+def _render_listing(dialogue, filters, page_number: int, counts_shown) -> tuple[str, list[int]]:
     """The list as everyone sees it, and the proposals it shows."""
     page = queries.proposals_page(dialogue, filters, page_number)
     html = render_template(
@@ -128,6 +104,8 @@ def _render_listing(dialogue, filters: queries.Filters, page_number: int) -> tup
         dialogue=dialogue,
         page=page,
         filters=filters,
+        sorts=queries.sorts_for(bool(counts_shown)),
+        counts_shown=counts_shown,
         places=queries.place_names(dialogue),
     )
     return html, [proposal.id for proposal in page.items]
@@ -142,69 +120,12 @@ def _with_own_votes(listing: str, votes: dict[int, VoteValue]) -> Markup:
     return Markup(listing)
 
 
-@bp.route("/d/<slug>/proposals/new", methods=["GET", "POST"])
-@limiter.limit(limits.writes, methods=["POST"])
-def create(slug: str):
-    dialogue = _visible_dialogue(slug)
-    require(permissions.can_create(current_user, dialogue))
-    form = forms.ProposalForm(dialogue)
-    if form.validate_on_submit() and not request.form.get("edit"):
-        image_id = _image_from(form)
-        if image_id is False:
-            return render_template(
-                "proposals/form.html", dialogue=dialogue, form=form, proposal=None
-            ), 400
-        if not request.form.get("confirmed"):
-            similar = queries.similar(dialogue, form.title.data, form.body.data)
-            if similar:
-                # Duplicates split the votes: offer to support an existing proposal instead.
-                db.session.commit()  # keeps an uploaded image for the next step
-                return render_template(
-                    "proposals/similar.html",
-                    dialogue=dialogue,
-                    form=form,
-                    similar=similar,
-                    votable={p.id for p in similar if permissions.can_vote(current_user, p)},
-                    can_follow=dialogue_permissions.can_follow(current_user, dialogue),
-                )
-        proposal = services.create_proposal(
-            dialogue, author=current_user, image_id=image_id, **form.values()
-        )
-        db.session.commit()
-        flash(
-            _("Thank you! Your proposal %(reference)s is published.", reference=proposal.reference),
-            "success",
-        )
-        return redirect(url_for("proposals.show", proposal_id=proposal.id))
-    return render_template("proposals/form.html", dialogue=dialogue, form=form, proposal=None)
-
-
-def _image_from(form) -> int | None | bool:
-    """The id of the form's image: a new upload, checked and cleaned, or one this visitor
-    uploaded before the similar-proposals step. False when the upload is refused."""
-    upload = form.image.data
-    if upload and getattr(upload, "filename", ""):
-        try:
-            stored = images.store(upload.read(), upload.filename)
-        except images.ImageRefused as refused:
-            form.image.errors.append(str(refused))
-            return False
-        session["uploaded_images"] = [*session.get("uploaded_images", [])[-9:], stored.key]
-        form.image_key.data = stored.key
-        return stored.id
-    key = form.image_key.data
-    if key and key in session.get("uploaded_images", []):
-        stored = storage.get(key)
-        return stored.id if stored else None
-    return None
-
-
 @bp.get("/p/<int:proposal_id>/image")
 def image(proposal_id: int):
-    proposal = _visible_proposal(proposal_id)
+    proposal = visible_proposal(proposal_id, current_user)
     stored = db.session.get(StoredFile, proposal.image_id) if proposal.image_id else None
     if stored is None:
-        abort(404)
+        raise Refused(Decision.deny("not_found"))
     response = Response(storage.read(stored), mimetype=stored.content_type)
     response.headers["Cache-Control"] = (
         "public, max-age=86400" if proposal.dialogue.is_public else "private, max-age=3600"
@@ -215,31 +136,35 @@ def image(proposal_id: int):
 
 @bp.get("/p/<int:proposal_id>")
 def show(proposal_id: int):
-    return _proposal_page(_visible_proposal(proposal_id))
+    return proposal_page(visible_proposal(proposal_id, current_user))
 
 
-def _proposal_page(proposal: Proposal, comment_form: forms.CommentForm | None = None) -> str:
-    vote = queries.votes_of(current_user, [proposal.id]).get(proposal.id)
+def proposal_page(proposal: Proposal, comment_form: forms.CommentForm | None = None) -> str:
+    user = current_user
+    standing = queries.vote_standing(user, proposal)
     answer = queries.answer(proposal)
-    staff = permissions.can_answer(current_user, proposal)
+    can_vote = permissions.can_vote(user, proposal, standing=standing)
     return render_template(
         "proposals/show.html",
-        answer=answer if answer and (answer.is_published or staff) else None,
-        can_answer=staff,
-        comments=queries.top_level_comments(proposal, urls.page_number("comments_page")),
-        comment_form=comment_form or forms.CommentForm(),
-        can_comment=permissions.can_comment(current_user, proposal),
-        following=queries.is_following(proposal, current_user),
-        can_follow=permissions.can_follow(current_user, proposal),
         proposal=proposal,
         dialogue=proposal.dialogue,
         body=render_markdown(proposal.body),
-        vote=vote,
-        can_vote=permissions.can_vote(current_user, proposal),
-        can_withdraw_vote=vote and permissions.can_withdraw_vote(current_user, proposal),
-        can_edit=permissions.can_edit(current_user, proposal),
-        can_withdraw=permissions.can_withdraw(current_user, proposal),
-        votes_left=queries.votes_left(current_user, proposal.dialogue),
+        answer=answer if permissions.can_see_answer(user, proposal, answer) else None,
+        can_answer=permissions.can_answer(user, proposal),
+        sees_drafts=permissions.can_see_draft_answer(user, proposal),
+        comments=queries.top_level_comments(proposal, urls.page_number("comments_page"), user),
+        comment_form=comment_form or forms.CommentForm(),
+        can_comment=permissions.can_comment(user, proposal),
+        following=queries.is_following(proposal, user),
+        can_follow=permissions.can_follow(user, proposal),
+        standing=standing,
+        counts_shown=permissions.can_see_vote_counts(user, proposal.dialogue),
+        can_vote=can_vote,
+        vote_values=permissions.vote_values(proposal.dialogue) if can_vote else (),
+        votes_left=standing.votes_left(proposal.dialogue.votes_per_participant),
+        can_withdraw_vote=standing.current and permissions.can_withdraw_vote(user, proposal),
+        can_edit=permissions.can_edit(user, proposal),
+        can_withdraw=permissions.can_withdraw(user, proposal),
         vote_form=forms.VoteForm(),
         action_form=ActionForm(),
     )
@@ -248,42 +173,32 @@ def _proposal_page(proposal: Proposal, comment_form: forms.CommentForm | None = 
 @bp.post("/p/<int:proposal_id>/vote")
 @limiter.limit(limits.writes)
 def vote(proposal_id: int):
-    proposal = _visible_proposal(proposal_id)
+    proposal = visible_proposal(proposal_id, current_user)
     require(permissions.can_vote(current_user, proposal))
     form = forms.VoteForm()
     if form.validate_on_submit():
-        try:
-            services.cast_vote(current_user, proposal, VoteValue(form.value.data))
-        except services.VoteRefused as refused:
-            db.session.rollback()
-            flash(Decision.deny(refused.reason).message, "error")
-        else:
-            db.session.commit()
-            flash(_("Your vote is counted."), "success")
+        services.cast_vote(current_user, proposal, VoteValue(form.value.data))
+        db.session.commit()
+        flash(_("Your vote is counted."), "success")
     return redirect(url_for("proposals.show", proposal_id=proposal_id))
 
 
 @bp.post("/p/<int:proposal_id>/unvote")
 @limiter.limit(limits.writes)
 def unvote(proposal_id: int):
-    proposal = _visible_proposal(proposal_id)
+    proposal = visible_proposal(proposal_id, current_user)
     require(permissions.can_withdraw_vote(current_user, proposal))
     if ActionForm().validate_on_submit():
-        try:
-            services.withdraw_vote(current_user, proposal)
-        except services.VoteRefused as refused:
-            db.session.rollback()
-            flash(Decision.deny(refused.reason).message, "error")
-        else:
-            db.session.commit()
-            flash(_("Your vote is withdrawn."), "success")
+        services.withdraw_vote(current_user, proposal)
+        db.session.commit()
+        flash(_("Your vote is withdrawn."), "success")
     return redirect(url_for("proposals.show", proposal_id=proposal_id))
 
 
 @bp.route("/p/<int:proposal_id>/edit", methods=["GET", "POST"])
 @limiter.limit(limits.writes, methods=["POST"])
 def edit(proposal_id: int):
-    proposal = _visible_proposal(proposal_id)
+    proposal = visible_proposal(proposal_id, current_user)
     require(permissions.can_edit(current_user, proposal))
     form = forms.ProposalForm(proposal.dialogue, obj=proposal)
     if form.validate_on_submit():
@@ -299,7 +214,7 @@ def edit(proposal_id: int):
 @bp.route("/p/<int:proposal_id>/withdraw", methods=["GET", "POST"])
 @limiter.limit(limits.writes, methods=["POST"])
 def withdraw(proposal_id: int):
-    proposal = _visible_proposal(proposal_id)
+    proposal = visible_proposal(proposal_id, current_user)
     require(permissions.can_withdraw(current_user, proposal))
     form = forms.WithdrawForm()
     if form.validate_on_submit():
@@ -310,114 +225,10 @@ def withdraw(proposal_id: int):
     return render_template("proposals/withdraw.html", proposal=proposal, form=form)
 
 
-# Comments ----------------------------------------------------------------------------
-
-
-def _visible_comment(comment_id: int):
-    comment = queries.comment(comment_id)
-    if comment is None:
-        abort(404)
-    return comment, _visible_proposal(comment.proposal_id)
-
-
-@bp.post("/p/<int:proposal_id>/comments")
-@limiter.limit(limits.writes)
-def comment(proposal_id: int):
-    proposal = _visible_proposal(proposal_id)
-    require(permissions.can_comment(current_user, proposal))
-    form = forms.CommentForm()
-    if not form.validate_on_submit():
-        return _proposal_page(proposal, form), 400
-    services.add_comment(
-        proposal,
-        author=current_user,
-        body=form.body.data,
-        stance=Stance(form.stance.data),
-        by_municipality=bool(permissions.can_answer(current_user, proposal)),
-    )
-    db.session.commit()
-    flash(_("Your comment is published."), "success")
-    return redirect(url_for("proposals.show", proposal_id=proposal.id, _anchor="comments"))
-
-
-@bp.route("/c/<int:comment_id>", methods=["GET"])
-def thread(comment_id: int):
-    comment, proposal = _visible_comment(comment_id)
-    return render_template(
-        "proposals/thread.html",
-        comment=comment,
-        proposal=proposal,
-        replies=queries.replies(comment),
-        form=forms.CommentForm(),
-        can_reply=permissions.can_reply(current_user, comment),
-    )
-
-
-@bp.post("/c/<int:comment_id>/reply")
-@limiter.limit(limits.writes)
-def reply(comment_id: int):
-    comment, proposal = _visible_comment(comment_id)
-    require(permissions.can_reply(current_user, comment))
-    form = forms.CommentForm()
-    if not form.validate_on_submit():
-        return render_template(
-            "proposals/thread.html",
-            comment=comment,
-            proposal=proposal,
-            replies=queries.replies(comment),
-            form=form,
-            can_reply=permissions.can_reply(current_user, comment),
-        ), 400
-    services.add_comment(
-        proposal,
-        author=current_user,
-        body=form.body.data,
-        stance=Stance(form.stance.data),
-        parent=comment,
-        by_municipality=bool(permissions.can_answer(current_user, proposal)),
-    )
-    db.session.commit()
-    flash(_("Your reply is published."), "success")
-    return redirect(url_for("proposals.thread", comment_id=comment.id))
-
-
-@bp.route("/c/<int:comment_id>/edit", methods=["GET", "POST"])
-@limiter.limit(limits.writes, methods=["POST"])
-def edit_comment(comment_id: int):
-    comment, proposal = _visible_comment(comment_id)
-    require(permissions.can_edit_comment(current_user, comment))
-    form = forms.CommentForm(obj=comment)
-    if request.method == "GET":
-        form.stance.data = comment.stance.value
-    if form.validate_on_submit():
-        services.edit_comment(comment, body=form.body.data, stance=Stance(form.stance.data))
-        db.session.commit()
-        flash(_("Your comment is saved."), "success")
-        return redirect(url_for("proposals.thread", comment_id=comment.id))
-    return render_template(
-        "proposals/comment_form.html", comment=comment, proposal=proposal, form=form
-    )
-
-
-@bp.post("/c/<int:comment_id>/delete")
-@limiter.limit(limits.writes)
-def delete_comment(comment_id: int):
-    comment, proposal = _visible_comment(comment_id)
-    require(permissions.can_delete_comment(current_user, comment))
-    if ActionForm().validate_on_submit():
-        services.delete_comment(comment, by=current_user)
-        db.session.commit()
-        flash(_("Your comment is deleted."), "success")
-    return redirect(url_for("proposals.show", proposal_id=proposal.id, _anchor="comments"))
-
-
-# Following and official answers ------------------------------------------------------
-
-
 @bp.post("/p/<int:proposal_id>/<any(follow, unfollow):action>")
 @limiter.limit(limits.writes)
 def follow(proposal_id: int, action: str):
-    proposal = _visible_proposal(proposal_id)
+    proposal = visible_proposal(proposal_id, current_user)
     require(permissions.can_follow(current_user, proposal))
     if ActionForm().validate_on_submit():
         (services.follow if action == "follow" else services.unfollow)(proposal, current_user)
@@ -434,7 +245,7 @@ def follow(proposal_id: int, action: str):
 @bp.route("/p/<int:proposal_id>/answer", methods=["GET", "POST"])
 @limiter.limit(limits.writes, methods=["POST"])
 def answer(proposal_id: int):
-    proposal = _visible_proposal(proposal_id)
+    proposal = visible_proposal(proposal_id, current_user)
     require(permissions.can_answer(current_user, proposal))
     existing = queries.answer(proposal)
     form = forms.AnswerForm()
@@ -462,39 +273,9 @@ def answer(proposal_id: int):
     )
 
 
-@bp.route("/d/<slug>/proposals/enter", methods=["GET", "POST"])
-@limiter.limit(limits.writes, methods=["POST"])
-def enter(slug: str):
-    dialogue = _visible_dialogue(slug)
-    require(permissions.can_enter_on_behalf(current_user, dialogue))
-    form = forms.EnteredProposalForm(dialogue)
-    if form.validate_on_submit():
-        image_id = _image_from(form)  # a photo sent with a letter, say
-        if image_id is False:
-            return _entry_form(dialogue, form), 400
-        proposal = services.create_proposal(
-            dialogue,
-            author=None,
-            entered_by=current_user,
-            source=Source(form.source.data),
-            image_id=image_id,
-            **form.values(),
-        )
-        db.session.commit()
-        flash(_("The proposal %(reference)s is recorded.", reference=proposal.reference), "success")
-        return redirect(url_for("proposals.show", proposal_id=proposal.id))
-    return _entry_form(dialogue, form)
-
-
-def _entry_form(dialogue, form) -> str:
-    return render_template(
-        "proposals/form.html", dialogue=dialogue, form=form, proposal=None, entering=True
-    )
-
-
 @bp.get("/d/<slug>/proposals/map")
 def map_view(slug: str):
-    dialogue = _visible_dialogue(slug)
+    dialogue = visible_dialogue(slug, current_user)
     placed = queries.placed_proposals(dialogue)
     points = [
         {
@@ -514,3 +295,6 @@ def map_view(slug: str):
         tile_url=current_app.config["MAP_TILE_URL"],
         attribution=current_app.config["MAP_TILE_ATTRIBUTION"],
     )
+
+
+from dialog.proposals import comment_views, submission  # noqa: E402, F401  (their routes)

@@ -1,0 +1,124 @@
+"""Who may see a dialogue: the one rule, as a query filter and as a check.
+
+The filter serves every list, count, search, export and the API; the check serves a
+dialogue already loaded. Both are built from the same three grants, written side by side
+below (staff; published and public; published and invited), and a test compares them over
+every combination of state, visibility and viewer. Proposals and comments inherit the
+rule through their dialogue (dialog/proposals/visibility.py).
+
+What may not be seen is not there: a refusal is `not_found`, answered with 404.
+"""
+
+from __future__ import annotations
+
+from flask import has_request_context, request
+from flask_login import AnonymousUserMixin
+from sqlalchemy import and_, exists, false, or_, select, true
+from sqlalchemy.sql.elements import ColumnElement
+
+from dialog.core.permissions import Decision, Refused
+from dialog.dialogues.models import (
+    Dialogue,
+    DialoguePlanner,
+    DialogueState,
+    Invitation,
+    Visibility,
+)
+from dialog.extensions import db
+
+# The API and the pages cached for everyone see what a visitor without an account sees.
+EVERYONE = AnonymousUserMixin()
+
+
+def is_admin(user) -> bool:
+    return user.is_authenticated and user.is_admin
+
+
+def is_planner_of(user, dialogue: Dialogue) -> bool:
+    return user.is_authenticated and any(p.user_id == user.id for p in dialogue.planners)
+
+
+def is_staff_of(user, dialogue: Dialogue) -> bool:
+    return is_admin(user) or is_planner_of(user, dialogue)
+
+
+# The rule as SQL --------------------------------------------------------------------
+
+
+def visible_dialogues(user) -> ColumnElement[bool]:
+    """A WHERE clause on Dialogue: the dialogues this person may see."""
+    if is_admin(user):
+        return true()
+    published = Dialogue.state != DialogueState.draft
+    grants = [and_(published, Dialogue.visibility == Visibility.public)]
+    if user.is_authenticated:
+        grants.append(_plans(user))
+        grants.append(and_(published, Dialogue.id.in_(_invited_dialogue_ids(user))))
+    return or_(*grants)
+
+
+def _plans(user) -> ColumnElement[bool]:
+    return exists().where(
+        DialoguePlanner.dialogue_id == Dialogue.id, DialoguePlanner.user_id == user.id
+    )
+
+
+def _invited_dialogue_ids(user):
+    """Dialogues with an active invitation bound to the account or its confirmed address."""
+    bound = Invitation.user_id == user.id
+    by_address = Invitation.email == user.email if user.is_verified else false()
+    return select(Invitation.dialogue_id).where(
+        Invitation.revoked_at.is_(None), or_(bound, by_address)
+    )
+
+
+# The same rule for one dialogue -----------------------------------------------------
+
+
+def can_view(user, dialogue: Dialogue) -> Decision:
+    if is_staff_of(user, dialogue):
+        return Decision.allow()
+    if dialogue.state is not DialogueState.draft:
+        if dialogue.visibility is Visibility.public:
+            return Decision.allow()
+        if user.is_authenticated and dialogue.id in invited_dialogue_ids(user):
+            return Decision.allow()
+    return Decision.deny("not_found")
+
+
+def invited_dialogue_ids(user) -> frozenset[int]:
+    """Read once per request, however many checks a page makes."""
+    memo = _request_memo()
+    if user.id not in memo:
+        memo[user.id] = frozenset(db.session.scalars(_invited_dialogue_ids(user)))
+    return memo[user.id]
+
+
+def _request_memo() -> dict:
+    # Kept on the request, not on `g`: an application context can outlive many requests.
+    if not has_request_context():
+        return {}
+    return request.environ.setdefault("dialog.invited_dialogue_ids", {})
+
+
+def forget_invitations() -> None:
+    """After an invitation changes within the request, read them again."""
+    if has_request_context():
+        request.environ.pop("dialog.invited_dialogue_ids", None)
+
+
+# Loading ------------------------------------------------------------------------------
+
+
+def visible_dialogue(slug: str, user) -> Dialogue:
+    """The dialogue with its schedule and planners; Refused (404) when this person may
+    not see it or it does not exist."""
+    from dialog.dialogues.queries import dialogue_by_slug
+
+    dialogue = dialogue_by_slug(slug)
+    if dialogue is None:
+        raise Refused(Decision.deny("not_found"))
+    decision = can_view(user, dialogue)
+    if not decision:
+        raise Refused(decision)
+    return dialogue
