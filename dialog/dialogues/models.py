@@ -69,7 +69,7 @@ PHASE_CAPABILITIES: dict[PhaseKind, frozenset[Capability]] = {
     PhaseKind.dialogue: frozenset({C.comment, C.reply, C.revise}),
     PhaseKind.voting: frozenset({C.vote}),
     PhaseKind.review: frozenset({C.answer}),
-    PhaseKind.result: frozenset({C.show_results}),
+    PhaseKind.result: frozenset({C.show_results, C.answer}),
 }
 
 

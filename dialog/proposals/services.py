@@ -6,12 +6,13 @@ from sqlalchemy import delete, func, select, text, update
 
 from dialog.core import audit, outbox, search
 from dialog.core.db import insert_ignoring_conflicts, utcnow
-from dialog.core.permissions import require
+from dialog.core.permissions import Decision, Refused, require
 from dialog.dialogues.models import Dialogue
 from dialog.dialogues.services import listing_changed
 from dialog.extensions import db
 from dialog.proposals import permissions
 from dialog.proposals.models import (
+    MAX_COMMENT_DEPTH,
     AnswerStatus,
     Ballot,
     Comment,
@@ -265,8 +266,9 @@ def add_comment(
     proposal: Proposal, *, author, body: str, stance: Stance, parent: Comment | None = None
 ) -> Comment:
     """A comment, or a reply to `parent`; staff write with the municipality's badge."""
-    if parent is not None:
-        require(permissions.can_reply(author, parent))
+    if parent is not None and parent.depth >= MAX_COMMENT_DEPTH:
+        # The thread's shape holds for every caller; who may reply is the view's check.
+        raise Refused(Decision.deny("thread_too_deep"))
     by_municipality = bool(permissions.can_speak_for_municipality(author, proposal))
     comment = Comment(
         proposal_id=proposal.id,

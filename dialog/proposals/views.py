@@ -53,7 +53,7 @@ def _random_order() -> int:
 def index(slug: str):
     dialogue = visible_dialogue(slug, current_user)  # before the cache: never serve a
     order = _random_order()  # dialogue made draft or invite-only from it
-    cache_key = page_cache.key(f"{order}:{dialogue.listing_version}")
+    cache_key = page_cache.key(str(order))
     if (html := page_cache.get(cache_key)) is not None:
         return html
     counts_shown = permissions.can_see_vote_counts(current_user, dialogue)

@@ -275,7 +275,7 @@ def test_the_detail_has_background_settings_and_every_phase_in_order(client, ctx
         "ends_at": voting.ends_at.astimezone(UTC).isoformat(),
         "capabilities": ["vote"],
     }
-    assert last["ends_at"] is None and last["capabilities"] == ["show_results"]
+    assert last["ends_at"] is None and last["capabilities"] == ["answer", "show_results"]
     for phase in body["phases"]:
         assert phase["starts_at"].endswith(ISO_UTC_SUFFIX)
         datetime.fromisoformat(phase["starts_at"])  # parses as ISO 8601

@@ -144,8 +144,16 @@ def test_viewing_following_answering_and_inviting_in_every_phase(db, people, kin
         "planner": (True, None),
         "admin": (True, None),
     }.get(role, (False, "not_a_planner"))
-    assert decision_of(permissions.can_answer(user, dialogue)) == staff_decision
     assert decision_of(permissions.can_invite(user, dialogue)) == staff_decision
+    assert decision_of(permissions.can_moderate(user, dialogue)) == staff_decision
+    # Official answers: staff, in the phases that give them.
+    answers_open = kind in ("review", "result")
+    expected_answer = (
+        (False, "answer_closed")
+        if staff_decision == (True, None) and not answers_open
+        else staff_decision
+    )
+    assert decision_of(permissions.can_answer(user, dialogue)) == expected_answer
 
 
 # Phase gates in more detail -----------------------------------------------------------
@@ -167,7 +175,11 @@ def test_staff_get_no_bypass_of_the_phase_gate(db, people):
             False,
             "comment_closed",
         )
-        assert permissions.can_answer(people[role], dialogue)
+        assert decision_of(permissions.can_answer(people[role], dialogue)) == (
+            False,
+            "answer_closed",
+        )
+        assert permissions.can_moderate(people[role], dialogue)
 
 
 def test_before_the_first_phase_actions_open_at_their_phase_and_after_the_last_they_close(
@@ -263,7 +275,7 @@ def test_hidden_dialogues_are_not_found_for_outsiders_and_visible_to_staff(db, p
         assert decisions == dict.fromkeys(decisions, (False, "not_found")), role
     for role in ("planner", "admin"):
         assert decision_of(permissions.can_view(people[role], dialogue)) == (True, None), role
-        assert decision_of(permissions.can_answer(people[role], dialogue)) == (True, None), role
+        assert decision_of(permissions.can_moderate(people[role], dialogue)) == (True, None), role
         # Seeing it is not a bypass of the phase: proposals are open, so they may propose.
         assert decision_of(permissions.can_propose(people[role], dialogue)) == (True, None), role
         assert decision_of(permissions.can_vote(people[role], dialogue)) == (False, "vote_closed")

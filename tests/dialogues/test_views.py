@@ -14,6 +14,7 @@ from dialog.dialogues.models import (
     Phase,
     PhaseKind,
     Visibility,
+    VoteCounts,
 )
 from tests.dialogues.helpers import LIVE, make_dialogue
 from tests.support import first_link, post_form
@@ -258,6 +259,7 @@ def test_an_admin_creates_edits_publishes_and_archives_a_dialogue(client, ctx, d
         "focus_areas": "Trygghet",
         "visibility": "public",
         "vote_mode": "support",
+        "vote_counts": "after_voting",
         "votes_per_participant": "3",
     }
     response = post_form(client, "/admin/dialogues/new", values)
@@ -266,6 +268,7 @@ def test_an_admin_creates_edits_publishes_and_archives_a_dialogue(client, ctx, d
     assert dialogue.state is DialogueState.draft
     assert dialogue.themes == ["Stadslivet", "Så bygger vi staden"]
     assert (dialogue.votes_per_participant, dialogue.vote_mode.value) == (3, "support")
+    assert dialogue.vote_counts is VoteCounts.after_voting
     again = post_form(client, "/admin/dialogues/new", values)
     assert "En annan dialog använder redan adressnamnet." in again.get_data(as_text=True)
 
@@ -443,7 +446,13 @@ def test_drafts_are_visible_to_staff_only(client, ctx, db, admin, make_user, log
 def test_the_area_is_a_geojson_polygon(client, ctx, db, admin, login):
     dialogue = make_dialogue(db)
     login(admin)
-    base = {"title": "T", "summary": "S", "visibility": "public", "vote_mode": "for_against"}
+    base = {
+        "title": "T",
+        "summary": "S",
+        "visibility": "public",
+        "vote_mode": "for_against",
+        "vote_counts": "live",
+    }
     bad = post_form(
         client,
         f"/admin/dialogues/{dialogue.id}/edit",

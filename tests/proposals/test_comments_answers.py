@@ -19,10 +19,11 @@ from tests.dialogues.helpers import make_dialogue
 from tests.support import post_form
 
 PROPOSING = (("proposals", -1, 24), ("review", 24, 48))
+REVIEWING = (("proposals", -48, -1), ("review", -1, 24))
 
 
-def _setup(db, **fields):
-    dialogue = make_dialogue(db, phases=PROPOSING, **fields)
+def _setup(db, phases=PROPOSING, **fields):
+    dialogue = make_dialogue(db, phases=phases, **fields)
     proposal = services.create_proposal(dialogue, author=None, title="Bänkar", body="Fler.")
     db.session.commit()
     return dialogue, proposal
@@ -152,7 +153,7 @@ def test_editing_for_fifteen_minutes_and_deleting_leaves_a_placeholder(
 def test_official_answer_draft_then_published_with_audit(
     client, ctx, db, make_user, login, resident
 ):
-    dialogue, proposal = _setup(db)
+    dialogue, proposal = _setup(db, phases=REVIEWING)
     planner = make_user(role="planner")
     dialogue_services.assign_planner(dialogue, db.session.get(User, planner.id), by=None)
     db.session.commit()
@@ -228,7 +229,7 @@ def test_xss_in_comments_and_answers_is_shown_as_text(client, ctx, db, resident,
 def test_changes_to_a_published_answer_wait_as_a_draft_until_published(
     client, ctx, db, make_user, login
 ):
-    dialogue, proposal = _setup(db)
+    dialogue, proposal = _setup(db, phases=REVIEWING)
     planner = make_user(role="planner")
     dialogue_services.assign_planner(dialogue, db.session.get(User, planner.id), by=None)
     db.session.commit()
@@ -257,3 +258,17 @@ def test_changes_to_a_published_answer_wait_as_a_draft_until_published(
         select(AuditEntry.action).where(AuditEntry.action.like("answer_%")).order_by(AuditEntry.id)
     ).all()
     assert actions == ["answer_published", "answer_saved", "answer_published"]
+
+
+def test_official_answers_wait_for_a_phase_that_gives_them(client, ctx, db, make_user, login):
+    dialogue, proposal = _setup(db)
+    planner = make_user(role="planner")
+    dialogue_services.assign_planner(dialogue, db.session.get(User, planner.id), by=None)
+    db.session.commit()
+    login(planner)
+    page = client.get(f"/p/{proposal.id}").get_data(as_text=True)
+    assert "Svara officiellt" not in page
+    response = client.get(f"/p/{proposal.id}/answer")
+    assert response.status_code == 403
+    assert "Officiella svar ges från" in response.get_data(as_text=True)
+    assert db.session.scalar(select(OfficialAnswer)) is None

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from dialog.accounts.models import User
+from dialog.core.permissions import Refused
 from dialog.dialogues import services as dialogue_services
 from dialog.dialogues.models import Dialogue, VoteMode
 from dialog.proposals import queries, services
@@ -127,7 +128,7 @@ def test_a_support_only_dialogue_refuses_other_votes_in_the_service(ctx, db, mak
     dialogue = make_dialogue(db, phases=VOTING, vote_mode=VoteMode.support)
     proposal = _proposal(db, dialogue, "Bänkar")
     (voter,) = _people(db, make_user, 1)
-    with pytest.raises(services.VoteRefused, match="vote_value_not_allowed"):
+    with pytest.raises(Refused, match="vote_value_not_allowed"):
         services.cast_vote(voter, db.session.get(Proposal, proposal.id), value)
     db.session.rollback()
     assert db.session.scalar(select(func.count()).select_from(Vote)) == 0
@@ -196,7 +197,7 @@ def _vote_kept(db, proposal_id, voter_id):
 
 def test_a_vote_cannot_be_withdrawn_in_the_service_after_voting_closed(ctx, db, resident):
     proposal_id = _closed_after_a_vote(db, resident.id)
-    with pytest.raises(services.VoteRefused, match="vote_closed"):
+    with pytest.raises(Refused, match="vote_closed"):
         services.withdraw_vote(
             db.session.get(User, resident.id), db.session.get(Proposal, proposal_id)
         )

@@ -1,8 +1,10 @@
+import re
+
 import pytest
 from sqlalchemy import select
 
 from dialog.accounts.models import User
-from dialog.dialogues.models import Dialogue
+from dialog.dialogues.models import Dialogue, VoteMode
 from dialog.proposals import services
 from dialog.proposals.models import (
     AnswerStatus,
@@ -155,20 +157,51 @@ def test_voting_from_the_page_counts_changes_and_withdraws(client, ctx, db, resi
     assert "För 0 · Emot 0" in client.get(path).get_data(as_text=True)
 
 
-def test_the_vote_limit_is_explained(client, ctx, db, resident, login):
-    dialogue = make_dialogue(db, phases=VOTING, votes_per_participant=1)
-    first, second = make_proposal(db, dialogue), make_proposal(db, dialogue, title="Träd")
+def test_the_vote_limit_is_explained_before_the_click(client, ctx, db, resident, login):
+    dialogue = make_dialogue(db, phases=VOTING, votes_per_participant=3)
+    proposals = [make_proposal(db, dialogue, title=f"Förslag {n}") for n in range(4)]
     login(resident)
-    post_form(client, f"/p/{first.id}/vote", {"value": "for"}, form_path=f"/p/{first.id}")
+    for proposal in proposals[:3]:
+        post_form(client, f"/p/{proposal.id}/vote", {"value": "for"}, form_path=f"/p/{proposal.id}")
+    last = f"/p/{proposals[3].id}"
+    page = client.get(last).get_data(as_text=True)
+    assert "Du har använt dina 3 röster" in page
+    assert f'action="{last}/vote"' not in page  # no buttons that could only be refused
+    # A proposal already voted on can still change its vote: that uses no new one.
+    voted = client.get(f"/p/{proposals[0].id}").get_data(as_text=True)
+    assert f'action="/p/{proposals[0].id}/vote"' in voted and 'aria-pressed="true"' in voted
     response = post_form(
-        client,
-        f"/p/{second.id}/vote",
-        {"value": "for"},
-        form_path=f"/p/{second.id}",
-        follow_redirects=True,
+        client, f"{last}/vote", {"value": "for"}, form_path=f"/p/{proposals[0].id}"
     )
-    assert "Du har använt alla dina röster" in response.get_data(as_text=True)
-    assert len(db.session.scalars(select(Vote)).all()) == 1
+    assert response.status_code == 403
+    assert "Du har använt dina 3 röster" in response.get_data(as_text=True)
+    assert len(db.session.scalars(select(Vote)).all()) == 3
+
+
+def test_the_vote_buttons_are_the_dialogues_values_and_show_the_chosen_one(
+    client, ctx, db, resident, login
+):
+    for_against = make_dialogue(db, phases=VOTING)
+    support = make_dialogue(db, "stod", phases=VOTING, vote_mode=VoteMode.support)
+    first, second = make_proposal(db, for_against), make_proposal(db, support)
+    login(resident)
+    page = client.get(f"/p/{first.id}").get_data(as_text=True)
+    assert _button_values(page) == {"for": "false", "against": "false", "abstain": "false"}
+    post_form(client, f"/p/{first.id}/vote", {"value": "against"}, form_path=f"/p/{first.id}")
+    page = client.get(f"/p/{first.id}").get_data(as_text=True)
+    assert _button_values(page) == {"for": "false", "against": "true", "abstain": "false"}
+    assert _button_values(client.get(f"/p/{second.id}").get_data(as_text=True)) == {
+        "support": "false"
+    }
+
+
+def _button_values(page: str) -> dict[str, str]:
+    return dict(
+        (value, pressed)
+        for value, pressed in re.findall(
+            r'<button type="submit" name="value" value="(\w+)" aria-pressed="(\w+)"', page
+        )
+    )
 
 
 def test_votes_are_refused_outside_the_voting_phase(client, ctx, db, resident, login):

@@ -39,6 +39,8 @@ def _png() -> bytes:
     Image.new("RGB", (8, 8), (200, 40, 40)).save(out, "PNG")
     return out.getvalue()
 
+REVIEWING = (("proposals", -48, -1), ("review", -1, 24))
+
 
 def _world(db, make_user, *, phases=PROPOSING, **dialogue_fields):
     """A dialogue with its planner, a resident's proposal (with an image) and comment, an
@@ -134,7 +136,7 @@ def test_hidden_dialogues_proposal_pages_are_404_to_those_who_may_not_see_them(
 def test_only_the_dialogues_planners_post_an_official_answer(
     client, ctx, db, make_user, login, who, outcome
 ):
-    world = _world(db, make_user)
+    world = _world(db, make_user, phases=REVIEWING)
     _as(client, login, world, who)
     path = f"/p/{world.proposal_id}"
     response = _post(

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from dialog.accounts.models import User
 from dialog.core.db import utcnow
+from dialog.core.permissions import Refused
 from dialog.dialogues import services as dialogues
 from dialog.dialogues.models import Dialogue, DialogueState, PhaseKind, VoteMode
 from dialog.proposals import services
@@ -54,11 +55,11 @@ def _in_threads(app, count, work):
             barrier.wait()
             try:
                 outcomes.append(work(index))
-            except services.VoteRefused as refused:
+            except Refused as refused:
                 from dialog.extensions import db
 
                 db.session.rollback()
-                outcomes.append(refused.reason)
+                outcomes.append(refused.decision.reason)
 
     threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
     for thread in threads:
@@ -140,7 +141,7 @@ def test_a_vote_racing_the_end_of_the_phase_is_refused(app, committed_db):
         proposal = db.session.get(Proposal, proposal_ids[0])
         assert proposal.dialogue.current_phase is not None  # the page said "open"
         time.sleep(1.2)
-        with pytest.raises(services.VoteRefused, match="vote_closed"):
+        with pytest.raises(Refused, match="vote_closed"):
             services.cast_vote(user, proposal, VoteValue.for_)
         db.session.rollback()
     assert _count(app, db, select(func.count()).select_from(Vote)) == 0
@@ -161,7 +162,7 @@ def test_a_vote_after_an_admin_closed_the_phase_is_refused(app, committed_db):
         closed = threading.Thread(target=_close_phase, args=(app, db, dialogue_id))
         closed.start()
         closed.join(30)
-        with pytest.raises(services.VoteRefused, match="vote_closed"):
+        with pytest.raises(Refused, match="vote_closed"):
             services.cast_vote(user, proposal, VoteValue.for_)
         db.session.rollback()
 
@@ -185,7 +186,7 @@ def test_changing_and_withdrawing_a_vote_keeps_counts_equal_to_the_votes(app, co
         db.session.commit()
         db.session.refresh(proposal)
         assert (proposal.votes_for, proposal.votes_against) == (0, 1)
-        with pytest.raises(services.VoteRefused, match="vote_value_not_allowed"):
+        with pytest.raises(Refused, match="vote_value_not_allowed"):
             services.cast_vote(user, proposal, VoteValue.support)
         db.session.rollback()
         services.withdraw_vote(user, db.session.get(Proposal, proposal_ids[0]))
