@@ -1,4 +1,4 @@
-"""Worker tasks for the outbox: deliver one event; sweep what is still pending."""
+"""Worker tasks for the outbox: run one delivery; sweep what is still pending."""
 
 from __future__ import annotations
 
@@ -8,13 +8,13 @@ from dialog.core import locks, outbox
 from dialog.extensions import db
 
 
-@shared_task(name="core.deliver_outbox_event")
-def deliver_outbox_event(event_id: int) -> None:
-    event = outbox.claim(event_id)
+@shared_task(name=outbox.DELIVER_TASK)
+def deliver_outbox(delivery_id: int) -> None:
+    delivery = outbox.claim(delivery_id)
     db.session.commit()
-    if event is None:
+    if delivery is None:
         return
-    outbox.deliver(event)
+    outbox.deliver(delivery)
     db.session.commit()
 
 
@@ -23,7 +23,7 @@ def sweep_outbox() -> int:
     with locks.exclusive("sweep_outbox", seconds=60) as acquired:
         if not acquired:
             return 0
-        event_ids = outbox.due_event_ids()
-        outbox.postpone(event_ids)
+        delivery_ids = outbox.due_delivery_ids()
+        outbox.postpone(delivery_ids)
         db.session.commit()
-        return sum(outbox.publish(event_id) for event_id in event_ids)
+        return sum(outbox.publish(delivery_id) for delivery_id in delivery_ids)
