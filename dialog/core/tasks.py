@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from dialog.core import locks, outbox
+from dialog.core import outbox
+from dialog.core.periodic import periodic
 from dialog.extensions import db
 
 
@@ -18,12 +19,9 @@ def deliver_outbox(delivery_id: int) -> None:
     db.session.commit()
 
 
-@shared_task(name="core.sweep_outbox")
+@periodic("core.sweep_outbox", every="OUTBOX_SWEEP_INTERVAL_SECONDS", lease=60)
 def sweep_outbox() -> int:
-    with locks.exclusive("sweep_outbox", seconds=60) as acquired:
-        if not acquired:
-            return 0
-        delivery_ids = outbox.due_delivery_ids()
-        outbox.postpone(delivery_ids)
-        db.session.commit()
-        return sum(outbox.publish(delivery_id) for delivery_id in delivery_ids)
+    delivery_ids = outbox.due_delivery_ids()
+    outbox.postpone(delivery_ids)
+    db.session.commit()
+    return sum(outbox.publish(delivery_id) for delivery_id in delivery_ids)
