@@ -31,7 +31,7 @@ def celery_init_app(app: Flask) -> Celery:
         # Publishing gives up fast; the outbox sweeper is what makes delivery reliable.
         broker_transport_options=_transport_options(app.config["CELERY_BROKER_URL"], timeout),
         task_default_queue="default",
-        task_routes={"core.deliver_outbox_event": {"queue": "default"}},
+        task_routes={"core.deliver_outbox": {"queue": "default"}},
         beat_schedule_filename=f"{app.config['INSTANCE_PATH']}/celerybeat-schedule",
     )
     celery_app.set_default()

@@ -85,22 +85,23 @@ def log_in(client, email: str, password: str = PASSWORD):
 
 
 class Mailbox:
-    """Delivers pending outbox events through the real task code and reads the mail folder."""
+    """Runs pending outbox deliveries through the real task code and reads the mail folder."""
 
     def __init__(self, app, folder: Path):
         self.app = app
         self.folder = folder
 
     def deliver(self) -> int:
-        from dialog.core.models import OutboxEvent, OutboxStatus
+        from dialog.core import outbox
+        from dialog.core.models import OutboxDelivery, OutboxStatus
         from dialog.extensions import db
 
         with self.app.app_context():
             ids = db.session.scalars(
-                select(OutboxEvent.id).where(OutboxEvent.status == OutboxStatus.pending)
+                select(OutboxDelivery.id).where(OutboxDelivery.status == OutboxStatus.pending)
             ).all()
-        for event_id in ids:
-            run_task(self.app, "core.deliver_outbox_event", event_id)
+        for delivery_id in ids:
+            run_task(self.app, outbox.DELIVER_TASK, delivery_id)
         return len(ids)
 
     def messages(self, to: str | None = None) -> list[EmailMessage]:

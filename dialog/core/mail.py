@@ -34,7 +34,7 @@ def queue(*, to: str, template: str, locale: str, key: str, **context: Any) -> N
     )
 
 
-@outbox.handler("email")
+@outbox.subscriber("email", name="core.send_email")
 def send_queued(payload: dict[str, Any]) -> None:
     message = render(payload)
     if current_app.config["MAIL_SERVER"]:

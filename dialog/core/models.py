@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from dialog.core.db import utcnow
 from dialog.extensions import db
@@ -20,12 +20,13 @@ class OutboxStatus(enum.Enum):
 
 
 class OutboxEvent(db.Model):
-    """A side effect owed to the outside world, written in the transaction that caused it."""
+    """A fact recorded in the transaction that caused it; its subscribers react to it.
+
+    The status sums up the deliveries: pending while any is owed, failed when one gave
+    up, delivered when all succeeded (at once for an event nobody subscribes to).
+    """
 
     __tablename__ = "outbox_event"
-    __table_args__ = (
-        sa.Index("ix_outbox_event_status_next_attempt_at", "status", "next_attempt_at"),
-    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(sa.String(64))
@@ -35,16 +36,37 @@ class OutboxEvent(db.Model):
         sa.Enum(OutboxStatus, name="outbox_status", native_enum=False, length=16),
         default=OutboxStatus.pending,
     )
-    attempts: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def is_delivered(self) -> bool:
+        return self.status is OutboxStatus.delivered
+
+
+class OutboxDelivery(db.Model):
+    """One subscriber's reaction to one event, claimed, retried and settled on its own."""
+
+    __tablename__ = "outbox_delivery"
+    __table_args__ = (
+        sa.UniqueConstraint("event_id", "subscriber"),
+        sa.Index("ix_outbox_delivery_status_next_attempt_at", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The unique constraint on (event_id, subscriber) is the foreign key's index.
+    event_id: Mapped[int] = mapped_column(sa.ForeignKey("outbox_event.id"))
+    subscriber: Mapped[str] = mapped_column(sa.String(128))
+    status: Mapped[OutboxStatus] = mapped_column(
+        sa.Enum(OutboxStatus, name="outbox_status", native_enum=False, length=16),
+        default=OutboxStatus.pending,
+    )
+    attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
     claimed_until: Mapped[datetime | None]
     delivered_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(sa.Text)
 
-    @property
-    def is_delivered(self) -> bool:
-        return self.status is OutboxStatus.delivered
+    event: Mapped[OutboxEvent] = relationship(lazy="joined")
 
 
 class AuditEntry(db.Model):

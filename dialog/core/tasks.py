@@ -1,29 +1,27 @@
-"""Worker tasks for the outbox: deliver one event; sweep what is still pending."""
+"""Worker tasks for the outbox: run one delivery; sweep what is still pending."""
 
 from __future__ import annotations
 
 from celery import shared_task
 
-from dialog.core import locks, outbox
+from dialog.core import outbox
+from dialog.core.periodic import periodic
 from dialog.extensions import db
 
 
-@shared_task(name="core.deliver_outbox_event")
-def deliver_outbox_event(event_id: int) -> None:
-    event = outbox.claim(event_id)
+@shared_task(name=outbox.DELIVER_TASK)
+def deliver_outbox(delivery_id: int) -> None:
+    delivery = outbox.claim(delivery_id)
     db.session.commit()
-    if event is None:
+    if delivery is None:
         return
-    outbox.deliver(event)
+    outbox.deliver(delivery)
     db.session.commit()
 
 
-@shared_task(name="core.sweep_outbox")
+@periodic("core.sweep_outbox", every="OUTBOX_SWEEP_INTERVAL_SECONDS", lease=60)
 def sweep_outbox() -> int:
-    with locks.exclusive("sweep_outbox", seconds=60) as acquired:
-        if not acquired:
-            return 0
-        event_ids = outbox.due_event_ids()
-        outbox.postpone(event_ids)
-        db.session.commit()
-        return sum(outbox.publish(event_id) for event_id in event_ids)
+    delivery_ids = outbox.due_delivery_ids()
+    outbox.postpone(delivery_ids)
+    db.session.commit()
+    return sum(outbox.publish(delivery_id) for delivery_id in delivery_ids)

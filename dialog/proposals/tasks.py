@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-from celery import shared_task
-
-from dialog.core import locks
+from dialog.core.periodic import periodic
 from dialog.extensions import db
 from dialog.proposals import services
 
 
-@shared_task(name="proposals.reconcile_counts")
+@periodic("proposals.reconcile_counts", every=3600, lease=3600)
 def reconcile_counts() -> int:
     """Rebuild vote counters from the vote rows; they should already agree."""
-    with locks.exclusive("reconcile_counts", seconds=3600) as acquired:
-        if not acquired:
-            return 0
-        fixed = services.reconcile_counts()
-        db.session.commit()
-        return fixed
+    fixed = services.reconcile_counts()
+    db.session.commit()
+    return fixed

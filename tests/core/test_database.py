@@ -151,3 +151,42 @@ def test_migrations_that_rebuild_a_table_keep_the_rows_referring_to_it(app, comm
         after = row_counts()
     assert before["proposal"] > 0 and before["vote"] > 0 and before["comment"] > 0
     assert after == before
+
+
+def test_the_outbox_migration_keeps_pending_emails_and_settles_what_nobody_handled(
+    app, committed_db
+):
+    from flask_migrate import downgrade, upgrade
+
+    old_events = [
+        ("email", "pending", 3),
+        ("email", "delivered", 1),
+        ("phase_started", "pending", 0),
+    ]
+    with app.app_context():
+        committed_db.session.remove()
+        downgrade(revision="0008")
+        with committed_db.engine.begin() as connection:
+            for number, (kind, status, attempts) in enumerate(old_events):
+                connection.execute(
+                    text(
+                        "INSERT INTO outbox_event (kind, key, payload, status, attempts,"
+                        " created_at, next_attempt_at, last_error) VALUES (:kind, :key, '{}',"
+                        " :status, :attempts, '2026-01-01 10:00', '2026-01-01 10:05', 'boom')"
+                    ),
+                    {"kind": kind, "key": f"old:{number}", "status": status, "attempts": attempts},
+                )
+        upgrade()
+        with committed_db.engine.connect() as connection:
+            rows = connection.execute(
+                text(
+                    "SELECT e.key, e.status, d.subscriber, d.status, d.attempts, d.last_error"
+                    " FROM outbox_event e LEFT JOIN outbox_delivery d ON d.event_id = e.id"
+                    " ORDER BY e.key"
+                )
+            ).all()
+    assert [tuple(row) for row in rows] == [
+        ("old:0", "pending", "core.send_email", "pending", 3, "boom"),
+        ("old:1", "delivered", "core.send_email", "delivered", 1, "boom"),
+        ("old:2", "delivered", None, None, None, None),
+    ]

@@ -85,7 +85,9 @@ def test_mail_goes_through_smtp_when_a_server_is_configured(
 def test_a_refused_smtp_login_leaves_the_email_pending_for_a_retry(
     app, ctx, db, mailbox, smtp_server, monkeypatch
 ):
-    from dialog.core.models import OutboxEvent, OutboxStatus
+    from sqlalchemy import select
+
+    from dialog.core.models import OutboxDelivery, OutboxEvent, OutboxStatus
 
     controller, inbox = smtp_server
     for name, value in {
@@ -106,7 +108,10 @@ def test_a_refused_smtp_login_leaves_the_email_pending_for_a_retry(
     )
     db.session.commit()
     mailbox.deliver()
-    event = db.session.query(OutboxEvent).filter(OutboxEvent.key.like("email:smtp-2:%")).one()
-    db.session.refresh(event)
+    delivery = db.session.scalars(
+        select(OutboxDelivery).join(OutboxEvent).where(OutboxEvent.key.like("email:smtp-2:%"))
+    ).one()
+    db.session.refresh(delivery)
     assert inbox.messages == []
-    assert event.status is OutboxStatus.pending and "SMTPAuthenticationError" in event.last_error
+    assert delivery.status is OutboxStatus.pending
+    assert "SMTPAuthenticationError" in delivery.last_error

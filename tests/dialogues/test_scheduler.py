@@ -28,7 +28,7 @@ from dialog.dialogues.models import (
     TransitionEvent,
     Visibility,
 )
-from tests.support import WorkerProcess, wait_for
+from tests.support import WorkerProcess, run_task, wait_for
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 STARTED, ENDING_SOON, ENDED = (
@@ -388,6 +388,23 @@ def test_a_scheduler_that_lost_the_race_records_and_counts_nothing(ctx, db, monk
     db.session.commit()
     assert len(transitions(db)) == 2
     assert len(phase_events(db)) == 2
+
+
+TASK = "dialogues.record_phase_transitions"
+
+
+def test_a_scheduler_run_is_skipped_while_another_run_holds_the_lease(app, committed_db):
+    """The task itself: a run that starts while another one runs does nothing."""
+    from dialog.core import locks
+
+    expected = _committed_schedule(app, committed_db, utcnow().replace(microsecond=0))
+    with app.app_context(), locks.exclusive(TASK, seconds=120) as held_by_the_first_run:
+        assert held_by_the_first_run
+        assert run_task(app, TASK) == 0
+        assert _recorded(app, committed_db) == ([], [])
+    assert run_task(app, TASK) == 3
+    rows, _keys = _recorded(app, committed_db)
+    assert Counter(rows) == Counter(expected)
 
 
 @pytest.fixture
