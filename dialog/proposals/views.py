@@ -30,7 +30,7 @@ from dialog.dialogues import queries as dialogue_queries
 from dialog.dialogues.models import Capability
 from dialog.extensions import db, limiter
 from dialog.proposals import forms, permissions, queries, services
-from dialog.proposals.forms import VOTE_LABELS
+from dialog.proposals.labels import VOTE_LABELS
 from dialog.proposals.models import AnswerStatus, Proposal, Source, Stance, VoteValue
 
 bp = Blueprint("proposals", __name__)
