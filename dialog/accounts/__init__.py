@@ -7,6 +7,7 @@ from flask_login import current_user
 
 
 def init_app(app: Flask) -> None:
+    # Models register their tables on import.
     from dialog.accounts import cli, labels, models, permissions, views  # noqa: F401
     from dialog.extensions import login_manager
 

@@ -15,8 +15,8 @@ from flask_babel import format_date, format_datetime, get_locale
 
 
 def init_app(app: Flask) -> None:
+    # Models, mail and tasks register on import: tables, the email handler, Celery tasks.
     from dialog.core import errors, i18n, mail, models, security, tasks, views  # noqa: F401
-    from dialog.core.permissions import MOMENT_FORMAT
     from dialog.core.urls import DatabaseId
     from dialog.extensions import babel
 
@@ -28,6 +28,12 @@ def init_app(app: Flask) -> None:
     # Before any blueprint is registered: every domain's <int:...> routes use it.
     app.url_map.converters["int"] = DatabaseId
     app.register_blueprint(views.bp)
+    _add_template_helpers(app)
+
+
+def _add_template_helpers(app: Flask) -> None:
+    from dialog.core.permissions import MOMENT_FORMAT
+
     app.jinja_env.globals.update(
         format_datetime=format_datetime,
         format_date=format_date,

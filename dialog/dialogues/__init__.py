@@ -6,6 +6,7 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
+    # Models and tasks register on import: tables, Celery tasks.
     from dialog.dialogues import cli, labels, models, tasks, views  # noqa: F401
 
     app.register_blueprint(views.bp)

@@ -7,6 +7,7 @@ from flask_login import current_user
 
 
 def init_app(app: Flask) -> None:
+    # Models and tasks register on import: tables, Celery tasks.
     from dialog.proposals import labels, models, permissions, tasks, views  # noqa: F401
 
     app.register_blueprint(views.bp)
