@@ -10,6 +10,7 @@ from wtforms import (
     EmailField,
     PasswordField,
     RadioField,
+    SelectChoice,
     SelectField,
     StringField,
     TextAreaField,
@@ -24,6 +25,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from dialog.accounts.labels import AGE_BAND_LABELS, LANGUAGE_LABELS, ROLE_LABELS
 from dialog.accounts.models import AGE_BANDS, Role
 from dialog.accounts.services import is_common_password
 
@@ -140,17 +142,6 @@ class ChangeEmailForm(FlaskForm):
     )
 
 
-AGE_BAND_LABELS = {
-    "under_18": _l("Under 18"),
-    "18_29": _l("18–29"),
-    "30_44": _l("30–44"),
-    "45_64": _l("45–64"),
-    "65_79": _l("65–79"),
-    "80_plus": _l("80 or older"),
-}
-LANGUAGE_LABELS = {"sv": "Svenska", "en": "English"}
-
-
 class ProfileForm(FlaskForm):
     display_name = StringField(
         _l("Name"),
@@ -159,7 +150,10 @@ class ProfileForm(FlaskForm):
     )
     show_name_publicly = RadioField(
         _l("How you are shown to others"),
-        choices=[("yes", _l("With my name")), ("no", _l("With a pseudonym"))],
+        choices=[
+            SelectChoice("yes", _l("With my name")),
+            SelectChoice("no", _l("With a pseudonym")),
+        ],
         validators=[InputRequired()],
     )
     pseudonym = StringField(
@@ -185,23 +179,20 @@ class ProfileForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        not_given = ("", _l("Prefer not to say"))
-        self.district.choices = [not_given] + [(d, d) for d in current_app.config["DISTRICTS"]]
-        self.age_band.choices = [not_given] + [(b, AGE_BAND_LABELS[b]) for b in AGE_BANDS]
+        not_given = SelectChoice("", _l("Prefer not to say"))
+        self.district.choices = [not_given] + [
+            SelectChoice(d) for d in current_app.config["DISTRICTS"]
+        ]
+        self.age_band.choices = [not_given] + [
+            SelectChoice(b, AGE_BAND_LABELS[b]) for b in AGE_BANDS
+        ]
         self.locale.choices = [
-            (code, LANGUAGE_LABELS[code]) for code in current_app.config["LANGUAGES"]
+            SelectChoice(code, LANGUAGE_LABELS[code]) for code in current_app.config["LANGUAGES"]
         ]
 
 
-ROLE_LABELS = {
-    Role.resident: _l("Resident"),
-    Role.planner: _l("Planner"),
-    Role.admin: _l("Administrator"),
-}
-
-
 class RoleForm(FlaskForm):
-    role = SelectField(_l("Role"), choices=[(r.value, ROLE_LABELS[r]) for r in Role])
+    role = SelectField(_l("Role"), choices=[SelectChoice(r.value, ROLE_LABELS[r]) for r in Role])
     reason = TextAreaField(
         _l("Reason"),
         validators=[

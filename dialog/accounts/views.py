@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy.exc import OperationalError
 
-from dialog.accounts import forms, permissions, queries, services
+from dialog.accounts import forms, labels, permissions, queries, services
 from dialog.accounts.models import Role, User
 from dialog.core import limits, urls
 from dialog.core.db import writes_on_safe_method
@@ -260,7 +260,7 @@ def admin_set_role(user_id: int):
     services.set_role(user, Role(form.role.data), by=current_user, reason=form.reason.data)
     db.session.commit()
     flash(
-        _("%(name)s is now %(role)s.", name=user.display_name, role=forms.ROLE_LABELS[user.role]),
+        _("%(name)s is now %(role)s.", name=user.display_name, role=labels.ROLE_LABELS[user.role]),
         "success",
     )
     return redirect(url_for("accounts.admin_users", q=request.args.get("q", "")))

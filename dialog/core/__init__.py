@@ -1,0 +1,67 @@
+"""Cross-cutting parts every domain builds on: the database, translations, errors, mail.
+
+Like every domain's `init_app`, this one imports the package's modules when it runs, not
+at the top: importing any `dialog.core.x` runs this file first, and loading the views and
+tasks at that moment would import the other domains in a circle.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlencode
+
+from flask import Flask, request
+from flask_babel import format_date, format_datetime, get_locale
+
+
+def init_app(app: Flask) -> None:
+    # Models, mail and tasks register on import: tables, the email handler, Celery tasks.
+    from dialog.core import errors, i18n, mail, models, security, tasks, views  # noqa: F401
+    from dialog.core.urls import DatabaseId
+    from dialog.extensions import babel
+
+    _init_database(app)
+    babel.init_app(app, locale_selector=i18n.select_locale)
+    i18n.init_app(app)
+    security.init_app(app)
+    errors.init_app(app)
+    # Before any blueprint is registered: every domain's <int:...> routes use it.
+    app.url_map.converters["int"] = DatabaseId
+    app.register_blueprint(views.bp)
+    _add_template_helpers(app)
+
+
+def _add_template_helpers(app: Flask) -> None:
+    from dialog.core.permissions import MOMENT_FORMAT
+
+    app.jinja_env.globals.update(
+        format_datetime=format_datetime,
+        format_date=format_date,
+        current_language=lambda: str(get_locale()),
+        language_url=_language_url,
+        moment_format=lambda: str(MOMENT_FORMAT),
+    )
+
+
+def _init_database(app: Flask) -> None:
+    from dialog.core.db import configure_sqlite, include_in_autogenerate
+    from dialog.extensions import db, migrate
+
+    db.init_app(app)
+    with app.app_context():
+        for engine in db.engines.values():
+            configure_sqlite(engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
+    migrate.init_app(
+        app,
+        db,
+        directory=str(Path(app.root_path).parent / "migrations"),
+        render_as_batch=True,
+        include_object=include_in_autogenerate,
+        compare_type=True,
+    )
+
+
+def _language_url(lang: str) -> str:
+    args = request.args.to_dict()
+    args["lang"] = lang
+    return f"{request.path}?{urlencode(args)}"

@@ -12,6 +12,7 @@ from wtforms import (
     FloatField,
     IntegerField,
     RadioField,
+    SelectChoice,
     SelectField,
     StringField,
     SubmitField,
@@ -29,26 +30,9 @@ from wtforms.validators import (
 )
 
 from dialog.core.forms import PointPairMixin
+from dialog.dialogues.labels import CAPABILITY_LABELS, KIND_LABELS
 from dialog.dialogues.models import Capability, PhaseKind, Visibility, VoteCounts, VoteMode
 
-KIND_LABELS = {
-    PhaseKind.information: _l("Information"),
-    PhaseKind.proposals: _l("Proposals"),
-    PhaseKind.dialogue: _l("Dialogue"),
-    PhaseKind.voting: _l("Voting"),
-    PhaseKind.review: _l("Review"),
-    PhaseKind.result: _l("Result"),
-}
-CAPABILITY_LABELS = {
-    Capability.propose: _l("make proposals"),
-    Capability.comment: _l("comment"),
-    Capability.reply: _l("reply to comments"),
-    Capability.revise: _l("revise own proposals"),
-    Capability.vote: _l("vote"),
-    Capability.answer: _l("official answers"),
-    Capability.show_results: _l("results shown"),
-}
-STATE_LABELS = {"draft": _l("Draft"), "published": _l("Published"), "archived": _l("Archived")}
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 MINUTE_HINT = _l("Swedish time, to the minute, e.g. 2026-03-12 09:00.")
 
@@ -143,8 +127,8 @@ class DialogueForm(PointPairMixin, FlaskForm):
     visibility = RadioField(
         _l("Who can take part"),
         choices=[
-            (Visibility.public.value, _l("Everyone")),
-            (Visibility.invited.value, _l("Invited participants only")),
+            SelectChoice(Visibility.public.value, _l("Everyone")),
+            SelectChoice(Visibility.invited.value, _l("Invited participants only")),
         ],
         default=Visibility.public.value,
         validators=[InputRequired()],
@@ -152,8 +136,8 @@ class DialogueForm(PointPairMixin, FlaskForm):
     vote_mode = RadioField(
         _l("How people vote"),
         choices=[
-            (VoteMode.for_against.value, _l("For, against or abstain")),
-            (VoteMode.support.value, _l("Support only")),
+            SelectChoice(VoteMode.for_against.value, _l("For, against or abstain")),
+            SelectChoice(VoteMode.support.value, _l("Support only")),
         ],
         default=VoteMode.for_against.value,
         validators=[InputRequired()],
@@ -169,8 +153,8 @@ class DialogueForm(PointPairMixin, FlaskForm):
     vote_counts = RadioField(
         _l("When residents see the vote counts"),
         choices=[
-            (VoteCounts.live.value, _l("While voting runs")),
-            (VoteCounts.after_voting.value, _l("When the results are published")),
+            SelectChoice(VoteCounts.live.value, _l("While voting runs")),
+            SelectChoice(VoteCounts.after_voting.value, _l("When the results are published")),
         ],
         default=VoteCounts.live.value,
         validators=[InputRequired()],
@@ -221,16 +205,16 @@ class DialogueForm(PointPairMixin, FlaskForm):
 
 
 OVERRIDE_CHOICES = [
-    ("", _l("As the phase kind decides")),
-    ("on", _l("Allowed")),
-    ("off", _l("Not allowed")),
+    SelectChoice("", _l("As the phase kind decides")),
+    SelectChoice("on", _l("Allowed")),
+    SelectChoice("off", _l("Not allowed")),
 ]
 
 
 class PhaseForm(FlaskForm):
     kind = SelectField(
         _l("Kind of phase"),
-        choices=[(k.value, KIND_LABELS[k]) for k in PhaseKind],
+        choices=[SelectChoice(k.value, KIND_LABELS[k]) for k in PhaseKind],
         validators=[InputRequired()],
     )
     title = StringField(

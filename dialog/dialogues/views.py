@@ -13,7 +13,7 @@ from dialog.core.db import utcnow, writes_on_safe_method
 from dialog.core.forms import ActionForm
 from dialog.core.markdown import render as render_markdown
 from dialog.core.permissions import require
-from dialog.dialogues import forms, permissions, queries, services
+from dialog.dialogues import forms, labels, permissions, queries, services
 from dialog.dialogues.models import Dialogue, DialogueState, Invitation, Phase, PhaseKind
 from dialog.dialogues.visibility import visible_dialogue
 from dialog.extensions import db, limiter
@@ -191,7 +191,7 @@ def admin_set_state(dialogue_id: int, state: str):
             _(
                 "“%(title)s” is now %(state)s.",
                 title=dialogue.title,
-                state=forms.STATE_LABELS[state],
+                state=labels.STATE_LABELS[DialogueState[state]],
             ),
             "success",
         )

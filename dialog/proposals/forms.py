@@ -9,6 +9,7 @@ from wtforms import (
     FloatField,
     HiddenField,
     RadioField,
+    SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -19,27 +20,14 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from dialog.core.forms import PointPairMixin
+from dialog.proposals.labels import (
+    ANSWER_LABELS,
+    DIMENSION_LABELS,
+    SOURCE_LABELS,
+    STANCE_LABELS,
+    VOTE_LABELS,
+)
 from dialog.proposals.models import AnswerStatus, Dimension, Source, Stance, VoteValue
-
-DIMENSION_LABELS = {
-    Dimension.economic: _l("Economic"),
-    Dimension.ecological: _l("Ecological"),
-    Dimension.social: _l("Social"),
-}
-VOTE_LABELS = {
-    VoteValue.for_: _l("For"),
-    VoteValue.against: _l("Against"),
-    VoteValue.abstain: _l("Abstain"),
-    VoteValue.support: _l("Support"),
-}
-SORT_LABELS = {
-    "newest": _l("Newest"),
-    "support": _l("Most support"),
-    "agreement": _l("Highest agreement"),
-    "discussed": _l("Most discussed"),
-    "divided": _l("Most divided"),
-    "random": _l("Random order"),
-}
 
 
 class CheckboxesField(SelectMultipleField):
@@ -69,7 +57,7 @@ class ProposalForm(PointPairMixin, FlaskForm):
     focus_area = SelectField(_l("Focus area"), validators=[Optional()])
     dimensions = CheckboxesField(
         _l("Sustainability dimensions it concerns"),
-        choices=[(d.value, DIMENSION_LABELS[d]) for d in Dimension],
+        choices=[SelectChoice(d.value, DIMENSION_LABELS[d]) for d in Dimension],
         validators=[Optional()],
     )
     place_name = SelectField(_l("Place (optional)"), validators=[Optional()])
@@ -85,15 +73,15 @@ class ProposalForm(PointPairMixin, FlaskForm):
 
     def __init__(self, dialogue, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        none = ("", _l("Choose…"))
-        self.theme.choices = [none] + [(t, t) for t in dialogue.themes or []]
-        self.focus_area.choices = [none] + [(f, f) for f in dialogue.focus_areas or []]
+        none = SelectChoice("", _l("Choose…"))
+        self.theme.choices = [none] + [SelectChoice(t) for t in dialogue.themes or []]
+        self.focus_area.choices = [none] + [SelectChoice(f) for f in dialogue.focus_areas or []]
         places = list(dialogue.named_places or [])
         existing = getattr(kwargs.get("obj"), "place_name", None)
         if existing and existing not in places:
             # An edited proposal keeps a place that has since left the dialogue's list.
             places.append(existing)
-        self.place_name.choices = [none] + [(p, p) for p in places]
+        self.place_name.choices = [none] + [SelectChoice(p) for p in places]
 
     def values(self) -> dict:
         return {
@@ -110,7 +98,8 @@ class ProposalForm(PointPairMixin, FlaskForm):
 
 class VoteForm(FlaskForm):
     value = SelectField(
-        choices=[(v.value, VOTE_LABELS[v]) for v in VoteValue], validators=[InputRequired()]
+        choices=[SelectChoice(v.value, VOTE_LABELS[v]) for v in VoteValue],
+        validators=[InputRequired()],
     )
 
 
@@ -119,20 +108,6 @@ class WithdrawForm(FlaskForm):
         _l("Why do you withdraw the proposal?"),
         validators=[DataRequired(_l("Say why; it is shown with the proposal.")), Length(max=1000)],
     )
-
-
-STANCE_LABELS = {
-    Stance.for_: _l("For"),
-    Stance.neutral: _l("Neutral"),
-    Stance.against: _l("Against"),
-}
-ANSWER_LABELS = {
-    AnswerStatus.under_review: _l("Under review"),
-    AnswerStatus.accepted: _l("Accepted"),
-    AnswerStatus.partly_accepted: _l("Partly accepted"),
-    AnswerStatus.rejected: _l("Rejected"),
-    AnswerStatus.implemented: _l("Implemented"),
-}
 
 
 class CommentForm(FlaskForm):
@@ -145,7 +120,7 @@ class CommentForm(FlaskForm):
     )
     stance = RadioField(
         _l("Your view of the proposal"),
-        choices=[(s.value, STANCE_LABELS[s]) for s in Stance],
+        choices=[SelectChoice(s.value, STANCE_LABELS[s]) for s in Stance],
         default=Stance.neutral.value,
         validators=[InputRequired()],
     )
@@ -154,7 +129,7 @@ class CommentForm(FlaskForm):
 class AnswerForm(FlaskForm):
     status = SelectField(
         _l("Status"),
-        choices=[(s.value, ANSWER_LABELS[s]) for s in AnswerStatus],
+        choices=[SelectChoice(s.value, ANSWER_LABELS[s]) for s in AnswerStatus],
         validators=[InputRequired()],
     )
     body = TextAreaField(
@@ -165,21 +140,11 @@ class AnswerForm(FlaskForm):
     publish = SubmitField(_l("Publish the answer"))
 
 
-SOURCE_LABELS = {
-    Source.online: _l("Online"),
-    Source.workshop: _l("Workshop"),
-    Source.letter: _l("Letter"),
-    Source.phone: _l("Phone"),
-    Source.email: _l("Email"),
-    Source.import_: _l("Import"),
-}
-
-
 class EnteredProposalForm(ProposalForm):
     """A planner records input that came another way."""
 
     source = SelectField(
         _l("Where the input came from"),
-        choices=[(s.value, SOURCE_LABELS[s]) for s in Source if s is not Source.online],
+        choices=[SelectChoice(s.value, SOURCE_LABELS[s]) for s in Source if s is not Source.online],
         validators=[InputRequired()],
     )

@@ -32,7 +32,7 @@ from dialog.core.permissions import Decision, Refused, require
 from dialog.dialogues.visibility import visible_dialogue
 from dialog.extensions import db, limiter
 from dialog.proposals import forms, permissions, queries, services
-from dialog.proposals.forms import VOTE_LABELS
+from dialog.proposals.labels import VOTE_LABELS
 from dialog.proposals.models import AnswerStatus, Proposal, VoteValue
 from dialog.proposals.visibility import visible_proposal
 

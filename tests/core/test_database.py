@@ -133,7 +133,7 @@ def test_migrations_that_rebuild_a_table_keep_the_rows_referring_to_it(app, comm
     # the drop used to cascade to every proposal, vote and comment.
     from flask_migrate import downgrade, upgrade
 
-    from dialog import demo
+    from dialog.demo import services as demo
 
     tables = ("dialogue", "phase", "proposal", "vote", "comment", "official_answer")
 

@@ -52,7 +52,7 @@ TEXT = {
 
 @pytest.fixture
 def demo(app, committed_db):
-    from dialog import demo
+    from dialog.demo import services as demo
 
     with app.app_context():
         demo.seed()

@@ -1,0 +1,47 @@
+"""Demo and benchmark data: `flask --app dialog seed-demo` and `seed-scale`."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import with_appcontext
+
+from dialog.demo import services as demo
+from dialog.extensions import db
+
+
+@click.command("seed-demo")
+@click.option("--if-empty", is_flag=True, help="Do nothing when there are accounts already.")
+@with_appcontext
+def seed_demo_command(if_empty: bool) -> None:
+    """Load the demo dialogue and accounts (password: demo-password)."""
+    if if_empty and not demo.database_is_empty():
+        click.echo("The database has data; demo data not loaded.")
+        return
+    demo.seed()
+    db.session.commit()
+    click.echo("Demo data loaded. Accounts (password demo-password):")
+    for email in demo.DEMO_ACCOUNTS:
+        click.echo(f"  {email}")
+
+
+@click.command("seed-scale")
+@click.option("--proposals", "proposal_count", default=2000, show_default=True)
+@click.option("--residents", default=500, show_default=True)
+@click.option("--votes-per-resident", default=20, show_default=True)
+@click.option("--slug", default="skala", show_default=True)
+@with_appcontext
+def seed_scale_command(
+    proposal_count: int, residents: int, votes_per_resident: int, slug: str
+) -> None:
+    """A large dialogue for benchmarks: many proposals, residents and votes."""
+    demo.seed_scale(
+        slug=slug,
+        proposals=proposal_count,
+        residents=residents,
+        votes_per_resident=votes_per_resident,
+    )
+    db.session.commit()
+    click.echo(
+        f"Dialogue {slug}: {proposal_count} proposals, {residents} residents, "
+        f"up to {residents * votes_per_resident} votes."
+    )
