@@ -136,8 +136,37 @@ def seed(rng: random.Random | None = None) -> None:
     )
     planner = accounts.find_by_email("planner@example.org")
     dialogues.assign_planner(dialogue, planner, by=None)
-    schedule_around_now(dialogue)
-    add_proposals(dialogue, planner, rng)
+    schedule_around_now(dialogue, SCHEDULE)
+    add_proposals(dialogue, PROPOSALS, rng)
+    seed_reviewed_dialogue(planner, rng)
+
+
+def seed_reviewed_dialogue(planner, rng: random.Random) -> None:
+    """A dialogue whose voting is over: it carries the votes and the official answers, so
+    nothing in the demo contradicts its schedule."""
+    dialogue = dialogues.create_dialogue(
+        slug="trygga-strak-hovsjo",
+        reference_prefix="TSH",
+        title="Trygga stråk i Hovsjö",
+        summary="Hur blir gång- och cykelstråken mellan Hovsjö centrum och Ronna tryggare "
+        "att gå på kvällen? Förslagen är röstade; nu svarar kommunen.",
+        background=REVIEWED_BACKGROUND,
+        place_name="Hovsjö, Södertälje",
+        place_lat=59.1814,
+        place_lon=17.5889,
+        themes=["Stadslivet", "Så bygger vi staden"],
+        focus_areas=["Trygghet", "Tillgänglighet"],
+        named_places=["Hovsjö centrum", "Ronnaparken", "Gångtunneln vid Hovsjövägen"],
+        state=DialogueState.published,
+    )
+    dialogues.assign_planner(dialogue, planner, by=None)
+    schedule_around_now(dialogue, REVIEWED_SCHEDULE)
+    proposals_made = add_proposals(dialogue, REVIEWED_PROPOSALS, rng)
+    residents = _residents()
+    for proposal in proposals_made:
+        _seed_votes(proposal, residents, rng)
+    for proposal, (status, body) in zip(proposals_made, REVIEWED_ANSWERS, strict=False):
+        proposals.save_answer(proposal, status=status, publish=True, by=planner, body=body)
 
 
 PROPOSALS = [
@@ -234,12 +263,17 @@ COMMENTS = [
 ]
 
 
-def add_proposals(dialogue, planner, rng: random.Random) -> None:
-    """Proposals with places, comments with stances, votes and a few official answers."""
-    residents = list(
+def _residents() -> list[User]:
+    return list(
         db.session.scalars(select(User).where(User.role == Role.resident).order_by(User.id))
     )
-    for index, (title, body, theme, focus, dimensions, place, lat, lon) in enumerate(PROPOSALS):
+
+
+def add_proposals(dialogue, rows, rng: random.Random) -> list[Proposal]:
+    """Proposals with places and comments with stances."""
+    residents = _residents()
+    made = []
+    for index, (title, body, theme, focus, dimensions, place, lat, lon) in enumerate(rows):
         proposal = proposals.create_proposal(
             dialogue,
             author=residents[index % len(residents)],
@@ -256,29 +290,12 @@ def add_proposals(dialogue, planner, rng: random.Random) -> None:
             proposals.add_comment(
                 proposal, author=rng.choice(residents), body=text, stance=Stance(stance)
             )
-        _seed_votes(proposal, residents, rng)
-    first, third = db.session.scalars(
-        select(Proposal).where(Proposal.dialogue_id == dialogue.id).order_by(Proposal.number)
-    ).all()[0:3:2]
-    proposals.save_answer(
-        first,
-        status=AnswerStatus.accepted,
-        publish=True,
-        by=planner,
-        body="Vi byter belysningen längs kajen under hösten och provar varmt "
-        "ljus på den östra delen först.",
-    )
-    proposals.save_answer(
-        third,
-        status=AnswerStatus.under_review,
-        publish=True,
-        by=planner,
-        body="Vi ser över placeringen av nya bänkar tillsammans med pensionärsrådet.",
-    )
+        made.append(proposal)
+    return made
 
 
 def _seed_votes(proposal, residents, rng: random.Random) -> None:
-    # Votes are written directly: the demo's voting phase has not opened yet.
+    # Written directly: the dialogue's voting phase is already over.
     for voter in rng.sample(residents, k=rng.randint(3, 15)):
         value = rng.choice([VoteValue.for_, VoteValue.for_, VoteValue.against, VoteValue.abstain])
         db.session.add(
@@ -322,10 +339,83 @@ SCHEDULE = [
 ]
 
 
-def schedule_around_now(dialogue) -> None:
-    """A schedule that is always live: one phase past, one open, the rest to come."""
+REVIEWED_SCHEDULE = [
+    (
+        PhaseKind.information,
+        "Trygghetsvandringar",
+        "Resultat från trygghetsvandringarna.",
+        -70,
+        -56,
+    ),
+    (PhaseKind.proposals, "Lämna förslag", "Förslag på tryggare stråk.", -56, -28),
+    (PhaseKind.voting, "Rösta", "Rösta på de förslag du tycker är viktigast.", -28, -7),
+    (PhaseKind.review, "Kommunen svarar", "Planerarna svarar på förslagen.", -7, 21),
+    (PhaseKind.result, "Resultat", "Vad som blev av förslagen.", 21, None),
+]
+# Benchmarks measure a dialogue while its voting runs.
+SCALE_SCHEDULE = [
+    (PhaseKind.proposals, "Lämna förslag", "", -30, -2),
+    (PhaseKind.voting, "Rösta", "", -2, 14),
+    (PhaseKind.result, "Resultat", "", 14, None),
+]
+REVIEWED_BACKGROUND = """Stråken mellan Hovsjö centrum, Ronnaparken och skolorna används av många, också sent på \
+kvällen. Trygghetsvandringar i höstas visade mörka partier, en gångtunnel som många undviker \
+och buskage som skymmer sikten.
+
+Under våren lämnade boende förslag och röstade på dem. Nu går kommunen igenom förslagen och \
+svarar på vart och ett."""
+REVIEWED_PROPOSALS = [
+    (
+        "Belysning i gångtunneln vid Hovsjövägen",
+        "Tunneln är mörk och känns otrygg. Ljusare, jämn belysning och ljusa väggar skulle hjälpa.",
+        "Så bygger vi staden",
+        "Trygghet",
+        ["social"],
+        "Gångtunneln vid Hovsjövägen",
+        59.1822,
+        17.5871,
+    ),
+    (
+        "Glesa ut buskagen längs stråket till Ronna",
+        "Buskarna skymmer sikten. Lägre växtlighet gör att man ser och syns.",
+        "Stadslivet",
+        "Trygghet",
+        ["social", "ecological"],
+        "Ronnaparken",
+        59.1846,
+        17.5930,
+    ),
+    (
+        "Fler sittplatser vid Hovsjö centrum",
+        "Bänkar där folk rör sig gör platsen levande även på kvällen.",
+        "Stadslivet",
+        "Tillgänglighet",
+        ["social"],
+        "Hovsjö centrum",
+        59.1814,
+        17.5889,
+    ),
+]
+REVIEWED_ANSWERS = [
+    (
+        AnswerStatus.accepted,
+        "Vi byter armaturerna i tunneln och målar väggarna ljusa under sommaren.",
+    ),
+    (
+        AnswerStatus.partly_accepted,
+        "Vi gallrar buskagen närmast gångvägen; träden längre in får stå kvar för djurlivet.",
+    ),
+    (
+        AnswerStatus.under_review,
+        "Vi ser över platser för nya bänkar tillsammans med fastighetsägarna i centrum.",
+    ),
+]
+
+
+def schedule_around_now(dialogue, schedule) -> None:
+    """A schedule placed around today, so the demo is always live."""
     nine = datetime.combine(date.today(), time(9, 0))
-    for kind, title, description, start, end in SCHEDULE:
+    for kind, title, description, start, end in schedule:
         dialogues.add_phase(
             dialogue,
             dialogues.PhasePlan(
@@ -362,7 +452,7 @@ def seed_scale(
         themes=THEMES,
         focus_areas=["Tillgänglighet", "Trygghet", "Puls"],
     )
-    schedule_around_now(dialogue)
+    schedule_around_now(dialogue, SCALE_SCHEDULE)
     password = hash_password(f"scale-{rng.getrandbits(64):x}")
     now = utcnow()
     users = [
