@@ -128,7 +128,7 @@ def _check_sort(sort: str, counts_shown: bool) -> None:
     if sort in proposals.VOTE_SORTS and not counts_shown:
         abort(
             400,
-            description=_("The votes are counted in the open when the results are published."),
+            description=_("Sorting by votes is possible once the results are published."),
         )
     if sort not in proposals.SORTS or sort == "random":
         abort(
