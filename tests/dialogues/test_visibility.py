@@ -1,0 +1,155 @@
+"""The one visibility rule: the query filter and the check agree for every combination,
+pages cost one statement more for an invite-only dialogue, never one per check."""
+
+import itertools
+
+import pytest
+from flask_login import AnonymousUserMixin
+from sqlalchemy import select
+
+from dialog.accounts.models import User
+from dialog.dialogues import services
+from dialog.dialogues.models import Dialogue, DialogueState, Visibility
+from dialog.dialogues.visibility import can_view, visible_dialogues
+from dialog.proposals import services as proposal_services
+from dialog.proposals.models import Proposal, Stance
+from dialog.proposals.visibility import can_see_proposal, visible_proposals
+
+VIEWERS = (
+    "anonymous",
+    "resident",
+    "unverified_invited_by_address",
+    "invited_by_address",
+    "invited_by_link",
+    "revoked",
+    "planner",
+    "other_planner",
+    "admin",
+)
+
+
+@pytest.fixture
+def world(ctx, db, make_user, make_dialogue):
+    people = {name: make_user() for name in VIEWERS if name != "anonymous"}
+    for name in ("planner", "other_planner"):
+        people[name] = make_user(role="planner")
+    people["admin"] = make_user(role="admin")
+    people["unverified_invited_by_address"] = make_user(verified=False)
+    dialogues = {}
+    for state, visibility in itertools.product(DialogueState, Visibility):
+        slug = f"{state.value}-{visibility.value}"
+        dialogues[slug] = make_dialogue(slug=slug, state=state, visibility=visibility)
+    other = make_dialogue(slug="annan")
+    admin = db.session.get(User, people["admin"].id)
+    for dialogue in dialogues.values():
+        dialogue = db.session.get(Dialogue, dialogue.id)
+        services.assign_planner(dialogue, db.session.get(User, people["planner"].id), by=None)
+        invited = [people[n].email for n in VIEWERS if n.startswith(("invited", "unverified"))]
+        by_link, *_ = [
+            i
+            for i in services.invite(dialogue, [*invited, people["revoked"].email], by=admin)
+            if i.email == people["invited_by_link"].email
+        ]
+        by_link.email = "someone-else@example.org"  # followed the link with another address
+        services.accept_invitation(by_link, db.session.get(User, people["invited_by_link"].id))
+        revoked = next(i for i in dialogue_invitations(db, dialogue) if i.email == people["revoked"].email)
+        services.revoke_invitation(revoked, by=admin)
+    services.assign_planner(
+        db.session.get(Dialogue, other.id),
+        db.session.get(User, people["other_planner"].id),
+        by=None,
+    )
+    db.session.commit()
+    people["anonymous"] = AnonymousUserMixin()
+    return people, dialogues
+
+
+def dialogue_invitations(db, dialogue):
+    from dialog.dialogues.models import Invitation
+
+    return db.session.scalars(select(Invitation).where(Invitation.dialogue_id == dialogue.id))
+
+
+@pytest.mark.parametrize("viewer", VIEWERS)
+def test_the_filter_and_the_check_agree_for_every_state_visibility_and_viewer(
+    db, world, viewer
+):
+    people, dialogues = world
+    user = people[viewer]
+    if user.is_authenticated:
+        user = db.session.get(User, user.id)
+    filtered = set(db.session.scalars(select(Dialogue.slug).where(visible_dialogues(user))))
+    for slug, dialogue in dialogues.items():
+        dialogue = db.session.get(Dialogue, dialogue.id)
+        assert bool(can_view(user, dialogue)) == (slug in filtered), (viewer, slug)
+    # Spot checks, so agreement cannot hide a rule that is wrong in both places.
+    expected = {
+        "anonymous": {"published-public", "archived-public"},
+        "revoked": {"published-public", "archived-public"},
+        "unverified_invited_by_address": {"published-public", "archived-public"},
+        "invited_by_address": {
+            "published-public",
+            "archived-public",
+            "published-invited",
+            "archived-invited",
+        },
+        "planner": set(dialogues),
+        "admin": set(dialogues) | {"annan"},
+    }
+    if viewer in expected:
+        assert filtered - {"annan"} == expected[viewer] - {"annan"}, viewer
+
+
+def test_proposals_follow_their_dialogues_rule(ctx, db, world):
+    people, dialogues = world
+    for dialogue in dialogues.values():
+        proposal_services.create_proposal(
+            db.session.get(Dialogue, dialogue.id), author=None, title="Bänkar", body="Fler."
+        )
+    db.session.commit()
+    user = db.session.get(User, people["invited_by_link"].id)
+    filtered = set(db.session.scalars(select(Proposal.id).where(visible_proposals(user))))
+    for proposal in db.session.scalars(select(Proposal)):
+        assert bool(can_see_proposal(user, proposal)) == (proposal.id in filtered)
+    assert len(filtered) == 4  # public and invited, published and archived
+
+
+PAGES = ("proposal", "list", "thread")
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_an_invite_only_page_costs_one_statement_more_than_a_public_one(
+    client, ctx, db, make_user, make_dialogue, login, count_queries, page
+):
+    resident = make_user()
+    admin = make_user(role="admin")
+    counts = {}
+    for visibility in Visibility:
+        dialogue = make_dialogue(
+            slug=f"d-{visibility.value}",
+            visibility=visibility,
+            phases=(("proposals", -1, 24), ("voting", 24, 48)),
+            votes_per_participant=3,
+        )
+        dialogue = db.session.get(Dialogue, dialogue.id)
+        services.invite(dialogue, [resident.email], by=db.session.get(User, admin.id))
+        proposal = proposal_services.create_proposal(
+            dialogue, author=db.session.get(User, resident.id), title="Bänkar", body="Fler."
+        )
+        comment = proposal_services.add_comment(
+            proposal, author=db.session.get(User, resident.id), body="Bra", stance=Stance.for_
+        )
+        db.session.commit()
+        path = {
+            "proposal": f"/p/{proposal.id}",
+            "list": f"/d/{dialogue.slug}/proposals?sort=newest",
+            "thread": f"/c/{comment.id}",
+        }[page]
+        login(resident)
+        client.get(path)  # warm the list's fragment cache, as for everyone else
+        with count_queries() as counted:
+            response = client.get(path)
+        assert response.status_code == 200
+        counts[visibility] = counted.count
+    # The invitations are read once, however many permissions the page asks.
+    assert counts[Visibility.invited] == counts[Visibility.public] + 1, counts
