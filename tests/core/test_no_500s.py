@@ -6,7 +6,7 @@ import pytest
 
 from dialog.proposals import services as proposals
 from dialog.proposals.models import Stance
-from tests.dialogues.helpers import LIVE, make_dialogue
+from tests.factories import LIVE
 from tests.support import csrf_token
 
 HUGE = 10**20  # beyond any 64-bit integer column
@@ -24,7 +24,7 @@ JUNK = [
 
 
 def _values(db, make_user):
-    dialogue = make_dialogue(db, phases=LIVE)
+    dialogue = make_dialogue(phases=LIVE)
     proposal = proposals.create_proposal(dialogue, author=None, title="T", body="B")
     comment = proposals.add_comment(
         proposal,

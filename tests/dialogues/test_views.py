@@ -15,7 +15,7 @@ from dialog.dialogues.models import (
     PhaseKind,
     Visibility,
 )
-from tests.dialogues.helpers import LIVE, make_dialogue
+from tests.factories import LIVE
 from tests.support import first_link, post_form
 
 
@@ -28,7 +28,6 @@ def _user(db, detached):
 
 def test_the_dialogue_page_shows_timeline_background_and_what_is_possible_now(client, ctx, db):
     make_dialogue(
-        db,
         phases=LIVE,
         background="## Fakta\n\n**Fotgängare:** 12 000 per dag.",
         themes=["Stadslivet"],
@@ -45,7 +44,6 @@ def test_the_dialogue_page_shows_timeline_background_and_what_is_possible_now(cl
 
 def test_background_markdown_is_sanitised(client, ctx, db):
     make_dialogue(
-        db,
         background="<script>alert(1)</script> [x](javascript:alert(1)) "
         "<img src=x onerror=alert(1)>",
     )
@@ -56,7 +54,7 @@ def test_background_markdown_is_sanitised(client, ctx, db):
 
 
 def test_what_you_can_do_explains_login_and_confirmation(client, ctx, db, make_user, login):
-    make_dialogue(db, phases=LIVE)
+    make_dialogue(phases=LIVE)
     anonymous = client.get("/d/stadskarna").get_data(as_text=True)
     assert "Du behöver logga in för att göra det här." in anonymous
     login(make_user(verified=False))
@@ -65,9 +63,9 @@ def test_what_you_can_do_explains_login_and_confirmation(client, ctx, db, make_u
 
 
 def test_the_start_page_groups_open_upcoming_and_finished(client, ctx, db):
-    make_dialogue(db, "oppen", title="Öppen dialog", phases=(("proposals", -1, 5),))
-    make_dialogue(db, "kommande", title="Kommande dialog", phases=(("proposals", 5, 9),))
-    make_dialogue(db, "slut", title="Slutförd dialog", phases=(("proposals", -9, -5),))
+    make_dialogue("oppen", title="Öppen dialog", phases=(("proposals", -1, 5),))
+    make_dialogue("kommande", title="Kommande dialog", phases=(("proposals", 5, 9),))
+    make_dialogue("slut", title="Slutförd dialog", phases=(("proposals", -9, -5),))
     page = client.get("/").get_data(as_text=True)
     open_part, rest = page.split("<h2>Kommande</h2>")
     upcoming_part, finished_part = rest.split("<h2>Avslutade</h2>")
@@ -77,18 +75,18 @@ def test_the_start_page_groups_open_upcoming_and_finished(client, ctx, db):
 
 @pytest.mark.parametrize("path", ["/", "/d/dialog-0"])
 def test_public_pages_cost_a_fixed_number_of_queries(client, ctx, db, count_queries, path):
-    make_dialogue(db, "dialog-0", phases=LIVE)
+    make_dialogue("dialog-0", phases=LIVE)
     with count_queries() as few:
         assert client.get(path).status_code == 200
     for n in range(1, 8):
-        make_dialogue(db, f"dialog-{n}", phases=LIVE)
+        make_dialogue(f"dialog-{n}", phases=LIVE)
     with count_queries() as many:
         client.get(path)
     assert few.count == many.count
 
 
 def test_follow_and_unfollow(client, ctx, db, resident, login):
-    dialogue = make_dialogue(db, phases=LIVE)
+    dialogue = make_dialogue(phases=LIVE)
     login(resident)
     post_form(client, "/d/stadskarna/follow", {}, form_path="/d/stadskarna")
     assert db.session.scalar(
@@ -105,7 +103,7 @@ def test_follow_and_unfollow(client, ctx, db, resident, login):
 def test_unverified_people_may_follow_but_anonymous_visitors_log_in_first(
     client, ctx, db, make_user, login
 ):
-    make_dialogue(db, phases=LIVE)
+    make_dialogue(phases=LIVE)
     response = client.post("/d/stadskarna/follow")
     assert response.status_code in (302, 400)
     login(make_user(verified=False))
@@ -119,10 +117,10 @@ def test_unverified_people_may_follow_but_anonymous_visitors_log_in_first(
 
 def test_invite_only_dialogues_are_404_for_everyone_not_invited(client, ctx, db, make_user, login):
     dialogue = make_dialogue(
-        db, "slutet", visibility=Visibility.invited, phases=LIVE, title="Sluten dialog"
+        "slutet", visibility=Visibility.invited, phases=LIVE, title="Sluten dialog"
     )
     other_planner = make_user(role="planner")
-    other = make_dialogue(db, "annan", phases=LIVE)
+    other = make_dialogue("annan", phases=LIVE)
     services.assign_planner(other, _user(db, other_planner), by=None)
     db.session.commit()
     assert client.get("/d/slutet").status_code == 404
@@ -138,7 +136,7 @@ def test_invite_only_dialogues_are_404_for_everyone_not_invited(client, ctx, db,
 
 def test_invitations_by_email_link_and_revocation(app, client, ctx, db, make_user, login, mailbox):
     dialogue = make_dialogue(
-        db, "slutet", visibility=Visibility.invited, phases=LIVE, title="Sluten dialog"
+        "slutet", visibility=Visibility.invited, phases=LIVE, title="Sluten dialog"
     )
     planner = make_user(role="planner")
     services.assign_planner(dialogue, _user(db, planner), by=None)
@@ -219,7 +217,7 @@ ADMIN_POSTS = [
 
 @pytest.mark.parametrize("role", ["anonymous", "resident", "planner"])
 def test_admin_pages_are_refused_to_everyone_but_admins(client, ctx, db, make_user, login, role):
-    dialogue = make_dialogue(db, phases=LIVE)
+    dialogue = make_dialogue(phases=LIVE)
     if role == "planner":
         planner = make_user(role="planner")
         services.assign_planner(dialogue, _user(db, planner), by=None)
@@ -319,7 +317,7 @@ def _phase_values(**changes):
 
 
 def test_scheduling_a_phase_through_the_form(client, ctx, db, admin, login):
-    dialogue = make_dialogue(db)
+    dialogue = make_dialogue()
     login(admin)
     path = f"/admin/dialogues/{dialogue.id}/phases"
     preview = post_form(client, path, {**_phase_values(), "preview": "1"})
@@ -335,7 +333,7 @@ def test_scheduling_a_phase_through_the_form(client, ctx, db, admin, login):
 
 
 def test_schedule_errors_are_shown_inline_and_keep_what_was_typed(client, ctx, db, admin, login):
-    dialogue = make_dialogue(db)
+    dialogue = make_dialogue()
     login(admin)
     path = f"/admin/dialogues/{dialogue.id}/phases"
     post_form(client, path, {**_phase_values(), "save": "1"})
@@ -376,7 +374,7 @@ def test_schedule_errors_are_shown_inline_and_keep_what_was_typed(client, ctx, d
 def test_opening_the_next_phase_now_closes_the_current_one_with_an_audit_record(
     client, ctx, db, admin, login
 ):
-    dialogue = make_dialogue(db, phases=LIVE)
+    dialogue = make_dialogue(phases=LIVE)
     current, upcoming = dialogue.phases[1], dialogue.phases[2]
     login(admin)
     path = f"/admin/phases/{upcoming.id}/open-now"
@@ -394,7 +392,7 @@ def test_opening_the_next_phase_now_closes_the_current_one_with_an_audit_record(
 
 
 def test_closing_the_current_phase_now(client, ctx, db, admin, login):
-    dialogue = make_dialogue(db, phases=LIVE)
+    dialogue = make_dialogue(phases=LIVE)
     current = dialogue.phases[1]
     login(admin)
     response = post_form(client, f"/admin/phases/{current.id}/close-now", {"reason": "Storm"})
@@ -413,7 +411,7 @@ def test_closing_the_current_phase_now(client, ctx, db, admin, login):
 
 
 def test_admins_assign_planners_of_a_dialogue(client, ctx, db, admin, make_user, login):
-    dialogue = make_dialogue(db)
+    dialogue = make_dialogue()
     planner, resident = make_user(role="planner"), make_user()
     login(admin)
     path = f"/admin/dialogues/{dialogue.id}/planners"
@@ -428,7 +426,7 @@ def test_admins_assign_planners_of_a_dialogue(client, ctx, db, admin, make_user,
 
 
 def test_drafts_are_visible_to_staff_only(client, ctx, db, admin, make_user, login):
-    dialogue = make_dialogue(db, "utkast", state=DialogueState.draft)
+    dialogue = make_dialogue("utkast", state=DialogueState.draft)
     planner = make_user(role="planner")
     services.assign_planner(dialogue, _user(db, planner), by=None)
     db.session.commit()
@@ -441,7 +439,7 @@ def test_drafts_are_visible_to_staff_only(client, ctx, db, admin, make_user, log
 
 
 def test_the_area_is_a_geojson_polygon(client, ctx, db, admin, login):
-    dialogue = make_dialogue(db)
+    dialogue = make_dialogue()
     login(admin)
     base = {"title": "T", "summary": "S", "visibility": "public", "vote_mode": "for_against"}
     bad = post_form(
@@ -468,7 +466,7 @@ def test_the_area_is_a_geojson_polygon(client, ctx, db, admin, login):
 
 
 def test_the_cli_schedules_phases_by_the_same_rules(app, ctx, db):
-    make_dialogue(db)
+    make_dialogue()
     runner = app.test_cli_runner()
     ok = runner.invoke(
         args=[

@@ -15,14 +15,13 @@ from dialog.proposals.models import (
     ProposalFollow,
     Stance,
 )
-from tests.dialogues.helpers import make_dialogue
 from tests.support import post_form
 
 PROPOSING = (("proposals", -1, 24), ("review", 24, 48))
 
 
 def _setup(db, **fields):
-    dialogue = make_dialogue(db, phases=PROPOSING, **fields)
+    dialogue = make_dialogue(phases=PROPOSING, **fields)
     proposal = services.create_proposal(dialogue, author=None, title="Bänkar", body="Fler.")
     db.session.commit()
     return dialogue, proposal
@@ -181,7 +180,7 @@ def test_official_answer_draft_then_published_with_audit(
 def test_only_the_dialogues_planners_answer(client, ctx, db, make_user, login):
     _, proposal = _setup(db)
     other_planner = make_user(role="planner")
-    make_dialogue(db, "annan")
+    make_dialogue("annan")
     for person in (make_user(), other_planner):
         login(person)
         assert client.get(f"/p/{proposal.id}/answer").status_code == 403

@@ -7,7 +7,6 @@ from sqlalchemy import select
 
 from dialog.core import storage
 from dialog.proposals.models import Proposal
-from tests.dialogues.helpers import make_dialogue
 from tests.support import csrf_token
 
 PROPOSING = (("proposals", -1, 24),)
@@ -33,7 +32,7 @@ def _submit(client, data, image: bytes | None, filename="bild.jpg"):
 
 
 def test_an_image_is_stored_without_metadata_and_served(client, ctx, db, resident, login):
-    make_dialogue(db, phases=PROPOSING)
+    make_dialogue(phases=PROPOSING)
     login(resident)
     original = _jpeg_with_gps()
     assert Image.open(io.BytesIO(original)).getexif()
@@ -52,7 +51,7 @@ def test_an_image_is_stored_without_metadata_and_served(client, ctx, db, residen
 
 
 def test_a_file_that_is_not_an_image_is_refused_with_a_reason(client, ctx, db, resident, login):
-    make_dialogue(db, phases=PROPOSING)
+    make_dialogue(phases=PROPOSING)
     login(resident)
     response = _submit(
         client,
@@ -68,7 +67,7 @@ def test_a_file_that_is_not_an_image_is_refused_with_a_reason(client, ctx, db, r
 
 
 def test_a_gif_is_refused_even_if_it_is_a_real_image(client, ctx, db, resident, login):
-    make_dialogue(db, phases=PROPOSING)
+    make_dialogue(phases=PROPOSING)
     login(resident)
     out = io.BytesIO()
     Image.new("RGB", (4, 4)).save(out, "GIF")
@@ -78,7 +77,7 @@ def test_a_gif_is_refused_even_if_it_is_a_real_image(client, ctx, db, resident, 
 
 
 def test_too_large_images_are_refused(app, client, ctx, db, resident, login, monkeypatch):
-    make_dialogue(db, phases=PROPOSING)
+    make_dialogue(phases=PROPOSING)
     monkeypatch.setitem(app.config, "IMAGE_MAX_BYTES", 1024 * 1024)
     login(resident)
     noise = io.BytesIO()
@@ -92,7 +91,7 @@ def test_too_large_images_are_refused(app, client, ctx, db, resident, login, mon
 def test_the_image_survives_the_similar_proposals_step(client, ctx, db, resident, login):
     from dialog.proposals import services
 
-    dialogue = make_dialogue(db, phases=PROPOSING)
+    dialogue = make_dialogue(phases=PROPOSING)
     services.create_proposal(dialogue, author=None, title="Konst vid kanalen", body="Skulptur")
     db.session.commit()
     login(resident)
@@ -121,7 +120,7 @@ def test_an_image_key_from_someone_elses_upload_is_ignored(app, client, db, resi
     from dialog.core import images
 
     with app.app_context():
-        make_dialogue(db, phases=PROPOSING)
+        make_dialogue(phases=PROPOSING)
         key = images.store(_jpeg_with_gps(), "annans.jpg").key
         db.session.commit()
     login(resident)
@@ -145,7 +144,7 @@ def test_a_planner_records_input_with_its_photo(client, ctx, db, make_user, logi
     from dialog.dialogues import services as dialogue_services
     from dialog.dialogues.models import Dialogue
 
-    dialogue = make_dialogue(db, phases=PROPOSING)
+    dialogue = make_dialogue(phases=PROPOSING)
     planner = make_user(role="planner")
     dialogue_services.assign_planner(
         db.session.get(Dialogue, dialogue.id), db.session.get(type(planner), planner.id), by=None

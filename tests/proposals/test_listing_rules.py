@@ -13,8 +13,6 @@ from dialog.dialogues.models import Dialogue, VoteMode
 from dialog.proposals import queries, services
 from dialog.proposals.models import Comment, Proposal, Stance, Vote, VoteValue
 from dialog.proposals.views import RANDOM_ORDERS
-from tests.dialogues.helpers import make_dialogue
-from tests.proposals.helpers import make_proposal
 from tests.support import post_form
 
 PROPOSING = (("proposals", -1, 24), ("voting", 24, 48))
@@ -24,7 +22,7 @@ ROW = re.compile(r'class="card-title"><a href="/p/(\d+)">([^<]*)</a>')
 
 
 def _proposal(db, dialogue, title, **fields):
-    return make_proposal(db, dialogue, title=title, body=fields.pop("body", "Text."), **fields)
+    return make_proposal(dialogue, title=title, body=fields.pop("body", "Text."), **fields)
 
 
 def _people(db, make_user, count):
@@ -60,7 +58,7 @@ def _titles(client, query: str = "") -> list[str]:
 
 def test_the_focus_area_filter_narrows_the_list(client, ctx, db):
     dialogue = make_dialogue(
-        db, phases=PROPOSING, themes=["Stadslivet", "Grönska"], focus_areas=["Trygghet", "Miljö"]
+        phases=PROPOSING, themes=["Stadslivet", "Grönska"], focus_areas=["Trygghet", "Miljö"]
     )
     _proposal(db, dialogue, "Belysning i gränden", focus_area="Trygghet", theme="Stadslivet")
     _proposal(db, dialogue, "Trygga övergångar", focus_area="Trygghet", theme="Grönska")
@@ -82,7 +80,7 @@ def test_the_focus_area_filter_narrows_the_list(client, ctx, db):
 
 
 def test_net_agreement_counts_abstentions_among_the_votes_cast(client, ctx, db, make_user):
-    dialogue = make_dialogue(db, phases=VOTING)
+    dialogue = make_dialogue(phases=VOTING)
     voters = _people(db, make_user, 10)
     # Counting abstentions: 7-1 / 8 = 0.75 beats 6-0 / 10 = 0.6.
     # Leaving them out would put "Många avstår" first: 6-0 / 6 = 1.0.
@@ -99,7 +97,7 @@ def test_net_agreement_counts_abstentions_among_the_votes_cast(client, ctx, db, 
 
 
 def test_most_divided_breaks_ties_by_votes_and_puts_thin_ones_last(client, ctx, db, make_user):
-    dialogue = make_dialogue(db, phases=VOTING)
+    dialogue = make_dialogue(phases=VOTING)
     voters = _people(db, make_user, 12)
     # Created first, so the newest-first fallback alone would put it after "Jämnt tio".
     twelve = _proposal(db, dialogue, "Jämnt tolv")
@@ -124,7 +122,7 @@ def test_most_divided_breaks_ties_by_votes_and_puts_thin_ones_last(client, ctx, 
 
 @pytest.mark.parametrize("value", [VoteValue.for_, VoteValue.against, VoteValue.abstain])
 def test_a_support_only_dialogue_refuses_other_votes_in_the_service(ctx, db, make_user, value):
-    dialogue = make_dialogue(db, phases=VOTING, vote_mode=VoteMode.support)
+    dialogue = make_dialogue(phases=VOTING, vote_mode=VoteMode.support)
     proposal = _proposal(db, dialogue, "Bänkar")
     (voter,) = _people(db, make_user, 1)
     with pytest.raises(services.VoteRefused, match="vote_value_not_allowed"):
@@ -137,7 +135,7 @@ def test_a_support_only_dialogue_refuses_other_votes_in_the_service(ctx, db, mak
 
 
 def test_a_support_only_dialogue_refuses_a_for_vote_from_the_page(client, ctx, db, resident, login):
-    dialogue = make_dialogue(db, phases=VOTING, vote_mode=VoteMode.support)
+    dialogue = make_dialogue(phases=VOTING, vote_mode=VoteMode.support)
     proposal = _proposal(db, dialogue, "Bänkar")
     login(resident)
     path = f"/p/{proposal.id}"
@@ -154,7 +152,7 @@ def test_a_support_only_dialogue_refuses_a_for_vote_from_the_page(client, ctx, d
 
 
 def test_a_support_only_list_shows_and_sorts_by_supporters(client, ctx, db, make_user):
-    dialogue = make_dialogue(db, phases=VOTING, vote_mode=VoteMode.support)
+    dialogue = make_dialogue(phases=VOTING, vote_mode=VoteMode.support)
     voters = _people(db, make_user, 3)
     most = _proposal(db, dialogue, "Mest stöd")
     least = _proposal(db, dialogue, "Minst stöd")
@@ -173,7 +171,7 @@ def test_a_support_only_list_shows_and_sorts_by_supporters(client, ctx, db, make
 
 
 def _closed_after_a_vote(db, voter_id):
-    dialogue = make_dialogue(db, phases=VOTING)
+    dialogue = make_dialogue(phases=VOTING)
     proposal = _proposal(db, dialogue, "Bänkar")
     services.cast_vote(
         db.session.get(User, voter_id), db.session.get(Proposal, proposal.id), VoteValue.for_
@@ -223,7 +221,7 @@ def test_a_vote_cannot_be_withdrawn_from_the_page_after_voting_closed(
 def test_a_random_order_is_stable_for_a_visitor_and_differs_between_visitors(
     app, client, ctx, db, make_user
 ):
-    dialogue = make_dialogue(db, phases=VOTING)
+    dialogue = make_dialogue(phases=VOTING)
     for n in range(40):
         services.create_proposal(dialogue, author=None, title=f"Förslag {n:02d}", body=".")
     db.session.commit()
@@ -273,7 +271,7 @@ def test_a_random_order_is_stable_for_a_visitor_and_differs_between_visitors(
 def test_pages_cost_the_same_queries_with_few_or_many_comments_and_votes(
     client, ctx, db, resident, make_user, login, count_queries, page
 ):
-    dialogue = make_dialogue(db, phases=VOTING)
+    dialogue = make_dialogue(phases=VOTING)
     login(resident)
     proposal = _proposal(db, dialogue, "Bänkar vid kanalen")
     _proposal(db, dialogue, "Träd på torget")
@@ -348,8 +346,8 @@ def test_pages_cost_the_same_queries_with_few_or_many_comments_and_votes(
 def test_the_similar_step_leaves_out_withdrawn_proposals_and_other_dialogues(
     client, ctx, db, resident, login
 ):
-    dialogue = make_dialogue(db, phases=PROPOSING)
-    other = make_dialogue(db, "hamnen", phases=PROPOSING)
+    dialogue = make_dialogue(phases=PROPOSING)
+    other = make_dialogue("hamnen", phases=PROPOSING)
     shown = _proposal(db, dialogue, "Parkerna behöver fler träd", body="Lindar i parkerna.")
     withdrawn = _proposal(db, dialogue, "Fler träd i parken nu", body="Träd i parken.")
     services.withdraw_proposal(withdrawn, by=None, reason="Dubblett")

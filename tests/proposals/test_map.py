@@ -2,13 +2,12 @@ import json
 import re
 
 from dialog.proposals import services
-from tests.dialogues.helpers import make_dialogue
 
 PROPOSING = (("proposals", -1, 24),)
 
 
 def _placed(db):
-    dialogue = make_dialogue(db, phases=PROPOSING)
+    dialogue = make_dialogue(phases=PROPOSING)
     services.create_proposal(
         dialogue,
         author=None,

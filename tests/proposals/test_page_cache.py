@@ -4,7 +4,6 @@ from sqlalchemy import select
 
 from dialog.proposals import services
 from dialog.proposals.models import Proposal
-from tests.dialogues.helpers import make_dialogue
 from tests.support import post_form
 
 PROPOSING = (("proposals", -1, 24),)
@@ -21,7 +20,7 @@ def test_anonymous_pages_are_cached_briefly_and_logged_in_pages_never(
     from dialog.extensions import cache
 
     cache.clear()
-    dialogue = make_dialogue(db, phases=PROPOSING)
+    dialogue = make_dialogue(phases=PROPOSING)
     services.create_proposal(dialogue, author=None, title="Första", body="B")
     db.session.commit()
     assert "Första" in _list(client)
@@ -43,7 +42,7 @@ def test_a_page_with_a_message_is_not_cached(app, client, ctx, db, resident, log
     from dialog.extensions import cache
 
     cache.clear()
-    make_dialogue(db, phases=PROPOSING)
+    make_dialogue(phases=PROPOSING)
     login(resident)
     post_form(client, "/logout", {}, form_path="/profile")  # leaves "Du är utloggad."
     first = client.get("/d/stadskarna/proposals?sort=newest").get_data(as_text=True)
@@ -53,7 +52,7 @@ def test_a_page_with_a_message_is_not_cached(app, client, ctx, db, resident, log
 
 
 def test_a_visitor_keeps_one_random_order(client, ctx, db):
-    dialogue = make_dialogue(db, phases=(("voting", -1, 24),))
+    dialogue = make_dialogue(phases=(("voting", -1, 24),))
     for n in range(12):
         services.create_proposal(dialogue, author=None, title=f"Förslag {n:02d}", body="B")
     db.session.commit()

@@ -5,13 +5,12 @@ import pytest
 from sqlalchemy import text
 
 from dialog.proposals import queries, services
-from tests.dialogues.helpers import make_dialogue
 
 VOTING = (("proposals", -48, -1), ("voting", -1, 24))
 
 
 def _proposals(db, count):
-    dialogue = make_dialogue(db, phases=VOTING, themes=["Stadslivet"])
+    dialogue = make_dialogue(phases=VOTING, themes=["Stadslivet"])
     made = [
         services.create_proposal(
             dialogue, author=None, title=f"Förslag {n}", body=".", theme="Stadslivet"

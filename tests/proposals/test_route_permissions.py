@@ -23,7 +23,6 @@ from dialog.proposals.models import (
     Stance,
     Vote,
 )
-from tests.dialogues.helpers import make_dialogue
 from tests.support import post_form
 
 PROPOSING = (("proposals", -1, 24), ("voting", 24, 48))
@@ -50,11 +49,11 @@ def _world(db, make_user, *, phases=PROPOSING, **dialogue_fields):
         planner=make_user(role="planner"),
         other_planner=make_user(role="planner"),
     )
-    dialogue = make_dialogue(db, phases=phases, **dialogue_fields)
+    dialogue = make_dialogue(phases=phases, **dialogue_fields)
     planner = db.session.get(User, people.planner.id)
     dialogue_services.assign_planner(dialogue, planner, by=None)
     dialogue_services.invite(dialogue, [people.author.email, people.invited.email], by=planner)
-    other = make_dialogue(db, "annan")
+    other = make_dialogue("annan")
     dialogue_services.assign_planner(other, db.session.get(User, people.other_planner.id), by=None)
     image = images.store(_png(), "bild.png")
     proposal = services.create_proposal(
