@@ -26,7 +26,9 @@ def _user(db, detached):
 # The dialogue page ------------------------------------------------------------------
 
 
-def test_the_dialogue_page_shows_timeline_background_and_what_is_possible_now(client, ctx, db):
+def test_the_dialogue_page_shows_timeline_background_and_what_is_possible_now(
+    client, ctx, db, make_dialogue
+):
     make_dialogue(
         phases=LIVE,
         background="## Fakta\n\n**Fotgängare:** 12 000 per dag.",
@@ -42,7 +44,7 @@ def test_the_dialogue_page_shows_timeline_background_and_what_is_possible_now(cl
     assert "Logga in för att följa dialogen" in page
 
 
-def test_background_markdown_is_sanitised(client, ctx, db):
+def test_background_markdown_is_sanitised(client, ctx, db, make_dialogue):
     make_dialogue(
         background="<script>alert(1)</script> [x](javascript:alert(1)) "
         "<img src=x onerror=alert(1)>",
@@ -53,7 +55,9 @@ def test_background_markdown_is_sanitised(client, ctx, db):
     assert "&lt;script&gt;" in background and "&lt;img" in background
 
 
-def test_what_you_can_do_explains_login_and_confirmation(client, ctx, db, make_user, login):
+def test_what_you_can_do_explains_login_and_confirmation(
+    client, ctx, db, make_user, login, make_dialogue
+):
     make_dialogue(phases=LIVE)
     anonymous = client.get("/d/stadskarna").get_data(as_text=True)
     assert "Du behöver logga in för att göra det här." in anonymous
@@ -62,7 +66,7 @@ def test_what_you_can_do_explains_login_and_confirmation(client, ctx, db, make_u
     assert "Bekräfta din e-postadress först" in unverified
 
 
-def test_the_start_page_groups_open_upcoming_and_finished(client, ctx, db):
+def test_the_start_page_groups_open_upcoming_and_finished(client, ctx, db, make_dialogue):
     make_dialogue("oppen", title="Öppen dialog", phases=(("proposals", -1, 5),))
     make_dialogue("kommande", title="Kommande dialog", phases=(("proposals", 5, 9),))
     make_dialogue("slut", title="Slutförd dialog", phases=(("proposals", -9, -5),))
@@ -74,7 +78,9 @@ def test_the_start_page_groups_open_upcoming_and_finished(client, ctx, db):
 
 
 @pytest.mark.parametrize("path", ["/", "/d/dialog-0"])
-def test_public_pages_cost_a_fixed_number_of_queries(client, ctx, db, count_queries, path):
+def test_public_pages_cost_a_fixed_number_of_queries(
+    client, ctx, db, count_queries, path, make_dialogue
+):
     make_dialogue("dialog-0", phases=LIVE)
     with count_queries() as few:
         assert client.get(path).status_code == 200
@@ -85,7 +91,7 @@ def test_public_pages_cost_a_fixed_number_of_queries(client, ctx, db, count_quer
     assert few.count == many.count
 
 
-def test_follow_and_unfollow(client, ctx, db, resident, login):
+def test_follow_and_unfollow(client, ctx, db, resident, login, make_dialogue):
     dialogue = make_dialogue(phases=LIVE)
     login(resident)
     post_form(client, "/d/stadskarna/follow", {}, form_path="/d/stadskarna")
@@ -101,7 +107,7 @@ def test_follow_and_unfollow(client, ctx, db, resident, login):
 
 
 def test_unverified_people_may_follow_but_anonymous_visitors_log_in_first(
-    client, ctx, db, make_user, login
+    client, ctx, db, make_user, login, make_dialogue
 ):
     make_dialogue(phases=LIVE)
     response = client.post("/d/stadskarna/follow")
@@ -115,7 +121,9 @@ def test_unverified_people_may_follow_but_anonymous_visitors_log_in_first(
 # Invite-only dialogues --------------------------------------------------------------
 
 
-def test_invite_only_dialogues_are_404_for_everyone_not_invited(client, ctx, db, make_user, login):
+def test_invite_only_dialogues_are_404_for_everyone_not_invited(
+    client, ctx, db, make_user, login, make_dialogue
+):
     dialogue = make_dialogue(
         "slutet", visibility=Visibility.invited, phases=LIVE, title="Sluten dialog"
     )
@@ -134,7 +142,9 @@ def test_invite_only_dialogues_are_404_for_everyone_not_invited(client, ctx, db,
     assert dialogue.id
 
 
-def test_invitations_by_email_link_and_revocation(app, client, ctx, db, make_user, login, mailbox):
+def test_invitations_by_email_link_and_revocation(
+    app, client, ctx, db, make_user, login, mailbox, make_dialogue
+):
     dialogue = make_dialogue(
         "slutet", visibility=Visibility.invited, phases=LIVE, title="Sluten dialog"
     )
@@ -216,7 +226,9 @@ ADMIN_POSTS = [
 
 
 @pytest.mark.parametrize("role", ["anonymous", "resident", "planner"])
-def test_admin_pages_are_refused_to_everyone_but_admins(client, ctx, db, make_user, login, role):
+def test_admin_pages_are_refused_to_everyone_but_admins(
+    client, ctx, db, make_user, login, role, make_dialogue
+):
     dialogue = make_dialogue(phases=LIVE)
     if role == "planner":
         planner = make_user(role="planner")
@@ -316,7 +328,7 @@ def _phase_values(**changes):
     return values
 
 
-def test_scheduling_a_phase_through_the_form(client, ctx, db, admin, login):
+def test_scheduling_a_phase_through_the_form(client, ctx, db, admin, login, make_dialogue):
     dialogue = make_dialogue()
     login(admin)
     path = f"/admin/dialogues/{dialogue.id}/phases"
@@ -332,7 +344,9 @@ def test_scheduling_a_phase_through_the_form(client, ctx, db, admin, login):
     assert phase.kind is PhaseKind.proposals
 
 
-def test_schedule_errors_are_shown_inline_and_keep_what_was_typed(client, ctx, db, admin, login):
+def test_schedule_errors_are_shown_inline_and_keep_what_was_typed(
+    client, ctx, db, admin, login, make_dialogue
+):
     dialogue = make_dialogue()
     login(admin)
     path = f"/admin/dialogues/{dialogue.id}/phases"
@@ -372,7 +386,7 @@ def test_schedule_errors_are_shown_inline_and_keep_what_was_typed(client, ctx, d
 
 
 def test_opening_the_next_phase_now_closes_the_current_one_with_an_audit_record(
-    client, ctx, db, admin, login
+    client, ctx, db, admin, login, make_dialogue
 ):
     dialogue = make_dialogue(phases=LIVE)
     current, upcoming = dialogue.phases[1], dialogue.phases[2]
@@ -391,7 +405,7 @@ def test_opening_the_next_phase_now_closes_the_current_one_with_an_audit_record(
     assert entry.details["closed_phase_id"] == current.id
 
 
-def test_closing_the_current_phase_now(client, ctx, db, admin, login):
+def test_closing_the_current_phase_now(client, ctx, db, admin, login, make_dialogue):
     dialogue = make_dialogue(phases=LIVE)
     current = dialogue.phases[1]
     login(admin)
@@ -410,7 +424,9 @@ def test_closing_the_current_phase_now(client, ctx, db, admin, login):
     assert "Bara den fas som är öppen nu" in again.get_data(as_text=True)
 
 
-def test_admins_assign_planners_of_a_dialogue(client, ctx, db, admin, make_user, login):
+def test_admins_assign_planners_of_a_dialogue(
+    client, ctx, db, admin, make_user, login, make_dialogue
+):
     dialogue = make_dialogue()
     planner, resident = make_user(role="planner"), make_user()
     login(admin)
@@ -425,7 +441,7 @@ def test_admins_assign_planners_of_a_dialogue(client, ctx, db, admin, make_user,
     assert db.session.get(Dialogue, dialogue.id).planners == []
 
 
-def test_drafts_are_visible_to_staff_only(client, ctx, db, admin, make_user, login):
+def test_drafts_are_visible_to_staff_only(client, ctx, db, admin, make_user, login, make_dialogue):
     dialogue = make_dialogue("utkast", state=DialogueState.draft)
     planner = make_user(role="planner")
     services.assign_planner(dialogue, _user(db, planner), by=None)
@@ -438,7 +454,7 @@ def test_drafts_are_visible_to_staff_only(client, ctx, db, admin, make_user, log
     assert client.get("/d/utkast").status_code == 200
 
 
-def test_the_area_is_a_geojson_polygon(client, ctx, db, admin, login):
+def test_the_area_is_a_geojson_polygon(client, ctx, db, admin, login, make_dialogue):
     dialogue = make_dialogue()
     login(admin)
     base = {"title": "T", "summary": "S", "visibility": "public", "vote_mode": "for_against"}
@@ -465,7 +481,7 @@ def test_the_area_is_a_geojson_polygon(client, ctx, db, admin, login):
     assert db.session.get(Dialogue, dialogue.id).place_area["type"] == "Polygon"
 
 
-def test_the_cli_schedules_phases_by_the_same_rules(app, ctx, db):
+def test_the_cli_schedules_phases_by_the_same_rules(app, ctx, db, make_dialogue):
     make_dialogue()
     runner = app.test_cli_runner()
     ok = runner.invoke(

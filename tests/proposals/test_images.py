@@ -31,7 +31,9 @@ def _submit(client, data, image: bytes | None, filename="bild.jpg"):
     return client.post("/d/stadskarna/proposals/new", data=form, content_type="multipart/form-data")
 
 
-def test_an_image_is_stored_without_metadata_and_served(client, ctx, db, resident, login):
+def test_an_image_is_stored_without_metadata_and_served(
+    client, ctx, db, resident, login, make_dialogue
+):
     make_dialogue(phases=PROPOSING)
     login(resident)
     original = _jpeg_with_gps()
@@ -50,7 +52,9 @@ def test_an_image_is_stored_without_metadata_and_served(client, ctx, db, residen
     assert f'src="/p/{proposal.id}/image"' in client.get(f"/p/{proposal.id}").get_data(as_text=True)
 
 
-def test_a_file_that_is_not_an_image_is_refused_with_a_reason(client, ctx, db, resident, login):
+def test_a_file_that_is_not_an_image_is_refused_with_a_reason(
+    client, ctx, db, resident, login, make_dialogue
+):
     make_dialogue(phases=PROPOSING)
     login(resident)
     response = _submit(
@@ -66,7 +70,9 @@ def test_a_file_that_is_not_an_image_is_refused_with_a_reason(client, ctx, db, r
     assert db.session.scalar(select(Proposal)) is None
 
 
-def test_a_gif_is_refused_even_if_it_is_a_real_image(client, ctx, db, resident, login):
+def test_a_gif_is_refused_even_if_it_is_a_real_image(
+    client, ctx, db, resident, login, make_dialogue
+):
     make_dialogue(phases=PROPOSING)
     login(resident)
     out = io.BytesIO()
@@ -76,7 +82,9 @@ def test_a_gif_is_refused_even_if_it_is_a_real_image(client, ctx, db, resident, 
     assert "Bara JPEG, PNG och WebP" in response.get_data(as_text=True)
 
 
-def test_too_large_images_are_refused(app, client, ctx, db, resident, login, monkeypatch):
+def test_too_large_images_are_refused(
+    app, client, ctx, db, resident, login, monkeypatch, make_dialogue
+):
     make_dialogue(phases=PROPOSING)
     monkeypatch.setitem(app.config, "IMAGE_MAX_BYTES", 1024 * 1024)
     login(resident)
@@ -88,7 +96,9 @@ def test_too_large_images_are_refused(app, client, ctx, db, resident, login, mon
     assert "Bilden är för stor" in response.get_data(as_text=True)
 
 
-def test_the_image_survives_the_similar_proposals_step(client, ctx, db, resident, login):
+def test_the_image_survives_the_similar_proposals_step(
+    client, ctx, db, resident, login, make_dialogue
+):
     from dialog.proposals import services
 
     dialogue = make_dialogue(phases=PROPOSING)
@@ -115,7 +125,9 @@ def test_the_image_survives_the_similar_proposals_step(client, ctx, db, resident
     assert created.image_id is not None
 
 
-def test_an_image_key_from_someone_elses_upload_is_ignored(app, client, db, resident, login):
+def test_an_image_key_from_someone_elses_upload_is_ignored(
+    app, client, db, resident, login, make_dialogue
+):
     """Keys only count for the visitor who uploaded the image (no ctx: two browsers)."""
     from dialog.core import images
 
@@ -140,7 +152,7 @@ def test_an_image_key_from_someone_elses_upload_is_ignored(app, client, db, resi
         assert created.image_id is None
 
 
-def test_a_planner_records_input_with_its_photo(client, ctx, db, make_user, login):
+def test_a_planner_records_input_with_its_photo(client, ctx, db, make_user, login, make_dialogue):
     from dialog.dialogues import services as dialogue_services
     from dialog.dialogues.models import Dialogue
 

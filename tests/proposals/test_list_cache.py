@@ -113,7 +113,7 @@ CHANGES = [
 
 @pytest.mark.parametrize("change", CHANGES, ids=[c.name for c in CHANGES])
 def test_a_logged_in_list_shows_every_change_at_once(
-    client, ctx, db, resident, make_user, login, change
+    client, ctx, db, resident, make_user, login, change, make_dialogue
 ):
     dialogue = make_dialogue(phases=VOTING, themes=["Stadslivet"])
     proposal = services.create_proposal(dialogue, author=None, title="Bänkar vid kanalen", body=".")
@@ -127,7 +127,9 @@ def test_a_logged_in_list_shows_every_change_at_once(
     assert change.shows in client.get(change.url).text
 
 
-def test_an_unchanged_list_comes_from_the_cache(client, ctx, db, resident, login, count_queries):
+def test_an_unchanged_list_comes_from_the_cache(
+    client, ctx, db, resident, login, count_queries, make_dialogue
+):
     # Without this the tests above would pass with no cache at all.
     dialogue = make_dialogue(phases=VOTING)
     services.create_proposal(dialogue, author=None, title="Bänkar vid kanalen", body=".")
@@ -143,7 +145,7 @@ def test_an_unchanged_list_comes_from_the_cache(client, ctx, db, resident, login
     assert again.count < first.count
 
 
-def test_own_votes_are_filled_in_for_each_person(client, ctx, db, make_user, login):
+def test_own_votes_are_filled_in_for_each_person(client, ctx, db, make_user, login, make_dialogue):
     dialogue = make_dialogue(phases=VOTING)
     proposal = services.create_proposal(dialogue, author=None, title="Bänkar vid kanalen", body=".")
     db.session.commit()
@@ -161,7 +163,7 @@ def test_own_votes_are_filled_in_for_each_person(client, ctx, db, make_user, log
     assert "Du röstade: För" in client.get(LIST).text
 
 
-def test_page_links_keep_the_filters_and_drop_everything_else(client, ctx, db):
+def test_page_links_keep_the_filters_and_drop_everything_else(client, ctx, db, make_dialogue):
     dialogue = make_dialogue(phases=VOTING, themes=["Stadslivet"])
     for n in range(45):
         services.create_proposal(
@@ -180,7 +182,7 @@ def test_page_links_keep_the_filters_and_drop_everything_else(client, ctx, db):
     }
 
 
-def test_filter_values_the_dialogue_does_not_offer_are_ignored(client, ctx, db):
+def test_filter_values_the_dialogue_does_not_offer_are_ignored(client, ctx, db, make_dialogue):
     dialogue = make_dialogue(phases=VOTING, themes=["Stadslivet"])
     services.create_proposal(dialogue, author=None, title="Bänkar", body=".", theme="Stadslivet")
     db.session.commit()
@@ -192,7 +194,7 @@ def test_filter_values_the_dialogue_does_not_offer_are_ignored(client, ctx, db):
 @pytest.mark.parametrize(
     "query", ["q=bänkar", "page=11", "place=Någonstans"], ids=["search", "far page", "place"]
 )
-def test_rare_lists_are_not_cached(client, ctx, db, count_queries, query):
+def test_rare_lists_are_not_cached(client, ctx, db, count_queries, query, make_dialogue):
     dialogue = make_dialogue(phases=VOTING, named_places=["Marenplan"])
     services.create_proposal(dialogue, author=None, title="Bänkar", body=".")
     db.session.commit()

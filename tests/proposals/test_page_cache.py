@@ -14,7 +14,7 @@ def _list(client):
 
 
 def test_anonymous_pages_are_cached_briefly_and_logged_in_pages_never(
-    app, client, ctx, db, resident, login, monkeypatch, count_queries
+    app, client, ctx, db, resident, login, monkeypatch, count_queries, make_dialogue
 ):
     monkeypatch.setitem(app.config, "ANONYMOUS_PAGE_CACHE_SECONDS", 60)
     from dialog.extensions import cache
@@ -37,7 +37,9 @@ def test_anonymous_pages_are_cached_briefly_and_logged_in_pages_never(
     assert db.session.scalar(select(Proposal).where(Proposal.title == "Andra"))
 
 
-def test_a_page_with_a_message_is_not_cached(app, client, ctx, db, resident, login, monkeypatch):
+def test_a_page_with_a_message_is_not_cached(
+    app, client, ctx, db, resident, login, monkeypatch, make_dialogue
+):
     monkeypatch.setitem(app.config, "ANONYMOUS_PAGE_CACHE_SECONDS", 60)
     from dialog.extensions import cache
 
@@ -51,7 +53,7 @@ def test_a_page_with_a_message_is_not_cached(app, client, ctx, db, resident, log
     assert "Du är utloggad." not in second
 
 
-def test_a_visitor_keeps_one_random_order(client, ctx, db):
+def test_a_visitor_keeps_one_random_order(client, ctx, db, make_dialogue):
     dialogue = make_dialogue(phases=(("voting", -1, 24),))
     for n in range(12):
         services.create_proposal(dialogue, author=None, title=f"Förslag {n:02d}", body="B")

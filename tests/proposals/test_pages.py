@@ -18,7 +18,9 @@ PROPOSING = (("proposals", -1, 24), ("voting", 24, 48))
 VOTING = (("proposals", -48, -1), ("voting", -1, 24))
 
 
-def test_a_resident_makes_a_proposal_with_a_reference_code(client, ctx, db, resident, login):
+def test_a_resident_makes_a_proposal_with_a_reference_code(
+    client, ctx, db, resident, login, make_dialogue
+):
     make_dialogue(
         phases=PROPOSING,
         themes=["Stadslivet"],
@@ -55,7 +57,7 @@ def test_a_resident_makes_a_proposal_with_a_reference_code(client, ctx, db, resi
 
 
 @pytest.mark.parametrize("who", ["anonymous", "unverified", "outside_phase"])
-def test_proposals_are_refused_with_a_reason(client, ctx, db, make_user, login, who):
+def test_proposals_are_refused_with_a_reason(client, ctx, db, make_user, login, who, make_dialogue):
     make_dialogue(phases=VOTING if who == "outside_phase" else PROPOSING)
     if who == "unverified":
         login(make_user(verified=False))
@@ -75,7 +77,9 @@ def test_proposals_are_refused_with_a_reason(client, ctx, db, make_user, login, 
     assert db.session.scalar(select(Proposal)) is None
 
 
-def test_the_form_explains_too_long_input_and_keeps_it(client, ctx, db, resident, login):
+def test_the_form_explains_too_long_input_and_keeps_it(
+    client, ctx, db, resident, login, make_dialogue
+):
     make_dialogue(phases=PROPOSING)
     login(resident)
     response = post_form(
@@ -87,12 +91,12 @@ def test_the_form_explains_too_long_input_and_keeps_it(client, ctx, db, resident
     assert "x" * 151 in page
 
 
-def test_xss_in_every_text_field_is_shown_as_text(client, ctx, db, resident, login):
+def test_xss_in_every_text_field_is_shown_as_text(
+    client, ctx, db, resident, login, make_dialogue, make_proposal
+):
     dialogue = make_dialogue(phases=PROPOSING)
     payload = '<script>alert("x")</script>'
-    proposal = make_proposal(
-        dialogue, resident, title=payload, body=payload, place_name=payload
-    )
+    proposal = make_proposal(dialogue, resident, title=payload, body=payload, place_name=payload)
     for path in (f"/p/{proposal.id}", "/d/stadskarna/proposals"):
         page = client.get(path).get_data(as_text=True)
         assert payload not in page and "&lt;script&gt;" in page
@@ -103,7 +107,7 @@ def test_xss_in_every_text_field_is_shown_as_text(client, ctx, db, resident, log
 
 
 def test_xss_in_dialogue_choices_search_and_the_similar_and_map_pages_is_text(
-    client, ctx, db, resident, login
+    client, ctx, db, resident, login, make_dialogue, make_proposal
 ):
     payload = '<script>alert("x")</script>'
     dialogue = make_dialogue(
@@ -137,7 +141,9 @@ def test_xss_in_dialogue_choices_search_and_the_similar_and_map_pages_is_text(
         assert "&lt;script&gt;" in page or "\\u003cscript\\u003e" in page
 
 
-def test_voting_from_the_page_counts_changes_and_withdraws(client, ctx, db, resident, login):
+def test_voting_from_the_page_counts_changes_and_withdraws(
+    client, ctx, db, resident, login, make_dialogue, make_proposal
+):
     dialogue = make_dialogue(phases=VOTING)
     proposal = make_proposal(dialogue)
     login(resident)
@@ -151,7 +157,9 @@ def test_voting_from_the_page_counts_changes_and_withdraws(client, ctx, db, resi
     assert "För 0 · Emot 0" in client.get(path).get_data(as_text=True)
 
 
-def test_the_vote_limit_is_explained(client, ctx, db, resident, login):
+def test_the_vote_limit_is_explained(
+    client, ctx, db, resident, login, make_dialogue, make_proposal
+):
     dialogue = make_dialogue(phases=VOTING, votes_per_participant=1)
     first, second = make_proposal(dialogue), make_proposal(dialogue, title="Träd")
     login(resident)
@@ -167,7 +175,9 @@ def test_the_vote_limit_is_explained(client, ctx, db, resident, login):
     assert len(db.session.scalars(select(Vote)).all()) == 1
 
 
-def test_votes_are_refused_outside_the_voting_phase(client, ctx, db, resident, login):
+def test_votes_are_refused_outside_the_voting_phase(
+    client, ctx, db, resident, login, make_dialogue, make_proposal
+):
     dialogue = make_dialogue(phases=PROPOSING)
     proposal = make_proposal(dialogue)
     login(resident)
@@ -179,7 +189,7 @@ def test_votes_are_refused_outside_the_voting_phase(client, ctx, db, resident, l
 
 
 def test_the_author_edits_until_the_first_vote_and_withdraws_with_a_reason(
-    client, ctx, db, resident, make_user, login
+    client, ctx, db, resident, make_user, login, make_dialogue, make_proposal
 ):
     dialogue = make_dialogue(phases=PROPOSING)
     proposal = make_proposal(dialogue, resident)
@@ -204,11 +214,9 @@ def test_the_author_edits_until_the_first_vote_and_withdraws_with_a_reason(
     assert "Dubblett av STK-0002" in client.get(f"/p/{proposal.id}").get_data(as_text=True)
 
 
-def test_listing_filters_and_sorts(client, ctx, db):
+def test_listing_filters_and_sorts(client, ctx, db, make_dialogue, make_proposal):
     dialogue = make_dialogue(phases=PROPOSING, themes=["Stadslivet", "Grönska"])
-    popular = make_proposal(
-        dialogue, title="Populär", theme="Stadslivet", dimensions=["social"]
-    )
+    popular = make_proposal(dialogue, title="Populär", theme="Stadslivet", dimensions=["social"])
     divided = make_proposal(dialogue, title="Delad", theme="Grönska", dimensions=["ecological"])
     quiet = make_proposal(dialogue, title="Stilla", theme="Grönska")
     popular.votes_for, popular.votes_against = 30, 2
@@ -236,7 +244,7 @@ def test_listing_filters_and_sorts(client, ctx, db):
     assert titles("sort=nonsense")[1]
 
 
-def test_random_is_the_default_order_while_voting(client, ctx, db):
+def test_random_is_the_default_order_while_voting(client, ctx, db, make_dialogue):
     make_dialogue(phases=VOTING)
     page = client.get("/d/stadskarna/proposals").get_data(as_text=True)
     assert '<option value="random" selected>' in page
@@ -246,7 +254,7 @@ def test_random_is_the_default_order_while_voting(client, ctx, db):
     "path", ["/d/stadskarna/proposals", "/d/stadskarna/proposals?sort=random", "proposal"]
 )
 def test_list_and_proposal_pages_cost_a_fixed_number_of_queries(
-    client, ctx, db, resident, login, count_queries, path
+    client, ctx, db, resident, login, count_queries, path, make_dialogue, make_proposal
 ):
     dialogue = make_dialogue(phases=VOTING)
     login(resident)
@@ -267,7 +275,9 @@ def test_list_and_proposal_pages_cost_a_fixed_number_of_queries(
     assert few.count == many.count
 
 
-def test_a_planner_records_input_received_another_way(client, ctx, db, make_user, login):
+def test_a_planner_records_input_received_another_way(
+    client, ctx, db, make_user, login, make_dialogue
+):
     from dialog.core.models import AuditEntry
     from dialog.dialogues import services as dialogue_services
     from dialog.proposals.models import Source
@@ -301,7 +311,9 @@ def test_a_planner_records_input_received_another_way(client, ctx, db, make_user
     assert bad.status_code == 200
 
 
-def test_listing_filters_by_answer_status_and_place(client, ctx, db, make_user):
+def test_listing_filters_by_answer_status_and_place(
+    client, ctx, db, make_user, make_dialogue, make_proposal
+):
     dialogue = make_dialogue(phases=PROPOSING)
     planner = db.session.get(User, make_user(role="planner").id)
     answered = make_proposal(dialogue, title="Besvarad", place_name="Marenplan")
@@ -328,7 +340,9 @@ def test_listing_filters_by_answer_status_and_place(client, ctx, db, make_user):
     assert [p["title"] for p in api["items"]] == ["Besvarad"]
 
 
-def test_net_agreement_and_divided_orders_follow_their_formulas(client, ctx, db):
+def test_net_agreement_and_divided_orders_follow_their_formulas(
+    client, ctx, db, make_dialogue, make_proposal
+):
     dialogue = make_dialogue(phases=PROPOSING)
     rows = {  # title: (for, against, abstain)
         "Enig": (8, 0, 2),  # net 0.8
@@ -356,7 +370,9 @@ def test_net_agreement_and_divided_orders_follow_their_formulas(client, ctx, db)
     assert divided.index("För få") > divided.index("Delad lite")
 
 
-def test_the_first_comment_ends_editing(client, ctx, db, resident, make_user, login):
+def test_the_first_comment_ends_editing(
+    client, ctx, db, resident, make_user, login, make_dialogue, make_proposal
+):
     dialogue = make_dialogue(phases=PROPOSING)
     proposal = make_proposal(dialogue, resident)
     services.add_comment(
@@ -369,7 +385,7 @@ def test_the_first_comment_ends_editing(client, ctx, db, resident, make_user, lo
     assert "kan inte längre ändras" in response.get_data(as_text=True)
 
 
-def test_places_come_from_the_dialogues_list(client, ctx, db, resident, login):
+def test_places_come_from_the_dialogues_list(client, ctx, db, resident, login, make_dialogue):
     make_dialogue(phases=PROPOSING, named_places=["Marenplan"])
     login(resident)
     page = client.get("/d/stadskarna/proposals/new").get_data(as_text=True)

@@ -22,11 +22,10 @@ TEXTS = {
 
 
 @pytest.fixture
-def dialogue(ctx, db):
+def dialogue(ctx, db, make_dialogue, make_proposal):
     dialogue = make_dialogue(phases=PROPOSING)
     for title, body in TEXTS.items():
-        services.create_proposal(dialogue, author=None, title=title, body=body)
-    db.session.commit()
+        make_proposal(dialogue, title=title, body=body)
     return dialogue
 
 
@@ -121,7 +120,7 @@ def test_the_similar_step_lets_people_follow_a_proposal_instead(
 
 
 def test_while_voting_is_open_the_similar_step_offers_a_vote_instead(
-    client, ctx, db, resident, login
+    client, ctx, db, resident, login, make_dialogue
 ):
     dialogue = make_dialogue("medan-rostning")
     dialogue_services.add_phase(

@@ -15,7 +15,7 @@ REVISING = (("proposals", -48, -1), ("dialogue", -1, 24))
 
 
 def test_a_vote_on_a_withdrawn_proposal_can_be_taken_back(
-    client, ctx, db, resident, make_user, login
+    client, ctx, db, resident, make_user, login, make_dialogue, make_proposal
 ):
     dialogue = make_dialogue(phases=VOTING, votes_per_participant=1)
     author = make_user()
@@ -38,7 +38,9 @@ def test_a_vote_on_a_withdrawn_proposal_can_be_taken_back(
     assert db.session.scalar(select(Vote.proposal_id)) == other.id
 
 
-def test_withdrawing_a_vote_after_voting_has_closed_is_refused(client, ctx, db, resident, login):
+def test_withdrawing_a_vote_after_voting_has_closed_is_refused(
+    client, ctx, db, resident, login, make_dialogue, make_proposal
+):
     dialogue = make_dialogue(phases=VOTING)
     proposal = make_proposal(dialogue)
     login(resident)
@@ -52,7 +54,9 @@ def test_withdrawing_a_vote_after_voting_has_closed_is_refused(client, ctx, db, 
     assert db.session.scalar(select(Vote.value)) is VoteValue.for_
 
 
-def test_no_replies_on_a_withdrawn_proposal(client, ctx, db, resident, make_user, login):
+def test_no_replies_on_a_withdrawn_proposal(
+    client, ctx, db, resident, make_user, login, make_dialogue, make_proposal
+):
     dialogue = make_dialogue(phases=PROPOSING)
     author = make_user()
     proposal = make_proposal(dialogue, author)
@@ -75,7 +79,7 @@ def test_no_replies_on_a_withdrawn_proposal(client, ctx, db, resident, make_user
 
 
 def test_in_a_revising_phase_the_author_edits_after_comments_but_not_after_votes(
-    client, ctx, db, resident, make_user, login
+    client, ctx, db, resident, make_user, login, make_dialogue, make_proposal
 ):
     dialogue = make_dialogue(phases=REVISING)
     proposal = make_proposal(dialogue, resident)
@@ -98,7 +102,9 @@ def test_in_a_revising_phase_the_author_edits_after_comments_but_not_after_votes
     assert client.get(f"/p/{proposal.id}/edit").status_code == 403
 
 
-def test_proposals_of_an_archived_dialogue_cannot_be_edited(client, ctx, db, resident, login):
+def test_proposals_of_an_archived_dialogue_cannot_be_edited(
+    client, ctx, db, resident, login, make_dialogue, make_proposal
+):
     dialogue = make_dialogue(phases=PROPOSING)
     proposal = make_proposal(dialogue, resident)
     login(resident)
