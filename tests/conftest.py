@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from tests import support
+from tests import factories, support
 from tests.support import PASSWORD
 
 
@@ -145,9 +145,59 @@ def client(app, db):
     return app.test_client()
 
 
+def _isolated(request) -> None:
+    """Builders write through `db` (rolled back) unless the test uses `committed_db`."""
+    if "committed_db" not in request.fixturenames:
+        request.getfixturevalue("db")
+
+
 @pytest.fixture
-def make_user(app, db):
-    return support.UserFactory(app)
+def _factories(app, request):
+    _isolated(request)
+    return factories.Factories(app)
+
+
+@pytest.fixture
+def make_user(app, request):
+    """make_user(role="resident", verified=True, **fields): a committed, detached user."""
+    _isolated(request)
+    return factories.UserFactory(app)
+
+
+@pytest.fixture
+def make_dialogue(_factories):
+    """make_dialogue(slug="stadskarna", phases=(), **fields): published and public."""
+    return _factories.make_dialogue
+
+
+@pytest.fixture
+def make_phase(_factories):
+    """make_phase(dialogue, kind, start, end=None, **plan_fields): one more phase."""
+    return _factories.make_phase
+
+
+@pytest.fixture
+def make_proposal(_factories):
+    """make_proposal(dialogue, author=None, **fields): a published proposal."""
+    return _factories.make_proposal
+
+
+@pytest.fixture
+def make_comment(_factories):
+    """make_comment(proposal, author, body="Bra idé", stance=..., parent=None)."""
+    return _factories.make_comment
+
+
+@pytest.fixture
+def cast_vote(_factories):
+    """cast_vote(proposal, voter, value=VoteValue.for_): a vote through the service."""
+    return _factories.cast_vote
+
+
+@pytest.fixture
+def make_answer(_factories):
+    """make_answer(proposal, by, status=accepted, body="Ja", publish=True)."""
+    return _factories.make_answer
 
 
 @pytest.fixture

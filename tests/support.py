@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import re
 import socket
 import subprocess
@@ -10,58 +9,23 @@ import sys
 import time
 from email import message_from_bytes, policy
 from email.message import EmailMessage
-from functools import lru_cache
 from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy import event, select
 
+# The user builder moved to tests/factories.py (the `make_user` fixture); the name stays
+# importable here for modules that build users for an app of their own.
+from tests.factories import UserFactory  # noqa: F401
+
 PASSWORD = "correct horse battery staple"
 ROOT = Path(__file__).resolve().parents[1]
-_numbers = itertools.count(1)
 
 
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-@lru_cache(maxsize=1)
-def precomputed_hash() -> str:
-    from dialog.accounts.services import hash_password
-
-    return hash_password(PASSWORD)
-
-
-class UserFactory:
-    """Creates committed users quickly: one password hash computed once for the suite."""
-
-    def __init__(self, app):
-        self.app = app
-
-    def __call__(self, role: str = "resident", verified: bool = True, **fields):
-        from dialog.accounts.models import Role, User
-        from dialog.core.db import utcnow
-        from dialog.extensions import db
-
-        number = next(_numbers)
-        with self.app.app_context():
-            user = User(
-                email=fields.pop("email", f"person{number}-{role}@example.org"),
-                display_name=fields.pop("display_name", f"Person {number}"),
-                password_hash=precomputed_hash(),
-                role=Role(role),
-                pseudonym=f"Deltagare {number}",
-                terms_accepted_at=utcnow(),
-                email_verified_at=utcnow() if verified else None,
-                **fields,
-            )
-            db.session.add(user)
-            db.session.commit()
-            db.session.refresh(user)
-            db.session.expunge(user)
-            return user
 
 
 CSRF_PATTERN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')

@@ -9,10 +9,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from dialog.core.db import utcnow
 from dialog.dialogues import services
 from dialog.dialogues.models import DialogueState, PhaseKind, Visibility
-from dialog.dialogues.services import PhasePlan
 
 try:  # in the test extras; the structural check is skipped where it is missing
     from openapi_spec_validator import validate as validate_openapi
@@ -38,44 +36,7 @@ PERSONAL_KEYS = {
 ISO_UTC_SUFFIX = "+00:00"
 
 
-def _now() -> datetime:
-    return utcnow().replace(microsecond=0)
-
-
-def _dialogue(db, slug, *, state=DialogueState.published, visibility=Visibility.public, **fields):
-    dialogue = services.create_dialogue(
-        slug=slug,
-        title=fields.pop("title", f"Dialog {slug}"),
-        summary=fields.pop("summary", f"Om {slug}"),
-        state=state,
-        visibility=visibility,
-        **fields,
-    )
-    db.session.commit()
-    return dialogue
-
-
-def _phase(db, dialogue, kind, start_hours, end_hours, **fields):
-    now = _now()
-    phase = services.add_phase(
-        dialogue,
-        PhasePlan(
-            kind=kind,
-            title=fields.pop("title", f"{kind.value} {start_hours}"),
-            starts_at=now + timedelta(hours=start_hours),
-            ends_at=now + timedelta(hours=end_hours) if end_hours is not None else None,
-            **fields,
-        ),
-        by=None,
-    )
-    db.session.commit()
-    return phase
-
-
-def _three_phases(db, dialogue):
-    _phase(db, dialogue, PhaseKind.information, -48, -1)
-    _phase(db, dialogue, PhaseKind.proposals, -1, 24)
-    _phase(db, dialogue, PhaseKind.voting, 24, 48)
+THREE_PHASES = (("information", -48, -1), ("proposals", -1, 24), ("voting", 24, 48))
 
 
 def _keys(value) -> set[str]:
@@ -96,9 +57,11 @@ def _path(url: str) -> str:
 # Listing and pagination
 
 
-def test_the_list_pages_through_public_dialogues_with_links_and_total(client, ctx, db):
+def test_the_list_pages_through_public_dialogues_with_links_and_total(
+    client, ctx, db, make_dialogue
+):
     for n in range(5):
-        _dialogue(db, f"dialog-{n}")
+        make_dialogue(f"dialog-{n}")
     first = client.get("/api/v1/dialogues?per_page=2")
     assert first.status_code == 200
     assert first.mimetype == "application/json"
@@ -124,16 +87,15 @@ def test_the_default_page_holds_twenty(client, ctx, db):
     assert body["next"] is None and body["previous"] is None
 
 
-def test_a_page_past_the_end_is_empty_and_leads_back(client, ctx, db):
-    _dialogue(db, "ensam")
+def test_a_page_past_the_end_is_empty_and_leads_back(client, ctx, db, make_dialogue):
+    make_dialogue("ensam")
     body = client.get("/api/v1/dialogues?page=7").get_json()
     assert body["items"] == [] and body["total"] == 1 and body["next"] is None
     assert "page=1" in body["previous"]
 
 
-def test_a_list_item_has_the_documented_fields(client, ctx, db):
-    dialogue = _dialogue(
-        db,
+def test_a_list_item_has_the_documented_fields(client, ctx, db, make_dialogue):
+    make_dialogue(
         "stadskarna",
         title="Stadskärnan",
         summary="Hur ska torget bli?",
@@ -142,8 +104,8 @@ def test_a_list_item_has_the_documented_fields(client, ctx, db):
         place_lon=17.62,
         themes=["Stadslivet", "Grönska"],
         focus_areas=["Torget"],
+        phases=THREE_PHASES,
     )
-    _three_phases(db, dialogue)
     [item] = client.get("/api/v1/dialogues").get_json()["items"]
     assert set(item) >= {
         "slug",
@@ -172,8 +134,10 @@ def test_a_list_item_has_the_documented_fields(client, ctx, db):
     assert "background" not in item and "phases" not in item  # detail only
 
 
-def test_archived_dialogues_are_listed_and_without_a_phase_current_phase_is_null(client, ctx, db):
-    _dialogue(db, "arkiv", state=DialogueState.archived)
+def test_archived_dialogues_are_listed_and_without_a_phase_current_phase_is_null(
+    client, ctx, db, make_dialogue
+):
+    make_dialogue("arkiv", state=DialogueState.archived)
     [item] = client.get("/api/v1/dialogues").get_json()["items"]
     assert item["state"] == "archived" and item["current_phase"] is None
     assert item["place"] == {"name": None, "lat": None, "lon": None}
@@ -213,19 +177,19 @@ def test_per_page_at_its_bounds_is_accepted(client, ctx, db):
 # What is never shown
 
 
-def test_drafts_and_invite_only_dialogues_never_appear(client, ctx, db):
-    _dialogue(db, "utkast", state=DialogueState.draft)
-    _dialogue(db, "sluten", visibility=Visibility.invited)
-    _dialogue(db, "sluten-arkiv", state=DialogueState.archived, visibility=Visibility.invited)
-    _dialogue(db, "oppen")
+def test_drafts_and_invite_only_dialogues_never_appear(client, ctx, db, make_dialogue):
+    make_dialogue("utkast", state=DialogueState.draft)
+    make_dialogue("sluten", visibility=Visibility.invited)
+    make_dialogue("sluten-arkiv", state=DialogueState.archived, visibility=Visibility.invited)
+    make_dialogue("oppen")
     body = client.get("/api/v1/dialogues").get_json()
     assert [item["slug"] for item in body["items"]] == ["oppen"]
     assert body["total"] == 1
 
 
-def test_hidden_dialogues_are_indistinguishable_from_missing_ones(client, ctx, db):
-    _dialogue(db, "utkast", state=DialogueState.draft)
-    _dialogue(db, "sluten", visibility=Visibility.invited)
+def test_hidden_dialogues_are_indistinguishable_from_missing_ones(client, ctx, db, make_dialogue):
+    make_dialogue("utkast", state=DialogueState.draft)
+    make_dialogue("sluten", visibility=Visibility.invited)
     answers = []
     for slug in ("utkast", "sluten", "finns-inte"):
         response = client.get(f"/api/v1/dialogues/{slug}")
@@ -239,15 +203,15 @@ def test_hidden_dialogues_are_indistinguishable_from_missing_ones(client, ctx, d
 # Detail
 
 
-def test_the_detail_has_background_settings_and_every_phase_in_order(client, ctx, db):
-    dialogue = _dialogue(
-        db,
+def test_the_detail_has_background_settings_and_every_phase_in_order(
+    client, ctx, db, make_dialogue, make_phase
+):
+    dialogue = make_dialogue(
         "stadskarna",
         background="## Bakgrund\n\nTorget byggdes *1962*.",
         votes_per_participant=3,
     )
-    voting = _phase(
-        db,
+    voting = make_phase(
         dialogue,
         PhaseKind.voting,
         24,
@@ -255,8 +219,8 @@ def test_the_detail_has_background_settings_and_every_phase_in_order(client, ctx
         title="Rösta",
         description="Välj det bästa",
     )
-    proposals = _phase(db, dialogue, PhaseKind.proposals, -1, 24, title="Förslag")
-    result = _phase(db, dialogue, PhaseKind.result, 48, None, title="Resultat")
+    proposals = make_phase(dialogue, PhaseKind.proposals, -1, 24, title="Förslag")
+    result = make_phase(dialogue, PhaseKind.result, 48, None, title="Resultat")
     response = client.get("/api/v1/dialogues/stadskarna")
     assert response.status_code == 200
     body = response.get_json()
@@ -285,30 +249,29 @@ def test_the_detail_has_background_settings_and_every_phase_in_order(client, ctx
         assert field in body
 
 
-def test_datetimes_are_utc_with_an_offset_whatever_zone_they_were_given_in(client, ctx, db):
-    dialogue = _dialogue(db, "tider")
+def test_datetimes_are_utc_with_an_offset_whatever_zone_they_were_given_in(
+    client, ctx, db, make_dialogue, make_phase
+):
+    dialogue = make_dialogue("tider")
     stockholm = datetime(2026, 3, 12, 9, 0, tzinfo=ZoneInfo("Europe/Stockholm"))
-    services.add_phase(
+    make_phase(
         dialogue,
-        PhasePlan(
-            kind=PhaseKind.information,
-            title="Information",
-            starts_at=stockholm,
-            ends_at=stockholm + timedelta(days=1),
-        ),
-        by=None,
+        PhaseKind.information,
+        stockholm,
+        stockholm + timedelta(days=1),
+        title="Information",
     )
-    db.session.commit()
     db.session.expire_all()
     [phase] = client.get("/api/v1/dialogues/tider").get_json()["phases"]
     assert phase["starts_at"] == "2026-03-12T08:00:00+00:00"
     assert phase["ends_at"] == "2026-03-13T08:00:00+00:00"
 
 
-def test_a_capability_override_shows_in_the_phase_and_the_current_phase(client, ctx, db):
-    dialogue = _dialogue(db, "omrostning")
-    _phase(
-        db,
+def test_a_capability_override_shows_in_the_phase_and_the_current_phase(
+    client, ctx, db, make_dialogue, make_phase
+):
+    dialogue = make_dialogue("omrostning")
+    make_phase(
         dialogue,
         PhaseKind.voting,
         -1,
@@ -324,9 +287,9 @@ def test_a_capability_override_shows_in_the_phase_and_the_current_phase(client, 
     assert item["current_phase"]["capabilities"] == ["comment", "vote"]
 
 
-def test_a_withdrawn_capability_is_not_shown(client, ctx, db):
-    dialogue = _dialogue(db, "utan-kommentarer")
-    _phase(db, dialogue, PhaseKind.proposals, -1, 1, capability_overrides={"comment": False})
+def test_a_withdrawn_capability_is_not_shown(client, ctx, db, make_dialogue, make_phase):
+    dialogue = make_dialogue("utan-kommentarer")
+    make_phase(dialogue, PhaseKind.proposals, -1, 1, capability_overrides={"comment": False})
     [phase] = client.get("/api/v1/dialogues/utan-kommentarer").get_json()["phases"]
     assert phase["capabilities"] == ["propose", "reply"]
 
@@ -334,12 +297,11 @@ def test_a_withdrawn_capability_is_not_shown(client, ctx, db):
 # Privacy
 
 
-def test_no_personal_data_anywhere(client, ctx, db, make_user):
+def test_no_personal_data_anywhere(client, ctx, db, make_user, make_dialogue):
     from dialog.accounts.models import User
 
     planner = make_user(role="planner", email="planerare@kommun.example", display_name="Pia P")
-    dialogue = _dialogue(db, "stadskarna")
-    _three_phases(db, dialogue)
+    dialogue = make_dialogue("stadskarna", phases=THREE_PHASES)
     planner = db.session.get(User, planner.id)
     services.assign_planner(dialogue, planner, by=None)
     services.invite(dialogue, ["gast@example.org"], by=planner)
@@ -359,16 +321,16 @@ def test_no_personal_data_anywhere(client, ctx, db, make_user):
 
 
 def test_the_list_costs_the_same_number_of_queries_for_2_and_12_dialogues(
-    client, ctx, db, count_queries
+    client, ctx, db, count_queries, make_dialogue
 ):
     for n in range(2):
-        _three_phases(db, _dialogue(db, f"d-{n}"))
+        make_dialogue(f"d-{n}", phases=THREE_PHASES)
     client.get("/api/v1/dialogues")  # warm up anything loaded once per process
     with count_queries() as few:
         response = client.get("/api/v1/dialogues")
     assert len(response.get_json()["items"]) == 2
     for n in range(2, 12):
-        _three_phases(db, _dialogue(db, f"d-{n}"))
+        make_dialogue(f"d-{n}", phases=THREE_PHASES)
     with count_queries() as many:
         response = client.get("/api/v1/dialogues")
     items = response.get_json()["items"]
@@ -382,8 +344,8 @@ def test_the_list_costs_the_same_number_of_queries_for_2_and_12_dialogues(
 @pytest.mark.parametrize(
     "path", ["/api/v1/dialogues", "/api/v1/dialogues/oppen", "/api/v1/openapi.json"]
 )
-def test_open_data_headers(client, ctx, db, path):
-    _dialogue(db, "oppen")
+def test_open_data_headers(client, ctx, db, path, make_dialogue):
+    make_dialogue("oppen")
     response = client.get(path)
     assert response.status_code == 200
     assert response.headers["Access-Control-Allow-Origin"] == "*"
@@ -456,10 +418,9 @@ def test_the_openapi_document_is_structurally_valid(client):
     validate_openapi(client.get("/api/v1/openapi.json").get_json())
 
 
-def test_responses_match_the_documented_schemas(client, ctx, db):
+def test_responses_match_the_documented_schemas(client, ctx, db, make_dialogue):
     """Every field the API answers with is documented, and every required one is there."""
-    dialogue = _dialogue(db, "stadskarna")
-    _three_phases(db, dialogue)
+    make_dialogue("stadskarna", phases=THREE_PHASES)
     schemas = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]
 
     def documented(name):

@@ -1,23 +1,18 @@
 """The open-data API: public dialogues and proposals, paginated, no personal data."""
 
 import json
-from datetime import timedelta
 
 import pytest
 from openapi_spec_validator import validate
 
-from dialog.accounts.models import User
-from dialog.core.db import utcnow
-from dialog.dialogues import services as dialogues
-from dialog.dialogues.models import DialogueState, PhaseKind, Visibility
-from dialog.proposals import services as proposals
+from dialog.dialogues.models import DialogueState, Visibility
 from dialog.proposals.models import AnswerStatus, Stance
-from tests.dialogues.helpers import LIVE, make_dialogue
+from tests.factories import LIVE
 
 
-def test_dialogues_are_listed_with_pagination_and_open_data_headers(client, ctx, db):
+def test_dialogues_are_listed_with_pagination_and_open_data_headers(client, ctx, db, make_dialogue):
     for n in range(3):
-        make_dialogue(db, f"dialog-{n}", phases=LIVE)
+        make_dialogue(f"dialog-{n}", phases=LIVE)
     first = client.get("/api/v1/dialogues?per_page=2")
     body = first.get_json()
     assert first.status_code == 200
@@ -39,10 +34,10 @@ def test_bad_paging_is_a_400_with_a_reason(client, query):
     assert response.get_json()["error"]["reason"]
 
 
-def test_drafts_and_invite_only_dialogues_never_appear(client, ctx, db):
-    make_dialogue(db, "utkast", state=DialogueState.draft)
-    make_dialogue(db, "sluten", visibility=Visibility.invited)
-    make_dialogue(db, "oppen")
+def test_drafts_and_invite_only_dialogues_never_appear(client, ctx, db, make_dialogue):
+    make_dialogue("utkast", state=DialogueState.draft)
+    make_dialogue("sluten", visibility=Visibility.invited)
+    make_dialogue("oppen")
     slugs = [d["slug"] for d in client.get("/api/v1/dialogues").get_json()["items"]]
     assert slugs == ["oppen"]
     for slug in ("utkast", "sluten", "finns-inte"):
@@ -59,21 +54,13 @@ def test_reasons_come_in_the_language_asked_for(client):
     assert "Accept-Language" in english.headers["Vary"]
 
 
-def test_a_dialogue_with_its_phases_and_overridden_capabilities(client, ctx, db):
-    dialogue = make_dialogue(db, themes=["Stadslivet"])
-    now = utcnow().replace(microsecond=0)
-    dialogues.add_phase(
-        dialogue,
-        dialogues.PhasePlan(
-            kind=PhaseKind.voting,
-            title="Rösta",
-            starts_at=now - timedelta(hours=1),
-            ends_at=now + timedelta(hours=1),
-            capability_overrides={"comment": True},
-        ),
-        by=None,
+def test_a_dialogue_with_its_phases_and_overridden_capabilities(client, ctx, db, make_dialogue):
+    make_dialogue(
+        themes=["Stadslivet"],
+        phases=[
+            ("voting", -1, 1, {"title": "Rösta", "capability_overrides": {"comment": True}}),
+        ],
     )
-    db.session.commit()
     body = client.get("/api/v1/dialogues/stadskarna").get_json()
     assert body["themes"] == ["Stadslivet"] and body["vote_mode"] == "for_against"
     [phase] = body["phases"]
@@ -82,29 +69,24 @@ def test_a_dialogue_with_its_phases_and_overridden_capabilities(client, ctx, db)
     assert body["current_phase"]["title"] == "Rösta"
 
 
-def _proposal_setup(db, make_user):
-    dialogue = make_dialogue(db, phases=LIVE, reference_prefix="STK")
-    author = make_user(display_name="Hemlig Person", show_name_publicly=False)
-    planner = make_user(role="planner")
-    proposal = proposals.create_proposal(
-        dialogue, author=db.session.get(User, author.id), title="Träd i parken", body="Lindar"
-    )
-    proposals.add_comment(
-        proposal, author=db.session.get(User, author.id), body="Bra", stance=Stance.for_
-    )
-    proposals.save_answer(
-        proposal,
-        status=AnswerStatus.accepted,
-        body="Ja",
-        publish=True,
-        by=db.session.get(User, planner.id),
-    )
-    db.session.commit()
-    return dialogue, proposal, author
+@pytest.fixture
+def proposal_setup(make_dialogue, make_user, make_proposal, make_comment, make_answer):
+    def setup():
+        dialogue = make_dialogue(phases=LIVE, reference_prefix="STK")
+        author = make_user(display_name="Hemlig Person", show_name_publicly=False)
+        planner = make_user(role="planner")
+        proposal = make_proposal(dialogue, author, title="Träd i parken", body="Lindar")
+        make_comment(proposal, author, "Bra", stance=Stance.for_)
+        make_answer(proposal, planner, status=AnswerStatus.accepted, body="Ja", publish=True)
+        return dialogue, proposal, author
+
+    return setup
 
 
-def test_proposals_with_counts_comments_and_answer_but_no_personal_data(client, ctx, db, make_user):
-    _, proposal, author = _proposal_setup(db, make_user)
+def test_proposals_with_counts_comments_and_answer_but_no_personal_data(
+    client, ctx, db, proposal_setup
+):
+    _, proposal, author = proposal_setup()
     listing = client.get("/api/v1/dialogues/stadskarna/proposals?q=parken").get_json()
     [item] = listing["items"]
     assert item["reference"] == "STK-0001" and item["counts"]["comments"] == 1
@@ -117,27 +99,27 @@ def test_proposals_with_counts_comments_and_answer_but_no_personal_data(client, 
         assert secret not in text
 
 
-def test_proposal_list_rejects_unknown_sorts(client, ctx, db, make_user):
-    _proposal_setup(db, make_user)
+def test_proposal_list_rejects_unknown_sorts(client, ctx, db, proposal_setup):
+    proposal_setup()
     response = client.get("/api/v1/dialogues/stadskarna/proposals?sort=random")
     assert response.status_code == 400
 
 
-def test_the_lists_cost_a_fixed_number_of_queries(client, ctx, db, count_queries):
-    make_dialogue(db, "d-0", phases=LIVE)
-    dialogue = make_dialogue(db, "d-1", phases=LIVE)
+def test_the_lists_cost_a_fixed_number_of_queries(
+    client, ctx, db, count_queries, make_dialogue, make_proposal
+):
+    make_dialogue("d-0", phases=LIVE)
+    dialogue = make_dialogue("d-1", phases=LIVE)
     for n in range(3):
-        proposals.create_proposal(dialogue, author=None, title=f"F {n}", body="B")
-    db.session.commit()
+        make_proposal(dialogue, title=f"F {n}", body="B")
     with count_queries() as few_dialogues:
         client.get("/api/v1/dialogues")
     with count_queries() as few_proposals:
         client.get("/api/v1/dialogues/d-1/proposals")
     for n in range(2, 12):
-        make_dialogue(db, f"d-{n}", phases=LIVE)
+        make_dialogue(f"d-{n}", phases=LIVE)
     for n in range(40):
-        proposals.create_proposal(dialogue, author=None, title=f"G {n}", body="B")
-    db.session.commit()
+        make_proposal(dialogue, title=f"G {n}", body="B")
     with count_queries() as many_dialogues:
         client.get("/api/v1/dialogues")
     with count_queries() as many_proposals:

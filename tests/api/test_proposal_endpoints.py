@@ -11,23 +11,10 @@ from dialog.core.db import utcnow
 from dialog.dialogues.models import DialogueState, Visibility, VoteMode
 from dialog.proposals import services
 from dialog.proposals.models import AnswerStatus, Proposal, Stance, VoteValue
-from tests.dialogues.helpers import LIVE, make_dialogue
-from tests.proposals.helpers import make_proposal
+from tests.factories import LIVE
 
 VOTING = (("proposals", -48, -1), ("voting", -1, 24))
 LIST = "/api/v1/dialogues/stadskarna/proposals"
-
-
-def _comment(db, proposal, user, body, parent=None):
-    comment = services.add_comment(
-        db.session.get(Proposal, proposal.id),
-        author=db.session.get(User, user.id),
-        body=body,
-        stance=Stance.neutral,
-        parent=parent,
-    )
-    db.session.commit()
-    return comment
 
 
 def _path(url: str) -> str:
@@ -43,9 +30,11 @@ def _titles(client, query=""):
 # One proposal --------------------------------------------------------------------------
 
 
-def test_a_draft_answer_is_not_shown_and_a_published_one_is(client, ctx, db, make_user):
-    dialogue = make_dialogue(db, phases=LIVE)
-    proposal = make_proposal(db, dialogue)
+def test_a_draft_answer_is_not_shown_and_a_published_one_is(
+    client, ctx, db, make_user, make_dialogue, make_proposal
+):
+    dialogue = make_dialogue(phases=LIVE)
+    proposal = make_proposal(dialogue)
     planner = db.session.get(User, make_user(role="planner").id)
     path = f"/api/v1/proposals/{proposal.id}"
     assert client.get(path).get_json()["answer"] is None
@@ -73,10 +62,10 @@ def test_a_draft_answer_is_not_shown_and_a_published_one_is(client, ctx, db, mak
 
 
 def test_a_drafted_change_to_a_published_answer_waits_until_it_is_published(
-    client, ctx, db, make_user
+    client, ctx, db, make_user, make_dialogue, make_proposal
 ):
-    dialogue = make_dialogue(db, phases=LIVE)
-    proposal = make_proposal(db, dialogue)
+    dialogue = make_dialogue(phases=LIVE)
+    proposal = make_proposal(dialogue)
     planner = db.session.get(User, make_user(role="planner").id)
     path = f"/api/v1/proposals/{proposal.id}"
     services.save_answer(
@@ -102,13 +91,15 @@ def test_a_drafted_change_to_a_published_answer_waits_until_it_is_published(
     assert _titles(client, "status=implemented") == ["Bänkar vid kanalen"]
 
 
-def test_a_deleted_comment_is_a_placeholder_without_text_or_author(client, ctx, db, make_user):
-    dialogue = make_dialogue(db, phases=LIVE)
-    proposal = make_proposal(db, dialogue)
+def test_a_deleted_comment_is_a_placeholder_without_text_or_author(
+    client, ctx, db, make_user, make_comment, make_dialogue, make_proposal
+):
+    dialogue = make_dialogue(phases=LIVE)
+    proposal = make_proposal(dialogue)
     writer = make_user(display_name="Greta Skribent", show_name_publicly=True)
-    kept = _comment(db, proposal, make_user(), "Det här står kvar")
-    gone = _comment(db, proposal, writer, "Hemlig åsikt om bänkarna")
-    reply = _comment(db, proposal, make_user(), "Ett svar", parent=gone)
+    kept = make_comment(proposal, make_user(), "Det här står kvar", stance=Stance.neutral)
+    gone = make_comment(proposal, writer, "Hemlig åsikt om bänkarna", stance=Stance.neutral)
+    reply = make_comment(proposal, make_user(), "Ett svar", stance=Stance.neutral, parent=gone)
     services.delete_comment(gone, by=db.session.get(User, writer.id))
     db.session.commit()
 
@@ -131,9 +122,11 @@ def test_a_deleted_comment_is_a_placeholder_without_text_or_author(client, ctx, 
     [{"visibility": Visibility.invited}, {"state": DialogueState.draft}],
     ids=["invite_only", "draft"],
 )
-def test_proposals_of_hidden_dialogues_are_404(client, ctx, db, hidden):
-    shown = make_proposal(db, make_dialogue(db, "oppen", phases=LIVE), title="Synligt förslag")
-    secret = make_proposal(db, make_dialogue(db, phases=LIVE, **hidden), title="Dolt förslag")
+def test_proposals_of_hidden_dialogues_are_404(
+    client, ctx, db, hidden, make_dialogue, make_proposal
+):
+    shown = make_proposal(make_dialogue("oppen", phases=LIVE), title="Synligt förslag")
+    secret = make_proposal(make_dialogue(phases=LIVE, **hidden), title="Dolt förslag")
     assert client.get(f"/api/v1/proposals/{shown.id}").status_code == 200
     for path in (f"/api/v1/proposals/{secret.id}", LIST):
         response = client.get(path)
@@ -168,21 +161,18 @@ SORTED = {
 
 
 @pytest.fixture
-def voted(ctx, db, make_user):
+def voted(ctx, db, make_user, cast_vote, make_comment, make_dialogue, make_proposal):
     """Six proposals with real votes cast in the voting phase, and real comments."""
-    dialogue = make_dialogue(db, phases=VOTING)
-    voters = [db.session.get(User, make_user().id) for _ in range(12)]
+    dialogue = make_dialogue(phases=VOTING)
+    voters = [make_user() for _ in range(12)]
     made = {}
     for title, (yes, no, abstain, comments) in TALLIES.items():
-        proposal = make_proposal(db, dialogue, title=title)
+        proposal = make_proposal(dialogue, title=title)
         values = [VoteValue.for_] * yes + [VoteValue.against] * no + [VoteValue.abstain] * abstain
         for voter, value in zip(voters, values, strict=False):
-            services.cast_vote(voter, proposal, value)
+            cast_vote(proposal, voter, value)
         for n in range(comments):
-            services.add_comment(
-                proposal, author=voters[n], body=f"Kommentar {n}", stance=Stance.neutral
-            )
-        db.session.commit()
+            make_comment(proposal, voters[n], f"Kommentar {n}", stance=Stance.neutral)
         made[title] = proposal
     now = utcnow()
     for age, title in enumerate(SORTED["newest"]):
@@ -214,14 +204,15 @@ def test_newest_is_the_default_sort(client, voted):
     assert _titles(client) == SORTED["newest"]
 
 
-def test_support_counts_support_votes_where_the_dialogue_uses_them(client, ctx, db, make_user):
-    dialogue = make_dialogue(db, phases=VOTING, vote_mode=VoteMode.support)
-    voters = [db.session.get(User, make_user().id) for _ in range(3)]
+def test_support_counts_support_votes_where_the_dialogue_uses_them(
+    client, ctx, db, make_user, cast_vote, make_dialogue, make_proposal
+):
+    dialogue = make_dialogue(phases=VOTING, vote_mode=VoteMode.support)
+    voters = [make_user() for _ in range(3)]
     for title, supporters in (("Två", 2), ("Ingen", 0), ("Tre", 3)):
-        proposal = make_proposal(db, dialogue, title=title)
+        proposal = make_proposal(dialogue, title=title)
         for voter in voters[:supporters]:
-            services.cast_vote(voter, proposal, VoteValue.support)
-        db.session.commit()
+            cast_vote(proposal, voter, VoteValue.support)
     items = client.get(f"{LIST}?sort=support").get_json()["items"]
     assert [(i["title"], i["counts"]["support"]) for i in items] == [
         ("Tre", 3),
@@ -270,10 +261,9 @@ VARIED = {
 
 
 @pytest.fixture
-def varied(ctx, db, make_user):
+def varied(ctx, db, make_user, make_answer, make_dialogue, make_proposal):
     """Three proposals: Träd has a published answer, Bänkar a draft one, Cykelbana none."""
     dialogue = make_dialogue(
-        db,
         phases=LIVE,
         themes=["Grönska", "Stadslivet"],
         focus_areas=["Parker", "Trafik"],
@@ -281,7 +271,6 @@ def varied(ctx, db, make_user):
     )
     made = {
         title: make_proposal(
-            db,
             dialogue,
             title=title,
             theme=theme,
@@ -291,18 +280,12 @@ def varied(ctx, db, make_user):
         )
         for title, (theme, area, dims, place) in VARIED.items()
     }
-    planner = db.session.get(User, make_user(role="planner").id)
-    services.save_answer(
-        made["Träd"], status=AnswerStatus.accepted, body="Ja", publish=True, by=planner
-    )
-    services.save_answer(
-        made["Bänkar"], status=AnswerStatus.rejected, body="Nej", publish=False, by=planner
-    )
-    db.session.commit()
+    planner = make_user(role="planner")
+    make_answer(made["Träd"], planner, status=AnswerStatus.accepted, body="Ja", publish=True)
+    make_answer(made["Bänkar"], planner, status=AnswerStatus.rejected, body="Nej", publish=False)
     # Another dialogue's proposal that every filter would match.
     make_proposal(
-        db,
-        make_dialogue(db, "annan", phases=LIVE),
+        make_dialogue("annan", phases=LIVE),
         title="Annan dialog",
         theme="Stadslivet",
         focus_area="Parker",

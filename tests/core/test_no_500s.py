@@ -4,9 +4,8 @@ import re
 
 import pytest
 
-from dialog.proposals import services as proposals
 from dialog.proposals.models import Stance
-from tests.dialogues.helpers import LIVE, make_dialogue
+from tests.factories import LIVE
 from tests.support import csrf_token
 
 HUGE = 10**20  # beyond any 64-bit integer column
@@ -23,34 +22,35 @@ JUNK = [
 ]
 
 
-def _values(db, make_user):
-    dialogue = make_dialogue(db, phases=LIVE)
-    proposal = proposals.create_proposal(dialogue, author=None, title="T", body="B")
-    comment = proposals.add_comment(
-        proposal,
-        author=db.session.get(type(make_user()), make_user().id),
-        body="C",
-        stance=Stance.neutral,
-    )
-    db.session.commit()
-    return {
-        "slug": dialogue.slug,
-        "dialogue_id": dialogue.id,
-        "phase_id": dialogue.phases[0].id,
-        "proposal_id": proposal.id,
-        "comment_id": comment.id,
-        "user_id": 1,
-        "token": "forged.token",
-        "filename": "leaflet.css",
-        "invitation_id": 1,
-        "state": "published",
-        "action": "open",
-    }
+@pytest.fixture
+def route_values(make_dialogue, make_proposal, make_comment, make_user):
+    """A value for every kind of URL parameter, most of them rows that exist."""
+
+    def build():
+        dialogue = make_dialogue(phases=LIVE)
+        proposal = make_proposal(dialogue, title="T", body="B")
+        make_user()  # user_id 1 below: a resident who is not the comment's author
+        comment = make_comment(proposal, make_user(), "C", stance=Stance.neutral)
+        return {
+            "slug": dialogue.slug,
+            "dialogue_id": dialogue.id,
+            "phase_id": dialogue.phases[0].id,
+            "proposal_id": proposal.id,
+            "comment_id": comment.id,
+            "user_id": 1,
+            "token": "forged.token",
+            "filename": "leaflet.css",
+            "invitation_id": 1,
+            "state": "published",
+            "action": "open",
+        }
+
+    return build
 
 
 @pytest.mark.parametrize("role", ["anonymous", "resident", "admin"])
-def test_no_get_route_answers_500(app, client, ctx, db, make_user, login, role):
-    values = _values(db, make_user)
+def test_no_get_route_answers_500(app, client, ctx, db, make_user, login, role, route_values):
+    values = route_values()
     if role != "anonymous":
         login(make_user(role=role))
     failures = []
@@ -101,8 +101,8 @@ JUNK_FORMS = [
 
 
 @pytest.mark.parametrize("role", ["anonymous", "resident", "admin"])
-def test_no_post_route_answers_500(app, client, ctx, db, make_user, login, role):
-    values = _values(db, make_user)
+def test_no_post_route_answers_500(app, client, ctx, db, make_user, login, role, route_values):
+    values = route_values()
     if role != "anonymous":
         login(make_user(role=role))
     token = csrf_token(client, "/login" if role == "anonymous" else "/profile")

@@ -1,24 +1,11 @@
-from dialog.dialogues import services
 from dialog.dialogues.models import DialogueState
 
 
-def _dialogue(db, slug, state, **fields):
-    dialogue = services.create_dialogue(
-        slug=slug,
-        title=fields.pop("title", slug.title()),
-        summary="Sammanfattning",
-        state=state,
-        **fields,
-    )
-    db.session.commit()
-    return dialogue
-
-
-def test_published_dialogues_are_listed_and_shown_with_their_background(client, ctx, db):
-    _dialogue(
-        db,
+def test_published_dialogues_are_listed_and_shown_with_their_background(
+    client, ctx, db, make_dialogue
+):
+    make_dialogue(
         "hovsjo-park",
-        DialogueState.published,
         title="Ny park i Hovsjö",
         background="Första stycket.\n\nAndra <b>stycket</b>.",
         place_name="Hovsjö",
@@ -29,9 +16,9 @@ def test_published_dialogues_are_listed_and_shown_with_their_background(client, 
     assert "Andra &lt;b&gt;stycket&lt;/b&gt;." in page
 
 
-def test_drafts_are_hidden_and_archived_dialogues_stay_readable(client, ctx, db):
-    _dialogue(db, "utkast", DialogueState.draft)
-    _dialogue(db, "arkiv", DialogueState.archived)
+def test_drafts_are_hidden_and_archived_dialogues_stay_readable(client, ctx, db, make_dialogue):
+    make_dialogue("utkast", state=DialogueState.draft, title="Utkast")
+    make_dialogue("arkiv", state=DialogueState.archived, title="Arkiv")
     listing = client.get("/").get_data(as_text=True)
     assert "Utkast" not in listing
     assert "Arkiv" in listing.split("Avslutade")[1]
@@ -41,12 +28,14 @@ def test_drafts_are_hidden_and_archived_dialogues_stay_readable(client, ctx, db)
     assert "Dialogen är avslutad" in archived.get_data(as_text=True)
 
 
-def test_the_front_page_costs_a_fixed_number_of_queries(client, ctx, db, count_queries):
-    _dialogue(db, "en", DialogueState.published)
+def test_the_front_page_costs_a_fixed_number_of_queries(
+    client, ctx, db, count_queries, make_dialogue
+):
+    make_dialogue("en")
     with count_queries() as one:
         client.get("/")
     for n in range(10):
-        _dialogue(db, f"fler-{n}", DialogueState.published)
+        make_dialogue(f"fler-{n}")
     with count_queries() as eleven:
         client.get("/")
     assert one.count == eleven.count

@@ -46,19 +46,6 @@ def decision_of(decision) -> tuple[bool, str | None]:
     return (decision.allowed, decision.reason)
 
 
-def new_dialogue(db, slug, *, state=DialogueState.published, visibility=Visibility.public):
-    dialogue = services.create_dialogue(
-        slug=slug,
-        title=f"Dialog {slug}",
-        summary="Sammanfattning",
-        state=state,
-        by=None,
-        visibility=visibility,
-    )
-    db.session.flush()
-    return dialogue
-
-
 def add(dialogue, kind, starts_at, ends_at, **fields):
     return services.add_phase(
         dialogue,
@@ -69,13 +56,17 @@ def add(dialogue, kind, starts_at, ends_at, **fields):
     )
 
 
-def with_current_phase(db, slug, kind, now, **dialogue_fields):
+def with_current_phase(make_dialogue, slug, kind, now, **dialogue_fields):
     """Voting that is over, `kind` open now, proposals opening in two hours."""
-    dialogue = new_dialogue(db, slug, **dialogue_fields)
-    add(dialogue, "voting", now - timedelta(hours=3), now - timedelta(hours=2))
-    add(dialogue, kind, now - timedelta(hours=1), now + timedelta(hours=1))
-    add(dialogue, "proposals", now + timedelta(hours=2), now + timedelta(hours=3))
-    return dialogue
+    hour = timedelta(hours=1)
+    phases = [
+        ("voting", now - 3 * hour, now - 2 * hour),
+        (kind, now - hour, now + hour),
+        ("proposals", now + 2 * hour, now + 3 * hour),
+    ]
+    return make_dialogue(
+        slug, phases=[(*phase, {"title": phase[0]}) for phase in phases], **dialogue_fields
+    )
 
 
 @pytest.fixture
@@ -91,10 +82,10 @@ def people(ctx, db, make_user):
     }
 
 
-def staff_for(db, dialogue, people):
+def staff_for(db, make_dialogue, dialogue, people):
     """Assign the planner to `dialogue` and the other planner to another dialogue."""
     services.assign_planner(dialogue, people["planner"], by=people["admin"])
-    elsewhere = new_dialogue(db, f"annan-{dialogue.slug}")
+    elsewhere = make_dialogue(f"annan-{dialogue.slug}")
     services.assign_planner(elsewhere, people["other_planner"], by=people["admin"])
     db.session.commit()
 
@@ -104,10 +95,12 @@ def staff_for(db, dialogue, people):
 
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("kind", KINDS)
-def test_participation_follows_the_current_phase_for_everyone(db, people, kind, role):
+def test_participation_follows_the_current_phase_for_everyone(
+    db, people, kind, role, make_dialogue
+):
     now = utcnow().replace(microsecond=0)
-    dialogue = with_current_phase(db, "matris", kind, now)
-    staff_for(db, dialogue, people)
+    dialogue = with_current_phase(make_dialogue, "matris", kind, now)
+    staff_for(db, make_dialogue, dialogue, people)
     assert dialogue.current_phase.kind is PhaseKind(kind)
     user = people[role]
     proposals_open_at = now + timedelta(hours=2)
@@ -130,9 +123,11 @@ def test_participation_follows_the_current_phase_for_everyone(db, people, kind, 
 
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("kind", KINDS)
-def test_viewing_following_answering_and_inviting_in_every_phase(db, people, kind, role):
-    dialogue = with_current_phase(db, "matris", kind, utcnow().replace(microsecond=0))
-    staff_for(db, dialogue, people)
+def test_viewing_following_answering_and_inviting_in_every_phase(
+    db, people, kind, role, make_dialogue
+):
+    dialogue = with_current_phase(make_dialogue, "matris", kind, utcnow().replace(microsecond=0))
+    staff_for(db, make_dialogue, dialogue, people)
     user = people[role]
 
     assert decision_of(permissions.can_view(user, dialogue)) == (True, None)
@@ -159,12 +154,12 @@ def test_viewing_following_answering_and_inviting_in_every_phase(db, people, kin
 # Phase gates in more detail -----------------------------------------------------------
 
 
-def test_staff_get_no_bypass_of_the_phase_gate(db, people):
+def test_staff_get_no_bypass_of_the_phase_gate(db, people, make_dialogue):
     now = utcnow().replace(microsecond=0)
-    dialogue = new_dialogue(db, "grind")
+    dialogue = make_dialogue("grind")
     add(dialogue, "information", now - timedelta(hours=1), now + timedelta(hours=1))
     db.session.commit()
-    staff_for(db, dialogue, people)
+    staff_for(db, make_dialogue, dialogue, people)
     for role in ("planner", "admin"):
         assert decision_of(permissions.can_vote(people[role], dialogue)) == (False, "vote_closed")
         assert decision_of(permissions.can_propose(people[role], dialogue)) == (
@@ -183,15 +178,15 @@ def test_staff_get_no_bypass_of_the_phase_gate(db, people):
 
 
 def test_before_the_first_phase_actions_open_at_their_phase_and_after_the_last_they_close(
-    db, people
+    db, people, make_dialogue
 ):
     now = utcnow().replace(microsecond=0)
-    upcoming = new_dialogue(db, "snart")
+    upcoming = make_dialogue("snart")
     add(upcoming, "proposals", now + timedelta(days=2), now + timedelta(days=9))
     add(upcoming, "voting", now + timedelta(days=9), now + timedelta(days=12))
-    finished = new_dialogue(db, "slut")
+    finished = make_dialogue("slut")
     add(finished, "proposals", now - timedelta(days=9), now - timedelta(days=2))
-    empty = new_dialogue(db, "tom")
+    empty = make_dialogue("tom")
     db.session.commit()
     resident = people["resident"]
 
@@ -208,9 +203,9 @@ def test_before_the_first_phase_actions_open_at_their_phase_and_after_the_last_t
         assert decision_of(permissions.can_vote(resident, dialogue)) == (False, "vote_closed")
 
 
-def test_capability_overrides_change_what_the_phase_allows(db, people):
+def test_capability_overrides_change_what_the_phase_allows(db, people, make_dialogue):
     now = utcnow().replace(microsecond=0)
-    with_comments = new_dialogue(db, "med-kommentarer")
+    with_comments = make_dialogue("med-kommentarer")
     add(
         with_comments,
         "voting",
@@ -218,7 +213,7 @@ def test_capability_overrides_change_what_the_phase_allows(db, people):
         now + timedelta(hours=1),
         capability_overrides={"comment": True},
     )
-    without_votes = new_dialogue(db, "utan-roster")
+    without_votes = make_dialogue("utan-roster")
     add(
         without_votes,
         "voting",
@@ -234,9 +229,9 @@ def test_capability_overrides_change_what_the_phase_allows(db, people):
     assert decision_of(permissions.can_vote(resident, without_votes)) == (False, "vote_closed")
 
 
-def test_the_refusal_explains_when_it_opens_in_stockholm_time(app, db, people):
+def test_the_refusal_explains_when_it_opens_in_stockholm_time(app, db, people, make_dialogue):
     now = utcnow().replace(microsecond=0)
-    dialogue = new_dialogue(db, "forklaring")
+    dialogue = make_dialogue("forklaring")
     add(dialogue, "information", now - timedelta(hours=1), datetime(2099, 3, 3, 8, tzinfo=UTC))
     add(dialogue, "proposals", datetime(2099, 3, 3, 8, tzinfo=UTC), None)
     db.session.commit()
@@ -265,10 +260,12 @@ def all_decisions(user, dialogue) -> dict[str, tuple[bool, str | None]]:
     ],
     ids=["draft", "invited-draft", "invite-only"],
 )
-def test_hidden_dialogues_are_not_found_for_outsiders_and_visible_to_staff(db, people, hidden):
+def test_hidden_dialogues_are_not_found_for_outsiders_and_visible_to_staff(
+    db, people, hidden, make_dialogue
+):
     now = utcnow().replace(microsecond=0)
-    dialogue = with_current_phase(db, "dold", "proposals", now, **hidden)
-    staff_for(db, dialogue, people)
+    dialogue = with_current_phase(make_dialogue, "dold", "proposals", now, **hidden)
+    staff_for(db, make_dialogue, dialogue, people)
 
     for role in OUTSIDERS:
         decisions = all_decisions(people[role], dialogue)
@@ -281,9 +278,11 @@ def test_hidden_dialogues_are_not_found_for_outsiders_and_visible_to_staff(db, p
         assert decision_of(permissions.can_vote(people[role], dialogue)) == (False, "vote_closed")
 
 
-def test_an_invitation_matches_a_verified_account_by_email(db, people, make_user):
+def test_an_invitation_matches_a_verified_account_by_email(db, people, make_user, make_dialogue):
     now = utcnow().replace(microsecond=0)
-    dialogue = with_current_phase(db, "inbjuden", "proposals", now, visibility=Visibility.invited)
+    dialogue = with_current_phase(
+        make_dialogue, "inbjuden", "proposals", now, visibility=Visibility.invited
+    )
     invited = make_user(role="resident", email="granne@example.org")
     stranger = make_user(role="resident", email="okand@example.org")
     services.invite(dialogue, ["  Granne@Example.org "], by=people["admin"])
@@ -302,9 +301,13 @@ def test_an_invitation_matches_a_verified_account_by_email(db, people, make_user
     assert decision_of(permissions.can_invite(invited, dialogue)) == (False, "not_a_planner")
 
 
-def test_an_unconfirmed_address_gets_in_only_by_accepting_the_invitation(db, people, make_user):
+def test_an_unconfirmed_address_gets_in_only_by_accepting_the_invitation(
+    db, people, make_user, make_dialogue
+):
     now = utcnow().replace(microsecond=0)
-    dialogue = with_current_phase(db, "lank", "proposals", now, visibility=Visibility.invited)
+    dialogue = with_current_phase(
+        make_dialogue, "lank", "proposals", now, visibility=Visibility.invited
+    )
     # Someone who registered with the invited address but never confirmed it.
     unconfirmed = make_user(role="resident", verified=False, email="ny@example.org")
     (invitation,) = services.invite(dialogue, ["ny@example.org"], by=people["admin"])
@@ -321,9 +324,13 @@ def test_an_unconfirmed_address_gets_in_only_by_accepting_the_invitation(db, peo
     )
 
 
-def test_an_accepted_invitation_lets_the_account_in_whatever_its_address(db, people, make_user):
+def test_an_accepted_invitation_lets_the_account_in_whatever_its_address(
+    db, people, make_user, make_dialogue
+):
     now = utcnow().replace(microsecond=0)
-    dialogue = with_current_phase(db, "konto", "proposals", now, visibility=Visibility.invited)
+    dialogue = with_current_phase(
+        make_dialogue, "konto", "proposals", now, visibility=Visibility.invited
+    )
     other_address = make_user(role="resident", email="annan-adress@example.org")
     (invitation,) = services.invite(dialogue, ["jobb@example.org"], by=people["admin"])
     db.session.commit()
@@ -334,9 +341,11 @@ def test_an_accepted_invitation_lets_the_account_in_whatever_its_address(db, peo
     assert decision_of(permissions.can_propose(other_address, dialogue)) == (True, None)
 
 
-def test_a_revoked_invitation_removes_access(db, people, make_user):
+def test_a_revoked_invitation_removes_access(db, people, make_user, make_dialogue):
     now = utcnow().replace(microsecond=0)
-    dialogue = with_current_phase(db, "aterkallad", "proposals", now, visibility=Visibility.invited)
+    dialogue = with_current_phase(
+        make_dialogue, "aterkallad", "proposals", now, visibility=Visibility.invited
+    )
     by_email = make_user(role="resident", email="epost@example.org")
     by_link = make_user(role="resident", email="lank@example.org")
     email_invitation, link_invitation = services.invite(
@@ -361,10 +370,14 @@ def test_a_revoked_invitation_removes_access(db, people, make_user):
     assert decision_of(permissions.can_view(by_email, dialogue)) == (True, None)
 
 
-def test_an_invitation_to_one_dialogue_opens_no_other(db, people, make_user):
+def test_an_invitation_to_one_dialogue_opens_no_other(db, people, make_user, make_dialogue):
     now = utcnow().replace(microsecond=0)
-    first = with_current_phase(db, "forsta", "proposals", now, visibility=Visibility.invited)
-    second = with_current_phase(db, "andra", "proposals", now, visibility=Visibility.invited)
+    first = with_current_phase(
+        make_dialogue, "forsta", "proposals", now, visibility=Visibility.invited
+    )
+    second = with_current_phase(
+        make_dialogue, "andra", "proposals", now, visibility=Visibility.invited
+    )
     person = make_user(role="resident", email="bara-forsta@example.org")
     services.invite(first, ["bara-forsta@example.org"], by=people["admin"])
     db.session.commit()
@@ -376,11 +389,13 @@ def test_an_invitation_to_one_dialogue_opens_no_other(db, people, make_user):
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_archived_dialogues_can_be_read_but_not_taken_part_in(db, people, role):
+def test_archived_dialogues_can_be_read_but_not_taken_part_in(db, people, role, make_dialogue):
     now = utcnow().replace(microsecond=0)
     # Proposals are open by the schedule; the archive closes everything anyway.
-    dialogue = with_current_phase(db, "arkiv", "proposals", now, state=DialogueState.archived)
-    staff_for(db, dialogue, people)
+    dialogue = with_current_phase(
+        make_dialogue, "arkiv", "proposals", now, state=DialogueState.archived
+    )
+    staff_for(db, make_dialogue, dialogue, people)
     user = people[role]
 
     assert decision_of(permissions.can_view(user, dialogue)) == (True, None)
@@ -388,9 +403,9 @@ def test_archived_dialogues_can_be_read_but_not_taken_part_in(db, people, role):
         assert decision_of(can(user, dialogue)) == (False, "dialogue_archived"), action
 
 
-def test_archiving_closes_what_was_open(db, people):
+def test_archiving_closes_what_was_open(db, people, make_dialogue):
     now = utcnow().replace(microsecond=0)
-    dialogue = with_current_phase(db, "stangs", "voting", now)
+    dialogue = with_current_phase(make_dialogue, "stangs", "voting", now)
     db.session.commit()
     resident = people["resident"]
     assert permissions.can_vote(resident, dialogue)

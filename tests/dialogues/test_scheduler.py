@@ -26,7 +26,6 @@ from dialog.dialogues.models import (
     PhaseKind,
     PhaseTransition,
     TransitionEvent,
-    Visibility,
 )
 from tests.support import WorkerProcess, run_task, wait_for
 
@@ -45,19 +44,6 @@ def utc(*parts: int) -> datetime:
 def local(*parts: int) -> datetime:
     """An instant given as Stockholm wall-clock time."""
     return datetime(*parts, tzinfo=STOCKHOLM).astimezone(UTC)
-
-
-def new_dialogue(db, slug="tidtabell", state=DialogueState.published):
-    dialogue = services.create_dialogue(
-        slug=slug,
-        title=f"Dialog {slug}",
-        summary="Sammanfattning",
-        state=state,
-        by=None,
-        visibility=Visibility.public,
-    )
-    db.session.flush()
-    return dialogue
 
 
 def add(dialogue, kind, starts_at, ends_at, title=None) -> Phase:
@@ -96,8 +82,8 @@ def phase_events(db) -> list[OutboxEvent]:
 NOON = local(2027, 5, 3, 12, 0)
 
 
-def test_each_transition_is_recorded_once_with_an_outbox_event(ctx, db):
-    dialogue = new_dialogue(db)
+def test_each_transition_is_recorded_once_with_an_outbox_event(ctx, db, make_dialogue):
+    dialogue = make_dialogue("tidtabell")
     ended = add(dialogue, "proposals", NOON - timedelta(days=2), NOON - timedelta(hours=2))
     running = add(dialogue, "voting", NOON - timedelta(hours=2), NOON + timedelta(hours=30))
     upcoming = add(dialogue, "result", NOON + timedelta(hours=30), None)
@@ -136,8 +122,8 @@ def test_each_transition_is_recorded_once_with_an_outbox_event(ctx, db):
     }
 
 
-def test_a_phase_that_starts_later_is_recorded_when_its_time_comes(ctx, db):
-    dialogue = new_dialogue(db)
+def test_a_phase_that_starts_later_is_recorded_when_its_time_comes(ctx, db, make_dialogue):
+    dialogue = make_dialogue("tidtabell")
     phase = add(dialogue, "proposals", NOON + timedelta(hours=1), NOON + timedelta(days=5))
     db.session.commit()
 
@@ -168,8 +154,10 @@ def test_a_phase_that_starts_later_is_recorded_when_its_time_comes(ctx, db):
         (1, 20, 0, False),
     ],
 )
-def test_ending_soon_is_recorded_only_in_stockholm_daytime(ctx, db, month, hour, minute, reminded):
-    dialogue = new_dialogue(db)
+def test_ending_soon_is_recorded_only_in_stockholm_daytime(
+    ctx, db, month, hour, minute, reminded, make_dialogue
+):
+    dialogue = make_dialogue("tidtabell")
     ends_at = local(2027, month, 5, 12, 0)
     phase = add(dialogue, "voting", local(2027, month, 1, 9, 0), ends_at)
     db.session.commit()
@@ -183,8 +171,8 @@ def test_ending_soon_is_recorded_only_in_stockholm_daytime(ctx, db, month, hour,
     assert kinds.count("phase_started") == 1  # the start is recorded at any hour
 
 
-def test_ending_soon_waits_until_48_hours_remain_and_is_recorded_once(ctx, db):
-    dialogue = new_dialogue(db)
+def test_ending_soon_waits_until_48_hours_remain_and_is_recorded_once(ctx, db, make_dialogue):
+    dialogue = make_dialogue("tidtabell")
     ends_at = local(2027, 5, 5, 12, 0)
     phase = add(dialogue, "voting", local(2027, 5, 1, 9, 0), ends_at)
     db.session.commit()
@@ -205,9 +193,9 @@ def test_ending_soon_waits_until_48_hours_remain_and_is_recorded_once(ctx, db):
     assert [e.kind for e in phase_events(db)].count("phase_ending_soon") == 1
 
 
-def test_a_night_time_end_is_reminded_the_day_before(ctx, db):
+def test_a_night_time_end_is_reminded_the_day_before(ctx, db, make_dialogue):
     """The reminder waits for the morning, then goes out once."""
-    dialogue = new_dialogue(db)
+    dialogue = make_dialogue("tidtabell")
     ends_at = local(2027, 5, 5, 2, 0)  # Wednesday 02:00
     phase = add(dialogue, "voting", local(2027, 5, 1, 9, 0), ends_at)
     db.session.commit()
@@ -223,8 +211,8 @@ def test_a_night_time_end_is_reminded_the_day_before(ctx, db):
 # Rescheduling -------------------------------------------------------------------------
 
 
-def test_a_rescheduled_phase_is_recorded_again_for_its_new_instants(ctx, db):
-    dialogue = new_dialogue(db)
+def test_a_rescheduled_phase_is_recorded_again_for_its_new_instants(ctx, db, make_dialogue):
+    dialogue = make_dialogue("tidtabell")
     first_start, first_end = NOON - timedelta(hours=3), NOON - timedelta(hours=1)
     phase = add(dialogue, "proposals", first_start, first_end)
     db.session.commit()
@@ -270,8 +258,8 @@ def test_a_rescheduled_phase_is_recorded_again_for_its_new_instants(ctx, db):
     }
 
 
-def test_closing_a_phase_now_records_its_end_at_the_new_instant(ctx, db):
-    dialogue = new_dialogue(db)
+def test_closing_a_phase_now_records_its_end_at_the_new_instant(ctx, db, make_dialogue):
+    dialogue = make_dialogue("tidtabell")
     now = utcnow().replace(microsecond=0)
     phase = add(dialogue, "voting", now - timedelta(hours=1), now + timedelta(days=10))
     db.session.commit()
@@ -287,8 +275,8 @@ def test_closing_a_phase_now_records_its_end_at_the_new_instant(ctx, db):
 # Drafts --------------------------------------------------------------------------------
 
 
-def test_drafts_record_nothing_until_published(ctx, db):
-    dialogue = new_dialogue(db, state=DialogueState.draft)
+def test_drafts_record_nothing_until_published(ctx, db, make_dialogue):
+    dialogue = make_dialogue("tidtabell", state=DialogueState.draft)
     phase = add(dialogue, "proposals", NOON - timedelta(hours=3), NOON - timedelta(hours=1))
     add(dialogue, "voting", NOON - timedelta(hours=1), NOON + timedelta(hours=10))
     db.session.commit()
@@ -308,10 +296,10 @@ def test_drafts_record_nothing_until_published(ctx, db):
 # Two schedulers at once ------------------------------------------------------------------
 
 
-def _committed_schedule(app, database, now):
+def _committed_schedule(app, database, make_dialogue, now):
     """Phases that are due now, committed so that other connections and processes see them."""
     with app.app_context():
-        dialogue = new_dialogue(database, slug="samtidigt")
+        dialogue = make_dialogue("samtidigt")
         ended = add(dialogue, "proposals", now - timedelta(hours=3), now - timedelta(hours=1))
         # Ends far enough away that no reminder is due whatever the time of day.
         running = add(dialogue, "voting", now - timedelta(hours=1), now + timedelta(days=4))
@@ -338,9 +326,11 @@ def _recorded(app, database):
     return rows, keys
 
 
-def test_two_schedulers_in_threads_record_each_transition_once(app, committed_db):
+def test_two_schedulers_in_threads_record_each_transition_once(app, committed_db, make_dialogue):
     """The service itself, without the task's lease: the unique key decides."""
-    expected = _committed_schedule(app, committed_db, utcnow().replace(microsecond=0))
+    expected = _committed_schedule(
+        app, committed_db, make_dialogue, utcnow().replace(microsecond=0)
+    )
     now = utcnow()
     barrier = threading.Barrier(2)
     results: list[int] = []
@@ -371,9 +361,11 @@ def test_two_schedulers_in_threads_record_each_transition_once(app, committed_db
     # of the two reads before the other commits is up to the database.
 
 
-def test_a_scheduler_that_lost_the_race_records_and_counts_nothing(ctx, db, monkeypatch):
+def test_a_scheduler_that_lost_the_race_records_and_counts_nothing(
+    ctx, db, monkeypatch, make_dialogue
+):
     """A second scheduler that read the schedule before the first one committed."""
-    dialogue = new_dialogue(db)
+    dialogue = make_dialogue("tidtabell")
     add(dialogue, "proposals", NOON - timedelta(hours=3), NOON - timedelta(hours=1))
     db.session.commit()
     read_before_the_other_committed = list(services._due_transitions(NOON))
@@ -428,11 +420,13 @@ SUCCEEDED = re.compile(
 
 @pytest.mark.worker
 def test_two_scheduler_tasks_sent_at_once_record_each_transition_once(
-    app, committed_db, two_workers
+    app, committed_db, two_workers, make_dialogue
 ):
     celery_app = app.extensions["celery"]
     assert "dialogues.record_phase_transitions" in celery_app.tasks
-    expected = _committed_schedule(app, committed_db, utcnow().replace(microsecond=0))
+    expected = _committed_schedule(
+        app, committed_db, make_dialogue, utcnow().replace(microsecond=0)
+    )
 
     for _ in range(2):
         celery_app.send_task("dialogues.record_phase_transitions")

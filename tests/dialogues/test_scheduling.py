@@ -19,10 +19,8 @@ from dialog.core.models import AuditEntry
 from dialog.dialogues import services
 from dialog.dialogues.models import (
     Capability,
-    DialogueState,
     Phase,
     PhaseKind,
-    Visibility,
 )
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
@@ -43,19 +41,6 @@ def plan(kind="proposals", start=None, end=None, title=None, **fields) -> servic
         ends_at=end,
         **fields,
     )
-
-
-def new_dialogue(db, slug="schemat"):
-    dialogue = services.create_dialogue(
-        slug=slug,
-        title=f"Dialog {slug}",
-        summary="Sammanfattning",
-        state=DialogueState.published,
-        by=None,
-        visibility=Visibility.public,
-    )
-    db.session.commit()
-    return dialogue
 
 
 def reload(db, phase_id: int) -> Phase:
@@ -90,14 +75,14 @@ def at(hour: int, minute: int = 0, day_offset: int = 0) -> datetime:
 # Local time in, UTC stored ------------------------------------------------------------
 
 
-def test_winter_and_summer_wall_clock_times_are_stored_in_utc(ctx, db):
+def test_winter_and_summer_wall_clock_times_are_stored_in_utc(ctx, db, make_dialogue):
     winter = services.local_to_utc(datetime(2026, 1, 15, 10, 0), "starts_at")
     summer = services.local_to_utc(datetime(2026, 7, 1, 10, 0), "ends_at")
     assert winter == utc(2026, 1, 15, 9, 0)  # +01:00
     assert summer == utc(2026, 7, 1, 8, 0)  # +02:00
     assert winter.utcoffset() == timedelta(0) and summer.utcoffset() == timedelta(0)
 
-    dialogue = new_dialogue(db)
+    dialogue = make_dialogue("schemat")
     phase = services.add_phase(dialogue, plan("proposals", winter, summer), by=None)
     db.session.commit()
     stored = reload(db, phase.id)
@@ -108,8 +93,8 @@ def test_winter_and_summer_wall_clock_times_are_stored_in_utc(ctx, db):
     assert services.utc_to_local(stored.ends_at) == datetime(2026, 7, 1, 10, 0)
 
 
-def test_a_phase_across_the_spring_change_keeps_its_local_times(ctx, db):
-    dialogue = new_dialogue(db)
+def test_a_phase_across_the_spring_change_keeps_its_local_times(ctx, db, make_dialogue):
+    dialogue = make_dialogue("schemat")
     starts = services.local_to_utc(datetime(2026, 3, 28, 10, 0), "starts_at")
     ends = services.local_to_utc(datetime(2026, 3, 30, 10, 0), "ends_at")
     phase = services.add_phase(dialogue, plan("proposals", starts, ends), by=None)
@@ -173,8 +158,8 @@ def test_an_ambiguous_autumn_time_takes_the_first_occurrence(ctx):
 
 
 @pytest.mark.parametrize("length", [timedelta(hours=-1), timedelta(0)], ids=["before", "equal"])
-def test_a_phase_must_end_after_it_starts(app, ctx, db, length):
-    dialogue = new_dialogue(db)
+def test_a_phase_must_end_after_it_starts(app, ctx, db, length, make_dialogue):
+    dialogue = make_dialogue("schemat")
     with app.test_request_context():
         assert [
             p.field for p in services.check_schedule([plan("voting", at(10), at(10) + length)])
@@ -187,8 +172,10 @@ def test_a_phase_must_end_after_it_starts(app, ctx, db, length):
     assert db.session.scalars(select(Phase).where(Phase.dialogue_id == dialogue.id)).all() == []
 
 
-def test_overlapping_phases_are_refused_and_the_message_names_the_other_phase(app, ctx, db):
-    dialogue = new_dialogue(db)
+def test_overlapping_phases_are_refused_and_the_message_names_the_other_phase(
+    app, ctx, db, make_dialogue
+):
+    dialogue = make_dialogue("schemat")
     services.add_phase(dialogue, plan("proposals", at(10), at(12), title="Förslagsfasen"), by=None)
     db.session.commit()
 
@@ -210,8 +197,8 @@ def test_overlapping_phases_are_refused_and_the_message_names_the_other_phase(ap
     assert [p.title for p in dialogue.phases] == ["Förslagsfasen"]
 
 
-def test_touching_phases_are_allowed(ctx, db):
-    dialogue = new_dialogue(db)
+def test_touching_phases_are_allowed(ctx, db, make_dialogue):
+    dialogue = make_dialogue("schemat")
     services.add_phase(dialogue, plan("proposals", at(10), at(12)), by=None)
     services.add_phase(dialogue, plan("voting", at(12), at(14)), by=None)
     services.add_phase(dialogue, plan("information", at(8), at(10)), by=None)
@@ -224,7 +211,7 @@ def test_touching_phases_are_allowed(ctx, db):
     ]
 
 
-def test_only_one_phase_may_be_open_ended_and_it_must_be_last(app, ctx, db):
+def test_only_one_phase_may_be_open_ended_and_it_must_be_last(app, ctx, db, make_dialogue):
     with app.test_request_context():
         two_open = services.check_schedule(
             [plan("voting", at(10), None), plan("result", at(12), None)]
@@ -242,7 +229,7 @@ def test_only_one_phase_may_be_open_ended_and_it_must_be_last(app, ctx, db):
             == []
         )
 
-    dialogue = new_dialogue(db)
+    dialogue = make_dialogue("schemat")
     services.add_phase(dialogue, plan("voting", at(10), at(12)), by=None)
     last = services.add_phase(dialogue, plan("result", at(12), None), by=None)
     db.session.commit()
@@ -265,10 +252,10 @@ def test_only_one_phase_may_be_open_ended_and_it_must_be_last(app, ctx, db):
 
 
 def test_update_phase_checks_the_other_phases_but_not_the_old_version_of_itself(
-    app, ctx, db, make_user
+    app, ctx, db, make_user, make_dialogue
 ):
     admin = make_user(role="admin")
-    dialogue = new_dialogue(db)
+    dialogue = make_dialogue("schemat")
     first = services.add_phase(
         dialogue, plan("proposals", at(10), at(12), title="Förslag"), by=admin
     )
@@ -290,8 +277,8 @@ def test_update_phase_checks_the_other_phases_but_not_the_old_version_of_itself(
     assert (stored.starts_at, stored.ends_at) == (at(12), at(14))
 
 
-def test_an_edited_phase_that_runs_into_the_next_one_is_told_which(app, ctx, db):
-    dialogue = new_dialogue(db)
+def test_an_edited_phase_that_runs_into_the_next_one_is_told_which(app, ctx, db, make_dialogue):
+    dialogue = make_dialogue("schemat")
     first = services.add_phase(
         dialogue, plan("proposals", at(10), at(12), title="Förslag"), by=None
     )
@@ -303,8 +290,8 @@ def test_an_edited_phase_that_runs_into_the_next_one_is_told_which(app, ctx, db)
     assert "Röstning" in messages(refused.value)
 
 
-def test_remove_phase_removes_it(ctx, db):
-    dialogue = new_dialogue(db)
+def test_remove_phase_removes_it(ctx, db, make_dialogue):
+    dialogue = make_dialogue("schemat")
     keep = services.add_phase(dialogue, plan("proposals", at(10), at(12)), by=None)
     gone = services.add_phase(dialogue, plan("voting", at(12), at(14)), by=None)
     db.session.commit()
@@ -319,9 +306,9 @@ def test_remove_phase_removes_it(ctx, db):
     services.add_phase(dialogue, plan("dialogue", at(12), at(13)), by=None)
 
 
-def test_each_schedule_change_is_audited_with_its_actor(ctx, db, make_user):
+def test_each_schedule_change_is_audited_with_its_actor(ctx, db, make_user, make_dialogue):
     admin = make_user(role="admin")
-    dialogue = new_dialogue(db)
+    dialogue = make_dialogue("schemat")
 
     phase = services.add_phase(
         dialogue, plan("proposals", at(10), at(12), title="Förslag"), by=admin
@@ -349,9 +336,9 @@ def test_each_schedule_change_is_audited_with_its_actor(ctx, db, make_user):
     assert (removed.object_type, removed.object_id) == ("Phase", str(phase_id))
 
 
-def test_a_refused_change_is_not_audited(ctx, db, make_user):
+def test_a_refused_change_is_not_audited(ctx, db, make_user, make_dialogue):
     admin = make_user(role="admin")
-    dialogue = new_dialogue(db)
+    dialogue = make_dialogue("schemat")
     services.add_phase(dialogue, plan("proposals", at(10), at(12)), by=admin)
     db.session.commit()
     with pytest.raises(services.ScheduleInvalid):
@@ -359,8 +346,8 @@ def test_a_refused_change_is_not_audited(ctx, db, make_user):
     assert len(audit_entries(db, "phase_scheduled")) == 1
 
 
-def test_preview_shows_the_schedule_in_order_without_saving(ctx, db):
-    dialogue = new_dialogue(db)
+def test_preview_shows_the_schedule_in_order_without_saving(ctx, db, make_dialogue):
+    dialogue = make_dialogue("schemat")
     services.add_phase(dialogue, plan("voting", at(12), at(14), title="Röstning"), by=None)
     db.session.commit()
 
@@ -377,8 +364,8 @@ def test_preview_shows_the_schedule_in_order_without_saving(ctx, db):
 # Opening and closing now ---------------------------------------------------------------
 
 
-def live_schedule(db, now):
-    dialogue = new_dialogue(db, slug="nu")
+def live_schedule(db, make_dialogue, now):
+    dialogue = make_dialogue("nu")
     current = services.add_phase(
         dialogue, plan("proposals", now - timedelta(hours=1), now + timedelta(hours=1)), by=None
     )
@@ -389,9 +376,9 @@ def live_schedule(db, now):
     return dialogue, current, following
 
 
-def test_open_now_ends_the_current_phase_at_the_same_instant(ctx, db, make_user):
+def test_open_now_ends_the_current_phase_at_the_same_instant(ctx, db, make_user, make_dialogue):
     admin = make_user(role="admin")
-    dialogue, current, following = live_schedule(db, utcnow().replace(microsecond=0))
+    dialogue, current, following = live_schedule(db, make_dialogue, utcnow().replace(microsecond=0))
 
     before = utcnow().replace(microsecond=0)
     services.open_now(following, by=admin, reason="Workshopen blev klar tidigt")
@@ -410,9 +397,9 @@ def test_open_now_ends_the_current_phase_at_the_same_instant(ctx, db, make_user)
     assert entry.details["closed_phase_id"] == current.id
 
 
-def test_close_now_ends_the_current_phase_now(ctx, db, make_user):
+def test_close_now_ends_the_current_phase_now(ctx, db, make_user, make_dialogue):
     admin = make_user(role="admin")
-    dialogue, current, following = live_schedule(db, utcnow().replace(microsecond=0))
+    dialogue, current, following = live_schedule(db, make_dialogue, utcnow().replace(microsecond=0))
 
     before = utcnow().replace(microsecond=0)
     services.close_now(current, by=admin, reason="Avbruten")
@@ -429,10 +416,10 @@ def test_close_now_ends_the_current_phase_now(ctx, db, make_user):
     assert entry.object_id == str(current.id)
 
 
-def test_close_now_refuses_a_phase_that_is_not_open(ctx, db, make_user):
+def test_close_now_refuses_a_phase_that_is_not_open(ctx, db, make_user, make_dialogue):
     admin = make_user(role="admin")
     now = utcnow().replace(microsecond=0)
-    dialogue, current, following = live_schedule(db, now)
+    dialogue, current, following = live_schedule(db, make_dialogue, now)
     past = services.add_phase(
         dialogue, plan("information", now - timedelta(hours=5), now - timedelta(hours=2)), by=None
     )
@@ -447,10 +434,10 @@ def test_close_now_refuses_a_phase_that_is_not_open(ctx, db, make_user):
     assert audit_entries(db, "phase_closed_now") == []
 
 
-def test_open_now_refuses_a_phase_that_has_already_ended(ctx, db, make_user):
+def test_open_now_refuses_a_phase_that_has_already_ended(ctx, db, make_user, make_dialogue):
     admin = make_user(role="admin")
     now = utcnow().replace(microsecond=0)
-    dialogue, current, following = live_schedule(db, now)
+    dialogue, current, following = live_schedule(db, make_dialogue, now)
     past = services.add_phase(
         dialogue, plan("information", now - timedelta(hours=5), now - timedelta(hours=2)), by=None
     )
@@ -466,8 +453,8 @@ def test_open_now_refuses_a_phase_that_has_already_ended(ctx, db, make_user):
 # Capabilities -----------------------------------------------------------------------------
 
 
-def test_capability_overrides_add_and_remove_what_a_kind_allows(ctx, db):
-    dialogue = new_dialogue(db)
+def test_capability_overrides_add_and_remove_what_a_kind_allows(ctx, db, make_dialogue):
+    dialogue = make_dialogue("schemat")
     with_comments = services.add_phase(
         dialogue, plan("voting", at(10), at(12), capability_overrides={"comment": True}), by=None
     )
@@ -486,8 +473,8 @@ def test_capability_overrides_add_and_remove_what_a_kind_allows(ctx, db):
     assert plain.capabilities == frozenset({Capability.vote})
 
 
-def test_unknown_capability_names_are_dropped(ctx, db):
-    dialogue = new_dialogue(db)
+def test_unknown_capability_names_are_dropped(ctx, db, make_dialogue):
+    dialogue = make_dialogue("schemat")
     phase = services.add_phase(
         dialogue,
         plan("voting", at(10), at(12), capability_overrides={"teleport": True, "comment": True}),
@@ -509,8 +496,8 @@ def test_unknown_capability_names_are_dropped(ctx, db):
     assert stored.capabilities == frozenset()
 
 
-def test_next_opening_is_the_next_start_of_a_phase_allowing_the_capability(ctx, db):
-    dialogue = new_dialogue(db)
+def test_next_opening_is_the_next_start_of_a_phase_allowing_the_capability(ctx, db, make_dialogue):
+    dialogue = make_dialogue("schemat")
     services.add_phase(dialogue, plan("proposals", at(10), at(12)), by=None)
     services.add_phase(dialogue, plan("voting", at(12), at(14)), by=None)
     services.add_phase(
@@ -531,8 +518,10 @@ def test_next_opening_is_the_next_start_of_a_phase_allowing_the_capability(ctx, 
     assert services.next_opening(dialogue, Capability.revise, after=before) is None
 
 
-def test_next_opening_is_the_earliest_start_whatever_order_phases_were_added_in(ctx, db):
-    dialogue = new_dialogue(db)
+def test_next_opening_is_the_earliest_start_whatever_order_phases_were_added_in(
+    ctx, db, make_dialogue
+):
+    dialogue = make_dialogue("schemat")
     services.add_phase(dialogue, plan("voting", at(14), at(16)), by=None)
     services.add_phase(dialogue, plan("voting", at(10), at(12)), by=None)
     # Same transaction, nothing reloaded: `dialogue.phases` is as the session built it.

@@ -16,7 +16,7 @@ from dialog.dialogues.models import (
     Visibility,
     VoteCounts,
 )
-from tests.dialogues.helpers import LIVE, make_dialogue
+from tests.factories import LIVE
 from tests.support import first_link, post_form
 
 
@@ -27,9 +27,10 @@ def _user(db, detached):
 # The dialogue page ------------------------------------------------------------------
 
 
-def test_the_dialogue_page_shows_timeline_background_and_what_is_possible_now(client, ctx, db):
+def test_the_dialogue_page_shows_timeline_background_and_what_is_possible_now(
+    client, ctx, db, make_dialogue
+):
     make_dialogue(
-        db,
         phases=LIVE,
         background="## Fakta\n\n**Fotgängare:** 12 000 per dag.",
         themes=["Stadslivet"],
@@ -44,9 +45,8 @@ def test_the_dialogue_page_shows_timeline_background_and_what_is_possible_now(cl
     assert "Logga in för att följa dialogen" in page
 
 
-def test_background_markdown_is_sanitised(client, ctx, db):
+def test_background_markdown_is_sanitised(client, ctx, db, make_dialogue):
     make_dialogue(
-        db,
         background="<script>alert(1)</script> [x](javascript:alert(1)) "
         "<img src=x onerror=alert(1)>",
     )
@@ -56,8 +56,10 @@ def test_background_markdown_is_sanitised(client, ctx, db):
     assert "&lt;script&gt;" in background and "&lt;img" in background
 
 
-def test_what_you_can_do_explains_login_and_confirmation(client, ctx, db, make_user, login):
-    make_dialogue(db, phases=LIVE)
+def test_what_you_can_do_explains_login_and_confirmation(
+    client, ctx, db, make_user, login, make_dialogue
+):
+    make_dialogue(phases=LIVE)
     anonymous = client.get("/d/stadskarna").get_data(as_text=True)
     assert "Du behöver logga in för att göra det här." in anonymous
     login(make_user(verified=False))
@@ -65,10 +67,10 @@ def test_what_you_can_do_explains_login_and_confirmation(client, ctx, db, make_u
     assert "Bekräfta din e-postadress först" in unverified
 
 
-def test_the_start_page_groups_open_upcoming_and_finished(client, ctx, db):
-    make_dialogue(db, "oppen", title="Öppen dialog", phases=(("proposals", -1, 5),))
-    make_dialogue(db, "kommande", title="Kommande dialog", phases=(("proposals", 5, 9),))
-    make_dialogue(db, "slut", title="Slutförd dialog", phases=(("proposals", -9, -5),))
+def test_the_start_page_groups_open_upcoming_and_finished(client, ctx, db, make_dialogue):
+    make_dialogue("oppen", title="Öppen dialog", phases=(("proposals", -1, 5),))
+    make_dialogue("kommande", title="Kommande dialog", phases=(("proposals", 5, 9),))
+    make_dialogue("slut", title="Slutförd dialog", phases=(("proposals", -9, -5),))
     page = client.get("/").get_data(as_text=True)
     open_part, rest = page.split("<h2>Kommande</h2>")
     upcoming_part, finished_part = rest.split("<h2>Avslutade</h2>")
@@ -77,19 +79,21 @@ def test_the_start_page_groups_open_upcoming_and_finished(client, ctx, db):
 
 
 @pytest.mark.parametrize("path", ["/", "/d/dialog-0"])
-def test_public_pages_cost_a_fixed_number_of_queries(client, ctx, db, count_queries, path):
-    make_dialogue(db, "dialog-0", phases=LIVE)
+def test_public_pages_cost_a_fixed_number_of_queries(
+    client, ctx, db, count_queries, path, make_dialogue
+):
+    make_dialogue("dialog-0", phases=LIVE)
     with count_queries() as few:
         assert client.get(path).status_code == 200
     for n in range(1, 8):
-        make_dialogue(db, f"dialog-{n}", phases=LIVE)
+        make_dialogue(f"dialog-{n}", phases=LIVE)
     with count_queries() as many:
         client.get(path)
     assert few.count == many.count
 
 
-def test_follow_and_unfollow(client, ctx, db, resident, login):
-    dialogue = make_dialogue(db, phases=LIVE)
+def test_follow_and_unfollow(client, ctx, db, resident, login, make_dialogue):
+    dialogue = make_dialogue(phases=LIVE)
     login(resident)
     post_form(client, "/d/stadskarna/follow", {}, form_path="/d/stadskarna")
     assert db.session.scalar(
@@ -104,9 +108,9 @@ def test_follow_and_unfollow(client, ctx, db, resident, login):
 
 
 def test_unverified_people_may_follow_but_anonymous_visitors_log_in_first(
-    client, ctx, db, make_user, login
+    client, ctx, db, make_user, login, make_dialogue
 ):
-    make_dialogue(db, phases=LIVE)
+    make_dialogue(phases=LIVE)
     response = client.post("/d/stadskarna/follow")
     assert response.status_code in (302, 400)
     login(make_user(verified=False))
@@ -118,12 +122,14 @@ def test_unverified_people_may_follow_but_anonymous_visitors_log_in_first(
 # Invite-only dialogues --------------------------------------------------------------
 
 
-def test_invite_only_dialogues_are_404_for_everyone_not_invited(client, ctx, db, make_user, login):
+def test_invite_only_dialogues_are_404_for_everyone_not_invited(
+    client, ctx, db, make_user, login, make_dialogue
+):
     dialogue = make_dialogue(
-        db, "slutet", visibility=Visibility.invited, phases=LIVE, title="Sluten dialog"
+        "slutet", visibility=Visibility.invited, phases=LIVE, title="Sluten dialog"
     )
     other_planner = make_user(role="planner")
-    other = make_dialogue(db, "annan", phases=LIVE)
+    other = make_dialogue("annan", phases=LIVE)
     services.assign_planner(other, _user(db, other_planner), by=None)
     db.session.commit()
     assert client.get("/d/slutet").status_code == 404
@@ -137,9 +143,11 @@ def test_invite_only_dialogues_are_404_for_everyone_not_invited(client, ctx, db,
     assert dialogue.id
 
 
-def test_invitations_by_email_link_and_revocation(app, client, ctx, db, make_user, login, mailbox):
+def test_invitations_by_email_link_and_revocation(
+    app, client, ctx, db, make_user, login, mailbox, make_dialogue
+):
     dialogue = make_dialogue(
-        db, "slutet", visibility=Visibility.invited, phases=LIVE, title="Sluten dialog"
+        "slutet", visibility=Visibility.invited, phases=LIVE, title="Sluten dialog"
     )
     planner = make_user(role="planner")
     services.assign_planner(dialogue, _user(db, planner), by=None)
@@ -219,8 +227,10 @@ ADMIN_POSTS = [
 
 
 @pytest.mark.parametrize("role", ["anonymous", "resident", "planner"])
-def test_admin_pages_are_refused_to_everyone_but_admins(client, ctx, db, make_user, login, role):
-    dialogue = make_dialogue(db, phases=LIVE)
+def test_admin_pages_are_refused_to_everyone_but_admins(
+    client, ctx, db, make_user, login, role, make_dialogue
+):
+    dialogue = make_dialogue(phases=LIVE)
     if role == "planner":
         planner = make_user(role="planner")
         services.assign_planner(dialogue, _user(db, planner), by=None)
@@ -321,8 +331,8 @@ def _phase_values(**changes):
     return values
 
 
-def test_scheduling_a_phase_through_the_form(client, ctx, db, admin, login):
-    dialogue = make_dialogue(db)
+def test_scheduling_a_phase_through_the_form(client, ctx, db, admin, login, make_dialogue):
+    dialogue = make_dialogue()
     login(admin)
     path = f"/admin/dialogues/{dialogue.id}/phases"
     preview = post_form(client, path, {**_phase_values(), "preview": "1"})
@@ -337,8 +347,10 @@ def test_scheduling_a_phase_through_the_form(client, ctx, db, admin, login):
     assert phase.kind is PhaseKind.proposals
 
 
-def test_schedule_errors_are_shown_inline_and_keep_what_was_typed(client, ctx, db, admin, login):
-    dialogue = make_dialogue(db)
+def test_schedule_errors_are_shown_inline_and_keep_what_was_typed(
+    client, ctx, db, admin, login, make_dialogue
+):
+    dialogue = make_dialogue()
     login(admin)
     path = f"/admin/dialogues/{dialogue.id}/phases"
     post_form(client, path, {**_phase_values(), "save": "1"})
@@ -377,9 +389,9 @@ def test_schedule_errors_are_shown_inline_and_keep_what_was_typed(client, ctx, d
 
 
 def test_opening_the_next_phase_now_closes_the_current_one_with_an_audit_record(
-    client, ctx, db, admin, login
+    client, ctx, db, admin, login, make_dialogue
 ):
-    dialogue = make_dialogue(db, phases=LIVE)
+    dialogue = make_dialogue(phases=LIVE)
     current, upcoming = dialogue.phases[1], dialogue.phases[2]
     login(admin)
     path = f"/admin/phases/{upcoming.id}/open-now"
@@ -396,8 +408,8 @@ def test_opening_the_next_phase_now_closes_the_current_one_with_an_audit_record(
     assert entry.details["closed_phase_id"] == current.id
 
 
-def test_closing_the_current_phase_now(client, ctx, db, admin, login):
-    dialogue = make_dialogue(db, phases=LIVE)
+def test_closing_the_current_phase_now(client, ctx, db, admin, login, make_dialogue):
+    dialogue = make_dialogue(phases=LIVE)
     current = dialogue.phases[1]
     login(admin)
     response = post_form(client, f"/admin/phases/{current.id}/close-now", {"reason": "Storm"})
@@ -415,8 +427,10 @@ def test_closing_the_current_phase_now(client, ctx, db, admin, login):
     assert "Bara den fas som är öppen nu" in again.get_data(as_text=True)
 
 
-def test_admins_assign_planners_of_a_dialogue(client, ctx, db, admin, make_user, login):
-    dialogue = make_dialogue(db)
+def test_admins_assign_planners_of_a_dialogue(
+    client, ctx, db, admin, make_user, login, make_dialogue
+):
+    dialogue = make_dialogue()
     planner, resident = make_user(role="planner"), make_user()
     login(admin)
     path = f"/admin/dialogues/{dialogue.id}/planners"
@@ -430,8 +444,8 @@ def test_admins_assign_planners_of_a_dialogue(client, ctx, db, admin, make_user,
     assert db.session.get(Dialogue, dialogue.id).planners == []
 
 
-def test_drafts_are_visible_to_staff_only(client, ctx, db, admin, make_user, login):
-    dialogue = make_dialogue(db, "utkast", state=DialogueState.draft)
+def test_drafts_are_visible_to_staff_only(client, ctx, db, admin, make_user, login, make_dialogue):
+    dialogue = make_dialogue("utkast", state=DialogueState.draft)
     planner = make_user(role="planner")
     services.assign_planner(dialogue, _user(db, planner), by=None)
     db.session.commit()
@@ -443,8 +457,8 @@ def test_drafts_are_visible_to_staff_only(client, ctx, db, admin, make_user, log
     assert client.get("/d/utkast").status_code == 200
 
 
-def test_the_area_is_a_geojson_polygon(client, ctx, db, admin, login):
-    dialogue = make_dialogue(db)
+def test_the_area_is_a_geojson_polygon(client, ctx, db, admin, login, make_dialogue):
+    dialogue = make_dialogue()
     login(admin)
     base = {
         "title": "T",
@@ -476,8 +490,8 @@ def test_the_area_is_a_geojson_polygon(client, ctx, db, admin, login):
     assert db.session.get(Dialogue, dialogue.id).place_area["type"] == "Polygon"
 
 
-def test_the_cli_schedules_phases_by_the_same_rules(app, ctx, db):
-    make_dialogue(db)
+def test_the_cli_schedules_phases_by_the_same_rules(app, ctx, db, make_dialogue):
+    make_dialogue()
     runner = app.test_cli_runner()
     ok = runner.invoke(
         args=[

@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import assert_accessible
-from tests.support import PASSWORD, UserFactory
+from tests.support import PASSWORD
 
 pytestmark = pytest.mark.e2e
 
@@ -139,9 +139,8 @@ def test_forms_with_errors(page, lang):
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
-def test_pages_for_residents_and_admins(app, page, lang):
+def test_pages_for_residents_and_admins(app, page, lang, make_user):
     text = TEXT[lang]
-    make_user = UserFactory(app)
     admin = make_user(role="admin")
     resident = make_user(verified=False)
     _choose(page, lang)

@@ -12,7 +12,7 @@ from tests.e2e.conftest import (
     wait_for_mail,
     wait_for_outbox,
 )
-from tests.support import PASSWORD, UserFactory
+from tests.support import PASSWORD
 
 pytestmark = pytest.mark.e2e
 
@@ -138,8 +138,8 @@ def test_register_confirm_log_in_edit_profile_change_password_log_out(app, page,
     expect(page.get_by_role("button", name="Logga ut")).to_be_visible()
 
 
-def test_logging_in_and_out_works_without_javascript(app, page_without_js):
-    user = UserFactory(app)()
+def test_logging_in_and_out_works_without_javascript(app, page_without_js, make_user):
+    user = make_user()
     page = page_without_js
     page.goto("/login")
     page.get_by_label("E-postadress").fill(user.email)

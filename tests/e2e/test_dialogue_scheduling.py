@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from dialog.dialogues import services
 from dialog.dialogues.models import Dialogue, DialogueState, PhaseKind
 from tests.e2e.conftest import assert_accessible
-from tests.support import PASSWORD, UserFactory
+from tests.support import PASSWORD
 
 
 def _log_in(page, user):
@@ -21,20 +21,16 @@ def _log_in(page, user):
 
 
 @pytest.fixture
-def draft_dialogue(app, committed_db):
-    with app.app_context():
-        dialogue = services.create_dialogue(
-            slug="ny-park",
-            title="Ny park i Hovsjö",
-            summary="En ny park.",
-            state=DialogueState.draft,
-        )
-        committed_db.session.commit()
-        return dialogue.id
+def draft_dialogue(committed_db, make_dialogue):
+    return make_dialogue(
+        "ny-park", title="Ny park i Hovsjö", summary="En ny park.", state=DialogueState.draft
+    ).id
 
 
-def test_an_admin_schedules_phases_and_a_resident_sees_the_timeline(app, page, draft_dialogue):
-    admin = UserFactory(app)(role="admin")
+def test_an_admin_schedules_phases_and_a_resident_sees_the_timeline(
+    app, page, draft_dialogue, make_user
+):
+    admin = make_user(role="admin")
     _log_in(page, admin)
     page.get_by_role("link", name="Hantera dialoger").click()
     assert_accessible(page)
@@ -78,7 +74,7 @@ def test_an_admin_schedules_phases_and_a_resident_sees_the_timeline(app, page, d
     expect(page.get_by_text("”Ny park i Hovsjö” är nu publicerad.")).to_be_visible()
     page.get_by_role("button", name="Logga ut").click()
 
-    resident = UserFactory(app)()
+    resident = make_user()
     _log_in(page, resident)
     page.goto("/")
     page.get_by_role("link", name="Ny park i Hovsjö").click()
@@ -94,9 +90,11 @@ def test_an_admin_schedules_phases_and_a_resident_sees_the_timeline(app, page, d
     expect(page.get_by_role("button", name="Sluta följa")).to_be_visible()
 
 
-def test_admin_dialogue_forms_are_accessible_in_both_languages(app, page, draft_dialogue):
-    admin = UserFactory(app)(role="admin")
-    planner = UserFactory(app)(role="planner")
+def test_admin_dialogue_forms_are_accessible_in_both_languages(
+    app, page, draft_dialogue, make_user
+):
+    admin = make_user(role="admin")
+    planner = make_user(role="planner")
     _log_in(page, admin)
     with app.app_context():
         from dialog.extensions import db

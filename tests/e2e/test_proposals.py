@@ -7,9 +7,9 @@ from playwright.sync_api import expect
 
 from dialog.core.db import utcnow
 from dialog.dialogues import services
-from dialog.dialogues.models import DialogueState, PhaseKind
+from dialog.dialogues.models import PhaseKind
 from tests.e2e.conftest import assert_accessible
-from tests.support import PASSWORD, UserFactory
+from tests.support import PASSWORD
 
 pytestmark = pytest.mark.e2e
 
@@ -22,35 +22,29 @@ def _log_in(page, user):
     expect(page.get_by_role("button", name="Logga ut")).to_be_visible()
 
 
-def _dialogue(app, db, kind):
-    with app.app_context():
-        dialogue = services.create_dialogue(
-            slug="stadskarna",
+@pytest.fixture
+def open_dialogue(make_dialogue):
+    """Stadskärnan, with a phase of `kind` open since an hour and for a day more."""
+
+    def build(kind):
+        now = utcnow()
+        make_dialogue(
+            "stadskarna",
             title="Stadskärnan",
             summary="S",
-            state=DialogueState.published,
             themes=["Stadslivet"],
             focus_areas=["Trygghet"],
             reference_prefix="STK",
             named_places=["Marenplan"],
+            phases=[(kind, now - timedelta(hours=1), now + timedelta(days=1), {"title": "Nu"})],
         )
-        now = utcnow()
-        services.add_phase(
-            dialogue,
-            services.PhasePlan(
-                kind=kind,
-                title="Nu",
-                starts_at=now - timedelta(hours=1),
-                ends_at=now + timedelta(days=1),
-            ),
-            by=None,
-        )
-        db.session.commit()
+
+    return build
 
 
-def test_a_resident_makes_a_proposal(app, page, committed_db):
-    _dialogue(app, committed_db, PhaseKind.proposals)
-    _log_in(page, UserFactory(app)())
+def test_a_resident_makes_a_proposal(app, page, committed_db, make_user, open_dialogue):
+    open_dialogue(PhaseKind.proposals)
+    _log_in(page, make_user())
     page.goto("/d/stadskarna")
     page.get_by_role("link", name="Se förslagen").click()
     assert_accessible(page)
@@ -81,8 +75,8 @@ def test_a_resident_makes_a_proposal(app, page, committed_db):
     assert_accessible(page)
 
 
-def test_a_resident_votes_and_changes_the_vote(app, page, committed_db):
-    _dialogue(app, committed_db, PhaseKind.voting)
+def test_a_resident_votes_and_changes_the_vote(app, page, committed_db, make_user, open_dialogue):
+    open_dialogue(PhaseKind.voting)
     with app.app_context():
         from dialog.dialogues import queries
         from dialog.proposals import services as proposals
@@ -94,7 +88,7 @@ def test_a_resident_votes_and_changes_the_vote(app, page, committed_db):
             body="Plantera träd.",
         )
         committed_db.session.commit()
-    _log_in(page, UserFactory(app)())
+    _log_in(page, make_user())
     page.goto("/d/stadskarna/proposals")
     expect(page.get_by_label("Sortera efter")).to_have_value("random")
     page.get_by_role("link", name="Fler träd").click()
@@ -108,9 +102,11 @@ def test_a_resident_votes_and_changes_the_vote(app, page, committed_db):
     expect(page.get_by_text("För 0 · Emot 0 · Avstår 0")).to_be_visible()
 
 
-def test_a_resident_comments_and_a_planner_answers(app, page, new_page, committed_db):
-    _dialogue(app, committed_db, PhaseKind.proposals)
-    planner = UserFactory(app)(role="planner")
+def test_a_resident_comments_and_a_planner_answers(
+    app, page, new_page, committed_db, make_user, open_dialogue
+):
+    open_dialogue(PhaseKind.proposals)
+    planner = make_user(role="planner")
     with app.app_context():
         from dialog.accounts.models import User
         from dialog.dialogues import queries
@@ -123,7 +119,7 @@ def test_a_resident_comments_and_a_planner_answers(app, page, new_page, committe
         )
         committed_db.session.commit()
         path = f"/p/{proposal.id}"
-    _log_in(page, UserFactory(app)())
+    _log_in(page, make_user())
     page.goto(path)
     page.get_by_label("Din kommentar").fill("Gärna med ryggstöd.")
     page.get_by_label("För").check()
@@ -150,9 +146,9 @@ def test_a_resident_comments_and_a_planner_answers(app, page, new_page, committe
 
 
 def test_the_map_shows_markers_with_javascript_and_a_list_without(
-    app, page, page_without_js, committed_db, live_server, monkeypatch
+    app, page, page_without_js, committed_db, live_server, monkeypatch, open_dialogue
 ):
-    _dialogue(app, committed_db, PhaseKind.proposals)
+    open_dialogue(PhaseKind.proposals)
     with app.app_context():
         from dialog.dialogues import queries
         from dialog.proposals import services as proposals

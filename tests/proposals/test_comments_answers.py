@@ -1,12 +1,12 @@
 import re
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from dialog.accounts.models import User
 from dialog.core.models import AuditEntry
 from dialog.dialogues import services as dialogue_services
-from dialog.proposals import services
 from dialog.proposals.models import (
     AnswerStatus,
     Comment,
@@ -15,30 +15,25 @@ from dialog.proposals.models import (
     ProposalFollow,
     Stance,
 )
-from tests.dialogues.helpers import make_dialogue
 from tests.support import post_form
 
 PROPOSING = (("proposals", -1, 24), ("review", 24, 48))
 REVIEWING = (("proposals", -48, -1), ("review", -1, 24))
 
 
-def _setup(db, phases=PROPOSING, **fields):
-    dialogue = make_dialogue(db, phases=phases, **fields)
-    proposal = services.create_proposal(dialogue, author=None, title="Bänkar", body="Fler.")
-    db.session.commit()
-    return dialogue, proposal
+@pytest.fixture
+def proposal_setup(make_dialogue, make_proposal):
+    """A dialogue open for proposals and one proposal in it, entered for nobody."""
+
+    def setup(phases=PROPOSING, **fields):
+        dialogue = make_dialogue(phases=phases, **fields)
+        return dialogue, make_proposal(dialogue, title="Bänkar", body="Fler.")
+
+    return setup
 
 
-def _comment(db, proposal, user, body="Bra idé", parent=None):
-    comment = services.add_comment(
-        proposal, author=db.session.get(User, user.id), body=body, stance=Stance.for_, parent=parent
-    )
-    db.session.commit()
-    return comment
-
-
-def test_comment_with_stance_counts_and_follows(client, ctx, db, resident, login):
-    _, proposal = _setup(db)
+def test_comment_with_stance_counts_and_follows(client, ctx, db, resident, login, proposal_setup):
+    _, proposal = proposal_setup()
     login(resident)
     path = f"/p/{proposal.id}"
     response = post_form(
@@ -54,8 +49,8 @@ def test_comment_with_stance_counts_and_follows(client, ctx, db, resident, login
     assert "Bra, men var?" in page and "Emot" in page
 
 
-def test_comment_errors_keep_the_text(client, ctx, db, resident, login):
-    _, proposal = _setup(db)
+def test_comment_errors_keep_the_text(client, ctx, db, resident, login, proposal_setup):
+    _, proposal = proposal_setup()
     login(resident)
     long = "å" * 2001
     response = post_form(
@@ -70,8 +65,10 @@ def test_comment_errors_keep_the_text(client, ctx, db, resident, login):
     assert db.session.scalar(select(Comment)) is None
 
 
-def test_planners_comments_are_marked_as_the_municipalitys(client, ctx, db, make_user, login):
-    dialogue, proposal = _setup(db)
+def test_planners_comments_are_marked_as_the_municipalitys(
+    client, ctx, db, make_user, login, proposal_setup
+):
+    dialogue, proposal = proposal_setup()
     planner = make_user(role="planner")
     dialogue_services.assign_planner(dialogue, db.session.get(User, planner.id), by=None)
     db.session.commit()
@@ -87,12 +84,12 @@ def test_planners_comments_are_marked_as_the_municipalitys(client, ctx, db, make
 
 
 def test_threads_go_three_levels_deep_and_replies_load_on_their_own_page(
-    client, ctx, db, resident, login
+    client, ctx, db, resident, login, make_comment, proposal_setup
 ):
-    _, proposal = _setup(db)
-    first = _comment(db, proposal, resident, "Nivå 1")
-    second = _comment(db, proposal, resident, "Nivå 2", parent=first)
-    third = _comment(db, proposal, resident, "Nivå 3", parent=second)
+    _, proposal = proposal_setup()
+    first = make_comment(proposal, resident, "Nivå 1")
+    second = make_comment(proposal, resident, "Nivå 2", parent=first)
+    third = make_comment(proposal, resident, "Nivå 3", parent=second)
     assert third.depth == 3
     login(resident)
     page = client.get(f"/p/{proposal.id}").get_data(as_text=True)
@@ -116,10 +113,12 @@ def test_threads_go_three_levels_deep_and_replies_load_on_their_own_page(
     assert ok.status_code == 302
 
 
-def test_comments_are_shown_twenty_at_a_time(client, ctx, db, resident):
-    _, proposal = _setup(db)
+def test_comments_are_shown_twenty_at_a_time(
+    client, ctx, db, resident, make_comment, proposal_setup
+):
+    _, proposal = proposal_setup()
     for n in range(25):
-        _comment(db, proposal, resident, f"Kommentar nummer {n:02d}")
+        make_comment(proposal, resident, f"Kommentar nummer {n:02d}")
     first_page = client.get(f"/p/{proposal.id}").get_data(as_text=True)
     assert "Kommentar nummer 19" in first_page and "Kommentar nummer 20" not in first_page
     second = client.get(f"/p/{proposal.id}?comments_page=2").get_data(as_text=True)
@@ -127,11 +126,11 @@ def test_comments_are_shown_twenty_at_a_time(client, ctx, db, resident):
 
 
 def test_editing_for_fifteen_minutes_and_deleting_leaves_a_placeholder(
-    client, ctx, db, resident, make_user, login
+    client, ctx, db, resident, make_user, login, make_comment, proposal_setup
 ):
-    _, proposal = _setup(db)
-    comment = _comment(db, proposal, resident, "Först")
-    reply = _comment(db, proposal, make_user(), "Ett svar", parent=comment)
+    _, proposal = proposal_setup()
+    comment = make_comment(proposal, resident, "Först")
+    reply = make_comment(proposal, make_user(), "Ett svar", parent=comment)
     login(resident)
     edited = post_form(client, f"/c/{comment.id}/edit", {"body": "Ändrat", "stance": "neutral"})
     assert edited.status_code == 302
@@ -151,9 +150,9 @@ def test_editing_for_fifteen_minutes_and_deleting_leaves_a_placeholder(
 
 
 def test_official_answer_draft_then_published_with_audit(
-    client, ctx, db, make_user, login, resident
+    client, ctx, db, make_user, login, resident, proposal_setup
 ):
-    dialogue, proposal = _setup(db, phases=REVIEWING)
+    dialogue, proposal = proposal_setup(phases=REVIEWING)
     planner = make_user(role="planner")
     dialogue_services.assign_planner(dialogue, db.session.get(User, planner.id), by=None)
     db.session.commit()
@@ -179,10 +178,12 @@ def test_official_answer_draft_then_published_with_audit(
     assert actions == ["answer_saved", "answer_published"]
 
 
-def test_only_the_dialogues_planners_answer(client, ctx, db, make_user, login):
-    _, proposal = _setup(db)
+def test_only_the_dialogues_planners_answer(
+    client, ctx, db, make_user, login, make_dialogue, proposal_setup
+):
+    _, proposal = proposal_setup()
     other_planner = make_user(role="planner")
-    make_dialogue(db, "annan")
+    make_dialogue("annan")
     for person in (make_user(), other_planner):
         login(person)
         assert client.get(f"/p/{proposal.id}/answer").status_code == 403
@@ -190,8 +191,8 @@ def test_only_the_dialogues_planners_answer(client, ctx, db, make_user, login):
     assert client.get(f"/p/{proposal.id}/answer").status_code == 302
 
 
-def test_follow_and_unfollow_a_proposal(client, ctx, db, make_user, login):
-    _, proposal = _setup(db)
+def test_follow_and_unfollow_a_proposal(client, ctx, db, make_user, login, proposal_setup):
+    _, proposal = proposal_setup()
     user = make_user(verified=False)
     login(user)
     post_form(client, f"/p/{proposal.id}/follow", {}, form_path=f"/p/{proposal.id}")
@@ -202,24 +203,24 @@ def test_follow_and_unfollow_a_proposal(client, ctx, db, make_user, login):
     )
 
 
-def test_people_who_opt_out_do_not_follow_what_they_join(ctx, db, make_user):
-    _, proposal = _setup(db)
+def test_people_who_opt_out_do_not_follow_what_they_join(
+    ctx, db, make_user, make_comment, proposal_setup
+):
+    _, proposal = proposal_setup()
     user = make_user(follow_what_i_join=False)
-    _comment(db, proposal, user)
+    make_comment(proposal, user)
     assert (
         db.session.scalar(select(ProposalFollow).where(ProposalFollow.user_id == user.id)) is None
     )
 
 
-def test_xss_in_comments_and_answers_is_shown_as_text(client, ctx, db, resident, make_user):
-    dialogue, proposal = _setup(db)
+def test_xss_in_comments_and_answers_is_shown_as_text(
+    client, ctx, db, resident, make_user, make_answer, make_comment, proposal_setup
+):
+    dialogue, proposal = proposal_setup()
     payload = '<img src=x onerror="alert(1)">'
-    comment = _comment(db, proposal, resident, payload)
-    planner = db.session.get(User, make_user(role="planner").id)
-    services.save_answer(
-        proposal, status=AnswerStatus.accepted, body=payload, publish=True, by=planner
-    )
-    db.session.commit()
+    comment = make_comment(proposal, resident, payload)
+    make_answer(proposal, make_user(role="planner"), status=AnswerStatus.accepted, body=payload)
     for path in (f"/p/{proposal.id}", f"/c/{comment.id}"):
         page = client.get(path).get_data(as_text=True)
         assert payload not in page and "&lt;img src=x" in page
@@ -227,9 +228,9 @@ def test_xss_in_comments_and_answers_is_shown_as_text(client, ctx, db, resident,
 
 
 def test_changes_to_a_published_answer_wait_as_a_draft_until_published(
-    client, ctx, db, make_user, login
+    client, ctx, db, make_user, login, proposal_setup
 ):
-    dialogue, proposal = _setup(db, phases=REVIEWING)
+    dialogue, proposal = proposal_setup(phases=REVIEWING)
     planner = make_user(role="planner")
     dialogue_services.assign_planner(dialogue, db.session.get(User, planner.id), by=None)
     db.session.commit()
@@ -260,8 +261,10 @@ def test_changes_to_a_published_answer_wait_as_a_draft_until_published(
     assert actions == ["answer_published", "answer_saved", "answer_published"]
 
 
-def test_official_answers_wait_for_a_phase_that_gives_them(client, ctx, db, make_user, login):
-    dialogue, proposal = _setup(db)
+def test_official_answers_wait_for_a_phase_that_gives_them(
+    client, ctx, db, make_user, login, proposal_setup
+):
+    dialogue, proposal = proposal_setup()
     planner = make_user(role="planner")
     dialogue_services.assign_planner(dialogue, db.session.get(User, planner.id), by=None)
     db.session.commit()

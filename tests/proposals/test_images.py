@@ -7,7 +7,6 @@ from sqlalchemy import select
 
 from dialog.core import storage
 from dialog.proposals.models import Proposal
-from tests.dialogues.helpers import make_dialogue
 from tests.support import csrf_token
 
 PROPOSING = (("proposals", -1, 24),)
@@ -32,8 +31,10 @@ def _submit(client, data, image: bytes | None, filename="bild.jpg"):
     return client.post("/d/stadskarna/proposals/new", data=form, content_type="multipart/form-data")
 
 
-def test_an_image_is_stored_without_metadata_and_served(client, ctx, db, resident, login):
-    make_dialogue(db, phases=PROPOSING)
+def test_an_image_is_stored_without_metadata_and_served(
+    client, ctx, db, resident, login, make_dialogue
+):
+    make_dialogue(phases=PROPOSING)
     login(resident)
     original = _jpeg_with_gps()
     assert Image.open(io.BytesIO(original)).getexif()
@@ -51,8 +52,10 @@ def test_an_image_is_stored_without_metadata_and_served(client, ctx, db, residen
     assert f'src="/p/{proposal.id}/image"' in client.get(f"/p/{proposal.id}").get_data(as_text=True)
 
 
-def test_a_file_that_is_not_an_image_is_refused_with_a_reason(client, ctx, db, resident, login):
-    make_dialogue(db, phases=PROPOSING)
+def test_a_file_that_is_not_an_image_is_refused_with_a_reason(
+    client, ctx, db, resident, login, make_dialogue
+):
+    make_dialogue(phases=PROPOSING)
     login(resident)
     response = _submit(
         client,
@@ -67,8 +70,10 @@ def test_a_file_that_is_not_an_image_is_refused_with_a_reason(client, ctx, db, r
     assert db.session.scalar(select(Proposal)) is None
 
 
-def test_a_gif_is_refused_even_if_it_is_a_real_image(client, ctx, db, resident, login):
-    make_dialogue(db, phases=PROPOSING)
+def test_a_gif_is_refused_even_if_it_is_a_real_image(
+    client, ctx, db, resident, login, make_dialogue
+):
+    make_dialogue(phases=PROPOSING)
     login(resident)
     out = io.BytesIO()
     Image.new("RGB", (4, 4)).save(out, "GIF")
@@ -77,8 +82,10 @@ def test_a_gif_is_refused_even_if_it_is_a_real_image(client, ctx, db, resident, 
     assert "Bara JPEG, PNG och WebP" in response.get_data(as_text=True)
 
 
-def test_too_large_images_are_refused(app, client, ctx, db, resident, login, monkeypatch):
-    make_dialogue(db, phases=PROPOSING)
+def test_too_large_images_are_refused(
+    app, client, ctx, db, resident, login, monkeypatch, make_dialogue
+):
+    make_dialogue(phases=PROPOSING)
     monkeypatch.setitem(app.config, "IMAGE_MAX_BYTES", 1024 * 1024)
     login(resident)
     noise = io.BytesIO()
@@ -89,10 +96,12 @@ def test_too_large_images_are_refused(app, client, ctx, db, resident, login, mon
     assert "Bilden är för stor" in response.get_data(as_text=True)
 
 
-def test_the_image_survives_the_similar_proposals_step(client, ctx, db, resident, login):
+def test_the_image_survives_the_similar_proposals_step(
+    client, ctx, db, resident, login, make_dialogue
+):
     from dialog.proposals import services
 
-    dialogue = make_dialogue(db, phases=PROPOSING)
+    dialogue = make_dialogue(phases=PROPOSING)
     services.create_proposal(dialogue, author=None, title="Konst vid kanalen", body="Skulptur")
     db.session.commit()
     login(resident)
@@ -116,12 +125,14 @@ def test_the_image_survives_the_similar_proposals_step(client, ctx, db, resident
     assert created.image_id is not None
 
 
-def test_an_image_key_from_someone_elses_upload_is_ignored(app, client, db, resident, login):
+def test_an_image_key_from_someone_elses_upload_is_ignored(
+    app, client, db, resident, login, make_dialogue
+):
     """Keys only count for the visitor who uploaded the image (no ctx: two browsers)."""
     from dialog.core import images
 
     with app.app_context():
-        make_dialogue(db, phases=PROPOSING)
+        make_dialogue(phases=PROPOSING)
         key = images.store(_jpeg_with_gps(), "annans.jpg").key
         db.session.commit()
     login(resident)
@@ -141,11 +152,11 @@ def test_an_image_key_from_someone_elses_upload_is_ignored(app, client, db, resi
         assert created.image_id is None
 
 
-def test_a_planner_records_input_with_its_photo(client, ctx, db, make_user, login):
+def test_a_planner_records_input_with_its_photo(client, ctx, db, make_user, login, make_dialogue):
     from dialog.dialogues import services as dialogue_services
     from dialog.dialogues.models import Dialogue
 
-    dialogue = make_dialogue(db, phases=PROPOSING)
+    dialogue = make_dialogue(phases=PROPOSING)
     planner = make_user(role="planner")
     dialogue_services.assign_planner(
         db.session.get(Dialogue, dialogue.id), db.session.get(type(planner), planner.id), by=None

@@ -13,7 +13,6 @@ from dialog.dialogues import services as dialogue_services
 from dialog.dialogues.models import Dialogue
 from dialog.proposals import services
 from dialog.proposals.models import AnswerStatus, Proposal, Stance, Vote, VoteValue
-from tests.dialogues.helpers import make_dialogue
 from tests.support import post_form
 
 VOTING = (("proposals", -48, -1), ("voting", -1, 24))
@@ -114,9 +113,9 @@ CHANGES = [
 
 @pytest.mark.parametrize("change", CHANGES, ids=[c.name for c in CHANGES])
 def test_a_logged_in_list_shows_every_change_at_once(
-    client, ctx, db, resident, make_user, login, change
+    client, ctx, db, resident, make_user, login, change, make_dialogue
 ):
-    dialogue = make_dialogue(db, phases=VOTING, themes=["Stadslivet"])
+    dialogue = make_dialogue(phases=VOTING, themes=["Stadslivet"])
     proposal = services.create_proposal(dialogue, author=None, title="Bänkar vid kanalen", body=".")
     if change.before:
         change.before(db, proposal, make_user)
@@ -128,9 +127,11 @@ def test_a_logged_in_list_shows_every_change_at_once(
     assert change.shows in client.get(change.url).text
 
 
-def test_an_unchanged_list_comes_from_the_cache(client, ctx, db, resident, login, count_queries):
+def test_an_unchanged_list_comes_from_the_cache(
+    client, ctx, db, resident, login, count_queries, make_dialogue
+):
     # Without this the tests above would pass with no cache at all.
-    dialogue = make_dialogue(db, phases=VOTING)
+    dialogue = make_dialogue(phases=VOTING)
     services.create_proposal(dialogue, author=None, title="Bänkar vid kanalen", body=".")
     db.session.commit()
     login(resident)
@@ -144,8 +145,8 @@ def test_an_unchanged_list_comes_from_the_cache(client, ctx, db, resident, login
     assert again.count < first.count
 
 
-def test_own_votes_are_filled_in_for_each_person(client, ctx, db, make_user, login):
-    dialogue = make_dialogue(db, phases=VOTING)
+def test_own_votes_are_filled_in_for_each_person(client, ctx, db, make_user, login, make_dialogue):
+    dialogue = make_dialogue(phases=VOTING)
     proposal = services.create_proposal(dialogue, author=None, title="Bänkar vid kanalen", body=".")
     db.session.commit()
     voter, other = make_user(), make_user()
@@ -162,8 +163,8 @@ def test_own_votes_are_filled_in_for_each_person(client, ctx, db, make_user, log
     assert "Du röstade: För" in client.get(LIST).text
 
 
-def test_page_links_keep_the_filters_and_drop_everything_else(client, ctx, db):
-    dialogue = make_dialogue(db, phases=VOTING, themes=["Stadslivet"])
+def test_page_links_keep_the_filters_and_drop_everything_else(client, ctx, db, make_dialogue):
+    dialogue = make_dialogue(phases=VOTING, themes=["Stadslivet"])
     for n in range(45):
         services.create_proposal(
             dialogue, author=None, title=f"Förslag {n}", body=".", theme="Stadslivet"
@@ -181,8 +182,8 @@ def test_page_links_keep_the_filters_and_drop_everything_else(client, ctx, db):
     }
 
 
-def test_filter_values_the_dialogue_does_not_offer_are_ignored(client, ctx, db):
-    dialogue = make_dialogue(db, phases=VOTING, themes=["Stadslivet"])
+def test_filter_values_the_dialogue_does_not_offer_are_ignored(client, ctx, db, make_dialogue):
+    dialogue = make_dialogue(phases=VOTING, themes=["Stadslivet"])
     services.create_proposal(dialogue, author=None, title="Bänkar", body=".", theme="Stadslivet")
     db.session.commit()
     for query in ("theme=Okänt", "dimension=kulturell", "status=glömd", "sort=äldst"):
@@ -193,8 +194,8 @@ def test_filter_values_the_dialogue_does_not_offer_are_ignored(client, ctx, db):
 @pytest.mark.parametrize(
     "query", ["q=bänkar", "page=11", "place=Någonstans"], ids=["search", "far page", "place"]
 )
-def test_rare_lists_are_not_cached(client, ctx, db, count_queries, query):
-    dialogue = make_dialogue(db, phases=VOTING, named_places=["Marenplan"])
+def test_rare_lists_are_not_cached(client, ctx, db, count_queries, query, make_dialogue):
+    dialogue = make_dialogue(phases=VOTING, named_places=["Marenplan"])
     services.create_proposal(dialogue, author=None, title="Bänkar", body=".")
     db.session.commit()
     url = f"/d/stadskarna/proposals?{query}"

@@ -14,8 +14,6 @@ from dialog.dialogues.models import Dialogue, VoteMode
 from dialog.proposals import queries, services
 from dialog.proposals.models import Comment, Proposal, Stance, Vote, VoteValue
 from dialog.proposals.views import RANDOM_ORDERS
-from tests.dialogues.helpers import make_dialogue
-from tests.proposals.helpers import make_proposal
 from tests.support import post_form
 
 PROPOSING = (("proposals", -1, 24), ("voting", 24, 48))
@@ -24,15 +22,7 @@ LIST = "/d/stadskarna/proposals"
 ROW = re.compile(r'class="card-title"><a href="/p/(\d+)">([^<]*)</a>')
 
 
-def _proposal(db, dialogue, title, **fields):
-    return make_proposal(db, dialogue, title=title, body=fields.pop("body", "Text."), **fields)
-
-
-def _people(db, make_user, count):
-    return [db.session.get(User, make_user().id) for _ in range(count)]
-
-
-def _cast(db, proposal, voters, *, yes=0, no=0, abstain=0, support=0):
+def _cast(cast_vote, proposal, voters, *, yes=0, no=0, abstain=0, support=0):
     """Real votes through the service, one person each."""
     values = (
         [VoteValue.for_] * yes
@@ -42,8 +32,7 @@ def _cast(db, proposal, voters, *, yes=0, no=0, abstain=0, support=0):
     )
     assert len(values) <= len(voters)
     for voter, value in zip(voters, values, strict=False):
-        services.cast_vote(voter, db.session.get(Proposal, proposal.id), value)
-    db.session.commit()
+        cast_vote(proposal, voter, value)
 
 
 def _rows(page: str) -> list[tuple[int, str]]:
@@ -59,14 +48,14 @@ def _titles(client, query: str = "") -> list[str]:
 # (The theme filter alone is covered by test_pages.py::test_listing_filters_and_sorts.)
 
 
-def test_the_focus_area_filter_narrows_the_list(client, ctx, db):
+def test_the_focus_area_filter_narrows_the_list(client, ctx, db, make_dialogue, make_proposal):
     dialogue = make_dialogue(
-        db, phases=PROPOSING, themes=["Stadslivet", "Grönska"], focus_areas=["Trygghet", "Miljö"]
+        phases=PROPOSING, themes=["Stadslivet", "Grönska"], focus_areas=["Trygghet", "Miljö"]
     )
-    _proposal(db, dialogue, "Belysning i gränden", focus_area="Trygghet", theme="Stadslivet")
-    _proposal(db, dialogue, "Trygga övergångar", focus_area="Trygghet", theme="Grönska")
-    _proposal(db, dialogue, "Fler träd", focus_area="Miljö", theme="Grönska")
-    _proposal(db, dialogue, "Utan fokus", theme="Stadslivet")
+    make_proposal(dialogue, title="Belysning i gränden", focus_area="Trygghet", theme="Stadslivet")
+    make_proposal(dialogue, title="Trygga övergångar", focus_area="Trygghet", theme="Grönska")
+    make_proposal(dialogue, title="Fler träd", focus_area="Miljö", theme="Grönska")
+    make_proposal(dialogue, title="Utan fokus", theme="Stadslivet")
 
     assert len(_titles(client, "sort=newest")) == 4
     assert _titles(client, "sort=newest&focus_area=Trygghet") == [
@@ -82,16 +71,18 @@ def test_the_focus_area_filter_narrows_the_list(client, ctx, db):
 # 2. Highest net agreement --------------------------------------------------------------
 
 
-def test_net_agreement_counts_abstentions_among_the_votes_cast(client, ctx, db, make_user):
-    dialogue = make_dialogue(db, phases=VOTING)
-    voters = _people(db, make_user, 10)
+def test_net_agreement_counts_abstentions_among_the_votes_cast(
+    client, ctx, db, make_user, cast_vote, make_dialogue, make_proposal
+):
+    dialogue = make_dialogue(phases=VOTING)
+    voters = [make_user() for _ in range(10)]
     # Counting abstentions: 7-1 / 8 = 0.75 beats 6-0 / 10 = 0.6.
     # Leaving them out would put "Många avstår" first: 6-0 / 6 = 1.0.
-    clear = _proposal(db, dialogue, "Klart för")
-    abstained = _proposal(db, dialogue, "Många avstår")
-    _cast(db, clear, voters, yes=7, no=1)
-    _cast(db, abstained, voters, yes=6, abstain=4)
-    none = _proposal(db, dialogue, "Inga röster")
+    clear = make_proposal(dialogue, title="Klart för")
+    abstained = make_proposal(dialogue, title="Många avstår")
+    _cast(cast_vote, clear, voters, yes=7, no=1)
+    _cast(cast_vote, abstained, voters, yes=6, abstain=4)
+    none = make_proposal(dialogue, title="Inga röster")
 
     assert _titles(client, "sort=agreement") == ["Klart för", "Många avstår", none.title]
 
@@ -99,18 +90,20 @@ def test_net_agreement_counts_abstentions_among_the_votes_cast(client, ctx, db, 
 # 3. Most divided ------------------------------------------------------------------------
 
 
-def test_most_divided_breaks_ties_by_votes_and_puts_thin_ones_last(client, ctx, db, make_user):
-    dialogue = make_dialogue(db, phases=VOTING)
-    voters = _people(db, make_user, 12)
+def test_most_divided_breaks_ties_by_votes_and_puts_thin_ones_last(
+    client, ctx, db, make_user, cast_vote, make_dialogue, make_proposal
+):
+    dialogue = make_dialogue(phases=VOTING)
+    voters = [make_user() for _ in range(12)]
     # Created first, so the newest-first fallback alone would put it after "Jämnt tio".
-    twelve = _proposal(db, dialogue, "Jämnt tolv")
-    ten = _proposal(db, dialogue, "Jämnt tio")
-    lopsided = _proposal(db, dialogue, "Nästan enigt")
-    nine = _proposal(db, dialogue, "Bara nio")
-    _cast(db, twelve, voters, yes=6, no=6)  # 1.0, 12 votes
-    _cast(db, ten, voters, yes=5, no=5)  # 1.0, 10 votes
-    _cast(db, lopsided, voters, yes=10, no=1)  # 1 - 9/11, 11 votes
-    _cast(db, nine, voters, yes=4, no=4, abstain=1)  # 1.0 but only 9 votes
+    twelve = make_proposal(dialogue, title="Jämnt tolv")
+    ten = make_proposal(dialogue, title="Jämnt tio")
+    lopsided = make_proposal(dialogue, title="Nästan enigt")
+    nine = make_proposal(dialogue, title="Bara nio")
+    _cast(cast_vote, twelve, voters, yes=6, no=6)  # 1.0, 12 votes
+    _cast(cast_vote, ten, voters, yes=5, no=5)  # 1.0, 10 votes
+    _cast(cast_vote, lopsided, voters, yes=10, no=1)  # 1 - 9/11, 11 votes
+    _cast(cast_vote, nine, voters, yes=4, no=4, abstain=1)  # 1.0 but only 9 votes
 
     assert _titles(client, "sort=divided") == [
         "Jämnt tolv",
@@ -124,10 +117,12 @@ def test_most_divided_breaks_ties_by_votes_and_puts_thin_ones_last(client, ctx, 
 
 
 @pytest.mark.parametrize("value", [VoteValue.for_, VoteValue.against, VoteValue.abstain])
-def test_a_support_only_dialogue_refuses_other_votes_in_the_service(ctx, db, make_user, value):
-    dialogue = make_dialogue(db, phases=VOTING, vote_mode=VoteMode.support)
-    proposal = _proposal(db, dialogue, "Bänkar")
-    (voter,) = _people(db, make_user, 1)
+def test_a_support_only_dialogue_refuses_other_votes_in_the_service(
+    ctx, db, make_user, value, make_dialogue, make_proposal
+):
+    dialogue = make_dialogue(phases=VOTING, vote_mode=VoteMode.support)
+    proposal = make_proposal(dialogue, title="Bänkar")
+    voter = db.session.get(User, make_user().id)
     with pytest.raises(Refused, match="vote_value_not_allowed"):
         services.cast_vote(voter, db.session.get(Proposal, proposal.id), value)
     db.session.rollback()
@@ -137,9 +132,11 @@ def test_a_support_only_dialogue_refuses_other_votes_in_the_service(ctx, db, mak
     assert db.session.scalar(select(Vote.value)) is VoteValue.support
 
 
-def test_a_support_only_dialogue_refuses_a_for_vote_from_the_page(client, ctx, db, resident, login):
-    dialogue = make_dialogue(db, phases=VOTING, vote_mode=VoteMode.support)
-    proposal = _proposal(db, dialogue, "Bänkar")
+def test_a_support_only_dialogue_refuses_a_for_vote_from_the_page(
+    client, ctx, db, resident, login, make_dialogue, make_proposal
+):
+    dialogue = make_dialogue(phases=VOTING, vote_mode=VoteMode.support)
+    proposal = make_proposal(dialogue, title="Bänkar")
     login(resident)
     path = f"/p/{proposal.id}"
     page = client.get(path).text
@@ -154,15 +151,17 @@ def test_a_support_only_dialogue_refuses_a_for_vote_from_the_page(client, ctx, d
     assert (stored.votes_for, stored.votes_support) == (0, 0)
 
 
-def test_a_support_only_list_shows_and_sorts_by_supporters(client, ctx, db, make_user):
-    dialogue = make_dialogue(db, phases=VOTING, vote_mode=VoteMode.support)
-    voters = _people(db, make_user, 3)
-    most = _proposal(db, dialogue, "Mest stöd")
-    least = _proposal(db, dialogue, "Minst stöd")
-    middle = _proposal(db, dialogue, "Lite stöd")
-    _cast(db, most, voters, support=3)
-    _cast(db, least, voters, support=1)
-    _cast(db, middle, voters, support=2)
+def test_a_support_only_list_shows_and_sorts_by_supporters(
+    client, ctx, db, make_user, cast_vote, make_dialogue, make_proposal
+):
+    dialogue = make_dialogue(phases=VOTING, vote_mode=VoteMode.support)
+    voters = [make_user() for _ in range(3)]
+    most = make_proposal(dialogue, title="Mest stöd")
+    least = make_proposal(dialogue, title="Minst stöd")
+    middle = make_proposal(dialogue, title="Lite stöd")
+    _cast(cast_vote, most, voters, support=3)
+    _cast(cast_vote, least, voters, support=1)
+    _cast(cast_vote, middle, voters, support=2)
 
     page = client.get(f"{LIST}?sort=support").text
     assert [title for _, title in _rows(page)] == ["Mest stöd", "Lite stöd", "Minst stöd"]
@@ -173,18 +172,21 @@ def test_a_support_only_list_shows_and_sorts_by_supporters(client, ctx, db, make
 # 5. Withdrawing a vote after voting closed ---------------------------------------------
 
 
-def _closed_after_a_vote(db, voter_id):
-    dialogue = make_dialogue(db, phases=VOTING)
-    proposal = _proposal(db, dialogue, "Bänkar")
-    services.cast_vote(
-        db.session.get(User, voter_id), db.session.get(Proposal, proposal.id), VoteValue.for_
-    )
-    db.session.commit()
-    dialogue = db.session.get(Dialogue, dialogue.id)
-    dialogue_services.close_now(dialogue.current_phase, by=None, reason="Stormen")
-    db.session.commit()
-    assert db.session.get(Dialogue, dialogue.id).current_phase is None
-    return proposal.id
+@pytest.fixture
+def closed_after_a_vote(db, make_dialogue, make_proposal, cast_vote):
+    """A proposal with `voter`'s vote, in a dialogue whose voting was then closed."""
+
+    def build(voter):
+        dialogue = make_dialogue(phases=VOTING)
+        proposal = make_proposal(dialogue, title="Bänkar")
+        cast_vote(proposal, voter, VoteValue.for_)
+        dialogue = db.session.get(Dialogue, dialogue.id)
+        dialogue_services.close_now(dialogue.current_phase, by=None, reason="Stormen")
+        db.session.commit()
+        assert db.session.get(Dialogue, dialogue.id).current_phase is None
+        return proposal.id
+
+    return build
 
 
 def _vote_kept(db, proposal_id, voter_id):
@@ -195,8 +197,10 @@ def _vote_kept(db, proposal_id, voter_id):
     assert db.session.get(Proposal, proposal_id).votes_for == 1
 
 
-def test_a_vote_cannot_be_withdrawn_in_the_service_after_voting_closed(ctx, db, resident):
-    proposal_id = _closed_after_a_vote(db, resident.id)
+def test_a_vote_cannot_be_withdrawn_in_the_service_after_voting_closed(
+    ctx, db, resident, closed_after_a_vote
+):
+    proposal_id = closed_after_a_vote(resident)
     with pytest.raises(Refused, match="vote_closed"):
         services.withdraw_vote(
             db.session.get(User, resident.id), db.session.get(Proposal, proposal_id)
@@ -206,9 +210,9 @@ def test_a_vote_cannot_be_withdrawn_in_the_service_after_voting_closed(ctx, db, 
 
 
 def test_a_vote_cannot_be_withdrawn_from_the_page_after_voting_closed(
-    client, ctx, db, resident, login
+    client, ctx, db, resident, login, closed_after_a_vote
 ):
-    proposal_id = _closed_after_a_vote(db, resident.id)
+    proposal_id = closed_after_a_vote(resident)
     login(resident)
     path = f"/p/{proposal_id}"
     response = post_form(client, f"{path}/unvote", {}, form_path=path)
@@ -222,9 +226,9 @@ def test_a_vote_cannot_be_withdrawn_from_the_page_after_voting_closed(
 
 
 def test_a_random_order_is_stable_for_a_visitor_and_differs_between_visitors(
-    app, client, ctx, db, make_user
+    app, client, ctx, db, make_user, make_dialogue
 ):
-    dialogue = make_dialogue(db, phases=VOTING)
+    dialogue = make_dialogue(phases=VOTING)
     for n in range(40):
         services.create_proposal(dialogue, author=None, title=f"Förslag {n:02d}", body=".")
     db.session.commit()
@@ -272,13 +276,13 @@ def test_a_random_order_is_stable_for_a_visitor_and_differs_between_visitors(
 
 @pytest.mark.parametrize("page", ["proposal", "list", "thread"])
 def test_pages_cost_the_same_queries_with_few_or_many_comments_and_votes(
-    client, ctx, db, resident, make_user, login, count_queries, page
+    client, ctx, db, resident, make_user, login, count_queries, page, make_dialogue, make_proposal
 ):
-    dialogue = make_dialogue(db, phases=VOTING)
+    dialogue = make_dialogue(phases=VOTING)
     login(resident)
-    proposal = _proposal(db, dialogue, "Bänkar vid kanalen")
-    _proposal(db, dialogue, "Träd på torget")
-    people = _people(db, make_user, 40)
+    proposal = make_proposal(dialogue, title="Bänkar vid kanalen")
+    make_proposal(dialogue, title="Träd på torget")
+    people = [db.session.get(User, make_user().id) for _ in range(40)]
     me = db.session.get(User, resident.id)
 
     def target_proposal():
@@ -347,15 +351,15 @@ def test_pages_cost_the_same_queries_with_few_or_many_comments_and_votes(
 
 
 def test_the_similar_step_leaves_out_withdrawn_proposals_and_other_dialogues(
-    client, ctx, db, resident, login
+    client, ctx, db, resident, login, make_dialogue, make_proposal
 ):
-    dialogue = make_dialogue(db, phases=PROPOSING)
-    other = make_dialogue(db, "hamnen", phases=PROPOSING)
-    shown = _proposal(db, dialogue, "Parkerna behöver fler träd", body="Lindar i parkerna.")
-    withdrawn = _proposal(db, dialogue, "Fler träd i parken nu", body="Träd i parken.")
+    dialogue = make_dialogue(phases=PROPOSING)
+    other = make_dialogue("hamnen", phases=PROPOSING)
+    shown = make_proposal(dialogue, title="Parkerna behöver fler träd", body="Lindar i parkerna.")
+    withdrawn = make_proposal(dialogue, title="Fler träd i parken nu", body="Träd i parken.")
     services.withdraw_proposal(withdrawn, by=None, reason="Dubblett")
     db.session.commit()
-    elsewhere = _proposal(db, other, "Fler träd i parken snart", body="Träd i parken.")
+    elsewhere = make_proposal(other, title="Fler träd i parken snart", body="Träd i parken.")
 
     found = [
         p.id for p in queries.similar(db.session.get(Dialogue, dialogue.id), "Fler träd i parken")

@@ -1,32 +1,33 @@
 import json
 import re
 
-from dialog.proposals import services
-from tests.dialogues.helpers import make_dialogue
+import pytest
 
 PROPOSING = (("proposals", -1, 24),)
 
 
-def _placed(db):
-    dialogue = make_dialogue(db, phases=PROPOSING)
-    services.create_proposal(
-        dialogue,
-        author=None,
-        title="Ljus",
-        body="B",
-        place_name="Marenplan",
-        place_lat=59.1955,
-        place_lon=17.6253,
-    )
-    services.create_proposal(
-        dialogue, author=None, title="Bänkar", body="B", place_name="Marenplan"
-    )
-    services.create_proposal(dialogue, author=None, title="Utan plats", body="B")
-    db.session.commit()
+@pytest.fixture
+def placed(make_dialogue, make_proposal):
+    """Two proposals at Marenplan (one with coordinates) and one without a place."""
+
+    def build():
+        dialogue = make_dialogue(phases=PROPOSING)
+        make_proposal(
+            dialogue,
+            title="Ljus",
+            body="B",
+            place_name="Marenplan",
+            place_lat=59.1955,
+            place_lon=17.6253,
+        )
+        make_proposal(dialogue, title="Bänkar", body="B", place_name="Marenplan")
+        make_proposal(dialogue, title="Utan plats", body="B")
+
+    return build
 
 
-def test_without_tiles_the_map_page_is_a_list_of_places(client, ctx, db):
-    _placed(db)
+def test_without_tiles_the_map_page_is_a_list_of_places(client, ctx, db, placed):
+    placed()
     page = client.get("/d/stadskarna/proposals/map").get_data(as_text=True)
     assert "Marenplan" in page and "Ljus" in page and "Bänkar" in page
     assert "Utan plats" not in page
@@ -34,9 +35,9 @@ def test_without_tiles_the_map_page_is_a_list_of_places(client, ctx, db):
 
 
 def test_with_a_tile_server_the_map_gets_its_points_and_leaflet_from_the_package(
-    app, client, ctx, db, monkeypatch
+    app, client, ctx, db, monkeypatch, placed
 ):
-    _placed(db)
+    placed()
     monkeypatch.setitem(app.config, "MAP_TILE_URL", "https://tiles.kommun.se/{z}/{x}/{y}.png")
     response = client.get("/d/stadskarna/proposals/map")
     page = response.get_data(as_text=True)

@@ -6,7 +6,6 @@ from sqlalchemy import select
 from dialog.dialogues.models import Dialogue, DialogueState, Visibility
 from dialog.proposals import services
 from dialog.proposals.models import Proposal
-from tests.dialogues.helpers import make_dialogue
 from tests.support import post_form
 
 PROPOSING = (("proposals", -1, 24),)
@@ -17,13 +16,13 @@ def _list(client):
 
 
 def test_anonymous_pages_are_cached_briefly_and_logged_in_pages_never(
-    app, client, ctx, db, resident, login, monkeypatch, count_queries
+    app, client, ctx, db, resident, login, monkeypatch, count_queries, make_dialogue
 ):
     monkeypatch.setitem(app.config, "ANONYMOUS_PAGE_CACHE_SECONDS", 60)
     from dialog.extensions import cache
 
     cache.clear()
-    dialogue = make_dialogue(db, phases=PROPOSING)
+    dialogue = make_dialogue(phases=PROPOSING)
     services.create_proposal(dialogue, author=None, title="Första", body="B")
     db.session.commit()
     assert "Första" in _list(client)
@@ -41,12 +40,14 @@ def test_anonymous_pages_are_cached_briefly_and_logged_in_pages_never(
     assert db.session.scalar(select(Proposal).where(Proposal.title == "Andra"))
 
 
-def test_a_page_with_a_message_is_not_cached(app, client, ctx, db, resident, login, monkeypatch):
+def test_a_page_with_a_message_is_not_cached(
+    app, client, ctx, db, resident, login, monkeypatch, make_dialogue
+):
     monkeypatch.setitem(app.config, "ANONYMOUS_PAGE_CACHE_SECONDS", 60)
     from dialog.extensions import cache
 
     cache.clear()
-    make_dialogue(db, phases=PROPOSING)
+    make_dialogue(phases=PROPOSING)
     login(resident)
     post_form(client, "/logout", {}, form_path="/profile")  # leaves "Du är utloggad."
     first = client.get("/d/stadskarna/proposals?sort=newest").get_data(as_text=True)
@@ -55,8 +56,8 @@ def test_a_page_with_a_message_is_not_cached(app, client, ctx, db, resident, log
     assert "Du är utloggad." not in second
 
 
-def test_a_visitor_keeps_one_random_order(client, ctx, db):
-    dialogue = make_dialogue(db, phases=(("voting", -1, 24),))
+def test_a_visitor_keeps_one_random_order(client, ctx, db, make_dialogue):
+    dialogue = make_dialogue(phases=(("voting", -1, 24),))
     for n in range(12):
         services.create_proposal(dialogue, author=None, title=f"Förslag {n:02d}", body="B")
     db.session.commit()
@@ -77,13 +78,13 @@ def test_a_visitor_keeps_one_random_order(client, ctx, db):
     ids=["made-draft", "made-invite-only"],
 )
 def test_a_dialogue_hidden_after_its_list_was_cached_is_not_served_from_the_cache(
-    app, client, ctx, db, monkeypatch, change
+    app, client, ctx, db, monkeypatch, change, make_dialogue
 ):
     monkeypatch.setitem(app.config, "ANONYMOUS_PAGE_CACHE_SECONDS", 60)
     from dialog.extensions import cache
 
     cache.clear()
-    dialogue = make_dialogue(db, phases=PROPOSING)
+    dialogue = make_dialogue(phases=PROPOSING)
     services.create_proposal(dialogue, author=None, title="Första", body="B")
     db.session.commit()
     assert "Första" in _list(client)

@@ -14,17 +14,16 @@ from dialog.proposals.models import (
     Stance,
     Vote,
 )
-from tests.dialogues.helpers import make_dialogue
-from tests.proposals.helpers import make_proposal
 from tests.support import post_form
 
 PROPOSING = (("proposals", -1, 24), ("voting", 24, 48))
 VOTING = (("proposals", -48, -1), ("voting", -1, 24))
 
 
-def test_a_resident_makes_a_proposal_with_a_reference_code(client, ctx, db, resident, login):
+def test_a_resident_makes_a_proposal_with_a_reference_code(
+    client, ctx, db, resident, login, make_dialogue
+):
     make_dialogue(
-        db,
         phases=PROPOSING,
         themes=["Stadslivet"],
         focus_areas=["Trygghet"],
@@ -60,8 +59,8 @@ def test_a_resident_makes_a_proposal_with_a_reference_code(client, ctx, db, resi
 
 
 @pytest.mark.parametrize("who", ["anonymous", "unverified", "outside_phase"])
-def test_proposals_are_refused_with_a_reason(client, ctx, db, make_user, login, who):
-    make_dialogue(db, phases=VOTING if who == "outside_phase" else PROPOSING)
+def test_proposals_are_refused_with_a_reason(client, ctx, db, make_user, login, who, make_dialogue):
+    make_dialogue(phases=VOTING if who == "outside_phase" else PROPOSING)
     if who == "unverified":
         login(make_user(verified=False))
     elif who == "outside_phase":
@@ -80,8 +79,10 @@ def test_proposals_are_refused_with_a_reason(client, ctx, db, make_user, login, 
     assert db.session.scalar(select(Proposal)) is None
 
 
-def test_the_form_explains_too_long_input_and_keeps_it(client, ctx, db, resident, login):
-    make_dialogue(db, phases=PROPOSING)
+def test_the_form_explains_too_long_input_and_keeps_it(
+    client, ctx, db, resident, login, make_dialogue
+):
+    make_dialogue(phases=PROPOSING)
     login(resident)
     response = post_form(
         client, "/d/stadskarna/proposals/new", {"title": "x" * 151, "body": "y" * 5001}
@@ -92,12 +93,12 @@ def test_the_form_explains_too_long_input_and_keeps_it(client, ctx, db, resident
     assert "x" * 151 in page
 
 
-def test_xss_in_every_text_field_is_shown_as_text(client, ctx, db, resident, login):
-    dialogue = make_dialogue(db, phases=PROPOSING)
+def test_xss_in_every_text_field_is_shown_as_text(
+    client, ctx, db, resident, login, make_dialogue, make_proposal
+):
+    dialogue = make_dialogue(phases=PROPOSING)
     payload = '<script>alert("x")</script>'
-    proposal = make_proposal(
-        db, dialogue, resident, title=payload, body=payload, place_name=payload
-    )
+    proposal = make_proposal(dialogue, resident, title=payload, body=payload, place_name=payload)
     for path in (f"/p/{proposal.id}", "/d/stadskarna/proposals"):
         page = client.get(path).get_data(as_text=True)
         assert payload not in page and "&lt;script&gt;" in page
@@ -108,14 +109,13 @@ def test_xss_in_every_text_field_is_shown_as_text(client, ctx, db, resident, log
 
 
 def test_xss_in_dialogue_choices_search_and_the_similar_and_map_pages_is_text(
-    client, ctx, db, resident, login
+    client, ctx, db, resident, login, make_dialogue, make_proposal
 ):
     payload = '<script>alert("x")</script>'
     dialogue = make_dialogue(
-        db, phases=PROPOSING, themes=[payload], focus_areas=[payload], named_places=[payload]
+        phases=PROPOSING, themes=[payload], focus_areas=[payload], named_places=[payload]
     )
     make_proposal(
-        db,
         dialogue,
         resident,
         title=f"Parkerna {payload}",
@@ -143,9 +143,11 @@ def test_xss_in_dialogue_choices_search_and_the_similar_and_map_pages_is_text(
         assert "&lt;script&gt;" in page or "\\u003cscript\\u003e" in page
 
 
-def test_voting_from_the_page_counts_changes_and_withdraws(client, ctx, db, resident, login):
-    dialogue = make_dialogue(db, phases=VOTING)
-    proposal = make_proposal(db, dialogue)
+def test_voting_from_the_page_counts_changes_and_withdraws(
+    client, ctx, db, resident, login, make_dialogue, make_proposal
+):
+    dialogue = make_dialogue(phases=VOTING)
+    proposal = make_proposal(dialogue)
     login(resident)
     path = f"/p/{proposal.id}"
     post_form(client, f"{path}/vote", {"value": "for"}, form_path=path)
@@ -157,9 +159,11 @@ def test_voting_from_the_page_counts_changes_and_withdraws(client, ctx, db, resi
     assert "För 0 · Emot 0" in client.get(path).get_data(as_text=True)
 
 
-def test_the_vote_limit_is_explained_before_the_click(client, ctx, db, resident, login):
-    dialogue = make_dialogue(db, phases=VOTING, votes_per_participant=3)
-    proposals = [make_proposal(db, dialogue, title=f"Förslag {n}") for n in range(4)]
+def test_the_vote_limit_is_explained_before_the_click(
+    client, ctx, db, resident, login, make_dialogue, make_proposal
+):
+    dialogue = make_dialogue(phases=VOTING, votes_per_participant=3)
+    proposals = [make_proposal(dialogue, title=f"Förslag {n}") for n in range(4)]
     login(resident)
     for proposal in proposals[:3]:
         post_form(client, f"/p/{proposal.id}/vote", {"value": "for"}, form_path=f"/p/{proposal.id}")
@@ -179,11 +183,11 @@ def test_the_vote_limit_is_explained_before_the_click(client, ctx, db, resident,
 
 
 def test_the_vote_buttons_are_the_dialogues_values_and_show_the_chosen_one(
-    client, ctx, db, resident, login
+    client, ctx, db, resident, login, make_dialogue, make_proposal
 ):
-    for_against = make_dialogue(db, phases=VOTING)
-    support = make_dialogue(db, "stod", phases=VOTING, vote_mode=VoteMode.support)
-    first, second = make_proposal(db, for_against), make_proposal(db, support)
+    for_against = make_dialogue(phases=VOTING)
+    support = make_dialogue(slug="stod", phases=VOTING, vote_mode=VoteMode.support)
+    first, second = make_proposal(for_against), make_proposal(support)
     login(resident)
     page = client.get(f"/p/{first.id}").get_data(as_text=True)
     assert _button_values(page) == {"for": "false", "against": "false", "abstain": "false"}
@@ -204,9 +208,11 @@ def _button_values(page: str) -> dict[str, str]:
     )
 
 
-def test_votes_are_refused_outside_the_voting_phase(client, ctx, db, resident, login):
-    dialogue = make_dialogue(db, phases=PROPOSING)
-    proposal = make_proposal(db, dialogue)
+def test_votes_are_refused_outside_the_voting_phase(
+    client, ctx, db, resident, login, make_dialogue, make_proposal
+):
+    dialogue = make_dialogue(phases=PROPOSING)
+    proposal = make_proposal(dialogue)
     login(resident)
     response = post_form(
         client, f"/p/{proposal.id}/vote", {"value": "for"}, form_path=f"/p/{proposal.id}"
@@ -216,10 +222,10 @@ def test_votes_are_refused_outside_the_voting_phase(client, ctx, db, resident, l
 
 
 def test_the_author_edits_until_the_first_vote_and_withdraws_with_a_reason(
-    client, ctx, db, resident, make_user, login
+    client, ctx, db, resident, make_user, login, make_dialogue, make_proposal
 ):
-    dialogue = make_dialogue(db, phases=PROPOSING)
-    proposal = make_proposal(db, dialogue, resident)
+    dialogue = make_dialogue(phases=PROPOSING)
+    proposal = make_proposal(dialogue, resident)
     other = make_user()
     login(other)
     assert client.get(f"/p/{proposal.id}/edit").status_code == 403
@@ -241,13 +247,11 @@ def test_the_author_edits_until_the_first_vote_and_withdraws_with_a_reason(
     assert "Dubblett av STK-0002" in client.get(f"/p/{proposal.id}").get_data(as_text=True)
 
 
-def test_listing_filters_and_sorts(client, ctx, db):
-    dialogue = make_dialogue(db, phases=PROPOSING, themes=["Stadslivet", "Grönska"])
-    popular = make_proposal(
-        db, dialogue, title="Populär", theme="Stadslivet", dimensions=["social"]
-    )
-    divided = make_proposal(db, dialogue, title="Delad", theme="Grönska", dimensions=["ecological"])
-    quiet = make_proposal(db, dialogue, title="Stilla", theme="Grönska")
+def test_listing_filters_and_sorts(client, ctx, db, make_dialogue, make_proposal):
+    dialogue = make_dialogue(phases=PROPOSING, themes=["Stadslivet", "Grönska"])
+    popular = make_proposal(dialogue, title="Populär", theme="Stadslivet", dimensions=["social"])
+    divided = make_proposal(dialogue, title="Delad", theme="Grönska", dimensions=["ecological"])
+    quiet = make_proposal(dialogue, title="Stilla", theme="Grönska")
     popular.votes_for, popular.votes_against = 30, 2
     divided.votes_for, divided.votes_against = 6, 6
     quiet.comment_count = 9
@@ -273,8 +277,8 @@ def test_listing_filters_and_sorts(client, ctx, db):
     assert titles("sort=nonsense")[1]
 
 
-def test_random_is_the_default_order_while_voting(client, ctx, db):
-    make_dialogue(db, phases=VOTING)
+def test_random_is_the_default_order_while_voting(client, ctx, db, make_dialogue):
+    make_dialogue(phases=VOTING)
     page = client.get("/d/stadskarna/proposals").get_data(as_text=True)
     assert '<option value="random" selected>' in page
 
@@ -283,11 +287,11 @@ def test_random_is_the_default_order_while_voting(client, ctx, db):
     "path", ["/d/stadskarna/proposals", "/d/stadskarna/proposals?sort=random", "proposal"]
 )
 def test_list_and_proposal_pages_cost_a_fixed_number_of_queries(
-    client, ctx, db, resident, login, count_queries, path
+    client, ctx, db, resident, login, count_queries, path, make_dialogue, make_proposal
 ):
-    dialogue = make_dialogue(db, phases=VOTING)
+    dialogue = make_dialogue(phases=VOTING)
     login(resident)
-    proposals = [make_proposal(db, dialogue, resident, title=f"Förslag {n}") for n in range(5)]
+    proposals = [make_proposal(dialogue, resident, title=f"Förslag {n}") for n in range(5)]
     target = f"/p/{proposals[0].id}" if path == "proposal" else path
     with count_queries() as few:
         assert client.get(target).status_code == 200
@@ -304,12 +308,14 @@ def test_list_and_proposal_pages_cost_a_fixed_number_of_queries(
     assert few.count == many.count
 
 
-def test_a_planner_records_input_received_another_way(client, ctx, db, make_user, login):
+def test_a_planner_records_input_received_another_way(
+    client, ctx, db, make_user, login, make_dialogue
+):
     from dialog.core.models import AuditEntry
     from dialog.dialogues import services as dialogue_services
     from dialog.proposals.models import Source
 
-    dialogue = make_dialogue(db, phases=VOTING)
+    dialogue = make_dialogue(phases=VOTING)
     planner = make_user(role="planner")
     dialogue_services.assign_planner(dialogue, db.session.get(User, planner.id), by=None)
     db.session.commit()
@@ -338,12 +344,14 @@ def test_a_planner_records_input_received_another_way(client, ctx, db, make_user
     assert bad.status_code == 200
 
 
-def test_listing_filters_by_answer_status_and_place(client, ctx, db, make_user):
-    dialogue = make_dialogue(db, phases=PROPOSING)
+def test_listing_filters_by_answer_status_and_place(
+    client, ctx, db, make_user, make_dialogue, make_proposal
+):
+    dialogue = make_dialogue(phases=PROPOSING)
     planner = db.session.get(User, make_user(role="planner").id)
-    answered = make_proposal(db, dialogue, title="Besvarad", place_name="Marenplan")
-    make_proposal(db, dialogue, title="Obesvarad", place_name="Torget")
-    drafted = make_proposal(db, dialogue, title="Utkastsvar")
+    answered = make_proposal(dialogue, title="Besvarad", place_name="Marenplan")
+    make_proposal(dialogue, title="Obesvarad", place_name="Torget")
+    drafted = make_proposal(dialogue, title="Utkastsvar")
     services.save_answer(
         answered, status=AnswerStatus.accepted, body="Ja", publish=True, by=planner
     )
@@ -365,8 +373,10 @@ def test_listing_filters_by_answer_status_and_place(client, ctx, db, make_user):
     assert [p["title"] for p in api["items"]] == ["Besvarad"]
 
 
-def test_net_agreement_and_divided_orders_follow_their_formulas(client, ctx, db):
-    dialogue = make_dialogue(db, phases=PROPOSING)
+def test_net_agreement_and_divided_orders_follow_their_formulas(
+    client, ctx, db, make_dialogue, make_proposal
+):
+    dialogue = make_dialogue(phases=PROPOSING)
     rows = {  # title: (for, against, abstain)
         "Enig": (8, 0, 2),  # net 0.8
         "Mest för": (30, 10, 0),  # net 0.5
@@ -376,7 +386,7 @@ def test_net_agreement_and_divided_orders_follow_their_formulas(client, ctx, db)
         "För få": (2, 2, 0),  # divided 1.0 but under 10 votes
     }
     for title, (yes, no, abstain) in rows.items():
-        proposal = make_proposal(db, dialogue, title=title)
+        proposal = make_proposal(dialogue, title=title)
         proposal.votes_for, proposal.votes_against, proposal.votes_abstain = yes, no, abstain
     db.session.commit()
 
@@ -393,9 +403,11 @@ def test_net_agreement_and_divided_orders_follow_their_formulas(client, ctx, db)
     assert divided.index("För få") > divided.index("Delad lite")
 
 
-def test_the_first_comment_ends_editing(client, ctx, db, resident, make_user, login):
-    dialogue = make_dialogue(db, phases=PROPOSING)
-    proposal = make_proposal(db, dialogue, resident)
+def test_the_first_comment_ends_editing(
+    client, ctx, db, resident, make_user, login, make_dialogue, make_proposal
+):
+    dialogue = make_dialogue(phases=PROPOSING)
+    proposal = make_proposal(dialogue, resident)
     services.add_comment(
         proposal, author=db.session.get(User, make_user().id), body="Hm", stance=Stance.neutral
     )
@@ -406,8 +418,8 @@ def test_the_first_comment_ends_editing(client, ctx, db, resident, make_user, lo
     assert "kan inte längre ändras" in response.get_data(as_text=True)
 
 
-def test_places_come_from_the_dialogues_list(client, ctx, db, resident, login):
-    make_dialogue(db, phases=PROPOSING, named_places=["Marenplan"])
+def test_places_come_from_the_dialogues_list(client, ctx, db, resident, login, make_dialogue):
+    make_dialogue(phases=PROPOSING, named_places=["Marenplan"])
     login(resident)
     page = client.get("/d/stadskarna/proposals/new").get_data(as_text=True)
     assert '<option value="Marenplan">Marenplan</option>' in page

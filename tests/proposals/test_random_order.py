@@ -4,27 +4,29 @@ from the (dialogue_id, random_rank) index."""
 import pytest
 from sqlalchemy import text
 
-from dialog.proposals import queries, services
-from tests.dialogues.helpers import make_dialogue
+from dialog.proposals import queries
 
 VOTING = (("proposals", -48, -1), ("voting", -1, 24))
 
 
-def _proposals(db, count):
-    dialogue = make_dialogue(db, phases=VOTING, themes=["Stadslivet"])
-    made = [
-        services.create_proposal(
-            dialogue, author=None, title=f"Förslag {n}", body=".", theme="Stadslivet"
-        )
-        for n in range(count)
-    ]
-    db.session.commit()
-    return dialogue, made
+@pytest.fixture
+def many_proposals(make_dialogue, make_proposal):
+    """`count` proposals on one theme, in a dialogue that is voting now."""
+
+    def build(count):
+        dialogue = make_dialogue(phases=VOTING, themes=["Stadslivet"])
+        made = [
+            make_proposal(dialogue, title=f"Förslag {n}", body=".", theme="Stadslivet")
+            for n in range(count)
+        ]
+        return dialogue, made
+
+    return build
 
 
 @pytest.mark.parametrize("offset", [0.0, 0.37, 0.81])
-def test_pages_follow_the_rotation_with_every_proposal_once(ctx, db, offset):
-    dialogue, made = _proposals(db, 45)
+def test_pages_follow_the_rotation_with_every_proposal_once(ctx, db, offset, many_proposals):
+    dialogue, made = many_proposals(45)
     filters = queries.Filters(sort="random", random_offset=offset)
     shown = [
         p.id
@@ -49,8 +51,8 @@ def _plan(db, statement) -> str:
 
 
 @pytest.mark.parametrize("theme", [None, "Stadslivet"], ids=["all", "one theme"])
-def test_the_random_order_is_read_from_the_index(ctx, db, theme):
-    dialogue, _ = _proposals(db, 30)
+def test_the_random_order_is_read_from_the_index(ctx, db, theme, many_proposals):
+    dialogue, _ = many_proposals(30)
     query = queries.filtered_proposals(dialogue, queries.Filters(theme=theme))
     for statement in queries.rotation(query, 0.5):
         plan = _plan(db, statement.limit(20))

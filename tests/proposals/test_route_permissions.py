@@ -23,7 +23,6 @@ from dialog.proposals.models import (
     Stance,
     Vote,
 )
-from tests.dialogues.helpers import make_dialogue
 from tests.support import post_form
 
 PROPOSING = (("proposals", -1, 24), ("voting", 24, 48))
@@ -42,40 +41,41 @@ def _png() -> bytes:
 REVIEWING = (("proposals", -48, -1), ("review", -1, 24))
 
 
-def _world(db, make_user, *, phases=PROPOSING, **dialogue_fields):
+@pytest.fixture
+def make_world(db, make_user, make_dialogue, make_proposal, make_comment):
     """A dialogue with its planner, a resident's proposal (with an image) and comment, an
     invited resident, an uninvited one, and a planner of another dialogue."""
-    people = SimpleNamespace(
-        author=make_user(),
-        resident=make_user(),
-        invited=make_user(),
-        planner=make_user(role="planner"),
-        other_planner=make_user(role="planner"),
-    )
-    dialogue = make_dialogue(db, phases=phases, **dialogue_fields)
-    planner = db.session.get(User, people.planner.id)
-    dialogue_services.assign_planner(dialogue, planner, by=None)
-    dialogue_services.invite(dialogue, [people.author.email, people.invited.email], by=planner)
-    other = make_dialogue(db, "annan")
-    dialogue_services.assign_planner(other, db.session.get(User, people.other_planner.id), by=None)
-    image = images.store(_png(), "bild.png")
-    proposal = services.create_proposal(
-        dialogue,
-        author=db.session.get(User, people.author.id),
-        title="Bänkar vid kanalen",
-        body="Fler bänkar.",
-        image_id=image.id,
-    )
-    comment = services.add_comment(
-        proposal,
-        author=db.session.get(User, people.author.id),
-        body="Gärna med ryggstöd",
-        stance=Stance.for_,
-    )
-    db.session.commit()
-    return SimpleNamespace(
-        people=people, dialogue=dialogue, proposal_id=proposal.id, comment_id=comment.id
-    )
+
+    def build(*, phases=PROPOSING, **dialogue_fields):
+        people = SimpleNamespace(
+            author=make_user(),
+            resident=make_user(),
+            invited=make_user(),
+            planner=make_user(role="planner"),
+            other_planner=make_user(role="planner"),
+        )
+        dialogue = make_dialogue(phases=phases, **dialogue_fields)
+        planner = db.session.get(User, people.planner.id)
+        dialogue_services.assign_planner(dialogue, planner, by=None)
+        dialogue_services.invite(dialogue, [people.author.email, people.invited.email], by=planner)
+        other = make_dialogue("annan")
+        dialogue_services.assign_planner(
+            other, db.session.get(User, people.other_planner.id), by=None
+        )
+        image = images.store(_png(), "bild.png")
+        proposal = make_proposal(
+            dialogue,
+            people.author,
+            title="Bänkar vid kanalen",
+            body="Fler bänkar.",
+            image_id=image.id,
+        )
+        comment = make_comment(proposal, people.author, "Gärna med ryggstöd", stance=Stance.for_)
+        return SimpleNamespace(
+            people=people, dialogue=dialogue, proposal_id=proposal.id, comment_id=comment.id
+        )
+
+    return build
 
 
 def _as(client, login, world, who):
@@ -108,9 +108,9 @@ def _is_login_redirect(response) -> bool:
 @pytest.mark.parametrize("hidden", list(HIDDEN))
 @pytest.mark.parametrize("who", ["anonymous", "resident", "other_planner", "invited", "planner"])
 def test_hidden_dialogues_proposal_pages_are_404_to_those_who_may_not_see_them(
-    client, ctx, db, make_user, login, hidden, who
+    client, ctx, db, make_user, login, hidden, who, make_world
 ):
-    world = _world(db, make_user, **HIDDEN[hidden])
+    world = make_world(**HIDDEN[hidden])
     _as(client, login, world, who)
     sees = who == "planner" or (who == "invited" and hidden == "invite_only")
     for path in (
@@ -134,9 +134,9 @@ def test_hidden_dialogues_proposal_pages_are_404_to_those_who_may_not_see_them(
     [("anonymous", "login"), ("author", 403), ("other_planner", 403), ("planner", "saved")],
 )
 def test_only_the_dialogues_planners_post_an_official_answer(
-    client, ctx, db, make_user, login, who, outcome
+    client, ctx, db, make_user, login, who, outcome, make_world
 ):
-    world = _world(db, make_user, phases=REVIEWING)
+    world = make_world(phases=REVIEWING)
     _as(client, login, world, who)
     path = f"/p/{world.proposal_id}"
     response = _post(
@@ -167,9 +167,9 @@ def test_only_the_dialogues_planners_post_an_official_answer(
     [("anonymous", "login"), ("resident", 403), ("other_planner", 403), ("planner", "saved")],
 )
 def test_only_the_dialogues_planners_enter_input_received_another_way(
-    client, ctx, db, make_user, login, who, outcome
+    client, ctx, db, make_user, login, who, outcome, make_world
 ):
-    world = _world(db, make_user)
+    world = make_world()
     _as(client, login, world, who)
     path = "/d/stadskarna/proposals/enter"
     shown = client.get(path)
@@ -205,8 +205,10 @@ def test_only_the_dialogues_planners_enter_input_received_another_way(
         ("author", "withdrawn"),
     ],
 )
-def test_only_the_author_withdraws_a_proposal(client, ctx, db, make_user, login, who, outcome):
-    world = _world(db, make_user)
+def test_only_the_author_withdraws_a_proposal(
+    client, ctx, db, make_user, login, who, outcome, make_world
+):
+    world = make_world()
     _as(client, login, world, who)
     page = f"/p/{world.proposal_id}"
     shown = client.get(f"{page}/withdraw")
@@ -229,8 +231,8 @@ def test_only_the_author_withdraws_a_proposal(client, ctx, db, make_user, login,
 
 
 @pytest.mark.parametrize("who", ["anonymous", "resident", "other_planner", "planner", "author"])
-def test_only_the_author_edits_a_proposal(client, ctx, db, make_user, login, who):
-    world = _world(db, make_user)
+def test_only_the_author_edits_a_proposal(client, ctx, db, make_user, login, who, make_world):
+    world = make_world()
     fresh = services.create_proposal(  # not commented on, so its author may still edit it
         world.dialogue,
         author=db.session.get(User, world.people.author.id),
@@ -261,8 +263,8 @@ def test_only_the_author_edits_a_proposal(client, ctx, db, make_user, login, who
 
 
 @pytest.mark.parametrize("who", ["anonymous", "resident", "other_planner", "planner", "author"])
-def test_only_the_author_edits_a_comment(client, ctx, db, make_user, login, who):
-    world = _world(db, make_user)
+def test_only_the_author_edits_a_comment(client, ctx, db, make_user, login, who, make_world):
+    world = make_world()
     _as(client, login, world, who)
     path = f"/c/{world.comment_id}/edit"
     shown = client.get(path)
@@ -288,8 +290,8 @@ def test_only_the_author_edits_a_comment(client, ctx, db, make_user, login, who)
 
 
 @pytest.mark.parametrize("who", ["anonymous", "resident", "other_planner", "planner", "author"])
-def test_only_the_author_deletes_a_comment(client, ctx, db, make_user, login, who):
-    world = _world(db, make_user)
+def test_only_the_author_deletes_a_comment(client, ctx, db, make_user, login, who, make_world):
+    world = make_world()
     _as(client, login, world, who)
     thread = f"/c/{world.comment_id}"
     response = _post(client, f"{thread}/delete", {}, who, form_path=thread)
@@ -321,9 +323,9 @@ def test_only_the_author_deletes_a_comment(client, ctx, db, make_user, login, wh
     ids=["vote", "unvote", "comment", "reply", "follow", "unfollow"],
 )
 def test_anonymous_votes_comments_and_follows_go_to_login_and_store_nothing(
-    client, ctx, db, make_user, action, phases, data, model
+    client, ctx, db, make_user, action, phases, data, model, make_world
 ):
-    world = _world(db, make_user, phases=phases)
+    world = make_world(phases=phases)
     before = _count(db, model, proposal_id=world.proposal_id)
     path = action.format(p=world.proposal_id, c=world.comment_id)
     response = _post(client, path, data, "anonymous", None)

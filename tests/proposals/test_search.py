@@ -10,7 +10,6 @@ from dialog.dialogues import services as dialogue_services
 from dialog.dialogues.models import PhaseKind
 from dialog.proposals import queries, services
 from dialog.proposals.models import Proposal, ProposalFollow, Vote
-from tests.dialogues.helpers import make_dialogue
 from tests.support import csrf_token, post_form
 
 PROPOSING = (("proposals", -1, 24),)
@@ -23,11 +22,10 @@ TEXTS = {
 
 
 @pytest.fixture
-def dialogue(ctx, db):
-    dialogue = make_dialogue(db, phases=PROPOSING)
+def dialogue(ctx, db, make_dialogue, make_proposal):
+    dialogue = make_dialogue(phases=PROPOSING)
     for title, body in TEXTS.items():
-        services.create_proposal(dialogue, author=None, title=title, body=body)
-    db.session.commit()
+        make_proposal(dialogue, title=title, body=body)
     return dialogue
 
 
@@ -122,9 +120,9 @@ def test_the_similar_step_lets_people_follow_a_proposal_instead(
 
 
 def test_while_voting_is_open_the_similar_step_offers_a_vote_instead(
-    client, ctx, db, resident, login
+    client, ctx, db, resident, login, make_dialogue
 ):
-    dialogue = make_dialogue(db, "medan-rostning")
+    dialogue = make_dialogue("medan-rostning")
     dialogue_services.add_phase(
         dialogue,
         dialogue_services.PhasePlan(

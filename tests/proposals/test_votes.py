@@ -11,39 +11,29 @@ from dialog.accounts.models import User
 from dialog.core.db import utcnow
 from dialog.core.permissions import Refused
 from dialog.dialogues import services as dialogues
-from dialog.dialogues.models import Dialogue, DialogueState, PhaseKind, VoteMode
+from dialog.dialogues.models import Dialogue, VoteMode
 from dialog.proposals import services
 from dialog.proposals.models import Ballot, Proposal, Vote, VoteValue
-from tests.support import UserFactory
 
 
-def _voting_dialogue(app, db, *, limit=None, ends_in=timedelta(hours=2), mode=VoteMode.for_against):
-    with app.app_context():
-        dialogue = dialogues.create_dialogue(
-            slug="rostning",
+@pytest.fixture
+def voting_dialogue(make_dialogue, make_proposal):
+    """A dialogue voting from an hour ago until `ends_in` from now, with five proposals."""
+
+    def build(*, limit=None, ends_in=timedelta(hours=2), mode=VoteMode.for_against):
+        now = utcnow()
+        dialogue = make_dialogue(
+            "rostning",
             title="Röstning",
             summary="S",
-            state=DialogueState.published,
             votes_per_participant=limit,
             vote_mode=mode,
+            phases=[("voting", now - timedelta(hours=1), now + ends_in, {"title": "Rösta"})],
         )
-        now = utcnow()
-        dialogues.add_phase(
-            dialogue,
-            dialogues.PhasePlan(
-                kind=PhaseKind.voting,
-                title="Rösta",
-                starts_at=now - timedelta(hours=1),
-                ends_at=now + ends_in,
-            ),
-            by=None,
-        )
-        proposals = [
-            services.create_proposal(dialogue, author=None, title=f"Förslag {n}", body="Text")
-            for n in range(5)
-        ]
-        db.session.commit()
+        proposals = [make_proposal(dialogue, title=f"Förslag {n}", body="Text") for n in range(5)]
         return dialogue.id, [p.id for p in proposals]
+
+    return build
 
 
 def _in_threads(app, count, work):
@@ -81,9 +71,11 @@ def _count(app, db, query):
         return db.session.scalar(query)
 
 
-def test_reference_numbers_are_distinct_under_concurrent_submissions(app, committed_db):
+def test_reference_numbers_are_distinct_under_concurrent_submissions(
+    app, committed_db, voting_dialogue
+):
     db = committed_db
-    dialogue_id, _ = _voting_dialogue(app, db)
+    dialogue_id, _ = voting_dialogue()
 
     def submit(index):
         proposal = services.create_proposal(
@@ -102,10 +94,12 @@ def test_reference_numbers_are_distinct_under_concurrent_submissions(app, commit
         assert proposal.reference == "ROS-0006"
 
 
-def test_twenty_concurrent_votes_by_one_person_make_one_vote(app, committed_db):
+def test_twenty_concurrent_votes_by_one_person_make_one_vote(
+    app, committed_db, make_user, voting_dialogue
+):
     db = committed_db
-    _, proposal_ids = _voting_dialogue(app, db)
-    voter = UserFactory(app)()
+    _, proposal_ids = voting_dialogue()
+    voter = make_user()
     outcomes = _in_threads(app, 20, lambda i: _vote(db, voter.id, proposal_ids[0]))
     assert outcomes.count("ok") == 20  # the later ones change nothing
     assert _count(app, db, select(func.count()).select_from(Vote)) == 1
@@ -113,29 +107,35 @@ def test_twenty_concurrent_votes_by_one_person_make_one_vote(app, committed_db):
     assert _count(app, db, select(Ballot.votes_used)) == 1
 
 
-def test_twenty_concurrent_votes_by_different_people_make_twenty(app, committed_db):
+def test_twenty_concurrent_votes_by_different_people_make_twenty(
+    app, committed_db, make_user, voting_dialogue
+):
     db = committed_db
-    _, proposal_ids = _voting_dialogue(app, db)
-    voters = [UserFactory(app)() for _ in range(20)]
+    _, proposal_ids = voting_dialogue()
+    voters = [make_user() for _ in range(20)]
     _in_threads(app, 20, lambda i: _vote(db, voters[i].id, proposal_ids[0]))
     assert _count(app, db, select(func.count()).select_from(Vote)) == 20
     assert _count(app, db, select(Proposal.votes_for).where(Proposal.id == proposal_ids[0])) == 20
 
 
-def test_a_limit_of_three_cannot_be_exceeded_concurrently(app, committed_db):
+def test_a_limit_of_three_cannot_be_exceeded_concurrently(
+    app, committed_db, make_user, voting_dialogue
+):
     db = committed_db
-    _, proposal_ids = _voting_dialogue(app, db, limit=3)
-    voter = UserFactory(app)()
+    _, proposal_ids = voting_dialogue(limit=3)
+    voter = make_user()
     outcomes = _in_threads(app, 5, lambda i: _vote(db, voter.id, proposal_ids[i]))
     assert sorted(outcomes) == ["ok"] * 3 + ["vote_limit_reached"] * 2
     assert _count(app, db, select(func.count()).select_from(Vote)) == 3
     assert _count(app, db, select(func.sum(Proposal.votes_for))) == 3
 
 
-def test_a_vote_racing_the_end_of_the_phase_is_refused(app, committed_db):
+def test_a_vote_racing_the_end_of_the_phase_is_refused(
+    app, committed_db, make_user, voting_dialogue
+):
     db = committed_db
-    _, proposal_ids = _voting_dialogue(app, db, ends_in=timedelta(seconds=1))
-    voter = UserFactory(app)()
+    _, proposal_ids = voting_dialogue(ends_in=timedelta(seconds=1))
+    voter = make_user()
     with app.app_context():
         user = db.session.get(User, voter.id)
         proposal = db.session.get(Proposal, proposal_ids[0])
@@ -147,10 +147,12 @@ def test_a_vote_racing_the_end_of_the_phase_is_refused(app, committed_db):
     assert _count(app, db, select(func.count()).select_from(Vote)) == 0
 
 
-def test_a_vote_after_an_admin_closed_the_phase_is_refused(app, committed_db):
+def test_a_vote_after_an_admin_closed_the_phase_is_refused(
+    app, committed_db, make_user, voting_dialogue
+):
     db = committed_db
-    dialogue_id, proposal_ids = _voting_dialogue(app, db)
-    voter = UserFactory(app)()
+    dialogue_id, proposal_ids = voting_dialogue()
+    voter = make_user()
     with app.app_context():
         user = db.session.get(User, voter.id)
         proposal = db.session.get(Proposal, proposal_ids[0])
@@ -174,10 +176,12 @@ def _close_phase(app, db, dialogue_id):
         db.session.commit()
 
 
-def test_changing_and_withdrawing_a_vote_keeps_counts_equal_to_the_votes(app, committed_db):
+def test_changing_and_withdrawing_a_vote_keeps_counts_equal_to_the_votes(
+    app, committed_db, make_user, voting_dialogue
+):
     db = committed_db
-    _, proposal_ids = _voting_dialogue(app, db)
-    voter = UserFactory(app)()
+    _, proposal_ids = voting_dialogue()
+    voter = make_user()
     with app.app_context():
         user = db.session.get(User, voter.id)
         proposal = db.session.get(Proposal, proposal_ids[0])
@@ -197,10 +201,12 @@ def test_changing_and_withdrawing_a_vote_keeps_counts_equal_to_the_votes(app, co
         assert db.session.scalar(select(Ballot.votes_used)) == 0
 
 
-def test_reconciliation_rebuilds_counters_from_the_votes(app, committed_db):
+def test_reconciliation_rebuilds_counters_from_the_votes(
+    app, committed_db, make_user, voting_dialogue
+):
     db = committed_db
-    _, proposal_ids = _voting_dialogue(app, db)
-    voters = [UserFactory(app)() for _ in range(3)]
+    _, proposal_ids = voting_dialogue()
+    voters = [make_user() for _ in range(3)]
     for voter in voters:
         with app.app_context():
             _vote(db, voter.id, proposal_ids[1])
@@ -215,12 +221,14 @@ def test_reconciliation_rebuilds_counters_from_the_votes(app, committed_db):
         assert (proposal.votes_for, proposal.votes_against) == (3, 0)
 
 
-def test_voting_follows_the_proposal_unless_the_person_opted_out(app, committed_db):
+def test_voting_follows_the_proposal_unless_the_person_opted_out(
+    app, committed_db, make_user, voting_dialogue
+):
     from dialog.proposals.models import ProposalFollow
 
     db = committed_db
-    _, proposal_ids = _voting_dialogue(app, db)
-    keen, private = UserFactory(app)(), UserFactory(app)(follow_what_i_join=False)
+    _, proposal_ids = voting_dialogue()
+    keen, private = make_user(), make_user(follow_what_i_join=False)
     with app.app_context():
         _vote(db, keen.id, proposal_ids[0])
         _vote(db, private.id, proposal_ids[0])
@@ -228,12 +236,14 @@ def test_voting_follows_the_proposal_unless_the_person_opted_out(app, committed_
     assert followers == {keen.id}
 
 
-def test_reconciling_while_a_vote_is_in_flight_keeps_that_vote(app, committed_db):
+def test_reconciling_while_a_vote_is_in_flight_keeps_that_vote(
+    app, committed_db, make_user, voting_dialogue
+):
     # The counter is wrong, so reconciliation rewrites it; a vote still in flight must end
     # up counted, not overwritten by a tally taken before it committed.
     db = committed_db
-    _, proposal_ids = _voting_dialogue(app, db)
-    voter = UserFactory(app)()
+    _, proposal_ids = voting_dialogue()
+    voter = make_user()
     with app.app_context():
         db.session.get(Proposal, proposal_ids[0]).votes_for = 5
         db.session.commit()
@@ -268,14 +278,16 @@ def test_reconciling_while_a_vote_is_in_flight_keeps_that_vote(app, committed_db
         assert db.session.scalar(select(Ballot.votes_used)) == 1
 
 
-def test_votes_straddling_the_end_of_the_phase_are_stored_only_before_it(app, committed_db):
+def test_votes_straddling_the_end_of_the_phase_are_stored_only_before_it(
+    app, committed_db, make_user, voting_dialogue
+):
     # Twenty people who all saw voting open vote over the second around its end: every
     # stored vote was cast before the end, every later one is refused.
     db = committed_db
-    _, proposal_ids = _voting_dialogue(app, db, ends_in=timedelta(seconds=1))
+    _, proposal_ids = voting_dialogue(ends_in=timedelta(seconds=1))
     with app.app_context():
         ends_at = db.session.get(Proposal, proposal_ids[0]).dialogue.phases[0].ends_at
-    voters = [UserFactory(app)() for _ in range(20)]
+    voters = [make_user() for _ in range(20)]
 
     def vote_at_own_moment(index):
         time.sleep(index * 0.1)  # 0 to 1.9 s after the barrier: the end falls in between

@@ -7,8 +7,6 @@ from dialog.dialogues import services as dialogue_services
 from dialog.dialogues.models import Dialogue, DialogueState
 from dialog.proposals import services
 from dialog.proposals.models import Comment, Proposal, Stance, Vote, VoteValue
-from tests.dialogues.helpers import make_dialogue
-from tests.proposals.helpers import make_proposal
 from tests.support import csrf_token, post_form
 
 VOTING = (("proposals", -48, -1), ("voting", -1, 24))
@@ -17,13 +15,13 @@ REVISING = (("proposals", -48, -1), ("dialogue", -1, 24))
 
 
 def test_a_vote_on_a_withdrawn_proposal_can_be_taken_back(
-    client, ctx, db, resident, make_user, login
+    client, ctx, db, resident, make_user, login, make_dialogue, make_proposal
 ):
-    dialogue = make_dialogue(db, phases=VOTING, votes_per_participant=1)
+    dialogue = make_dialogue(phases=VOTING, votes_per_participant=1)
     author = make_user()
     withdrawn, other = (
-        make_proposal(db, dialogue, author),
-        make_proposal(db, dialogue, title="Träd"),
+        make_proposal(dialogue, author),
+        make_proposal(dialogue, title="Träd"),
     )
     login(resident)
     post_form(client, f"/p/{withdrawn.id}/vote", {"value": "for"}, form_path=f"/p/{withdrawn.id}")
@@ -40,9 +38,11 @@ def test_a_vote_on_a_withdrawn_proposal_can_be_taken_back(
     assert db.session.scalar(select(Vote.proposal_id)) == other.id
 
 
-def test_withdrawing_a_vote_after_voting_has_closed_is_refused(client, ctx, db, resident, login):
-    dialogue = make_dialogue(db, phases=VOTING)
-    proposal = make_proposal(db, dialogue)
+def test_withdrawing_a_vote_after_voting_has_closed_is_refused(
+    client, ctx, db, resident, login, make_dialogue, make_proposal
+):
+    dialogue = make_dialogue(phases=VOTING)
+    proposal = make_proposal(dialogue)
     login(resident)
     post_form(client, f"/p/{proposal.id}/vote", {"value": "for"}, form_path=f"/p/{proposal.id}")
     token = csrf_token(client, f"/p/{proposal.id}")
@@ -54,10 +54,12 @@ def test_withdrawing_a_vote_after_voting_has_closed_is_refused(client, ctx, db, 
     assert db.session.scalar(select(Vote.value)) is VoteValue.for_
 
 
-def test_no_replies_on_a_withdrawn_proposal(client, ctx, db, resident, make_user, login):
-    dialogue = make_dialogue(db, phases=PROPOSING)
+def test_no_replies_on_a_withdrawn_proposal(
+    client, ctx, db, resident, make_user, login, make_dialogue, make_proposal
+):
+    dialogue = make_dialogue(phases=PROPOSING)
     author = make_user()
-    proposal = make_proposal(db, dialogue, author)
+    proposal = make_proposal(dialogue, author)
     comment = services.add_comment(
         proposal, author=db.session.get(User, resident.id), body="Bra", stance=Stance.for_
     )
@@ -77,10 +79,10 @@ def test_no_replies_on_a_withdrawn_proposal(client, ctx, db, resident, make_user
 
 
 def test_in_a_revising_phase_the_author_edits_after_comments_but_not_after_votes(
-    client, ctx, db, resident, make_user, login
+    client, ctx, db, resident, make_user, login, make_dialogue, make_proposal
 ):
-    dialogue = make_dialogue(db, phases=REVISING)
-    proposal = make_proposal(db, dialogue, resident)
+    dialogue = make_dialogue(phases=REVISING)
+    proposal = make_proposal(dialogue, resident)
     services.add_comment(
         proposal, author=db.session.get(User, make_user().id), body="Hm", stance=Stance.neutral
     )
@@ -100,9 +102,11 @@ def test_in_a_revising_phase_the_author_edits_after_comments_but_not_after_votes
     assert client.get(f"/p/{proposal.id}/edit").status_code == 403
 
 
-def test_proposals_of_an_archived_dialogue_cannot_be_edited(client, ctx, db, resident, login):
-    dialogue = make_dialogue(db, phases=PROPOSING)
-    proposal = make_proposal(db, dialogue, resident)
+def test_proposals_of_an_archived_dialogue_cannot_be_edited(
+    client, ctx, db, resident, login, make_dialogue, make_proposal
+):
+    dialogue = make_dialogue(phases=PROPOSING)
+    proposal = make_proposal(dialogue, resident)
     login(resident)
     assert client.get(f"/p/{proposal.id}/edit").status_code == 200
     dialogue_services.set_state(
