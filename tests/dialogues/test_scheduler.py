@@ -385,11 +385,15 @@ def test_a_scheduler_that_lost_the_race_records_and_counts_nothing(
 TASK = "dialogues.record_phase_transitions"
 
 
-def test_a_scheduler_run_is_skipped_while_another_run_holds_the_lease(app, committed_db):
+def test_a_scheduler_run_is_skipped_while_another_run_holds_the_lease(
+    app, committed_db, make_dialogue
+):
     """The task itself: a run that starts while another one runs does nothing."""
     from dialog.core import locks
 
-    expected = _committed_schedule(app, committed_db, utcnow().replace(microsecond=0))
+    expected = _committed_schedule(
+        app, committed_db, make_dialogue, utcnow().replace(microsecond=0)
+    )
     with app.app_context(), locks.exclusive(TASK, seconds=120) as held_by_the_first_run:
         assert held_by_the_first_run
         assert run_task(app, TASK) == 0

@@ -28,7 +28,12 @@ def _submit(client, data, image: bytes | None, filename="bild.jpg"):
     form = {"csrf_token": token, **data}
     if image is not None:
         form["image"] = (io.BytesIO(image), filename)
-    return client.post("/d/stadskarna/proposals/new", data=form, content_type="multipart/form-data")
+    response = client.post(
+        "/d/stadskarna/proposals/new", data=form, content_type="multipart/form-data"
+    )
+    # Werkzeug's test client spools a large body to a temporary file it never closes.
+    response.request.environ["wsgi.input"].close()
+    return response
 
 
 def test_an_image_is_stored_without_metadata_and_served(
