@@ -26,7 +26,7 @@ def _log_in(page, user):
 def open_dialogue(make_dialogue):
     """Stadskärnan, with a phase of `kind` open since an hour and for a day more."""
 
-    def build(kind):
+    def build(kind, **overrides):
         now = utcnow()
         make_dialogue(
             "stadskarna",
@@ -36,7 +36,14 @@ def open_dialogue(make_dialogue):
             focus_areas=["Trygghet"],
             reference_prefix="STK",
             named_places=["Marenplan"],
-            phases=[(kind, now - timedelta(hours=1), now + timedelta(days=1), {"title": "Nu"})],
+            phases=[
+                (
+                    kind,
+                    now - timedelta(hours=1),
+                    now + timedelta(days=1),
+                    {"title": "Nu", "capability_overrides": overrides},
+                )
+            ],
         )
 
     return build
@@ -105,7 +112,8 @@ def test_a_resident_votes_and_changes_the_vote(app, page, committed_db, make_use
 def test_a_resident_comments_and_a_planner_answers(
     app, page, new_page, committed_db, make_user, open_dialogue
 ):
-    open_dialogue(PhaseKind.proposals)
+    # An administrator opened this proposals phase for official answers too.
+    open_dialogue(PhaseKind.proposals, answer=True)
     planner = make_user(role="planner")
     with app.app_context():
         from dialog.accounts.models import User
