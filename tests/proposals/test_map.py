@@ -44,6 +44,9 @@ def test_with_a_tile_server_the_map_gets_its_points_and_leaflet_from_the_package
     points = json.loads(re.search(r'data-points="([^"]*)"', page).group(1).replace("&#34;", '"'))
     assert [(p["title"], p["lat"]) for p in points] == [("Ljus", 59.1955)]
     assert "https://tiles.kommun.se" in response.headers["Content-Security-Policy"]
-    assert client.get("/vendor/leaflet/leaflet.js").status_code == 200
-    assert client.get("/vendor/leaflet/leaflet.css").mimetype == "text/css"
+    # Files are sent open; closing each response closes its file.
+    with client.get("/vendor/leaflet/leaflet.js") as script:
+        assert script.status_code == 200
+    with client.get("/vendor/leaflet/leaflet.css") as style:
+        assert style.mimetype == "text/css"
     assert client.get("/vendor/leaflet/../../../../etc/passwd").status_code == 404
