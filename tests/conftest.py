@@ -126,6 +126,21 @@ def committed_db(app):
         support.empty_all_tables(database)
 
 
+@pytest.fixture(autouse=True)
+def _close_connections_of_extra_apps():
+    """Apps a test builds for itself (a broken broker, extra routes) have engines of their
+    own; their pooled connections are closed when the test ends, not left to the garbage
+    collector (a ResourceWarning in whichever test happens to run then)."""
+    from dialog.extensions import db as database
+
+    before = set(database._app_engines.keys())
+    yield
+    for other in set(database._app_engines.keys()) - before:
+        for engine in database._app_engines[other].values():
+            if isinstance(engine, sa.engine.Engine):
+                engine.dispose()
+
+
 def _reset_rate_limits(app) -> None:
     from dialog.extensions import limiter
 

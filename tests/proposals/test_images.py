@@ -4,6 +4,8 @@ import io
 
 from PIL import Image
 from sqlalchemy import select
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import encode_multipart
 
 from dialog.core import storage
 from dialog.proposals.models import Proposal
@@ -27,13 +29,15 @@ def _submit(client, data, image: bytes | None, filename="bild.jpg"):
     token = csrf_token(client, "/d/stadskarna/proposals/new")
     form = {"csrf_token": token, **data}
     if image is not None:
-        form["image"] = (io.BytesIO(image), filename)
-    response = client.post(
-        "/d/stadskarna/proposals/new", data=form, content_type="multipart/form-data"
+        form["image"] = FileStorage(io.BytesIO(image), filename)
+    # Encoded in memory: for a large body the test client spools it to a temporary file
+    # that nothing closes (a ResourceWarning).
+    boundary, body = encode_multipart(form)
+    return client.post(
+        "/d/stadskarna/proposals/new",
+        data=body,
+        content_type=f"multipart/form-data; boundary={boundary}",
     )
-    # Werkzeug's test client spools a large body to a temporary file it never closes.
-    response.request.environ["wsgi.input"].close()
-    return response
 
 
 def test_an_image_is_stored_without_metadata_and_served(
