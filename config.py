@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from dialog.core.timezone import LOCAL_ZONE_NAME
+
 BASE_DIR = Path(__file__).resolve().parent
 
 
@@ -99,7 +101,7 @@ class Config:
         self.ARGON2_PARALLELISM = _env_int("ARGON2_PARALLELISM", 1)
 
         self.BABEL_DEFAULT_LOCALE = "sv"
-        self.BABEL_DEFAULT_TIMEZONE = "Europe/Stockholm"
+        self.BABEL_DEFAULT_TIMEZONE = LOCAL_ZONE_NAME
         self.BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "translations")
         self.LANGUAGES = ["sv", "en"]
         self.DISTRICTS = [

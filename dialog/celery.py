@@ -5,6 +5,8 @@ from __future__ import annotations
 from celery import Celery, Task
 from flask import Flask
 
+from dialog.core.timezone import LOCAL_ZONE_NAME
+
 
 def celery_init_app(app: Flask) -> Celery:
     class FlaskTask(Task):
@@ -24,7 +26,7 @@ def celery_init_app(app: Flask) -> Celery:
         task_acks_late=True,
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
-        timezone="Europe/Stockholm",
+        timezone=LOCAL_ZONE_NAME,
         enable_utc=True,
         broker_connection_timeout=timeout,
         broker_connection_retry_on_startup=True,

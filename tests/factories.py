@@ -156,15 +156,15 @@ class Factories:
 
     @staticmethod
     def _add_phase(dialogue, kind, start, end, *, now=None, **plan_fields):
-        from dialog.dialogues import services
+        from dialog.dialogues import schedule
         from dialog.dialogues.models import PhaseKind
 
         kind = PhaseKind(kind)
         now = now or _now()
         by = plan_fields.pop("by", None)
-        return services.add_phase(
+        return schedule.add_phase(
             dialogue,
-            services.PhasePlan(
+            schedule.PhasePlan(
                 kind=kind,
                 title=plan_fields.pop("title", f"{kind.value} {start}"),
                 starts_at=_moment(now, start),

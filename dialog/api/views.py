@@ -149,9 +149,7 @@ def proposal_detail(proposal_id: int):
     counts_shown = bool(proposal_permissions.can_see_vote_counts(EVERYONE, proposal.dialogue))
     data = serializers.proposal(proposal, counts_shown=counts_shown)
     data["answer"] = serializers.answer(proposals.answer(proposal))
-    data["comments"] = [
-        serializers.comment(c) for c in proposals.all_comments(proposal, EVERYONE)
-    ]
+    data["comments"] = [serializers.comment(c) for c in proposals.all_comments(proposal, EVERYONE)]
     data["dialogue_url"] = url_for(
         "api.dialogue_detail", slug=proposal.dialogue.slug, _external=True
     )

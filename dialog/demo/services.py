@@ -11,6 +11,7 @@ from sqlalchemy import exists, insert, select
 from dialog.accounts import services as accounts
 from dialog.accounts.models import AGE_BANDS, Role, User
 from dialog.core.db import utcnow
+from dialog.dialogues import schedule
 from dialog.dialogues import services as dialogues
 from dialog.dialogues.models import DialogueState, PhaseKind
 from dialog.extensions import db
@@ -412,18 +413,18 @@ REVIEWED_ANSWERS = [
 ]
 
 
-def schedule_around_now(dialogue, schedule) -> None:
+def schedule_around_now(dialogue, phases) -> None:
     """A schedule placed around today, so the demo is always live."""
     nine = datetime.combine(date.today(), time(9, 0))
-    for kind, title, description, start, end in schedule:
-        dialogues.add_phase(
+    for kind, title, description, start, end in phases:
+        schedule.add_phase(
             dialogue,
-            dialogues.PhasePlan(
+            schedule.PhasePlan(
                 kind=kind,
                 title=title,
                 description=description,
-                starts_at=dialogues.local_to_utc(nine + timedelta(days=start), "starts_at"),
-                ends_at=dialogues.local_to_utc(nine + timedelta(days=end), "ends_at")
+                starts_at=schedule.local_to_utc(nine + timedelta(days=start), "starts_at"),
+                ends_at=schedule.local_to_utc(nine + timedelta(days=end), "ends_at")
                 if end is not None
                 else None,
             ),

@@ -7,7 +7,7 @@ from datetime import datetime
 import click
 from flask.cli import with_appcontext
 
-from dialog.dialogues import queries, services
+from dialog.dialogues import queries, schedule
 from dialog.dialogues.models import PhaseKind
 from dialog.extensions import db
 
@@ -28,14 +28,14 @@ def add_phase_command(slug: str, kind: str, title: str, starts: str, ends: str |
     if dialogue is None:
         raise click.UsageError(f"No dialogue is called {slug}.")
     try:
-        plan = services.PhasePlan(
+        plan = schedule.PhasePlan(
             kind=PhaseKind(kind),
             title=title,
-            starts_at=services.local_to_utc(_parse_local(starts), "starts_at"),
-            ends_at=services.local_to_utc(_parse_local(ends), "ends_at") if ends else None,
+            starts_at=schedule.local_to_utc(_parse_local(starts), "starts_at"),
+            ends_at=schedule.local_to_utc(_parse_local(ends), "ends_at") if ends else None,
         )
-        services.add_phase(dialogue, plan, by=None)
-    except services.ScheduleInvalid as invalid:
+        schedule.add_phase(dialogue, plan, by=None)
+    except schedule.ScheduleInvalid as invalid:
         raise click.UsageError(" ".join(p.message for p in invalid.problems)) from invalid
     db.session.commit()
     click.echo(f"Scheduled {kind} phase '{title}' in {slug}.")

@@ -10,7 +10,7 @@ from dialog.accounts import permissions as accounts
 from dialog.core.db import utcnow
 from dialog.core.permissions import REASONS, Decision
 from dialog.dialogues.models import Capability, Dialogue, DialogueState, Phase, VoteCounts
-from dialog.dialogues.services import next_opening
+from dialog.dialogues.schedule import next_opening
 from dialog.dialogues.visibility import can_view, is_admin, is_planner_of, is_staff_of
 
 __all__ = ["can_view", "is_admin", "is_planner_of", "is_staff_of"]  # the rule lives there

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dialog.core.periodic import periodic
-from dialog.dialogues import services
+from dialog.dialogues import scheduler
 from dialog.extensions import db
 
 
@@ -11,6 +11,6 @@ from dialog.extensions import db
 # the lease spares the database the duplicate work.
 @periodic("dialogues.record_phase_transitions", every=60, lease=120)
 def record_phase_transitions() -> int:
-    recorded = services.record_due_transitions()
+    recorded = scheduler.record_due_transitions()
     db.session.commit()
     return recorded

@@ -13,7 +13,8 @@ from dialog.core.db import utcnow, writes_on_safe_method
 from dialog.core.forms import ActionForm
 from dialog.core.markdown import render as render_markdown
 from dialog.core.permissions import require
-from dialog.dialogues import forms, labels, permissions, queries, services
+from dialog.core.timezone import to_local
+from dialog.dialogues import forms, labels, permissions, queries, schedule, services
 from dialog.dialogues.models import Dialogue, DialogueState, Invitation, Phase, PhaseKind
 from dialog.dialogues.visibility import visible_dialogue
 from dialog.extensions import db, limiter
@@ -198,14 +199,14 @@ def admin_set_state(dialogue_id: int, state: str):
     return redirect(url_for("dialogues.admin_index"))
 
 
-def _plan_from(form: forms.PhaseForm, phase_id: int | None = None) -> services.PhasePlan:
+def _plan_from(form: forms.PhaseForm, phase_id: int | None = None) -> schedule.PhasePlan:
     """Raises ScheduleInvalid when a local time does not exist."""
-    return services.PhasePlan(
+    return schedule.PhasePlan(
         kind=PhaseKind(form.kind.data),
         title=form.title.data.strip(),
         description=form.description.data or "",
-        starts_at=services.local_to_utc(form.starts_at.data, "starts_at"),
-        ends_at=services.local_to_utc(form.ends_at.data, "ends_at") if form.ends_at.data else None,
+        starts_at=schedule.local_to_utc(form.starts_at.data, "starts_at"),
+        ends_at=schedule.local_to_utc(form.ends_at.data, "ends_at") if form.ends_at.data else None,
         capability_overrides=form.overrides(),
         phase_id=phase_id,
     )
@@ -226,13 +227,13 @@ def admin_phases(dialogue_id: int):
         try:
             plan = _plan_from(form)
             if form.preview.data:
-                preview = services.preview_schedule(dialogue, plan)
+                preview = schedule.preview_schedule(dialogue, plan)
             else:
-                services.add_phase(dialogue, plan, by=current_user)
+                schedule.add_phase(dialogue, plan, by=current_user)
                 db.session.commit()
                 flash(_("The phase is scheduled."), "success")
                 return redirect(url_for("dialogues.admin_phases", dialogue_id=dialogue.id))
-        except services.ScheduleInvalid as invalid:
+        except schedule.ScheduleInvalid as invalid:
             _show_problems(form, invalid.problems)
     return render_template(
         "dialogues/admin_phases.html",
@@ -253,21 +254,21 @@ def admin_edit_phase(phase_id: int):
     form = forms.PhaseForm(obj=phase)
     if request.method == "GET":
         form.kind.data = phase.kind.value
-        form.starts_at.data = services.utc_to_local(phase.starts_at)
-        form.ends_at.data = services.utc_to_local(phase.ends_at) if phase.ends_at else None
+        form.starts_at.data = to_local(phase.starts_at)
+        form.ends_at.data = to_local(phase.ends_at) if phase.ends_at else None
         form.fill_overrides(phase.capability_overrides)
     preview = None
     if form.validate_on_submit():
         try:
             plan = _plan_from(form, phase_id=phase.id)
             if form.preview.data:
-                preview = services.preview_schedule(phase.dialogue, plan)
+                preview = schedule.preview_schedule(phase.dialogue, plan)
             else:
-                services.update_phase(phase, plan, by=current_user)
+                schedule.update_phase(phase, plan, by=current_user)
                 db.session.commit()
                 flash(_("The phase is saved."), "success")
                 return redirect(url_for("dialogues.admin_phases", dialogue_id=phase.dialogue_id))
-        except services.ScheduleInvalid as invalid:
+        except schedule.ScheduleInvalid as invalid:
             _show_problems(form, invalid.problems)
     return render_template(
         "dialogues/admin_phase_form.html",
@@ -284,7 +285,7 @@ def admin_remove_phase(phase_id: int):
     phase = _managed_phase(phase_id)
     dialogue_id = phase.dialogue_id
     if ActionForm().validate_on_submit():
-        services.remove_phase(phase, by=current_user)
+        schedule.remove_phase(phase, by=current_user)
         db.session.commit()
         flash(_("The phase is removed."), "success")
     return redirect(url_for("dialogues.admin_phases", dialogue_id=dialogue_id))
@@ -298,10 +299,10 @@ def admin_phase_now(phase_id: int, action: str):
     require(can_change(current_user, phase))
     form = forms.ReasonForm()
     if form.validate_on_submit():
-        change = services.open_now if action == "open" else services.close_now
+        change = schedule.open_now if action == "open" else schedule.close_now
         try:
             change(phase, by=current_user, reason=form.reason.data.strip())
-        except services.ScheduleInvalid as invalid:
+        except schedule.ScheduleInvalid as invalid:
             db.session.rollback()
             for problem in invalid.problems:
                 form.reason.errors.append(problem.message)

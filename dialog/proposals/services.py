@@ -113,7 +113,9 @@ def cast_vote(user, proposal: Proposal, value: VoteValue) -> Vote:
         .execution_options(populate_existing=True)
     )
     _refresh_schedule(proposal)
-    standing = permissions.VoteStanding(current=vote.value if vote else None, used=ballot.votes_used)
+    standing = permissions.VoteStanding(
+        current=vote.value if vote else None, used=ballot.votes_used
+    )
     require(permissions.can_vote(user, proposal, value, standing=standing, at=now))
     if vote is not None:
         if vote.value is not value:
@@ -261,6 +263,7 @@ def withdraw_proposal(proposal: Proposal, *, by, reason: str) -> None:
 
 
 # Comments ----------------------------------------------------------------------------
+
 
 def add_comment(
     proposal: Proposal, *, author, body: str, stance: Stance, parent: Comment | None = None

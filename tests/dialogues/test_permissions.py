@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from dialog.accounts.models import User
 from dialog.core.db import utcnow
-from dialog.dialogues import permissions, services
+from dialog.dialogues import permissions, schedule, services
 from dialog.dialogues.models import (
     DialogueState,
     Invitation,
@@ -47,9 +47,9 @@ def decision_of(decision) -> tuple[bool, str | None]:
 
 
 def add(dialogue, kind, starts_at, ends_at, **fields):
-    return services.add_phase(
+    return schedule.add_phase(
         dialogue,
-        services.PhasePlan(
+        schedule.PhasePlan(
             kind=PhaseKind(kind), title=kind, starts_at=starts_at, ends_at=ends_at, **fields
         ),
         by=None,

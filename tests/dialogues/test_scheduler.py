@@ -1,6 +1,6 @@
 """The phase scheduler: starts, reminders and ends recorded once per scheduled instant.
 
-`services.record_due_transitions(now)` is what the beat task
+`scheduler.record_due_transitions(now)` is what the beat task
 "dialogues.record_phase_transitions" runs every minute; each new transition becomes an
 outbox event for notifications.
 """
@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 
 from dialog.core.db import utcnow
 from dialog.core.models import OutboxEvent
-from dialog.dialogues import services
+from dialog.dialogues import schedule, scheduler, services
 from dialog.dialogues.models import (
     DialogueState,
     Phase,
@@ -47,9 +47,9 @@ def local(*parts: int) -> datetime:
 
 
 def add(dialogue, kind, starts_at, ends_at, title=None) -> Phase:
-    return services.add_phase(
+    return schedule.add_phase(
         dialogue,
-        services.PhasePlan(
+        schedule.PhasePlan(
             kind=PhaseKind(kind), title=title or kind, starts_at=starts_at, ends_at=ends_at
         ),
         by=None,
@@ -89,10 +89,10 @@ def test_each_transition_is_recorded_once_with_an_outbox_event(ctx, db, make_dia
     upcoming = add(dialogue, "result", NOON + timedelta(hours=30), None)
     db.session.commit()
 
-    assert services.record_due_transitions(NOON) == 4
+    assert scheduler.record_due_transitions(NOON) == 4
     db.session.commit()
-    assert services.record_due_transitions(NOON) == 0
-    assert services.record_due_transitions(NOON + timedelta(minutes=1)) == 0
+    assert scheduler.record_due_transitions(NOON) == 0
+    assert scheduler.record_due_transitions(NOON + timedelta(minutes=1)) == 0
     db.session.commit()
 
     expected = sorted(
@@ -127,9 +127,9 @@ def test_a_phase_that_starts_later_is_recorded_when_its_time_comes(ctx, db, make
     phase = add(dialogue, "proposals", NOON + timedelta(hours=1), NOON + timedelta(days=5))
     db.session.commit()
 
-    assert services.record_due_transitions(NOON) == 0
-    assert services.record_due_transitions(NOON + timedelta(minutes=59)) == 0
-    assert services.record_due_transitions(NOON + timedelta(hours=1)) == 1
+    assert scheduler.record_due_transitions(NOON) == 0
+    assert scheduler.record_due_transitions(NOON + timedelta(minutes=59)) == 0
+    assert scheduler.record_due_transitions(NOON + timedelta(hours=1)) == 1
     db.session.commit()
     assert transitions(db) == [(phase.id, STARTED, NOON + timedelta(hours=1))]
 
@@ -163,7 +163,7 @@ def test_ending_soon_is_recorded_only_in_stockholm_daytime(
     db.session.commit()
 
     now = local(2027, month, 4, hour, minute)  # 16 to 33 hours before the end
-    services.record_due_transitions(now)
+    scheduler.record_due_transitions(now)
     db.session.commit()
     assert ((phase.id, ENDING_SOON, ends_at) in transitions(db)) is reminded
     kinds = [e.kind for e in phase_events(db)]
@@ -180,14 +180,14 @@ def test_ending_soon_waits_until_48_hours_remain_and_is_recorded_once(ctx, db, m
     def reminders():
         return [t for t in transitions(db) if t[1] is ENDING_SOON]
 
-    services.record_due_transitions(ends_at - timedelta(hours=48, minutes=1))  # Mon 11:59
+    scheduler.record_due_transitions(ends_at - timedelta(hours=48, minutes=1))  # Mon 11:59
     db.session.commit()
     assert reminders() == []
-    services.record_due_transitions(ends_at - timedelta(hours=48))  # Mon 12:00
+    scheduler.record_due_transitions(ends_at - timedelta(hours=48))  # Mon 12:00
     db.session.commit()
     assert reminders() == [(phase.id, ENDING_SOON, ends_at)]
     for later in (timedelta(hours=47), timedelta(hours=20), timedelta(hours=1)):
-        services.record_due_transitions(ends_at - later)
+        scheduler.record_due_transitions(ends_at - later)
         db.session.commit()
     assert reminders() == [(phase.id, ENDING_SOON, ends_at)]
     assert [e.kind for e in phase_events(db)].count("phase_ending_soon") == 1
@@ -200,10 +200,10 @@ def test_a_night_time_end_is_reminded_the_day_before(ctx, db, make_dialogue):
     phase = add(dialogue, "voting", local(2027, 5, 1, 9, 0), ends_at)
     db.session.commit()
 
-    services.record_due_transitions(local(2027, 5, 3, 2, 0))  # exactly 48 h, but night
+    scheduler.record_due_transitions(local(2027, 5, 3, 2, 0))  # exactly 48 h, but night
     db.session.commit()
     assert ENDING_SOON not in {t[1] for t in transitions(db)}
-    services.record_due_transitions(local(2027, 5, 3, 8, 0))
+    scheduler.record_due_transitions(local(2027, 5, 3, 8, 0))
     db.session.commit()
     assert (phase.id, ENDING_SOON, ends_at) in transitions(db)
 
@@ -216,28 +216,28 @@ def test_a_rescheduled_phase_is_recorded_again_for_its_new_instants(ctx, db, mak
     first_start, first_end = NOON - timedelta(hours=3), NOON - timedelta(hours=1)
     phase = add(dialogue, "proposals", first_start, first_end)
     db.session.commit()
-    services.record_due_transitions(NOON)
+    scheduler.record_due_transitions(NOON)
     db.session.commit()
     assert transitions(db) == [(phase.id, ENDED, first_end), (phase.id, STARTED, first_start)]
 
     # Reopened: it started again and now ends a day later (a reminder is due too).
     new_start, new_end = NOON - timedelta(minutes=30), NOON + timedelta(days=1)
-    services.update_phase(
+    schedule.update_phase(
         phase,
-        services.PhasePlan(
+        schedule.PhasePlan(
             kind=PhaseKind.proposals, title="proposals", starts_at=new_start, ends_at=new_end
         ),
         by=None,
     )
     db.session.commit()
-    assert services.record_due_transitions(NOON) == 2
+    assert scheduler.record_due_transitions(NOON) == 2
     db.session.commit()
-    assert services.record_due_transitions(NOON) == 0
+    assert scheduler.record_due_transitions(NOON) == 0
     db.session.commit()
     assert (phase.id, STARTED, new_start) in transitions(db)
     assert (phase.id, ENDING_SOON, new_end) in transitions(db)
 
-    services.record_due_transitions(new_end)
+    scheduler.record_due_transitions(new_end)
     db.session.commit()
     assert transitions(db) == sorted(
         [
@@ -263,11 +263,11 @@ def test_closing_a_phase_now_records_its_end_at_the_new_instant(ctx, db, make_di
     now = utcnow().replace(microsecond=0)
     phase = add(dialogue, "voting", now - timedelta(hours=1), now + timedelta(days=10))
     db.session.commit()
-    services.close_now(phase, by=None, reason="Klart")
+    schedule.close_now(phase, by=None, reason="Klart")
     db.session.commit()
     closed_at = phase.ends_at
 
-    services.record_due_transitions(closed_at + timedelta(seconds=1))
+    scheduler.record_due_transitions(closed_at + timedelta(seconds=1))
     db.session.commit()
     assert (phase.id, ENDED, closed_at) in transitions(db)
 
@@ -281,14 +281,14 @@ def test_drafts_record_nothing_until_published(ctx, db, make_dialogue):
     add(dialogue, "voting", NOON - timedelta(hours=1), NOON + timedelta(hours=10))
     db.session.commit()
 
-    assert services.record_due_transitions(NOON) == 0
+    assert scheduler.record_due_transitions(NOON) == 0
     db.session.commit()
     assert transitions(db) == []
     assert phase_events(db) == []
 
     services.set_state(dialogue, DialogueState.published, by=None)
     db.session.commit()
-    assert services.record_due_transitions(NOON) == 4
+    assert scheduler.record_due_transitions(NOON) == 4
     db.session.commit()
     assert (phase.id, ENDED, phase.ends_at) in transitions(db)
 
@@ -336,18 +336,18 @@ def test_two_schedulers_in_threads_record_each_transition_once(app, committed_db
     results: list[int] = []
     errors: list[BaseException] = []
 
-    def scheduler():
+    def run_scheduler():
         try:
             with app.app_context():
                 barrier.wait(timeout=10)
-                recorded = services.record_due_transitions(now)
+                recorded = scheduler.record_due_transitions(now)
                 committed_db.session.commit()
                 results.append(recorded)
                 committed_db.session.remove()
         except BaseException as error:  # reported below, in the test's thread
             errors.append(error)
 
-    threads = [threading.Thread(target=scheduler) for _ in range(2)]
+    threads = [threading.Thread(target=run_scheduler) for _ in range(2)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -368,15 +368,15 @@ def test_a_scheduler_that_lost_the_race_records_and_counts_nothing(
     dialogue = make_dialogue("tidtabell")
     add(dialogue, "proposals", NOON - timedelta(hours=3), NOON - timedelta(hours=1))
     db.session.commit()
-    read_before_the_other_committed = list(services._due_transitions(NOON))
+    read_before_the_other_committed = list(scheduler._due_transitions(NOON))
     assert len(read_before_the_other_committed) == 2
 
-    assert services.record_due_transitions(NOON) == 2
+    assert scheduler.record_due_transitions(NOON) == 2
     db.session.commit()
     monkeypatch.setattr(
-        services, "_due_transitions", lambda now: iter(read_before_the_other_committed)
+        scheduler, "_due_transitions", lambda now: iter(read_before_the_other_committed)
     )
-    assert services.record_due_transitions(NOON) == 0
+    assert scheduler.record_due_transitions(NOON) == 0
     db.session.commit()
     assert len(transitions(db)) == 2
     assert len(phase_events(db)) == 2

@@ -1,7 +1,7 @@
 """The one place a dialogue's schedule is validated, and the changes made through it.
 
 Local Stockholm wall-clock times go in, UTC instants are stored; every rule of the
-schedule (order, overlap, open end) is checked by `services.check_schedule` whichever
+schedule (order, overlap, open end) is checked by `schedule.check_schedule` whichever
 service asks; each change leaves an audit entry naming who made it.
 """
 
@@ -16,7 +16,8 @@ from sqlalchemy import select
 
 from dialog.core.db import utcnow
 from dialog.core.models import AuditEntry
-from dialog.dialogues import services
+from dialog.core.timezone import to_local
+from dialog.dialogues import schedule
 from dialog.dialogues.models import (
     Capability,
     Phase,
@@ -33,8 +34,8 @@ def utc(*parts: int) -> datetime:
     return datetime(*parts, tzinfo=UTC)
 
 
-def plan(kind="proposals", start=None, end=None, title=None, **fields) -> services.PhasePlan:
-    return services.PhasePlan(
+def plan(kind="proposals", start=None, end=None, title=None, **fields) -> schedule.PhasePlan:
+    return schedule.PhasePlan(
         kind=PhaseKind(kind),
         title=title or f"{kind} {start:%d %H:%M}",
         starts_at=start,
@@ -56,11 +57,11 @@ def audit_entries(db, action: str) -> list[AuditEntry]:
     )
 
 
-def problem_fields(invalid: services.ScheduleInvalid) -> list[str]:
+def problem_fields(invalid: schedule.ScheduleInvalid) -> list[str]:
     return [problem.field for problem in invalid.problems]
 
 
-def messages(invalid: services.ScheduleInvalid) -> str:
+def messages(invalid: schedule.ScheduleInvalid) -> str:
     return " | ".join(problem.message for problem in invalid.problems)
 
 
@@ -76,28 +77,28 @@ def at(hour: int, minute: int = 0, day_offset: int = 0) -> datetime:
 
 
 def test_winter_and_summer_wall_clock_times_are_stored_in_utc(ctx, db, make_dialogue):
-    winter = services.local_to_utc(datetime(2026, 1, 15, 10, 0), "starts_at")
-    summer = services.local_to_utc(datetime(2026, 7, 1, 10, 0), "ends_at")
+    winter = schedule.local_to_utc(datetime(2026, 1, 15, 10, 0), "starts_at")
+    summer = schedule.local_to_utc(datetime(2026, 7, 1, 10, 0), "ends_at")
     assert winter == utc(2026, 1, 15, 9, 0)  # +01:00
     assert summer == utc(2026, 7, 1, 8, 0)  # +02:00
     assert winter.utcoffset() == timedelta(0) and summer.utcoffset() == timedelta(0)
 
     dialogue = make_dialogue("schemat")
-    phase = services.add_phase(dialogue, plan("proposals", winter, summer), by=None)
+    phase = schedule.add_phase(dialogue, plan("proposals", winter, summer), by=None)
     db.session.commit()
     stored = reload(db, phase.id)
     assert stored.starts_at == utc(2026, 1, 15, 9, 0)
     assert stored.ends_at == utc(2026, 7, 1, 8, 0)
     assert stored.starts_at.utcoffset() == timedelta(0)
-    assert services.utc_to_local(stored.starts_at) == datetime(2026, 1, 15, 10, 0)
-    assert services.utc_to_local(stored.ends_at) == datetime(2026, 7, 1, 10, 0)
+    assert to_local(stored.starts_at) == datetime(2026, 1, 15, 10, 0)
+    assert to_local(stored.ends_at) == datetime(2026, 7, 1, 10, 0)
 
 
 def test_a_phase_across_the_spring_change_keeps_its_local_times(ctx, db, make_dialogue):
     dialogue = make_dialogue("schemat")
-    starts = services.local_to_utc(datetime(2026, 3, 28, 10, 0), "starts_at")
-    ends = services.local_to_utc(datetime(2026, 3, 30, 10, 0), "ends_at")
-    phase = services.add_phase(dialogue, plan("proposals", starts, ends), by=None)
+    starts = schedule.local_to_utc(datetime(2026, 3, 28, 10, 0), "starts_at")
+    ends = schedule.local_to_utc(datetime(2026, 3, 30, 10, 0), "ends_at")
+    phase = schedule.add_phase(dialogue, plan("proposals", starts, ends), by=None)
     db.session.commit()
 
     stored = reload(db, phase.id)
@@ -110,8 +111,8 @@ def test_a_phase_across_the_spring_change_keeps_its_local_times(ctx, db, make_di
 
 def test_a_time_in_the_spring_gap_is_refused_with_a_message_naming_it(app, ctx):
     # Swedish, the default.
-    with app.test_request_context(), pytest.raises(services.ScheduleInvalid) as refused:
-        services.local_to_utc(datetime(2026, 3, 29, 2, 30), "starts_at")
+    with app.test_request_context(), pytest.raises(schedule.ScheduleInvalid) as refused:
+        schedule.local_to_utc(datetime(2026, 3, 29, 2, 30), "starts_at")
     assert problem_fields(refused.value) == ["starts_at"]
     message = refused.value.problems[0].message
     assert "02:30" in message and "29 mars 2026" in message
@@ -121,9 +122,9 @@ def test_a_time_in_the_spring_gap_is_refused_with_a_message_naming_it(app, ctx):
     with (
         app.test_request_context("/?lang=en"),
         force_locale("en"),
-        pytest.raises(services.ScheduleInvalid) as refused,
+        pytest.raises(schedule.ScheduleInvalid) as refused,
     ):
-        services.local_to_utc(datetime(2026, 3, 29, 2, 0), "ends_at")
+        schedule.local_to_utc(datetime(2026, 3, 29, 2, 0), "ends_at")
     assert problem_fields(refused.value) == ["ends_at"]
     assert "02:00" in refused.value.problems[0].message
     assert "does not exist in Swedish time" in refused.value.problems[0].message
@@ -131,25 +132,25 @@ def test_a_time_in_the_spring_gap_is_refused_with_a_message_naming_it(app, ctx):
 
 def test_the_spring_gap_is_refused_outside_a_request_too(ctx):
     """The CLI and tasks schedule through the same function, without a request."""
-    with pytest.raises(services.ScheduleInvalid) as refused:
-        services.local_to_utc(datetime(2026, 3, 29, 2, 59), "starts_at")
+    with pytest.raises(schedule.ScheduleInvalid) as refused:
+        schedule.local_to_utc(datetime(2026, 3, 29, 2, 59), "starts_at")
     assert problem_fields(refused.value) == ["starts_at"]
     assert "02:59" in refused.value.problems[0].message
 
 
 def test_the_minutes_around_the_spring_gap_exist(ctx):
-    assert services.local_to_utc(datetime(2026, 3, 29, 1, 59), "starts_at") == utc(
+    assert schedule.local_to_utc(datetime(2026, 3, 29, 1, 59), "starts_at") == utc(
         2026, 3, 29, 0, 59
     )
-    assert services.local_to_utc(datetime(2026, 3, 29, 3, 0), "starts_at") == utc(2026, 3, 29, 1, 0)
+    assert schedule.local_to_utc(datetime(2026, 3, 29, 3, 0), "starts_at") == utc(2026, 3, 29, 1, 0)
 
 
 def test_an_ambiguous_autumn_time_takes_the_first_occurrence(ctx):
-    assert services.local_to_utc(datetime(2026, 10, 25, 2, 30), "starts_at") == utc(
+    assert schedule.local_to_utc(datetime(2026, 10, 25, 2, 30), "starts_at") == utc(
         2026, 10, 25, 0, 30
     )
     # The hour after the change is winter time again.
-    assert services.local_to_utc(datetime(2026, 10, 25, 3, 30), "starts_at") == utc(
+    assert schedule.local_to_utc(datetime(2026, 10, 25, 3, 30), "starts_at") == utc(
         2026, 10, 25, 2, 30
     )
 
@@ -162,10 +163,10 @@ def test_a_phase_must_end_after_it_starts(app, ctx, db, length, make_dialogue):
     dialogue = make_dialogue("schemat")
     with app.test_request_context():
         assert [
-            p.field for p in services.check_schedule([plan("voting", at(10), at(10) + length)])
+            p.field for p in schedule.check_schedule([plan("voting", at(10), at(10) + length)])
         ] == ["ends_at"]
-        with pytest.raises(services.ScheduleInvalid) as refused:
-            services.add_phase(dialogue, plan("voting", at(10), at(10) + length), by=None)
+        with pytest.raises(schedule.ScheduleInvalid) as refused:
+            schedule.add_phase(dialogue, plan("voting", at(10), at(10) + length), by=None)
     assert problem_fields(refused.value) == ["ends_at"]
     assert messages(refused.value) == "Fasen måste sluta efter att den börjar."
     db.session.expire_all()
@@ -176,18 +177,18 @@ def test_overlapping_phases_are_refused_and_the_message_names_the_other_phase(
     app, ctx, db, make_dialogue
 ):
     dialogue = make_dialogue("schemat")
-    services.add_phase(dialogue, plan("proposals", at(10), at(12), title="Förslagsfasen"), by=None)
+    schedule.add_phase(dialogue, plan("proposals", at(10), at(12), title="Förslagsfasen"), by=None)
     db.session.commit()
 
     with app.test_request_context():
-        with pytest.raises(services.ScheduleInvalid) as later:
-            services.add_phase(dialogue, plan("voting", at(11), at(13), title="Nya"), by=None)
-        with pytest.raises(services.ScheduleInvalid) as earlier:
-            services.add_phase(
+        with pytest.raises(schedule.ScheduleInvalid) as later:
+            schedule.add_phase(dialogue, plan("voting", at(11), at(13), title="Nya"), by=None)
+        with pytest.raises(schedule.ScheduleInvalid) as earlier:
+            schedule.add_phase(
                 dialogue, plan("information", at(9), at(10, 30), title="Nya"), by=None
             )
-        with pytest.raises(services.ScheduleInvalid) as inside:
-            services.add_phase(dialogue, plan("dialogue", at(10, 30), at(11), title="Nya"), by=None)
+        with pytest.raises(schedule.ScheduleInvalid) as inside:
+            schedule.add_phase(dialogue, plan("dialogue", at(10, 30), at(11), title="Nya"), by=None)
     for refused in (later, earlier, inside):
         assert problem_fields(refused.value) == ["starts_at"]
         assert "Förslagsfasen" in messages(refused.value)
@@ -199,9 +200,9 @@ def test_overlapping_phases_are_refused_and_the_message_names_the_other_phase(
 
 def test_touching_phases_are_allowed(ctx, db, make_dialogue):
     dialogue = make_dialogue("schemat")
-    services.add_phase(dialogue, plan("proposals", at(10), at(12)), by=None)
-    services.add_phase(dialogue, plan("voting", at(12), at(14)), by=None)
-    services.add_phase(dialogue, plan("information", at(8), at(10)), by=None)
+    schedule.add_phase(dialogue, plan("proposals", at(10), at(12)), by=None)
+    schedule.add_phase(dialogue, plan("voting", at(12), at(14)), by=None)
+    schedule.add_phase(dialogue, plan("information", at(8), at(10)), by=None)
     db.session.commit()
     db.session.expire_all()
     assert [(p.kind, p.starts_at, p.ends_at) for p in dialogue.phases] == [
@@ -213,35 +214,35 @@ def test_touching_phases_are_allowed(ctx, db, make_dialogue):
 
 def test_only_one_phase_may_be_open_ended_and_it_must_be_last(app, ctx, db, make_dialogue):
     with app.test_request_context():
-        two_open = services.check_schedule(
+        two_open = schedule.check_schedule(
             [plan("voting", at(10), None), plan("result", at(12), None)]
         )
         assert "Bara den sista fasen får sakna slut." in [p.message for p in two_open]
         assert "ends_at" in [p.field for p in two_open]
-        open_first = services.check_schedule(
+        open_first = schedule.check_schedule(
             [plan("voting", at(10), None), plan("result", at(12), at(14))]
         )
         assert "Bara den sista fasen får sakna slut." in [p.message for p in open_first]
         assert "ends_at" in [p.field for p in open_first]
         # Order is by start, not by the order given: the open-ended one is last here.
         assert (
-            services.check_schedule([plan("result", at(12), None), plan("voting", at(10), at(12))])
+            schedule.check_schedule([plan("result", at(12), None), plan("voting", at(10), at(12))])
             == []
         )
 
     dialogue = make_dialogue("schemat")
-    services.add_phase(dialogue, plan("voting", at(10), at(12)), by=None)
-    last = services.add_phase(dialogue, plan("result", at(12), None), by=None)
+    schedule.add_phase(dialogue, plan("voting", at(10), at(12)), by=None)
+    last = schedule.add_phase(dialogue, plan("result", at(12), None), by=None)
     db.session.commit()
     assert reload(db, last.id).ends_at is None
 
     with app.test_request_context():
         # A second open end, after the last one.
-        with pytest.raises(services.ScheduleInvalid) as second_open:
-            services.add_phase(dialogue, plan("result", at(9, day_offset=1), None), by=None)
+        with pytest.raises(schedule.ScheduleInvalid) as second_open:
+            schedule.add_phase(dialogue, plan("result", at(9, day_offset=1), None), by=None)
         # An open end before the others.
-        with pytest.raises(services.ScheduleInvalid) as open_before:
-            services.add_phase(dialogue, plan("information", at(8), None), by=None)
+        with pytest.raises(schedule.ScheduleInvalid) as open_before:
+            schedule.add_phase(dialogue, plan("information", at(8), None), by=None)
     for refused in (second_open, open_before):
         assert "ends_at" in problem_fields(refused.value)
         assert "Bara den sista fasen får sakna slut." in messages(refused.value)
@@ -256,21 +257,21 @@ def test_update_phase_checks_the_other_phases_but_not_the_old_version_of_itself(
 ):
     admin = make_user(role="admin")
     dialogue = make_dialogue("schemat")
-    first = services.add_phase(
+    first = schedule.add_phase(
         dialogue, plan("proposals", at(10), at(12), title="Förslag"), by=admin
     )
-    second = services.add_phase(
+    second = schedule.add_phase(
         dialogue, plan("voting", at(12), at(14), title="Röstning"), by=admin
     )
     db.session.commit()
 
     # Overlaps only where it used to be: allowed.
-    services.update_phase(first, plan("proposals", at(9), at(11, 30), title="Förslag"), by=admin)
+    schedule.update_phase(first, plan("proposals", at(9), at(11, 30), title="Förslag"), by=admin)
     db.session.commit()
     assert (reload(db, first.id).starts_at, reload(db, first.id).ends_at) == (at(9), at(11, 30))
 
-    with app.test_request_context(), pytest.raises(services.ScheduleInvalid) as refused:
-        services.update_phase(second, plan("voting", at(11), at(14), title="Röstning"), by=admin)
+    with app.test_request_context(), pytest.raises(schedule.ScheduleInvalid) as refused:
+        schedule.update_phase(second, plan("voting", at(11), at(14), title="Röstning"), by=admin)
     assert problem_fields(refused.value) == ["starts_at"]
     assert "Förslag" in messages(refused.value)
     stored = reload(db, second.id)
@@ -279,38 +280,38 @@ def test_update_phase_checks_the_other_phases_but_not_the_old_version_of_itself(
 
 def test_an_edited_phase_that_runs_into_the_next_one_is_told_which(app, ctx, db, make_dialogue):
     dialogue = make_dialogue("schemat")
-    first = services.add_phase(
+    first = schedule.add_phase(
         dialogue, plan("proposals", at(10), at(12), title="Förslag"), by=None
     )
-    services.add_phase(dialogue, plan("voting", at(12), at(14), title="Röstning"), by=None)
+    schedule.add_phase(dialogue, plan("voting", at(12), at(14), title="Röstning"), by=None)
     db.session.commit()
-    with app.test_request_context(), pytest.raises(services.ScheduleInvalid) as refused:
-        services.update_phase(first, plan("proposals", at(10), at(13), title="Förslag"), by=None)
+    with app.test_request_context(), pytest.raises(schedule.ScheduleInvalid) as refused:
+        schedule.update_phase(first, plan("proposals", at(10), at(13), title="Förslag"), by=None)
     assert problem_fields(refused.value) == ["starts_at"]
     assert "Röstning" in messages(refused.value)
 
 
 def test_remove_phase_removes_it(ctx, db, make_dialogue):
     dialogue = make_dialogue("schemat")
-    keep = services.add_phase(dialogue, plan("proposals", at(10), at(12)), by=None)
-    gone = services.add_phase(dialogue, plan("voting", at(12), at(14)), by=None)
+    keep = schedule.add_phase(dialogue, plan("proposals", at(10), at(12)), by=None)
+    gone = schedule.add_phase(dialogue, plan("voting", at(12), at(14)), by=None)
     db.session.commit()
     gone_id = gone.id
 
-    services.remove_phase(gone, by=None)
+    schedule.remove_phase(gone, by=None)
     db.session.commit()
     db.session.expire_all()
     assert db.session.get(Phase, gone_id) is None
     assert [p.id for p in dialogue.phases] == [keep.id]
     # The freed time can be scheduled again.
-    services.add_phase(dialogue, plan("dialogue", at(12), at(13)), by=None)
+    schedule.add_phase(dialogue, plan("dialogue", at(12), at(13)), by=None)
 
 
 def test_each_schedule_change_is_audited_with_its_actor(ctx, db, make_user, make_dialogue):
     admin = make_user(role="admin")
     dialogue = make_dialogue("schemat")
 
-    phase = services.add_phase(
+    phase = schedule.add_phase(
         dialogue, plan("proposals", at(10), at(12), title="Förslag"), by=admin
     )
     db.session.commit()
@@ -320,7 +321,7 @@ def test_each_schedule_change_is_audited_with_its_actor(ctx, db, make_user, make
     assert scheduled.details["dialogue_id"] == dialogue.id
     assert scheduled.details["starts_at"] == at(10).isoformat()
 
-    services.update_phase(phase, plan("proposals", at(10), at(13), title="Förslag"), by=admin)
+    schedule.update_phase(phase, plan("proposals", at(10), at(13), title="Förslag"), by=admin)
     db.session.commit()
     (rescheduled,) = audit_entries(db, "phase_rescheduled")
     assert rescheduled.actor_id == admin.id
@@ -329,7 +330,7 @@ def test_each_schedule_change_is_audited_with_its_actor(ctx, db, make_user, make
     assert rescheduled.details["after"]["ends_at"] == at(13).isoformat()
 
     phase_id = phase.id
-    services.remove_phase(phase, by=admin)
+    schedule.remove_phase(phase, by=admin)
     db.session.commit()
     (removed,) = audit_entries(db, "phase_removed")
     assert removed.actor_id == admin.id
@@ -339,26 +340,26 @@ def test_each_schedule_change_is_audited_with_its_actor(ctx, db, make_user, make
 def test_a_refused_change_is_not_audited(ctx, db, make_user, make_dialogue):
     admin = make_user(role="admin")
     dialogue = make_dialogue("schemat")
-    services.add_phase(dialogue, plan("proposals", at(10), at(12)), by=admin)
+    schedule.add_phase(dialogue, plan("proposals", at(10), at(12)), by=admin)
     db.session.commit()
-    with pytest.raises(services.ScheduleInvalid):
-        services.add_phase(dialogue, plan("voting", at(11), at(13)), by=admin)
+    with pytest.raises(schedule.ScheduleInvalid):
+        schedule.add_phase(dialogue, plan("voting", at(11), at(13)), by=admin)
     assert len(audit_entries(db, "phase_scheduled")) == 1
 
 
 def test_preview_shows_the_schedule_in_order_without_saving(ctx, db, make_dialogue):
     dialogue = make_dialogue("schemat")
-    services.add_phase(dialogue, plan("voting", at(12), at(14), title="Röstning"), by=None)
+    schedule.add_phase(dialogue, plan("voting", at(12), at(14), title="Röstning"), by=None)
     db.session.commit()
 
-    preview = services.preview_schedule(
+    preview = schedule.preview_schedule(
         dialogue, plan("proposals", at(10), at(12), title="Förslag")
     )
     assert [p.title for p in preview] == ["Förslag", "Röstning"]
     db.session.expire_all()
     assert [p.title for p in dialogue.phases] == ["Röstning"]
-    with pytest.raises(services.ScheduleInvalid):
-        services.preview_schedule(dialogue, plan("proposals", at(10), at(13)))
+    with pytest.raises(schedule.ScheduleInvalid):
+        schedule.preview_schedule(dialogue, plan("proposals", at(10), at(13)))
 
 
 # Opening and closing now ---------------------------------------------------------------
@@ -366,10 +367,10 @@ def test_preview_shows_the_schedule_in_order_without_saving(ctx, db, make_dialog
 
 def live_schedule(db, make_dialogue, now):
     dialogue = make_dialogue("nu")
-    current = services.add_phase(
+    current = schedule.add_phase(
         dialogue, plan("proposals", now - timedelta(hours=1), now + timedelta(hours=1)), by=None
     )
-    following = services.add_phase(
+    following = schedule.add_phase(
         dialogue, plan("voting", now + timedelta(hours=1), now + timedelta(hours=3)), by=None
     )
     db.session.commit()
@@ -381,7 +382,7 @@ def test_open_now_ends_the_current_phase_at_the_same_instant(ctx, db, make_user,
     dialogue, current, following = live_schedule(db, make_dialogue, utcnow().replace(microsecond=0))
 
     before = utcnow().replace(microsecond=0)
-    services.open_now(following, by=admin, reason="Workshopen blev klar tidigt")
+    schedule.open_now(following, by=admin, reason="Workshopen blev klar tidigt")
     db.session.commit()
     after = utcnow()
 
@@ -402,7 +403,7 @@ def test_close_now_ends_the_current_phase_now(ctx, db, make_user, make_dialogue)
     dialogue, current, following = live_schedule(db, make_dialogue, utcnow().replace(microsecond=0))
 
     before = utcnow().replace(microsecond=0)
-    services.close_now(current, by=admin, reason="Avbruten")
+    schedule.close_now(current, by=admin, reason="Avbruten")
     db.session.commit()
     after = utcnow()
 
@@ -420,14 +421,14 @@ def test_close_now_refuses_a_phase_that_is_not_open(ctx, db, make_user, make_dia
     admin = make_user(role="admin")
     now = utcnow().replace(microsecond=0)
     dialogue, current, following = live_schedule(db, make_dialogue, now)
-    past = services.add_phase(
+    past = schedule.add_phase(
         dialogue, plan("information", now - timedelta(hours=5), now - timedelta(hours=2)), by=None
     )
     db.session.commit()
 
     for phase in (following, past):
-        with pytest.raises(services.ScheduleInvalid) as refused:
-            services.close_now(phase, by=admin, reason="Fel")
+        with pytest.raises(schedule.ScheduleInvalid) as refused:
+            schedule.close_now(phase, by=admin, reason="Fel")
         assert refused.value.problems
     db.session.rollback()
     assert reload(db, following.id).ends_at == now + timedelta(hours=3)
@@ -438,12 +439,12 @@ def test_open_now_refuses_a_phase_that_has_already_ended(ctx, db, make_user, mak
     admin = make_user(role="admin")
     now = utcnow().replace(microsecond=0)
     dialogue, current, following = live_schedule(db, make_dialogue, now)
-    past = services.add_phase(
+    past = schedule.add_phase(
         dialogue, plan("information", now - timedelta(hours=5), now - timedelta(hours=2)), by=None
     )
     db.session.commit()
-    with pytest.raises(services.ScheduleInvalid) as refused:
-        services.open_now(past, by=admin, reason="Igen")
+    with pytest.raises(schedule.ScheduleInvalid) as refused:
+        schedule.open_now(past, by=admin, reason="Igen")
     assert problem_fields(refused.value) == ["reason"]
     db.session.rollback()
     assert reload(db, current.id).ends_at == now + timedelta(hours=1)
@@ -455,13 +456,13 @@ def test_open_now_refuses_a_phase_that_has_already_ended(ctx, db, make_user, mak
 
 def test_capability_overrides_add_and_remove_what_a_kind_allows(ctx, db, make_dialogue):
     dialogue = make_dialogue("schemat")
-    with_comments = services.add_phase(
+    with_comments = schedule.add_phase(
         dialogue, plan("voting", at(10), at(12), capability_overrides={"comment": True}), by=None
     )
-    without_votes = services.add_phase(
+    without_votes = schedule.add_phase(
         dialogue, plan("voting", at(12), at(14), capability_overrides={"vote": False}), by=None
     )
-    plain = services.add_phase(dialogue, plan("voting", at(14), at(16)), by=None)
+    plain = schedule.add_phase(dialogue, plan("voting", at(14), at(16)), by=None)
     db.session.commit()
 
     with_comments = reload(db, with_comments.id)
@@ -475,7 +476,7 @@ def test_capability_overrides_add_and_remove_what_a_kind_allows(ctx, db, make_di
 
 def test_unknown_capability_names_are_dropped(ctx, db, make_dialogue):
     dialogue = make_dialogue("schemat")
-    phase = services.add_phase(
+    phase = schedule.add_phase(
         dialogue,
         plan("voting", at(10), at(12), capability_overrides={"teleport": True, "comment": True}),
         by=None,
@@ -485,7 +486,7 @@ def test_unknown_capability_names_are_dropped(ctx, db, make_dialogue):
     assert stored.capability_overrides == {"comment": True}
     assert stored.capabilities == frozenset({Capability.vote, Capability.comment})
 
-    services.update_phase(
+    schedule.update_phase(
         stored,
         plan("voting", at(10), at(12), capability_overrides={"fly": False, "vote": False}),
         by=None,
@@ -498,31 +499,31 @@ def test_unknown_capability_names_are_dropped(ctx, db, make_dialogue):
 
 def test_next_opening_is_the_next_start_of_a_phase_allowing_the_capability(ctx, db, make_dialogue):
     dialogue = make_dialogue("schemat")
-    services.add_phase(dialogue, plan("proposals", at(10), at(12)), by=None)
-    services.add_phase(dialogue, plan("voting", at(12), at(14)), by=None)
-    services.add_phase(
+    schedule.add_phase(dialogue, plan("proposals", at(10), at(12)), by=None)
+    schedule.add_phase(dialogue, plan("voting", at(12), at(14)), by=None)
+    schedule.add_phase(
         dialogue, plan("review", at(14), at(16), capability_overrides={"comment": True}), by=None
     )
-    services.add_phase(dialogue, plan("result", at(16), None), by=None)
+    schedule.add_phase(dialogue, plan("result", at(16), None), by=None)
     db.session.commit()
     db.session.expire_all()
 
     before = at(9)
-    assert services.next_opening(dialogue, Capability.propose, after=before) == at(10)
-    assert services.next_opening(dialogue, Capability.vote, after=before) == at(12)
-    assert services.next_opening(dialogue, Capability.comment, after=before) == at(10)
+    assert schedule.next_opening(dialogue, Capability.propose, after=before) == at(10)
+    assert schedule.next_opening(dialogue, Capability.vote, after=before) == at(12)
+    assert schedule.next_opening(dialogue, Capability.comment, after=before) == at(10)
     # During the proposals phase the next chance to comment is the overridden review phase.
-    assert services.next_opening(dialogue, Capability.comment, after=at(11)) == at(14)
-    assert services.next_opening(dialogue, Capability.show_results, after=at(11)) == at(16)
-    assert services.next_opening(dialogue, Capability.propose, after=at(11)) is None
-    assert services.next_opening(dialogue, Capability.revise, after=before) is None
+    assert schedule.next_opening(dialogue, Capability.comment, after=at(11)) == at(14)
+    assert schedule.next_opening(dialogue, Capability.show_results, after=at(11)) == at(16)
+    assert schedule.next_opening(dialogue, Capability.propose, after=at(11)) is None
+    assert schedule.next_opening(dialogue, Capability.revise, after=before) is None
 
 
 def test_next_opening_is_the_earliest_start_whatever_order_phases_were_added_in(
     ctx, db, make_dialogue
 ):
     dialogue = make_dialogue("schemat")
-    services.add_phase(dialogue, plan("voting", at(14), at(16)), by=None)
-    services.add_phase(dialogue, plan("voting", at(10), at(12)), by=None)
+    schedule.add_phase(dialogue, plan("voting", at(14), at(16)), by=None)
+    schedule.add_phase(dialogue, plan("voting", at(10), at(12)), by=None)
     # Same transaction, nothing reloaded: `dialogue.phases` is as the session built it.
-    assert services.next_opening(dialogue, Capability.vote, after=at(9)) == at(10)
+    assert schedule.next_opening(dialogue, Capability.vote, after=at(9)) == at(10)

@@ -52,7 +52,9 @@ def world(ctx, db, make_user, make_dialogue):
         ]
         by_link.email = "someone-else@example.org"  # followed the link with another address
         services.accept_invitation(by_link, db.session.get(User, people["invited_by_link"].id))
-        revoked = next(i for i in dialogue_invitations(db, dialogue) if i.email == people["revoked"].email)
+        revoked = next(
+            i for i in dialogue_invitations(db, dialogue) if i.email == people["revoked"].email
+        )
         services.revoke_invitation(revoked, by=admin)
     services.assign_planner(
         db.session.get(Dialogue, other.id),
@@ -71,9 +73,7 @@ def dialogue_invitations(db, dialogue):
 
 
 @pytest.mark.parametrize("viewer", VIEWERS)
-def test_the_filter_and_the_check_agree_for_every_state_visibility_and_viewer(
-    db, world, viewer
-):
+def test_the_filter_and_the_check_agree_for_every_state_visibility_and_viewer(db, world, viewer):
     people, dialogues = world
     user = people[viewer]
     if user.is_authenticated:

@@ -6,7 +6,7 @@ from datetime import datetime
 import pytest
 from playwright.sync_api import expect
 
-from dialog.dialogues import services
+from dialog.dialogues import schedule, services
 from dialog.dialogues.models import Dialogue, DialogueState, PhaseKind
 from tests.e2e.conftest import assert_accessible
 from tests.support import PASSWORD
@@ -100,12 +100,12 @@ def test_admin_dialogue_forms_are_accessible_in_both_languages(
         from dialog.extensions import db
 
         dialogue = db.session.get(Dialogue, draft_dialogue)
-        services.add_phase(
+        schedule.add_phase(
             dialogue,
-            services.PhasePlan(
+            schedule.PhasePlan(
                 kind=PhaseKind.information,
                 title="Info",
-                starts_at=services.local_to_utc(datetime(2020, 1, 1, 9), "starts_at"),
+                starts_at=schedule.local_to_utc(datetime(2020, 1, 1, 9), "starts_at"),
                 ends_at=None,
             ),
             by=None,

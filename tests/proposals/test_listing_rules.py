@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from dialog.accounts.models import User
 from dialog.core.permissions import Refused
-from dialog.dialogues import services as dialogue_services
+from dialog.dialogues import schedule
 from dialog.dialogues.models import Dialogue, VoteMode
 from dialog.proposals import queries, services
 from dialog.proposals.models import Comment, Proposal, Stance, Vote, VoteValue
@@ -181,7 +181,7 @@ def closed_after_a_vote(db, make_dialogue, make_proposal, cast_vote):
         proposal = make_proposal(dialogue, title="Bänkar")
         cast_vote(proposal, voter, VoteValue.for_)
         dialogue = db.session.get(Dialogue, dialogue.id)
-        dialogue_services.close_now(dialogue.current_phase, by=None, reason="Stormen")
+        schedule.close_now(dialogue.current_phase, by=None, reason="Stormen")
         db.session.commit()
         assert db.session.get(Dialogue, dialogue.id).current_phase is None
         return proposal.id

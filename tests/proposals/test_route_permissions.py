@@ -38,6 +38,7 @@ def _png() -> bytes:
     Image.new("RGB", (8, 8), (200, 40, 40)).save(out, "PNG")
     return out.getvalue()
 
+
 REVIEWING = (("proposals", -48, -1), ("review", -1, 24))
 
 

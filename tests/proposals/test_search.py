@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from dialog.core.db import utcnow
-from dialog.dialogues import services as dialogue_services
+from dialog.dialogues import schedule
 from dialog.dialogues.models import PhaseKind
 from dialog.proposals import queries, services
 from dialog.proposals.models import Proposal, ProposalFollow, Vote
@@ -123,9 +123,9 @@ def test_while_voting_is_open_the_similar_step_offers_a_vote_instead(
     client, ctx, db, resident, login, make_dialogue
 ):
     dialogue = make_dialogue("medan-rostning")
-    dialogue_services.add_phase(
+    schedule.add_phase(
         dialogue,
-        dialogue_services.PhasePlan(
+        schedule.PhasePlan(
             kind=PhaseKind.proposals,
             title="Förslag och röster",
             starts_at=utcnow() - timedelta(hours=1),

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from dialog.accounts.models import User
 from dialog.core.db import utcnow
 from dialog.core.permissions import Refused
-from dialog.dialogues import services as dialogues
+from dialog.dialogues import schedule
 from dialog.dialogues.models import Dialogue, VoteMode
 from dialog.proposals import services
 from dialog.proposals.models import Ballot, Proposal, Vote, VoteValue
@@ -172,7 +172,7 @@ def test_a_vote_after_an_admin_closed_the_phase_is_refused(
 def _close_phase(app, db, dialogue_id):
     with app.app_context():
         dialogue = db.session.get(Dialogue, dialogue_id)
-        dialogues.close_now(dialogue.current_phase, by=None, reason="Storm")
+        schedule.close_now(dialogue.current_phase, by=None, reason="Storm")
         db.session.commit()
 
 

@@ -3,6 +3,7 @@
 from sqlalchemy import select
 
 from dialog.accounts.models import User
+from dialog.dialogues import schedule
 from dialog.dialogues import services as dialogue_services
 from dialog.dialogues.models import Dialogue, DialogueState
 from dialog.proposals import services
@@ -47,7 +48,7 @@ def test_withdrawing_a_vote_after_voting_has_closed_is_refused(
     post_form(client, f"/p/{proposal.id}/vote", {"value": "for"}, form_path=f"/p/{proposal.id}")
     token = csrf_token(client, f"/p/{proposal.id}")
     dialogue = db.session.get(Dialogue, dialogue.id)
-    dialogue_services.close_now(dialogue.current_phase, by=None, reason="Slut")
+    schedule.close_now(dialogue.current_phase, by=None, reason="Slut")
     db.session.commit()
     response = client.post(f"/p/{proposal.id}/unvote", data={"csrf_token": token})
     assert response.status_code == 403

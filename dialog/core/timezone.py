@@ -1,0 +1,24 @@
+"""The municipality's time zone: times are shown and entered in it, stored in UTC."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+LOCAL_ZONE_NAME = "Europe/Stockholm"
+LOCAL_ZONE = ZoneInfo(LOCAL_ZONE_NAME)
+
+
+def to_local(moment: datetime) -> datetime:
+    """The naive local wall-clock time of a stored instant (for forms and clock rules)."""
+    return moment.astimezone(LOCAL_ZONE).replace(tzinfo=None)
+
+
+def from_local(local: datetime) -> datetime | None:
+    """A naive local wall-clock time as an aware UTC instant, or None when the time does
+    not exist (the spring gap). An ambiguous autumn time takes its first occurrence
+    (summer time), which is what `fold=0` means."""
+    moment = local.replace(tzinfo=LOCAL_ZONE, fold=0).astimezone(UTC)
+    if to_local(moment) != local.replace(tzinfo=None):  # the round trip moved it
+        return None
+    return moment
