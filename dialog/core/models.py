@@ -38,10 +38,6 @@ class OutboxEvent(db.Model):
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    @property
-    def is_delivered(self) -> bool:
-        return self.status is OutboxStatus.delivered
-
 
 class OutboxDelivery(db.Model):
     """One subscriber's reaction to one event, claimed, retried and settled on its own."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from dialog.core.db import utcnow
@@ -15,7 +15,6 @@ from dialog.dialogues.models import (
     DialoguePlanner,
     DialogueState,
     Invitation,
-    Phase,
 )
 from dialog.dialogues.visibility import EVERYONE, visible_dialogues
 from dialog.extensions import db
@@ -94,14 +93,6 @@ def is_following(dialogue: Dialogue, user) -> bool:
     )
 
 
-def follower_count(dialogue: Dialogue) -> int:
-    return db.session.scalar(
-        select(func.count())
-        .select_from(DialogueFollow)
-        .where(DialogueFollow.dialogue_id == dialogue.id)
-    )
-
-
 def all_dialogues() -> list[Dialogue]:
     return list(
         db.session.scalars(_with_schedule(select(Dialogue)).order_by(Dialogue.created_at.desc()))
@@ -129,7 +120,3 @@ def planners(dialogue: Dialogue):
             .order_by(User.display_name)
         )
     )
-
-
-def phase_by_id(phase_id: int) -> Phase | None:
-    return db.session.get(Phase, phase_id)

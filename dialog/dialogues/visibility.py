@@ -101,12 +101,6 @@ def _request_memo() -> dict:
     return request.environ.setdefault("dialog.invited_dialogue_ids", {})
 
 
-def forget_invitations() -> None:
-    """After an invitation changes within the request, read them again."""
-    if has_request_context():
-        request.environ.pop("dialog.invited_dialogue_ids", None)
-
-
 # Loading ------------------------------------------------------------------------------
 
 
