@@ -152,6 +152,12 @@ class Dialogue(db.Model):
         return self.state is DialogueState.archived
 
     @property
+    def state_changes(self) -> list[DialogueState]:
+        """The states an administrator can move the dialogue to, in the order offered."""
+        order = (DialogueState.published, DialogueState.archived, DialogueState.draft)
+        return [state for state in order if state is not self.state]
+
+    @property
     def counts_support_only(self) -> bool:
         return self.vote_mode is VoteMode.support
 
