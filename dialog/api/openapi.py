@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dialog.proposals.queries import API_SORTS
+
 
 def _ref(name: str) -> dict:
     return {"$ref": f"#/components/schemas/{name}"}
@@ -160,10 +162,21 @@ SCHEMAS = {
             _ref("Dialogue"),
             {
                 "type": "object",
-                "required": ["background", "vote_mode", "votes_per_participant", "phases"],
+                "required": [
+                    "background",
+                    "vote_mode",
+                    "vote_counts",
+                    "votes_per_participant",
+                    "phases",
+                ],
                 "properties": {
                     "background": {"type": "string", "description": "Markdown"},
                     "vote_mode": {"enum": ["for_against", "support"]},
+                    "vote_counts": {
+                        "enum": ["live", "after_voting"],
+                        "description": "Whether vote counts are shown while voting runs, "
+                        "or only once the results are published.",
+                    },
                     "votes_per_participant": {"type": ["integer", "null"]},
                     "phases": {"type": "array", "items": _ref("Phase")},
                     "proposals_url": {"type": "string", "format": "uri"},
@@ -194,9 +207,14 @@ SCHEMAS = {
             },
             "counts": {
                 "type": "object",
+                "description": "Vote counts are null while the dialogue keeps them hidden "
+                "(`vote_counts` is `after_voting` and the results are not published yet).",
                 "properties": {
-                    k: {"type": "integer"}
-                    for k in ("for", "against", "abstain", "support", "comments")
+                    **{
+                        k: {"type": ["integer", "null"]}
+                        for k in ("for", "against", "abstain", "support")
+                    },
+                    "comments": {"type": "integer"},
                 },
             },
             "created_at": {"type": "string", "format": "date-time"},
@@ -303,9 +321,9 @@ def document() -> dict:
                         {
                             "name": "sort",
                             "in": "query",
-                            "schema": {
-                                "enum": ["newest", "support", "agreement", "discussed", "divided"]
-                            },
+                            "description": "Sorts by votes (support, agreement, divided) are "
+                            "answered with 400 while the dialogue keeps its counts hidden.",
+                            "schema": {"enum": list(API_SORTS)},
                         },
                         {"name": "theme", "in": "query", "schema": {"type": "string"}},
                         {"name": "focus_area", "in": "query", "schema": {"type": "string"}},

@@ -50,6 +50,7 @@ def dialogue(dialogue, *, detail: bool = False) -> dict:
         data.update(
             background=dialogue.background,
             vote_mode=dialogue.vote_mode.value,
+            vote_counts=dialogue.vote_counts.value,
             votes_per_participant=dialogue.votes_per_participant,
             phases=[phase(p) for p in sorted(dialogue.phases, key=lambda p: p.starts_at)],
             proposals_url=url_for("api.proposal_list", slug=dialogue.slug, _external=True),

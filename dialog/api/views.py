@@ -10,12 +10,13 @@ from flask import Blueprint, abort, current_app, jsonify, request, session, url_
 from flask_babel import gettext as _
 
 from dialog.api import openapi, serializers
+from dialog.core.permissions import Refused
 from dialog.dialogues import queries as dialogues
-from dialog.dialogues.visibility import EVERYONE, can_view
+from dialog.dialogues.visibility import EVERYONE, visible_dialogue
 from dialog.extensions import csrf, limiter
 from dialog.proposals import permissions as proposal_permissions
 from dialog.proposals import queries as proposals
-from dialog.proposals.visibility import can_see_proposal
+from dialog.proposals.visibility import visible_proposal
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
@@ -118,10 +119,10 @@ def proposal_list(slug: str):
 
 
 def _public_dialogue(slug: str):
-    dialogue = dialogues.dialogue_by_slug(slug)
-    if dialogue is None or not can_view(EVERYONE, dialogue):
+    try:
+        return visible_dialogue(slug, EVERYONE)
+    except Refused:
         abort(404, description=_("No public dialogue has that slug."))
-    return dialogue
 
 
 def _check_sort(sort: str, counts_shown: bool) -> None:
@@ -130,12 +131,13 @@ def _check_sort(sort: str, counts_shown: bool) -> None:
             400,
             description=_("Sorting by votes is possible once the results are published."),
         )
-    if sort not in proposals.SORTS or sort == "random":
+    offered = proposals.sorts_for(counts_shown)
+    if sort not in proposals.API_SORTS:
         abort(
             400,
             description=_(
                 "sort must be one of %(sorts)s.",
-                sorts="newest, support, agreement, discussed, divided",
+                sorts=", ".join(s for s in proposals.API_SORTS if s in offered),
             ),
         )
 
@@ -143,8 +145,9 @@ def _check_sort(sort: str, counts_shown: bool) -> None:
 @bp.get("/proposals/<int:proposal_id>")
 @limiter.limit("120 per minute")
 def proposal_detail(proposal_id: int):
-    proposal = proposals.proposal(proposal_id)
-    if proposal is None or not can_see_proposal(EVERYONE, proposal):
+    try:
+        proposal = visible_proposal(proposal_id, EVERYONE)
+    except Refused:
         abort(404, description=_("No public proposal has that id."))
     counts_shown = bool(proposal_permissions.can_see_vote_counts(EVERYONE, proposal.dialogue))
     data = serializers.proposal(proposal, counts_shown=counts_shown)

@@ -16,4 +16,5 @@ def init_app(app: Flask) -> None:
         capability_labels=labels.CAPABILITY_LABELS,
         # Templates look a dialogue's state up by its value.
         state_labels={state.value: label for state, label in labels.STATE_LABELS.items()},
+        state_action_labels=labels.STATE_ACTION_LABELS,
     )

@@ -30,7 +30,13 @@ from wtforms.validators import (
 )
 
 from dialog.core.forms import PointPairMixin
-from dialog.dialogues.labels import CAPABILITY_LABELS, KIND_LABELS
+from dialog.dialogues.labels import (
+    CAPABILITY_LABELS,
+    KIND_LABELS,
+    VISIBILITY_LABELS,
+    VOTE_COUNTS_LABELS,
+    VOTE_MODE_LABELS,
+)
 from dialog.dialogues.models import Capability, PhaseKind, Visibility, VoteCounts, VoteMode
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
@@ -126,19 +132,13 @@ class DialogueForm(PointPairMixin, FlaskForm):
     )
     visibility = RadioField(
         _l("Who can take part"),
-        choices=[
-            SelectChoice(Visibility.public.value, _l("Everyone")),
-            SelectChoice(Visibility.invited.value, _l("Invited participants only")),
-        ],
+        choices=[SelectChoice(v.value, label) for v, label in VISIBILITY_LABELS.items()],
         default=Visibility.public.value,
         validators=[InputRequired()],
     )
     vote_mode = RadioField(
         _l("How people vote"),
-        choices=[
-            SelectChoice(VoteMode.for_against.value, _l("For, against or abstain")),
-            SelectChoice(VoteMode.support.value, _l("Support only")),
-        ],
+        choices=[SelectChoice(mode.value, label) for mode, label in VOTE_MODE_LABELS.items()],
         default=VoteMode.for_against.value,
         validators=[InputRequired()],
     )
@@ -152,14 +152,11 @@ class DialogueForm(PointPairMixin, FlaskForm):
     )
     vote_counts = RadioField(
         _l("When residents see the vote counts"),
-        choices=[
-            SelectChoice(VoteCounts.live.value, _l("While voting runs")),
-            SelectChoice(VoteCounts.after_voting.value, _l("When the results are published")),
-        ],
+        choices=[SelectChoice(when.value, label) for when, label in VOTE_COUNTS_LABELS.items()],
         default=VoteCounts.live.value,
         validators=[InputRequired()],
         description=_l(
-            "Hidden counts keep early votes from steering later ones; planners always see them."
+            "Hidden counts keep early votes from steering later ones; planners and administrators always see them."
         ),
     )
 

@@ -1,10 +1,17 @@
-"""What people read for phase kinds, capabilities and dialogue states."""
+"""What people read for phase kinds, capabilities, dialogue states and settings."""
 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from dialog.dialogues.models import Capability, DialogueState, PhaseKind
+from dialog.dialogues.models import (
+    Capability,
+    DialogueState,
+    PhaseKind,
+    Visibility,
+    VoteCounts,
+    VoteMode,
+)
 
 KIND_LABELS = {
     PhaseKind.information: _l("Information"),
@@ -27,4 +34,22 @@ STATE_LABELS = {
     DialogueState.draft: _l("Draft"),
     DialogueState.published: _l("Published"),
     DialogueState.archived: _l("Archived"),
+}
+# What an administrator's button does to a dialogue in that state.
+STATE_ACTION_LABELS = {
+    DialogueState.published: _l("Publish"),
+    DialogueState.archived: _l("Archive"),
+    DialogueState.draft: _l("Make draft"),
+}
+VISIBILITY_LABELS = {
+    Visibility.public: _l("Everyone"),
+    Visibility.invited: _l("Invited participants only"),
+}
+VOTE_MODE_LABELS = {
+    VoteMode.for_against: _l("For, against or abstain"),
+    VoteMode.support: _l("Support only"),
+}
+VOTE_COUNTS_LABELS = {
+    VoteCounts.live: _l("While voting runs"),
+    VoteCounts.after_voting: _l("When the results are published"),
 }

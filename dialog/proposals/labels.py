@@ -46,3 +46,10 @@ SOURCE_LABELS = {
     Source.email: _l("Email"),
     Source.import_: _l("Import"),
 }
+# What the vote buttons say, for each value a dialogue may use.
+VOTE_BUTTON_LABELS = {
+    VoteValue.for_: _l("Vote for"),
+    VoteValue.against: _l("Vote against"),
+    VoteValue.abstain: _l("Abstain"),
+    VoteValue.support: _l("Support the proposal"),
+}

@@ -46,6 +46,10 @@ class VoteValue(enum.Enum):
     abstain = "abstain"
     support = "support"
 
+    @property
+    def is_abstention(self) -> bool:
+        return self is VoteValue.abstain
+
 
 def _random_rank() -> float:
     return random.random()

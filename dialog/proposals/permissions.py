@@ -79,9 +79,11 @@ def can_vote(
 ) -> Decision:
     """Cast or change a vote: an open voting phase, a value the dialogue uses, and a vote
     left in the person's allowance (changing a vote uses none)."""
+    dialogue = proposal.dialogue
+    if not (decision := dialogues.can_view(user, dialogue)):
+        return decision
     if proposal.is_withdrawn:
         return Decision.deny("proposal_withdrawn")
-    dialogue = proposal.dialogue
     if not (decision := dialogues.can_vote(user, dialogue, at)):
         return decision
     if value is not None and value not in vote_values(dialogue):
@@ -168,20 +170,23 @@ def can_follow(user, proposal: Proposal) -> Decision:
 
 
 def can_comment(user, proposal: Proposal) -> Decision:
+    if not (decision := dialogues.can_view(user, proposal.dialogue)):
+        return decision
     if proposal.is_withdrawn:
         return Decision.deny("proposal_withdrawn")
     return dialogues.can_comment(user, proposal.dialogue)
 
 
 def can_reply(user, comment: Comment) -> Decision:
+    if not (decision := dialogues.can_view(user, comment.proposal.dialogue)):
+        return decision
     if comment.depth >= MAX_COMMENT_DEPTH:
         return Decision.deny("thread_too_deep")
     if comment.is_deleted:
         return Decision.deny("comment_deleted")
-    proposal = comment.proposal
-    if proposal.is_withdrawn:
+    if comment.proposal.is_withdrawn:
         return Decision.deny("proposal_withdrawn")
-    return dialogues.can_participate(user, proposal.dialogue, Capability.reply)
+    return dialogues.can_participate(user, comment.proposal.dialogue, Capability.reply)
 
 
 def can_edit_comment(user, comment: Comment) -> Decision:

@@ -30,6 +30,8 @@ PAGE_SIZE = 20
 SORTS = ("newest", "support", "agreement", "discussed", "divided", "random")
 # Orders that would give away the counts while a dialogue keeps them hidden.
 VOTE_SORTS = ("support", "agreement", "divided")
+# Open data has no visitor to keep a random order stable for.
+API_SORTS = tuple(sort for sort in SORTS if sort != "random")
 DIVIDED_MIN_VOTES = 10
 
 

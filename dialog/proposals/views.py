@@ -29,12 +29,12 @@ from dialog.core.forms import ActionForm
 from dialog.core.markdown import render as render_markdown
 from dialog.core.models import StoredFile
 from dialog.core.permissions import Decision, Refused, require
-from dialog.dialogues.visibility import visible_dialogue
+from dialog.dialogues.visibility import EVERYONE, visible_dialogue
 from dialog.extensions import db, limiter
 from dialog.proposals import forms, permissions, queries, services
 from dialog.proposals.labels import VOTE_LABELS
 from dialog.proposals.models import AnswerStatus, Proposal, VoteValue
-from dialog.proposals.visibility import visible_proposal
+from dialog.proposals.visibility import can_see_proposal, visible_proposal
 
 bp = Blueprint("proposals", __name__)
 
@@ -128,7 +128,8 @@ def image(proposal_id: int):
         raise Refused(Decision.deny("not_found"))
     response = Response(storage.read(stored), mimetype=stored.content_type)
     response.headers["Cache-Control"] = (
-        "public, max-age=86400" if proposal.dialogue.is_public else "private, max-age=3600"
+        # Shared caches only for what everyone may see, by the one visibility rule.
+        "public, max-age=86400" if can_see_proposal(EVERYONE, proposal) else "private, max-age=3600"
     )
     response.headers["Content-Disposition"] = "inline"
     return response

@@ -51,7 +51,12 @@ DECLARED = {
     "dialogues": _registered(
         blueprints=("dialogues",),
         commands=("add-phase",),
-        template_globals=("kind_labels", "capability_labels", "state_labels"),
+        template_globals=(
+            "kind_labels",
+            "capability_labels",
+            "state_labels",
+            "state_action_labels",
+        ),
     ),
     "proposals": _registered(
         blueprints=("proposals",),
@@ -59,6 +64,7 @@ DECLARED = {
             "dimension_labels",
             "dimension_labels_by_value",
             "vote_labels",
+            "vote_button_labels",
             "sort_labels",
             "stance_labels",
             "source_labels",

@@ -270,7 +270,7 @@ def test_official_answers_wait_for_a_phase_that_gives_them(
     db.session.commit()
     login(planner)
     page = client.get(f"/p/{proposal.id}").get_data(as_text=True)
-    assert "Svara officiellt" not in page
+    assert "Svara officiellt" not in page and "Officiella svar ges från" in page
     response = client.get(f"/p/{proposal.id}/answer")
     assert response.status_code == 403
     assert "Officiella svar ges från" in response.get_data(as_text=True)
