@@ -158,7 +158,7 @@ class Dialogue(db.Model):
         return [state for state in order if state is not self.state]
 
     @property
-    def counts_support_only(self) -> bool:
+    def uses_support_votes(self) -> bool:
         return self.vote_mode is VoteMode.support
 
     def phase_at(self, moment: datetime) -> Phase | None:
