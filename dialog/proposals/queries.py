@@ -267,6 +267,20 @@ def votes_of(user, proposal_ids: list[int]) -> dict[int, VoteValue]:
     return {proposal_id: value for proposal_id, value in rows}
 
 
+def vote_standings(user, proposals: list[Proposal]) -> dict[int, VoteStanding]:
+    """Each proposal's standing for the person, in two statements however many there are
+    (the proposals share one dialogue)."""
+    if not user.is_authenticated or not proposals:
+        return {p.id: VoteStanding() for p in proposals}
+    votes = votes_of(user, [p.id for p in proposals])
+    used = db.session.scalar(
+        select(Ballot.votes_used).where(
+            Ballot.dialogue_id == proposals[0].dialogue_id, Ballot.user_id == user.id
+        )
+    )
+    return {p.id: VoteStanding(current=votes.get(p.id), used=used or 0) for p in proposals}
+
+
 def vote_standing(user, proposal: Proposal) -> VoteStanding:
     """The person's vote on the proposal and the votes they have used in its dialogue."""
     if not user.is_authenticated:

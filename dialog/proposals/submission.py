@@ -30,11 +30,10 @@ def create(slug: str):
     image_id = image_from(form)
     if image_id is False:
         return _form(dialogue, form), 400
-    if not request.form.get("confirmed") and (
-        similar := queries.similar(dialogue, form.title.data, form.body.data)
-    ):
-        db.session.commit()  # keeps an uploaded image for the next step
-        return _similar_step(dialogue, form, similar)
+    if not request.form.get("confirmed"):
+        db.session.commit()  # keeps an uploaded image for the similar-proposals step
+        if similar := queries.similar(dialogue, form.title.data, form.body.data):
+            return _similar_step(dialogue, form, similar)
     proposal = services.create_proposal(
         dialogue, author=current_user, image_id=image_id, **form.values()
     )
@@ -54,12 +53,17 @@ def _form(dialogue, form, *, entering: bool = False) -> str:
 
 def _similar_step(dialogue, form, similar) -> str:
     # Duplicates split the votes: offer to support an existing proposal instead.
+    standings = queries.vote_standings(current_user, similar)
     return render_template(
         "proposals/similar.html",
         dialogue=dialogue,
         form=form,
         similar=similar,
-        votable={p.id for p in similar if permissions.can_vote(current_user, p)},
+        votable={
+            p.id
+            for p in similar
+            if permissions.can_vote(current_user, p, standing=standings[p.id])
+        },
         can_follow=dialogue_permissions.can_follow(current_user, dialogue),
     )
 

@@ -148,3 +148,27 @@ def test_while_voting_is_open_the_similar_step_offers_a_vote_instead(
     assert db.session.scalar(select(Vote.proposal_id).where(Vote.user_id == resident.id)) == (
         existing.id
     )
+
+
+def test_the_similar_step_costs_the_same_statements_for_one_or_five_matches(
+    client, db, resident, login, make_dialogue, make_proposal, count_queries
+):
+    for slug, matches in (("en", 1), ("fem", 5)):
+        dialogue = make_dialogue(
+            slug,
+            phases=(("proposals", -1, 24, {"capability_overrides": {"vote": True}}),),
+            votes_per_participant=3,
+        )
+        for n in range(matches):
+            make_proposal(dialogue, title=f"Träd vid kanalen {n}", body="Ekar.")
+    login(resident)
+    data = {"title": "Träd i parken", "body": "Ekar."}
+
+    def similar_step(slug: str) -> int:
+        token = csrf_token(client, f"/d/{slug}/proposals/new")
+        with count_queries() as counted:
+            page = client.post(f"/d/{slug}/proposals/new", data={"csrf_token": token, **data})
+        assert "Rösta för det här förslaget i stället" in page.get_data(as_text=True)
+        return counted.count
+
+    assert similar_step("en") == similar_step("fem")
