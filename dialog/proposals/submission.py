@@ -60,9 +60,7 @@ def _similar_step(dialogue, form, similar) -> str:
         form=form,
         similar=similar,
         votable={
-            p.id
-            for p in similar
-            if permissions.can_vote(current_user, p, standing=standings[p.id])
+            p.id for p in similar if permissions.can_vote(current_user, p, standing=standings[p.id])
         },
         can_follow=dialogue_permissions.can_follow(current_user, dialogue),
     )

@@ -153,3 +153,28 @@ def test_an_invite_only_page_costs_one_statement_more_than_a_public_one(
         counts[visibility] = counted.count
     # The invitations are read once, however many permissions the page asks.
     assert counts[Visibility.invited] == counts[Visibility.public] + 1, counts
+
+
+def test_what_may_not_be_seen_is_not_found_rather_than_explained(
+    ctx, db, make_user, make_dialogue, make_proposal
+):
+    from dialog.proposals import permissions as proposal_permissions
+
+    dialogue = make_dialogue(
+        slug="dold", visibility=Visibility.invited, phases=(("voting", -1, 24),)
+    )
+    proposal = db.session.get(Proposal, make_proposal(dialogue).id)
+    comment = proposal_services.add_comment(
+        proposal, author=db.session.get(User, make_user().id), body="Bra", stance=Stance.for_
+    )
+    proposal_services.withdraw_proposal(proposal, by=None, reason="Dubblett")
+    db.session.commit()
+    outsider = db.session.get(User, make_user().id)
+    decisions = {
+        "vote": proposal_permissions.can_vote(outsider, proposal),
+        "comment": proposal_permissions.can_comment(outsider, proposal),
+        "reply": proposal_permissions.can_reply(outsider, comment),
+    }
+    assert {name: d.reason for name, d in decisions.items()} == dict.fromkeys(
+        decisions, "not_found"
+    )

@@ -11,7 +11,7 @@ from dialog.accounts.models import User
 from dialog.core import images
 from dialog.dialogues import schedule
 from dialog.dialogues import services as dialogue_services
-from dialog.dialogues.models import Dialogue, DialogueState, PhaseKind, VoteCounts
+from dialog.dialogues.models import Dialogue, DialogueState, PhaseKind, Visibility, VoteCounts
 
 VOTING_THEN_RESULT = (("proposals", -48, -2), ("voting", -2, 24), ("result", 24, None))
 LIST = "/d/stadskarna/proposals?sort=newest"
@@ -62,8 +62,30 @@ def test_hidden_counts_are_shown_to_nobody_but_staff_until_the_results(
     assert COUNTS in staff_list and "support" in _sorts(staff_list)
     assert COUNTS in client.get(f"/p/{proposal.id}").get_data(as_text=True)
 
-    login(make_user())  # the planner's cached list is not served to residents
+    login(make_user(role="admin"))
+    assert COUNTS in client.get(f"/p/{proposal.id}").get_data(as_text=True)
+
+    login(make_user())  # the staff's cached list is not served to residents
     assert COUNTS not in client.get(LIST).get_data(as_text=True)
+
+
+def test_a_sort_by_votes_cannot_reveal_the_hidden_ranking(client, hidden, login, make_user):
+    hidden()
+    login(make_user())
+    for sort in ("support", "agreement", "divided"):
+        page = client.get(f"/d/stadskarna/proposals?sort={sort}").get_data(as_text=True)
+        # The list falls back to the default order while voting runs: random, per visitor.
+        assert 'value="random" selected' in page, sort
+        assert f'value="{sort}"' not in page, sort
+
+
+def test_the_open_data_document_allows_the_null_counts_it_sends(client, hidden):
+    from jsonschema import validate
+
+    _dialogue, proposal, _planner = hidden()
+    schema = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]
+    counts = client.get(f"/api/v1/proposals/{proposal.id}").get_json()["counts"]
+    validate(counts, schema["Proposal"]["properties"]["counts"])
 
 
 def test_the_api_keeps_the_count_keys_as_null_and_refuses_sorts_by_votes(client, hidden):
@@ -117,11 +139,18 @@ def _png() -> bytes:
     return out.getvalue()
 
 
-@pytest.mark.parametrize("state", [DialogueState.published, DialogueState.draft])
+@pytest.mark.parametrize(
+    "state, visibility, expected",
+    [
+        (DialogueState.published, Visibility.public, "public"),
+        (DialogueState.draft, Visibility.public, "private"),
+        (DialogueState.published, Visibility.invited, "private"),
+    ],
+)
 def test_only_images_everyone_may_see_go_to_shared_caches(
-    client, ctx, db, make_dialogue, make_proposal, make_user, login, state
+    client, ctx, db, make_dialogue, make_proposal, make_user, login, state, visibility, expected
 ):
-    dialogue = make_dialogue(phases=VOTING_THEN_RESULT, state=state)
+    dialogue = make_dialogue(phases=VOTING_THEN_RESULT, state=state, visibility=visibility)
     stored = images.store(_png(), "bild.png")
     db.session.commit()
     proposal = make_proposal(dialogue, image_id=stored.id)
@@ -129,5 +158,4 @@ def test_only_images_everyone_may_see_go_to_shared_caches(
     with client.get(f"/p/{proposal.id}/image") as response:
         assert response.status_code == 200
         cache_control = response.headers["Cache-Control"]
-    expected = "public" if state is DialogueState.published else "private"
     assert cache_control.startswith(expected)
