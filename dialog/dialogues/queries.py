@@ -20,8 +20,15 @@ from dialog.dialogues.visibility import EVERYONE, visible_dialogues
 from dialog.extensions import db
 
 
+def schedule_options(path=None) -> tuple:
+    """Loader options for what a dialogue's permissions read (its phases and planners),
+    on the dialogue itself or along a path from another entity (a proposal's dialogue)."""
+    load = path.selectinload if path is not None else selectinload
+    return load(Dialogue.phases), load(Dialogue.planners)
+
+
 def _with_schedule(query):
-    return query.options(selectinload(Dialogue.phases), selectinload(Dialogue.planners))
+    return query.options(*schedule_options())
 
 
 def dialogue_by_slug(slug: str) -> Dialogue | None:

@@ -9,6 +9,7 @@ from sqlalchemy.orm import joinedload
 
 from dialog.core import search
 from dialog.dialogues.models import Capability, Dialogue
+from dialog.dialogues.queries import schedule_options
 from dialog.dialogues.visibility import EVERYONE
 from dialog.extensions import db
 from dialog.proposals.models import (
@@ -239,18 +240,11 @@ def filtered_proposals(dialogue: Dialogue, filters: Filters):
     return query
 
 
-def _with_dialogue(path):
-    return (
-        path.selectinload(Dialogue.phases),
-        path.selectinload(Dialogue.planners),
-    )
-
-
 def proposal(proposal_id: int) -> Proposal | None:
     """A proposal with its author, and its dialogue's schedule and planners."""
     return db.session.scalar(
         select(Proposal)
-        .options(joinedload(Proposal.author), *_with_dialogue(joinedload(Proposal.dialogue)))
+        .options(joinedload(Proposal.author), *schedule_options(joinedload(Proposal.dialogue)))
         .where(Proposal.id == proposal_id)
     )
 
@@ -326,7 +320,7 @@ def comment(comment_id: int) -> Comment | None:
         select(Comment)
         .options(
             joinedload(Comment.author),
-            *_with_dialogue(joinedload(Comment.proposal).joinedload(Proposal.dialogue)),
+            *schedule_options(joinedload(Comment.proposal).joinedload(Proposal.dialogue)),
         )
         .where(Comment.id == comment_id)
     )
