@@ -97,6 +97,9 @@ class Factories:
 
     def __init__(self, app):
         self.app = app
+        # One "now" per test, so phases built by separate calls that touch still touch
+        # when the clock crosses a second between the calls.
+        self.now = _now()
 
     def _build(self, build):
         """Run `build` and commit, in the current app context or in one of its own."""
@@ -139,9 +142,8 @@ class Factories:
                 visibility=fields.pop("visibility", Visibility.public),
                 **fields,
             )
-            now = _now()
             for kind, start, end, *plan_fields in phases:
-                self._add_phase(dialogue, kind, start, end, now=now, **dict(*plan_fields))
+                self._add_phase(dialogue, kind, start, end, **dict(*plan_fields))
             return dialogue
 
         return self._build(build)
@@ -154,21 +156,19 @@ class Factories:
             lambda: self._add_phase(self._get(Dialogue, dialogue), kind, start, end, **plan_fields)
         )
 
-    @staticmethod
-    def _add_phase(dialogue, kind, start, end, *, now=None, **plan_fields):
+    def _add_phase(self, dialogue, kind, start, end, **plan_fields):
         from dialog.dialogues import schedule
         from dialog.dialogues.models import PhaseKind
 
         kind = PhaseKind(kind)
-        now = now or _now()
         by = plan_fields.pop("by", None)
         return schedule.add_phase(
             dialogue,
             schedule.PhasePlan(
                 kind=kind,
                 title=plan_fields.pop("title", f"{kind.value} {start}"),
-                starts_at=_moment(now, start),
-                ends_at=_moment(now, end),
+                starts_at=_moment(self.now, start),
+                ends_at=_moment(self.now, end),
                 **plan_fields,
             ),
             by=by,
