@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from dialog.core.timezone import LOCAL_ZONE_NAME
+# The municipality's time zone: pages show and take times in it, the database keeps UTC.
+# Read by dialog/core/timezone.py; config imports nothing of the app, so either may load first.
+LOCAL_ZONE_NAME = "Europe/Stockholm"
 
 BASE_DIR = Path(__file__).resolve().parent
 

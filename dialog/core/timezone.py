@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-LOCAL_ZONE_NAME = "Europe/Stockholm"
+from config import LOCAL_ZONE_NAME
+
 LOCAL_ZONE = ZoneInfo(LOCAL_ZONE_NAME)
 
 

@@ -86,6 +86,8 @@ def can_vote(user, dialogue: Dialogue, at: datetime | None = None) -> Decision:
 
 
 def _staff_only(user, dialogue: Dialogue) -> Decision:
+    if not (decision := can_view(user, dialogue)):
+        return decision
     if not user.is_authenticated:
         return Decision.deny("login_required")
     if not is_staff_of(user, dialogue):

@@ -17,6 +17,7 @@ def init_app(app: Flask) -> None:
         dimension_labels_by_value={d.value: label for d, label in labels.DIMENSION_LABELS.items()},
         vote_labels=labels.VOTE_LABELS,
         vote_button_labels=labels.VOTE_BUTTON_LABELS,
+        back_instead_labels=labels.BACK_INSTEAD_LABELS,
         sort_labels=labels.SORT_LABELS,
         stance_labels=labels.STANCE_LABELS,
         source_labels=labels.SOURCE_LABELS,

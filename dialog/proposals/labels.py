@@ -53,3 +53,9 @@ VOTE_BUTTON_LABELS = {
     VoteValue.abstain: _l("Abstain"),
     VoteValue.support: _l("Support the proposal"),
 }
+
+# On the similar-proposals step, the vote that backs an existing proposal instead.
+BACK_INSTEAD_LABELS = {
+    VoteValue.for_: _l("Vote for this proposal instead"),
+    VoteValue.support: _l("Support this proposal instead"),
+}

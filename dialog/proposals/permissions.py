@@ -23,6 +23,7 @@ from dialog.proposals.models import (
     Proposal,
     VoteValue,
 )
+from dialog.proposals.visibility import can_see_comment, can_see_proposal
 
 REASONS.update(
     {
@@ -80,7 +81,7 @@ def can_vote(
     """Cast or change a vote: an open voting phase, a value the dialogue uses, and a vote
     left in the person's allowance (changing a vote uses none)."""
     dialogue = proposal.dialogue
-    if not (decision := dialogues.can_view(user, dialogue)):
+    if not (decision := can_see_proposal(user, proposal)):
         return decision
     if proposal.is_withdrawn:
         return Decision.deny("proposal_withdrawn")
@@ -103,6 +104,8 @@ def can_vote(
 def can_withdraw_vote(user, proposal: Proposal, at: datetime | None = None) -> Decision:
     # Also on a withdrawn proposal: the vote would otherwise hold a place in the
     # person's allowance for good.
+    if not (decision := can_see_proposal(user, proposal)):
+        return decision
     return dialogues.can_vote(user, proposal.dialogue, at)
 
 
@@ -130,6 +133,8 @@ def can_withdraw(user, proposal: Proposal) -> Decision:
 
 
 def _authors_own(user, proposal: Proposal) -> Decision:
+    if not (decision := can_see_proposal(user, proposal)):
+        return decision
     if not user.is_authenticated:
         return Decision.deny("login_required")
     if proposal.author_id != user.id:
@@ -145,11 +150,11 @@ def can_enter_on_behalf(user, dialogue: Dialogue) -> Decision:
 
 
 def can_answer(user, proposal: Proposal) -> Decision:
-    return dialogues.can_answer(user, proposal.dialogue)
+    return _once_seen(user, proposal, dialogues.can_answer)
 
 
 def can_see_draft_answer(user, proposal: Proposal) -> Decision:
-    return dialogues.can_see_draft_answers(user, proposal.dialogue)
+    return _once_seen(user, proposal, dialogues.can_see_draft_answers)
 
 
 def can_see_answer(user, proposal: Proposal, answer: OfficialAnswer | None) -> Decision:
@@ -162,15 +167,22 @@ def can_see_answer(user, proposal: Proposal, answer: OfficialAnswer | None) -> D
 
 
 def can_speak_for_municipality(user, proposal: Proposal) -> Decision:
-    return dialogues.can_speak_for_municipality(user, proposal.dialogue)
+    return _once_seen(user, proposal, dialogues.can_speak_for_municipality)
 
 
 def can_follow(user, proposal: Proposal) -> Decision:
-    return dialogues.can_follow(user, proposal.dialogue)
+    return _once_seen(user, proposal, dialogues.can_follow)
+
+
+def _once_seen(user, proposal: Proposal, dialogue_rule) -> Decision:
+    """The dialogue's rule, asked only of someone who may see the proposal itself."""
+    if not (decision := can_see_proposal(user, proposal)):
+        return decision
+    return dialogue_rule(user, proposal.dialogue)
 
 
 def can_comment(user, proposal: Proposal) -> Decision:
-    if not (decision := dialogues.can_view(user, proposal.dialogue)):
+    if not (decision := can_see_proposal(user, proposal)):
         return decision
     if proposal.is_withdrawn:
         return Decision.deny("proposal_withdrawn")
@@ -178,7 +190,7 @@ def can_comment(user, proposal: Proposal) -> Decision:
 
 
 def can_reply(user, comment: Comment) -> Decision:
-    if not (decision := dialogues.can_view(user, comment.proposal.dialogue)):
+    if not (decision := can_see_comment(user, comment)):
         return decision
     if comment.depth >= MAX_COMMENT_DEPTH:
         return Decision.deny("thread_too_deep")
@@ -202,6 +214,8 @@ def can_delete_comment(user, comment: Comment) -> Decision:
 
 
 def _comment_authors_own(user, comment: Comment) -> Decision:
+    if not (decision := can_see_comment(user, comment)):
+        return decision
     if not user.is_authenticated:
         return Decision.deny("login_required")
     if comment.author_id != user.id:

@@ -52,13 +52,17 @@ def _form(dialogue, form, *, entering: bool = False) -> str:
 
 
 def _similar_step(dialogue, form, similar) -> str:
-    # Duplicates split the votes: offer to support an existing proposal instead.
+    # Duplicates split the votes: offer to back an existing proposal instead, with the
+    # dialogue's first vote value (for, or support).
+    backing = permissions.vote_values(dialogue)[0]
     standings = queries.vote_standings(current_user, similar)
     return render_template(
         "proposals/similar.html",
         dialogue=dialogue,
         form=form,
         similar=similar,
+        backing=backing,
+        standings=standings,
         votable={
             p.id for p in similar if permissions.can_vote(current_user, p, standing=standings[p.id])
         },

@@ -65,6 +65,7 @@ DECLARED = {
             "dimension_labels_by_value",
             "vote_labels",
             "vote_button_labels",
+            "back_instead_labels",
             "sort_labels",
             "stance_labels",
             "source_labels",

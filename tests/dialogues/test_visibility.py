@@ -158,22 +158,33 @@ def test_an_invite_only_page_costs_one_statement_more_than_a_public_one(
 def test_what_may_not_be_seen_is_not_found_rather_than_explained(
     ctx, db, make_user, make_dialogue, make_proposal
 ):
+    """Even for the author of an item, once its dialogue is closed to them: every
+    permission answers not_found before any reason that would describe the item."""
+    from dialog.dialogues import permissions as dialogue_permissions
     from dialog.proposals import permissions as proposal_permissions
 
-    dialogue = make_dialogue(
-        slug="dold", visibility=Visibility.invited, phases=(("voting", -1, 24),)
-    )
-    proposal = db.session.get(Proposal, make_proposal(dialogue).id)
-    comment = proposal_services.add_comment(
-        proposal, author=db.session.get(User, make_user().id), body="Bra", stance=Stance.for_
-    )
+    dialogue = make_dialogue(slug="dold", phases=(("voting", -1, 24),))
+    author = db.session.get(User, make_user().id)
+    proposal = db.session.get(Proposal, make_proposal(dialogue, author=author).id)
+    comment = proposal_services.add_comment(proposal, author=author, body="Bra", stance=Stance.for_)
     proposal_services.withdraw_proposal(proposal, by=None, reason="Dubblett")
+    proposal.dialogue.visibility = Visibility.invited
     db.session.commit()
-    outsider = db.session.get(User, make_user().id)
     decisions = {
-        "vote": proposal_permissions.can_vote(outsider, proposal),
-        "comment": proposal_permissions.can_comment(outsider, proposal),
-        "reply": proposal_permissions.can_reply(outsider, comment),
+        "vote": proposal_permissions.can_vote(author, proposal),
+        "withdraw_vote": proposal_permissions.can_withdraw_vote(author, proposal),
+        "comment": proposal_permissions.can_comment(author, proposal),
+        "reply": proposal_permissions.can_reply(author, comment),
+        "edit": proposal_permissions.can_edit(author, proposal),
+        "withdraw": proposal_permissions.can_withdraw(author, proposal),
+        "edit_comment": proposal_permissions.can_edit_comment(author, comment),
+        "delete_comment": proposal_permissions.can_delete_comment(author, comment),
+        "follow": proposal_permissions.can_follow(author, proposal),
+        "answer": proposal_permissions.can_answer(author, proposal),
+        "draft_answer": proposal_permissions.can_see_draft_answer(author, proposal),
+        "badge": proposal_permissions.can_speak_for_municipality(author, proposal),
+        "moderate": dialogue_permissions.can_moderate(author, proposal.dialogue),
+        "invite": dialogue_permissions.can_invite(author, proposal.dialogue),
     }
     assert {name: d.reason for name, d in decisions.items()} == dict.fromkeys(
         decisions, "not_found"

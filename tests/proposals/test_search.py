@@ -7,9 +7,9 @@ from sqlalchemy import select
 
 from dialog.core.db import utcnow
 from dialog.dialogues import schedule
-from dialog.dialogues.models import PhaseKind
+from dialog.dialogues.models import PhaseKind, VoteMode
 from dialog.proposals import queries, services
-from dialog.proposals.models import Proposal, ProposalFollow, Vote
+from dialog.proposals.models import Proposal, ProposalFollow, Vote, VoteValue
 from tests.support import csrf_token, post_form
 
 PROPOSING = (("proposals", -1, 24),)
@@ -147,6 +147,31 @@ def test_while_voting_is_open_the_similar_step_offers_a_vote_instead(
     client.post(f"/p/{existing.id}/vote", data={"csrf_token": token, "value": "for"})
     assert db.session.scalar(select(Vote.proposal_id).where(Vote.user_id == resident.id)) == (
         existing.id
+    )
+    # Asked again, the step tells the vote already cast rather than offering it twice.
+    again = post_form(client, "/d/medan-rostning/proposals/new", data).get_data(as_text=True)
+    assert "Du röstade: För" in again
+    assert f'action="/p/{existing.id}/vote"' not in again
+
+
+def test_in_a_dialogue_of_support_votes_the_similar_step_offers_support(
+    client, ctx, db, resident, login, make_dialogue, make_proposal
+):
+    dialogue = make_dialogue(
+        "stod",
+        phases=(("proposals", -1, 24, {"capability_overrides": {"vote": True}}),),
+        vote_mode=VoteMode.support,
+    )
+    existing = make_proposal(dialogue, title="Parkerna behöver fler träd", body="Ekar.")
+    login(resident)
+    data = {"title": "Fler träd i parken", "body": "Gärna ekar."}
+    page = post_form(client, "/d/stod/proposals/new", data).get_data(as_text=True)
+    assert "Stöd det här förslaget i stället" in page
+    assert 'name="value" value="support"' in page and 'value="for"' not in page
+    token = csrf_token(client, f"/p/{existing.id}")
+    client.post(f"/p/{existing.id}/vote", data={"csrf_token": token, "value": "support"})
+    assert db.session.scalar(select(Vote.value).where(Vote.user_id == resident.id)) == (
+        VoteValue.support
     )
 
 
