@@ -82,7 +82,7 @@ def test_each_subscriber_of_the_kind_gets_a_delivery(ctx, db, subscribe):
 
 def test_delivery_runs_the_mail_subscriber_once_and_marks_the_event(app, ctx, db, mailbox):
     mail.queue(
-        to="ada@example.org",
+        to="outbox-once@example.org",
         template="password_changed",
         locale="sv",
         key="k1",
@@ -98,7 +98,7 @@ def test_delivery_runs_the_mail_subscriber_once_and_marks_the_event(app, ctx, db
     assert delivery.status is OutboxStatus.delivered and delivery.delivered_at is not None
     assert delivery.attempts == 1
     assert _status(db, event) is OutboxStatus.delivered
-    assert len(mailbox.messages("ada@example.org")) == 1
+    assert len(mailbox.messages("outbox-once@example.org")) == 1
 
 
 def test_a_failing_subscriber_is_retried_with_backoff_without_rerunning_the_others(

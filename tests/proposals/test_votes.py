@@ -284,13 +284,16 @@ def test_votes_straddling_the_end_of_the_phase_are_stored_only_before_it(
     # Twenty people who all saw voting open vote over the second around its end: every
     # stored vote was cast before the end, every later one is refused.
     db = committed_db
-    _, proposal_ids = voting_dialogue(ends_in=timedelta(seconds=1))
+    voters = [make_user() for _ in range(20)]
+    # Room for a slow machine to start the threads; the votes are then timed from the end.
+    _, proposal_ids = voting_dialogue(ends_in=timedelta(seconds=3))
     with app.app_context():
         ends_at = db.session.get(Proposal, proposal_ids[0]).dialogue.phases[0].ends_at
-    voters = [make_user() for _ in range(20)]
 
     def vote_at_own_moment(index):
-        time.sleep(index * 0.1)  # 0 to 1.9 s after the barrier: the end falls in between
+        # From 1 s before the end to 0.9 s after it, a tenth of a second apart.
+        moment = ends_at + timedelta(seconds=index * 0.1 - 1)
+        time.sleep(max((moment - utcnow()).total_seconds(), 0))
         return _vote(db, voters[index].id, proposal_ids[0])
 
     outcomes = _in_threads(app, 20, vote_at_own_moment)
