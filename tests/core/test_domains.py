@@ -48,6 +48,7 @@ DECLARED = {
         commands=("create-user",),
         template_globals=("role_labels", "can_manage_roles"),
     ),
+    "audit": _registered(blueprints=("audit",)),
     "dialogues": _registered(
         blueprints=("dialogues",),
         commands=("add-phase",),

@@ -171,6 +171,10 @@ def test_pages_for_residents_and_admins(app, page, lang, make_user):
     page.get_by_role("button", name=text["save_role"]).click()
     expect(page.locator("#reason-error")).to_be_visible()
     _check_page(page, lang)
+    # The audit log, with the entries just made, and with a filter in error.
+    for path in ["/admin/audit/", "/admin/audit/?since=0001-01-01"]:
+        page.goto(path)
+        _check_page(page, lang)
 
 
 def test_swedish_is_the_default_and_a_chosen_language_is_kept(new_page, live_server):
