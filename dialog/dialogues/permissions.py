@@ -12,6 +12,7 @@ from dialog.core.db import utcnow
 from dialog.core.permissions import REASONS, Decision
 from dialog.dialogues.models import (
     AccessRequest,
+    AccessRequestState,
     Capability,
     Dialogue,
     DialogueState,
@@ -215,8 +216,15 @@ def can_request_access(user, invitation: Invitation) -> Decision:
         return Decision.deny("invitation_is_yours")
     earlier = next((r for r in invitation.access_requests if r.user_id == user.id), None)
     if earlier is not None:
-        return Decision.deny(f"access_{earlier.state.value}")
+        return Decision.deny(EARLIER_REQUEST[earlier.state])
     return Decision.allow()
+
+
+EARLIER_REQUEST = {
+    AccessRequestState.pending: "access_requested",
+    AccessRequestState.approved: "access_approved",
+    AccessRequestState.refused: "access_refused",
+}
 
 
 def can_revoke_invitation(user, dialogue: Dialogue, invitation: Invitation) -> Decision:
