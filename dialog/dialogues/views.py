@@ -178,7 +178,9 @@ def decide_access_request(slug: str, request_id: int, decision: str):
     access_request = queries.access_request(request_id)
     if access_request is None:
         abort(404)
-    check = permissions.can_approve_access if decision == "approve" else permissions.can_refuse_access
+    check = (
+        permissions.can_approve_access if decision == "approve" else permissions.can_refuse_access
+    )
     require(check(current_user, dialogue, access_request))
     if ActionForm().validate_on_submit():
         services.decide_access_request(
