@@ -9,8 +9,8 @@ from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import delete, select, update
 
-from dialog.core import audit, mail
 from dialog.accounts.services import normalise_email
+from dialog.core import audit, mail
 from dialog.core.db import insert_ignoring_conflicts, utcnow
 from dialog.core.permissions import require
 from dialog.core.urls import public_url
@@ -25,6 +25,7 @@ from dialog.dialogues.models import (
     new_invitation_nonce,
     new_listing_version,
 )
+from dialog.dialogues.permissions import can_accept_invitation, can_request_access
 from dialog.extensions import db
 
 INVITATION_DAYS = 30
@@ -260,23 +261,26 @@ def accept_invitation(invitation: Invitation, user) -> None:
 
     Asks `can_accept_invitation` again, so no caller can bind another account.
     """
-    from dialog.dialogues.permissions import can_accept_invitation
-
     require(can_accept_invitation(user, invitation))
     if invitation.user_id == user.id:
         return
+    # An account that accepted earlier and has since left the address gives way to the
+    # account that holds the address now.
+    previous = invitation.user_id
     invitation.user_id = user.id
     invitation.accepted_at = utcnow()
     db.session.flush()
     audit.record(
-        "invitation_accepted", actor=user, target=invitation, dialogue_id=invitation.dialogue_id
+        "invitation_accepted",
+        actor=user,
+        target=invitation,
+        dialogue_id=invitation.dialogue_id,
+        previous_user_id=previous,
     )
 
 
 def request_access(invitation: Invitation, user) -> AccessRequest:
     """Someone with the link but another address asks the dialogue's staff to let them in."""
-    from dialog.dialogues.permissions import can_request_access
-
     require(can_request_access(user, invitation))
     access_request = AccessRequest(invitation_id=invitation.id, user_id=user.id)
     db.session.add(access_request)
