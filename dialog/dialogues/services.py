@@ -311,3 +311,18 @@ def decide_access_request(access_request: AccessRequest, *, approve: bool, by) -
         invitation_id=access_request.invitation_id,
         user_id=access_request.user_id,
     )
+    if approve:
+        _tell_approved(access_request)
+
+
+def _tell_approved(access_request: AccessRequest) -> None:
+    person = access_request.user
+    dialogue = db.session.get(Dialogue, access_request.invitation.dialogue_id)
+    mail.queue(
+        to=person.email,
+        template="access_approved",
+        locale=person.locale,
+        key=f"access_approved:{access_request.id}",
+        dialogue_title=dialogue.title,
+        dialogue_url=public_url("dialogues.show", slug=dialogue.slug),
+    )

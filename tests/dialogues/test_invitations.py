@@ -175,7 +175,9 @@ def test_an_old_link_stops_working_once_the_address_is_invited_again(
 # Asking for access, approving and refusing -------------------------------------------
 
 
-def test_someone_with_the_link_asks_and_the_planner_approves(client, db, closed, make_user, login):
+def test_someone_with_the_link_asks_and_the_planner_approves(
+    client, db, closed, make_user, login, mailbox
+):
     closed.invite("ada@example.org")
     link = closed.link("ada@example.org")
     bo = make_user(email="bo@example.org", display_name="Bo Bengtsson")
@@ -205,6 +207,8 @@ def test_someone_with_the_link_asks_and_the_planner_approves(client, db, closed,
     assert _request_of(db, bo).state is AccessRequestState.approved
     (approved,) = _audit(db, "access_approved")
     assert approved.actor_id == closed.planner.id and approved.details["user_id"] == bo.id
+    told = mailbox.last("bo@example.org")
+    assert "Sluten dialog" in told["Subject"] and first_link(told).endswith("/d/slutet")
     login(bo)
     assert client.get("/d/slutet").status_code == 200
     assert client.get(link).location.endswith("/d/slutet")
@@ -224,7 +228,7 @@ def test_someone_with_the_link_asks_and_the_planner_approves(client, db, closed,
     assert _request_of(db, bo).state is AccessRequestState.approved
 
 
-def test_a_refused_request_keeps_the_dialogue_closed(client, db, closed, make_user, login):
+def test_a_refused_request_keeps_the_dialogue_closed(client, db, closed, make_user, login, mailbox):
     closed.invite("ada@example.org")
     link = closed.link("ada@example.org")
     carl = make_user(email="carl@example.org")
@@ -238,6 +242,7 @@ def test_a_refused_request_keeps_the_dialogue_closed(client, db, closed, make_us
     assert refused.actor_id == closed.planner.id
     login(carl)
     assert client.get("/d/slutet").status_code == 404
+    assert mailbox.messages("carl@example.org") == []
     assert "har sagt nej" in _page(client, link)
     assert post_form(client, f"{link}/request", {}, form_path="/profile").status_code == 403
 
