@@ -36,7 +36,7 @@ def entries_page(filters: dict, page: int):
 
 def csv_rows(filters: dict) -> Iterator[tuple]:
     query = _filtered(filters).add_columns(User).outerjoin(User, User.id == AuditEntry.actor_id)
-    for entry, actor in db.session.execute(query.execution_options(yield_per=500)):
+    for entry, actor in db.session.execute(query):
         yield (
             to_local(entry.occurred_at).isoformat(timespec="seconds"),
             entry.actor_id,

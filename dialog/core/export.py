@@ -7,7 +7,7 @@ import io
 from collections.abc import Iterable
 from itertools import chain
 
-from flask import Response, stream_with_context
+from flask import Response
 
 # A cell starting with one of these is run as a formula by Excel and LibreOffice
 # (OWASP's CSV injection guidance); a leading apostrophe makes it text.
@@ -20,23 +20,17 @@ def formula_safe(value) -> str:
 
 
 def csv_response(filename: str, header: Iterable[str], rows: Iterable[Iterable]) -> Response:
-    """A streamed CSV download; the byte order mark makes Excel read UTF-8 (å, ä, ö).
+    """A CSV download; the byte order mark makes Excel read UTF-8 (å, ä, ö).
 
-    `rows` may be a lazy database result: it is read while the response streams, inside
-    the request that asked for it."""
-
-    def lines():
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        yield "\ufeff"
-        for row in chain([header], rows):
-            writer.writerow([formula_safe(cell) for cell in row])
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-
+    Written whole before it is sent: a stream would read the database after the request
+    that asked for it had ended."""
+    buffer = io.StringIO()
+    buffer.write("\ufeff")
+    writer = csv.writer(buffer)
+    for row in chain([header], rows):
+        writer.writerow([formula_safe(cell) for cell in row])
     return Response(
-        stream_with_context(lines()),
+        buffer.getvalue(),
         mimetype="text/csv",
         headers={
             "Content-Disposition": f'attachment; filename="{filename}"',

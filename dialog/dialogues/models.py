@@ -256,7 +256,19 @@ class DialogueFollow(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+def new_invitation_nonce() -> str:
+    return secrets.token_hex(8)
+
+
 class Invitation(db.Model):
+    """An address invited to an invite-only dialogue.
+
+    The link carries the invitation's id and nonce, signed: a new nonce (re-inviting after
+    a revocation) makes every earlier link stop working. The invitation opens the dialogue
+    to an account whose confirmed address is the invited one (`user_id`, `accepted_at`
+    record which account accepted, and when), and to accounts staff let in on request.
+    """
+
     __tablename__ = "invitation"
     __table_args__ = (sa.UniqueConstraint("dialogue_id", "email"),)
 
@@ -271,10 +283,59 @@ class Invitation(db.Model):
     user_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("user_account.id", ondelete="CASCADE"), index=True
     )
+    # NULL only for invitations sent before links carried a nonce; their links keep
+    # working until the invitation is renewed.
+    token_nonce: Mapped[str | None] = mapped_column(sa.String(32), default=new_invitation_nonce)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     accepted_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
 
+    user: Mapped[User | None] = relationship(foreign_keys=[user_id])
+    access_requests: Mapped[list[AccessRequest]] = relationship(
+        back_populates="invitation", cascade="all, delete-orphan", passive_deletes=True
+    )
+
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class AccessRequestState(enum.Enum):
+    pending = "pending"
+    approved = "approved"
+    refused = "refused"
+
+
+class AccessRequest(db.Model):
+    """Someone followed an invitation link from an account with another address and
+    asked to be let in; the dialogue's staff approve or refuse. An approved request opens
+    the dialogue to that account while the invitation is active; revoking the invitation
+    removes its requests."""
+
+    __tablename__ = "access_request"
+    __table_args__ = (sa.UniqueConstraint("invitation_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invitation_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("invitation.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    state: Mapped[AccessRequestState] = mapped_column(
+        sa.Enum(AccessRequestState, name="access_request_state", native_enum=False, length=16),
+        default=AccessRequestState.pending,
+    )
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_at: Mapped[datetime | None]
+    decided_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="SET NULL"), index=True
+    )
+
+    invitation: Mapped[Invitation] = relationship(back_populates="access_requests")
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
+
+    @property
+    def is_pending(self) -> bool:
+        return self.state is AccessRequestState.pending

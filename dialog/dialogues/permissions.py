@@ -7,9 +7,19 @@ from datetime import datetime
 from flask_babel import lazy_gettext as _l
 
 from dialog.accounts import permissions as accounts
+from dialog.accounts.services import normalise_email
 from dialog.core.db import utcnow
 from dialog.core.permissions import REASONS, Decision
-from dialog.dialogues.models import Capability, Dialogue, DialogueState, Phase, VoteCounts
+from dialog.dialogues.models import (
+    AccessRequest,
+    AccessRequestState,
+    Capability,
+    Dialogue,
+    DialogueState,
+    Invitation,
+    Phase,
+    VoteCounts,
+)
 from dialog.dialogues.schedule import next_opening
 from dialog.dialogues.visibility import can_view, is_admin, is_planner_of, is_staff_of
 
@@ -39,6 +49,23 @@ REASONS.update(
         ),
         "phase_ended": _l("The phase has already ended; change its end first."),
         "phase_not_current": _l("Only the phase that is open now can be closed now."),
+        "invitation_for_another_address": _l(
+            "The invitation was sent to another email address than your account's."
+        ),
+        "invitation_confirm_address": _l(
+            "Confirm your email address first: follow the link we sent you, "
+            "then open the invitation again."
+        ),
+        "invitation_is_yours": _l(
+            "The invitation was sent to your address: open its link to accept it."
+        ),
+        "access_requested": _l(
+            "You have asked for access. The dialogue's planners will decide, and you will "
+            "see the dialogue here once they approve."
+        ),
+        "access_refused": _l("The dialogue's planners have refused your request for access."),
+        "access_approved": _l("Your request for access is already approved."),
+        "access_request_decided": _l("This request has already been decided."),
     }
 )
 
@@ -152,6 +179,79 @@ def can_follow(user, dialogue: Dialogue) -> Decision:
 
 def can_invite(user, dialogue: Dialogue) -> Decision:
     return _staff_only(user, dialogue)
+
+
+# Invitations: the person who follows a link, and the staff who decide --------------------
+
+
+def is_invited_address(user, invitation: Invitation) -> bool:
+    """Whether the account's address is the one invited, compared as accounts store it."""
+    return normalise_email(user.email) == normalise_email(invitation.email)
+
+
+def can_accept_invitation(user, invitation: Invitation) -> Decision:
+    """Only the account whose confirmed address was invited accepts; anyone else with
+    the link may ask for access instead."""
+    if not user.is_authenticated:
+        return Decision.deny("login_required")
+    if not invitation.is_active:
+        return Decision.deny("not_found")
+    if not is_invited_address(user, invitation):
+        return Decision.deny("invitation_for_another_address")
+    if not user.is_verified:
+        return Decision.deny("invitation_confirm_address")
+    return Decision.allow()
+
+
+def can_request_access(user, invitation: Invitation) -> Decision:
+    """Ask the dialogue's staff for access through a link sent to another address. The
+    account must have a confirmed address, so staff know who they are letting in."""
+    if not user.is_authenticated:
+        return Decision.deny("login_required")
+    if not invitation.is_active:
+        return Decision.deny("not_found")
+    if not user.is_verified:
+        return Decision.deny("invitation_confirm_address")
+    if is_invited_address(user, invitation):
+        return Decision.deny("invitation_is_yours")
+    earlier = next((r for r in invitation.access_requests if r.user_id == user.id), None)
+    if earlier is not None:
+        return Decision.deny(EARLIER_REQUEST[earlier.state])
+    return Decision.allow()
+
+
+EARLIER_REQUEST = {
+    AccessRequestState.pending: "access_requested",
+    AccessRequestState.approved: "access_approved",
+    AccessRequestState.refused: "access_refused",
+}
+
+
+def can_revoke_invitation(user, dialogue: Dialogue, invitation: Invitation) -> Decision:
+    if not (decision := can_invite(user, dialogue)):
+        return decision
+    if invitation.dialogue_id != dialogue.id:
+        return Decision.deny("not_found")
+    return Decision.allow()
+
+
+def _can_decide(user, dialogue: Dialogue, access_request: AccessRequest) -> Decision:
+    if not (decision := can_invite(user, dialogue)):
+        return decision
+    if access_request.invitation.dialogue_id != dialogue.id:
+        return Decision.deny("not_found")
+    if not access_request.is_pending:
+        return Decision.deny("access_request_decided")
+    return Decision.allow()
+
+
+def can_approve_access(user, dialogue: Dialogue, access_request: AccessRequest) -> Decision:
+    """Let the account that asked see the dialogue while the invitation is active."""
+    return _can_decide(user, dialogue, access_request)
+
+
+def can_refuse_access(user, dialogue: Dialogue, access_request: AccessRequest) -> Decision:
+    return _can_decide(user, dialogue, access_request)
 
 
 def can_manage(user) -> Decision:

@@ -6,10 +6,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import exists, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from dialog.core.db import utcnow
 from dialog.dialogues.models import (
+    AccessRequest,
+    AccessRequestState,
     Dialogue,
     DialogueFollow,
     DialoguePlanner,
@@ -107,13 +109,45 @@ def all_dialogues() -> list[Dialogue]:
 
 
 def invitations(dialogue: Dialogue) -> list[Invitation]:
+    """Active first, each with the account that accepted it."""
     return list(
         db.session.scalars(
             select(Invitation)
+            .options(joinedload(Invitation.user))
             .where(Invitation.dialogue_id == dialogue.id)
             .order_by(Invitation.revoked_at.is_not(None), Invitation.email)
         )
     )
+
+
+def access_requests(dialogue: Dialogue) -> list[AccessRequest]:
+    """Requests through the dialogue's invitation links, those waiting first, each with
+    who asked, through which invitation, and who decided."""
+    return list(
+        db.session.scalars(
+            select(AccessRequest)
+            .join(AccessRequest.invitation)
+            .options(
+                contains_eager(AccessRequest.invitation),
+                joinedload(AccessRequest.user),
+                joinedload(AccessRequest.decided_by),
+            )
+            .where(Invitation.dialogue_id == dialogue.id)
+            .order_by(
+                AccessRequest.state != AccessRequestState.pending,
+                AccessRequest.requested_at.desc(),
+                AccessRequest.id.desc(),
+            )
+        )
+    )
+
+
+def access_request(request_id: int) -> AccessRequest | None:
+    return db.session.scalars(
+        select(AccessRequest)
+        .options(joinedload(AccessRequest.invitation))
+        .where(AccessRequest.id == request_id)
+    ).one_or_none()
 
 
 def planners(dialogue: Dialogue):

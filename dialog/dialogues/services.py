@@ -9,17 +9,23 @@ from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import delete, select, update
 
+from dialog.accounts.services import normalise_email
 from dialog.core import audit, mail
 from dialog.core.db import insert_ignoring_conflicts, utcnow
+from dialog.core.permissions import require
 from dialog.core.urls import public_url
 from dialog.dialogues.models import (
+    AccessRequest,
+    AccessRequestState,
     Dialogue,
     DialogueFollow,
     DialoguePlanner,
     DialogueState,
     Invitation,
+    new_invitation_nonce,
     new_listing_version,
 )
+from dialog.dialogues.permissions import can_accept_invitation, can_request_access
 from dialog.extensions import db
 
 INVITATION_DAYS = 30
@@ -158,19 +164,25 @@ def _invitation_serializer() -> URLSafeTimedSerializer:
 
 
 def invite(dialogue: Dialogue, emails: list[str], *, by) -> list[Invitation]:
-    """Invite addresses (again, if revoked); each gets a signed link through the outbox."""
+    """Invite addresses (again, if revoked); each gets a signed link through the outbox.
+
+    Renewing a revoked invitation gives it a new nonce: links sent before no longer work,
+    and nobody who got in through the old invitation gets in again without a new link.
+    """
     invited = []
     existing = {
         i.email: i
         for i in db.session.scalars(select(Invitation).where(Invitation.dialogue_id == dialogue.id))
     }
-    for email in dict.fromkeys(e.strip().lower() for e in emails if e.strip()):
+    for email in dict.fromkeys(normalise_email(e) for e in emails if e.strip()):
         invitation = existing.get(email)
         if invitation is None:
             invitation = Invitation(dialogue_id=dialogue.id, email=email, invited_by_id=by.id)
             db.session.add(invitation)
         elif invitation.revoked_at is not None:
             invitation.revoked_at = None
+            invitation.invited_by_id = by.id
+            invitation.token_nonce = new_invitation_nonce()
         else:
             continue
         db.session.flush()
@@ -183,8 +195,12 @@ def invite(dialogue: Dialogue, emails: list[str], *, by) -> list[Invitation]:
     return invited
 
 
+def invitation_token(invitation: Invitation) -> str:
+    return _invitation_serializer().dumps({"inv": invitation.id, "n": invitation.token_nonce})
+
+
 def _send_invitation(dialogue: Dialogue, invitation: Invitation) -> None:
-    token = _invitation_serializer().dumps({"inv": invitation.id})
+    token = invitation_token(invitation)
     mail.queue(
         to=invitation.email,
         template="invitation",
@@ -197,16 +213,26 @@ def _send_invitation(dialogue: Dialogue, invitation: Invitation) -> None:
 
 
 def revoke_invitation(invitation: Invitation, *, by) -> None:
-    if invitation.revoked_at is None:
-        invitation.revoked_at = utcnow()
-        db.session.flush()
-        audit.record(
-            "invitation_revoked",
-            actor=by,
-            target=invitation,
-            dialogue_id=invitation.dialogue_id,
-            email=invitation.email,
-        )
+    """Withdraw the invitation and everything it gave: the account that accepted it and
+    the requests made through its link. Renewing it starts from nothing."""
+    if invitation.revoked_at is not None:
+        return
+    requests = list(invitation.access_requests)
+    audit.record(
+        "invitation_revoked",
+        actor=by,
+        target=invitation,
+        dialogue_id=invitation.dialogue_id,
+        email=invitation.email,
+        accepted_by_id=invitation.user_id,
+        access_requests={str(r.user_id): r.state.value for r in requests},
+    )
+    invitation.revoked_at = utcnow()
+    invitation.user_id = None
+    invitation.accepted_at = None
+    for request in requests:
+        db.session.delete(request)
+    db.session.flush()
 
 
 class InvalidInvitation(Exception):
@@ -214,22 +240,89 @@ class InvalidInvitation(Exception):
 
 
 def invitation_for_token(token: str) -> Invitation:
+    """The active invitation the link names; InvalidInvitation when the link is forged,
+    expired, revoked or replaced by a newer one."""
     try:
         data = _invitation_serializer().loads(token, max_age=INVITATION_DAYS * 86400)
     except BadSignature as error:
         raise InvalidInvitation from error
+    if not isinstance(data, dict) or not isinstance(data.get("inv"), int):
+        raise InvalidInvitation
     invitation = db.session.get(Invitation, data["inv"])
     if invitation is None or invitation.revoked_at is not None:
+        raise InvalidInvitation
+    if data.get("n") != invitation.token_nonce:
         raise InvalidInvitation
     return invitation
 
 
 def accept_invitation(invitation: Invitation, user) -> None:
-    """Bind the invitation to the account that followed its link."""
-    if invitation.user_id is None:
-        invitation.user_id = user.id
-        invitation.accepted_at = utcnow()
-        db.session.flush()
-        audit.record(
-            "invitation_accepted", actor=user, target=invitation, dialogue_id=invitation.dialogue_id
-        )
+    """Record that the account whose confirmed address was invited accepted.
+
+    Asks `can_accept_invitation` again, so no caller can bind another account.
+    """
+    require(can_accept_invitation(user, invitation))
+    if invitation.user_id == user.id:
+        return
+    # An account that accepted earlier and has since left the address gives way to the
+    # account that holds the address now.
+    previous = invitation.user_id
+    invitation.user_id = user.id
+    invitation.accepted_at = utcnow()
+    db.session.flush()
+    audit.record(
+        "invitation_accepted",
+        actor=user,
+        target=invitation,
+        dialogue_id=invitation.dialogue_id,
+        previous_user_id=previous,
+    )
+
+
+def request_access(invitation: Invitation, user) -> AccessRequest:
+    """Someone with the link but another address asks the dialogue's staff to let them in."""
+    require(can_request_access(user, invitation))
+    access_request = AccessRequest(invitation_id=invitation.id, user_id=user.id)
+    db.session.add(access_request)
+    db.session.flush()
+    audit.record(
+        "access_requested",
+        actor=user,
+        target=access_request,
+        dialogue_id=invitation.dialogue_id,
+        invitation_id=invitation.id,
+    )
+    return access_request
+
+
+def decide_access_request(access_request: AccessRequest, *, approve: bool, by) -> None:
+    """Approve (the account sees the dialogue while the invitation is active) or refuse."""
+    if not access_request.is_pending:
+        return
+    access_request.state = AccessRequestState.approved if approve else AccessRequestState.refused
+    access_request.decided_at = utcnow()
+    access_request.decided_by_id = by.id
+    db.session.flush()
+    audit.record(
+        "access_approved" if approve else "access_refused",
+        actor=by,
+        target=access_request,
+        dialogue_id=access_request.invitation.dialogue_id,
+        invitation_id=access_request.invitation_id,
+        user_id=access_request.user_id,
+    )
+    if approve:
+        _tell_approved(access_request)
+
+
+def _tell_approved(access_request: AccessRequest) -> None:
+    person = access_request.user
+    dialogue = db.session.get(Dialogue, access_request.invitation.dialogue_id)
+    mail.queue(
+        to=person.email,
+        template="access_approved",
+        locale=person.locale,
+        key=f"access_approved:{access_request.id}",
+        dialogue_title=dialogue.title,
+        dialogue_url=public_url("dialogues.show", slug=dialogue.slug),
+    )

@@ -81,21 +81,52 @@ def follow(slug: str, action: str):
     return redirect(url_for("dialogues.show", slug=slug))
 
 
+def _invitation_or_none(token: str) -> Invitation | None:
+    try:
+        return services.invitation_for_token(token)
+    except services.InvalidInvitation:
+        return None
+
+
+def _invalid_invitation():
+    return render_template("dialogues/invitation_invalid.html"), 404
+
+
 @bp.get("/i/<token>")
 @writes_on_safe_method
 def accept_invitation(token: str):
-    try:
-        invitation = services.invitation_for_token(token)
-    except services.InvalidInvitation:
-        return render_template("dialogues/invitation_invalid.html"), 404
-    dialogue = db.session.get(Dialogue, invitation.dialogue_id)
-    if not current_user.is_authenticated:
-        return render_template(
-            "dialogues/invitation.html", dialogue=dialogue, invitation=invitation, token=token
-        )
-    services.accept_invitation(invitation, current_user)
-    db.session.commit()
-    return redirect(url_for("dialogues.show", slug=dialogue.slug))
+    """The link in the invitation: the invited address's account accepts it; anyone else
+    already let in goes on to the dialogue; others are offered to ask for access."""
+    if (invitation := _invitation_or_none(token)) is None:
+        return _invalid_invitation()
+    dialogue = queries.dialogue_by_id(invitation.dialogue_id)
+    if current_user.is_authenticated:
+        if permissions.can_accept_invitation(current_user, invitation):
+            services.accept_invitation(invitation, current_user)
+            db.session.commit()
+            return redirect(url_for("dialogues.show", slug=dialogue.slug))
+        if permissions.can_view(current_user, dialogue):
+            return redirect(url_for("dialogues.show", slug=dialogue.slug))
+    return render_template(
+        "dialogues/invitation.html",
+        dialogue=dialogue,
+        token=token,
+        can_request=permissions.can_request_access(current_user, invitation),
+        form=ActionForm(),
+    )
+
+
+@bp.post("/i/<token>/request")
+@limiter.limit(limits.writes)
+def request_access(token: str):
+    if (invitation := _invitation_or_none(token)) is None:
+        return _invalid_invitation()
+    require(permissions.can_request_access(current_user, invitation))
+    if ActionForm().validate_on_submit():
+        services.request_access(invitation, current_user)
+        db.session.commit()
+        flash(_("Your request is sent to the dialogue's planners."), "success")
+    return redirect(url_for("dialogues.accept_invitation", token=token))
 
 
 # Invitations (the dialogue's planners and admins) -------------------------------------
@@ -112,11 +143,16 @@ def invitations(slug: str):
         db.session.commit()
         flash(_("Invitations sent: %(count)d.", count=len(invited)), "success")
         return redirect(url_for("dialogues.invitations", slug=slug))
+    requests = queries.access_requests(dialogue)
     return render_template(
         "dialogues/invitations.html",
         dialogue=dialogue,
         form=form,
         invitations=queries.invitations(dialogue),
+        requests=requests,
+        can_decide={
+            r.id: permissions.can_approve_access(current_user, dialogue, r) for r in requests
+        },
         action_form=ActionForm(),
     )
 
@@ -126,12 +162,38 @@ def revoke_invitation(slug: str, invitation_id: int):
     dialogue = visible_dialogue(slug, current_user)
     require(permissions.can_invite(current_user, dialogue))
     invitation = db.get_or_404(Invitation, invitation_id)
-    if invitation.dialogue_id != dialogue.id:
-        abort(404)
+    require(permissions.can_revoke_invitation(current_user, dialogue, invitation))
     if ActionForm().validate_on_submit():
         services.revoke_invitation(invitation, by=current_user)
         db.session.commit()
         flash(_("The invitation for %(email)s is revoked.", email=invitation.email), "success")
+    return redirect(url_for("dialogues.invitations", slug=slug))
+
+
+@bp.post("/d/<slug>/access-requests/<int:request_id>/<any(approve, refuse):decision>")
+@limiter.limit(limits.writes)
+def decide_access_request(slug: str, request_id: int, decision: str):
+    dialogue = visible_dialogue(slug, current_user)
+    require(permissions.can_invite(current_user, dialogue))
+    access_request = queries.access_request(request_id)
+    if access_request is None:
+        abort(404)
+    check = (
+        permissions.can_approve_access if decision == "approve" else permissions.can_refuse_access
+    )
+    require(check(current_user, dialogue, access_request))
+    if ActionForm().validate_on_submit():
+        services.decide_access_request(
+            access_request, approve=decision == "approve", by=current_user
+        )
+        db.session.commit()
+        name = access_request.user.display_name
+        flash(
+            _("%(name)s can now see the dialogue.", name=name)
+            if decision == "approve"
+            else _("The request from %(name)s is refused.", name=name),
+            "success",
+        )
     return redirect(url_for("dialogues.invitations", slug=slug))
 
 

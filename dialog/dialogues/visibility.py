@@ -18,6 +18,8 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from dialog.core.permissions import Decision, Refused
 from dialog.dialogues.models import (
+    AccessRequest,
+    AccessRequestState,
     Dialogue,
     DialoguePlanner,
     DialogueState,
@@ -64,11 +66,19 @@ def _plans(user) -> ColumnElement[bool]:
 
 
 def _invited_dialogue_ids(user):
-    """Dialogues with an active invitation bound to the account or its confirmed address."""
+    """Dialogues with an active invitation to the account's confirmed address, accepted by
+    the account, or whose staff approved the account's request for access. Revoking an
+    invitation clears its acceptance and requests, so renewing it opens nothing old."""
     bound = Invitation.user_id == user.id
     by_address = Invitation.email == user.email if user.is_verified else false()
+    approved = Invitation.id.in_(
+        select(AccessRequest.invitation_id).where(
+            AccessRequest.user_id == user.id,
+            AccessRequest.state == AccessRequestState.approved,
+        )
+    )
     return select(Invitation.dialogue_id).where(
-        Invitation.revoked_at.is_(None), or_(bound, by_address)
+        Invitation.revoked_at.is_(None), or_(bound, by_address, approved)
     )
 
 

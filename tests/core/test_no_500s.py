@@ -41,6 +41,8 @@ def route_values(make_dialogue, make_proposal, make_comment, make_user):
             "token": "forged.token",
             "filename": "leaflet.css",
             "invitation_id": 1,
+            "request_id": 1,
+            "decision": "approve",
             "state": "published",
             "action": "open",
         }

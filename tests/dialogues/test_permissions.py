@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from dialog.accounts.models import User
 from dialog.core.db import utcnow
+from dialog.core.permissions import Refused
 from dialog.dialogues import permissions, schedule, services
 from dialog.dialogues.models import (
     DialogueState,
@@ -301,7 +302,7 @@ def test_an_invitation_matches_a_verified_account_by_email(db, people, make_user
     assert decision_of(permissions.can_invite(invited, dialogue)) == (False, "not_a_planner")
 
 
-def test_an_unconfirmed_address_gets_in_only_by_accepting_the_invitation(
+def test_an_unconfirmed_address_is_asked_to_confirm_before_accepting(
     db, people, make_user, make_dialogue
 ):
     now = utcnow().replace(microsecond=0)
@@ -312,19 +313,31 @@ def test_an_unconfirmed_address_gets_in_only_by_accepting_the_invitation(
     unconfirmed = make_user(role="resident", verified=False, email="ny@example.org")
     (invitation,) = services.invite(dialogue, ["ny@example.org"], by=people["admin"])
     db.session.commit()
-    assert decision_of(permissions.can_view(unconfirmed, dialogue)) == (False, "not_found")
-
-    services.accept_invitation(invitation, db.session.get(User, unconfirmed.id))
-    db.session.commit()
-    assert decision_of(permissions.can_view(unconfirmed, dialogue)) == (True, None)
-    assert decision_of(permissions.can_follow(unconfirmed, dialogue)) == (True, None)
-    assert decision_of(permissions.can_propose(unconfirmed, dialogue)) == (
+    person = db.session.get(User, unconfirmed.id)
+    assert decision_of(permissions.can_view(person, dialogue)) == (False, "not_found")
+    refusal = permissions.can_accept_invitation(person, invitation)
+    assert decision_of(refusal) == (False, "invitation_confirm_address")
+    assert "Bekräfta din e-postadress" in refusal.message
+    # Nor can the link be used to ask around the confirmation.
+    assert decision_of(permissions.can_request_access(person, invitation)) == (
         False,
-        "email_unverified",
+        "invitation_confirm_address",
     )
+    with pytest.raises(Refused):
+        services.accept_invitation(invitation, person)
+    db.session.rollback()
+    assert db.session.get(Invitation, invitation.id).user_id is None
+
+    person = db.session.get(User, unconfirmed.id)
+    person.email_verified_at = utcnow()
+    db.session.commit()
+    assert decision_of(permissions.can_view(person, dialogue)) == (True, None)
+    services.accept_invitation(invitation, person)
+    db.session.commit()
+    assert db.session.get(Invitation, invitation.id).user_id == person.id
 
 
-def test_an_accepted_invitation_lets_the_account_in_whatever_its_address(
+def test_an_account_with_another_address_cannot_accept_but_may_ask(
     db, people, make_user, make_dialogue
 ):
     now = utcnow().replace(microsecond=0)
@@ -332,13 +345,36 @@ def test_an_accepted_invitation_lets_the_account_in_whatever_its_address(
         make_dialogue, "konto", "proposals", now, visibility=Visibility.invited
     )
     other_address = make_user(role="resident", email="annan-adress@example.org")
-    (invitation,) = services.invite(dialogue, ["jobb@example.org"], by=people["admin"])
+    (invitation,) = services.invite(dialogue, ["Jobb@Example.org"], by=people["admin"])
     db.session.commit()
-    assert decision_of(permissions.can_view(other_address, dialogue)) == (False, "not_found")
+    person = db.session.get(User, other_address.id)
+    assert decision_of(permissions.can_accept_invitation(person, invitation)) == (
+        False,
+        "invitation_for_another_address",
+    )
+    assert decision_of(permissions.can_request_access(person, invitation)) == (True, None)
+    with pytest.raises(Refused):
+        services.accept_invitation(invitation, person)
+    db.session.rollback()
 
-    services.accept_invitation(invitation, db.session.get(User, other_address.id))
+    asked = services.request_access(invitation, db.session.get(User, other_address.id))
     db.session.commit()
-    assert decision_of(permissions.can_propose(other_address, dialogue)) == (True, None)
+    person = db.session.get(User, other_address.id)
+    assert decision_of(permissions.can_view(person, dialogue)) == (False, "not_found")
+    assert decision_of(permissions.can_request_access(person, invitation)) == (
+        False,
+        "access_requested",
+    )
+    services.decide_access_request(asked, approve=True, by=people["admin"])
+    db.session.commit()
+    assert decision_of(permissions.can_propose(person, dialogue)) == (True, None)
+    assert decision_of(permissions.can_request_access(person, invitation)) == (
+        False,
+        "access_approved",
+    )
+    # The invited address's own account is not affected, and accepts as before.
+    owner = db.session.get(User, make_user(role="resident", email="jobb@example.org").id)
+    assert decision_of(permissions.can_accept_invitation(owner, invitation)) == (True, None)
 
 
 def test_a_revoked_invitation_removes_access(db, people, make_user, make_dialogue):
@@ -351,7 +387,9 @@ def test_a_revoked_invitation_removes_access(db, people, make_user, make_dialogu
     email_invitation, link_invitation = services.invite(
         dialogue, ["epost@example.org", "inbjudan@example.org"], by=people["admin"]
     )
-    services.accept_invitation(link_invitation, db.session.get(User, by_link.id))
+    services.accept_invitation(email_invitation, db.session.get(User, by_email.id))
+    asked = services.request_access(link_invitation, db.session.get(User, by_link.id))
+    services.decide_access_request(asked, approve=True, by=people["admin"])
     db.session.commit()
     assert permissions.can_view(by_email, dialogue) and permissions.can_view(by_link, dialogue)
 
@@ -364,10 +402,12 @@ def test_a_revoked_invitation_removes_access(db, people, make_user, make_dialogu
     revoked = db.session.scalars(select(Invitation).where(Invitation.dialogue_id == dialogue.id))
     assert all(invitation.revoked_at is not None for invitation in revoked)
 
-    # Invited again: access is back.
-    services.invite(dialogue, ["epost@example.org"], by=people["admin"])
+    # Invited again: the address's own account is back; whoever was let in on request is
+    # not, until they ask again with the new link and staff approve again.
+    services.invite(dialogue, ["epost@example.org", "inbjudan@example.org"], by=people["admin"])
     db.session.commit()
     assert decision_of(permissions.can_view(by_email, dialogue)) == (True, None)
+    assert decision_of(permissions.can_view(by_link, dialogue)) == (False, "not_found")
 
 
 def test_an_invitation_to_one_dialogue_opens_no_other(db, people, make_user, make_dialogue):

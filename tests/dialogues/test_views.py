@@ -7,6 +7,7 @@ from dialog.accounts.models import User
 from dialog.core.models import AuditEntry
 from dialog.dialogues import services
 from dialog.dialogues.models import (
+    AccessRequest,
     Dialogue,
     DialogueFollow,
     DialogueState,
@@ -179,17 +180,31 @@ def test_invitations_by_email_link_and_revocation(
     assert "Sluten dialog" in client.get("/").get_data(as_text=True)
     post_form(client, "/logout", {}, form_path="/profile")
 
-    # Bo follows the link with an account under another address: the link binds it.
+    # Bo follows the link with an account under another address: he may only ask.
     path = link.replace(app.config["PUBLIC_URL"], "")
     anonymous_page = client.get(path)
     assert anonymous_page.status_code == 200 and "Logga in" in anonymous_page.get_data(as_text=True)
     bo = make_user(email="bo.private@example.org")
     login(bo)
-    assert client.get(path).location.endswith("/d/slutet")
-    assert client.get("/d/slutet").status_code == 200
+    assert "Be om att få vara med" in client.get(path).get_data(as_text=True)
+    assert client.get("/d/slutet").status_code == 404
+    assert post_form(client, f"{path}/request", {}, form_path=path).status_code == 302
     post_form(client, "/logout", {}, form_path="/profile")
 
-    # Revoking takes the access away again.
+    # The planner approves; revoking takes the access away again.
+    login(planner)
+    (asked,) = db.session.scalars(select(AccessRequest))
+    post_form(
+        client,
+        f"/d/slutet/access-requests/{asked.id}/approve",
+        {},
+        form_path="/d/slutet/invitations",
+    )
+    post_form(client, "/logout", {}, form_path="/profile")
+    login(bo)
+    assert client.get("/d/slutet").status_code == 200
+    assert client.get(path).location.endswith("/d/slutet")
+    post_form(client, "/logout", {}, form_path="/profile")
     login(planner)
     invitation = db.session.scalar(select(Invitation).where(Invitation.email == "bo@example.org"))
     post_form(

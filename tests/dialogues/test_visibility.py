@@ -21,6 +21,9 @@ VIEWERS = (
     "unverified_invited_by_address",
     "invited_by_address",
     "invited_by_link",
+    "approved_request",
+    "pending_request",
+    "refused_request",
     "revoked",
     "planner",
     "other_planner",
@@ -45,17 +48,23 @@ def world(ctx, db, make_user, make_dialogue):
         dialogue = db.session.get(Dialogue, dialogue.id)
         services.assign_planner(dialogue, db.session.get(User, people["planner"].id), by=None)
         invited = [people[n].email for n in VIEWERS if n.startswith(("invited", "unverified"))]
-        by_link, *_ = [
-            i
-            for i in services.invite(dialogue, [*invited, people["revoked"].email], by=admin)
-            if i.email == people["invited_by_link"].email
-        ]
-        by_link.email = "someone-else@example.org"  # followed the link with another address
+        sent = services.invite(dialogue, [*invited, people["revoked"].email], by=admin)
+        by_link, by_address = (
+            next(i for i in sent if i.email == people[name].email)
+            for name in ("invited_by_link", "invited_by_address")
+        )
         services.accept_invitation(by_link, db.session.get(User, people["invited_by_link"].id))
+        for name in ("approved_request", "pending_request", "refused_request"):
+            asked = services.request_access(by_address, db.session.get(User, people[name].id))
+            if name != "pending_request":
+                approve = name == "approved_request"
+                services.decide_access_request(asked, approve=approve, by=admin)
         revoked = next(
             i for i in dialogue_invitations(db, dialogue) if i.email == people["revoked"].email
         )
         services.revoke_invitation(revoked, by=admin)
+    # Accepted through the link, then moved to another address: the account keeps access.
+    db.session.get(User, people["invited_by_link"].id).email = "someone-else@example.org"
     services.assign_planner(
         db.session.get(Dialogue, other.id),
         db.session.get(User, people["other_planner"].id),
@@ -87,6 +96,20 @@ def test_the_filter_and_the_check_agree_for_every_state_visibility_and_viewer(db
         "anonymous": {"published-public", "archived-public"},
         "revoked": {"published-public", "archived-public"},
         "unverified_invited_by_address": {"published-public", "archived-public"},
+        "pending_request": {"published-public", "archived-public"},
+        "refused_request": {"published-public", "archived-public"},
+        "approved_request": {
+            "published-public",
+            "archived-public",
+            "published-invited",
+            "archived-invited",
+        },
+        "invited_by_link": {
+            "published-public",
+            "archived-public",
+            "published-invited",
+            "archived-invited",
+        },
         "invited_by_address": {
             "published-public",
             "archived-public",
