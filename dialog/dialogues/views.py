@@ -17,7 +17,7 @@ from dialog.core.timezone import to_local
 from dialog.dialogues import forms, labels, permissions, queries, schedule, services
 from dialog.dialogues.models import Dialogue, DialogueState, Invitation, Phase, PhaseKind
 from dialog.dialogues.visibility import visible_dialogue
-from dialog.extensions import db, limiter
+from dialog.extensions import db
 
 bp = Blueprint("dialogues", __name__)
 
@@ -65,7 +65,7 @@ def show(slug: str):
 
 
 @bp.post("/d/<slug>/<any(follow, unfollow):action>")
-@limiter.limit(limits.writes)
+@limits.write_limit()
 def follow(slug: str, action: str):
     dialogue = visible_dialogue(slug, current_user)
     require(permissions.can_follow(current_user, dialogue))
@@ -102,7 +102,7 @@ def accept_invitation(token: str):
 
 
 @bp.route("/d/<slug>/invitations", methods=["GET", "POST"])
-@limiter.limit(limits.writes, methods=["POST"])
+@limits.write_limit(methods=["POST"])
 def invitations(slug: str):
     dialogue = visible_dialogue(slug, current_user)
     require(permissions.can_invite(current_user, dialogue))
@@ -147,7 +147,7 @@ def admin_index():
 
 
 @bp.route("/admin/dialogues/new", methods=["GET", "POST"])
-@limiter.limit(limits.writes, methods=["POST"])
+@limits.write_limit(methods=["POST"])
 def admin_create():
     require(permissions.can_manage(current_user))
     form = forms.DialogueForm()
@@ -165,7 +165,7 @@ def admin_create():
 
 
 @bp.route("/admin/dialogues/<int:dialogue_id>/edit", methods=["GET", "POST"])
-@limiter.limit(limits.writes, methods=["POST"])
+@limits.write_limit(methods=["POST"])
 def admin_edit(dialogue_id: int):
     dialogue = _managed_dialogue(dialogue_id)
     form = forms.DialogueForm(obj=dialogue)
@@ -218,7 +218,7 @@ def _show_problems(form, problems) -> None:
 
 
 @bp.route("/admin/dialogues/<int:dialogue_id>/phases", methods=["GET", "POST"])
-@limiter.limit(limits.writes, methods=["POST"])
+@limits.write_limit(methods=["POST"])
 def admin_phases(dialogue_id: int):
     dialogue = _managed_dialogue(dialogue_id)
     form = forms.PhaseForm()
@@ -248,7 +248,7 @@ def admin_phases(dialogue_id: int):
 
 
 @bp.route("/admin/phases/<int:phase_id>/edit", methods=["GET", "POST"])
-@limiter.limit(limits.writes, methods=["POST"])
+@limits.write_limit(methods=["POST"])
 def admin_edit_phase(phase_id: int):
     phase = _managed_phase(phase_id)
     form = forms.PhaseForm(obj=phase)
@@ -292,7 +292,7 @@ def admin_remove_phase(phase_id: int):
 
 
 @bp.route("/admin/phases/<int:phase_id>/<any(open, close):action>-now", methods=["GET", "POST"])
-@limiter.limit(limits.writes, methods=["POST"])
+@limits.write_limit(methods=["POST"])
 def admin_phase_now(phase_id: int, action: str):
     phase = _managed_phase(phase_id)
     can_change = permissions.can_open_now if action == "open" else permissions.can_close_now
@@ -319,7 +319,7 @@ def admin_phase_now(phase_id: int, action: str):
 
 
 @bp.route("/admin/dialogues/<int:dialogue_id>/planners", methods=["GET", "POST"])
-@limiter.limit(limits.writes, methods=["POST"])
+@limits.write_limit(methods=["POST"])
 def admin_planners(dialogue_id: int):
     dialogue = _managed_dialogue(dialogue_id)
     form = forms.PlannerForm()
