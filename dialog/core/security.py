@@ -55,7 +55,7 @@ def _keep_personal_responses_out_of_caches(response):
     # Runs after every blueprint's own after_request, so it overrides what they chose:
     # a page for a logged-in person, or one that carries a session cookie, must not be
     # kept by the browser (a shared computer's back button) or any cache on the way.
-    if _is_personal():
+    if _is_personal() and "no-store" not in response.headers.get("Cache-Control", ""):
         response.headers["Cache-Control"] = "no-store"
     return response
 
