@@ -12,10 +12,7 @@ from dialog.extensions import limiter
 
 View = TypeVar("View", bound=Callable)
 
-WRITES_MESSAGE = _l(
-    "You have sent many changes in a short while. Wait a minute and try again; "
-    "what you wrote is still in the form."
-)
+WRITES_MESSAGE = _l("You have sent many changes in a short while. Wait a minute and try again.")
 
 
 def writes() -> str:
