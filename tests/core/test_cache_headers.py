@@ -27,8 +27,16 @@ def public_proposal(ctx, db, make_dialogue, make_proposal):
 
 @pytest.mark.parametrize(
     "path",
-    ["/", "/d/stadskarna", "/d/stadskarna/proposals", "/p/{id}", "/p/{id}/image", "/profile",
-     "/finns-inte", "/api/v1/dialogues"],
+    [
+        "/",
+        "/d/stadskarna",
+        "/d/stadskarna/proposals",
+        "/p/{id}",
+        "/p/{id}/image",
+        "/profile",
+        "/finns-inte",
+        "/api/v1/dialogues",
+    ],
 )
 def test_every_response_to_a_logged_in_person_is_no_store(
     client, resident, login, public_proposal, path

@@ -26,9 +26,7 @@ def _follow(client, action="follow"):
     return client.post(f"/d/stadskarna/{action}", data={"csrf_token": token})
 
 
-def test_each_account_behind_one_address_has_its_own_limit(
-    app, limited, make_user, make_dialogue
-):
+def test_each_account_behind_one_address_has_its_own_limit(app, limited, make_user, make_dialogue):
     make_dialogue()
     first, second = (_client_for(app, make_user()) for _ in range(2))
     assert [_follow(first, a).status_code for a in ("follow", "unfollow")] == [302, 302]

@@ -72,7 +72,13 @@ def test_dates_far_from_now_are_inline_errors(
     response = post_form(
         client,
         f"/admin/dialogues/{dialogue.id}/phases",
-        {"kind": "proposals", "title": "Förslag", "starts_at": starts, "ends_at": ends, button: "1"},
+        {
+            "kind": "proposals",
+            "title": "Förslag",
+            "starts_at": starts,
+            "ends_at": ends,
+            button: "1",
+        },
     )
     assert response.status_code == 200
     page = response.get_data(as_text=True)
