@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
+# Links in mail point to where `make run` serves, unless PUBLIC_URL says otherwise.
+PUBLIC_URL ?= http://127.0.0.1:$(PORT)
 WEB_WORKERS ?= 2
 PYTEST_ARGS ?=
 
@@ -36,6 +38,7 @@ run: translations
 	@echo "Ctrl-C stops the web server, the worker and the scheduler."
 	@echo
 	@trap 'kill 0' INT TERM EXIT; \
+	export PUBLIC_URL='$(PUBLIC_URL)'; \
 	$(BIN)/celery -A worker.app worker --beat --loglevel=INFO --concurrency=2 & \
 	$(BIN)/gunicorn --workers $(WEB_WORKERS) --bind 127.0.0.1:$(PORT) --access-logfile - 'dialog:create_app()' & \
 	wait

@@ -71,7 +71,12 @@ class Config:
         self.RATELIMIT_LOGIN_PER_ACCOUNT = _env(
             "RATELIMIT_LOGIN_PER_ACCOUNT", "5 per minute;30 per hour"
         )
+        # Per account (per address when logged out), and in all from one address: looser,
+        # because a library or a workshop shares one.
         self.RATELIMIT_WRITES = _env("RATELIMIT_WRITES", "30 per minute;500 per day")
+        self.RATELIMIT_WRITES_PER_IP = _env(
+            "RATELIMIT_WRITES_PER_IP", "300 per minute;5000 per day"
+        )
 
         self.OUTBOX_PUBLISH_TIMEOUT = _env_float("OUTBOX_PUBLISH_TIMEOUT", 1.0)
         self.OUTBOX_RETRY_AFTER_SECONDS = _env_int("OUTBOX_RETRY_AFTER_SECONDS", 5)
@@ -155,7 +160,14 @@ class TestingConfig(Config):
 
 class ProductionConfig(Config):
     name = "production"
-    REQUIRED = ("SECRET_KEY", "DATABASE_URL", "REDIS_URL", "MAIL_SERVER", "MAIL_DEFAULT_SENDER")
+    REQUIRED = (
+        "SECRET_KEY",
+        "DATABASE_URL",
+        "REDIS_URL",
+        "PUBLIC_URL",  # every absolute link (mail, the API) is built from it, never the Host
+        "MAIL_SERVER",
+        "MAIL_DEFAULT_SENDER",
+    )
 
     def __init__(self) -> None:
         missing = [name for name in self.REQUIRED if _env(name) is None]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import (
     Blueprint,
     flash,
@@ -48,22 +46,12 @@ def _login_key() -> str:
 
 
 def _safe_next(target: str | None) -> str:
-    """Only same-site paths: a login link must never send people elsewhere."""
-    if target:
-        parts = urlsplit(target)
-        if (
-            not parts.scheme
-            and not parts.netloc
-            and target.startswith("/")
-            and not target.startswith("//")
-            and "\\" not in target
-        ):
-            return target
-    return url_for("dialogues.index")
+    """Only same-site paths: a login link must never send people elsewhere (or break)."""
+    return urls.safe_next(target)
 
 
 @bp.route("/register", methods=["GET", "POST"])
-@limiter.limit(limits.writes, methods=["POST"])
+@limits.write_limit(methods=["POST"])
 def register():
     if current_user.is_authenticated:
         return redirect(url_for("dialogues.index"))
@@ -158,7 +146,7 @@ def reset_password(token: str):
 
 @bp.route("/profile", methods=["GET", "POST"])
 @login_required
-@limiter.limit(limits.writes, methods=["POST"])
+@limits.write_limit(methods=["POST"])
 def profile():
     form = forms.ProfileForm(obj=current_user)
     if request.method == "GET":
@@ -185,7 +173,7 @@ def profile():
 
 @bp.post("/profile/resend-verification")
 @login_required
-@limiter.limit(limits.writes)
+@limits.write_limit()
 def resend_verification():
     if not current_user.is_verified:
         services.send_verification(current_user)
@@ -247,7 +235,7 @@ def admin_users():
 
 
 @bp.post("/admin/users/<int:user_id>/role")
-@limiter.limit(limits.writes)
+@limits.write_limit()
 def admin_set_role(user_id: int):
     require(permissions.can_manage_roles(current_user))
     user = db.get_or_404(User, user_id)

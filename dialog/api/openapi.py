@@ -19,7 +19,7 @@ OPEN_DATA_HEADERS = {
         "schema": {"type": "string", "const": "*"},
     },
     "Cache-Control": {
-        "description": "`public, max-age=60`: answers may be cached for a minute.",
+        "description": "`public, max-age=5`: answers may be cached for five seconds.",
         "schema": {"type": "string"},
     },
 }

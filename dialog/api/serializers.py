@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import url_for
+from dialog.core.urls import public_url
 
 
 def _time(moment: datetime | None) -> str | None:
@@ -43,8 +43,8 @@ def dialogue(dialogue, *, detail: bool = False) -> dict:
         "themes": list(dialogue.themes or []),
         "focus_areas": list(dialogue.focus_areas or []),
         "current_phase": phase(current) if current else None,
-        "url": url_for("api.dialogue_detail", slug=dialogue.slug, _external=True),
-        "html_url": url_for("dialogues.show", slug=dialogue.slug, _external=True),
+        "url": public_url("api.dialogue_detail", slug=dialogue.slug),
+        "html_url": public_url("dialogues.show", slug=dialogue.slug),
     }
     if detail:
         data.update(
@@ -53,7 +53,7 @@ def dialogue(dialogue, *, detail: bool = False) -> dict:
             vote_counts=dialogue.vote_counts.value,
             votes_per_participant=dialogue.votes_per_participant,
             phases=[phase(p) for p in sorted(dialogue.phases, key=lambda p: p.starts_at)],
-            proposals_url=url_for("api.proposal_list", slug=dialogue.slug, _external=True),
+            proposals_url=public_url("api.proposal_list", slug=dialogue.slug),
         )
     return data
 
@@ -77,8 +77,8 @@ def proposal(proposal, *, counts_shown: bool) -> dict:
         "author": _public_author(proposal.author),
         "counts": _counts(proposal, counts_shown),
         "created_at": _time(proposal.created_at),
-        "url": url_for("api.proposal_detail", proposal_id=proposal.id, _external=True),
-        "html_url": url_for("proposals.show", proposal_id=proposal.id, _external=True),
+        "url": public_url("api.proposal_detail", proposal_id=proposal.id),
+        "html_url": public_url("proposals.show", proposal_id=proposal.id),
     }
 
 

@@ -6,11 +6,12 @@ visibility rules as the pages, seen from there.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, jsonify, request, session, url_for
+from flask import Blueprint, abort, current_app, jsonify, request, session
 from flask_babel import gettext as _
 
 from dialog.api import openapi, serializers
 from dialog.core.permissions import Refused
+from dialog.core.urls import public_url
 from dialog.dialogues import queries as dialogues
 from dialog.dialogues.visibility import EVERYONE, visible_dialogue
 from dialog.extensions import csrf, limiter
@@ -20,7 +21,9 @@ from dialog.proposals.visibility import visible_proposal
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
-PUBLIC_CACHE = "public, max-age=60"
+# Short: a dialogue made draft or invite-only, or a hidden proposal, leaves shared caches
+# within seconds.
+PUBLIC_CACHE = "public, max-age=5"
 
 
 @bp.after_request
@@ -73,7 +76,7 @@ def _page(pagination, items, endpoint: str, **values) -> dict:
     args = {**request.args.to_dict(), **values}
 
     def link(number):
-        return url_for(endpoint, **{**args, "page": number}, _external=True)
+        return public_url(endpoint, **{**args, "page": number})
 
     # Past the end, "previous" leads back to the last page that has items.
     previous = min(pagination.prev_num, max(pagination.pages, 1)) if pagination.has_prev else None
@@ -153,9 +156,7 @@ def proposal_detail(proposal_id: int):
     data = serializers.proposal(proposal, counts_shown=counts_shown)
     data["answer"] = serializers.answer(proposals.answer(proposal))
     data["comments"] = [serializers.comment(c) for c in proposals.all_comments(proposal, EVERYONE)]
-    data["dialogue_url"] = url_for(
-        "api.dialogue_detail", slug=proposal.dialogue.slug, _external=True
-    )
+    data["dialogue_url"] = public_url("api.dialogue_detail", slug=proposal.dialogue.slug)
     return jsonify(data)
 
 

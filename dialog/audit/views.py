@@ -12,7 +12,7 @@ from dialog.core.export import csv_response
 from dialog.core.forms import ActionForm
 from dialog.core.permissions import require
 from dialog.core.timezone import to_local
-from dialog.extensions import db, limiter
+from dialog.extensions import db
 
 bp = Blueprint("audit", __name__, url_prefix="/admin/audit")
 
@@ -28,7 +28,7 @@ def index():
 
 
 @bp.post("/export")
-@limiter.limit(limits.writes)
+@limits.write_limit()
 def export():
     require(permissions.can_export(current_user))
     form = _filter_form()

@@ -8,9 +8,8 @@ tasks at that moment would import the other domains in a circle.
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import urlencode
 
-from flask import Flask, request
+from flask import Flask
 from flask_babel import format_date, format_datetime, get_locale
 
 
@@ -33,12 +32,13 @@ def init_app(app: Flask) -> None:
 
 def _add_template_helpers(app: Flask) -> None:
     from dialog.core.permissions import MOMENT_FORMAT
+    from dialog.core.urls import language_url
 
     app.jinja_env.globals.update(
         format_datetime=format_datetime,
         format_date=format_date,
         current_language=lambda: str(get_locale()),
-        language_url=_language_url,
+        language_url=language_url,
         moment_format=lambda: str(MOMENT_FORMAT),
     )
 
@@ -59,9 +59,3 @@ def _init_database(app: Flask) -> None:
         include_object=include_in_autogenerate,
         compare_type=True,
     )
-
-
-def _language_url(lang: str) -> str:
-    args = request.args.to_dict()
-    args["lang"] = lang
-    return f"{request.path}?{urlencode(args)}"

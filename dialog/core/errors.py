@@ -6,6 +6,7 @@ import logging
 
 from flask import Flask, jsonify, make_response, render_template, request
 from flask_babel import lazy_gettext as _l
+from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -62,6 +63,8 @@ def _handle_http_error(error: HTTPException):
         return _render(400, str(CSRF_MESSAGE))
     code = error.code or 500
     custom = error.description if error.description != type(error).description else None
+    if isinstance(error, RateLimitExceeded) and not error.limit.error_message:
+        custom = None  # the limit itself ("5 per 1 minute"), not words for a person
     response = _render(code, custom)
     if code == 405 and getattr(error, "valid_methods", None):
         response.headers["Allow"] = ", ".join(error.valid_methods)

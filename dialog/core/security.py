@@ -1,8 +1,8 @@
-"""Security headers on every response."""
+"""Security headers on every response; personal responses are never stored by any cache."""
 
 from __future__ import annotations
 
-from flask import Flask, abort, current_app, request
+from flask import Flask, abort, current_app, g, request, session
 from flask_babel import lazy_gettext as _l
 
 NUL_MESSAGE = _l("The text contains a character that cannot be used (NUL).")
@@ -17,6 +17,7 @@ CONTENT_SECURITY_POLICY = (
 def init_app(app: Flask) -> None:
     app.before_request(_refuse_nul_characters)
     app.after_request(_set_security_headers)
+    app.after_request(_keep_personal_responses_out_of_caches)
 
 
 def _refuse_nul_characters() -> None:
@@ -48,3 +49,21 @@ def _set_security_headers(response):
     if current_app.config["HSTS"]:
         headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
     return response
+
+
+def _keep_personal_responses_out_of_caches(response):
+    # Runs after every blueprint's own after_request, so it overrides what they chose:
+    # a page for a logged-in person, or one that carries a session cookie, must not be
+    # kept by the browser (a shared computer's back button) or any cache on the way.
+    if _is_personal() and "no-store" not in response.headers.get("Cache-Control", ""):
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _is_personal() -> bool:
+    if current_app.session_interface.should_set_cookie(current_app, session):
+        return True
+    if request.endpoint == "static":
+        return False  # the same files for everyone; they keep their cache headers
+    user = g.get("_login_user")  # set by Flask-Login once the request asked who it is
+    return "_user_id" in session or bool(user is not None and user.is_authenticated)

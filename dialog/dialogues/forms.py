@@ -30,6 +30,8 @@ from wtforms.validators import (
 )
 
 from dialog.core.forms import PointPairMixin
+from dialog.core.timezone import in_schedulable_range
+from dialog.dialogues import schedule
 from dialog.dialogues.labels import (
     CAPABILITY_LABELS,
     KIND_LABELS,
@@ -43,12 +45,28 @@ DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 MINUTE_HINT = _l("Swedish time, to the minute, e.g. 2026-03-12 09:00.")
 
 
-def is_polygon(text: str) -> bool:
-    """A GeoJSON Polygon: closed rings of at least four [longitude, latitude] positions."""
+def parse_polygon(text: str) -> dict | None:
+    """The GeoJSON Polygon the text holds, rebuilt with only its type and coordinates,
+    or None when it holds none (including text nested too deep to parse)."""
     try:
         shape = json.loads(text)
-    except ValueError:
-        return False
+    except (ValueError, RecursionError):
+        return None
+    if not _is_polygon(shape):
+        return None
+    return {"type": "Polygon", "coordinates": shape["coordinates"]}
+
+
+def is_polygon(text: str) -> bool:
+    """A GeoJSON Polygon: closed rings of at least four [longitude, latitude] positions."""
+    return parse_polygon(text) is not None
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _is_polygon(shape) -> bool:
     if not isinstance(shape, dict) or shape.get("type") != "Polygon":
         return False
     rings = shape.get("coordinates")
@@ -61,7 +79,7 @@ def is_polygon(text: str) -> bool:
             if not (
                 isinstance(position, list)
                 and len(position) == 2
-                and all(isinstance(v, int | float) for v in position)
+                and all(_is_number(v) for v in position)
                 and -180 <= position[0] <= 180
                 and -90 <= position[1] <= 90
             ):
@@ -161,7 +179,7 @@ class DialogueForm(PointPairMixin, FlaskForm):
     )
 
     def validate_place_area(self, field) -> None:
-        if field.data and not is_polygon(field.data):
+        if field.data and field.data.strip() and not is_polygon(field.data):
             raise ValidationError(
                 _l(
                     "Give the area as a GeoJSON polygon, e.g. "
@@ -178,7 +196,10 @@ class DialogueForm(PointPairMixin, FlaskForm):
             "place_name": (self.place_name.data or "").strip(),
             "place_lat": self.place_lat.data,
             "place_lon": self.place_lon.data,
-            "place_area": json.loads(self.place_area.data) if self.place_area.data else None,
+            # Whitespace is no area; extra members of the GeoJSON are not kept.
+            "place_area": parse_polygon(self.place_area.data or "")
+            if self.place_area.data
+            else None,
             "named_places": _lines(self.named_places.data),
             "themes": _lines(self.themes.data),
             "focus_areas": _lines(self.focus_areas.data),
@@ -199,6 +220,12 @@ class DialogueForm(PointPairMixin, FlaskForm):
         self.visibility.data = dialogue.visibility.value
         self.vote_mode.data = dialogue.vote_mode.value
         self.vote_counts.data = dialogue.vote_counts.value
+
+
+def _check_schedulable(field) -> None:
+    # Year 1 or 9999 would overflow when converted to UTC; no dialogue is planned then.
+    if field.data is not None and not in_schedulable_range(field.data):
+        raise ValidationError(schedule.out_of_range_message())
 
 
 OVERRIDE_CHOICES = [
@@ -232,6 +259,12 @@ class PhaseForm(FlaskForm):
     )
     preview = SubmitField(_l("Preview the timeline"))
     save = SubmitField(_l("Save phase"))
+
+    def validate_starts_at(self, field) -> None:
+        _check_schedulable(field)
+
+    def validate_ends_at(self, field) -> None:
+        _check_schedulable(field)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

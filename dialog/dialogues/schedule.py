@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from dialog.core import audit
 from dialog.core.db import utcnow
 from dialog.core.permissions import Decision
-from dialog.core.timezone import from_local
+from dialog.core.timezone import EARLIEST_LOCAL, LATEST_LOCAL, from_local, in_schedulable_range
 from dialog.dialogues.models import Capability, Dialogue, Phase, PhaseKind, capabilities_for
 from dialog.extensions import db
 
@@ -21,6 +21,7 @@ NONEXISTENT_TIME = _l(
     "%(time)s does not exist in Swedish time: the clocks are moved forward an hour that night. "
     "Choose a time after 03:00."
 )
+OUT_OF_RANGE = _l("Choose a date between the years %(earliest)s and %(latest)s.")
 ENDS_BEFORE_START = _l("The phase must end after it starts.")
 OVERLAP = _l("The phase overlaps “%(other)s” (%(start)s – %(end)s).")
 OPEN_ENDED_NOT_LAST = _l("Only the last phase may be without an end.")
@@ -59,12 +60,21 @@ def local_to_utc(local: datetime, field_name: str) -> datetime:
     """A Swedish wall-clock time, to the minute, as UTC; a time in the spring gap does not
     exist and is refused, naming the field to fix."""
     local = local.replace(second=0, microsecond=0, tzinfo=None)
+    if not in_schedulable_range(local):
+        raise ScheduleInvalid([ScheduleProblem(field_name, out_of_range_message())])
     moment = from_local(local)
     if moment is None:
         shown = format_datetime(local, "d MMMM yyyy HH:mm", rebase=False)
         message = str(NONEXISTENT_TIME) % {"time": shown}
         raise ScheduleInvalid([ScheduleProblem(field_name, message)])
     return moment
+
+
+def out_of_range_message() -> str:
+    return str(OUT_OF_RANGE) % {
+        "earliest": EARLIEST_LOCAL.year,
+        "latest": LATEST_LOCAL.year,
+    }
 
 
 def check_schedule(

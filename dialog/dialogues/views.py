@@ -17,7 +17,7 @@ from dialog.core.timezone import to_local
 from dialog.dialogues import forms, labels, permissions, queries, schedule, services
 from dialog.dialogues.models import Dialogue, DialogueState, Invitation, Phase, PhaseKind
 from dialog.dialogues.visibility import visible_dialogue
-from dialog.extensions import db, limiter
+from dialog.extensions import db
 
 bp = Blueprint("dialogues", __name__)
 
@@ -65,7 +65,7 @@ def show(slug: str):
 
 
 @bp.post("/d/<slug>/<any(follow, unfollow):action>")
-@limiter.limit(limits.writes)
+@limits.write_limit()
 def follow(slug: str, action: str):
     dialogue = visible_dialogue(slug, current_user)
     require(permissions.can_follow(current_user, dialogue))
@@ -117,7 +117,7 @@ def accept_invitation(token: str):
 
 
 @bp.post("/i/<token>/request")
-@limiter.limit(limits.writes)
+@limits.write_limit()
 def request_access(token: str):
     if (invitation := _invitation_or_none(token)) is None:
         return _invalid_invitation()
@@ -133,7 +133,7 @@ def request_access(token: str):
 
 
 @bp.route("/d/<slug>/invitations", methods=["GET", "POST"])
-@limiter.limit(limits.writes, methods=["POST"])
+@limits.write_limit(methods=["POST"])
 def invitations(slug: str):
     dialogue = visible_dialogue(slug, current_user)
     require(permissions.can_invite(current_user, dialogue))
@@ -171,7 +171,7 @@ def revoke_invitation(slug: str, invitation_id: int):
 
 
 @bp.post("/d/<slug>/access-requests/<int:request_id>/<any(approve, refuse):decision>")
-@limiter.limit(limits.writes)
+@limits.write_limit()
 def decide_access_request(slug: str, request_id: int, decision: str):
     dialogue = visible_dialogue(slug, current_user)
     require(permissions.can_invite(current_user, dialogue))
@@ -209,7 +209,7 @@ def admin_index():
 
 
 @bp.route("/admin/dialogues/new", methods=["GET", "POST"])
-@limiter.limit(limits.writes, methods=["POST"])
+@limits.write_limit(methods=["POST"])
 def admin_create():
     require(permissions.can_manage(current_user))
     form = forms.DialogueForm()
@@ -227,7 +227,7 @@ def admin_create():
 
 
 @bp.route("/admin/dialogues/<int:dialogue_id>/edit", methods=["GET", "POST"])
-@limiter.limit(limits.writes, methods=["POST"])
+@limits.write_limit(methods=["POST"])
 def admin_edit(dialogue_id: int):
     dialogue = _managed_dialogue(dialogue_id)
     form = forms.DialogueForm(obj=dialogue)
@@ -280,7 +280,7 @@ def _show_problems(form, problems) -> None:
 
 
 @bp.route("/admin/dialogues/<int:dialogue_id>/phases", methods=["GET", "POST"])
-@limiter.limit(limits.writes, methods=["POST"])
+@limits.write_limit(methods=["POST"])
 def admin_phases(dialogue_id: int):
     dialogue = _managed_dialogue(dialogue_id)
     form = forms.PhaseForm()
@@ -310,7 +310,7 @@ def admin_phases(dialogue_id: int):
 
 
 @bp.route("/admin/phases/<int:phase_id>/edit", methods=["GET", "POST"])
-@limiter.limit(limits.writes, methods=["POST"])
+@limits.write_limit(methods=["POST"])
 def admin_edit_phase(phase_id: int):
     phase = _managed_phase(phase_id)
     form = forms.PhaseForm(obj=phase)
@@ -354,7 +354,7 @@ def admin_remove_phase(phase_id: int):
 
 
 @bp.route("/admin/phases/<int:phase_id>/<any(open, close):action>-now", methods=["GET", "POST"])
-@limiter.limit(limits.writes, methods=["POST"])
+@limits.write_limit(methods=["POST"])
 def admin_phase_now(phase_id: int, action: str):
     phase = _managed_phase(phase_id)
     can_change = permissions.can_open_now if action == "open" else permissions.can_close_now
@@ -381,7 +381,7 @@ def admin_phase_now(phase_id: int, action: str):
 
 
 @bp.route("/admin/dialogues/<int:dialogue_id>/planners", methods=["GET", "POST"])
-@limiter.limit(limits.writes, methods=["POST"])
+@limits.write_limit(methods=["POST"])
 def admin_planners(dialogue_id: int):
     dialogue = _managed_dialogue(dialogue_id)
     form = forms.PlannerForm()

@@ -10,7 +10,7 @@ from flask_login import current_user
 from dialog.core import limits
 from dialog.core.forms import ActionForm
 from dialog.core.permissions import require
-from dialog.extensions import db, limiter
+from dialog.extensions import db
 from dialog.proposals import forms, permissions, queries, services
 from dialog.proposals.models import Stance
 from dialog.proposals.views import bp, proposal_page
@@ -18,7 +18,7 @@ from dialog.proposals.visibility import visible_comment, visible_proposal
 
 
 @bp.post("/p/<int:proposal_id>/comments")
-@limiter.limit(limits.writes)
+@limits.write_limit()
 def comment(proposal_id: int):
     proposal = visible_proposal(proposal_id, current_user)
     require(permissions.can_comment(current_user, proposal))
@@ -50,7 +50,7 @@ def _thread_page(comment, form) -> str:
 
 
 @bp.post("/c/<int:comment_id>/reply")
-@limiter.limit(limits.writes)
+@limits.write_limit()
 def reply(comment_id: int):
     comment = visible_comment(comment_id, current_user)
     require(permissions.can_reply(current_user, comment))
@@ -70,7 +70,7 @@ def reply(comment_id: int):
 
 
 @bp.route("/c/<int:comment_id>/edit", methods=["GET", "POST"])
-@limiter.limit(limits.writes, methods=["POST"])
+@limits.write_limit(methods=["POST"])
 def edit_comment(comment_id: int):
     comment = visible_comment(comment_id, current_user)
     require(permissions.can_edit_comment(current_user, comment))
@@ -88,7 +88,7 @@ def edit_comment(comment_id: int):
 
 
 @bp.post("/c/<int:comment_id>/delete")
-@limiter.limit(limits.writes)
+@limits.write_limit()
 def delete_comment(comment_id: int):
     comment = visible_comment(comment_id, current_user)
     require(permissions.can_delete_comment(current_user, comment))

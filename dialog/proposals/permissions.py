@@ -117,8 +117,8 @@ def can_edit(user, proposal: Proposal) -> Decision:
     """Until the first comment or vote; in a phase for revising, after comments too."""
     if not (decision := _authors_own(user, proposal)):
         return decision
-    if proposal.dialogue.is_archived:
-        return Decision.deny("dialogue_archived")
+    if not (decision := _not_archived(proposal.dialogue)):
+        return decision
     if proposal.total_votes:
         return Decision.deny("already_discussed")
     if proposal.comment_count and not dialogues.can_participate(
@@ -129,7 +129,16 @@ def can_edit(user, proposal: Proposal) -> Decision:
 
 
 def can_withdraw(user, proposal: Proposal) -> Decision:
-    return _authors_own(user, proposal)
+    if not (decision := _authors_own(user, proposal)):
+        return decision
+    return _not_archived(proposal.dialogue)
+
+
+def _not_archived(dialogue: Dialogue) -> Decision:
+    # An archived dialogue is the record of what was said: it can be read, not changed.
+    if dialogue.is_archived:
+        return Decision.deny("dialogue_archived")
+    return Decision.allow()
 
 
 def _authors_own(user, proposal: Proposal) -> Decision:
@@ -204,13 +213,17 @@ def can_reply(user, comment: Comment) -> Decision:
 def can_edit_comment(user, comment: Comment) -> Decision:
     if not (decision := _comment_authors_own(user, comment)):
         return decision
+    if not (decision := _not_archived(comment.proposal.dialogue)):
+        return decision
     if utcnow() - comment.created_at > COMMENT_EDIT_WINDOW:
         return Decision.deny("edit_window_over")
     return Decision.allow()
 
 
 def can_delete_comment(user, comment: Comment) -> Decision:
-    return _comment_authors_own(user, comment)
+    if not (decision := _comment_authors_own(user, comment)):
+        return decision
+    return _not_archived(comment.proposal.dialogue)
 
 
 def _comment_authors_own(user, comment: Comment) -> Decision:

@@ -11,7 +11,7 @@ from dialog.core import images, limits, storage
 from dialog.core.permissions import require
 from dialog.dialogues import permissions as dialogue_permissions
 from dialog.dialogues.visibility import visible_dialogue
-from dialog.extensions import db, limiter
+from dialog.extensions import db
 from dialog.proposals import forms, permissions, queries, services
 from dialog.proposals.models import Source
 from dialog.proposals.views import bp
@@ -20,7 +20,7 @@ UPLOADS_REMEMBERED = 10
 
 
 @bp.route("/d/<slug>/proposals/new", methods=["GET", "POST"])
-@limiter.limit(limits.writes, methods=["POST"])
+@limits.write_limit(methods=["POST"])
 def create(slug: str):
     dialogue = visible_dialogue(slug, current_user)
     require(permissions.can_create(current_user, dialogue))
@@ -92,7 +92,7 @@ def image_from(form) -> int | None | bool:
 
 
 @bp.route("/d/<slug>/proposals/enter", methods=["GET", "POST"])
-@limiter.limit(limits.writes, methods=["POST"])
+@limits.write_limit(methods=["POST"])
 def enter(slug: str):
     dialogue = visible_dialogue(slug, current_user)
     require(permissions.can_enter_on_behalf(current_user, dialogue))

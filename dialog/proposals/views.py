@@ -30,7 +30,7 @@ from dialog.core.markdown import render as render_markdown
 from dialog.core.models import StoredFile
 from dialog.core.permissions import Decision, Refused, require
 from dialog.dialogues.visibility import EVERYONE, visible_dialogue
-from dialog.extensions import db, limiter
+from dialog.extensions import db
 from dialog.proposals import forms, permissions, queries, services
 from dialog.proposals.labels import VOTE_LABELS
 from dialog.proposals.models import AnswerStatus, Proposal, VoteValue
@@ -128,8 +128,9 @@ def image(proposal_id: int):
         raise Refused(Decision.deny("not_found"))
     response = Response(storage.read(stored), mimetype=stored.content_type)
     response.headers["Cache-Control"] = (
-        # Shared caches only for what everyone may see, by the one visibility rule.
-        "public, max-age=86400" if can_see_proposal(EVERYONE, proposal) else "private, max-age=3600"
+        # Shared caches only for what everyone may see, by the one visibility rule; the
+        # rest is asked for again each time, so a revoked invitation ends access at once.
+        "public, max-age=86400" if can_see_proposal(EVERYONE, proposal) else "private, no-cache"
     )
     response.headers["Content-Disposition"] = "inline"
     return response
@@ -172,7 +173,7 @@ def proposal_page(proposal: Proposal, comment_form: forms.CommentForm | None = N
 
 
 @bp.post("/p/<int:proposal_id>/vote")
-@limiter.limit(limits.writes)
+@limits.write_limit()
 def vote(proposal_id: int):
     proposal = visible_proposal(proposal_id, current_user)
     require(permissions.can_vote(current_user, proposal))
@@ -185,7 +186,7 @@ def vote(proposal_id: int):
 
 
 @bp.post("/p/<int:proposal_id>/unvote")
-@limiter.limit(limits.writes)
+@limits.write_limit()
 def unvote(proposal_id: int):
     proposal = visible_proposal(proposal_id, current_user)
     require(permissions.can_withdraw_vote(current_user, proposal))
@@ -197,7 +198,7 @@ def unvote(proposal_id: int):
 
 
 @bp.route("/p/<int:proposal_id>/edit", methods=["GET", "POST"])
-@limiter.limit(limits.writes, methods=["POST"])
+@limits.write_limit(methods=["POST"])
 def edit(proposal_id: int):
     proposal = visible_proposal(proposal_id, current_user)
     require(permissions.can_edit(current_user, proposal))
@@ -213,7 +214,7 @@ def edit(proposal_id: int):
 
 
 @bp.route("/p/<int:proposal_id>/withdraw", methods=["GET", "POST"])
-@limiter.limit(limits.writes, methods=["POST"])
+@limits.write_limit(methods=["POST"])
 def withdraw(proposal_id: int):
     proposal = visible_proposal(proposal_id, current_user)
     require(permissions.can_withdraw(current_user, proposal))
@@ -227,7 +228,7 @@ def withdraw(proposal_id: int):
 
 
 @bp.post("/p/<int:proposal_id>/<any(follow, unfollow):action>")
-@limiter.limit(limits.writes)
+@limits.write_limit()
 def follow(proposal_id: int, action: str):
     proposal = visible_proposal(proposal_id, current_user)
     require(permissions.can_follow(current_user, proposal))
@@ -244,7 +245,7 @@ def follow(proposal_id: int, action: str):
 
 
 @bp.route("/p/<int:proposal_id>/answer", methods=["GET", "POST"])
-@limiter.limit(limits.writes, methods=["POST"])
+@limits.write_limit(methods=["POST"])
 def answer(proposal_id: int):
     proposal = visible_proposal(proposal_id, current_user)
     require(permissions.can_answer(current_user, proposal))

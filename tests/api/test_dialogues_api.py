@@ -349,7 +349,7 @@ def test_open_data_headers(client, ctx, db, path, make_dialogue):
     response = client.get(path)
     assert response.status_code == 200
     assert response.headers["Access-Control-Allow-Origin"] == "*"
-    assert response.headers["Cache-Control"] == "public, max-age=60"
+    assert response.headers["Cache-Control"] == "public, max-age=5"
     assert "Set-Cookie" not in response.headers
 
 

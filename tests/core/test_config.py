@@ -8,7 +8,7 @@ def test_production_refuses_to_start_without_its_secrets(monkeypatch):
         monkeypatch.delenv(name, raising=False)
     with pytest.raises(RuntimeError) as error:
         config.load("production")
-    for name in ("SECRET_KEY", "DATABASE_URL", "REDIS_URL", "MAIL_SERVER"):
+    for name in ("SECRET_KEY", "DATABASE_URL", "REDIS_URL", "PUBLIC_URL", "MAIL_SERVER"):
         assert name in str(error.value)
 
 
@@ -16,6 +16,7 @@ def test_production_names_only_what_is_missing(monkeypatch):
     monkeypatch.setenv("SECRET_KEY", "s" * 40)
     monkeypatch.setenv("DATABASE_URL", "postgresql://db/dialog")
     monkeypatch.setenv("REDIS_URL", "redis://cache:6379/0")
+    monkeypatch.setenv("PUBLIC_URL", "https://dialog.kommun.se")
     monkeypatch.delenv("MAIL_SERVER", raising=False)
     monkeypatch.setenv("MAIL_DEFAULT_SENDER", "noreply@kommun.se")
     with pytest.raises(RuntimeError, match="MAIL_SERVER") as error:
@@ -27,6 +28,7 @@ def test_production_uses_secure_cookies_redis_and_owasp_hashing(monkeypatch):
     monkeypatch.setenv("SECRET_KEY", "s" * 40)
     monkeypatch.setenv("DATABASE_URL", "postgres://db/dialog")
     monkeypatch.setenv("REDIS_URL", "redis://cache:6379/0")
+    monkeypatch.setenv("PUBLIC_URL", "https://dialog.kommun.se")
     monkeypatch.setenv("MAIL_SERVER", "smtp.kommun.se")
     monkeypatch.setenv("MAIL_DEFAULT_SENDER", "noreply@kommun.se")
     for name in (
@@ -61,3 +63,18 @@ def test_embedded_default_needs_no_server(monkeypatch, tmp_path):
 def test_unknown_configuration_name_is_a_clear_error():
     with pytest.raises(RuntimeError, match="DIALOG_CONFIG"):
         config.load("staging")
+
+
+def test_production_refuses_to_start_without_its_public_url(monkeypatch):
+    """Links in mail and the API come from PUBLIC_URL; a default would point elsewhere."""
+    for name, value in {
+        "SECRET_KEY": "s" * 40,
+        "DATABASE_URL": "postgresql://db/dialog",
+        "REDIS_URL": "redis://cache:6379/0",
+        "MAIL_SERVER": "smtp.kommun.se",
+        "MAIL_DEFAULT_SENDER": "noreply@kommun.se",
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("PUBLIC_URL", raising=False)
+    with pytest.raises(RuntimeError, match="PUBLIC_URL"):
+        config.load("production")

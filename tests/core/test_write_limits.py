@@ -1,0 +1,70 @@
+"""Write limits count per account, so people sharing one address (a library, a workshop)
+each get their own; one address in all has a looser limit of its own."""
+
+import pytest
+
+from tests.support import csrf_token, log_in
+
+WRITES_EN = "You have sent many changes in a short while. Wait a minute and try again."
+
+
+@pytest.fixture
+def limited(app, monkeypatch):
+    monkeypatch.setitem(app.config, "RATELIMIT_WRITES", "2 per minute")
+    monkeypatch.setitem(app.config, "RATELIMIT_WRITES_PER_IP", "5 per minute")
+
+
+def _client_for(app, user):
+    client = app.test_client()
+    log_in(client, user.email)
+    client.get("/?lang=en")
+    return client
+
+
+def _follow(client, action="follow"):
+    token = csrf_token(client, "/d/stadskarna")
+    return client.post(f"/d/stadskarna/{action}", data={"csrf_token": token})
+
+
+def test_each_account_behind_one_address_has_its_own_limit(app, limited, make_user, make_dialogue):
+    make_dialogue()
+    first, second = (_client_for(app, make_user()) for _ in range(2))
+    assert [_follow(first, a).status_code for a in ("follow", "unfollow")] == [302, 302]
+    blocked = _follow(first)
+    assert blocked.status_code == 429
+    assert WRITES_EN in blocked.get_data(as_text=True)
+    assert blocked.headers["Cache-Control"] == "no-store"
+    # Same address, another account: still free to write.
+    assert [_follow(second, a).status_code for a in ("follow", "unfollow")] == [302, 302]
+
+
+def test_one_address_in_all_has_a_looser_limit(app, limited, make_user, make_dialogue):
+    make_dialogue()
+    clients = [_client_for(app, make_user()) for _ in range(3)]
+    codes = [_follow(c, a).status_code for c in clients for a in ("follow", "unfollow")]
+    assert codes == [302, 302, 302, 302, 302, 429]
+
+
+def test_the_reason_is_in_swedish_by_default(app, limited, make_user, make_dialogue):
+    make_dialogue()
+    client = app.test_client()
+    log_in(client, make_user().email)
+    for action in ("follow", "unfollow"):
+        _follow(client, action)
+    blocked = _follow(client)
+    assert blocked.status_code == 429
+    assert "Du har skickat många ändringar på kort tid." in blocked.get_data(as_text=True)
+    assert blocked.headers.get("Retry-After")
+
+
+def test_a_limit_without_words_of_its_own_shows_the_general_reason(app, client, monkeypatch):
+    from tests.support import post_form
+
+    monkeypatch.setitem(app.config, "RATELIMIT_LOGIN_PER_IP", "1 per minute")
+    client.get("/?lang=en")
+    post_form(client, "/login", {"email": "a@example.org", "password": "x" * 12})
+    blocked = post_form(client, "/login", {"email": "b@example.org", "password": "x" * 12})
+    assert blocked.status_code == 429
+    page = blocked.get_data(as_text=True)
+    assert "Wait a moment and try again." in page
+    assert "1 per 1 minute" not in page
