@@ -1,6 +1,9 @@
 """Rate-limit strings from the configuration, for `limiter.limit(...)` in every domain."""
 
 from flask import current_app
+from limits import parse_many
+
+from dialog.extensions import limiter
 
 
 def writes() -> str:
@@ -13,3 +16,45 @@ def logins_per_ip() -> str:
 
 def logins_per_account() -> str:
     return current_app.config["RATELIMIT_LOGIN_PER_ACCOUNT"]
+
+
+# Failed logins --------------------------------------------------------------------------
+# Only failures count, so knowing an address is not enough to keep its owner out. The strict
+# limit is per (account, client address): one attacker locks out only themself. A looser
+# limit per account over every address slows guessing from many machines; the owner is
+# then told to wait a minute or to use a reset link, never locked out for long.
+
+
+def _login_failure_limits(email: str, ip: str):
+    config = current_app.config
+    per_pair = config["RATELIMIT_LOGIN_PER_ACCOUNT"]
+    any_ip = config.get("RATELIMIT_LOGIN_FAILURES_PER_ACCOUNT", "10 per minute")
+    return [
+        ("too_many_failures", item, ("login-failures", email, ip)) for item in parse_many(per_pair)
+    ] + [
+        ("account_under_attack", item, ("login-failures-any-ip", email))
+        for item in parse_many(any_ip)
+    ]
+
+
+def login_refusal(email: str, ip: str) -> str | None:
+    """Why a login attempt is not tried now (a reason code), or None.
+
+    Every attempt from an address counts toward the per-address limit; only failures
+    count toward the per-account ones."""
+    if not limiter.enabled:
+        return None
+    for item in parse_many(logins_per_ip()):
+        if not limiter.limiter.hit(item, "login-attempts", ip):
+            return "too_many_attempts"
+    for reason, item, key in _login_failure_limits(email, ip):
+        if not limiter.limiter.test(item, *key):
+            return reason
+    return None
+
+
+def count_login_failure(email: str, ip: str) -> None:
+    if not limiter.enabled:
+        return
+    for _reason, item, key in _login_failure_limits(email, ip):
+        limiter.limiter.hit(item, *key)
