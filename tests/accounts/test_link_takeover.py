@@ -36,7 +36,7 @@ def _account(app, email: str) -> User | None:
         return user
 
 
-def test_a_saved_email_change_link_dies_when_the_owner_resets_the_password(app, smtp_inbox):
+def test_a_saved_email_change_link_dies_when_the_owner_resets_the_password(app, db, smtp_inbox):
     attacker = app.test_client()
     post_form(attacker, "/register", {"email": VICTIM, **REGISTRATION})
     post_form(attacker, "/login", {"email": VICTIM, "password": PASSWORD})
