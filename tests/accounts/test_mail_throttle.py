@@ -17,7 +17,10 @@ def test_registering_a_taken_address_five_times_sends_one_note(app, client, resi
 
 
 def test_reset_links_go_out_once_per_quarter_hour(app, client, resident, mailbox):
-    pages = [post_form(client, "/password/forgot", {"email": resident.email}) for _ in range(3)]
+    pages = []
+    for _ in range(2):
+        pages.append(post_form(client, "/password/forgot", {"email": resident.email}))
+        time.sleep(1.1)  # links made in another second differ: no deduplication by key
     assert len({p.get_data() for p in pages}) == 1
     assert len(mailbox.messages(resident.email)) == 1
 
