@@ -130,7 +130,7 @@ def may_mail(kind: str, address: str) -> bool:
     """
     if not limiter.enabled:
         return True
-    window = current_app.config.get("RATELIMIT_MAIL_PER_ADDRESS", "1 per 15 minutes")
+    window = current_app.config["RATELIMIT_MAIL_PER_ADDRESS"]
     return limiter.limiter.hit(parse(window), "mail-to", kind, address)
 
 

@@ -28,7 +28,7 @@ def logins_per_account() -> str:
 def _login_failure_limits(email: str, ip: str):
     config = current_app.config
     per_pair = config["RATELIMIT_LOGIN_PER_ACCOUNT"]
-    any_ip = config.get("RATELIMIT_LOGIN_FAILURES_PER_ACCOUNT", "10 per minute")
+    any_ip = config["RATELIMIT_LOGIN_FAILURES_PER_ACCOUNT"]
     return [
         ("too_many_failures", item, ("login-failures", email, ip)) for item in parse_many(per_pair)
     ] + [
