@@ -132,7 +132,11 @@ def looks_like_staff(name: str) -> bool:
 
 
 class NotStaffName:
+    """Staff themselves may be called so: a form says so with `may_use_staff_names`."""
+
     def __call__(self, form, field) -> None:
+        if getattr(form, "may_use_staff_names", False):
+            return
         if field.data and looks_like_staff(field.data):
             raise ValidationError(
                 _l(
@@ -275,8 +279,9 @@ class ProfileForm(FlaskForm):
         description=_l("You are told when they get an answer or new comments."),
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, may_use_staff_names: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
+        self.may_use_staff_names = may_use_staff_names
         not_given = SelectChoice("", _l("Prefer not to say"))
         self.district.choices = [not_given] + [
             SelectChoice(d) for d in current_app.config["DISTRICTS"]

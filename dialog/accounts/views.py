@@ -121,7 +121,7 @@ def login():
         if refusal := limits.login_refusal(email, ip):
             # Checked before the password, so a throttled guess learns nothing.
             form.password.errors.append(LOGIN_REFUSALS[refusal])
-            return render_template("accounts/login.html", form=form, throttled=True), 429
+            return render_template("accounts/login.html", form=form), 429
         user = services.authenticate(email, form.password.data)
         if user is None:
             limits.count_login_failure(email, ip)
@@ -197,7 +197,9 @@ def reset_password(token: str):
 @login_required
 @limiter.limit(limits.writes, methods=["POST"])
 def profile():
-    form = forms.ProfileForm(obj=current_user)
+    form = forms.ProfileForm(
+        obj=current_user, may_use_staff_names=current_user.is_planner or current_user.is_admin
+    )
     if request.method == "GET":
         form.show_name_publicly.data = "yes" if current_user.show_name_publicly else "no"
         form.district.data = current_user.district or ""

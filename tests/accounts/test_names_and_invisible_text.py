@@ -56,6 +56,13 @@ def test_ordinary_names_are_accepted(name):
     assert not looks_like_staff(name)
 
 
+def test_staff_may_keep_a_staff_name(app, client, planner, login):
+    login(planner)
+    response = _pseudonym_page(client, "Planerare Anna")
+    assert response.status_code == 302
+    assert _reload(app, planner.id) == "Planerare Anna"
+
+
 def test_a_direction_control_is_refused(app, client, resident, login):
     login(resident)
     response = _pseudonym_page(client, "Anna \u202enemmuK")
