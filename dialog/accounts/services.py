@@ -313,13 +313,13 @@ def request_password_reset(email: str) -> None:
     """
     email = normalise_email(email)
     outbox.record(
-        "password_reset_requested", f"reset-request:{secrets.token_hex(16)}", {"email": email}
+        "password_reset_requested", f"reset-request:{secrets.token_hex(16)}", {"to": email}
     )
 
 
 @outbox.subscriber("password_reset_requested", name="accounts.send_reset_link")
 def send_reset_link(payload: dict) -> None:
-    user = find_by_email(payload["email"])
+    user = find_by_email(payload["to"])
     if user is None or not user.active or not may_mail("reset", user.email):
         return
     token = _serializer("reset-password").dumps({"uid": user.id, "fp": _state_fingerprint(user)})

@@ -100,7 +100,7 @@ def verify_email(token: str):
 
 LOGIN_REFUSALS = {
     "too_many_attempts": _l(
-        "Too many login attempts from your network. Wait a few minutes and try again."
+        "Too many attempts from your network. Wait a few minutes and try again."
     ),
     "too_many_failures": _l(
         "Too many failed attempts for this account. Wait a few minutes and try again, or "
@@ -120,8 +120,10 @@ def login():
         email, ip = services.normalise_email(form.email.data), get_remote_address()
         if refusal := limits.login_refusal(email, ip):
             # Checked before the password, so a throttled guess learns nothing.
-            form.password.errors.append(LOGIN_REFUSALS[refusal])
-            return render_template("accounts/login.html", form=form), 429
+            reason, retry_after = refusal
+            form.password.errors.append(LOGIN_REFUSALS[reason])
+            page = render_template("accounts/login.html", form=form)
+            return page, 429, {"Retry-After": str(retry_after)}
         user = services.authenticate(email, form.password.data)
         if user is None:
             limits.count_login_failure(email, ip)

@@ -1,5 +1,8 @@
 """Rate-limit strings from the configuration, for `limiter.limit(...)` in every domain."""
 
+import math
+import time
+
 from flask import current_app
 from limits import parse_many
 
@@ -37,20 +40,27 @@ def _login_failure_limits(email: str, ip: str):
     ]
 
 
-def login_refusal(email: str, ip: str) -> str | None:
-    """Why a login attempt is not tried now (a reason code), or None.
+def login_refusal(email: str, ip: str) -> tuple[str, int] | None:
+    """Why a login attempt is not tried now (a reason code) and the seconds until it may
+    be, or None.
 
-    Every attempt from an address counts toward the per-address limit; only failures
+    Every attempt from a client address counts toward the per-address limit; only failures
     count toward the per-account ones."""
     if not limiter.enabled:
         return None
+    strategy = limiter.limiter
     for item in parse_many(logins_per_ip()):
-        if not limiter.limiter.hit(item, "login-attempts", ip):
-            return "too_many_attempts"
+        if not strategy.hit(item, "login-attempts", ip):
+            return "too_many_attempts", _seconds_left(item, ("login-attempts", ip))
     for reason, item, key in _login_failure_limits(email, ip):
-        if not limiter.limiter.test(item, *key):
-            return reason
+        if not strategy.test(item, *key):
+            return reason, _seconds_left(item, key)
     return None
+
+
+def _seconds_left(item, key) -> int:
+    reset_at = limiter.limiter.get_window_stats(item, *key).reset_time
+    return max(1, math.ceil(reset_at - time.time()))
 
 
 def count_login_failure(email: str, ip: str) -> None:
