@@ -71,6 +71,10 @@ class Config:
         self.RATELIMIT_LOGIN_PER_ACCOUNT = _env(
             "RATELIMIT_LOGIN_PER_ACCOUNT", "5 per minute;30 per hour"
         )
+        self.RATELIMIT_LOGIN_FAILURES_PER_ACCOUNT = _env(
+            "RATELIMIT_LOGIN_FAILURES_PER_ACCOUNT", "10 per minute"
+        )
+        self.RATELIMIT_MAIL_PER_ADDRESS = _env("RATELIMIT_MAIL_PER_ADDRESS", "1 per 15 minutes")
         # Per account (per address when logged out), and in all from one address: looser,
         # because a library or a workshop shares one.
         self.RATELIMIT_WRITES = _env("RATELIMIT_WRITES", "30 per minute;500 per day")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -28,6 +30,7 @@ from wtforms.validators import (
 from dialog.accounts.labels import AGE_BAND_LABELS, LANGUAGE_LABELS, ROLE_LABELS
 from dialog.accounts.models import AGE_BANDS, Role
 from dialog.accounts.services import is_common_password
+from dialog.core.forms import NoBidiControls, VisibleText, visible_part
 
 MIN_PASSWORD = 12
 MAX_PASSWORD = 256
@@ -52,6 +55,105 @@ class NewPassword:
                     "This password is among the most common ones. Choose one that is harder to guess."
                 )
             )
+
+
+# Names only staff may appear under: the municipality's own badge is the one sign of an
+# official voice, so no resident may look like it.
+STAFF_NAMES = frozenset(
+    {
+        "kommun",
+        "kommunen",
+        "municipality",
+        "themunicipality",
+        "planerare",
+        "planeraren",
+        "planner",
+        "admin",
+        "administrator",
+        "administratoren",
+        "adm1n",
+        "moderator",
+        "moderatorn",
+        "moderatorer",
+        "staff",
+        "personal",
+        "tjansteperson",
+        "handlaggare",
+        "handlaggaren",
+    }
+)
+
+# Letters from other scripts and digits that pass for Latin letters at a glance.
+LOOKALIKES = str.maketrans(
+    {
+        "0": "o",
+        "1": "i",
+        "3": "e",
+        "4": "a",
+        "5": "s",
+        "7": "t",
+        "@": "a",
+        "$": "s",
+        "|": "l",
+        "l": "i",
+        "\u0430": "a",
+        "\u0435": "e",
+        "\u043e": "o",
+        "\u0440": "p",
+        "\u0441": "c",
+        "\u0445": "x",
+        "\u0456": "i",
+        "\u043a": "k",
+        "\u043c": "m",
+        "\u0442": "t",
+        "\u043d": "h",
+        "\u03bf": "o",
+        "\u03b1": "a",
+        "\u03b5": "e",
+        "\u03b9": "i",
+        "\u03ba": "k",
+        "\u03bd": "v",
+        "\u03c1": "p",
+    }
+)
+STAFF_LOOKALIKES = frozenset(name.translate(LOOKALIKES) for name in STAFF_NAMES)
+
+
+def _skeleton(text: str) -> str:
+    """The letters a reader sees: no accents, case, spaces, punctuation or look-alikes."""
+    decomposed = unicodedata.normalize("NFKD", visible_part(text)).casefold()
+    letters = "".join(ch for ch in decomposed if ch.isalnum() or ch in "@$|")
+    return letters.translate(LOOKALIKES)
+
+
+def looks_like_staff(name: str) -> bool:
+    words = [name, *name.replace("-", " ").replace("_", " ").replace(".", " ").split()]
+    return any(_skeleton(word) in STAFF_LOOKALIKES for word in words)
+
+
+class NotStaffName:
+    """Staff themselves may be called so: a form says so with `may_use_staff_names`."""
+
+    def __call__(self, form, field) -> None:
+        if getattr(form, "may_use_staff_names", False):
+            return
+        if field.data and looks_like_staff(field.data):
+            raise ValidationError(
+                _l(
+                    "This name can be mistaken for the municipality or its staff. "
+                    "Choose another name."
+                )
+            )
+
+
+def _name_validators(message):
+    return [
+        DataRequired(message),
+        VisibleText(message),
+        Length(max=80),
+        NoBidiControls(),
+        NotStaffName(),
+    ]
 
 
 def _email_field(label=None):
@@ -93,7 +195,7 @@ class RegisterForm(FlaskForm):
     email = _email_field()
     display_name = StringField(
         _l("Name"),
-        validators=[DataRequired(_l("Enter your name.")), Length(max=80)],
+        validators=_name_validators(_l("Enter your name.")),
         description=_l("You choose in your profile whether it is shown publicly."),
         render_kw={"autocomplete": "name"},
     )
@@ -145,7 +247,7 @@ class ChangeEmailForm(FlaskForm):
 class ProfileForm(FlaskForm):
     display_name = StringField(
         _l("Name"),
-        validators=[DataRequired(_l("Enter your name.")), Length(max=80)],
+        validators=_name_validators(_l("Enter your name.")),
         render_kw={"autocomplete": "name"},
     )
     show_name_publicly = RadioField(
@@ -158,7 +260,7 @@ class ProfileForm(FlaskForm):
     )
     pseudonym = StringField(
         _l("Pseudonym"),
-        validators=[DataRequired(_l("Enter a pseudonym.")), Length(max=80)],
+        validators=_name_validators(_l("Enter a pseudonym.")),
         description=_l("Shown instead of your name when you choose a pseudonym."),
     )
     district = SelectField(
@@ -177,8 +279,9 @@ class ProfileForm(FlaskForm):
         description=_l("You are told when they get an answer or new comments."),
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, may_use_staff_names: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
+        self.may_use_staff_names = may_use_staff_names
         not_given = SelectChoice("", _l("Prefer not to say"))
         self.district.choices = [not_given] + [
             SelectChoice(d) for d in current_app.config["DISTRICTS"]

@@ -12,14 +12,16 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from limits import parse
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager
 
 from dialog.accounts.models import Role, User, UserSession
-from dialog.core import audit, mail
+from dialog.core import audit, mail, outbox
 from dialog.core.db import utcnow
 from dialog.core.urls import public_url
-from dialog.extensions import db
+from dialog.extensions import db, limiter
 
 SESSION_TOUCH_SECONDS = 60
 
@@ -82,20 +84,11 @@ def register(*, email: str, display_name: str, password: str, locale: str) -> Us
     """Create an account and send its confirmation link.
 
     When the address is taken, its owner gets a note instead and the caller sees the same
-    outcome, so the form never reveals who has an account.
+    outcome, so the form never reveals who has an account. Both paths do the same work
+    (one password hash, the same number of statements: the unique address decides, not a
+    look-up first), so the answer's timing does not reveal it either.
     """
     email = normalise_email(email)
-    existing = find_by_email(email)
-    if existing is not None:
-        mail.queue(
-            to=existing.email,
-            template="already_registered",
-            locale=existing.locale,
-            key=f"already-registered:{existing.id}:{secrets.token_hex(8)}",
-            login_url=public_url("accounts.login"),
-            reset_url=public_url("accounts.forgot_password"),
-        )
-        return None
     user = User(
         email=email,
         display_name=display_name.strip(),
@@ -104,11 +97,41 @@ def register(*, email: str, display_name: str, password: str, locale: str) -> Us
         locale=locale,
         terms_accepted_at=utcnow(),
     )
-    db.session.add(user)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.add(user)
+    except IntegrityError:
+        _tell_owner_of_taken_address(email)
+        return None
     send_verification(user)
     audit.record("account_registered", actor=user, target=user)
     return user
+
+
+def _tell_owner_of_taken_address(email: str) -> None:
+    owner = find_by_email(email)
+    if owner is None or not may_mail("registration", owner.email):
+        return
+    mail.queue(
+        to=owner.email,
+        template="already_registered",
+        locale=owner.locale,
+        key=f"already-registered:{owner.id}:{secrets.token_hex(8)}",
+        login_url=public_url("accounts.login"),
+        reset_url=public_url("accounts.forgot_password"),
+    )
+
+
+def may_mail(kind: str, address: str) -> bool:
+    """At most one mail of a kind to one address per window (15 minutes by default), so
+    nobody can fill a stranger's inbox through our forms. The sender sees the same neutral
+    page either way. Registration notes, confirmation links and their re-sends share the
+    kind "registration"; reset links have their own, so the note's reset link still works.
+    """
+    if not limiter.enabled:
+        return True
+    window = current_app.config["RATELIMIT_MAIL_PER_ADDRESS"]
+    return limiter.limiter.hit(parse(window), "mail-to", kind, address)
 
 
 def _new_pseudonym() -> str:
@@ -119,9 +142,29 @@ def _serializer(salt: str) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=salt)
 
 
-def send_verification(user: User) -> None:
+def _state_fingerprint(user: User) -> str:
+    """Part of every emailed link: once the password, the address, a pending address or
+    the confirmation changes, every earlier link is dead (so each works once, and a
+    password reset voids links an earlier holder of the account kept)."""
+    state = "|".join(
+        [
+            user.password_hash,
+            user.email,
+            user.pending_email or "",
+            user.email_verified_at.isoformat() if user.email_verified_at else "",
+        ]
+    )
+    return hashlib.sha256(state.encode()).hexdigest()[:32]
+
+
+def send_verification(user: User) -> bool:
+    """Send the confirmation link; False when one went to the address moments ago."""
     email = user.pending_email or user.email
-    token = _serializer("verify-email").dumps({"uid": user.id, "email": email})
+    if not may_mail("registration", email):
+        return False
+    token = _serializer("verify-email").dumps(
+        {"uid": user.id, "email": email, "fp": _state_fingerprint(user)}
+    )
     mail.queue(
         to=email,
         template="verify_email",
@@ -132,19 +175,21 @@ def send_verification(user: User) -> None:
         days=current_app.config["EMAIL_VERIFY_DAYS"],
         is_change=user.pending_email is not None,
     )
+    return True
 
 
 def confirm_email(token: str) -> User:
-    """Confirm a first address or a changed one; the link carries the address it confirms."""
+    """Confirm a first address or a changed one; the link carries the address it confirms
+    and the account's state when it was sent."""
     max_age = current_app.config["EMAIL_VERIFY_DAYS"] * 86400
     try:
         data = _serializer("verify-email").loads(token, max_age=max_age)
     except BadSignature as error:
         raise InvalidToken from error
     user = db.session.get(User, data["uid"])
-    if user is None:
+    if user is None or not user.active or data.get("fp") != _state_fingerprint(user):
         raise InvalidToken
-    if data["email"] == user.email:
+    if data["email"] == user.email and user.pending_email is None:
         if user.email_verified_at is None:
             user.email_verified_at = utcnow()
             audit.record("email_verified", actor=user, target=user)
@@ -260,24 +305,36 @@ def end_all_sessions(user: User, *, keep_token: str | None = None) -> None:
 # Passwords: reset and change ---------------------------------------------------------
 
 
-def _password_fingerprint(user: User) -> str:
-    # Part of the reset token: once the password changes, every earlier link is dead.
-    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
-
-
 def request_password_reset(email: str) -> None:
-    user = find_by_email(email)
-    if user is None or not user.active:
+    """Record the request; the worker looks the address up and sends the link.
+
+    The request itself costs the same for every address (no look-up, no hash), so neither
+    the page nor its timing tells whether the address has an account.
+    """
+    email = normalise_email(email)
+    outbox.record(
+        "password_reset_requested", f"reset-request:{secrets.token_hex(16)}", {"to": email}
+    )
+
+
+@outbox.subscriber("password_reset_requested", name="accounts.send_reset_link")
+def send_reset_link(payload: dict) -> None:
+    user = find_by_email(payload["to"])
+    if user is None or not user.active or not may_mail("reset", user.email):
         return
-    token = _serializer("reset-password").dumps({"uid": user.id, "fp": _password_fingerprint(user)})
-    mail.queue(
-        to=user.email,
-        template="reset_password",
-        locale=user.locale,
-        key=f"reset:{user.id}:{hashlib.sha256(token.encode()).hexdigest()[:16]}",
-        name=user.display_name,
-        reset_url=public_url("accounts.reset_password", token=token),
-        hours=current_app.config["PASSWORD_RESET_HOURS"],
+    token = _serializer("reset-password").dumps({"uid": user.id, "fp": _state_fingerprint(user)})
+    # Sent from here, not queued again: this delivery is already tracked and retried.
+    mail.send_queued(
+        {
+            "to": user.email,
+            "template": "reset_password",
+            "locale": user.locale,
+            "context": {
+                "name": user.display_name,
+                "reset_url": public_url("accounts.reset_password", token=token),
+                "hours": current_app.config["PASSWORD_RESET_HOURS"],
+            },
+        }
     )
 
 
@@ -288,7 +345,7 @@ def user_for_reset_token(token: str) -> User:
     except BadSignature as error:
         raise InvalidToken from error
     user = db.session.get(User, data["uid"])
-    if user is None or not user.active or data["fp"] != _password_fingerprint(user):
+    if user is None or not user.active or data.get("fp") != _state_fingerprint(user):
         raise InvalidToken
     return user
 
@@ -323,6 +380,11 @@ def change_password(user: User, new_password: str) -> None:
 def _set_password(user: User, password: str) -> None:
     user.password_hash = hash_password(password)
     user.password_changed_at = utcnow()
+    # A new password ends any address change under way: whoever asked for it may have
+    # been someone else holding the account; its links die with the old fingerprint.
+    if user.pending_email is not None:
+        audit.record("email_change_cancelled", actor=user, target=user, new=user.pending_email)
+        user.pending_email = None
 
 
 # Email change and profile ------------------------------------------------------------
@@ -332,16 +394,8 @@ def request_email_change(user: User, new_email: str) -> None:
     new_email = normalise_email(new_email)
     if new_email == user.email:
         return
-    owner = find_by_email(new_email)
-    if owner is not None:
-        mail.queue(
-            to=owner.email,
-            template="already_registered",
-            locale=owner.locale,
-            key=f"already-registered:{owner.id}:{secrets.token_hex(8)}",
-            login_url=public_url("accounts.login"),
-            reset_url=public_url("accounts.forgot_password"),
-        )
+    if find_by_email(new_email) is not None:
+        _tell_owner_of_taken_address(new_email)
         return
     user.pending_email = new_email
     db.session.flush()
@@ -369,6 +423,9 @@ def update_profile(user: User, **fields) -> None:
 # Roles -------------------------------------------------------------------------------
 
 
+PLANNING_ROLES = frozenset({Role.planner, Role.admin})
+
+
 def set_role(user: User, role: Role, *, by: User, reason: str | None = None) -> None:
     if user.role is role:
         return
@@ -377,7 +434,23 @@ def set_role(user: User, role: Role, *, by: User, reason: str | None = None) -> 
     audit.record(
         "role_changed", actor=by, target=user, reason=reason, old=old.value, new=role.value
     )
+    if role not in PLANNING_ROLES:
+        _remove_planner_assignments(user, by=by)
     db.session.flush()
+
+
+def _remove_planner_assignments(user: User, *, by: User) -> None:
+    """A person without a staff role plans nothing: their assignments go, each audited."""
+    from dialog.dialogues import services as dialogues
+    from dialog.dialogues.models import Dialogue, DialoguePlanner
+
+    planned = db.session.scalars(
+        select(Dialogue)
+        .join(DialoguePlanner, DialoguePlanner.dialogue_id == Dialogue.id)
+        .where(DialoguePlanner.user_id == user.id)
+    ).all()
+    for dialogue in planned:
+        dialogues.unassign_planner(dialogue, user.id, by=by)
 
 
 def create_user(

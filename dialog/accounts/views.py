@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import (
     Blueprint,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -13,6 +14,8 @@ from flask import (
 )
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy.exc import OperationalError
 
@@ -39,10 +42,6 @@ def load_user(token: str):
         db.session.rollback()
         user = services.user_for_session(token, touch=False)
     return user
-
-
-def _login_key() -> str:
-    return "login:" + services.normalise_email(request.form.get("email", ""))
 
 
 def _safe_next(target: str | None) -> str:
@@ -87,16 +86,39 @@ def verify_email(token: str):
     return redirect(url_for(target))
 
 
+LOGIN_REFUSALS = {
+    "too_many_attempts": _l(
+        "Too many attempts from your network. Wait a few minutes and try again."
+    ),
+    "too_many_failures": _l(
+        "Too many failed attempts for this account. Wait a few minutes and try again, or "
+        "choose a new password through the link below."
+    ),
+    "account_under_attack": _l(
+        "There have been many failed attempts to log in to this account. Wait a minute and "
+        "try again, or choose a new password through the link below."
+    ),
+}
+
+
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(limits.logins_per_ip, methods=["POST"])
-@limiter.limit(limits.logins_per_account, key_func=_login_key, methods=["POST"])
 def login():
     form = forms.LoginForm()
     if form.validate_on_submit():
-        user = services.authenticate(form.email.data, form.password.data)
+        email, ip = services.normalise_email(form.email.data), get_remote_address()
+        if refusal := limits.login_refusal(email, ip):
+            # Checked before the password, so a throttled guess learns nothing.
+            reason, retry_after = refusal
+            form.password.errors.append(LOGIN_REFUSALS[reason])
+            page = render_template("accounts/login.html", form=form)
+            return page, 429, {"Retry-After": str(retry_after)}
+        user = services.authenticate(email, form.password.data)
         if user is None:
+            limits.count_login_failure(email, ip)
             form.password.errors.append(_("The email address or the password is wrong."))
         else:
+            _end_current_session()
+            _fresh_browser_session()
             services.start_session(user, user_agent=request.user_agent.string)
             db.session.commit()
             login_user(user)
@@ -105,19 +127,36 @@ def login():
     return render_template("accounts/login.html", form=form)
 
 
+def _end_current_session() -> None:
+    if current_user.is_authenticated and current_user.session_token:
+        services.end_session(current_user.session_token)
+
+
+def _fresh_browser_session() -> None:
+    """A new cookie session and a new CSRF token at every login and logout, so nothing a
+    visitor's browser held before (or was planted with) carries over; the language stays."""
+    language = session.get("lang")
+    session.clear()
+    g.pop("csrf_token", None)
+    if language:
+        session["lang"] = language
+
+
 @bp.post("/logout")
 @login_required
 def logout():
-    services.end_session(current_user.session_token)
+    _end_current_session()
     db.session.commit()
     logout_user()
+    _fresh_browser_session()
     flash(_("You are logged out."), "success")
     return redirect(url_for("dialogues.index"))
 
 
+# Not limited per address: at most one reset mail goes to an address per 15 minutes
+# anyway, and a limit per address would let anyone stop its owner from resetting.
 @bp.route("/password/forgot", methods=["GET", "POST"])
 @limiter.limit(limits.logins_per_ip, methods=["POST"])
-@limiter.limit(limits.logins_per_account, key_func=_login_key, methods=["POST"])
 def forgot_password():
     form = forms.ForgotPasswordForm()
     if form.validate_on_submit():
@@ -148,7 +187,9 @@ def reset_password(token: str):
 @login_required
 @limits.write_limit(methods=["POST"])
 def profile():
-    form = forms.ProfileForm(obj=current_user)
+    form = forms.ProfileForm(
+        obj=current_user, may_use_staff_names=current_user.is_planner or current_user.is_admin
+    )
     if request.method == "GET":
         form.show_name_publicly.data = "yes" if current_user.show_name_publicly else "no"
         form.district.data = current_user.district or ""
@@ -175,9 +216,16 @@ def profile():
 @login_required
 @limits.write_limit()
 def resend_verification():
-    if not current_user.is_verified:
-        services.send_verification(current_user)
-        db.session.commit()
+    if not current_user.is_verified and not services.send_verification(current_user):
+        flash(
+            _(
+                "We sent you a link a few minutes ago. Check your inbox and spam folder; "
+                "you can ask for a new link after 15 minutes."
+            ),
+            "info",
+        )
+        return redirect(url_for("accounts.profile"))
+    db.session.commit()
     flash(_("We have sent a new link. Check your inbox."), "success")
     return redirect(url_for("accounts.profile"))
 

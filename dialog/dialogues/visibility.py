@@ -37,7 +37,17 @@ def is_admin(user) -> bool:
 
 
 def is_planner_of(user, dialogue: Dialogue) -> bool:
-    return user.is_authenticated and any(p.user_id == user.id for p in dialogue.planners)
+    """Assigned to the dialogue, and still staff: an assignment left behind by a lowered
+    role or a closed account grants nothing."""
+    return (
+        user.is_authenticated
+        and has_staff_role(user)
+        and any(p.user_id == user.id for p in dialogue.planners)
+    )
+
+
+def has_staff_role(user) -> bool:
+    return user.is_active and (user.is_planner or user.is_admin)
 
 
 def is_staff_of(user, dialogue: Dialogue) -> bool:
@@ -54,7 +64,8 @@ def visible_dialogues(user) -> ColumnElement[bool]:
     published = Dialogue.state != DialogueState.draft
     grants = [and_(published, Dialogue.visibility == Visibility.public)]
     if user.is_authenticated:
-        grants.append(_plans(user))
+        if has_staff_role(user):
+            grants.append(_plans(user))
         grants.append(and_(published, Dialogue.id.in_(_invited_dialogue_ids(user))))
     return or_(*grants)
 

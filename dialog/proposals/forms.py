@@ -19,7 +19,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from dialog.core.forms import PointPairMixin
+from dialog.core.forms import PointPairMixin, VisibleText
 from dialog.proposals.labels import (
     ANSWER_LABELS,
     DIMENSION_LABELS,
@@ -40,6 +40,7 @@ class ProposalForm(PointPairMixin, FlaskForm):
         _l("Title"),
         validators=[
             DataRequired(_l("Give the proposal a title.")),
+            VisibleText(_l("Give the proposal a title.")),
             Length(max=150, message=_l("The title can be at most 150 characters.")),
         ],
     )
@@ -47,6 +48,7 @@ class ProposalForm(PointPairMixin, FlaskForm):
         _l("Your proposal"),
         validators=[
             DataRequired(_l("Describe your proposal.")),
+            VisibleText(_l("Describe your proposal.")),
             Length(max=5000, message=_l("The proposal can be at most 5,000 characters.")),
         ],
         description=_l(
@@ -115,6 +117,7 @@ class CommentForm(FlaskForm):
         _l("Your comment"),
         validators=[
             DataRequired(_l("Write a comment.")),
+            VisibleText(_l("Write a comment.")),
             Length(max=2000, message=_l("A comment can be at most 2,000 characters.")),
         ],
     )

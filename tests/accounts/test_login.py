@@ -54,14 +54,52 @@ def test_pages_that_need_login_send_anonymous_visitors_to_it(client):
     assert response.status_code == 302 and "/login" in response.location
 
 
-def test_login_is_throttled_per_account(app, client, resident):
+def _attempt(client, email, password, ip="203.0.113.7"):
+    return post_form(
+        client,
+        "/login",
+        {"email": email, "password": password},
+        environ_base={"REMOTE_ADDR": ip},
+    )
+
+
+def test_failed_logins_are_throttled_per_account_and_address(app, client, resident):
     for _ in range(5):
-        post_form(client, "/login", {"email": resident.email, "password": "wrong password!!"})
-    blocked = post_form(client, "/login", {"email": resident.email, "password": PASSWORD})
+        assert _attempt(client, resident.email, "wrong password!!").status_code == 200
+    blocked = _attempt(client, resident.email, PASSWORD)
     assert blocked.status_code == 429
-    assert "För många försök" in blocked.get_data(as_text=True)
-    other = post_form(client, "/login", {"email": "other@example.org", "password": "x" * 12})
+    page = blocked.get_data(as_text=True)
+    assert "För många misslyckade försök" in page
+    assert 'name="email"' in page and 'name="password"' in page  # the form, again
+    assert "/password/forgot" in page
+    other = _attempt(client, "other@example.org", "x" * 12)
     assert other.status_code == 200
+
+
+def test_the_owner_from_another_address_is_not_locked_out(app, resident):
+    attacker = app.test_client()
+    for _ in range(5):
+        _attempt(attacker, resident.email, "wrong password!!", ip="198.51.100.66")
+    assert _attempt(attacker, resident.email, PASSWORD, ip="198.51.100.66").status_code == 429
+    owner = app.test_client()
+    assert _attempt(owner, resident.email, PASSWORD, ip="192.0.2.10").status_code == 302
+
+
+def test_successful_logins_do_not_count(app, client, resident):
+    for _ in range(8):
+        assert _attempt(client, resident.email, PASSWORD).status_code == 302
+        post_form(client, "/logout", {}, form_path="/profile")
+    assert _attempt(client, resident.email, PASSWORD).status_code == 302
+
+
+def test_guessing_from_many_addresses_is_slowed_not_unlimited(app, resident, monkeypatch):
+    monkeypatch.setitem(app.config, "RATELIMIT_LOGIN_FAILURES_PER_ACCOUNT", "6 per minute")
+    for n in range(6):
+        _attempt(app.test_client(), resident.email, "wrong password!!", ip=f"198.51.100.{n}")
+    slowed = _attempt(app.test_client(), resident.email, PASSWORD, ip="192.0.2.10")
+    assert slowed.status_code == 429
+    assert "Vänta en minut" in slowed.get_data(as_text=True)
+    assert "/password/forgot" in slowed.get_data(as_text=True)
 
 
 def test_login_is_throttled_per_ip(app, client, monkeypatch):

@@ -4,7 +4,7 @@ from sqlalchemy import select, update
 
 from dialog.accounts.models import UserSession
 from dialog.core.db import utcnow
-from tests.support import PASSWORD, post_form
+from tests.support import PASSWORD, csrf_token, post_form
 
 
 def _sessions(app, user_id):
@@ -87,3 +87,35 @@ def test_activity_keeps_an_idle_session_alive(app, client, resident, login):
     _age_session(app, resident.id, last_seen_at=utcnow() - timedelta(minutes=5))
     assert client.get("/profile").status_code == 200
     assert utcnow() - _sessions(app, resident.id)[0].last_seen_at < timedelta(minutes=1)
+
+
+def test_the_csrf_token_from_before_login_is_dead_after_it(app, client, resident):
+    before = csrf_token(client, "/login")
+    client.post(
+        "/login", data={"csrf_token": before, "email": resident.email, "password": PASSWORD}
+    )
+    assert client.get("/profile").status_code == 200
+    stale = client.post("/logout", data={"csrf_token": before})
+    assert stale.status_code == 400
+    assert client.get("/profile").status_code == 200  # still logged in: nothing happened
+    fresh = csrf_token(client, "/profile")
+    assert fresh != before
+    assert client.post("/logout", data={"csrf_token": fresh}).status_code == 302
+
+
+def test_logout_gives_a_new_csrf_token_and_keeps_the_language(app, client, resident, login):
+    client.get("/?lang=en")
+    login(resident)
+    logged_in = csrf_token(client, "/profile")
+    client.post("/logout", data={"csrf_token": logged_in})
+    assert client.post("/login", data={"csrf_token": logged_in}).status_code == 400
+    assert "Log in" in client.get("/login").get_data(as_text=True)
+
+
+def test_logging_in_again_ends_the_earlier_session(app, client, resident, make_user, login):
+    login(resident)
+    other = make_user()
+    login(other)
+    rows = _sessions(app, resident.id)
+    assert len(rows) == 1 and rows[0].ended_at is not None
+    assert other.display_name in client.get("/profile").get_data(as_text=True)
