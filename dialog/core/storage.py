@@ -11,7 +11,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 
 from dialog.core.models import StoredFile
 from dialog.extensions import db
@@ -84,7 +84,7 @@ def expire_unreferenced(older_than: datetime, *, limit: int) -> list[tuple[str, 
     # The references are asked again by the DELETE itself: one that appeared since the
     # SELECT (a proposal sent at this moment) keeps its file.
     removed = db.session.execute(
-        delete(StoredFile)
+        sa.delete(StoredFile)
         .where(StoredFile.id.in_(expired.scalar_subquery()), *unreferenced)
         .returning(StoredFile.key, StoredFile.backend),
         execution_options={"synchronize_session": False},
