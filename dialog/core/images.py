@@ -80,9 +80,7 @@ def store(data: bytes, filename: str, *, uploaded_by: int | None = None) -> Stor
     )
 
 
-def clean(
-    data: bytes, *, max_pixels: int, max_side: int, metadata_limit: int
-) -> tuple[bytes, str]:
+def clean(data: bytes, *, max_pixels: int, max_side: int, metadata_limit: int) -> tuple[bytes, str]:
     """The image re-encoded upright, at most `max_side` pixels a side and without
     metadata, and its format; ImageRefused when it is over budget or unreadable."""
     try:

@@ -95,7 +95,9 @@ class StoredFile(db.Model):
 
     __tablename__ = "stored_file"
     # A person's uploads of the last day (the cap) and old ones (the expiry) by index.
-    __table_args__ = (sa.Index("ix_stored_file_uploaded_by_id_created_at", "uploaded_by_id", "created_at"),)
+    __table_args__ = (
+        sa.Index("ix_stored_file_uploaded_by_id_created_at", "uploaded_by_id", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(sa.String(64), unique=True)
