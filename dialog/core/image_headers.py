@@ -34,6 +34,8 @@ JPEG_METADATA = ((0xE1, b"Exif\x00"), (0xE2, b"ICC_PROFILE\x00"))
 # Start-of-frame markers (the ones that give the size): C0-CF except DHT, JPG and DAC.
 JPEG_FRAMES = set(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
 WEBP_METADATA = (b"ICCP", b"EXIF", b"XMP ")
+# A progressive JPEG has about ten scans; thousands make libjpeg work for minutes.
+JPEG_MAX_SCANS = 100
 
 
 class HeaderError(ValueError):
@@ -175,6 +177,10 @@ def _jpeg(data: bytes, metadata_limit: int) -> Header:
                 budget.spend(len(segment))
         position += length
     if size is None:
+        raise HeaderError("unreadable")
+    # Inside compressed data a 0xFF byte is always followed by 0x00 or a restart marker,
+    # so every FF DA is a start of scan.
+    if data.count(b"\xff\xda") > JPEG_MAX_SCANS:
         raise HeaderError("unreadable")
     return Header("JPEG", *size)
 

@@ -75,17 +75,22 @@ def expire_unreferenced(older_than: datetime, *, limit: int) -> list[tuple[str, 
     so a deletion that rolls back never loses a file's bytes.
     """
     unreferenced = [~sa.exists().where(column == StoredFile.id) for column in _references()]
-    expired = (
+    # A proposal being sent with the file right now holds a key-share lock on its row
+    # (PostgreSQL): skipping locked rows leaves it alone rather than nulling its image.
+    expired = db.session.scalars(
         select(StoredFile.id)
         .where(StoredFile.created_at < older_than, *unreferenced)
         .order_by(StoredFile.id)
         .limit(limit)
-    )
-    # The references are asked again by the DELETE itself: one that appeared since the
-    # SELECT (a proposal sent at this moment) keeps its file.
+        .with_for_update(skip_locked=True)
+    ).all()
+    if not expired:
+        return []
+    # The references are asked again by the DELETE itself: one committed since the
+    # SELECT keeps its file.
     removed = db.session.execute(
         sa.delete(StoredFile)
-        .where(StoredFile.id.in_(expired.scalar_subquery()), *unreferenced)
+        .where(StoredFile.id.in_(expired), *unreferenced)
         .returning(StoredFile.key, StoredFile.backend),
         execution_options={"synchronize_session": False},
     ).all()

@@ -104,3 +104,42 @@ def test_an_expiry_shorter_than_the_daily_cap_is_a_start_up_error(monkeypatch):
     monkeypatch.setenv("UNREFERENCED_UPLOAD_HOURS", "2")
     with pytest.raises(RuntimeError, match="UNREFERENCED_UPLOAD_HOURS must be at least 24"):
         config.load("testing")
+
+
+def test_a_file_being_attached_at_the_moment_of_expiry_is_left_alone(
+    app, committed_db, make_dialogue, make_proposal
+):
+    """A proposal sent with an old upload while the expiry runs keeps its image: the
+    sending transaction holds the file's row, and the expiry skips it (PostgreSQL; on
+    SQLite one writer at a time rules the race out)."""
+    import threading
+
+    from sqlalchemy import text
+
+    from dialog.proposals.models import Proposal
+
+    db = committed_db
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        pytest.skip("PostgreSQL only: SQLite has one writer at a time")
+    with app.app_context():
+        old = _aged(storage.save(b"x", filename="old.png", content_type="image/png"), 25)
+        db.session.commit()
+        file_id = old.id
+    proposal_id = make_proposal(make_dialogue()).id
+    with app.app_context(), db.engine.connect() as sending:
+        transaction = sending.begin()
+        sending.execute(
+            text("UPDATE proposal SET image_id = :file WHERE id = :proposal"),
+            {"file": file_id, "proposal": proposal_id},
+        )
+        outcome = {}
+        expiry = threading.Thread(target=lambda: outcome.update(n=run_task(app, EXPIRE)))
+        expiry.start()
+        expiry.join(15)
+        finished_while_held = not expiry.is_alive()
+        transaction.commit()
+    expiry.join(30)
+    assert finished_while_held and outcome["n"] == 0
+    with app.app_context():
+        assert db.session.get(Proposal, proposal_id).image_id == file_id
+        assert run_task(app, EXPIRE) == 0

@@ -453,3 +453,11 @@ def test_an_image_left_at_the_similar_proposals_step_is_removed_a_day_later(
     db.session.commit()
     assert run_task(app, "core.expire_unreferenced_uploads") == 1
     assert db.session.scalar(select(func.count()).select_from(StoredFile)) == 0
+
+
+def test_a_jpeg_of_thousands_of_scans_is_refused_unread(app, ctx):
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(out, "JPEG")
+    scan_bomb = out.getvalue()[:-2] + b"\xff\xda\x00\x08\x01\x01\x00\x00\x3f\x00" * 2000
+    with pytest.raises(images.ImageRefused, match="inte en bild som vi kan läsa"):
+        _clean(app, scan_bomb)
