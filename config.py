@@ -127,7 +127,22 @@ class Config:
         self.MAP_TILE_URL = _env("MAP_TILE_URL", "")
         self.MAP_TILE_ATTRIBUTION = _env("MAP_TILE_ATTRIBUTION", "")
         self.IMAGE_MAX_BYTES = _env_int("IMAGE_MAX_BYTES", 5 * 1024 * 1024)
-        self.IMAGE_MAX_PIXELS = _env_int("IMAGE_MAX_PIXELS", 40_000_000)
+        # Larger images are refused before decoding (WebP at a quarter of it). Decoding
+        # and scaling 25 million pixels (a 24-megapixel photo) peaks at about 170 MB.
+        self.IMAGE_MAX_PIXELS = _env_int("IMAGE_MAX_PIXELS", 25_000_000)
+        # Images are kept at most this many pixels a side (JPEG scaled while decoding).
+        self.IMAGE_MAX_SIDE = _env_int("IMAGE_MAX_SIDE", 2048)
+        # Text chunks, ICC profile and EXIF together, as a decoder expands them.
+        self.IMAGE_MAX_METADATA_BYTES = _env_int("IMAGE_MAX_METADATA_BYTES", 1024 * 1024)
+        self.UPLOADS_PER_DAY = _env_int("UPLOADS_PER_DAY", 20)
+        # Uploads that no proposal uses (it was never sent) are removed after this long.
+        # At least a day: the daily cap counts the uploads still kept.
+        self.UNREFERENCED_UPLOAD_HOURS = _env_int("UNREFERENCED_UPLOAD_HOURS", 24)
+        if self.UNREFERENCED_UPLOAD_HOURS < 24:
+            raise RuntimeError(
+                "UNREFERENCED_UPLOAD_HOURS must be at least 24: the daily upload cap "
+                "(UPLOADS_PER_DAY) counts the uploads still kept."
+            )
 
         self.SESSION_COOKIE_NAME = "dialog_session"
         self.SESSION_COOKIE_HTTPONLY = True

@@ -87,9 +87,17 @@ class AuditEntry(db.Model):
 
 
 class StoredFile(db.Model):
-    """Metadata for every stored file; the bytes live here or in a shared directory."""
+    """Metadata for every stored file; the bytes live here or in a shared directory.
+
+    A file no row refers to (an upload whose proposal was never sent) is removed once it
+    is older than `UNREFERENCED_UPLOAD_HOURS`; who uploaded it counts towards their cap.
+    """
 
     __tablename__ = "stored_file"
+    # A person's uploads of the last day (the cap) and old ones (the expiry) by index.
+    __table_args__ = (
+        sa.Index("ix_stored_file_uploaded_by_id_created_at", "uploaded_by_id", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(sa.String(64), unique=True)
@@ -99,7 +107,11 @@ class StoredFile(db.Model):
     sha256: Mapped[str] = mapped_column(sa.String(64))
     backend: Mapped[str] = mapped_column(sa.String(16))
     data: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    # Kept only to count a person's uploads; forgotten when the account goes.
+    uploaded_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="SET NULL")
+    )
 
 
 class JobLock(db.Model):

@@ -1,12 +1,22 @@
-"""Worker tasks for the outbox: run one delivery; sweep what is still pending."""
+"""Worker tasks for the outbox (run one delivery; sweep what is still pending) and the
+expiry of uploads nothing refers to."""
 
 from __future__ import annotations
 
-from celery import shared_task
+from datetime import timedelta
 
-from dialog.core import outbox
+from celery import shared_task
+from flask import current_app
+
+from dialog.core import outbox, storage
+from dialog.core.db import utcnow
 from dialog.core.periodic import periodic
 from dialog.extensions import db
+
+# Files removed per transaction, and transactions per run: a backlog drains over a few
+# runs without one run outlasting its lease.
+EXPIRY_BATCH = 200
+EXPIRY_BATCHES_PER_RUN = 50
 
 
 @shared_task(name=outbox.DELIVER_TASK)
@@ -25,3 +35,20 @@ def sweep_outbox() -> int:
     outbox.postpone(delivery_ids)
     db.session.commit()
     return sum(outbox.publish(delivery_id) for delivery_id in delivery_ids)
+
+
+@periodic("core.expire_unreferenced_uploads", every=3600, lease=900)
+def expire_unreferenced_uploads() -> int:
+    """Remove uploads older than UNREFERENCED_UPLOAD_HOURS that no proposal (nor any
+    other row) uses: images of proposals that were never sent."""
+    age = timedelta(hours=current_app.config["UNREFERENCED_UPLOAD_HOURS"])
+    older_than = utcnow() - age
+    removed = 0
+    for _ in range(EXPIRY_BATCHES_PER_RUN):
+        expired = storage.expire_unreferenced(older_than, limit=EXPIRY_BATCH)
+        db.session.commit()
+        storage.remove_bytes(expired)
+        removed += len(expired)
+        if len(expired) < EXPIRY_BATCH:
+            break
+    return removed

@@ -76,7 +76,7 @@ def image_from(form) -> int | None | bool:
     upload = form.image.data
     if upload and getattr(upload, "filename", ""):
         try:
-            stored = images.store(upload.read(), upload.filename)
+            stored = images.store(upload.read(), upload.filename, uploaded_by=current_user.id)
         except images.ImageRefused as refused:
             form.image.errors.append(str(refused))
             return False

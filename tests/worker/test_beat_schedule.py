@@ -16,6 +16,10 @@ def test_the_beat_schedule_holds_exactly_the_declared_periodic_tasks(app):
         },
         "proposals.reconcile_counts": {"task": "proposals.reconcile_counts", "schedule": 3600.0},
         "core.sweep_outbox": {"task": "core.sweep_outbox", "schedule": sweep_interval},
+        "core.expire_unreferenced_uploads": {
+            "task": "core.expire_unreferenced_uploads",
+            "schedule": 3600.0,
+        },
     }
     for entry in worker.app.celery_app.conf.beat_schedule.values():
         assert entry["task"] in worker.app.celery_app.tasks
