@@ -41,3 +41,20 @@ def can_change_role(user, person, role) -> Decision:
     if person.id == user.id and role is not Role.admin:
         return Decision.deny("own_admin_role")
     return Decision.allow()
+
+
+# Privacy ---------------------------------------------------------------------------------
+
+
+def can_manage_own_data(user) -> Decision:
+    """Download one's data or delete one's account: any logged-in person, for themselves."""
+    if not user.is_authenticated:
+        return Decision.deny("login_required")
+    return Decision.allow()
+
+
+def can_export_records(user, dialogue) -> Decision:
+    """A dialogue's records for a disclosure request: its staff (planners, admins)."""
+    from dialog.dialogues.permissions import can_moderate  # dialogues imports this module
+
+    return can_moderate(user, dialogue)
