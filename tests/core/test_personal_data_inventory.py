@@ -129,9 +129,7 @@ def _text_mentioning(needles: list[str]) -> list[str]:
     for table in database.metadata.sorted_tables:
         if isinstance(privacy.INVENTORY.get(table.name), privacy.Retained):
             continue
-        columns = [
-            c for c in table.columns if isinstance(c.type, sa.String | sa.Text | sa.JSON)
-        ]
+        columns = [c for c in table.columns if isinstance(c.type, sa.String | sa.Text | sa.JSON)]
         for row in database.session.execute(select(*columns)) if columns else []:
             for column, value in zip(columns, row, strict=True):
                 if isinstance(value, dict | list):
@@ -204,9 +202,12 @@ def test_erasure_leaves_nothing_that_names_the_person(person):
     assert (erased.district, erased.age_band, erased.is_active) == (None, None, False)
     assert erased.is_anonymised
     # Contributions stay as public records, and votes keep counting.
-    assert database.session.execute(
-        select(Proposal.id, Proposal.votes_for).order_by(Proposal.id)
-    ).all() == counts_before
+    assert (
+        database.session.execute(
+            select(Proposal.id, Proposal.votes_for).order_by(Proposal.id)
+        ).all()
+        == counts_before
+    )
     assert database.session.scalar(select(sa.func.count()).select_from(Vote)) == 1
     assert database.session.scalar(select(DataExport.id)) is None
     assert services.authenticate("kim.karlsson@example.org", "correct horse battery staple") is None
