@@ -79,7 +79,7 @@ def thin(dialogue: Dialogue) -> dict[str, int]:
     audit.record(
         "dialogue_thinned",
         target=dialogue,
-        action=dialogue.retention_action.value,
+        decision=dialogue.retention_action.value,
         months=dialogue.retention_months,
         rows=done,
     )

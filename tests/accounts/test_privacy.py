@@ -209,7 +209,6 @@ def test_staff_export_a_dialogues_records_with_public_names_and_formula_safe_cel
     dialogue = make_dialogue("utlamnande")
     with app.app_context():
         from dialog.dialogues import services
-
         from dialog.dialogues.models import Dialogue
         from dialog.extensions import db as database
 
