@@ -100,7 +100,8 @@ def account_deleted():
     return render_template("accounts/privacy/account_deleted.html")
 
 
-@bp.get("/admin/dialogues/<int:dialogue_id>/records.<any(csv, json):format>")
+@bp.get("/admin/dialogues/<int:dialogue_id>/records.csv", defaults={"format": "csv"})
+@bp.get("/admin/dialogues/<int:dialogue_id>/records.json", defaults={"format": "json"})
 @writes_on_safe_method
 def dialogue_records(dialogue_id: int, format: str):
     dialogue = dialogue_queries.dialogue_by_id(dialogue_id)

@@ -187,7 +187,10 @@ class DialogueForm(PointPairMixin, FlaskForm):
         _l("When the records are thinned"),
         choices=[SelectChoice(a.value, label) for a, label in RETENTION_ACTION_LABELS.items()],
         default=RetentionAction.anonymise.value,
-        validators=[InputRequired()],
+        # The dialogue's own value (an enum member) is read as its string value.
+        coerce=lambda value: getattr(value, "value", value),
+        # Optional: a form from before the setting existed keeps the dialogue's decision.
+        validators=[Optional()],
     )
 
     def validate_place_area(self, field) -> None:
@@ -217,7 +220,9 @@ class DialogueForm(PointPairMixin, FlaskForm):
             "votes_per_participant": self.votes_per_participant.data,
             "vote_counts": VoteCounts(self.vote_counts.data),
             "retention_months": self.retention_months.data,
-            "retention_action": RetentionAction(self.retention_action.data),
+            "retention_action": RetentionAction(
+                self.retention_action.data or RetentionAction.anonymise.value
+            ),
         }
         if self.reference_prefix.data:
             values["reference_prefix"] = self.reference_prefix.data.upper()

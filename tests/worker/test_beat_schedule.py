@@ -9,6 +9,7 @@ def test_the_beat_schedule_holds_exactly_the_declared_periodic_tasks(app):
     import worker.app
 
     sweep_interval = float(app.config["OUTBOX_SWEEP_INTERVAL_SECONDS"])
+    privacy_interval = float(app.config["PRIVACY_TASK_INTERVAL_SECONDS"])
     assert worker.app.celery_app.conf.beat_schedule == {
         "dialogues.record_phase_transitions": {
             "task": "dialogues.record_phase_transitions",
@@ -16,6 +17,15 @@ def test_the_beat_schedule_holds_exactly_the_declared_periodic_tasks(app):
         },
         "proposals.reconcile_counts": {"task": "proposals.reconcile_counts", "schedule": 3600.0},
         "core.sweep_outbox": {"task": "core.sweep_outbox", "schedule": sweep_interval},
+        **{
+            name: {"task": name, "schedule": privacy_interval}
+            for name in (
+                "accounts.expire_data_exports",
+                "accounts.inactive_accounts",
+                "accounts.retention_limits",
+                "accounts.thin_dialogues",
+            )
+        },
     }
     for entry in worker.app.celery_app.conf.beat_schedule.values():
         assert entry["task"] in worker.app.celery_app.tasks
