@@ -7,7 +7,14 @@ from flask_babel import lazy_gettext as _l
 from dialog.accounts.models import Role
 from dialog.core.permissions import REASONS, Decision
 
-REASONS.update({"own_admin_role": _l("You cannot remove your own administrator role.")})
+REASONS.update(
+    {
+        "own_admin_role": _l("You cannot remove your own administrator role."),
+        "last_admin": _l(
+            "You are the only administrator. Make someone else an administrator before you delete your account."
+        ),
+    }
+)
 
 
 def can_contribute(user) -> Decision:
@@ -50,6 +57,17 @@ def can_manage_own_data(user) -> Decision:
     """Download one's data or delete one's account: any logged-in person, for themselves."""
     if not user.is_authenticated:
         return Decision.deny("login_required")
+    return Decision.allow()
+
+
+def can_delete_own_account(user) -> Decision:
+    """Anyone may, except the last administrator: someone must be able to run the site."""
+    if not (decision := can_manage_own_data(user)):
+        return decision
+    from dialog.accounts.privacy import another_admin_exists
+
+    if user.is_admin and not another_admin_exists(user):
+        return Decision.deny("last_admin")
     return Decision.allow()
 
 

@@ -295,6 +295,43 @@ def references_a_person(table: sa.Table) -> list[str]:
     return found
 
 
+def undeclared_tables(metadata: sa.MetaData) -> list[str]:
+    """What to add to INVENTORY, table by table: the test's failure message."""
+    missing = []
+    for table in metadata.sorted_tables:
+        reasons = references_a_person(table)
+        if reasons and table.name not in INVENTORY:
+            missing.append(
+                f"table {table.name!r} refers to a person ({', '.join(reasons)}) but "
+                "dialog/accounts/privacy.py INVENTORY does not say how it is exported and "
+                f"erased. Add\n    {table.name!r}: Covered(export=rows_of(Model, "
+                f'{_person_column(table)!r}, hide=("any_secret_column",)), '
+                f'erase=delete_rows(Model, {_person_column(table)!r}), how="..."),\n'
+                f"or, when it must outlive the account,\n    {table.name!r}: "
+                'Retained(reason="why it is kept, and for how long"),\n'
+                "and give the person a row in it in the scenario of "
+                "tests/core/test_personal_data_inventory.py."
+            )
+    return missing
+
+
+def _person_column(table: sa.Table) -> str:
+    for column in table.columns:
+        if any(fk.column.table.name == "user_account" for fk in column.foreign_keys):
+            return column.name
+    return "user_id"
+
+
+def ip_address_columns(metadata: sa.MetaData) -> list[tuple[sa.Table, sa.Column, str]]:
+    """Every IP address column with the name of the column that says when it was recorded."""
+    found = []
+    for table in metadata.sorted_tables:
+        for column in table.columns:
+            if column.name in ("ip", "ip_address") or column.info.get("ip_address"):
+                found.append((table, column, column.info.get("ip_recorded_with", "created_at")))
+    return found
+
+
 # Download all my data -----------------------------------------------------------------
 
 
@@ -432,6 +469,17 @@ def expire_exports() -> int:
 # Erasure ------------------------------------------------------------------------------
 
 
+def another_admin_exists(user: User) -> bool:
+    return (
+        db.session.scalar(
+            select(User.id)
+            .where(User.role == Role.admin, User.active.is_(True), User.id != user.id)
+            .limit(1)
+        )
+        is not None
+    )
+
+
 def erase(user: User, *, by: User | None, reason: str) -> None:
     """Anonymise the account: every table of the inventory, then the profile itself.
 
@@ -535,16 +583,12 @@ def blank_old_ip_addresses() -> int:
     """
     cutoff = utcnow() - timedelta(days=current_app.config["IP_ADDRESS_RETENTION_DAYS"])
     blanked = 0
-    for table in db.metadata.sorted_tables:
-        for column in table.columns:
-            if column.name not in ("ip", "ip_address") and not column.info.get("ip_address"):
-                continue
-            moment = table.columns[column.info.get("ip_recorded_with", "created_at")]
-            blanked += db.session.execute(
-                update(table)
-                .where(column.is_not(None), moment < cutoff)
-                .values({column.name: None})
-            ).rowcount
+    for table, column, recorded_with in ip_address_columns(db.metadata):
+        blanked += db.session.execute(
+            update(table)
+            .where(column.is_not(None), table.columns[recorded_with] < cutoff)
+            .values({column.name: None})
+        ).rowcount
     return blanked
 
 

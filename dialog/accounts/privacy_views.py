@@ -29,6 +29,7 @@ def my_data():
     page = render_template(
         "accounts/privacy/my_data.html",
         exports=privacy.latest_exports(current_user),
+        can_delete=permissions.can_delete_own_account(current_user),
         form=ActionForm(),
         hours=_link_hours(),
     )
@@ -82,7 +83,7 @@ def download_export(token: str):
     limits.logins_per_account, key_func=lambda: f"del:{current_user.id}", methods=["POST"]
 )
 def delete_account():
-    require(permissions.can_manage_own_data(current_user))
+    require(permissions.can_delete_own_account(current_user))
     form = forms.DeleteAccountForm()
     if form.validate_on_submit():
         if not services.password_matches(current_user, form.current_password.data):

@@ -281,3 +281,20 @@ def test_the_delete_form_refuses_a_missing_token(app, resident_client, db, resid
     )
     assert response.status_code in (200, 400)
     assert not _get(app, User, resident.id).is_anonymised
+
+
+def test_the_only_administrator_cannot_delete_the_account(app, client, db, make_user, login):
+    only = make_user(role="admin")
+    login(only)
+    page = client.get("/profile/my-data").get_data(as_text=True)
+    assert "enda administratören" in page and "/profile/delete" not in page
+    refused = post_form(
+        client,
+        "/profile/delete",
+        {"current_password": PASSWORD, "understood": "y"},
+        form_path="/profile/my-data",
+    )
+    assert refused.status_code == 403
+    assert not _get(app, User, only.id).is_anonymised
+    make_user(role="admin")
+    assert client.get("/profile/delete").status_code == 200
