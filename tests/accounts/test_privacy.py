@@ -82,7 +82,7 @@ def _ask_for_copy(client):
 def test_the_copy_is_compiled_by_the_job_and_the_emailed_link_downloads_it(
     app, client, db, mailbox, make_user, login, make_dialogue, make_proposal
 ):
-    person = make_user(email="ada@example.org", display_name="Ada Lind")
+    person = make_user(email="ada.privacy@example.org", display_name="Ada Lind")
     dialogue = make_dialogue("kanalen", phases=LIVE_VOTING)
     make_proposal(dialogue, author=person, title="Bryggor vid kanalen")
     login(person)
@@ -92,13 +92,13 @@ def test_the_copy_is_compiled_by_the_job_and_the_emailed_link_downloads_it(
     assert _audit(app, "data_export_requested")[0].actor_id == person.id
 
     assert mailbox.deliver() == 1  # the job, which queues the mail with the link
-    link = first_link(mailbox.last("ada@example.org"))
+    link = first_link(mailbox.last("ada.privacy@example.org"))
     download = client.get(link.replace(app.config["PUBLIC_URL"], ""))
     assert download.status_code == 200
     assert "attachment" in download.headers["Content-Disposition"]
     assert "no-store" in download.headers["Cache-Control"]
     document = json.loads(download.get_data())
-    assert document["sections"]["user_account"][0]["email"] == "ada@example.org"
+    assert document["sections"]["user_account"][0]["email"] == "ada.privacy@example.org"
     assert document["sections"]["proposal"][0]["title"] == "Bryggor vid kanalen"
     assert {"data_export_ready", "data_export_downloaded"} <= {
         e.action for e in _read(app, select(AuditEntry))
@@ -110,11 +110,11 @@ def test_the_copy_is_compiled_by_the_job_and_the_emailed_link_downloads_it(
 def test_the_link_works_only_for_its_person_and_only_while_it_lasts(
     app, client, db, mailbox, make_user, login
 ):
-    person = make_user(email="bo@example.org")
+    person = make_user(email="bo.privacy@example.org")
     login(person)
     _ask_for_copy(client)
     mailbox.deliver()
-    path = first_link(mailbox.last("bo@example.org")).replace(app.config["PUBLIC_URL"], "")
+    path = first_link(mailbox.last("bo.privacy@example.org")).replace(app.config["PUBLIC_URL"], "")
 
     stranger = app.test_client()
     assert stranger.get(path).status_code == 302  # to the login page
@@ -142,7 +142,7 @@ def test_the_link_works_only_for_its_person_and_only_while_it_lasts(
 
 
 def test_deleting_asks_for_the_password_and_the_understanding(app, client, db, make_user, login):
-    person = make_user(email="cy@example.org")
+    person = make_user(email="cy.privacy@example.org")
     login(person)
     page = client.get("/profile/delete").get_data(as_text=True)
     assert "Borttagen deltagare" in page and 'name="csrf_token"' in page
@@ -156,7 +156,7 @@ def test_deleting_asks_for_the_password_and_the_understanding(app, client, db, m
 def test_deleting_the_account_logs_out_blanks_the_profile_and_keeps_contributions_anonymous(
     app, client, db, make_user, login, make_dialogue, make_proposal, make_comment, cast_vote
 ):
-    person = make_user(email="dana@example.org", display_name="Dana Berg")
+    person = make_user(email="dana.privacy@example.org", display_name="Dana Berg")
     other = make_user()
     dialogue = make_dialogue("torget", phases=LIVE_VOTING)
     proposal = make_proposal(dialogue, author=person, title="Träd på torget")
@@ -169,7 +169,7 @@ def test_deleting_the_account_logs_out_blanks_the_profile_and_keeps_contribution
     )
     assert response.status_code == 302 and response.headers["Location"].endswith("/profile/deleted")
     assert client.get("/profile").status_code == 302  # logged out
-    post_form(client, "/login", {"email": "dana@example.org", "password": PASSWORD})
+    post_form(client, "/login", {"email": "dana.privacy@example.org", "password": PASSWORD})
     assert client.get("/profile").status_code == 302  # and cannot log in again
 
     shown = client.get(f"/p/{proposal.id}").get_data(as_text=True)
@@ -180,7 +180,7 @@ def test_deleting_the_account_logs_out_blanks_the_profile_and_keeps_contribution
     assert len(_read(app, select(Vote))) == 2
     [entry] = _audit(app, "account_erased")
     assert entry.actor_id == person.id and entry.reason == "requested"
-    assert "dana@example.org" not in json.dumps(entry.details)
+    assert "dana.privacy@example.org" not in json.dumps(entry.details)
     # The counts rebuilt from the vote rows still hold the erased person's vote.
     run_task(app, "proposals.reconcile_counts")
     assert _get(app, Proposal, proposal.id).votes_for == 2

@@ -37,13 +37,13 @@ def _actions(db, action):
 
 
 def test_an_inactive_account_is_warned_by_email_then_anonymised(app, ctx, db, make_user, mailbox):
-    person = make_user(email="gammal@example.org")
+    person = make_user(email="gammal.privacy@example.org")
     recent = make_user()
     _set(db, User, person.id, last_active_at=utcnow() - 731 * DAY)
     _set(db, User, recent.id, last_active_at=utcnow() - 30 * DAY)
 
     assert run_task(app, "accounts.inactive_accounts") == 1
-    warning = mailbox.last("gammal@example.org")
+    warning = mailbox.last("gammal.privacy@example.org")
     assert "avidentifieras" in warning["Subject"]
     assert "30 dagar" in body(warning) and "/login" in body(warning)
     assert _user(db, person.id).inactivity_warned_at is not None
@@ -61,11 +61,11 @@ def test_an_inactive_account_is_warned_by_email_then_anonymised(app, ctx, db, ma
 def test_logging_in_after_the_warning_keeps_the_account(app, db, client, make_user):
     from dialog.extensions import db as database
 
-    person = make_user(email="aterkommer@example.org")
+    person = make_user(email="aterkommer.privacy@example.org")
     with app.app_context():
         _set(database, User, person.id, last_active_at=utcnow() - 800 * DAY)
         run_task(app, "accounts.inactive_accounts")
-    post_form(client, "/login", {"email": "aterkommer@example.org", "password": PASSWORD})
+    post_form(client, "/login", {"email": "aterkommer.privacy@example.org", "password": PASSWORD})
     with app.app_context():
         _set(database, User, person.id, last_active_at=utcnow() - 20 * DAY)
         user = _user(database, person.id)
@@ -77,10 +77,10 @@ def test_logging_in_after_the_warning_keeps_the_account(app, db, client, make_us
 def test_staff_are_warned_but_not_anonymised_unless_the_setting_says_so(
     app, ctx, db, make_user, mailbox, monkeypatch
 ):
-    planner = make_user(role="planner", email="planerare@example.org")
+    planner = make_user(role="planner", email="planerare.privacy@example.org")
     _set(db, User, planner.id, last_active_at=utcnow() - 800 * DAY)
     run_task(app, "accounts.inactive_accounts")
-    assert "administratör" in body(mailbox.last("planerare@example.org"))
+    assert "administratör" in body(mailbox.last("planerare.privacy@example.org"))
     _set(db, User, planner.id, inactivity_warned_at=utcnow() - 60 * DAY)
     run_task(app, "accounts.inactive_accounts")
     assert not _user(db, planner.id).is_anonymised
@@ -106,7 +106,7 @@ def test_old_session_records_and_the_settled_mail_log_are_deleted(app, ctx, db, 
     services.start_session(person, user_agent="Old/1.0")
     services.start_session(person, user_agent="New/1.0")
     mail.queue(
-        to="x@example.org",
+        to="x.privacy@example.org",
         template="password_changed",
         locale="sv",
         key="old",
@@ -114,7 +114,7 @@ def test_old_session_records_and_the_settled_mail_log_are_deleted(app, ctx, db, 
         reset_url="u",
     )
     mail.queue(
-        to="y@example.org",
+        to="y.privacy@example.org",
         template="password_changed",
         locale="sv",
         key="pending",
