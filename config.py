@@ -111,6 +111,21 @@ class Config:
         self.ARGON2_TIME_COST = _env_int("ARGON2_TIME_COST", 2)
         self.ARGON2_PARALLELISM = _env_int("ARGON2_PARALLELISM", 1)
 
+        # Privacy (dialog/accounts/privacy.py). How long a "download my data" link works
+        # (its file is deleted after); when inactive accounts are warned and anonymised;
+        # how long ended session records, IP addresses and the mail delivery log are kept.
+        self.DATA_EXPORT_LINK_HOURS = _env_int("DATA_EXPORT_LINK_HOURS", 24)
+        self.INACTIVE_WARN_AFTER_DAYS = _env_int("INACTIVE_WARN_AFTER_DAYS", 730)
+        self.INACTIVE_ANONYMISE_AFTER_WARNING_DAYS = _env_int(
+            "INACTIVE_ANONYMISE_AFTER_WARNING_DAYS", 30
+        )
+        # Staff accounts are warned but never anonymised by the schedule unless this is on.
+        self.INACTIVE_ANONYMISE_STAFF = _env_bool("INACTIVE_ANONYMISE_STAFF", False)
+        self.SESSION_RECORD_RETENTION_DAYS = _env_int("SESSION_RECORD_RETENTION_DAYS", 90)
+        self.IP_ADDRESS_RETENTION_DAYS = _env_int("IP_ADDRESS_RETENTION_DAYS", 30)
+        self.MAIL_LOG_RETENTION_DAYS = _env_int("MAIL_LOG_RETENTION_DAYS", 30)
+        self.PRIVACY_TASK_INTERVAL_SECONDS = _env_float("PRIVACY_TASK_INTERVAL_SECONDS", 3600.0)
+
         self.BABEL_DEFAULT_LOCALE = "sv"
         self.BABEL_DEFAULT_TIMEZONE = LOCAL_ZONE_NAME
         self.BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "translations")

@@ -7,8 +7,17 @@ from flask_login import current_user
 
 
 def init_app(app: Flask) -> None:
-    # Models register their tables on import.
-    from dialog.accounts import cli, labels, models, permissions, views  # noqa: F401
+    # Models register their tables on import; privacy_views adds the "My data" routes,
+    # tasks the export job and the privacy clean-ups.
+    from dialog.accounts import (  # noqa: F401
+        cli,
+        labels,
+        models,
+        permissions,
+        privacy_views,
+        tasks,
+        views,
+    )
     from dialog.extensions import login_manager
 
     login_manager.login_view = "accounts.login"

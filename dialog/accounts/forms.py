@@ -303,3 +303,15 @@ class RoleForm(FlaskForm):
             Length(max=500),
         ],
     )
+
+
+class DeleteAccountForm(FlaskForm):
+    current_password = PasswordField(
+        _l("Your password"),
+        validators=[InputRequired(_l("Enter your password to confirm."))],
+        render_kw={"autocomplete": "current-password"},
+    )
+    understood = BooleanField(
+        _l("I understand that my account cannot be restored"),
+        validators=[DataRequired(_l("Tick the box to confirm that you understand."))],
+    )

@@ -53,6 +53,12 @@ class User(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     active: Mapped[bool] = mapped_column(default=True)
 
+    # Privacy (dialog/accounts/privacy.py): when the person last logged in, when they were
+    # told an inactive account will be anonymised, and when it was (by them or by that rule).
+    last_active_at: Mapped[datetime | None]
+    inactivity_warned_at: Mapped[datetime | None]
+    anonymised_at: Mapped[datetime | None]
+
     sessions: Mapped[list[UserSession]] = relationship(back_populates="user")
 
     # Set when the user is loaded from, or logged in with, a server-side session.
@@ -61,6 +67,10 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:
         return self.active
+
+    @property
+    def is_anonymised(self) -> bool:
+        return self.anonymised_at is not None
 
     @property
     def is_verified(self) -> bool:
@@ -98,3 +108,32 @@ class UserSession(db.Model):
     user_agent: Mapped[str | None] = mapped_column(sa.String(255))
 
     user: Mapped[User] = relationship(back_populates="sessions")
+
+
+# Privacy: "download all my data" ------------------------------------------------------
+
+
+class DataExport(db.Model):
+    """One compiled copy of everything about a person, downloadable for a short time.
+
+    The file is deleted when the link expires; the row stays until the account is erased,
+    so the person (and the audit log) can tell when copies were made.
+    """
+
+    __tablename__ = "data_export"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    file_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("stored_file.id", ondelete="SET NULL"), index=True
+    )
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ready_at: Mapped[datetime | None]
+    expires_at: Mapped[datetime | None]
+    downloaded_at: Mapped[datetime | None]
+
+    @property
+    def is_ready(self) -> bool:
+        return self.file_id is not None

@@ -7,7 +7,14 @@ from flask_babel import lazy_gettext as _l
 from dialog.accounts.models import Role
 from dialog.core.permissions import REASONS, Decision
 
-REASONS.update({"own_admin_role": _l("You cannot remove your own administrator role.")})
+REASONS.update(
+    {
+        "own_admin_role": _l("You cannot remove your own administrator role."),
+        "last_admin": _l(
+            "You are the only administrator. Make someone else an administrator before you delete your account."
+        ),
+    }
+)
 
 
 def can_contribute(user) -> Decision:
@@ -41,3 +48,31 @@ def can_change_role(user, person, role) -> Decision:
     if person.id == user.id and role is not Role.admin:
         return Decision.deny("own_admin_role")
     return Decision.allow()
+
+
+# Privacy ---------------------------------------------------------------------------------
+
+
+def can_manage_own_data(user) -> Decision:
+    """Download one's data or delete one's account: any logged-in person, for themselves."""
+    if not user.is_authenticated:
+        return Decision.deny("login_required")
+    return Decision.allow()
+
+
+def can_delete_own_account(user) -> Decision:
+    """Anyone may, except the last administrator: someone must be able to run the site."""
+    if not (decision := can_manage_own_data(user)):
+        return decision
+    from dialog.accounts.privacy import another_admin_exists
+
+    if user.is_admin and not another_admin_exists(user):
+        return Decision.deny("last_admin")
+    return Decision.allow()
+
+
+def can_export_records(user, dialogue) -> Decision:
+    """A dialogue's records for a disclosure request: its staff (planners, admins)."""
+    from dialog.dialogues.permissions import can_moderate  # dialogues imports this module
+
+    return can_moderate(user, dialogue)

@@ -251,6 +251,8 @@ def start_session(user: User, *, user_agent: str | None = None) -> str:
     db.session.add(
         UserSession(user=user, token_hash=_token_hash(token), user_agent=(user_agent or "")[:255])
     )
+    # Logging in is what keeps an account from being anonymised as inactive.
+    user.last_active_at, user.inactivity_warned_at = utcnow(), None
     db.session.flush()
     user.session_token = token
     return token

@@ -39,7 +39,19 @@ from dialog.dialogues.labels import (
     VOTE_COUNTS_LABELS,
     VOTE_MODE_LABELS,
 )
-from dialog.dialogues.models import Capability, PhaseKind, Visibility, VoteCounts, VoteMode
+from dialog.dialogues.models import (
+    Capability,
+    PhaseKind,
+    RetentionAction,
+    Visibility,
+    VoteCounts,
+    VoteMode,
+)
+
+RETENTION_ACTION_LABELS = {
+    RetentionAction.anonymise: _l("Keep the texts, remove who wrote and voted"),
+    RetentionAction.remove: _l("Remove proposals, comments and votes"),
+}
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 MINUTE_HINT = _l("Swedish time, to the minute, e.g. 2026-03-12 09:00.")
@@ -178,6 +190,27 @@ class DialogueForm(PointPairMixin, FlaskForm):
         ),
     )
 
+    retention_months = IntegerField(
+        _l("Thin the records this many months after the dialogue closes (optional)"),
+        validators=[
+            Optional(),
+            NumberRange(min=1, max=1200, message=_l("Enter a number of months from 1 to 1200.")),
+        ],
+        description=_l(
+            "As the municipality's retention decision says. Leave empty to keep the records. "
+            "The dialogue closes when its last phase for proposals, comments or votes ends."
+        ),
+    )
+    retention_action = RadioField(
+        _l("When the records are thinned"),
+        choices=[SelectChoice(a.value, label) for a, label in RETENTION_ACTION_LABELS.items()],
+        default=RetentionAction.anonymise.value,
+        # The dialogue's own value (an enum member) is read as its string value.
+        coerce=lambda value: getattr(value, "value", value),
+        # Optional: a form from before the setting existed keeps the dialogue's decision.
+        validators=[Optional()],
+    )
+
     def validate_place_area(self, field) -> None:
         if field.data and field.data.strip() and not is_polygon(field.data):
             raise ValidationError(
@@ -207,6 +240,10 @@ class DialogueForm(PointPairMixin, FlaskForm):
             "vote_mode": VoteMode(self.vote_mode.data),
             "votes_per_participant": self.votes_per_participant.data,
             "vote_counts": VoteCounts(self.vote_counts.data),
+            "retention_months": self.retention_months.data,
+            "retention_action": RetentionAction(
+                self.retention_action.data or RetentionAction.anonymise.value
+            ),
         }
         if self.reference_prefix.data:
             values["reference_prefix"] = self.reference_prefix.data.upper()
@@ -220,6 +257,7 @@ class DialogueForm(PointPairMixin, FlaskForm):
         self.visibility.data = dialogue.visibility.value
         self.vote_mode.data = dialogue.vote_mode.value
         self.vote_counts.data = dialogue.vote_counts.value
+        self.retention_action.data = dialogue.retention_action.value
 
 
 def _check_schedulable(field) -> None:

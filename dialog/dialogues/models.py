@@ -80,6 +80,13 @@ def capabilities_for(kind: PhaseKind, overrides: dict[str, bool] | None) -> froz
     return frozenset(granted)
 
 
+class RetentionAction(enum.Enum):
+    """What the retention decision (gallringsbeslut) does to contributions when due."""
+
+    anonymise = "anonymise"  # the texts stay as public records, no person is named
+    remove = "remove"  # proposals, comments and votes are thinned out (gallras)
+
+
 class Dialogue(db.Model):
     __tablename__ = "dialogue"
     __table_args__ = (
@@ -93,6 +100,10 @@ class Dialogue(db.Model):
         sa.CheckConstraint(
             "place_lat IS NULL OR (place_lat BETWEEN -90 AND 90 AND place_lon BETWEEN -180 AND 180)",
             name="place_point_in_range",
+        ),
+        sa.CheckConstraint(
+            "retention_months IS NULL OR retention_months BETWEEN 1 AND 1200",
+            name="retention_months_range",
         ),
     )
 
@@ -135,6 +146,14 @@ class Dialogue(db.Model):
     listing_version: Mapped[str] = mapped_column(sa.String(16), default=new_listing_version)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # The retention decision: thin this many months after the dialogue closes (its last
+    # phase that takes input ends); none keeps the records (bevaras). See accounts/privacy.py.
+    retention_months: Mapped[int | None]
+    retention_action: Mapped[RetentionAction] = mapped_column(
+        sa.Enum(RetentionAction, name="retention_action", native_enum=False, length=16),
+        default=RetentionAction.anonymise,
+    )
+    thinned_at: Mapped[datetime | None]
 
     phases: Mapped[list[Phase]] = relationship(
         back_populates="dialogue", order_by="Phase.starts_at", cascade="all, delete-orphan"

@@ -57,6 +57,8 @@ DIALOGUE_FIELDS = {
     "vote_counts",
     "reference_prefix",
     "named_places",
+    "retention_months",
+    "retention_action",
 }
 
 

@@ -163,7 +163,9 @@ class Vote(db.Model):
     proposal_id: Mapped[int] = mapped_column(
         sa.ForeignKey("proposal.id", ondelete="CASCADE"), index=True
     )
-    user_id: Mapped[int] = mapped_column(
+    # None once the voter's account is erased or the dialogue thinned: the vote still
+    # counts but names nobody (NULLs never collide in the unique constraint).
+    user_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("user_account.id", ondelete="CASCADE"), index=True
     )
     dialogue_id: Mapped[int] = mapped_column(

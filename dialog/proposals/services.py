@@ -215,8 +215,11 @@ def _hold_votes_back(dialogue_id: int | None) -> None:
 
 
 def _reconcile_ballots(dialogue_id: int | None) -> None:
-    counts = select(Vote.dialogue_id, Vote.user_id, func.count().label("n")).group_by(
-        Vote.dialogue_id, Vote.user_id
+    # Votes of erased accounts still count for the proposal but belong to no ballot.
+    counts = (
+        select(Vote.dialogue_id, Vote.user_id, func.count().label("n"))
+        .where(Vote.user_id.is_not(None))
+        .group_by(Vote.dialogue_id, Vote.user_id)
     )
     if dialogue_id is not None:
         counts = counts.where(Vote.dialogue_id == dialogue_id)

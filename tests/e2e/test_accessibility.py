@@ -147,7 +147,13 @@ def test_pages_for_residents_and_admins(app, page, lang, make_user):
 
     # An unconfirmed resident: profile (with the warning badge) and the other own pages.
     _log_in(page, lang, resident.email)
-    for path in ["/profile", "/profile/password", "/profile/email"]:
+    for path in [
+        "/profile",
+        "/profile/password",
+        "/profile/email",
+        "/profile/my-data",
+        "/profile/delete",
+    ]:
         response = page.goto(path)
         assert response.status == 200, path
         _check_page(page, lang)

@@ -9,6 +9,7 @@ def test_the_beat_schedule_holds_exactly_the_declared_periodic_tasks(app):
     import worker.app
 
     sweep_interval = float(app.config["OUTBOX_SWEEP_INTERVAL_SECONDS"])
+    privacy_interval = float(app.config["PRIVACY_TASK_INTERVAL_SECONDS"])
     assert worker.app.celery_app.conf.beat_schedule == {
         "dialogues.record_phase_transitions": {
             "task": "dialogues.record_phase_transitions",
@@ -19,6 +20,15 @@ def test_the_beat_schedule_holds_exactly_the_declared_periodic_tasks(app):
         "core.expire_unreferenced_uploads": {
             "task": "core.expire_unreferenced_uploads",
             "schedule": 3600.0,
+        },
+        **{
+            name: {"task": name, "schedule": privacy_interval}
+            for name in (
+                "accounts.expire_data_exports",
+                "accounts.inactive_accounts",
+                "accounts.retention_limits",
+                "accounts.thin_dialogues",
+            )
         },
     }
     for entry in worker.app.celery_app.conf.beat_schedule.values():
