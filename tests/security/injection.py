@@ -126,7 +126,7 @@ def html_problems(html: str, payload: Payload) -> list[str]:
 
 def email_problems(message: EmailMessage, payload: Payload) -> list[str]:
     problems = []
-    unexpected = {name.lower() for name in message.keys()} - HEADERS_WE_WRITE
+    unexpected = {name.lower() for name in message} - HEADERS_WE_WRITE
     if unexpected:
         problems.append(f"headers smuggled into the email: {sorted(unexpected)}")
     for name in ("Subject", "To", "From"):
@@ -159,7 +159,12 @@ def csv_problems(body: str, payload: Payload) -> list[str]:
     return problems
 
 
-CHECKS = {"html": html_problems, "email": email_problems, "json": json_problems, "csv": csv_problems}
+CHECKS = {
+    "html": html_problems,
+    "email": email_problems,
+    "json": json_problems,
+    "csv": csv_problems,
+}
 
 
 def assert_harmless(output, payload: Payload, kind: str = "html", *, where: str = "") -> None:

@@ -45,7 +45,7 @@ _TEMPLATES = [
     ("template-syntax", "xss", "{{7*7}} {% print('{m}') %} ${{m}}"),
     # HTML
     ("html-iframe", "html", '<b>fet</b><iframe src="https://evil.example/{m}"></iframe>'),
-    ("html-style", "html", "<style>body{display:none}</style><p style=\"x:{m}\">stil</p>"),
+    ("html-style", "html", '<style>body{display:none}</style><p style="x:{m}">stil</p>'),
     ("html-entity", "html", "&lt;script&gt;alert('{m}')&lt;/script&gt; &amp; &#x3C;b&#x3E;"),
     # Markdown
     ("md-javascript-link", "markdown", "[klicka här](javascript:alert('{m}'))"),

@@ -30,7 +30,9 @@ class TextInput:
     who: str
     path: str
     data: dict  # "{p}" is the payload, other placeholders come from the world's ids
-    pages: list[tuple[str, str]] = field(default_factory=list)  # (who, path); "{new}" is where the answer redirected
+    pages: list[tuple[str, str]] = field(
+        default_factory=list
+    )  # (who, path); "{new}" is where the answer redirected
     api: list[str] = field(default_factory=list)
     mail_to: str | None = None  # the address of an email that quotes it
     then: tuple[str, str, dict] | None = None  # a second step (who, path, data) that uses it
@@ -70,8 +72,17 @@ INPUTS = [
         "profile name",
         "author",
         "/profile",
-        {"display_name": "{p}", "show_name_publicly": "yes", "pseudonym": "Deltagare", "locale": "sv"},
-        pages=[("anonymous", "/p/{proposal}"), ("anonymous", "/c/{comment}"), ("author", "/profile")],
+        {
+            "display_name": "{p}",
+            "show_name_publicly": "yes",
+            "pseudonym": "Deltagare",
+            "locale": "sv",
+        },
+        pages=[
+            ("anonymous", "/p/{proposal}"),
+            ("anonymous", "/c/{comment}"),
+            ("author", "/profile"),
+        ],
         api=["/api/v1/proposals/{proposal}"],
     ),
     TextInput(
@@ -223,8 +234,17 @@ def smtp(world, settings):
     inbox = _Inbox()
     controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
     controller.start()
-    saved = {name: app.config[name] for name in ("MAIL_SERVER", "MAIL_PORT", "MAIL_USE_TLS", "MAIL_USE_SSL", "MAIL_USERNAME")}
-    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port, MAIL_USE_TLS=False, MAIL_USE_SSL=False, MAIL_USERNAME=None)
+    saved = {
+        name: app.config[name]
+        for name in ("MAIL_SERVER", "MAIL_PORT", "MAIL_USE_TLS", "MAIL_USE_SSL", "MAIL_USERNAME")
+    }
+    app.config.update(
+        MAIL_SERVER="127.0.0.1",
+        MAIL_PORT=controller.port,
+        MAIL_USE_TLS=False,
+        MAIL_USE_SSL=False,
+        MAIL_USERNAME=None,
+    )
     yield inbox, Mailbox(app, Path(settings["MAIL_DIR"]))
     app.config.update(saved)
     controller.stop()
@@ -240,7 +260,9 @@ def _fill(template: str, payload: Payload, ids: dict) -> str:
         "first_line": (payload.text.splitlines() or [""])[0].strip(),
     }
     # The payload goes in last: its own braces must not be read as placeholders.
-    return template.replace("{p}", "\0PAYLOAD\0").format(**values).replace("\0PAYLOAD\0", payload.text)
+    return (
+        template.replace("{p}", "\0PAYLOAD\0").format(**values).replace("\0PAYLOAD\0", payload.text)
+    )
 
 
 def _post(world, who, path, data):
@@ -250,7 +272,9 @@ def _post(world, who, path, data):
 
 def _page(world, who, path, payload, *, where):
     response = world.client(who).get(path)
-    assert response.status_code == 200, f"{where}: GET {path} as {who} answered {response.status_code}"
+    assert response.status_code == 200, (
+        f"{where}: GET {path} as {who} answered {response.status_code}"
+    )
     html = response.get_data(as_text=True)
     assert_harmless(html, payload, "html", where=f"{where}: {path}")
     return html
@@ -276,6 +300,13 @@ def _assert_refused_inline(response, payload, *, where):
     assert_harmless(html, payload, "html", where=f"{where}: the refusal")
 
 
+def _assert_nul_refused(response, *, where):
+    """NUL is refused for the whole request, before any form, with a message that names it
+    (dialog/core/security.py): PostgreSQL cannot store it."""
+    assert response.status_code == 400, f"{where}: NUL answered {response.status_code}"
+    assert "(NUL)" in response.get_data(as_text=True), f"{where}: the refusal does not say why"
+
+
 def _cases():
     for text_input in INPUTS:
         for payload in PAYLOADS:
@@ -295,6 +326,9 @@ def test_a_payload_through_a_text_input_comes_out_harmless(world, smtp, text_inp
         data = {name: _fill(value, payload, ids) for name, value in text_input.data.items()}
         response = _post(world, text_input.who, _fill(text_input.path, payload, ids), data)
         assert response.status_code < 500, f"{where}: {response.status_code}"
+        if any("\x00" in value for value in data.values()):
+            _assert_nul_refused(response, where=where)
+            return
         if not 300 <= response.status_code < 400:
             _assert_refused_inline(response, payload, where=where)
             return
@@ -303,16 +337,24 @@ def test_a_payload_through_a_text_input_comes_out_harmless(world, smtp, text_inp
             who, path, then_data = text_input.then
             then_data = {name: _fill(value, payload, ids) for name, value in then_data.items()}
             step = _post(world, who, _fill(path, payload, ids), then_data)
-            assert 300 <= step.status_code < 400, f"{where}: the second step answered {step.status_code}"
+            assert 300 <= step.status_code < 400, (
+                f"{where}: the second step answered {step.status_code}"
+            )
             new = urlsplit(step.location).path
         shown = ""
         for who, path in text_input.pages:
-            shown += _page(world, who, _fill(path, payload, {**ids, "new": new}), payload, where=where)
+            shown += _page(
+                world, who, _fill(path, payload, {**ids, "new": new}), payload, where=where
+            )
         for path in text_input.api:
             api = world.client("anonymous").get(_fill(path, payload, ids))
             assert_json_response(api, payload, where=f"{where}: {path}")
             shown += "\n".join(_strings(json.loads(api.get_data())))
-        if text_input.shows_text and payload.kind != "markdown" and (text_input.pages or text_input.api):
+        if (
+            text_input.shows_text
+            and payload.kind != "markdown"
+            and (text_input.pages or text_input.api)
+        ):
             assert payload.mark in shown, f"{where}: the text is not shown anywhere"
         if text_input.mail_to:
             mailbox.deliver()
@@ -331,6 +373,8 @@ def test_a_payload_in_a_search_or_an_api_query_comes_out_harmless(world, payload
         for who, path in SEARCHES:
             response = world.client(who).get(path.format(q=q, **ids))
             assert response.status_code in (200, 400), f"{path}: {response.status_code}"
+            if "\x00" in payload.text:
+                _assert_nul_refused(response, where=path)
             assert_harmless(response.get_data(as_text=True), payload, "html", where=path)
         for path in API_QUERIES:
             response = world.client("anonymous").get(path.format(q=q, **ids))
