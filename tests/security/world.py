@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from PIL import Image
+from sqlalchemy import event
 
 from tests import factories
 from tests.support import CSRF_PATTERN, PASSWORD, log_in
@@ -52,6 +54,8 @@ class Visitor:
 class World:
     app: object
     connection: object
+    baseline: str = ""
+    writes: list[str] = field(default_factory=list)
     visitors: dict[str, Visitor] = field(default_factory=dict)
     users: dict[str, object] = field(default_factory=dict)
     # The ids a route's path names, per dialogue: "a" (public, the planner's), "b" (public,
@@ -78,12 +82,24 @@ class World:
         with self.app.app_context():
             limiter.reset()
             cache.clear()
+        self.writes = []
+        event.listen(self.connection, "before_cursor_execute", self._note_write)
         try:
             yield
         finally:
+            event.remove(self.connection, "before_cursor_execute", self._note_write)
             with self.app.app_context():
                 db.session.remove()
             nested.rollback()
+
+    def _note_write(self, _conn, _cursor, statement, *_args) -> None:
+        if WRITE.match(statement) and not VISIT_TRACE.search(statement):
+            self.writes.append(statement)
+
+    def unchanged(self) -> bool:
+        """Whether the stored rows are as seeded: only worth reading after a write was
+        sent (one that a refusal then rolled back is fine)."""
+        return not self.writes or fingerprint(self.app) == self.baseline
 
 
 def png() -> bytes:
@@ -248,3 +264,5 @@ def fingerprint(app) -> str:
 
 # A visit's own traces: the session's last-seen time.
 UNTOUCHED_BY_CHECK = {"user_session"}
+WRITE = re.compile(r"\s*(INSERT|UPDATE|DELETE)\b", re.IGNORECASE)
+VISIT_TRACE = re.compile(r"^\s*UPDATE\s+\"?user_session\b", re.IGNORECASE)
