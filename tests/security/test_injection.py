@@ -110,6 +110,21 @@ INPUTS = [
         api=["/api/v1/dialogues/{slug}/proposals"],
     ),
     TextInput(
+        "proposal entered on someone's behalf",
+        "planner",
+        "/d/{slug}/proposals/enter",
+        {"source": "letter", "title": "{p}", "body": "{p}"},
+        pages=[("anonymous", "{new}")],
+        shows_text=False,  # the body is Markdown; the title is checked by "proposal title"
+    ),
+    TextInput(
+        "proposal edited",
+        "author",
+        "/p/{fresh_proposal}/edit",
+        {"title": "{p}", "body": "Text."},
+        pages=[("anonymous", "{new}"), ("author", "/p/{fresh_proposal}/edit")],
+    ),
+    TextInput(
         "dialogue fields (admin)",
         "admin",
         "/admin/dialogues/{dialogue_id}/edit",
@@ -189,11 +204,31 @@ INPUTS = [
         api=["/api/v1/dialogues/{slug}"],
     ),
     TextInput(
+        "phase edited (admin)",
+        "admin",
+        "/admin/phases/{future_phase}/edit",
+        {
+            "kind": "dialogue",
+            "title": "{p}",
+            "description": "{p}",
+            "starts_at": "{future_start}",
+            "ends_at": "{future_end}",
+            "save": "1",
+        },
+        pages=[("anonymous", "/d/{slug}"), ("admin", "/admin/phases/{future_phase}/edit")],
+    ),
+    TextInput(
         "invitation addresses",
         "planner",
         "/d/{slug}/invitations",
         {"emails": "{p}"},
         pages=[("planner", "/d/{slug}/invitations")],
+    ),
+    TextInput(
+        "new email address",
+        "resident",
+        "/profile/email",
+        {"email": "{p}", "current_password": PASSWORD},
     ),
     TextInput("login address", "anonymous", "/login", {"email": "{p}", "password": PASSWORD}),
 ]
