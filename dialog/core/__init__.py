@@ -15,7 +15,7 @@ from flask_babel import format_date, format_datetime, get_locale
 
 def init_app(app: Flask) -> None:
     # Models, mail and tasks register on import: tables, the email handler, Celery tasks.
-    from dialog.core import errors, i18n, mail, models, security, tasks, views  # noqa: F401
+    from dialog.core import errors, i18n, mail, models, security, tasks, text, views  # noqa: F401
     from dialog.core.urls import DatabaseId
     from dialog.extensions import babel
 
@@ -23,6 +23,7 @@ def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=i18n.select_locale)
     i18n.init_app(app)
     security.init_app(app)
+    text.init_app(app)
     errors.init_app(app)
     # Before any blueprint is registered: every domain's <int:...> routes use it.
     app.url_map.converters["int"] = DatabaseId

@@ -1,0 +1,261 @@
+"""Who gets what from every route: the one declared table, checked by test_routes.py.
+
+Every route in `app.url_map` needs a row here for each method it accepts (GET, POST); a
+route without one fails the test with a message saying what to add. Each row names a
+concrete path (placeholders in braces are filled from the seeded world, see world.py)
+and what each person gets, in the order of the columns:
+
+    anon    a visitor who is not logged in
+    unver   a resident who has not confirmed the email address
+    resid   a confirmed resident, not the author of anything
+    author  the confirmed resident who wrote the proposals and the comment
+    plan    a planner of this dialogue
+    other   a planner of another dialogue
+    demot   a former planner of this dialogue whose role was lowered to resident: treated
+            exactly like a resident (rows that are not so yet are listed in
+            DEMOTION_PENDING)
+    admin   an administrator
+
+The answers:
+
+    OK      200
+    GO      a redirect somewhere other than the login page (the action was done)
+    LOGIN   a redirect to the login page
+    BAD     400 (for a POST: the form was refused, nothing stored)
+    NO      403
+    NF      404
+
+A method a path does not accept answers 405 for everyone; that follows from the URL map
+and is checked without a row. The objects in the paths belong to dialogue "alfa"; the
+same rows are checked again with the objects of another dialogue (the planner of "alfa"
+must then get what "other" gets here) and of a draft dialogue (everyone who is not its
+staff gets 404).
+
+POSTs carry a valid CSRF token and the data in POST_DATA, so an allowed POST really does
+what it says; a refused request must leave every stored row as it was.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+OK, GO, LOGIN, BAD, NO, NF = 200, "redirect", "login", 400, 403, 404
+COLUMNS = (
+    "anonymous",
+    "unverified",
+    "resident",
+    "author",
+    "planner",
+    "other_planner",
+    "demoted",
+    "admin",
+)
+
+
+@dataclass(frozen=True)
+class Row:
+    method: str
+    endpoint: str
+    path: str
+    expected: tuple
+
+    def for_role(self, role: str):
+        return self.expected[COLUMNS.index(role)]
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.method, self.endpoint)
+
+
+def _rows(*table) -> list[Row]:
+    rows = []
+    for method, endpoint, path, *expected in table:
+        assert len(expected) == len(COLUMNS), f"{method} {path}: one answer per column"
+        rows.append(Row(method, endpoint, path, tuple(expected)))
+    return rows
+
+
+# fmt: off
+ROUTES = _rows(
+    # method  endpoint                          path                                                   anon   unver  resid  author plan   other  demot  admin
+    # Public pages and files
+    ("GET",  "dialogues.index",                 "/",                                                   OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK),
+    ("GET",  "core.accessibility",              "/accessibility",                                      OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK),
+    ("GET",  "core.privacy",                    "/privacy",                                            OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK),
+    ("GET",  "core.robots",                     "/robots.txt",                                         OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK),
+    ("GET",  "core.healthz",                    "/healthz",                                            OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK),
+    ("GET",  "static",                          "/static/css/main.css",                                OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK),
+    ("GET",  "core.leaflet",                    "/vendor/leaflet/leaflet.js",                          OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK),
+    # Accounts
+    ("GET",  "accounts.register",               "/register",                                           OK,    GO,    GO,    GO,    GO,    GO,    GO,    GO),
+    ("POST", "accounts.register",               "/register",                                           GO,    GO,    GO,    GO,    GO,    GO,    GO,    GO),
+    ("GET",  "accounts.check_email",            "/register/check-email",                               OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK),
+    ("GET",  "accounts.verify_email",           "/verify/{verify_token}",                              GO,    GO,    GO,    GO,    GO,    GO,    GO,    GO),
+    ("GET",  "accounts.login",                  "/login",                                              OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK),
+    ("POST", "accounts.login",                  "/login",                                              GO,    GO,    GO,    GO,    GO,    GO,    GO,    GO),
+    ("POST", "accounts.logout",                 "/logout",                                             LOGIN, GO,    GO,    GO,    GO,    GO,    GO,    GO),
+    ("GET",  "accounts.forgot_password",        "/password/forgot",                                    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK),
+    ("POST", "accounts.forgot_password",        "/password/forgot",                                    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK),
+    ("GET",  "accounts.reset_password",         "/password/reset/{reset_token}",                       OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK),
+    ("POST", "accounts.reset_password",         "/password/reset/{reset_token}",                       GO,    GO,    GO,    GO,    GO,    GO,    GO,    GO),
+    ("GET",  "accounts.profile",                "/profile",                                            LOGIN, OK,    OK,    OK,    OK,    OK,    OK,    OK),
+    ("POST", "accounts.profile",                "/profile",                                            LOGIN, GO,    GO,    GO,    GO,    GO,    GO,    GO),
+    ("GET",  "accounts.change_email",           "/profile/email",                                      LOGIN, OK,    OK,    OK,    OK,    OK,    OK,    OK),
+    ("POST", "accounts.change_email",           "/profile/email",                                      LOGIN, GO,    GO,    GO,    GO,    GO,    GO,    GO),
+    ("GET",  "accounts.change_password",        "/profile/password",                                   LOGIN, OK,    OK,    OK,    OK,    OK,    OK,    OK),
+    ("POST", "accounts.change_password",        "/profile/password",                                   LOGIN, GO,    GO,    GO,    GO,    GO,    GO,    GO),
+    ("POST", "accounts.resend_verification",    "/profile/resend-verification",                        LOGIN, GO,    GO,    GO,    GO,    GO,    GO,    GO),
+    ("GET",  "accounts.admin_users",            "/admin/users",                                        LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    OK),
+    ("GET",  "accounts.admin_role",             "/admin/users/{user}/role",                            LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    OK),
+    ("POST", "accounts.admin_set_role",         "/admin/users/{user}/role",                            LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    GO),
+    # A dialogue
+    ("GET",  "dialogues.show",                  "/d/{slug}",                                           OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK),
+    ("POST", "dialogues.follow",                "/d/{slug}/follow",                                    LOGIN, GO,    GO,    GO,    GO,    GO,    GO,    GO),
+    ("POST", "dialogues.follow",                "/d/{slug}/unfollow",                                  LOGIN, GO,    GO,    GO,    GO,    GO,    GO,    GO),
+    ("GET",  "dialogues.accept_invitation",     "/i/{invitation_token}",                               OK,    GO,    GO,    GO,    GO,    GO,    GO,    GO),
+    ("GET",  "dialogues.invitations",           "/d/{slug}/invitations",                               LOGIN, NO,    NO,    NO,    OK,    NO,    NO,    OK),
+    ("POST", "dialogues.invitations",           "/d/{slug}/invitations",                               LOGIN, NO,    NO,    NO,    GO,    NO,    NO,    GO),
+    ("POST", "dialogues.revoke_invitation",     "/d/{slug}/invitations/{invitation}/revoke",           LOGIN, NO,    NO,    NO,    GO,    NO,    NO,    GO),
+    # Proposals
+    ("GET",  "proposals.index",                 "/d/{slug}/proposals",                                 OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK),
+    ("GET",  "proposals.map_view",              "/d/{slug}/proposals/map",                             OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK),
+    ("GET",  "proposals.create",                "/d/{slug}/proposals/new",                             LOGIN, NO,    OK,    OK,    OK,    OK,    OK,    OK),
+    ("POST", "proposals.create",                "/d/{slug}/proposals/new",                             LOGIN, NO,    GO,    GO,    GO,    GO,    GO,    GO),
+    ("GET",  "proposals.enter",                 "/d/{slug}/proposals/enter",                           LOGIN, NO,    NO,    NO,    OK,    NO,    NO,    OK),
+    ("POST", "proposals.enter",                 "/d/{slug}/proposals/enter",                           LOGIN, NO,    NO,    NO,    GO,    NO,    NO,    GO),
+    ("GET",  "proposals.show",                  "/p/{proposal}",                                       OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK),
+    ("GET",  "proposals.image",                 "/p/{proposal}/image",                                 OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK),
+    ("POST", "proposals.vote",                  "/p/{proposal}/vote",                                  LOGIN, NO,    GO,    GO,    GO,    GO,    GO,    GO),
+    ("POST", "proposals.unvote",                "/p/{proposal}/unvote",                                LOGIN, NO,    GO,    GO,    GO,    GO,    GO,    GO),
+    ("POST", "proposals.follow",                "/p/{proposal}/follow",                                LOGIN, GO,    GO,    GO,    GO,    GO,    GO,    GO),
+    ("POST", "proposals.follow",                "/p/{proposal}/unfollow",                              LOGIN, GO,    GO,    GO,    GO,    GO,    GO,    GO),
+    ("GET",  "proposals.edit",                  "/p/{fresh_proposal}/edit",                            LOGIN, NO,    NO,    OK,    NO,    NO,    NO,    NO),
+    ("POST", "proposals.edit",                  "/p/{fresh_proposal}/edit",                            LOGIN, NO,    NO,    GO,    NO,    NO,    NO,    NO),
+    ("GET",  "proposals.withdraw",              "/p/{proposal}/withdraw",                              LOGIN, NO,    NO,    OK,    NO,    NO,    NO,    NO),
+    ("POST", "proposals.withdraw",              "/p/{proposal}/withdraw",                              LOGIN, NO,    NO,    GO,    NO,    NO,    NO,    NO),
+    ("GET",  "proposals.answer",                "/p/{proposal}/answer",                                LOGIN, NO,    NO,    NO,    OK,    NO,    NO,    OK),
+    ("POST", "proposals.answer",                "/p/{proposal}/answer",                                LOGIN, NO,    NO,    NO,    GO,    NO,    NO,    GO),
+    # Comments
+    ("POST", "proposals.comment",               "/p/{proposal}/comments",                              LOGIN, NO,    GO,    GO,    GO,    GO,    GO,    GO),
+    ("GET",  "proposals.thread",                "/c/{comment}",                                        OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK),
+    ("POST", "proposals.reply",                 "/c/{comment}/reply",                                  LOGIN, NO,    GO,    GO,    GO,    GO,    GO,    GO),
+    ("GET",  "proposals.edit_comment",          "/c/{comment}/edit",                                   LOGIN, NO,    NO,    OK,    NO,    NO,    NO,    NO),
+    ("POST", "proposals.edit_comment",          "/c/{comment}/edit",                                   LOGIN, NO,    NO,    GO,    NO,    NO,    NO,    NO),
+    ("POST", "proposals.delete_comment",        "/c/{comment}/delete",                                 LOGIN, NO,    NO,    GO,    NO,    NO,    NO,    NO),
+    # Administration of dialogues, schedules and planners
+    ("GET",  "dialogues.admin_index",           "/admin/dialogues",                                    LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    OK),
+    ("GET",  "dialogues.admin_create",          "/admin/dialogues/new",                                LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    OK),
+    ("POST", "dialogues.admin_create",          "/admin/dialogues/new",                                LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    GO),
+    ("GET",  "dialogues.admin_edit",            "/admin/dialogues/{dialogue_id}/edit",                 LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    OK),
+    ("POST", "dialogues.admin_edit",            "/admin/dialogues/{dialogue_id}/edit",                 LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    GO),
+    ("POST", "dialogues.admin_set_state",       "/admin/dialogues/{dialogue_id}/state/archived",       LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    GO),
+    ("GET",  "dialogues.admin_phases",          "/admin/dialogues/{dialogue_id}/phases",               LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    OK),
+    ("POST", "dialogues.admin_phases",          "/admin/dialogues/{dialogue_id}/phases",               LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    GO),
+    ("GET",  "dialogues.admin_edit_phase",      "/admin/phases/{future_phase}/edit",                   LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    OK),
+    ("POST", "dialogues.admin_edit_phase",      "/admin/phases/{future_phase}/edit",                   LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    GO),
+    ("POST", "dialogues.admin_remove_phase",    "/admin/phases/{future_phase}/remove",                 LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    GO),
+    ("GET",  "dialogues.admin_phase_now",       "/admin/phases/{phase}/close-now",                     LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    OK),
+    ("POST", "dialogues.admin_phase_now",       "/admin/phases/{phase}/close-now",                     LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    GO),
+    ("GET",  "dialogues.admin_phase_now",       "/admin/phases/{future_phase}/open-now",               LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    OK),
+    ("POST", "dialogues.admin_phase_now",       "/admin/phases/{future_phase}/open-now",               LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    GO),
+    ("GET",  "dialogues.admin_planners",        "/admin/dialogues/{dialogue_id}/planners",             LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    OK),
+    ("POST", "dialogues.admin_planners",        "/admin/dialogues/{dialogue_id}/planners",             LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    GO),
+    ("POST", "dialogues.admin_remove_planner",  "/admin/dialogues/{dialogue_id}/planners/{planner_id}/remove", LOGIN, NO, NO, NO,    NO,    NO,    NO,    GO),
+    # The open-data API: everyone is answered as a visitor without an account
+    ("GET",  "api.dialogue_list",               "/api/v1/dialogues",                                   OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK),
+    ("GET",  "api.dialogue_detail",             "/api/v1/dialogues/{slug}",                            OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK),
+    ("GET",  "api.proposal_list",               "/api/v1/dialogues/{slug}/proposals",                  OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK),
+    ("GET",  "api.proposal_detail",             "/api/v1/proposals/{proposal}",                        OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK),
+    ("GET",  "api.openapi_document",            "/api/v1/openapi.json",                                OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK),
+)
+# fmt: on
+
+# Rows where a demoted planner still acts as a planner of the dialogue today: wt-acct makes
+# a lowered role take the dialogue powers away. Remove the entries when that is merged.
+DEMOTION_PENDING = {
+    ("GET", "dialogues.invitations"),
+    ("POST", "dialogues.invitations"),
+    ("POST", "dialogues.revoke_invitation"),
+    ("GET", "proposals.enter"),
+    ("POST", "proposals.enter"),
+    ("GET", "proposals.answer"),
+    ("POST", "proposals.answer"),
+}
+
+# What each POST sends besides its CSRF token: valid input, so that an allowed request is
+# carried out. Placeholders in braces are filled from the world, as in the paths.
+POST_DATA = {
+    "accounts.register": {
+        "email": "ny-person@example.org",
+        "display_name": "Ny Person",
+        "password": "ett långt lösenord för test",
+        "confirm": "ett långt lösenord för test",
+        "accept_terms": "y",
+    },
+    "accounts.login": {"email": "author@example.org", "password": "{password}"},
+    "accounts.forgot_password": {"email": "target@example.org"},
+    "accounts.reset_password": {
+        "password": "ett nytt långt lösenord",
+        "confirm": "ett nytt långt lösenord",
+    },
+    "accounts.profile": {
+        "display_name": "Nytt Namn",
+        "show_name_publicly": "no",
+        "pseudonym": "Ny pseudonym",
+        "district": "",
+        "age_band": "",
+        "locale": "sv",
+    },
+    "accounts.change_email": {"email": "nytt-namn@example.org", "current_password": "{password}"},
+    "accounts.change_password": {
+        "current_password": "{password}",
+        "password": "ett nytt långt lösenord",
+        "confirm": "ett nytt långt lösenord",
+    },
+    "accounts.admin_set_role": {"role": "planner", "reason": "Ny tjänst"},
+    "dialogues.invitations": {"emails": "gast@example.org"},
+    "proposals.create": {"title": "Fler träd", "body": "Längs gatan.", "confirmed": "1"},
+    "proposals.enter": {"source": "letter", "title": "Brev om parkering", "body": "Från Ingrid."},
+    "proposals.vote": {"value": "for"},
+    "proposals.edit": {"title": "Ändrad titel", "body": "Ändrad text."},
+    "proposals.withdraw": {"reason": "Ångrar mig"},
+    "proposals.answer": {"status": "accepted", "body": "Bänkarna kommer i maj.", "publish": "1"},
+    "proposals.comment": {"body": "Instämmer", "stance": "for"},
+    "proposals.reply": {"body": "Håller med", "stance": "neutral"},
+    "proposals.edit_comment": {"body": "Omskrivet", "stance": "against"},
+    "dialogues.admin_create": {
+        "slug": "ny-dialog",
+        "title": "Ny dialog",
+        "summary": "Om torget.",
+        "visibility": "public",
+        "vote_mode": "for_against",
+        "vote_counts": "live",
+    },
+    "dialogues.admin_edit": {
+        "title": "Ändrad dialog",
+        "summary": "Ny sammanfattning.",
+        "visibility": "public",
+        "vote_mode": "for_against",
+        "vote_counts": "live",
+    },
+    "dialogues.admin_phases": {
+        "kind": "result",
+        "title": "Resultat",
+        "starts_at": "{later_start}",
+        "ends_at": "{later_end}",
+        "save": "1",
+    },
+    "dialogues.admin_edit_phase": {
+        "kind": "voting",
+        "title": "Röstning",
+        "starts_at": "{future_start}",
+        "ends_at": "{future_end}",
+        "save": "1",
+    },
+    "dialogues.admin_phase_now": {"reason": "Beslut i nämnden"},
+    "dialogues.admin_planners": {"email": "other_planner@example.org"},
+}
+
+
+def post_data(endpoint: str, ids: dict) -> dict:
+    return {name: value.format(**ids) for name, value in POST_DATA.get(endpoint, {}).items()}

@@ -1,0 +1,422 @@
+"""Every payload of the corpus through every text input there is, and out again harmless.
+
+Each (input, payload) pair runs in a savepoint of the seeded world (world.py): the
+payload is sent through the form as the person who may use it; when it is taken, every
+page, API answer and email that shows it is checked with `assert_harmless`; when it is
+refused, the refusal must be an inline message on the form (never a 500) that keeps what
+was typed.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from email import message_from_bytes, policy
+from urllib.parse import quote, urlsplit
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from tests.security.injection import assert_harmless, assert_json_response
+from tests.security.injection_corpus import PAYLOADS, Payload
+from tests.support import PASSWORD, Mailbox, free_port
+
+
+@dataclass
+class TextInput:
+    """A form that takes text, who fills it in, and where what they wrote shows up."""
+
+    name: str
+    who: str
+    path: str
+    data: dict  # "{p}" is the payload, other placeholders come from the world's ids
+    pages: list[tuple[str, str]] = field(
+        default_factory=list
+    )  # (who, path); "{new}" is where the answer redirected
+    api: list[str] = field(default_factory=list)
+    mail_to: str | None = None  # the address of an email that quotes it
+    then: tuple[str, str, dict] | None = None  # a second step (who, path, data) that uses it
+    shows_text: bool = True  # False where Markdown may rightly drop a hostile link
+
+
+PROPOSAL = {"title": "Förslag", "body": "Text.", "confirmed": "1"}
+DIALOGUE = {
+    "title": "{p}",
+    "summary": "{p}",
+    "background": "{p}",
+    "place_name": "{p}",
+    "named_places": "{p}",
+    "themes": "{p}",
+    "focus_areas": "{p}",
+    "visibility": "public",
+    "vote_mode": "for_against",
+    "vote_counts": "live",
+}
+
+INPUTS = [
+    TextInput(
+        "registration name",
+        "anonymous",
+        "/register",
+        {
+            "email": "reg-{mark}@example.org",
+            "display_name": "{p}",
+            "password": "ett långt lösenord för test",
+            "confirm": "ett långt lösenord för test",
+            "accept_terms": "y",
+        },
+        pages=[("admin", "/admin/users?q=reg-{mark}")],
+        mail_to="reg-{mark}@example.org",
+    ),
+    TextInput(
+        "profile name",
+        "author",
+        "/profile",
+        {
+            "display_name": "{p}",
+            "show_name_publicly": "yes",
+            "pseudonym": "Deltagare",
+            "locale": "sv",
+        },
+        pages=[
+            ("anonymous", "/p/{proposal}"),
+            ("anonymous", "/c/{comment}"),
+            ("author", "/profile"),
+        ],
+        api=["/api/v1/proposals/{proposal}"],
+    ),
+    TextInput(
+        "profile pseudonym",
+        "author",
+        "/profile",
+        {"display_name": "Ada", "show_name_publicly": "no", "pseudonym": "{p}", "locale": "sv"},
+        pages=[("anonymous", "/p/{proposal}"), ("anonymous", "/d/{slug}/proposals")],
+        api=["/api/v1/proposals/{proposal}"],
+    ),
+    TextInput(
+        "proposal title",
+        "resident",
+        "/d/{slug}/proposals/new",
+        {**PROPOSAL, "title": "{p}"},
+        pages=[("anonymous", "{new}"), ("anonymous", "/d/{slug}/proposals")],
+        api=["/api/v1/dialogues/{slug}/proposals"],
+    ),
+    TextInput(
+        "proposal body",
+        "resident",
+        "/d/{slug}/proposals/new",
+        {**PROPOSAL, "body": "{p}"},
+        pages=[("anonymous", "{new}")],
+        api=["/api/v1/dialogues/{slug}/proposals"],
+    ),
+    TextInput(
+        "proposal entered on someone's behalf",
+        "planner",
+        "/d/{slug}/proposals/enter",
+        {"source": "letter", "title": "{p}", "body": "{p}"},
+        pages=[("anonymous", "{new}")],
+        shows_text=False,  # the body is Markdown; the title is checked by "proposal title"
+    ),
+    TextInput(
+        "proposal edited",
+        "author",
+        "/p/{fresh_proposal}/edit",
+        {"title": "{p}", "body": "Text."},
+        pages=[("anonymous", "{new}"), ("author", "/p/{fresh_proposal}/edit")],
+    ),
+    TextInput(
+        "dialogue fields (admin)",
+        "admin",
+        "/admin/dialogues/{dialogue_id}/edit",
+        DIALOGUE,
+        pages=[
+            ("anonymous", "/"),
+            ("anonymous", "/d/{slug}"),
+            ("anonymous", "/d/{slug}/proposals"),
+            ("resident", "/d/{slug}/proposals/new"),
+            ("admin", "/admin/dialogues"),
+        ],
+        api=["/api/v1/dialogues", "/api/v1/dialogues/{slug}"],
+        # The planner invites someone: the email names the dialogue by its title.
+        then=("planner", "/d/{slug}/invitations", {"emails": "guest-{mark}@example.org"}),
+        mail_to="guest-{mark}@example.org",
+    ),
+    TextInput(
+        "proposal place (a named place)",
+        "admin",
+        "/admin/dialogues/{dialogue_id}/edit",
+        {**DIALOGUE, "title": "Alfa", "summary": "Om Alfa", "background": ""},
+        then=("resident", "/d/{slug}/proposals/new", {**PROPOSAL, "place_name": "{first_line}"}),
+        pages=[("anonymous", "{new}"), ("anonymous", "/d/{slug}/proposals")],
+        api=["/api/v1/dialogues/{slug}/proposals"],
+    ),
+    TextInput(
+        "comment",
+        "resident",
+        "/p/{proposal}/comments",
+        {"body": "{p}", "stance": "for"},
+        pages=[("anonymous", "/p/{proposal}")],
+        api=["/api/v1/proposals/{proposal}"],
+    ),
+    TextInput(
+        "reply",
+        "resident",
+        "/c/{comment}/reply",
+        {"body": "{p}", "stance": "against"},
+        pages=[("anonymous", "/c/{comment}")],
+    ),
+    TextInput(
+        "comment edited",
+        "author",
+        "/c/{comment}/edit",
+        {"body": "{p}", "stance": "neutral"},
+        pages=[("anonymous", "/c/{comment}"), ("author", "/c/{comment}/edit")],
+    ),
+    TextInput(
+        "official answer",
+        "planner",
+        "/p/{proposal}/answer",
+        {"status": "accepted", "body": "{p}", "publish": "1"},
+        pages=[("anonymous", "/p/{proposal}"), ("planner", "/p/{proposal}/answer")],
+        api=["/api/v1/proposals/{proposal}"],
+        shows_text=False,  # Markdown
+    ),
+    TextInput(
+        "withdrawal reason",
+        "author",
+        "/p/{proposal}/withdraw",
+        {"reason": "{p}"},
+        pages=[("anonymous", "/p/{proposal}")],
+    ),
+    TextInput(
+        "phase title and description (admin)",
+        "admin",
+        "/admin/dialogues/{dialogue_id}/phases",
+        {
+            "kind": "result",
+            "title": "{p}",
+            "description": "{p}",
+            "starts_at": "{later_start}",
+            "ends_at": "{later_end}",
+            "save": "1",
+        },
+        pages=[("anonymous", "/d/{slug}"), ("admin", "/admin/dialogues/{dialogue_id}/phases")],
+        api=["/api/v1/dialogues/{slug}"],
+    ),
+    TextInput(
+        "phase edited (admin)",
+        "admin",
+        "/admin/phases/{future_phase}/edit",
+        {
+            "kind": "dialogue",
+            "title": "{p}",
+            "description": "{p}",
+            "starts_at": "{future_start}",
+            "ends_at": "{future_end}",
+            "save": "1",
+        },
+        pages=[("anonymous", "/d/{slug}"), ("admin", "/admin/phases/{future_phase}/edit")],
+    ),
+    TextInput(
+        "invitation addresses",
+        "planner",
+        "/d/{slug}/invitations",
+        {"emails": "{p}"},
+        pages=[("planner", "/d/{slug}/invitations")],
+    ),
+    TextInput(
+        "new email address",
+        "resident",
+        "/profile/email",
+        {"email": "{p}", "current_password": PASSWORD},
+    ),
+    TextInput("login address", "anonymous", "/login", {"email": "{p}", "password": PASSWORD}),
+]
+
+SEARCHES = [
+    ("anonymous", "/d/{slug}/proposals?q={q}"),
+    ("anonymous", "/d/{slug}/proposals?q=x&theme={q}&place={q}&sort={q}"),
+    ("admin", "/admin/users?q={q}"),
+]
+API_QUERIES = [
+    "/api/v1/dialogues/{slug}/proposals?q={q}",
+    "/api/v1/dialogues/{slug}/proposals?sort={q}",
+    "/api/v1/dialogues/{slug}/proposals?theme={q}&place={q}",
+    "/api/v1/dialogues?page={q}&per_page={q}",
+]
+
+
+# The real SMTP server -----------------------------------------------------------------
+
+
+class _Inbox:
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+        return "250 Message accepted for delivery"
+
+
+@pytest.fixture(scope="module")
+def smtp(world, settings):
+    """Mail from the checks goes through a real SMTP server on loopback."""
+    from pathlib import Path
+
+    app = world.app
+    # The world's own invitations are sent first (to files), so a check sends only its own.
+    Mailbox(app, Path(settings["MAIL_DIR"])).deliver()
+    inbox = _Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    saved = {
+        name: app.config[name]
+        for name in ("MAIL_SERVER", "MAIL_PORT", "MAIL_USE_TLS", "MAIL_USE_SSL", "MAIL_USERNAME")
+    }
+    app.config.update(
+        MAIL_SERVER="127.0.0.1",
+        MAIL_PORT=controller.port,
+        MAIL_USE_TLS=False,
+        MAIL_USE_SSL=False,
+        MAIL_USERNAME=None,
+    )
+    yield inbox, Mailbox(app, Path(settings["MAIL_DIR"]))
+    app.config.update(saved)
+    controller.stop()
+
+
+# Helpers ------------------------------------------------------------------------------
+
+
+def _fill(template: str, payload: Payload, ids: dict) -> str:
+    values = {
+        **ids,
+        "mark": payload.mark,
+        "first_line": (payload.text.splitlines() or [""])[0].strip(),
+    }
+    # The payload goes in last: its own braces must not be read as placeholders.
+    return (
+        template.replace("{p}", "\0PAYLOAD\0").format(**values).replace("\0PAYLOAD\0", payload.text)
+    )
+
+
+def _post(world, who, path, data):
+    client = world.client(who)
+    return client.post(path, data={**data, "csrf_token": world.csrf(who)})
+
+
+def _page(world, who, path, payload, *, where):
+    response = world.client(who).get(path)
+    assert response.status_code == 200, (
+        f"{where}: GET {path} as {who} answered {response.status_code}"
+    )
+    html = response.get_data(as_text=True)
+    assert_harmless(html, payload, "html", where=f"{where}: {path}")
+    return html
+
+
+def _strings(value):
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+def _assert_refused_inline(response, payload, *, where):
+    """A refused input: the form again with the reason beside the field, the text kept."""
+    assert response.status_code in (200, 400), f"{where}: refused with {response.status_code}"
+    html = response.get_data(as_text=True)
+    assert 'class="error"' in html and 'aria-invalid="true"' in html, f"{where}: no inline message"
+    assert payload.mark in html, f"{where}: what was typed is not kept in the form"
+    assert_harmless(html, payload, "html", where=f"{where}: the refusal")
+
+
+def _assert_nul_refused(response, *, where):
+    """NUL is refused for the whole request, before any form, with a message that names it
+    (dialog/core/security.py): PostgreSQL cannot store it."""
+    assert response.status_code == 400, f"{where}: NUL answered {response.status_code}"
+    assert "(NUL)" in response.get_data(as_text=True), f"{where}: the refusal does not say why"
+
+
+def _cases():
+    for text_input in INPUTS:
+        for payload in PAYLOADS:
+            yield pytest.param(text_input, payload, id=f"{text_input.name}: {payload.name}")
+
+
+# The checks ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text_input, payload", list(_cases()))
+def test_a_payload_through_a_text_input_comes_out_harmless(world, smtp, text_input, payload):
+    inbox, mailbox = smtp
+    ids = world.ids["a"]
+    where = f"{text_input.name} <- {payload.name}"
+    with world.check():
+        inbox.messages.clear()
+        data = {name: _fill(value, payload, ids) for name, value in text_input.data.items()}
+        response = _post(world, text_input.who, _fill(text_input.path, payload, ids), data)
+        assert response.status_code < 500, f"{where}: {response.status_code}"
+        if any("\x00" in value for value in data.values()):
+            _assert_nul_refused(response, where=where)
+            return
+        if not 300 <= response.status_code < 400:
+            _assert_refused_inline(response, payload, where=where)
+            return
+        new = urlsplit(response.location).path
+        if text_input.then:
+            who, path, then_data = text_input.then
+            then_data = {name: _fill(value, payload, ids) for name, value in then_data.items()}
+            step = _post(world, who, _fill(path, payload, ids), then_data)
+            assert 300 <= step.status_code < 400, (
+                f"{where}: the second step answered {step.status_code}"
+            )
+            new = urlsplit(step.location).path
+        shown = ""
+        for who, path in text_input.pages:
+            shown += _page(
+                world, who, _fill(path, payload, {**ids, "new": new}), payload, where=where
+            )
+        for path in text_input.api:
+            api = world.client("anonymous").get(_fill(path, payload, ids))
+            assert_json_response(api, payload, where=f"{where}: {path}")
+            shown += "\n".join(_strings(json.loads(api.get_data())))
+        if (
+            text_input.shows_text
+            and payload.kind != "markdown"
+            and (text_input.pages or text_input.api)
+        ):
+            assert payload.mark in shown, f"{where}: the text is not shown anywhere"
+        if text_input.mail_to:
+            mailbox.deliver()
+            to = _fill(text_input.mail_to, payload, ids)
+            mails = [m for m in inbox.messages if m["To"] == to]
+            assert mails, f"{where}: no email to {to}"
+            for message in mails:
+                assert_harmless(message, payload, "email", where=f"{where}: the email")
+
+
+@pytest.mark.parametrize("payload", [pytest.param(p, id=p.name) for p in PAYLOADS])
+def test_a_payload_in_a_search_or_an_api_query_comes_out_harmless(world, payload):
+    ids = world.ids["a"]
+    q = quote(payload.text, safe="")
+    with world.check():
+        for who, path in SEARCHES:
+            response = world.client(who).get(path.format(q=q, **ids))
+            assert response.status_code in (200, 400), f"{path}: {response.status_code}"
+            if "\x00" in payload.text:
+                _assert_nul_refused(response, where=path)
+            assert_harmless(response.get_data(as_text=True), payload, "html", where=path)
+        for path in API_QUERIES:
+            response = world.client("anonymous").get(path.format(q=q, **ids))
+            assert_json_response(response, payload, where=path)
+
+
+def test_the_corpus_has_every_kind_of_payload():
+    kinds = {payload.kind for payload in PAYLOADS}
+    assert kinds == {"xss", "html", "markdown", "unicode", "formula"}
+    assert len({payload.mark for payload in PAYLOADS}) == len(PAYLOADS)

@@ -1,0 +1,268 @@
+"""One seeded world for the security harness, built once per module and never committed.
+
+The whole module runs inside one outer transaction on one connection; each check runs in
+a savepoint of its own that is rolled back afterwards, so a POST that deletes a phase or
+changes a password leaves the next check the same world. The people log in once, while
+the world is built; a check starts a fresh test client from the session cookie they got
+then (a logout in one check cannot log them out of the next).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from PIL import Image
+from sqlalchemy import event
+
+from tests import factories
+from tests.support import CSRF_PATTERN, PASSWORD, log_in
+
+# The people every route is visited as; "demoted" was a planner of the dialogue until an
+# administrator lowered their role to resident.
+ROLES = (
+    "anonymous",
+    "unverified",
+    "resident",
+    "author",
+    "planner",
+    "other_planner",
+    "demoted",
+    "admin",
+)
+
+# Every phase of both dialogues allows everything a phase can allow, so the person, not
+# the schedule, decides each answer.
+EVERYTHING = {"vote": True, "answer": True, "revise": True, "show_results": True}
+
+
+@dataclass
+class Visitor:
+    """A person's session cookie and a CSRF token valid for it."""
+
+    name: str
+    cookie: str | None
+    csrf: str
+    user_id: int | None = None
+
+
+@dataclass
+class World:
+    app: object
+    connection: object
+    baseline: str = ""
+    writes: list[str] = field(default_factory=list)
+    visitors: dict[str, Visitor] = field(default_factory=dict)
+    users: dict[str, object] = field(default_factory=dict)
+    # The ids a route's path names, per dialogue: "a" (public, the planner's), "b" (public,
+    # the other planner's) and "hidden" (a draft only the planner and admins see).
+    ids: dict[str, dict[str, object]] = field(default_factory=dict)
+
+    def client(self, who: str):
+        """A fresh test client carrying `who`'s session."""
+        client = self.app.test_client()
+        cookie = self.visitors[who].cookie
+        if cookie is not None:
+            client.set_cookie(self.app.config["SESSION_COOKIE_NAME"], cookie)
+        return client
+
+    def csrf(self, who: str) -> str:
+        return self.visitors[who].csrf
+
+    @contextmanager
+    def check(self):
+        """A savepoint rolled back after the check; rate limits and caches start empty."""
+        from dialog.extensions import cache, db, limiter
+
+        nested = self.connection.begin_nested()
+        with self.app.app_context():
+            limiter.reset()
+            cache.clear()
+        self.writes = []
+        event.listen(self.connection, "before_cursor_execute", self._note_write)
+        try:
+            yield
+        finally:
+            event.remove(self.connection, "before_cursor_execute", self._note_write)
+            with self.app.app_context():
+                db.session.remove()
+            nested.rollback()
+
+    def _note_write(self, _conn, _cursor, statement, *_args) -> None:
+        if WRITE.match(statement) and not VISIT_TRACE.search(statement):
+            self.writes.append(statement)
+
+    def unchanged(self) -> bool:
+        """Whether the stored rows are as seeded: only worth reading after a write was
+        sent (one that a refusal then rolled back is fine)."""
+        return not self.writes or fingerprint(self.app) == self.baseline
+
+
+def png() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8), (200, 40, 40)).save(out, "PNG")
+    return out.getvalue()
+
+
+@contextmanager
+def outer_transaction(app):
+    """Bind the app's sessions to one connection whose transaction is rolled back at the
+    end; the app's commits become savepoints (as the `db` fixture does, for a module)."""
+    from dialog.extensions import cache, db, limiter
+
+    with app.app_context():
+        engine = db.engine
+        connection = engine.connect()
+        transaction = connection.begin()
+        engines = db._app_engines[app]
+        engines[None] = connection
+        db.session.remove()
+        factory_options = dict(db.session.session_factory.kw)
+        db.session.configure(join_transaction_mode="create_savepoint")
+        limiter.reset()
+        cache.clear()
+    try:
+        yield connection
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.session.session_factory.kw.clear()
+            db.session.session_factory.kw.update(factory_options)
+            cache.clear()
+        engines[None] = engine
+        transaction.rollback()
+        connection.close()
+
+
+def build(app, connection) -> World:
+    """The people, two public dialogues and a draft one, with their objects."""
+    world = World(app=app, connection=connection)
+    make_user = factories.UserFactory(app)
+    for name in ROLES[1:]:
+        role = {"planner": "planner", "other_planner": "planner", "demoted": "planner"}.get(
+            name, "admin" if name == "admin" else "resident"
+        )
+        world.users[name] = make_user(
+            role=role, verified=name != "unverified", email=f"{name}@example.org"
+        )
+    world.users["target"] = make_user(email="target@example.org")
+    with app.app_context():
+        _build_dialogues(app, world)
+    for name in ROLES:
+        world.visitors[name] = _visitor(app, world, name)
+    return world
+
+
+def _build_dialogues(app, world: World) -> None:
+    from dialog.accounts import services as accounts
+    from dialog.accounts.models import Role, User
+    from dialog.core import images
+    from dialog.core.timezone import to_local
+    from dialog.dialogues import services
+    from dialog.dialogues.models import DialogueState
+    from dialog.extensions import db
+
+    build = factories.Factories(app)
+    people = {name: db.session.get(User, user.id) for name, user in world.users.items()}
+    # To the minute, so a phase form filled with these times saves the same schedule.
+    base = build.now.replace(second=0)
+    times = [base + timedelta(hours=h) for h in (-1, 24, 48, 72, 96)]
+    phases = (
+        ("proposals", times[0], times[1], {"capability_overrides": EVERYTHING}),
+        ("dialogue", times[1], times[2], {"capability_overrides": EVERYTHING}),
+    )
+    staff = {"a": ["planner", "demoted"], "b": ["other_planner"], "hidden": ["planner"]}
+    for key, slug, fields in (
+        ("a", "alfa", {}),
+        ("b", "beta", {}),
+        ("hidden", "dold", {"state": DialogueState.draft}),
+    ):
+        dialogue = build.make_dialogue(slug, phases=phases, **fields)
+        for name in staff[key]:
+            services.assign_planner(dialogue, people[name], by=people["admin"])
+        [invitation] = services.invite(dialogue, [f"guest-{slug}@example.org"], by=people["admin"])
+        image = images.store(png(), "bild.png")
+        proposal = build.make_proposal(dialogue, people["author"], image_id=image.id)
+        fresh = build.make_proposal(dialogue, people["author"], title="Ny parkbänk")
+        comment = build.make_comment(proposal, people["author"], "Gärna med ryggstöd")
+        db.session.commit()
+        current, future = sorted(dialogue.phases, key=lambda p: p.starts_at)
+        world.ids[key] = {
+            "slug": slug,
+            "dialogue_id": dialogue.id,
+            "proposal": proposal.id,
+            "fresh_proposal": fresh.id,
+            "comment": comment.id,
+            "phase": current.id,
+            "future_phase": future.id,
+            "invitation": invitation.id,
+            "invitation_token": services._invitation_serializer().dumps({"inv": invitation.id}),
+            "planner_id": people[staff[key][0]].id,
+        }
+    # Demoted the way an administrator does it, after being assigned to dialogue "a".
+    accounts.set_role(people["demoted"], Role.resident, by=people["admin"], reason="Slutat")
+    local = [to_local(moment).strftime("%Y-%m-%dT%H:%M") for moment in times]
+    target = people["target"]
+    unverified = people["unverified"]
+    shared = {
+        "user": target.id,
+        "reset_token": accounts._serializer("reset-password").dumps(
+            {"uid": target.id, "fp": accounts._password_fingerprint(target)}
+        ),
+        "verify_token": accounts._serializer("verify-email").dumps(
+            {"uid": unverified.id, "email": unverified.email}
+        ),
+        "future_start": local[1],
+        "future_end": local[2],
+        "later_start": local[3],
+        "later_end": local[4],
+    }
+    db.session.commit()
+    for ids in world.ids.values():
+        ids.update(shared)
+
+
+def _visitor(app, world: World, name: str) -> Visitor:
+    client = app.test_client()
+    user = world.users.get(name)
+    if user is not None:
+        response = log_in(client, user.email, PASSWORD)
+        assert response.status_code == 302, f"{name} could not log in"
+    page = client.get("/login" if user is None else "/profile")
+    token = CSRF_PATTERN.search(page.get_data(as_text=True)).group(1)
+    cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"])
+    return Visitor(
+        name=name,
+        cookie=cookie.value if cookie else None,
+        csrf=token,
+        user_id=user.id if user else None,
+    )
+
+
+def fingerprint(app) -> str:
+    """A digest of every stored row except the session rows a visit touches: a refused
+    request must leave it unchanged."""
+    import sqlalchemy as sa
+
+    from dialog.extensions import db
+
+    digest = hashlib.sha256()
+    with app.app_context():
+        for table in db.metadata.sorted_tables:
+            if table.name in UNTOUCHED_BY_CHECK:
+                continue
+            order = list(table.primary_key.columns) or list(table.columns)
+            for row in db.session.execute(sa.select(table).order_by(*order)):
+                digest.update(repr(tuple(row)).encode())
+        db.session.remove()
+    return digest.hexdigest()
+
+
+# A visit's own traces: the session's last-seen time.
+UNTOUCHED_BY_CHECK = {"user_session"}
+WRITE = re.compile(r"\s*(INSERT|UPDATE|DELETE)\b", re.IGNORECASE)
+VISIT_TRACE = re.compile(r"^\s*UPDATE\s+\"?user_session\b", re.IGNORECASE)
