@@ -7,7 +7,12 @@ from flask_babel import lazy_gettext as _l
 from dialog.accounts.models import Role
 from dialog.core.permissions import REASONS, Decision
 
-REASONS.update({"own_admin_role": _l("You cannot remove your own administrator role.")})
+REASONS.update(
+    {
+        "own_admin_role": _l("You cannot remove your own administrator role."),
+        "two_factor_staff_only": _l("Two-step login is for planners and administrators."),
+    }
+)
 
 
 def can_contribute(user) -> Decision:
@@ -41,3 +46,24 @@ def can_change_role(user, person, role) -> Decision:
     if person.id == user.id and role is not Role.admin:
         return Decision.deny("own_admin_role")
     return Decision.allow()
+
+
+def can_manage_own_sessions(user) -> Decision:
+    """The sessions page and its log-out buttons: one's own sessions only."""
+    if not user.is_authenticated:
+        return Decision.deny("login_required")
+    return Decision.allow()
+
+
+def can_set_up_two_factor(user) -> Decision:
+    """Two-step login is for staff accounts: planners and administrators."""
+    if not user.is_authenticated:
+        return Decision.deny("login_required")
+    if user.role is Role.resident:
+        return Decision.deny("two_factor_staff_only")
+    return Decision.allow()
+
+
+def can_reset_two_factor(user) -> Decision:
+    """Only administrators remove someone else's two-step login (a lost phone)."""
+    return can_manage_roles(user)

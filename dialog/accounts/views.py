@@ -109,7 +109,12 @@ def login():
         if user is None:
             form.password.errors.append(_("The email address or the password is wrong."))
         else:
-            services.start_session(user, user_agent=request.user_agent.string)
+            # Two-step login: with a code to ask for, nothing is logged in yet.
+            if (code_step := two_factor_views.second_step(user)) is not None:
+                return code_step
+            services.start_session(
+                user, user_agent=request.user_agent.string, ip=request.remote_addr
+            )
             db.session.commit()
             login_user(user)
             flash(_("You are logged in."), "success")
@@ -272,3 +277,6 @@ def admin_role(user_id: int):
     user = db.get_or_404(User, user_id)
     form = forms.RoleForm(role=user.role.value)
     return render_template("accounts/admin_role.html", user=user, form=form)
+
+
+from dialog.accounts import session_views, two_factor_views  # noqa: E402, F401  (their routes)
