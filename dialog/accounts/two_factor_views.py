@@ -37,6 +37,17 @@ SETUP_ENDPOINTS = frozenset(
 )
 
 
+def _per_person(prefix: str):
+    """A rate-limit key per account; the limiter runs before the view refuses anonymous
+    visitors, so they are keyed by address instead of failing."""
+
+    def key() -> str:
+        who = current_user.id if current_user.is_authenticated else request.remote_addr
+        return f"{prefix}:{who}"
+
+    return key
+
+
 # The second step of logging in -------------------------------------------------------
 
 
@@ -148,9 +159,7 @@ def two_factor():
 
 @bp.route("/profile/two-factor/setup", methods=["GET", "POST"])
 @writes_on_safe_method
-@limiter.limit(
-    limits.logins_per_account, key_func=lambda: f"2fa-setup:{current_user.id}", methods=["POST"]
-)
+@limiter.limit(limits.logins_per_account, key_func=_per_person("2fa-setup"), methods=["POST"])
 def two_factor_setup():
     require(permissions.can_set_up_two_factor(current_user))
     try:
@@ -186,7 +195,7 @@ def _password_checked(form: PasswordCheckForm) -> bool:
 
 
 @bp.post("/profile/two-factor/disable")
-@limiter.limit(limits.logins_per_account, key_func=lambda: f"2fa-off:{current_user.id}")
+@limiter.limit(limits.logins_per_account, key_func=_per_person("2fa-off"))
 def two_factor_disable():
     require(permissions.can_manage_own_sessions(current_user))
     form = PasswordCheckForm()
@@ -201,7 +210,7 @@ def two_factor_disable():
 
 
 @bp.post("/profile/two-factor/recovery-codes")
-@limiter.limit(limits.logins_per_account, key_func=lambda: f"2fa-codes:{current_user.id}")
+@limiter.limit(limits.logins_per_account, key_func=_per_person("2fa-codes"))
 def two_factor_new_recovery_codes():
     require(permissions.can_manage_own_sessions(current_user))
     form = PasswordCheckForm()
@@ -224,7 +233,7 @@ def admin_reset_two_factor(user_id: int):
     person = db.get_or_404(User, user_id)
     form = ResetTwoFactorForm()
     if not form.validate_on_submit():
-        flash(_("The form had expired. Send it again."), "error")
+        flash(_("The reason can be at most 500 characters."), "error")
         return redirect(url_for("accounts.admin_role", user_id=person.id))
     tf.reset(person, by=current_user, reason=form.reason.data or None)
     db.session.commit()
