@@ -54,6 +54,7 @@ def _per_person(prefix: str):
 def second_step(user: User):
     """The login view's hook: a redirect to the code page when the person has two-step
     login, else None (log in at once)."""
+    session.pop(PENDING_KEY, None)  # an earlier, unfinished login ends here
     if not tf.is_enabled(user):
         return None
     session[PENDING_KEY] = {

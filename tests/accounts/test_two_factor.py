@@ -201,6 +201,23 @@ def test_not_required_by_default_in_testing_and_development(app, client, planner
     assert client.get("/profile").status_code == 200
 
 
+def test_required_by_default_in_production(monkeypatch):
+    import config
+
+    for name, value in {
+        "SECRET_KEY": "s" * 40,
+        "DATABASE_URL": "postgresql://db/dialog",
+        "REDIS_URL": "redis://cache:6379/0",
+        "MAIL_SERVER": "smtp.kommun.se",
+        "MAIL_DEFAULT_SENDER": "noreply@kommun.se",
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("REQUIRE_STAFF_2FA", raising=False)
+    assert config.load("production").REQUIRE_STAFF_2FA is True
+    monkeypatch.setenv("REQUIRE_STAFF_2FA", "off")
+    assert config.load("production").REQUIRE_STAFF_2FA is False
+
+
 def test_turning_it_off_needs_the_password_and_is_audited(app, client, staff_with_2fa):
     planner, secret, _codes = staff_with_2fa
     _log_in(client, planner)
