@@ -31,6 +31,12 @@ class ConfirmSetupForm(FlaskForm):
 
 
 class PasswordCheckForm(FlaskForm):
+    """The password again, before a change to two-step login. Two of these share a page,
+    told apart by a prefix; the page's one CSRF token is checked by CSRFProtect."""
+
+    class Meta:
+        csrf = False
+
     current_password = PasswordField(
         _l("Your password"),
         validators=[DataRequired(_l("Enter your password."))],
@@ -39,6 +45,14 @@ class PasswordCheckForm(FlaskForm):
 
 
 class ResetTwoFactorForm(FlaskForm):
+    """On the role page beside the role form, so prefixed (`reset-`) to keep ids unique;
+    CSRFProtect checks the page's token."""
+
+    PREFIX = "reset"
+
+    class Meta:
+        csrf = False
+
     reason = TextAreaField(
         _l("Reason (kept in the audit log)"), validators=[Optional(), Length(max=500)]
     )

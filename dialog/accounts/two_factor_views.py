@@ -141,21 +141,29 @@ def _staff_set_up_two_factor_first():
 # Status, setup and turning off -------------------------------------------------------
 
 
-def _two_factor_page(password_form: PasswordCheckForm, status: int = 200):
+OFF, CODES = "off", "codes"  # the prefixes of the page's two password forms
+
+
+def _two_factor_page(status: int = 200, **submitted: PasswordCheckForm):
+    """The status page; a submitted form (by its prefix) comes back with its errors."""
+    forms = {
+        prefix: submitted.get(prefix) or PasswordCheckForm(prefix=prefix) for prefix in (OFF, CODES)
+    }
     return render_template(
         "accounts/two_factor.html",
         enabled=tf.is_enabled(current_user),
         may_set_up=permissions.can_set_up_two_factor(current_user),
         codes_left=tf.recovery_codes_left(current_user),
         required=tf.must_set_up(current_user),
-        password_form=password_form,
+        off_form=forms[OFF],
+        codes_form=forms[CODES],
     ), status
 
 
 @bp.get("/profile/two-factor")
 def two_factor():
     require(permissions.can_manage_own_sessions(current_user))
-    return _two_factor_page(PasswordCheckForm())
+    return _two_factor_page()
 
 
 @bp.route("/profile/two-factor/setup", methods=["GET", "POST"])
@@ -199,11 +207,11 @@ def _password_checked(form: PasswordCheckForm) -> bool:
 @limiter.limit(limits.logins_per_account, key_func=_per_person("2fa-off"))
 def two_factor_disable():
     require(permissions.can_manage_own_sessions(current_user))
-    form = PasswordCheckForm()
+    form = PasswordCheckForm(prefix=OFF)
     if not tf.is_enabled(current_user):
         return redirect(url_for("accounts.two_factor"))
     if not _password_checked(form):
-        return _two_factor_page(form, 400)
+        return _two_factor_page(400, off=form)
     tf.disable(current_user)
     db.session.commit()
     flash(_("Two-step login is off."), "success")
@@ -214,11 +222,11 @@ def two_factor_disable():
 @limiter.limit(limits.logins_per_account, key_func=_per_person("2fa-codes"))
 def two_factor_new_recovery_codes():
     require(permissions.can_manage_own_sessions(current_user))
-    form = PasswordCheckForm()
+    form = PasswordCheckForm(prefix=CODES)
     if not tf.is_enabled(current_user):
         return redirect(url_for("accounts.two_factor"))
     if not _password_checked(form):
-        return _two_factor_page(form, 400)
+        return _two_factor_page(400, codes=form)
     codes = tf.replace_recovery_codes(current_user)
     db.session.commit()
     return render_template("accounts/recovery_codes.html", codes=codes, first=False)
@@ -232,7 +240,7 @@ def two_factor_new_recovery_codes():
 def admin_reset_two_factor(user_id: int):
     require(permissions.can_reset_two_factor(current_user))
     person = db.get_or_404(User, user_id)
-    form = ResetTwoFactorForm()
+    form = ResetTwoFactorForm(prefix=ResetTwoFactorForm.PREFIX)
     if not form.validate_on_submit():
         flash(_("The reason can be at most 500 characters."), "error")
         return redirect(url_for("accounts.admin_role", user_id=person.id))
@@ -255,4 +263,4 @@ def _two_factor_enabled(person: User) -> bool:
 
 @bp.app_template_global("two_factor_reset_form")
 def _two_factor_reset_form() -> ResetTwoFactorForm:
-    return ResetTwoFactorForm()
+    return ResetTwoFactorForm(prefix=ResetTwoFactorForm.PREFIX)

@@ -225,15 +225,16 @@ def test_turning_it_off_needs_the_password_and_is_audited(app, client, staff_wit
     wrong = post_form(
         client,
         "/profile/two-factor/disable",
-        {"current_password": "not the password"},
+        {"off-current_password": "not the password"},
         form_path="/profile/two-factor",
     )
     assert wrong.status_code == 400
+    assert "Lösenordet är fel." in wrong.get_data(as_text=True)
     assert _rows(app, TwoFactorCredential, user_id=planner.id)
     right = post_form(
         client,
         "/profile/two-factor/disable",
-        {"current_password": PASSWORD},
+        {"off-current_password": PASSWORD},
         form_path="/profile/two-factor",
     )
     assert right.status_code == 302
@@ -249,7 +250,7 @@ def test_new_recovery_codes_replace_the_old(app, client, staff_with_2fa):
     response = post_form(
         client,
         "/profile/two-factor/recovery-codes",
-        {"current_password": PASSWORD},
+        {"codes-current_password": PASSWORD},
         form_path="/profile/two-factor",
     )
     new = RECOVERY_PATTERN.findall(response.get_data(as_text=True))
@@ -269,7 +270,7 @@ def test_an_admin_resets_a_staff_members_two_step_login(app, client, staff_with_
     response = post_form(
         admin_client,
         f"/admin/users/{planner.id}/two-factor/reset",
-        {"reason": "Lost phone"},
+        {"reset-reason": "Lost phone"},
         form_path=f"/admin/users/{planner.id}/role",
     )
     assert response.status_code == 302
