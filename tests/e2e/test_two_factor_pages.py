@@ -1,5 +1,5 @@
-"""Two-step login and the sessions page in a browser without JavaScript, with axe on
-every page, in Swedish and in English."""
+"""Two-step login and the sessions page in a browser, with axe on every page, in Swedish
+and in English. (The pages have no script; axe itself needs JavaScript to run.)"""
 
 import re
 import time
@@ -51,8 +51,7 @@ def _check(page):
 
 
 @pytest.mark.parametrize("lang", ["sv", "en"])
-def test_set_up_log_in_with_a_code_see_sessions_and_turn_off(page_without_js, make_user, lang):
-    page = page_without_js
+def test_set_up_log_in_with_a_code_see_sessions_and_turn_off(page, make_user, lang):
     text = TEXT[lang]
     planner = make_user(role="planner")
     page.goto(f"/login?lang={lang}")
