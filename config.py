@@ -104,6 +104,16 @@ class Config:
 
         self.SESSION_IDLE_MINUTES = _env_int("SESSION_IDLE_MINUTES", 120)
         self.SESSION_ABSOLUTE_HOURS = _env_int("SESSION_ABSOLUTE_HOURS", 12)
+        # A session's time of last use is written at most this often, not on every request.
+        self.SESSION_TOUCH_SECONDS = _env_int("SESSION_TOUCH_SECONDS", 180)
+        # Two-step login (TOTP) for planners and admins: on in production, off here so the
+        # demo and development work with the demo accounts as they are.
+        self.REQUIRE_STAFF_2FA = _env_bool("REQUIRE_STAFF_2FA", False)
+        self.TWO_FACTOR_ISSUER = _env("TWO_FACTOR_ISSUER", "Medborgardialog")
+        # The key that encrypts TOTP secrets; derived from SECRET_KEY when not set.
+        self.TWO_FACTOR_KEY = _env("TWO_FACTOR_KEY")
+        # How long a login may wait between the password and the code.
+        self.TWO_FACTOR_PENDING_MINUTES = _env_int("TWO_FACTOR_PENDING_MINUTES", 5)
         self.PASSWORD_RESET_HOURS = _env_int("PASSWORD_RESET_HOURS", 3)
         self.EMAIL_VERIFY_DAYS = _env_int("EMAIL_VERIFY_DAYS", 7)
         # OWASP's recommended argon2id profile: 19 MiB memory, 2 iterations, 1 lane.
@@ -216,6 +226,7 @@ class ProductionConfig(Config):
         self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
         self.HSTS = _env_bool("HSTS", True)
         self.PREFERRED_URL_SCHEME = "https"
+        self.REQUIRE_STAFF_2FA = _env_bool("REQUIRE_STAFF_2FA", True)
 
 
 CONFIGS = {

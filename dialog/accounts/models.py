@@ -106,8 +106,40 @@ class UserSession(db.Model):
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     ended_at: Mapped[datetime | None]
     user_agent: Mapped[str | None] = mapped_column(sa.String(255))
+    # Only the network the session began from (IPv4 /24, IPv6 /48), never the full address.
+    ip_prefix: Mapped[str | None] = mapped_column(sa.String(64))
 
     user: Mapped[User] = relationship(back_populates="sessions")
+
+
+class TwoFactorCredential(db.Model):
+    """A person's TOTP secret (encrypted); enabled once they have confirmed a code."""
+
+    __tablename__ = "two_factor_credential"
+
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True
+    )
+    secret_encrypted: Mapped[str] = mapped_column(sa.String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    enabled_at: Mapped[datetime | None]
+    # The last time step a code was accepted for: a code is never taken twice.
+    last_used_step: Mapped[int | None] = mapped_column(sa.BigInteger)
+
+
+class RecoveryCode(db.Model):
+    """A single-use code for when the phone is gone; only its keyed hash is kept."""
+
+    __tablename__ = "recovery_code"
+    __table_args__ = (sa.UniqueConstraint("user_id", "code_hash"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    code_hash: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    used_at: Mapped[datetime | None]
 
 
 # Privacy: "download all my data" ------------------------------------------------------

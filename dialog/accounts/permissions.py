@@ -13,6 +13,7 @@ REASONS.update(
         "last_admin": _l(
             "You are the only administrator. Make someone else an administrator before you delete your account."
         ),
+        "two_factor_staff_only": _l("Two-step login is for planners and administrators."),
     }
 )
 
@@ -55,6 +56,15 @@ def can_change_role(user, person, role) -> Decision:
 
 def can_manage_own_data(user) -> Decision:
     """Download one's data or delete one's account: any logged-in person, for themselves."""
+    return _logged_in(user)
+
+
+def can_manage_own_sessions(user) -> Decision:
+    """The sessions page and its log-out buttons: one's own sessions only."""
+    return _logged_in(user)
+
+
+def _logged_in(user) -> Decision:
     if not user.is_authenticated:
         return Decision.deny("login_required")
     return Decision.allow()
@@ -76,3 +86,17 @@ def can_export_records(user, dialogue) -> Decision:
     from dialog.dialogues.permissions import can_moderate  # dialogues imports this module
 
     return can_moderate(user, dialogue)
+
+
+def can_set_up_two_factor(user) -> Decision:
+    """Two-step login is for staff accounts: planners and administrators."""
+    if not user.is_authenticated:
+        return Decision.deny("login_required")
+    if user.role is Role.resident:
+        return Decision.deny("two_factor_staff_only")
+    return Decision.allow()
+
+
+def can_reset_two_factor(user) -> Decision:
+    """Only administrators remove someone else's two-step login (a lost phone)."""
+    return can_manage_roles(user)

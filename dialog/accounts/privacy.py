@@ -27,7 +27,14 @@ from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import delete, or_, select, update
 
-from dialog.accounts.models import DataExport, Role, User, UserSession
+from dialog.accounts.models import (
+    DataExport,
+    RecoveryCode,
+    Role,
+    TwoFactorCredential,
+    User,
+    UserSession,
+)
 from dialog.core import audit, mail, outbox, storage
 from dialog.core.db import utcnow
 from dialog.core.models import AuditEntry, OutboxDelivery, OutboxEvent, OutboxStatus, StoredFile
@@ -216,6 +223,16 @@ INVENTORY: dict[str, Covered | Retained] = {
         export=rows_of(UserSession, "user_id", hide=("token_hash",)),
         erase=delete_rows(UserSession, "user_id"),
         how="sessions ended and their records deleted",
+    ),
+    "two_factor_credential": Covered(
+        export=rows_of(TwoFactorCredential, "user_id", hide=("secret_encrypted",)),
+        erase=delete_rows(TwoFactorCredential, "user_id"),
+        how="two-step login removed; its secret is never exported",
+    ),
+    "recovery_code": Covered(
+        export=rows_of(RecoveryCode, "user_id", hide=("code_hash",)),
+        erase=delete_rows(RecoveryCode, "user_id"),
+        how="recovery codes deleted; only when each was made and used is exported",
     ),
     "data_export": Covered(
         export=rows_of(DataExport, "user_id"),

@@ -17,13 +17,12 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager
 
+from dialog.accounts import devices
 from dialog.accounts.models import Role, User, UserSession
 from dialog.core import audit, mail, outbox
 from dialog.core.db import utcnow
 from dialog.core.urls import public_url
 from dialog.extensions import db, limiter
-
-SESSION_TOUCH_SECONDS = 60
 
 
 class InvalidToken(Exception):
@@ -246,10 +245,16 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def start_session(user: User, *, user_agent: str | None = None) -> str:
+def start_session(user: User, *, user_agent: str | None = None, ip: str | None = None) -> str:
+    """A new server-side session; of the address only its network is kept (privacy)."""
     token = secrets.token_urlsafe(32)
     db.session.add(
-        UserSession(user=user, token_hash=_token_hash(token), user_agent=(user_agent or "")[:255])
+        UserSession(
+            user=user,
+            token_hash=_token_hash(token),
+            user_agent=(user_agent or "")[:255],
+            ip_prefix=devices.network_of(ip),
+        )
     )
     # Logging in is what keeps an account from being anonymised as inactive.
     user.last_active_at, user.inactivity_warned_at = utcnow(), None
@@ -280,7 +285,8 @@ def user_for_session(token: str, *, touch: bool = True) -> User | None:
         if touch:
             row.ended_at = now
         return None
-    if touch and (now - row.last_seen_at).total_seconds() > SESSION_TOUCH_SECONDS:
+    # Last use is kept to the minute or so, not written on every request.
+    if touch and (now - row.last_seen_at).total_seconds() > config["SESSION_TOUCH_SECONDS"]:
         row.last_seen_at = now
     row.user.session_token = token
     return row.user

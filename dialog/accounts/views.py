@@ -117,14 +117,23 @@ def login():
             limits.count_login_failure(email, ip)
             form.password.errors.append(_("The email address or the password is wrong."))
         else:
-            _end_current_session()
-            _fresh_browser_session()
-            services.start_session(user, user_agent=request.user_agent.string)
-            db.session.commit()
-            login_user(user)
+            # Two-step login: with a code to ask for, nothing is logged in yet.
+            if (code_step := two_factor_views.second_step(user)) is not None:
+                return code_step
+            complete_login(user)
             flash(_("You are logged in."), "success")
             return redirect(_safe_next(request.args.get("next")))
     return render_template("accounts/login.html", form=form)
+
+
+def complete_login(user: User) -> None:
+    """The one way in, after the password (and the code, for staff with two-step login):
+    a fresh browser session, a new session record, committed."""
+    _end_current_session()
+    _fresh_browser_session()
+    services.start_session(user, user_agent=request.user_agent.string, ip=request.remote_addr)
+    db.session.commit()
+    login_user(user)
 
 
 def _end_current_session() -> None:
@@ -308,3 +317,6 @@ def admin_role(user_id: int):
     user = db.get_or_404(User, user_id)
     form = forms.RoleForm(role=user.role.value)
     return render_template("accounts/admin_role.html", user=user, form=form)
+
+
+from dialog.accounts import session_views, two_factor_views  # noqa: E402, F401  (their routes)

@@ -46,7 +46,12 @@ DECLARED = {
     "accounts": _registered(
         blueprints=("accounts",),
         commands=("create-user",),
-        template_globals=("role_labels", "can_manage_roles"),
+        template_globals=(
+            "role_labels",
+            "can_manage_roles",
+            "two_factor_enabled",
+            "two_factor_reset_form",
+        ),
     ),
     "audit": _registered(blueprints=("audit",)),
     "dialogues": _registered(

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import json
 
+import pyotp
 import pytest
 import sqlalchemy as sa
 from sqlalchemy import select
 
-from dialog.accounts import privacy, services
+from dialog.accounts import privacy, services, two_factor
 from dialog.accounts.models import DataExport, User
 from dialog.core import storage
 from dialog.dialogues import services as dialogue_services
@@ -108,6 +109,8 @@ def person(app, ctx, make_dialogue, make_user):
     proposal_services.cast_vote(user, entered, VoteValue.for_)
     proposal_services.save_answer(entered, status=_accepted(), body="Ja", publish=True, by=user)
     services.request_email_change(user, "kim.new@example.org")
+    secret = two_factor.pending_secret(user)
+    assert two_factor.confirm_setup(user, pyotp.TOTP(secret).now())
     storage.save(b"bild", filename="kim.jpg", content_type="image/jpeg", uploaded_by_id=user.id)
     [to_someone] = dialogue_services.invite(dialogue, ["someone@example.org"], by=user)
     decided = dialogue_services.request_access(to_someone, other)
@@ -183,6 +186,10 @@ def test_the_export_holds_everything_about_the_person_and_no_secret(person):
     assert sections["comment"][0]["body"] == "Jag håller med"
     assert sections["vote"][0]["value"] == "for"
     assert sections["stored_file"][0]["filename"] == "kim.jpg"
+    assert sections["two_factor_credential"][0]["enabled_at"]
+    assert "secret_encrypted" not in sections["two_factor_credential"][0]
+    assert len(sections["recovery_code"]) == 10
+    assert all("code_hash" not in code for code in sections["recovery_code"])
     assert "data" not in sections["stored_file"][0]
     assert len(sections["access_request"]) == 2  # the one Kim asked, the one Kim decided
     assert {i["email"] for i in sections["invitation"]} == {
