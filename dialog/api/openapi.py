@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dialog.proposals.queries import API_SORTS
+from dialog.proposals.queries import API_SORTS, DIMENSIONS, STATUS_FILTERS
 
 
 def _ref(name: str) -> dict:
@@ -330,22 +330,15 @@ def document() -> dict:
                         {
                             "name": "status",
                             "in": "query",
-                            "schema": {
-                                "enum": [
-                                    "unanswered",
-                                    "under_review",
-                                    "accepted",
-                                    "partly_accepted",
-                                    "rejected",
-                                    "implemented",
-                                ]
-                            },
+                            "description": "Other values are answered with 400.",
+                            "schema": {"enum": sorted(STATUS_FILTERS)},
                         },
                         {"name": "place", "in": "query", "schema": {"type": "string"}},
                         {
                             "name": "dimension",
                             "in": "query",
-                            "schema": {"enum": ["economic", "ecological", "social"]},
+                            "description": "Other values are answered with 400.",
+                            "schema": {"enum": sorted(DIMENSIONS)},
                         },
                         {
                             "name": "q",
