@@ -18,6 +18,10 @@ SECRET_WORDS = (SECRET_SLUG, "Hemligtförslag", "Slutenkommentar", "Dialog slute
 class Seeded:
     slugs: list[str] = field(default_factory=list)
     proposal_ids: list[int] = field(default_factory=list)
+    # The resident's proposal in the dialogue of each phase kind ("voting": its id).
+    proposal_in: dict[str, int] = field(default_factory=dict)
+    dialogue_ids: dict[str, int] = field(default_factory=dict)
+    phase_ids: dict[str, int] = field(default_factory=dict)
     secret_proposal_id: int = 0
     resident_email: str = ""
     planner_email: str = ""
@@ -42,6 +46,7 @@ def seed(make_dialogue, make_user, make_proposal, make_comment, cast_vote, make_
             vote_counts=VoteCounts.live,
         )
         seeded.slugs.append(slug)
+        seeded.dialogue_ids[kind.value] = dialogue.id
         _proposals_with_talk(
             seeded,
             dialogue,
@@ -87,3 +92,4 @@ def _proposals_with_talk(
         cast_vote(first, other, VoteValue.against)
         cast_vote(second, other, VoteValue.abstain)
     seeded.proposal_ids += [first.id, second.id]
+    seeded.proposal_in[kind.value] = first.id
