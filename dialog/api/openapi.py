@@ -41,6 +41,8 @@ ERRORS = {
 # The paging limits the views enforce; documented and enforced from this one place.
 DEFAULT_PER_PAGE = 20
 MAX_PER_PAGE = 100
+# Row ids are 32-bit integers in the database; a larger one names no row.
+MAX_ID = 2**31 - 1
 # Far beyond any real listing, and small enough that the offset fits every database.
 MAX_PAGE = 1_000_000
 PAGING = [
@@ -361,7 +363,8 @@ def document() -> dict:
                             "name": "id",
                             "in": "path",
                             "required": True,
-                            "schema": {"type": "integer"},
+                            "description": "Ids outside the range are answered with 404.",
+                            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
                         }
                     ],
                     "responses": {"200": _ok(_ref("ProposalDetail"), "The proposal"), **ERRORS},

@@ -170,7 +170,8 @@ def _check_sort(sort: str, counts_shown: bool) -> None:
         )
 
 
-@bp.get("/proposals/<int:proposal_id>")
+# Past the id column's range the database would fail on the comparison: 404 by routing.
+@bp.get(f"/proposals/<int(min=1, max={openapi.MAX_ID}):proposal_id>")
 @limiter.limit("120 per minute")
 def proposal_detail(proposal_id: int):
     try:

@@ -38,3 +38,15 @@ def test_known_filter_values_are_still_answered(client, make_dialogue):
         "/api/v1/dialogues/stadskarna/proposals?status=unanswered&dimension=social"
     )
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize("proposal_id", ["0", "2147483648", "198961748072086"])
+def test_an_id_outside_the_column_range_is_a_404(client, proposal_id):
+    # On PostgreSQL the huge one was a 500 ("integer out of range").
+    response = client.get(f"/api/v1/proposals/{proposal_id}")
+    assert response.status_code == 404
+    assert response.get_json()["error"]["status"] == 404
+
+
+def test_the_largest_id_is_still_looked_up(client):
+    assert client.get("/api/v1/proposals/2147483647").status_code == 404
