@@ -23,3 +23,18 @@ def fresh_limits(app):
             limiter.reset()
 
     return reset
+
+
+def pytest_terminal_summary(terminalreporter):
+    """How many generated requests the fuzzers sent and got a good answer to, per target."""
+    from collections import Counter
+
+    from tests.fuzz import test_api_schema, test_forms
+
+    counts = Counter(test_api_schema.cases_run) + Counter(test_forms.cases_run)
+    if not counts:
+        return
+    terminalreporter.section("fuzz cases")
+    for label, count in sorted(counts.items()):
+        terminalreporter.write_line(f"{count:6d}  {label}")
+    terminalreporter.write_line(f"{sum(counts.values()):6d}  in all")
