@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from tests.support import CSRF_PATTERN, first_link, log_in
+from tests.support import CSRF_PATTERN, PASSWORD, first_link, log_in
 
 EXAMPLES_PER_FORM = 40
 FORM_SETTINGS = settings(
@@ -94,13 +94,14 @@ def field(valid=None, anything=ANY_VALUE):
 
 def fields(anything=ANY_VALUE, **specs) -> st.SearchStrategy[dict]:
     """A form's data: every field fuzzed at once, or (twice as often) valid values with
-    one field fuzzed, so the examples also get past validation into the service."""
+    one field fuzzed, or all valid, so the examples also get past validation into the
+    service and its success path."""
     every_field = st.fixed_dictionaries(
         {name: field(valid, anything) for name, valid in specs.items()}
     ).map(lambda data: {k: v for k, v in data.items() if v is not MISSING})
     valid = st.fixed_dictionaries({k: v for k, v in specs.items() if v is not None})
     one_field = st.builds(_replaced, valid, st.sampled_from(sorted(specs)), field(None, anything))
-    return st.one_of(one_field, one_field, every_field)
+    return st.one_of(valid, one_field, one_field, every_field)
 
 
 def _replaced(data: dict, name: str, value) -> dict:
@@ -201,7 +202,9 @@ def test_registration(app, seeded, fresh_limits):
 
 
 def test_login(app, seeded, fresh_limits):
-    strategy = fields(email=one_of(seeded.resident_email, "nobody@example.org"), password=None)
+    strategy = fields(
+        email=one_of(seeded.resident_email, "nobody@example.org"), password=one_of(PASSWORD)
+    )
 
     @FORM_SETTINGS
     @given(data=strategy)
