@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dialog.proposals.queries import API_SORTS
+from dialog.core.urls import LARGEST_ID
+from dialog.proposals.queries import API_SORTS, DIMENSIONS, STATUS_FILTERS
 
 
 def _ref(name: str) -> dict:
@@ -41,6 +42,8 @@ ERRORS = {
 # The paging limits the views enforce; documented and enforced from this one place.
 DEFAULT_PER_PAGE = 20
 MAX_PER_PAGE = 100
+# Row ids are 32-bit integers in the database; a larger one names no row.
+MAX_ID = LARGEST_ID
 # Far beyond any real listing, and small enough that the offset fits every database.
 MAX_PAGE = 1_000_000
 PAGING = [
@@ -330,22 +333,15 @@ def document() -> dict:
                         {
                             "name": "status",
                             "in": "query",
-                            "schema": {
-                                "enum": [
-                                    "unanswered",
-                                    "under_review",
-                                    "accepted",
-                                    "partly_accepted",
-                                    "rejected",
-                                    "implemented",
-                                ]
-                            },
+                            "description": "Other values are answered with 400.",
+                            "schema": {"enum": sorted(STATUS_FILTERS)},
                         },
                         {"name": "place", "in": "query", "schema": {"type": "string"}},
                         {
                             "name": "dimension",
                             "in": "query",
-                            "schema": {"enum": ["economic", "ecological", "social"]},
+                            "description": "Other values are answered with 400.",
+                            "schema": {"enum": sorted(DIMENSIONS)},
                         },
                         {
                             "name": "q",
@@ -368,7 +364,8 @@ def document() -> dict:
                             "name": "id",
                             "in": "path",
                             "required": True,
-                            "schema": {"type": "integer"},
+                            "description": "Ids outside the range are answered with 404.",
+                            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
                         }
                     ],
                     "responses": {"200": _ok(_ref("ProposalDetail"), "The proposal"), **ERRORS},

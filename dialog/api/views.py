@@ -66,7 +66,19 @@ def _whole_number(name: str, default: int, low: int, high: int) -> int:
     return value
 
 
+def _each_parameter_once() -> None:
+    # Every parameter takes one value; a repeated one would be read as its first value
+    # while the request asked for something else.
+    repeated = sorted(name for name, values in request.args.lists() if len(values) > 1)
+    if repeated:
+        abort(
+            400,
+            description=_("%(name)s may be given only once.", name=", ".join(repeated)),
+        )
+
+
 def _paging() -> tuple[int, int]:
+    _each_parameter_once()
     page = _whole_number("page", 1, 1, openapi.MAX_PAGE)
     per_page = _whole_number("per_page", openapi.DEFAULT_PER_PAGE, 1, openapi.MAX_PER_PAGE)
     return page, per_page
@@ -113,6 +125,8 @@ def proposal_list(slug: str):
     page, per_page = _paging()
     counts_shown = bool(proposal_permissions.can_see_vote_counts(EVERYONE, dialogue))
     _check_sort(request.args.get("sort", "newest"), counts_shown)
+    _check_choice("status", proposals.STATUS_FILTERS)
+    _check_choice("dimension", proposals.DIMENSIONS)
     filters = proposals.parse_filters(
         request.args, dialogue, counts_shown=counts_shown, sort_default="newest"
     )
@@ -126,6 +140,20 @@ def _public_dialogue(slug: str):
         return visible_dialogue(slug, EVERYONE)
     except Refused:
         abort(404, description=_("No public dialogue has that slug."))
+
+
+def _check_choice(name: str, choices) -> None:
+    # An unknown filter value is a 400, not a silently unfiltered list.
+    value = request.args.get(name)
+    if value is not None and value not in choices:
+        abort(
+            400,
+            description=_(
+                "%(name)s must be one of %(choices)s.",
+                name=name,
+                choices=", ".join(sorted(choices)),
+            ),
+        )
 
 
 def _check_sort(sort: str, counts_shown: bool) -> None:
@@ -145,7 +173,8 @@ def _check_sort(sort: str, counts_shown: bool) -> None:
         )
 
 
-@bp.get("/proposals/<int:proposal_id>")
+# Past the id column's range the database would fail on the comparison: 404 by routing.
+@bp.get("/proposals/<int(min=1):proposal_id>")
 @limiter.limit("120 per minute")
 def proposal_detail(proposal_id: int):
     try:

@@ -10,7 +10,7 @@ from urllib.parse import quote, urlencode, urlsplit
 from flask import current_app, request, url_for
 from werkzeug.routing import IntegerConverter, MapAdapter
 
-LARGEST_ID = 2**63 - 1  # a 64-bit integer column; larger ids cannot exist
+LARGEST_ID = 2**31 - 1  # ids are INTEGER columns (32-bit on PostgreSQL); larger cannot exist
 LARGEST_PAGE = 100_000
 LONGEST_REDIRECT = 2000  # longer than any link of ours; nobody types more
 # What may stay as it is in a path we send back; everything else is percent-encoded.

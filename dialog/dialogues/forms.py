@@ -103,6 +103,19 @@ def _lines(text: str | None) -> list[str]:
     return [line.strip() for line in (text or "").splitlines() if line.strip()]
 
 
+class StoredTextField(TextAreaField):
+    """Text for a stored list (one item a line) or shape (JSON). A field the request
+    leaves out keeps the row's value, so that value is made text too: the form's values
+    are then always text, however the request came."""
+
+    def process_data(self, value):
+        if isinstance(value, list):
+            value = "\n".join(value)
+        elif isinstance(value, dict):
+            value = json.dumps(value)
+        super().process_data(value)
+
+
 class DialogueForm(PointPairMixin, FlaskForm):
     slug = StringField(
         _l("Address name"),
@@ -142,20 +155,20 @@ class DialogueForm(PointPairMixin, FlaskForm):
     place_lon = FloatField(
         _l("Longitude (optional)"), validators=[Optional(), NumberRange(-180, 180)]
     )
-    place_area = TextAreaField(
+    place_area = StoredTextField(
         _l("Area (optional)"),
         validators=[Optional(), Length(max=100_000)],
         description=_l("A GeoJSON polygon with longitude, latitude pairs, for a map of the area."),
     )
-    named_places = TextAreaField(
+    named_places = StoredTextField(
         _l("Named places"),
         validators=[Optional(), Length(max=4000)],
         description=_l("Places residents can choose for a proposal. One per line."),
     )
-    themes = TextAreaField(
+    themes = StoredTextField(
         _l("Themes"), validators=[Optional(), Length(max=4000)], description=_l("One per line.")
     )
-    focus_areas = TextAreaField(
+    focus_areas = StoredTextField(
         _l("Focus areas"),
         validators=[Optional(), Length(max=4000)],
         description=_l("One per line."),

@@ -82,3 +82,10 @@ def test_the_error_page_survives_a_failed_flush_for_a_logged_in_person(failing_a
     response = client.get("/broken-flush")
     assert response.status_code == 500
     assert "Något gick fel hos oss" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("path", ["/p/{id}", "/c/{id}", "/p/{id}/image", "/api/v1/proposals/{id}"])
+def test_an_id_larger_than_an_id_column_holds_is_a_404(client, path):
+    # Ids are 32-bit INTEGER columns on PostgreSQL: a larger one must never reach the query.
+    assert client.get(path.format(id=2**31)).status_code == 404
+    assert client.get(path.format(id=2**31 - 1)).status_code == 404  # in range, not there
