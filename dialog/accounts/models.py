@@ -107,7 +107,7 @@ class UserSession(db.Model):
     ended_at: Mapped[datetime | None]
     user_agent: Mapped[str | None] = mapped_column(sa.String(255))
     # Only the network the session began from (IPv4 /24, IPv6 /48), never the full address.
-    ip_prefix: Mapped[str | None] = mapped_column(sa.String(64))
+    ip_prefix: Mapped[str | None] = mapped_column(sa.String(64), info={"ip_address": True})
 
     user: Mapped[User] = relationship(back_populates="sessions")
 

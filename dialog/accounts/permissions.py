@@ -14,6 +14,9 @@ REASONS.update(
             "You are the only administrator. Make someone else an administrator before you delete your account."
         ),
         "two_factor_staff_only": _l("Two-step login is for planners and administrators."),
+        "export_in_progress": _l(
+            "We are already putting a copy of your data together. The link comes by email."
+        ),
     }
 )
 
@@ -57,6 +60,17 @@ def can_change_role(user, person, role) -> Decision:
 def can_manage_own_data(user) -> Decision:
     """Download one's data or delete one's account: any logged-in person, for themselves."""
     return _logged_in(user)
+
+
+def can_request_export(user) -> Decision:
+    """A copy goes by email: only to a confirmed address, and one copy at a time."""
+    if not (decision := can_contribute(user)):
+        return decision
+    from dialog.accounts.privacy import export_in_progress
+
+    if export_in_progress(user):
+        return Decision.deny("export_in_progress")
+    return Decision.allow()
 
 
 def can_manage_own_sessions(user) -> Decision:

@@ -383,6 +383,16 @@ def compile_export(user: User) -> dict[str, Any]:
     }
 
 
+def export_in_progress(user: User) -> bool:
+    # A copy the worker has not built within the hour has failed; asking again is fine.
+    query = select(DataExport.id).where(
+        DataExport.user_id == user.id,
+        DataExport.ready_at.is_(None),
+        DataExport.requested_at > utcnow() - timedelta(hours=1),
+    )
+    return db.session.scalar(query.limit(1)) is not None
+
+
 def request_export(user: User) -> DataExport:
     """Queue a copy of the person's data; the worker compiles it and mails the link."""
     export = DataExport(user_id=user.id, requested_at=utcnow())

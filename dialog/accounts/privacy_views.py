@@ -42,18 +42,22 @@ def _link_hours() -> int:
 
 @bp.post("/profile/my-data/export")
 @login_required
-@limiter.limit(limits.writes)
+@limits.write_limit()
 def request_export():
     require(permissions.can_manage_own_data(current_user))
-    if ActionForm().validate_on_submit():
+    if not ActionForm().validate_on_submit():
+        flash(_("The form had expired. Send it again."), "error")
+    elif not (allowed := permissions.can_request_export(current_user)):
+        flash(allowed.message, "error")
+    elif not services.may_mail("data_export", current_user.email):
+        flash(_("You asked for a copy a moment ago. Wait a quarter of an hour."), "error")
+    else:
         privacy.request_export(current_user)
         db.session.commit()
         flash(
             _("We are putting your data together. You will get an email with a link soon."),
             "success",
         )
-    else:
-        flash(_("The form had expired. Send it again."), "error")
     return redirect(url_for("accounts.my_data"))
 
 

@@ -5,8 +5,6 @@ Functions flush; the caller commits."""
 from __future__ import annotations
 
 import calendar
-import csv
-import io
 import json
 from datetime import datetime
 
@@ -16,6 +14,7 @@ from sqlalchemy.orm import joinedload
 
 from dialog.core import audit
 from dialog.core.db import utcnow
+from dialog.core.export import csv_text
 from dialog.dialogues.models import Capability, Dialogue, RetentionAction
 from dialog.dialogues.services import listing_changed
 from dialog.extensions import db
@@ -142,8 +141,6 @@ RECORD_COLUMNS = (
     "title",
     "body",
 )
-# A spreadsheet runs a cell that starts with one of these as a formula.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _proposal_author(proposal: Proposal) -> str:
@@ -203,18 +200,8 @@ def disclosure_records(dialogue: Dialogue) -> list[dict[str, str]]:
     return records
 
 
-def formula_safe(value: str) -> str:
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
-
-
 def as_csv(records: list[dict[str, str]]) -> str:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=RECORD_COLUMNS)
-    writer.writeheader()
-    for record in records:
-        writer.writerow({k: formula_safe(v) for k, v in record.items()})
-    # A byte-order mark so that spreadsheet programs read å, ä and ö right.
-    return "\ufeff" + buffer.getvalue()
+    return csv_text(RECORD_COLUMNS, ([record[c] for c in RECORD_COLUMNS] for record in records))
 
 
 def as_json(dialogue: Dialogue, records: list[dict[str, str]]) -> str:

@@ -21,6 +21,7 @@ from dialog.accounts import devices
 from dialog.accounts.models import Role, User, UserSession
 from dialog.core import audit, mail, outbox
 from dialog.core.db import utcnow
+from dialog.core.text import strip_controls
 from dialog.core.urls import public_url
 from dialog.extensions import db, limiter
 
@@ -252,7 +253,7 @@ def start_session(user: User, *, user_agent: str | None = None, ip: str | None =
         UserSession(
             user=user,
             token_hash=_token_hash(token),
-            user_agent=(user_agent or "")[:255],
+            user_agent=strip_controls(user_agent or "")[:255],
             ip_prefix=devices.network_of(ip),
         )
     )

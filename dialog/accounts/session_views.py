@@ -8,11 +8,11 @@ from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 
 from dialog.accounts import permissions, sessions
-from dialog.accounts.views import bp
+from dialog.accounts.views import _fresh_browser_session, bp
 from dialog.core import limits
 from dialog.core.forms import ActionForm
 from dialog.core.permissions import require
-from dialog.extensions import db, limiter
+from dialog.extensions import db
 
 
 @bp.get("/profile/sessions")
@@ -26,7 +26,7 @@ def sessions_page():
 
 
 @bp.post("/profile/sessions/<int:session_id>/end")
-@limiter.limit(limits.writes)
+@limits.write_limit()
 def end_session(session_id: int):
     require(permissions.can_manage_own_sessions(current_user))
     this_device = sessions.is_current(current_user, session_id)
@@ -35,6 +35,7 @@ def end_session(session_id: int):
     db.session.commit()
     if this_device:
         logout_user()
+        _fresh_browser_session()
         flash(_("You are logged out."), "success")
         return redirect(url_for("accounts.login"))
     flash(_("That device is logged out."), "success")
@@ -42,7 +43,7 @@ def end_session(session_id: int):
 
 
 @bp.post("/profile/sessions/end-others")
-@limiter.limit(limits.writes)
+@limits.write_limit()
 def end_other_sessions():
     require(permissions.can_manage_own_sessions(current_user))
     sessions.end_others(current_user)
@@ -52,11 +53,12 @@ def end_other_sessions():
 
 
 @bp.post("/profile/sessions/end-all")
-@limiter.limit(limits.writes)
+@limits.write_limit()
 def end_all_sessions():
     require(permissions.can_manage_own_sessions(current_user))
     sessions.end_all(current_user)
     db.session.commit()
     logout_user()
+    _fresh_browser_session()
     flash(_("You are logged out everywhere, here too."), "success")
     return redirect(url_for("accounts.login"))

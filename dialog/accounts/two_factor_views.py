@@ -232,7 +232,7 @@ def two_factor_new_recovery_codes():
 
 
 @bp.post("/admin/users/<int:user_id>/two-factor/reset")
-@limiter.limit(limits.writes)
+@limits.write_limit()
 def admin_reset_two_factor(user_id: int):
     require(permissions.can_reset_two_factor(current_user))
     person = db.get_or_404(User, user_id)

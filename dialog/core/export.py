@@ -19,18 +19,21 @@ def formula_safe(value) -> str:
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
-def csv_response(filename: str, header: Iterable[str], rows: Iterable[Iterable]) -> Response:
-    """A CSV download; the byte order mark makes Excel read UTF-8 (å, ä, ö).
-
-    Written whole before it is sent: a stream would read the database after the request
-    that asked for it had ended."""
+def csv_text(header: Iterable[str], rows: Iterable[Iterable]) -> str:
+    """CSV with a byte order mark, so that Excel reads UTF-8 (å, ä, ö)."""
     buffer = io.StringIO()
     buffer.write("\ufeff")
     writer = csv.writer(buffer)
     for row in chain([header], rows):
         writer.writerow([formula_safe(cell) for cell in row])
+    return buffer.getvalue()
+
+
+def csv_response(filename: str, header: Iterable[str], rows: Iterable[Iterable]) -> Response:
+    """A CSV download, written whole before it is sent: a stream would read the database
+    after the request that asked for it had ended."""
     return Response(
-        buffer.getvalue(),
+        csv_text(header, rows),
         mimetype="text/csv",
         headers={
             "Content-Disposition": f'attachment; filename="{filename}"',

@@ -93,9 +93,22 @@ def login_refusal(email: str, ip: str) -> tuple[str, int] | None:
         if not strategy.hit(item, "login-attempts", ip):
             return "too_many_attempts", _seconds_left(item, ("login-attempts", ip))
     for reason, item, key in _login_failure_limits(email, ip):
-        if not strategy.test(item, *key):
-            return reason, _seconds_left(item, key)
+        if strategy.test(item, *key):
+            continue
+        if reason == "account_under_attack" and _slow_lane_open(email, ip):
+            continue
+        return reason, _seconds_left(item, key)
     return None
+
+
+# While an account is guessed at from many addresses, each address still gets one try a
+# minute: the owner, with the right password, is slowed but never locked out.
+SLOW_LANE = "1 per minute"
+
+
+def _slow_lane_open(email: str, ip: str) -> bool:
+    [item] = parse_many(SLOW_LANE)
+    return limiter.limiter.hit(item, "login-slow-lane", email, ip)
 
 
 def _seconds_left(item, key) -> int:

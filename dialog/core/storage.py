@@ -14,6 +14,7 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from dialog.core.models import StoredFile
+from dialog.core.text import strip_controls
 from dialog.extensions import db
 
 BACKENDS = ("database", "directory")
@@ -27,7 +28,8 @@ def save(
         raise RuntimeError(f"FILE_STORAGE must be one of {BACKENDS}, not {backend!r}")
     stored = StoredFile(
         key=secrets.token_hex(16),
-        filename=filename,
+        # The browser's name for the file: no control characters (PostgreSQL refuses NUL).
+        filename=strip_controls(filename)[:255],
         content_type=content_type,
         size=len(data),
         sha256=hashlib.sha256(data).hexdigest(),

@@ -158,6 +158,7 @@ def invitations(slug: str):
 
 
 @bp.post("/d/<slug>/invitations/<int:invitation_id>/revoke")
+@limits.write_limit()
 def revoke_invitation(slug: str, invitation_id: int):
     dialogue = visible_dialogue(slug, current_user)
     require(permissions.can_invite(current_user, dialogue))
@@ -243,6 +244,7 @@ def admin_edit(dialogue_id: int):
 
 
 @bp.post("/admin/dialogues/<int:dialogue_id>/state/<state>")
+@limits.write_limit()
 def admin_set_state(dialogue_id: int, state: str):
     dialogue = _managed_dialogue(dialogue_id)
     if state not in DialogueState.__members__:
@@ -343,6 +345,7 @@ def admin_edit_phase(phase_id: int):
 
 
 @bp.post("/admin/phases/<int:phase_id>/remove")
+@limits.write_limit()
 def admin_remove_phase(phase_id: int):
     phase = _managed_phase(phase_id)
     dialogue_id = phase.dialogue_id
@@ -406,6 +409,7 @@ def admin_planners(dialogue_id: int):
 
 
 @bp.post("/admin/dialogues/<int:dialogue_id>/planners/<int:user_id>/remove")
+@limits.write_limit()
 def admin_remove_planner(dialogue_id: int, user_id: int):
     dialogue = _managed_dialogue(dialogue_id)
     if ActionForm().validate_on_submit():

@@ -96,10 +96,15 @@ def test_guessing_from_many_addresses_is_slowed_not_unlimited(app, resident, mon
     monkeypatch.setitem(app.config, "RATELIMIT_LOGIN_FAILURES_PER_ACCOUNT", "6 per minute")
     for n in range(6):
         _attempt(app.test_client(), resident.email, "wrong password!!", ip=f"198.51.100.{n}")
-    slowed = _attempt(app.test_client(), resident.email, PASSWORD, ip="192.0.2.10")
+    # Under attack, each address gets one try a minute: a second guess waits ...
+    _attempt(app.test_client(), resident.email, "wrong password!!", ip="198.51.100.99")
+    slowed = _attempt(app.test_client(), resident.email, "wrong again!!!!", ip="198.51.100.99")
     assert slowed.status_code == 429
     assert "Vänta en minut" in slowed.get_data(as_text=True)
     assert "/password/forgot" in slowed.get_data(as_text=True)
+    # ... while the owner, from their own address with the right password, gets in.
+    owner = _attempt(app.test_client(), resident.email, PASSWORD, ip="192.0.2.10")
+    assert owner.status_code == 302
 
 
 def test_login_is_throttled_per_ip(app, client, monkeypatch):

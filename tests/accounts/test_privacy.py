@@ -107,6 +107,28 @@ def test_the_copy_is_compiled_by_the_job_and_the_emailed_link_downloads_it(
     assert "klar, länken finns i din e-post" in page
 
 
+def test_copies_go_only_to_a_confirmed_address_one_at_a_time_and_rarely(
+    app, client, db, mailbox, make_user, login
+):
+    # Otherwise anyone could register a stranger's address and flood it with copies.
+    unconfirmed = make_user(email="not.mine@example.org", verified=False)
+    login(unconfirmed)
+    _ask_for_copy(client)
+    assert _read(app, select(DataExport)) == []
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/profile")})
+
+    person = make_user(email="cai.privacy@example.org")
+    login(person)
+    _ask_for_copy(client)
+    again = _ask_for_copy(client).headers["Location"]
+    assert "redan" in client.get(again).get_data(as_text=True)  # one is being made
+    assert len(_read(app, select(DataExport))) == 1
+    mailbox.deliver()
+    _ask_for_copy(client)  # the first is ready: a new one within 15 minutes is refused
+    assert len(_read(app, select(DataExport))) == 1
+    assert len(mailbox.messages("cai.privacy@example.org")) == 1
+
+
 def test_the_link_works_only_for_its_person_and_only_while_it_lasts(
     app, client, db, mailbox, make_user, login
 ):

@@ -216,3 +216,21 @@ def test_months_are_calendar_months():
 
     assert add_months(datetime(2026, 1, 31, tzinfo=UTC), 1) == datetime(2026, 2, 28, tzinfo=UTC)
     assert add_months(datetime(2026, 11, 15, tzinfo=UTC), 14) == datetime(2028, 1, 15, tzinfo=UTC)
+
+
+def test_the_network_a_session_came_from_is_forgotten_after_its_retention(app, ctx, db, make_user):
+    from dialog.accounts import privacy, services
+
+    person = db.session.get(User, make_user().id)
+    services.start_session(person, user_agent="Old/1.0", ip="203.0.113.7")
+    services.start_session(person, user_agent="New/1.0", ip="203.0.113.8")
+    db.session.execute(
+        update(UserSession)
+        .where(UserSession.user_agent == "Old/1.0")
+        .values(created_at=utcnow() - timedelta(days=31))
+    )
+    db.session.commit()
+    assert privacy.blank_old_ip_addresses() == 1
+    db.session.commit()
+    rows = dict(db.session.execute(select(UserSession.user_agent, UserSession.ip_prefix)).all())
+    assert rows == {"Old/1.0": None, "New/1.0": "203.0.113.0/24"}

@@ -461,3 +461,16 @@ def test_a_jpeg_of_thousands_of_scans_is_refused_unread(app, ctx):
     scan_bomb = out.getvalue()[:-2] + b"\xff\xda\x00\x08\x01\x01\x00\x00\x3f\x00" * 2000
     with pytest.raises(images.ImageRefused, match="inte en bild som vi kan läsa"):
         _clean(app, scan_bomb)
+
+
+def test_a_control_character_in_the_file_name_is_dropped_not_a_500(
+    client, ctx, db, resident, login, make_dialogue
+):
+    # PostgreSQL refuses NUL in text; the browser's name for the file is the sender's.
+    make_dialogue(phases=PROPOSING)
+    login(resident)
+    response = _submit(
+        client, {"title": "Konstverk", "body": "Här."}, _jpeg_with_gps(), "a\x00b\x1b.jpg"
+    )
+    assert response.status_code == 302
+    assert db.session.scalar(select(StoredFile.filename)) == "ab.jpg"
