@@ -200,7 +200,7 @@ def _build_dialogues(app, world: World) -> None:
             "phase": current.id,
             "future_phase": future.id,
             "invitation": invitation.id,
-            "invitation_token": services._invitation_serializer().dumps({"inv": invitation.id}),
+            "invitation_token": services.invitation_token(invitation),
             "planner_id": people[staff[key][0]].id,
         }
     # Demoted the way an administrator does it, after being assigned to dialogue "a".
@@ -211,10 +211,14 @@ def _build_dialogues(app, world: World) -> None:
     shared = {
         "user": target.id,
         "reset_token": accounts._serializer("reset-password").dumps(
-            {"uid": target.id, "fp": accounts._password_fingerprint(target)}
+            {"uid": target.id, "fp": accounts._state_fingerprint(target)}
         ),
         "verify_token": accounts._serializer("verify-email").dumps(
-            {"uid": unverified.id, "email": unverified.email}
+            {
+                "uid": unverified.id,
+                "email": unverified.email,
+                "fp": accounts._state_fingerprint(unverified),
+            }
         ),
         "future_start": local[1],
         "future_end": local[2],
