@@ -17,7 +17,6 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 from dialog.dialogues.models import Invitation
 from tests.security.route_table import (
     COLUMNS,
-    DEMOTION_PENDING,
     GO,
     LOGIN,
     NF,
@@ -38,6 +37,7 @@ DIALOGUE_OBJECTS = {
     "phase",
     "future_phase",
     "invitation",
+    "access_request",
     "planner_id",
 }
 STAFF_OF_HIDDEN = {"planner", "admin"}
@@ -123,10 +123,7 @@ def test_every_rows_path_reaches_its_own_endpoint(app, world):
 def _cases():
     for row in ROUTES:
         for who in COLUMNS:
-            marks = ()
-            if who == "demoted" and row.key in DEMOTION_PENDING:
-                marks = pytest.mark.xfail(strict=True, reason="wt-acct fixes demotion")
-            yield pytest.param(row, who, id=f"{row.method} {row.path} as {who}", marks=marks)
+            yield pytest.param(row, who, id=f"{row.method} {row.path} as {who}")
 
 
 @pytest.mark.parametrize("row, who", list(_cases()))
