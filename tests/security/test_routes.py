@@ -251,3 +251,55 @@ def test_the_unchanged_check_sees_what_an_allowed_request_stores(world):
         response = visit(world, "author", "POST", f"/c/{ids['comment']}/edit", data)
         assert answer_of(response) == GO
         assert world.writes and not world.unchanged()
+
+
+def test_an_access_request_of_another_dialogue_cannot_be_decided_through_ones_own(world):
+    from dialog.dialogues.models import AccessRequest, AccessRequestState
+    from dialog.extensions import db
+
+    own, other = _ids(world, "a"), _ids(world, "b")
+    for decision in ("approve", "refuse"):
+        with world.check():
+            path = f"/d/{own['slug']}/access-requests/{other['access_request']}/{decision}"
+            response = visit(world, "planner", "POST", path)
+            assert response.status_code == 404, path
+            with world.app.app_context():
+                request = db.session.get(AccessRequest, other["access_request"])
+                assert request.state is AccessRequestState.pending
+
+
+def test_a_session_of_someone_else_stays_live_when_another_person_ends_it(world):
+    """The stored-row check leaves sessions out (every visit touches its own), so this
+    asks the session row itself."""
+    from dialog.accounts.models import UserSession
+    from dialog.extensions import db
+
+    ids = _ids(world, "a")
+    for who in ("resident", "planner", "admin"):
+        with world.check():
+            response = visit(world, who, "POST", f"/profile/sessions/{ids['session']}/end")
+            assert response.status_code == 404, who
+            with world.app.app_context():
+                assert db.session.get(UserSession, ids["session"]).ended_at is None, who
+
+
+def test_ones_own_other_session_can_be_ended(world):
+    """The sessions row of the table is someone else's session; one's own is ended."""
+    from dialog.accounts import services
+    from dialog.accounts.models import User, UserSession
+    from dialog.extensions import db
+
+    with world.check():
+        with world.app.app_context():
+            person = db.session.get(User, world.visitors["resident"].user_id)
+            services.start_session(person, user_agent="Safari", ip="198.51.100.7")
+            db.session.commit()
+            own = db.session.scalar(
+                db.select(UserSession.id).where(
+                    UserSession.user_id == person.id, UserSession.user_agent == "Safari"
+                )
+            )
+        response = visit(world, "resident", "POST", f"/profile/sessions/{own}/end")
+        assert answer_of(response) == GO
+        with world.app.app_context():
+            assert db.session.get(UserSession, own).ended_at is not None
