@@ -16,6 +16,7 @@ from sqlalchemy.orm import joinedload
 
 from dialog.core import audit
 from dialog.core.db import utcnow
+from dialog.core.export import formula_safe  # one rule for every CSV we hand out
 from dialog.dialogues.models import Capability, Dialogue, RetentionAction
 from dialog.dialogues.services import listing_changed
 from dialog.extensions import db
@@ -142,8 +143,6 @@ RECORD_COLUMNS = (
     "title",
     "body",
 )
-# A spreadsheet runs a cell that starts with one of these as a formula.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _proposal_author(proposal: Proposal) -> str:
@@ -201,10 +200,6 @@ def disclosure_records(dialogue: Dialogue) -> list[dict[str, str]]:
                 }
             )
     return records
-
-
-def formula_safe(value: str) -> str:
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 
 def as_csv(records: list[dict[str, str]]) -> str:
