@@ -31,7 +31,8 @@ def index():
 @limits.write_limit()
 def export():
     require(permissions.can_export(current_user))
-    form = _filter_form()
+    # The page sends its filters in the form body; a link with them in the query works too.
+    form = _filter_form(request.values)
     if not ActionForm().validate_on_submit() or not form.validate():
         return _page(form, entries=None, actors={}), 400
     # Exporting the log is itself a disclosure of personal data: it goes into the log.
@@ -41,8 +42,8 @@ def export():
     return csv_response(f"audit-{stamp}.csv", queries.CSV_HEADER, queries.csv_rows(form.filters))
 
 
-def _filter_form() -> forms.AuditFilterForm:
-    form = forms.AuditFilterForm(formdata=request.args)
+def _filter_form(formdata=None) -> forms.AuditFilterForm:
+    form = forms.AuditFilterForm(formdata=request.args if formdata is None else formdata)
     form.offer(queries.actions(), queries.object_types())
     return form
 

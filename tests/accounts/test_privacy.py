@@ -320,3 +320,14 @@ def test_the_only_administrator_cannot_delete_the_account(app, client, db, make_
     assert not _get(app, User, only.id).is_anonymised
     make_user(role="admin")
     assert client.get("/profile/delete").status_code == 200
+
+
+def test_the_records_csv_quotes_a_cell_as_the_other_exports_do(ctx):
+    """The disclosure CSV and the audit CSV share one rule: a line break first is quoted
+    too (a spreadsheet may drop it and run what follows)."""
+    from dialog.accounts import records
+
+    row = dict.fromkeys(records.RECORD_COLUMNS, "")
+    body = records.as_csv([{**row, "title": "\n=1+1", "body": "@SUM(A1)"}])
+    [cells] = list(csv.DictReader(io.StringIO(body.lstrip("\ufeff"))))
+    assert cells["title"] == "'\n=1+1" and cells["body"] == "'@SUM(A1)"

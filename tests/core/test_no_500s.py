@@ -19,6 +19,7 @@ JUNK = [
     "?comments_page=99999",
     f"?page={HUGE}&comments_page={HUGE}&per_page={HUGE}",
     "?lang=xx&next=//evil",
+    "?actor=%00&action=%22&object_type=x&object_id=-1&since=0001-01-01&until=99999-01-01",
 ]
 
 
@@ -51,7 +52,7 @@ def route_values(make_dialogue, make_proposal, make_comment, make_user):
     return build
 
 
-@pytest.mark.parametrize("role", ["anonymous", "resident", "admin"])
+@pytest.mark.parametrize("role", ["anonymous", "resident", "planner", "admin"])
 def test_no_get_route_answers_500(app, client, ctx, db, make_user, login, role, route_values):
     values = route_values()
     if role != "anonymous":
@@ -99,11 +100,22 @@ JUNK_FORMS = [
         "email": "@",
         "password": "",
         "reason": "",
+        # Two-step login, deletion, the audit filters and the reset on the role page
+        "code": "１２３４５６" * 1000,
+        "current_password": "x" * 100_000,
+        "off-current_password": "\u202e" * 5000,
+        "codes-current_password": "",
+        "understood": "perhaps",
+        "reset-reason": "x" * 100_000,
+        "actor": "x" * 5000,
+        "object_id": str(HUGE),
+        "since": "0001-01-01",
+        "until": "9999-12-31",
     },
 ]
 
 
-@pytest.mark.parametrize("role", ["anonymous", "resident", "admin"])
+@pytest.mark.parametrize("role", ["anonymous", "resident", "planner", "admin"])
 def test_no_post_route_answers_500(app, client, ctx, db, make_user, login, role, route_values):
     values = route_values()
     if role != "anonymous":

@@ -12,8 +12,7 @@ and what each person gets, in the order of the columns:
     plan    a planner of this dialogue
     other   a planner of another dialogue
     demot   a former planner of this dialogue whose role was lowered to resident: treated
-            exactly like a resident (rows that are not so yet are listed in
-            DEMOTION_PENDING)
+            exactly like a resident
     admin   an administrator
 
 The answers:
@@ -108,6 +107,33 @@ ROUTES = _rows(
     ("GET",  "accounts.admin_users",            "/admin/users",                                        LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    OK),
     ("GET",  "accounts.admin_role",             "/admin/users/{user}/role",                            LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    OK),
     ("POST", "accounts.admin_set_role",         "/admin/users/{user}/role",                            LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    GO),
+    # Two-step login and sessions. Without a pending first step the code page sends back
+    # to the password; "session" is someone else's session, so nobody else reaches it.
+    ("GET",  "accounts.login_code",             "/login/code",                                         GO,    GO,    GO,    GO,    GO,    GO,    GO,    GO),
+    ("POST", "accounts.login_code",             "/login/code",                                         GO,    GO,    GO,    GO,    GO,    GO,    GO,    GO),
+    ("GET",  "accounts.sessions_page",          "/profile/sessions",                                   LOGIN, OK,    OK,    OK,    OK,    OK,    OK,    OK),
+    ("POST", "accounts.end_session",            "/profile/sessions/{session}/end",                     LOGIN, NF,    NF,    NF,    NF,    NF,    NF,    NF),
+    ("POST", "accounts.end_other_sessions",     "/profile/sessions/end-others",                        LOGIN, GO,    GO,    GO,    GO,    GO,    GO,    GO),
+    ("POST", "accounts.end_all_sessions",       "/profile/sessions/end-all",                           LOGIN, GO,    GO,    GO,    GO,    GO,    GO,    GO),
+    ("GET",  "accounts.two_factor",             "/profile/two-factor",                                 LOGIN, OK,    OK,    OK,    OK,    OK,    OK,    OK),
+    # Staff only; a wrong code shows the form again (the code changes every 30 seconds).
+    ("GET",  "accounts.two_factor_setup",       "/profile/two-factor/setup",                           LOGIN, NO,    NO,    NO,    OK,    OK,    NO,    OK),
+    ("POST", "accounts.two_factor_setup",       "/profile/two-factor/setup",                           LOGIN, NO,    NO,    NO,    OK,    OK,    NO,    OK),
+    # Nobody in the world has two-step login on: both send back to its page.
+    ("POST", "accounts.two_factor_disable",     "/profile/two-factor/disable",                         LOGIN, GO,    GO,    GO,    GO,    GO,    GO,    GO),
+    ("POST", "accounts.two_factor_new_recovery_codes", "/profile/two-factor/recovery-codes",           LOGIN, GO,    GO,    GO,    GO,    GO,    GO,    GO),
+    ("POST", "accounts.admin_reset_two_factor", "/admin/users/{user}/two-factor/reset",                LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    GO),
+    # My data. The copy is the resident's; the only administrator may not delete the
+    # account (someone must run the site).
+    ("GET",  "accounts.my_data",                "/profile/my-data",                                    LOGIN, OK,    OK,    OK,    OK,    OK,    OK,    OK),
+    ("POST", "accounts.request_export",         "/profile/my-data/export",                             LOGIN, GO,    GO,    GO,    GO,    GO,    GO,    GO),
+    ("GET",  "accounts.download_export",        "/profile/my-data/download/{export_token}",            LOGIN, NO,    OK,    NO,    NO,    NO,    NO,    NO),
+    ("GET",  "accounts.delete_account",         "/profile/delete",                                     LOGIN, OK,    OK,    OK,    OK,    OK,    OK,    NO),
+    ("POST", "accounts.delete_account",         "/profile/delete",                                     LOGIN, GO,    GO,    GO,    GO,    GO,    GO,    NO),
+    ("GET",  "accounts.account_deleted",        "/profile/deleted",                                    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK),
+    # The audit log: administrators only
+    ("GET",  "audit.index",                     "/admin/audit/",                                       LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    OK),
+    ("POST", "audit.export",                    "/admin/audit/export",                                 LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    OK),
     # A dialogue
     ("GET",  "dialogues.show",                  "/d/{slug}",                                           OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK),
     ("POST", "dialogues.follow",                "/d/{slug}/follow",                                    LOGIN, GO,    GO,    GO,    GO,    GO,    GO,    GO),
@@ -116,6 +142,10 @@ ROUTES = _rows(
     ("GET",  "dialogues.invitations",           "/d/{slug}/invitations",                               LOGIN, NO,    NO,    NO,    OK,    NO,    NO,    OK),
     ("POST", "dialogues.invitations",           "/d/{slug}/invitations",                               LOGIN, NO,    NO,    NO,    GO,    NO,    NO,    GO),
     ("POST", "dialogues.revoke_invitation",     "/d/{slug}/invitations/{invitation}/revoke",           LOGIN, NO,    NO,    NO,    GO,    NO,    NO,    GO),
+    # Asking through a link sent to another address needs a confirmed address of one's own
+    ("POST", "dialogues.request_access",        "/i/{invitation_token}/request",                       LOGIN, NO,    GO,    GO,    GO,    GO,    GO,    GO),
+    ("POST", "dialogues.decide_access_request", "/d/{slug}/access-requests/{access_request}/approve",  LOGIN, NO,    NO,    NO,    GO,    NO,    NO,    GO),
+    ("POST", "dialogues.decide_access_request", "/d/{slug}/access-requests/{access_request}/refuse",   LOGIN, NO,    NO,    NO,    GO,    NO,    NO,    GO),
     # Proposals
     ("GET",  "proposals.index",                 "/d/{slug}/proposals",                                 OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK),
     ("GET",  "proposals.map_view",              "/d/{slug}/proposals/map",                             OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK),
@@ -161,6 +191,9 @@ ROUTES = _rows(
     ("GET",  "dialogues.admin_planners",        "/admin/dialogues/{dialogue_id}/planners",             LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    OK),
     ("POST", "dialogues.admin_planners",        "/admin/dialogues/{dialogue_id}/planners",             LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    GO),
     ("POST", "dialogues.admin_remove_planner",  "/admin/dialogues/{dialogue_id}/planners/{planner_id}/remove", LOGIN, NO, NO, NO,    NO,    NO,    NO,    GO),
+    # The records of a dialogue for a disclosure request: its staff only
+    ("GET",  "accounts.dialogue_records",       "/admin/dialogues/{dialogue_id}/records.json",         LOGIN, NO,    NO,    NO,    OK,    NO,    NO,    OK),
+    ("GET",  "accounts.dialogue_records",       "/admin/dialogues/{dialogue_id}/records.csv",          LOGIN, NO,    NO,    NO,    OK,    NO,    NO,    OK),
     # The open-data API: everyone is answered as a visitor without an account
     ("GET",  "api.dialogue_list",               "/api/v1/dialogues",                                   OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK),
     ("GET",  "api.dialogue_detail",             "/api/v1/dialogues/{slug}",                            OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK),
@@ -169,18 +202,6 @@ ROUTES = _rows(
     ("GET",  "api.openapi_document",            "/api/v1/openapi.json",                                OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK),
 )
 # fmt: on
-
-# Rows where a demoted planner still acts as a planner of the dialogue today: wt-acct makes
-# a lowered role take the dialogue powers away. Remove the entries when that is merged.
-DEMOTION_PENDING = {
-    ("GET", "dialogues.invitations"),
-    ("POST", "dialogues.invitations"),
-    ("POST", "dialogues.revoke_invitation"),
-    ("GET", "proposals.enter"),
-    ("POST", "proposals.enter"),
-    ("GET", "proposals.answer"),
-    ("POST", "proposals.answer"),
-}
 
 # What each POST sends besides its CSRF token: valid input, so that an allowed request is
 # carried out. Placeholders in braces are filled from the world, as in the paths.
@@ -213,6 +234,12 @@ POST_DATA = {
         "confirm": "ett nytt långt lösenord",
     },
     "accounts.admin_set_role": {"role": "planner", "reason": "Ny tjänst"},
+    "accounts.login_code": {"code": "123456"},
+    "accounts.two_factor_setup": {"code": "000000"},
+    "accounts.two_factor_disable": {"off-current_password": "{password}"},
+    "accounts.two_factor_new_recovery_codes": {"codes-current_password": "{password}"},
+    "accounts.admin_reset_two_factor": {"reset-reason": "Tappad telefon"},
+    "accounts.delete_account": {"current_password": "{password}", "understood": "y"},
     "dialogues.invitations": {"emails": "gast@example.org"},
     "proposals.create": {"title": "Fler träd", "body": "Längs gatan.", "confirmed": "1"},
     "proposals.enter": {"source": "letter", "title": "Brev om parkering", "body": "Från Ingrid."},

@@ -10,6 +10,7 @@ was typed.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from urllib.parse import quote, urlsplit
@@ -37,9 +38,21 @@ class TextInput:
     mail_to: str | None = None  # the address of an email that quotes it
     then: tuple[str, str, dict] | None = None  # a second step (who, path, data) that uses it
     shows_text: bool = True  # False where Markdown may rightly drop a hostile link
+    # Downloads that carry it: (who, method, path, kind), kind "csv" or "json".
+    files: list[tuple[str, str, str, str]] = field(default_factory=list)
+    my_data: str | None = None  # whose "download all my data" copy carries it
+    keeps_typed: bool = True  # False for a password: a refusal never shows it again
 
 
 PROPOSAL = {"title": "Förslag", "body": "Text.", "confirmed": "1"}
+# The disclosure export of a dialogue's records, as its planner downloads it.
+RECORDS = [
+    ("planner", "GET", "/admin/dialogues/{dialogue_id}/records.csv", "csv"),
+    ("planner", "GET", "/admin/dialogues/{dialogue_id}/records.json", "json"),
+]
+# The audit log, on its page and as the CSV administrators export.
+AUDIT_PAGE = ("admin", "/admin/audit/")
+AUDIT_CSV = [("admin", "POST", "/admin/audit/export", "csv")]
 DIALOGUE = {
     "title": "{p}",
     "summary": "{p}",
@@ -84,6 +97,8 @@ INPUTS = [
             ("author", "/profile"),
         ],
         api=["/api/v1/proposals/{proposal}"],
+        files=RECORDS,
+        my_data="author",
     ),
     TextInput(
         "profile pseudonym",
@@ -100,6 +115,8 @@ INPUTS = [
         {**PROPOSAL, "title": "{p}"},
         pages=[("anonymous", "{new}"), ("anonymous", "/d/{slug}/proposals")],
         api=["/api/v1/dialogues/{slug}/proposals"],
+        files=RECORDS,
+        my_data="resident",
     ),
     TextInput(
         "proposal body",
@@ -108,6 +125,7 @@ INPUTS = [
         {**PROPOSAL, "body": "{p}"},
         pages=[("anonymous", "{new}")],
         api=["/api/v1/dialogues/{slug}/proposals"],
+        files=RECORDS,
     ),
     TextInput(
         "proposal entered on someone's behalf",
@@ -157,6 +175,8 @@ INPUTS = [
         {"body": "{p}", "stance": "for"},
         pages=[("anonymous", "/p/{proposal}")],
         api=["/api/v1/proposals/{proposal}"],
+        files=RECORDS,
+        my_data="resident",
     ),
     TextInput(
         "reply",
@@ -186,7 +206,8 @@ INPUTS = [
         "author",
         "/p/{proposal}/withdraw",
         {"reason": "{p}"},
-        pages=[("anonymous", "/p/{proposal}")],
+        pages=[("anonymous", "/p/{proposal}"), AUDIT_PAGE],
+        files=AUDIT_CSV,
     ),
     TextInput(
         "phase title and description (admin)",
@@ -231,12 +252,50 @@ INPUTS = [
         {"email": "{p}", "current_password": PASSWORD},
     ),
     TextInput("login address", "anonymous", "/login", {"email": "{p}", "password": PASSWORD}),
+    TextInput(
+        "role change reason (admin)",
+        "admin",
+        "/admin/users/{user}/role",
+        {"role": "planner", "reason": "{p}"},
+        pages=[AUDIT_PAGE],
+        files=AUDIT_CSV,
+    ),
+    TextInput(
+        "two-step login reset reason (admin)",
+        "admin",
+        "/admin/users/{user}/two-factor/reset",
+        {"reset-reason": "{p}"},
+        pages=[AUDIT_PAGE],
+        files=AUDIT_CSV,
+    ),
+    TextInput(
+        "phase closed now, the reason (admin)",
+        "admin",
+        "/admin/phases/{phase}/close-now",
+        {"reason": "{p}"},
+        pages=[AUDIT_PAGE],
+        files=AUDIT_CSV,
+    ),
+    TextInput(
+        "account deletion, the password that confirms it",
+        "author",
+        "/profile/delete",
+        {"current_password": "{p}", "understood": "y"},
+        keeps_typed=False,
+    ),
 ]
 
 SEARCHES = [
     ("anonymous", "/d/{slug}/proposals?q={q}"),
     ("anonymous", "/d/{slug}/proposals?q=x&theme={q}&place={q}&sort={q}"),
     ("admin", "/admin/users?q={q}"),
+    ("admin", "/admin/audit/?actor={q}&object_id={q}"),
+    ("admin", "/admin/audit/?action={q}&object_type={q}&since={q}&until={q}"),
+]
+# The audit export takes the same filters as its page; what it answers must be harmless.
+AUDIT_EXPORTS = [
+    "/admin/audit/export?actor={q}&object_id={q}",
+    "/admin/audit/export?action={q}&since={q}",
 ]
 API_QUERIES = [
     "/api/v1/dialogues/{slug}/proposals?q={q}",
@@ -315,6 +374,46 @@ def _page(world, who, path, payload, *, where):
     return html
 
 
+def _download(world, who, method, path, payload, kind, where) -> str:
+    """A CSV or JSON download: served as an attachment nobody caches, and harmless."""
+    client = world.client(who)
+    where = f"{where}: {method} {path}"
+    # The audit export is a POST: exporting the log is itself logged.
+    form = {"csrf_token": world.csrf(who)}
+    response = client.get(path) if method == "GET" else client.post(path, data=form)
+    assert response.status_code == 200, f"{where} answered {response.status_code}"
+    assert "attachment" in response.headers["Content-Disposition"], where
+    assert "no-store" in response.headers["Cache-Control"], where
+    if kind == "json":
+        assert_json_response(response, payload, where=where)
+        return "\n".join(_strings(json.loads(response.get_data())))
+    assert response.mimetype == "text/csv", where
+    body = response.get_data(as_text=True)
+    assert_harmless(body, payload, "csv", where=where)
+    return body
+
+
+DOWNLOAD_LINK = re.compile(r"https?://\S+(/profile/my-data/download/[\w.\-]+)")
+
+
+def _my_data(world, who, inbox, mailbox, payload, *, where) -> str:
+    """The person's copy of their data, asked for, built by the worker and downloaded
+    through the emailed link, the way a person gets it."""
+    inbox.messages.clear()
+    response = _post(world, who, "/profile/my-data/export", {})
+    assert 300 <= response.status_code < 400, f"{where}: asking for a copy: {response.status_code}"
+    for _step in ("the job that builds it", "the mail with its link"):
+        mailbox.deliver()
+    to = world.users[who].email
+    [message] = [m for m in inbox.messages if m["To"] == to]
+    link = DOWNLOAD_LINK.search(message.get_body(preferencelist=("plain",)).get_content())
+    download = world.client(who).get(link.group(1))
+    where = f"{where}: my data"
+    assert download.status_code == 200, f"{where}: {download.status_code}"
+    assert_json_response(download, payload, where=where)
+    return "\n".join(_strings(json.loads(download.get_data())))
+
+
 def _strings(value):
     if isinstance(value, str):
         yield value
@@ -326,12 +425,16 @@ def _strings(value):
             yield from _strings(item)
 
 
-def _assert_refused_inline(response, payload, *, where):
-    """A refused input: the form again with the reason beside the field, the text kept."""
+def _assert_refused_inline(response, payload, *, where, keeps_typed=True):
+    """A refused input: the form again with the reason beside the field, the text kept
+    (a password never: it is not sent back to the browser)."""
     assert response.status_code in (200, 400), f"{where}: refused with {response.status_code}"
     html = response.get_data(as_text=True)
     assert 'class="error"' in html and 'aria-invalid="true"' in html, f"{where}: no inline message"
-    assert payload.mark in html, f"{where}: what was typed is not kept in the form"
+    if keeps_typed:
+        assert payload.mark in html, f"{where}: what was typed is not kept in the form"
+    else:
+        assert payload.mark not in html, f"{where}: the password is sent back to the browser"
     assert_harmless(html, payload, "html", where=f"{where}: the refusal")
 
 
@@ -365,7 +468,9 @@ def test_a_payload_through_a_text_input_comes_out_harmless(world, smtp, text_inp
             _assert_nul_refused(response, where=where)
             return
         if not 300 <= response.status_code < 400:
-            _assert_refused_inline(response, payload, where=where)
+            _assert_refused_inline(
+                response, payload, where=where, keeps_typed=text_input.keeps_typed
+            )
             return
         new = urlsplit(response.location).path
         if text_input.then:
@@ -385,10 +490,14 @@ def test_a_payload_through_a_text_input_comes_out_harmless(world, smtp, text_inp
             api = world.client("anonymous").get(_fill(path, payload, ids))
             assert_json_response(api, payload, where=f"{where}: {path}")
             shown += "\n".join(_strings(json.loads(api.get_data())))
+        for who, method, path, kind in text_input.files:
+            shown += _download(world, who, method, _fill(path, payload, ids), payload, kind, where)
+        if text_input.my_data:
+            shown += _my_data(world, text_input.my_data, inbox, mailbox, payload, where=where)
         if (
             text_input.shows_text
             and payload.kind != "markdown"
-            and (text_input.pages or text_input.api)
+            and (text_input.pages or text_input.api or text_input.files)
         ):
             assert payload.mark in shown, f"{where}: the text is not shown anywhere"
         if text_input.mail_to:
@@ -414,6 +523,14 @@ def test_a_payload_in_a_search_or_an_api_query_comes_out_harmless(world, payload
         for path in API_QUERIES:
             response = world.client("anonymous").get(path.format(q=q, **ids))
             assert_json_response(response, payload, where=path)
+        for path in AUDIT_EXPORTS:
+            path = path.format(q=q)
+            response = _post(world, "admin", path, {})
+            assert response.status_code in (200, 400), f"{path}: {response.status_code}"
+            if response.mimetype == "text/csv":
+                assert_harmless(response.get_data(as_text=True), payload, "csv", where=path)
+            else:
+                assert_harmless(response.get_data(as_text=True), payload, "html", where=path)
 
 
 def test_the_corpus_has_every_kind_of_payload():

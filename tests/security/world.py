@@ -185,6 +185,8 @@ def _build_dialogues(app, world: World) -> None:
         for name in staff[key]:
             services.assign_planner(dialogue, people[name], by=people["admin"])
         [invitation] = services.invite(dialogue, [f"guest-{slug}@example.org"], by=people["admin"])
+        # Someone with the link but another address asks to be let in; staff decide.
+        access_request = services.request_access(invitation, people["target"])
         image = images.store(png(), "bild.png")
         proposal = build.make_proposal(dialogue, people["author"], image_id=image.id)
         fresh = build.make_proposal(dialogue, people["author"], title="Ny parkbänk")
@@ -200,7 +202,8 @@ def _build_dialogues(app, world: World) -> None:
             "phase": current.id,
             "future_phase": future.id,
             "invitation": invitation.id,
-            "invitation_token": services._invitation_serializer().dumps({"inv": invitation.id}),
+            "access_request": access_request.id,
+            "invitation_token": services.invitation_token(invitation),
             "planner_id": people[staff[key][0]].id,
         }
     # Demoted the way an administrator does it, after being assigned to dialogue "a".
@@ -210,11 +213,19 @@ def _build_dialogues(app, world: World) -> None:
     unverified = people["unverified"]
     shared = {
         "user": target.id,
+        # A session of someone else's: nobody but "target" may end it.
+        "session": _session_of(target),
+        # The resident's own copy of their data, built as the worker builds it.
+        "export_token": _built_export(people["resident"]),
         "reset_token": accounts._serializer("reset-password").dumps(
-            {"uid": target.id, "fp": accounts._password_fingerprint(target)}
+            {"uid": target.id, "fp": accounts._state_fingerprint(target)}
         ),
         "verify_token": accounts._serializer("verify-email").dumps(
-            {"uid": unverified.id, "email": unverified.email}
+            {
+                "uid": unverified.id,
+                "email": unverified.email,
+                "fp": accounts._state_fingerprint(unverified),
+            }
         ),
         "future_start": local[1],
         "future_end": local[2],
@@ -224,6 +235,25 @@ def _build_dialogues(app, world: World) -> None:
     db.session.commit()
     for ids in world.ids.values():
         ids.update(shared)
+
+
+def _session_of(person) -> int:
+    from dialog.accounts import services as accounts
+    from dialog.accounts.models import UserSession
+    from dialog.extensions import db
+
+    token = accounts.start_session(person, user_agent="Firefox", ip="192.0.2.10")
+    return db.session.scalar(
+        db.select(UserSession.id).where(UserSession.token_hash == accounts._token_hash(token))
+    )
+
+
+def _built_export(person) -> str:
+    from dialog.accounts import privacy
+
+    export = privacy.request_export(person)
+    privacy.build_export(export.id)
+    return privacy.export_token(export)
 
 
 def _visitor(app, world: World, name: str) -> Visitor:
