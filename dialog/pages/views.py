@@ -11,12 +11,12 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from dialog.accounts.labels import LANGUAGE_LABELS
 from dialog.core import limits, urls
 from dialog.core.markdown import render as render_markdown
 from dialog.core.permissions import require
 from dialog.extensions import db
 from dialog.pages import forms, permissions, queries, services
-from dialog.accounts.labels import LANGUAGE_LABELS
 from dialog.pages.labels import KIND_LABELS
 from dialog.pages.models import PageKind
 
