@@ -134,7 +134,7 @@ def admin_save(kind: str, language: str):
     form = forms.LegalPageForm()
     if not form.validate_on_submit():
         return _edit_page(page_kind, language, form, queries.page_text(page_kind, language)), 400
-    body = "" if form.reset.data else form.body.data
+    body = "" if form.reset.data else (form.body.data or "")
     services.save_page(page_kind, language, body, by=current_user)
     db.session.commit()
     if body.strip():
