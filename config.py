@@ -135,6 +135,15 @@ class Config:
         self.IP_ADDRESS_RETENTION_DAYS = _env_int("IP_ADDRESS_RETENTION_DAYS", 30)
         self.MAIL_LOG_RETENTION_DAYS = _env_int("MAIL_LOG_RETENTION_DAYS", 30)
         self.PRIVACY_TASK_INTERVAL_SECONDS = _env_float("PRIVACY_TASK_INTERVAL_SECONDS", 3600.0)
+        # Named in the privacy notice (/privacy): the installation's controller (name,
+        # organisation number, address) and how to reach its data protection officer.
+        # Empty, the page says in words that the installation has not set them yet.
+        self.PRIVACY_CONTROLLER = _env("PRIVACY_CONTROLLER", "")
+        self.PRIVACY_DPO_CONTACT = _env("PRIVACY_DPO_CONTACT", "")
+        # Where reports of accessibility barriers (the form on /accessibility) are mailed.
+        self.ACCESSIBILITY_FEEDBACK_EMAIL = _env(
+            "ACCESSIBILITY_FEEDBACK_EMAIL", self.MAIL_DEFAULT_SENDER
+        )
 
         self.BABEL_DEFAULT_LOCALE = "sv"
         self.BABEL_DEFAULT_TIMEZONE = LOCAL_ZONE_NAME

@@ -13,7 +13,7 @@ import config as config_module
 
 # The domains, each a package with `init_app(app)`, set up in this order: core first (it
 # binds the database and the <int:...> converter the others rely on), demo last (it uses all).
-DOMAINS = ("core", "accounts", "dialogues", "proposals", "audit", "api", "demo")
+DOMAINS = ("core", "accounts", "dialogues", "proposals", "pages", "audit", "api", "demo")
 
 
 def create_app(config_name: str | None = None, **overrides) -> Flask:

@@ -41,6 +41,7 @@ from dialog.core.models import AuditEntry, OutboxDelivery, OutboxEvent, OutboxSt
 from dialog.core.urls import public_url
 from dialog.dialogues.models import AccessRequest, DialogueFollow, DialoguePlanner, Invitation
 from dialog.extensions import db
+from dialog.pages.models import AccessibilityFeedback, LegalPage
 from dialog.proposals.models import Ballot, Comment, OfficialAnswer, Proposal, ProposalFollow, Vote
 
 # Column names that hold personal data wherever they appear; a column can also say so
@@ -165,6 +166,30 @@ def _erase_invitations(user: User) -> int:
         changed += 1
     db.session.flush()
     return changed
+
+
+def _feedback_of(user: User):
+    """Reports the person sent logged in, or that gave their address for an answer."""
+    addresses = {user.email, *([user.pending_email] if user.pending_email else [])}
+    return or_(AccessibilityFeedback.user_id == user.id, AccessibilityFeedback.email.in_(addresses))
+
+
+def _export_feedback(user: User) -> list[dict[str, Any]]:
+    rows = db.session.scalars(
+        select(AccessibilityFeedback).where(_feedback_of(user)).order_by(AccessibilityFeedback.id)
+    )
+    return [_as_dict(row, hide=()) for row in rows]
+
+
+def _erase_feedback(user: User) -> int:
+    """The barrier stays known (the site must still be fixed); who reported it does not:
+    the link to the account and an answer address equal to the person's are emptied."""
+    return db.session.execute(
+        update(AccessibilityFeedback)
+        .where(_feedback_of(user))
+        .values(user_id=None, email=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount
 
 
 def _export_audit_entries(user: User) -> list[dict[str, Any]]:
@@ -296,6 +321,19 @@ INVENTORY: dict[str, Covered | Retained] = {
         export=rows_of(OfficialAnswer, "updated_by_id"),
         erase=unlink(OfficialAnswer, "updated_by_id"),
         how="the municipality's answers stay; who last edited them is forgotten",
+    ),
+    "legal_page": Covered(
+        export=rows_of(LegalPage, "updated_by_id"),
+        erase=unlink(LegalPage, "updated_by_id"),
+        how="the terms and statements stay; who last edited them is forgotten",
+    ),
+    "accessibility_feedback": Covered(
+        export=_export_feedback,
+        erase=_erase_feedback,
+        how=(
+            "reported barriers stay so they can be fixed; the link to the account and an "
+            "answer address equal to the person's are emptied"
+        ),
     ),
     "audit_entry": Retained(
         reason=(

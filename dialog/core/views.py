@@ -1,4 +1,7 @@
-"""Cross-cutting pages: health, robots.txt, privacy notice, accessibility statement."""
+"""Cross-cutting pages: health, robots.txt, the vendored map library.
+
+The terms of use, the privacy notice and the accessibility statement are the pages domain's.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +12,6 @@ from flask import (
     Response,
     current_app,
     jsonify,
-    render_template,
     send_from_directory,
 )
 from sqlalchemy import text
@@ -57,16 +59,6 @@ def _broker_status() -> str:
         log.warning("health check: broker unreachable: %s", error)
         return "down"
     return "ok"
-
-
-@bp.get("/privacy")
-def privacy():
-    return render_template("core/privacy.html")
-
-
-@bp.get("/accessibility")
-def accessibility():
-    return render_template("core/accessibility.html")
 
 
 @bp.get("/vendor/leaflet/<path:filename>")

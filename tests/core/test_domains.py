@@ -53,6 +53,7 @@ DECLARED = {
             "two_factor_reset_form",
         ),
     ),
+    "pages": _registered(blueprints=("pages",)),
     "audit": _registered(blueprints=("audit",)),
     "dialogues": _registered(
         blueprints=("dialogues",),

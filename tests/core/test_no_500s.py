@@ -47,6 +47,8 @@ def route_values(make_dialogue, make_proposal, make_comment, make_user):
             "session_id": 1,
             "state": "published",
             "action": "open",
+            "kind": "terms",
+            "language": "sv",
         }
 
     return build

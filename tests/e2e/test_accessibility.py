@@ -18,6 +18,7 @@ PUBLIC_PAGES = [
     "/register",
     "/register/check-email",
     "/password/forgot",
+    "/terms",
     "/privacy",
     "/accessibility",
 ]
@@ -34,6 +35,8 @@ TEXT = {
         "not_found": "Sidan kunde inte hittas",
         "save_role": "Spara roll",
         "change_password": "Byt lösenord",
+        "send_report": "Skicka anmälan",
+        "hard_to_use": "Vad var svårt att använda?",
     },
     "en": {
         "log_in": "Log in",
@@ -46,6 +49,8 @@ TEXT = {
         "not_found": "The page could not be found",
         "save_role": "Save role",
         "change_password": "Change password",
+        "send_report": "Send the report",
+        "hard_to_use": "What was hard to use?",
     },
 }
 
@@ -137,6 +142,13 @@ def test_forms_with_errors(page, lang):
     expect(page.get_by_label(text["email"])).to_have_value("kort@example.org")
     _check_page(page, lang)
 
+    # The accessibility statement's barrier report sent empty.
+    page.goto("/accessibility")
+    page.get_by_role("button", name=text["send_report"]).click()
+    expect(page.locator("#description-error")).to_be_visible()
+    expect(page.get_by_label(text["hard_to_use"])).to_have_attribute("aria-invalid", "true")
+    _check_page(page, lang)
+
 
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_pages_for_residents_and_admins(app, page, lang, make_user):
@@ -167,6 +179,13 @@ def test_pages_for_residents_and_admins(app, page, lang, make_user):
     page.get_by_role("button", name=text["log_out"]).click()
     expect(page.get_by_role("navigation").get_by_role("link", name=text["log_in"])).to_be_visible()
 
+    # A barrier reported while logged out, for the administrator's list below.
+    page.goto("/accessibility")
+    page.get_by_label(text["hard_to_use"]).fill("Kartan går inte att använda med tangentbord.")
+    page.get_by_role("button", name=text["send_report"]).click()
+    expect(page.get_by_role("status")).to_be_visible()
+    _check_page(page, lang)
+
     # An administrator: the user list and the role form, also with an error.
     _log_in(page, lang, admin.email)
     for path in ["/profile", "/admin/users", f"/admin/users/{resident.id}/role"]:
@@ -181,6 +200,17 @@ def test_pages_for_residents_and_admins(app, page, lang, make_user):
     for path in ["/admin/audit/", "/admin/audit/?since=0001-01-01"]:
         page.goto(path)
         _check_page(page, lang)
+    # The legal pages, a form to edit one, and the reported barriers (one is there).
+    for path in [
+        "/admin/pages",
+        "/admin/pages/terms/sv",
+        "/admin/pages/accessibility/en",
+        "/admin/pages/feedback",
+    ]:
+        response = page.goto(path)
+        assert response.status == 200, path
+        _check_page(page, lang)
+    expect(page.locator("main")).to_contain_text("Kartan går inte att använda med tangentbord.")
 
 
 def test_swedish_is_the_default_and_a_chosen_language_is_kept(new_page, live_server):

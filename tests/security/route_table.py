@@ -79,8 +79,6 @@ ROUTES = _rows(
     # method  endpoint                          path                                                   anon   unver  resid  author plan   other  demot  admin
     # Public pages and files
     ("GET",  "dialogues.index",                 "/",                                                   OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK),
-    ("GET",  "core.accessibility",              "/accessibility",                                      OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK),
-    ("GET",  "core.privacy",                    "/privacy",                                            OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK),
     ("GET",  "core.robots",                     "/robots.txt",                                         OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK),
     ("GET",  "core.healthz",                    "/healthz",                                            OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK),
     ("GET",  "static",                          "/static/css/main.css",                                OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK),
@@ -200,6 +198,16 @@ ROUTES = _rows(
     ("GET",  "api.proposal_list",               "/api/v1/dialogues/{slug}/proposals",                  OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK),
     ("GET",  "api.proposal_detail",             "/api/v1/proposals/{proposal}",                        OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK),
     ("GET",  "api.openapi_document",            "/api/v1/openapi.json",                                OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK),
+    # pages (wt-legal): the terms, the privacy notice, the accessibility statement and its
+    # barrier report form (anyone may send it), and their administration
+    ("GET",  "pages.terms",                     "/terms",                                              OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK),
+    ("GET",  "pages.privacy",                   "/privacy",                                            OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK),
+    ("GET",  "pages.accessibility",             "/accessibility",                                      OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK),
+    ("POST", "pages.send_feedback",             "/accessibility",                                      GO,    GO,    GO,    GO,    GO,    GO,    GO,    GO),
+    ("GET",  "pages.admin_index",               "/admin/pages",                                        LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    OK),
+    ("GET",  "pages.admin_edit",                "/admin/pages/terms/sv",                               LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    OK),
+    ("POST", "pages.admin_save",                "/admin/pages/privacy/en",                             LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    GO),
+    ("GET",  "pages.admin_feedback",            "/admin/pages/feedback",                               LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    OK),
 )
 # fmt: on
 
@@ -282,6 +290,18 @@ POST_DATA = {
     "dialogues.admin_phase_now": {"reason": "Beslut i nämnden"},
     "dialogues.admin_planners": {"email": "other_planner@example.org"},
 }
+
+# pages (wt-legal)
+POST_DATA.update(
+    {
+        "pages.send_feedback": {
+            "description": "Knappen går inte att nå med tangentbordet.",
+            "page_address": "/d/{slug}",
+            "email": "svar@example.org",
+        },
+        "pages.admin_save": {"body": "## Integritet\n\nKommunens egen text.", "save": "1"},
+    }
+)
 
 
 def post_data(endpoint: str, ids: dict) -> dict:

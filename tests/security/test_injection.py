@@ -285,6 +285,33 @@ INPUTS = [
     ),
 ]
 
+# pages (wt-legal): the barrier report anyone may send (mailed to ACCESSIBILITY_FEEDBACK_EMAIL,
+# by default MAIL_DEFAULT_SENDER), and the administrators' text of a legal page (Markdown).
+INPUTS += [
+    TextInput(
+        "accessibility report",
+        "anonymous",
+        "/accessibility",
+        {"description": "{p}", "page_address": "{p}", "email": ""},
+        pages=[("admin", "/admin/pages/feedback")],
+        mail_to="Medborgardialog <noreply@localhost>",
+    ),
+    TextInput(
+        "accessibility report's address for an answer",
+        "anonymous",
+        "/accessibility",
+        {"description": "Knappen syns inte", "page_address": "", "email": "{p}"},
+        pages=[("admin", "/admin/pages/feedback")],
+    ),
+    TextInput(
+        "legal page text (admin)",
+        "admin",
+        "/admin/pages/terms/sv",
+        {"body": "{p}", "save": "1"},
+        pages=[("anonymous", "/terms"), ("admin", "/admin/pages/terms/sv")],
+    ),
+]
+
 SEARCHES = [
     ("anonymous", "/d/{slug}/proposals?q={q}"),
     ("anonymous", "/d/{slug}/proposals?q=x&theme={q}&place={q}&sort={q}"),
