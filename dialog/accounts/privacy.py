@@ -338,7 +338,8 @@ INVENTORY: dict[str, Covered | Retained] = {
     "audit_entry": Retained(
         reason=(
             "the append-only record of who did what (accountability, and the municipality's "
-            "duty to show how records were handled); database triggers refuse changes"
+            "duty to show how records were handled); database triggers refuse changes, so it "
+            "names people by account id, never by address or name"
         ),
         export=_export_audit_entries,
     ),

@@ -199,7 +199,8 @@ def confirm_email(token: str) -> User:
         old = user.email
         user.email, user.pending_email = user.pending_email, None
         user.email_verified_at = utcnow()
-        audit.record("email_changed", actor=user, target=user, old=old, new=user.email)
+        # No addresses in the log: it outlives an erased account and must not name it.
+        audit.record("email_changed", actor=user, target=user)
         mail.queue(
             to=old,
             template="email_changed",
@@ -392,7 +393,7 @@ def _set_password(user: User, password: str) -> None:
     # A new password ends any address change under way: whoever asked for it may have
     # been someone else holding the account; its links die with the old fingerprint.
     if user.pending_email is not None:
-        audit.record("email_change_cancelled", actor=user, target=user, new=user.pending_email)
+        audit.record("email_change_cancelled", actor=user, target=user)
         user.pending_email = None
 
 
@@ -409,7 +410,7 @@ def request_email_change(user: User, new_email: str) -> None:
     user.pending_email = new_email
     db.session.flush()
     send_verification(user)
-    audit.record("email_change_requested", actor=user, target=user, new=new_email)
+    audit.record("email_change_requested", actor=user, target=user)
 
 
 def update_profile(user: User, **fields) -> None:

@@ -192,7 +192,11 @@ def invite(dialogue: Dialogue, emails: list[str], *, by) -> list[Invitation]:
         invited.append(invitation)
     if invited:
         audit.record(
-            "participants_invited", actor=by, target=dialogue, emails=[i.email for i in invited]
+            # Ids, not addresses: the log outlives an erased account and must not name it.
+            "participants_invited",
+            actor=by,
+            target=dialogue,
+            invitation_ids=[i.id for i in invited],
         )
     return invited
 
@@ -225,7 +229,6 @@ def revoke_invitation(invitation: Invitation, *, by) -> None:
         actor=by,
         target=invitation,
         dialogue_id=invitation.dialogue_id,
-        email=invitation.email,
         accepted_by_id=invitation.user_id,
         access_requests={str(r.user_id): r.state.value for r in requests},
     )

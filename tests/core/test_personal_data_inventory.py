@@ -18,6 +18,7 @@ from sqlalchemy import select
 from dialog.accounts import privacy, services, two_factor
 from dialog.accounts.models import DataExport, User
 from dialog.core import storage
+from dialog.core.models import AuditEntry
 from dialog.dialogues import services as dialogue_services
 from dialog.dialogues.models import Dialogue, Visibility
 from dialog.extensions import db as database
@@ -258,6 +259,10 @@ def test_erasure_leaves_nothing_that_names_the_person(person):
     }
     assert remaining == {}, f"rows still point at the erased person: {remaining}"
     assert _text_mentioning(needles) == []
+    # The audit log is kept, so it holds ids, never the addresses or names of people.
+    logged = database.session.execute(select(AuditEntry.details, AuditEntry.reason)).all()
+    log_text = json.dumps([list(row) for row in logged], ensure_ascii=False).lower()
+    assert [n for n in needles if n.lower() in log_text] == []
     erased = database.session.get(User, user_id)
     assert (erased.district, erased.age_band, erased.is_active) == (None, None, False)
     assert erased.is_anonymised
