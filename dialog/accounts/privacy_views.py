@@ -105,9 +105,11 @@ def account_deleted():
     return render_template("accounts/privacy/account_deleted.html")
 
 
-@bp.get("/admin/dialogues/<int:dialogue_id>/records.csv", defaults={"format": "csv"})
-@bp.get("/admin/dialogues/<int:dialogue_id>/records.json", defaults={"format": "json"})
-@writes_on_safe_method
+# A POST with the form's token: each export is logged as a disclosure, and another site
+# must not be able to write that entry in a planner's name.
+@bp.post("/admin/dialogues/<int:dialogue_id>/records.csv", defaults={"format": "csv"})
+@bp.post("/admin/dialogues/<int:dialogue_id>/records.json", defaults={"format": "json"})
+@limits.write_limit()
 def dialogue_records(dialogue_id: int, format: str):
     dialogue = dialogue_queries.dialogue_by_id(dialogue_id)
     if dialogue is None:

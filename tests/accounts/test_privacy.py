@@ -239,7 +239,7 @@ def test_staff_export_a_dialogues_records_with_public_names_and_formula_safe_cel
     proposal = make_proposal(dialogue, author=named, title='=HYPERLINK("http://evil")')
     make_comment(proposal, hidden, body="+46 tycker till")
     login(planner)
-    response = client.get(f"/admin/dialogues/{dialogue.id}/records.csv")
+    response = _export_records(client, dialogue, "csv")
     assert response.status_code == 200 and response.mimetype == "text/csv"
     assert "attachment" in response.headers["Content-Disposition"]
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
@@ -247,7 +247,7 @@ def test_staff_export_a_dialogues_records_with_public_names_and_formula_safe_cel
     assert rows[0]["author"] == "Eva Named" and rows[0]["title"].startswith("'=")
     assert rows[1]["author"] == hidden.pseudonym and rows[1]["body"] == "'+46 tycker till"
     assert "Secret Person" not in response.get_data(as_text=True)
-    as_json = client.get(f"/admin/dialogues/{dialogue.id}/records.json").get_json()
+    as_json = _export_records(client, dialogue, "json").get_json()
     assert as_json["records"][0]["title"] == '=HYPERLINK("http://evil")'  # JSON stays exact
     assert [e.details["format"] for e in _audit(app, "records_disclosed")] == ["csv", "json"]
 
@@ -257,10 +257,40 @@ def test_only_the_dialogues_staff_may_export_its_records(
 ):
     dialogue = make_dialogue("stangd")
     make_proposal(dialogue)
-    assert client.get(f"/admin/dialogues/{dialogue.id}/records.csv").status_code == 302
+    anonymous = client.post(f"/admin/dialogues/{dialogue.id}/records.csv")
+    assert anonymous.status_code in (302, 400)
     login(make_user(role="planner"))  # a planner, but not of this dialogue
-    assert client.get(f"/admin/dialogues/{dialogue.id}/records.csv").status_code == 403
-    assert client.get("/admin/dialogues/999999/records.csv").status_code == 404
+    assert _export_records(client, dialogue, "csv").status_code == 403
+    token = csrf_token(client, "/profile")
+    missing = client.post("/admin/dialogues/999999/records.csv", data={"csrf_token": token})
+    assert missing.status_code == 404
+
+
+def test_a_records_export_needs_the_form_token_so_no_other_site_logs_one(
+    app, client, db, make_user, login, make_dialogue
+):
+    from dialog.dialogues import services
+    from dialog.dialogues.models import Dialogue
+    from dialog.extensions import db as database
+
+    dialogue = make_dialogue("utlamnande")
+    planner = make_user(role="planner")
+    with app.app_context():
+        services.assign_planner(database.session.get(Dialogue, dialogue.id), planner, by=None)
+        database.session.commit()
+    login(planner)
+    assert client.get(f"/admin/dialogues/{dialogue.id}/records.csv").status_code == 405
+    assert client.post(f"/admin/dialogues/{dialogue.id}/records.csv").status_code == 400
+    assert _audit(app, "records_disclosed") == []
+    assert _export_records(client, dialogue, "csv").status_code == 200
+    assert len(_audit(app, "records_disclosed")) == 1
+
+
+def _export_records(client, dialogue, format: str):
+    token = csrf_token(client, "/profile")
+    return client.post(
+        f"/admin/dialogues/{dialogue.id}/records.{format}", data={"csrf_token": token}
+    )
 
 
 # The retention decision on the dialogue form -----------------------------------------------

@@ -190,8 +190,8 @@ ROUTES = _rows(
     ("POST", "dialogues.admin_planners",        "/admin/dialogues/{dialogue_id}/planners",             LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    GO),
     ("POST", "dialogues.admin_remove_planner",  "/admin/dialogues/{dialogue_id}/planners/{planner_id}/remove", LOGIN, NO, NO, NO,    NO,    NO,    NO,    GO),
     # The records of a dialogue for a disclosure request: its staff only
-    ("GET",  "accounts.dialogue_records",       "/admin/dialogues/{dialogue_id}/records.json",         LOGIN, NO,    NO,    NO,    OK,    NO,    NO,    OK),
-    ("GET",  "accounts.dialogue_records",       "/admin/dialogues/{dialogue_id}/records.csv",          LOGIN, NO,    NO,    NO,    OK,    NO,    NO,    OK),
+    ("POST", "accounts.dialogue_records",       "/admin/dialogues/{dialogue_id}/records.json",         LOGIN, NO,    NO,    NO,    OK,    NO,    NO,    OK),
+    ("POST", "accounts.dialogue_records",       "/admin/dialogues/{dialogue_id}/records.csv",          LOGIN, NO,    NO,    NO,    OK,    NO,    NO,    OK),
     # The open-data API: everyone is answered as a visitor without an account
     ("GET",  "api.dialogue_list",               "/api/v1/dialogues",                                   OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK),
     ("GET",  "api.dialogue_detail",             "/api/v1/dialogues/{slug}",                            OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK),

@@ -47,8 +47,8 @@ class TextInput:
 PROPOSAL = {"title": "Förslag", "body": "Text.", "confirmed": "1"}
 # The disclosure export of a dialogue's records, as its planner downloads it.
 RECORDS = [
-    ("planner", "GET", "/admin/dialogues/{dialogue_id}/records.csv", "csv"),
-    ("planner", "GET", "/admin/dialogues/{dialogue_id}/records.json", "json"),
+    ("planner", "POST", "/admin/dialogues/{dialogue_id}/records.csv", "csv"),
+    ("planner", "POST", "/admin/dialogues/{dialogue_id}/records.json", "json"),
 ]
 # The audit log, on its page and as the CSV administrators export.
 AUDIT_PAGE = ("admin", "/admin/audit/")
