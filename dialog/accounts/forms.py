@@ -80,8 +80,15 @@ STAFF_NAMES = frozenset(
         "tjansteperson",
         "handlaggare",
         "handlaggaren",
+        "stad",
+        "staden",
+        "city",
+        "council",
     }
 )
+# The municipality's organs in compounds ("Stadsbyggnadskontoret", "Kommunstyrelsen",
+# "Södertäljekommun"): a word that ends so speaks for the municipality too.
+STAFF_ENDINGS = ("kommun", "kommunen", "kontoret", "forvaltningen", "namnden", "styrelsen")
 
 # Letters from other scripts and digits that pass for Latin letters at a glance.
 LOOKALIKES = str.maketrans(
@@ -117,6 +124,7 @@ LOOKALIKES = str.maketrans(
     }
 )
 STAFF_LOOKALIKES = frozenset(name.translate(LOOKALIKES) for name in STAFF_NAMES)
+STAFF_ENDING_LOOKALIKES = tuple(ending.translate(LOOKALIKES) for ending in STAFF_ENDINGS)
 
 
 def _skeleton(text: str) -> str:
@@ -128,7 +136,11 @@ def _skeleton(text: str) -> str:
 
 def looks_like_staff(name: str) -> bool:
     words = [name, *name.replace("-", " ").replace("_", " ").replace(".", " ").split()]
-    return any(_skeleton(word) in STAFF_LOOKALIKES for word in words)
+    skeletons = [_skeleton(word) for word in words]
+    return any(
+        skeleton in STAFF_LOOKALIKES or skeleton.endswith(STAFF_ENDING_LOOKALIKES)
+        for skeleton in skeletons
+    )
 
 
 class NotStaffName:

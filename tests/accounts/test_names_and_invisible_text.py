@@ -11,6 +11,11 @@ from tests.support import PASSWORD, post_form
 
 PROFILE = {"display_name": "Sanna Ek", "show_name_publicly": "no", "locale": "sv"}
 STAFF_LIKE = [
+    "Malmö stad",
+    "Kommunstyrelsen",
+    "Stadsbyggnadskontoret",
+    "Södertäljekommun",
+    "Miljönämnden",
     "Kommunen",
     "kommunen",
     "KOMMUNEN",
@@ -51,7 +56,9 @@ def test_a_pseudonym_cannot_pass_for_staff(app, client, resident, login, name):
     assert _reload(app, resident.id) == resident.pseudonym
 
 
-@pytest.mark.parametrize("name", ["Kanalfågel", "Kommunalråd-fan", "Anna Planerarsson", "Admira"])
+@pytest.mark.parametrize(
+    "name", ["Kanalfågel", "Kommunalråd-fan", "Anna Planerarsson", "Admira", "Halmstadbo"]
+)
 def test_ordinary_names_are_accepted(name):
     assert not looks_like_staff(name)
 
