@@ -24,7 +24,8 @@ def _refuse_nul_characters() -> None:
     # No text a person types contains NUL, and PostgreSQL cannot store it: a clear 400
     # instead of a database error.
     for values in (request.args, request.form):
-        if any("\x00" in value for value in values.values()):
+        # Every value of a repeated field, not only the first that .values() would give.
+        if any("\x00" in value for _, value in values.items(multi=True)):
             abort(400, description=str(NUL_MESSAGE))
 
 

@@ -72,6 +72,8 @@ def test_nul_characters_are_refused_with_a_reason(client, resident):
         },
     )
     assert posted.status_code == 400
+    # Also in the second value of a repeated field, which .get() and .values() never show.
+    assert client.get("/d/x/proposals?q=a&q=%00").status_code == 400
 
 
 def test_page_titles_are_plain_text(app):
