@@ -44,6 +44,17 @@ class PasswordCheckForm(FlaskForm):
     )
 
 
+class TurnOffTwoFactorForm(PasswordCheckForm):
+    """The password and a code: whoever has only the password (or only a logged-in
+    browser) cannot take the second step away."""
+
+    code = StringField(
+        _l("Code from the app, or a recovery code"),
+        validators=[DataRequired(_l("Enter the code.")), Length(max=32)],
+        render_kw=_CODE_ATTRS,
+    )
+
+
 class ResetTwoFactorForm(FlaskForm):
     """On the role page beside the role form, so prefixed (`reset-`) to keep ids unique;
     CSRFProtect checks the page's token."""

@@ -22,6 +22,7 @@ from dialog.accounts.security_forms import (
     PasswordCheckForm,
     ResetTwoFactorForm,
     SecondStepForm,
+    TurnOffTwoFactorForm,
 )
 from dialog.accounts.views import _safe_next, bp, complete_login
 from dialog.core import limits
@@ -143,7 +144,8 @@ OFF, CODES = "off", "codes"  # the prefixes of the page's two password forms
 def _two_factor_page(status: int = 200, **submitted: PasswordCheckForm):
     """The status page; a submitted form (by its prefix) comes back with its errors."""
     forms = {
-        prefix: submitted.get(prefix) or PasswordCheckForm(prefix=prefix) for prefix in (OFF, CODES)
+        OFF: submitted.get(OFF) or TurnOffTwoFactorForm(prefix=OFF),
+        CODES: submitted.get(CODES) or PasswordCheckForm(prefix=CODES),
     }
     return render_template(
         "accounts/two_factor.html",
@@ -203,10 +205,13 @@ def _password_checked(form: PasswordCheckForm) -> bool:
 @limiter.limit(limits.logins_per_account, key_func=_per_person("2fa-off"))
 def two_factor_disable():
     require(permissions.can_manage_own_sessions(current_user))
-    form = PasswordCheckForm(prefix=OFF)
+    form = TurnOffTwoFactorForm(prefix=OFF)
     if not tf.is_enabled(current_user):
         return redirect(url_for("accounts.two_factor"))
     if not _password_checked(form):
+        return _two_factor_page(400, off=form)
+    if tf.check_second_step(current_user, form.code.data) is None:
+        form.code.errors.append(_("The code is wrong or has already been used."))
         return _two_factor_page(400, off=form)
     tf.disable(current_user)
     db.session.commit()

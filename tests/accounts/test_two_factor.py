@@ -218,23 +218,32 @@ def test_required_by_default_in_production(monkeypatch):
     assert config.load("production").REQUIRE_STAFF_2FA is False
 
 
-def test_turning_it_off_needs_the_password_and_is_audited(app, client, staff_with_2fa):
-    planner, secret, _codes = staff_with_2fa
+def test_turning_it_off_needs_the_password_and_a_code_and_is_audited(app, client, staff_with_2fa):
+    planner, secret, codes = staff_with_2fa
     _log_in(client, planner)
     post_form(client, "/login/code", {"code": _next_code(secret)})
     wrong = post_form(
         client,
         "/profile/two-factor/disable",
-        {"off-current_password": "not the password"},
+        {"off-current_password": "not the password", "off-code": "000000"},
         form_path="/profile/two-factor",
     )
     assert wrong.status_code == 400
     assert "Lösenordet är fel." in wrong.get_data(as_text=True)
+    # The password alone (a stolen browser with a saved password) is not enough.
+    no_code = post_form(
+        client,
+        "/profile/two-factor/disable",
+        {"off-current_password": PASSWORD, "off-code": "000000"},
+        form_path="/profile/two-factor",
+    )
+    assert no_code.status_code == 400
+    assert "Koden är fel" in no_code.get_data(as_text=True)
     assert _rows(app, TwoFactorCredential, user_id=planner.id)
     right = post_form(
         client,
         "/profile/two-factor/disable",
-        {"off-current_password": PASSWORD},
+        {"off-current_password": PASSWORD, "off-code": codes[0]},  # the phone is gone
         form_path="/profile/two-factor",
     )
     assert right.status_code == 302

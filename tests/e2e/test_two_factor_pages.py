@@ -71,6 +71,7 @@ def test_set_up_log_in_with_a_code_see_sessions_and_turn_off(page, make_user, la
     page.get_by_label(text["app_code"]).fill(pyotp.TOTP(secret).now())
     page.get_by_role("button", name=text["turn_on"]).click()
     expect(page.locator(".recovery-codes li")).to_have_count(10)
+    codes = page.locator(".recovery-codes li").all_inner_texts()
     _check(page)
     page.get_by_role("link", name=text["saved"]).click()
     _check(page)
@@ -93,5 +94,6 @@ def test_set_up_log_in_with_a_code_see_sessions_and_turn_off(page, make_user, la
 
     page.goto("/profile/two-factor")
     page.locator("#off-current_password").fill(PASSWORD)
+    page.locator("#off-code").fill(codes[0])
     page.get_by_role("button", name=text["turn_off"]).click()
     _check(page)
