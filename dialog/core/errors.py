@@ -65,7 +65,7 @@ def _handle_http_error(error: HTTPException):
     custom = error.description if error.description != type(error).description else None
     if isinstance(error, RateLimitExceeded) and not error.limit.error_message:
         custom = None  # the limit itself ("5 per 1 minute"), not words for a person
-    response = _render(code, custom)
+    response = _render(code, custom, kept=_typed_fields() if code == 429 else ())
     if code == 405 and getattr(error, "valid_methods", None):
         response.headers["Allow"] = ", ".join(error.valid_methods)
     return response
@@ -78,11 +78,38 @@ def _handle_unexpected_error(error: Exception):
     return _handle_http_error(InternalServerError())
 
 
-def _render(code: int, detail: str | None):
+# Never shown again on a page: the person types these anew.
+SECRET_FIELD_WORDS = ("password", "csrf_token", "code")
+
+
+# What the common fields are called on their forms; any other shows its own name.
+KEPT_FIELD_LABELS = {
+    "title": _l("Title"),
+    "body": _l("Text"),
+    "place_name": _l("Place"),
+    "reason": _l("Reason"),
+    "emails": _l("Email addresses"),
+    "description": _l("Description"),
+}
+
+
+def _typed_fields() -> list[tuple[str, str, str]]:
+    """What a throttled form held, so the page can show it and send it again: nothing a
+    person typed is lost because they were quick (passwords and codes excepted)."""
+    if request.method != "POST" or request.path.startswith("/api/"):
+        return []
+    return [
+        (name, str(KEPT_FIELD_LABELS.get(name, name)), value)
+        for name, value in request.form.items(multi=True)
+        if not any(word in name for word in SECRET_FIELD_WORDS)
+    ]
+
+
+def _render(code: int, detail: str | None, kept=()):
     title, message = MESSAGES.get(code, MESSAGES[500 if code >= 500 else 400])
     reason = detail or str(message)
     if request.path.startswith("/api/"):
         body = jsonify({"error": {"status": code, "title": str(title), "reason": reason}})
         return make_response(body, code)
-    html = render_template("errors/error.html", code=code, title=title, message=reason)
+    html = render_template("errors/error.html", code=code, title=title, message=reason, kept=kept)
     return make_response(html, code)

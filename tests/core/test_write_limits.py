@@ -1,6 +1,9 @@
 """Write limits count per account, so people sharing one address (a library, a workshop)
 each get their own; one address in all has a looser limit of its own."""
 
+import html
+import re
+
 import pytest
 
 from tests.support import csrf_token, log_in
@@ -69,3 +72,51 @@ def test_a_limit_without_words_of_its_own_shows_the_general_reason(app, client, 
     page = blocked.get_data(as_text=True)
     assert "Wait a moment and try again." in page
     assert "1 per 1 minute" not in page
+
+
+def test_a_throttled_form_keeps_what_was_typed_and_sends_it_again(
+    app, limited, make_user, make_dialogue, make_proposal
+):
+    from dialog.extensions import limiter
+
+    proposal = make_proposal(make_dialogue(phases=(("proposals", -1, 24),)))
+    client = _client_for(app, make_user())
+    path = f"/p/{proposal.id}/comments"
+
+    def comment(body: str):
+        token = csrf_token(client, f"/p/{proposal.id}")
+        return client.post(path, data={"csrf_token": token, "body": body, "stance": "for"})
+
+    assert [comment(f"Kommentar {n}").status_code for n in range(2)] == [302, 302]
+    long_text = "Ett långt och genomtänkt svar <om> bänkarna vid kanalen. " * 5
+    blocked = comment(long_text)
+    assert blocked.status_code == 429
+    page = blocked.get_data(as_text=True)
+    assert WRITES_EN in page and "What you wrote is kept" in page
+    assert f'action="{path}"' in page and 'name="csrf_token"' in page
+    assert "genomtänkt svar &lt;om&gt; bänkarna" in page  # kept, and escaped
+    assert 'name="stance"' in page
+    # A minute later (the limit reset here), "Send again" posts the kept form as it is.
+    limiter.reset()
+    kept = {
+        name: html.unescape(value)
+        for name, value in re.findall(
+            r'<textarea[^>]*name="([^"]+)"[^>]*>(.*?)</textarea>', page, re.S
+        )
+    }
+    assert kept == {"body": long_text, "stance": "for"}
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    again = client.post(path, data={"csrf_token": token, **kept})
+    assert again.status_code == 302
+
+
+def test_a_throttled_page_never_shows_a_password_again(app, client, monkeypatch):
+    from tests.support import post_form
+
+    monkeypatch.setitem(app.config, "RATELIMIT_WRITES", "1 per minute")
+    form = {"email": "ny@example.org", "password": "hemligt lösenord 123", "display_name": "Ny"}
+    post_form(client, "/register", form)
+    blocked = post_form(client, "/register", {**form, "email": "ny2@example.org"})
+    assert blocked.status_code == 429
+    page = blocked.get_data(as_text=True)
+    assert "ny2@example.org" in page and "hemligt lösenord" not in page
