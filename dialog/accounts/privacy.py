@@ -685,11 +685,29 @@ def delete_old_mail_log() -> int:
     ).rowcount
 
 
+def forget_old_feedback_contacts() -> int:
+    """Reported barriers stay until they are fixed; who reported them (an address to
+    answer, an account) is kept only FEEDBACK_CONTACT_RETENTION_DAYS."""
+    cutoff = utcnow() - timedelta(days=current_app.config["FEEDBACK_CONTACT_RETENTION_DAYS"])
+    return db.session.execute(
+        update(AccessibilityFeedback)
+        .where(
+            AccessibilityFeedback.created_at < cutoff,
+            or_(
+                AccessibilityFeedback.email.is_not(None), AccessibilityFeedback.user_id.is_not(None)
+            ),
+        )
+        .values(email=None, user_id=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+
+
 def enforce_retention_limits() -> dict[str, int]:
     done = {
         "session_records": delete_old_session_records(),
         "ip_addresses": blank_old_ip_addresses(),
         "mail_log": delete_old_mail_log(),
+        "feedback_contacts": forget_old_feedback_contacts(),
     }
     if any(done.values()):
         audit.record("retention_enforced", **done)

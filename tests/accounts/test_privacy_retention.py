@@ -234,3 +234,30 @@ def test_the_network_a_session_came_from_is_forgotten_after_its_retention(app, c
     db.session.commit()
     rows = dict(db.session.execute(select(UserSession.user_agent, UserSession.ip_prefix)).all())
     assert rows == {"Old/1.0": None, "New/1.0": "203.0.113.0/24"}
+
+
+def test_who_reported_a_barrier_is_forgotten_after_a_year_the_report_stays(app, ctx, db, make_user):
+    from dialog.accounts import privacy
+    from dialog.pages.models import AccessibilityFeedback
+
+    person = make_user()
+    for age_days, email in ((400, "gammal@example.org"), (10, "ny@example.org")):
+        db.session.add(
+            AccessibilityFeedback(
+                description=f"Knappen syns inte ({email})",
+                email=email,
+                user_id=person.id,
+                locale="sv",
+                created_at=utcnow() - timedelta(days=age_days),
+            )
+        )
+    db.session.commit()
+    assert privacy.enforce_retention_limits()["feedback_contacts"] == 1
+    db.session.commit()
+    rows = db.session.execute(
+        select(AccessibilityFeedback.email, AccessibilityFeedback.user_id).order_by(
+            AccessibilityFeedback.created_at
+        )
+    ).all()
+    assert rows == [(None, None), ("ny@example.org", person.id)]
+    assert db.session.scalar(select(AccessibilityFeedback.id).limit(1)) is not None
