@@ -32,9 +32,7 @@ def can_contribute(user) -> Decision:
 
 def can_follow(user) -> Decision:
     """Reading and following need only an account, confirmed or not."""
-    if not user.is_authenticated:
-        return Decision.deny("login_required")
-    return Decision.allow()
+    return _logged_in(user)
 
 
 def can_manage_roles(user) -> Decision:
