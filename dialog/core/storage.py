@@ -107,6 +107,48 @@ def remove_bytes(removed: Iterable[tuple[str, str]]) -> None:
             _path_for(key).unlink(missing_ok=True)
 
 
+def remove_orphaned_bytes(older_than: datetime, *, limit: int) -> int:
+    """Unlink up to `limit` files in the directory older than `older_than` that no stored
+    file row names: bytes written for a transaction that rolled back, or left when a
+    process died between deleting a row and unlinking its file. Returns how many."""
+    root = Path(current_app.config["FILE_STORAGE_DIR"])
+    removed = 0
+    for batch in _batches(_files_modified_before(root, older_than.timestamp()), size=500):
+        known = set(
+            db.session.scalars(
+                select(StoredFile.key).where(StoredFile.key.in_([p.name for p in batch]))
+            )
+        )
+        for path in batch:
+            if path.name not in known and removed < limit:
+                path.unlink(missing_ok=True)
+                removed += 1
+        if removed >= limit:
+            break
+    return removed
+
+
+def _files_modified_before(root: Path, timestamp: float) -> Iterable[Path]:
+    # Only the two fan-out levels `_path_for` writes: nothing else in the folder is ours.
+    for path in root.glob("??/??/*"):
+        try:
+            if path.is_file() and path.stat().st_mtime < timestamp:
+                yield path
+        except FileNotFoundError:  # removed by another run meanwhile
+            continue
+
+
+def _batches(paths: Iterable[Path], *, size: int) -> Iterable[list[Path]]:
+    batch: list[Path] = []
+    for path in paths:
+        batch.append(path)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
 def _references() -> list[sa.Column]:
     # Every column of any domain that points at a stored file (a proposal's image, ...):
     # a file one of them names is in use and is never expired.

@@ -40,7 +40,8 @@ def sweep_outbox() -> int:
 @periodic("core.expire_unreferenced_uploads", every=3600, lease=900)
 def expire_unreferenced_uploads() -> int:
     """Remove uploads older than UNREFERENCED_UPLOAD_HOURS that no proposal (nor any
-    other row) uses: images of proposals that were never sent."""
+    other row) uses: images of proposals that were never sent; then bytes in the file
+    directory that no row names at all."""
     age = timedelta(hours=current_app.config["UNREFERENCED_UPLOAD_HOURS"])
     older_than = utcnow() - age
     removed = 0
@@ -51,4 +52,8 @@ def expire_unreferenced_uploads() -> int:
         removed += len(expired)
         if len(expired) < EXPIRY_BATCH:
             break
+    if current_app.config["FILE_STORAGE"] == "directory":
+        removed += storage.remove_orphaned_bytes(
+            older_than, limit=EXPIRY_BATCH * EXPIRY_BATCHES_PER_RUN
+        )
     return removed

@@ -143,3 +143,33 @@ def test_a_file_being_attached_at_the_moment_of_expiry_is_left_alone(
     with app.app_context():
         assert db.session.get(Proposal, proposal_id).image_id == file_id
         assert run_task(app, EXPIRE) == 0
+
+
+def test_bytes_no_row_names_are_removed_from_the_directory_once_old_enough(
+    app, ctx, db, tmp_path, monkeypatch
+):
+    """A process that dies between deleting a row and unlinking its bytes, or a request
+    that rolls back after writing them, leaves a file behind: the expiry run finds it."""
+    import os
+
+    monkeypatch.setitem(app.config, "FILE_STORAGE", "directory")
+    monkeypatch.setitem(app.config, "FILE_STORAGE_DIR", str(tmp_path))
+    kept = storage.save(b"kept", filename="kept.png", content_type="image/png")
+    db.session.commit()
+    rolled_back = storage.save(b"lost", filename="lost.png", content_type="image/png").key
+    db.session.rollback()
+    fresh_orphan = storage.save(b"new", filename="new.png", content_type="image/png").key
+    db.session.rollback()
+    day_ago = (utcnow() - timedelta(hours=25)).timestamp()
+    for key in (kept.key, rolled_back):
+        [path] = tmp_path.rglob(key)
+        os.utime(path, (day_ago, day_ago))
+    unrelated = tmp_path / "README"
+    unrelated.write_text("not ours")
+    os.utime(unrelated, (day_ago, day_ago))
+
+    assert run_task(app, EXPIRE) == 1
+    assert not list(tmp_path.rglob(rolled_back))
+    assert storage.read(storage.get(kept.key)) == b"kept"
+    assert list(tmp_path.rglob(fresh_orphan)), "younger than the expiry age: may still be in use"
+    assert unrelated.exists()
