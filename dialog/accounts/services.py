@@ -325,7 +325,9 @@ def request_password_reset(email: str) -> None:
     """
     email = normalise_email(email)
     outbox.record(
-        "password_reset_requested", f"reset-request:{secrets.token_hex(16)}", {"to": email}
+        "password_reset_requested",
+        f"reset-request:{secrets.token_hex(16)}",
+        {"to": email, "message_id": mail.new_message_id()},
     )
 
 
@@ -341,6 +343,7 @@ def send_reset_link(payload: dict) -> None:
             "to": user.email,
             "template": "reset_password",
             "locale": user.locale,
+            "message_id": payload.get("message_id"),
             "context": {
                 "name": user.display_name,
                 "reset_url": public_url("accounts.reset_password", token=token),
