@@ -14,13 +14,12 @@ from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from limits import parse
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager
 
 from dialog.accounts import devices
 from dialog.accounts.models import Role, User, UserSession
 from dialog.core import audit, mail, outbox
-from dialog.core.db import utcnow
+from dialog.core.db import AlreadyTaken, add_unless_taken, unique_write, utcnow
 from dialog.core.text import strip_controls
 from dialog.core.urls import public_url
 from dialog.extensions import db, limiter
@@ -97,10 +96,9 @@ def register(*, email: str, display_name: str, password: str, locale: str) -> Us
         locale=locale,
         terms_accepted_at=utcnow(),
     )
-    try:
-        with db.session.begin_nested():
-            db.session.add(user)
-    except IntegrityError:
+    # The unique address decides, also when the same form is sent twice at once: the
+    # submit that loses the race takes the taken-address path like any other.
+    if not add_unless_taken(user):
         _tell_owner_of_taken_address(email)
         return None
     send_verification(user)
@@ -194,11 +192,15 @@ def confirm_email(token: str) -> User:
             user.email_verified_at = utcnow()
             audit.record("email_verified", actor=user, target=user)
     elif data["email"] == user.pending_email:
-        if find_by_email(user.pending_email) is not None:
-            raise InvalidToken
         old = user.email
-        user.email, user.pending_email = user.pending_email, None
-        user.email_verified_at = utcnow()
+        try:
+            # The unique address decides whether another account took it meanwhile, also
+            # one whose own link is followed at this very moment: the link is then dead.
+            with unique_write():
+                user.email, user.pending_email = user.pending_email, None
+                user.email_verified_at = utcnow()
+        except AlreadyTaken as error:
+            raise InvalidToken from error
         # No addresses in the log: it outlives an erased account and must not name it.
         audit.record("email_changed", actor=user, target=user)
         mail.queue(
@@ -323,7 +325,9 @@ def request_password_reset(email: str) -> None:
     """
     email = normalise_email(email)
     outbox.record(
-        "password_reset_requested", f"reset-request:{secrets.token_hex(16)}", {"to": email}
+        "password_reset_requested",
+        f"reset-request:{secrets.token_hex(16)}",
+        {"to": email, "message_id": mail.new_message_id()},
     )
 
 
@@ -339,6 +343,7 @@ def send_reset_link(payload: dict) -> None:
             "to": user.email,
             "template": "reset_password",
             "locale": user.locale,
+            "message_id": payload.get("message_id"),
             "context": {
                 "name": user.display_name,
                 "reset_url": public_url("accounts.reset_password", token=token),

@@ -16,6 +16,7 @@ from flask_babel import format_date, format_datetime, get_locale
 def init_app(app: Flask) -> None:
     # Models, mail and tasks register on import: tables, the email handler, Celery tasks.
     from dialog.core import errors, i18n, mail, models, security, tasks, text, views  # noqa: F401
+    from dialog.core.backup import init_app as init_backup
     from dialog.core.urls import DatabaseId
     from dialog.extensions import babel
 
@@ -29,6 +30,7 @@ def init_app(app: Flask) -> None:
     app.url_map.converters["int"] = DatabaseId
     app.register_blueprint(views.bp)
     _add_template_helpers(app)
+    init_backup(app)
 
 
 def _add_template_helpers(app: Flask) -> None:

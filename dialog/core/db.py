@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -129,6 +131,55 @@ def insert_ignoring_conflicts(model, values: dict, conflict_columns: list[str], 
         return db.session.scalar(statement.returning(returning))
     # psycopg reports -1 for an INSERT's rowcount unless asked to keep it.
     return db.session.execute(statement.execution_options(preserve_rowcount=True)).rowcount > 0
+
+
+class AlreadyTaken(Exception):
+    """A unique constraint refused the write: a concurrent transaction committed the same
+    row (an address, a slug, a person's request) first."""
+
+
+@contextmanager
+def unique_write():
+    """Run the block's writes in a SAVEPOINT and raise `AlreadyTaken` when a unique
+    constraint refuses them.
+
+    Checking first cannot see a twin that another request has not committed yet; the
+    constraint does. The savepoint makes that refusal cost only this write (PostgreSQL
+    would otherwise abort the whole transaction), so the caller can answer as it does
+    when the row was there before: the form's message, never a 500.
+    """
+    from dialog.extensions import db
+
+    try:
+        with db.session.begin_nested():
+            yield
+    except sa.exc.IntegrityError as error:
+        if not _is_unique_violation(error.orig):
+            raise
+        raise AlreadyTaken from error
+
+
+def add_unless_taken(row) -> bool:
+    """Add and flush `row`; False (and nothing added) when its unique key is taken."""
+    from dialog.extensions import db
+
+    try:
+        with unique_write():
+            db.session.add(row)
+    except AlreadyTaken:
+        return False
+    return True
+
+
+def _is_unique_violation(error: Exception) -> bool:
+    # Only a duplicate key means "already there"; a missing parent row or a failed check
+    # is a real error and must surface.
+    if isinstance(error, sqlite3.IntegrityError):
+        return error.sqlite_errorcode in {
+            sqlite3.SQLITE_CONSTRAINT_UNIQUE,
+            sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY,
+        }
+    return getattr(error, "sqlstate", None) == "23505"  # PostgreSQL unique_violation
 
 
 # Objects only one database has (search indexes): migrations create them by hand, and

@@ -30,8 +30,22 @@ def queue(*, to: str, template: str, locale: str, key: str, **context: Any) -> N
     outbox.record(
         "email",
         f"email:{key}:{to}",
-        {"to": to, "template": template, "locale": locale, "context": context},
+        {
+            "to": to,
+            "template": template,
+            "locale": locale,
+            "context": context,
+            "message_id": new_message_id(),
+        },
     )
+
+
+def new_message_id() -> str:
+    """Chosen once, when the mail is queued, and kept in its outbox event: every attempt to
+    send it (a retry after a timeout, or again after a restore from a backup made before it
+    was delivered) carries the same Message-ID, so receivers see one mail. Not derived
+    from row ids: a restore hands the ids of events recorded after the backup out again."""
+    return make_msgid(domain=_sender_domain())
 
 
 @outbox.subscriber("email", name="core.send_email")
@@ -54,7 +68,8 @@ def render(payload: dict[str, Any]) -> EmailMessage:
     message["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
     message["To"] = payload["to"]
     message["Date"] = format_datetime(utcnow())
-    message["Message-ID"] = make_msgid(domain=_sender_domain())
+    # Events queued before Message-IDs were kept have none: they get a fresh one.
+    message["Message-ID"] = payload.get("message_id") or new_message_id()
     message.set_content(text)
     message.add_alternative(html, subtype="html")
     # After the body: setting content replaces every Content-* header.

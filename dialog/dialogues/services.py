@@ -11,8 +11,8 @@ from sqlalchemy import delete, select, update
 
 from dialog.accounts.services import normalise_email
 from dialog.core import audit, mail
-from dialog.core.db import insert_ignoring_conflicts, utcnow
-from dialog.core.permissions import require
+from dialog.core.db import add_unless_taken, insert_ignoring_conflicts, utcnow
+from dialog.core.permissions import Decision, Refused, require
 from dialog.core.urls import public_url
 from dialog.dialogues.models import (
     AccessRequest,
@@ -62,14 +62,18 @@ DIALOGUE_FIELDS = {
 }
 
 
+class SlugTaken(Exception):
+    """Another dialogue has this address name (perhaps created a moment ago)."""
+
+
 def create_dialogue(
     *, slug: str, by=None, state: DialogueState = DialogueState.draft, **fields
 ) -> Dialogue:
     _check_fields(fields)
     fields.setdefault("reference_prefix", reference_prefix_for(slug))
     dialogue = Dialogue(slug=slug, state=state, **fields)
-    db.session.add(dialogue)
-    db.session.flush()
+    if not add_unless_taken(dialogue):
+        raise SlugTaken(slug)
     audit.record("dialogue_created", actor=by, target=dialogue, slug=slug)
     return dialogue
 
@@ -114,10 +118,6 @@ def set_state(dialogue: Dialogue, state: DialogueState, *, by) -> None:
     dialogue.state = state
     db.session.flush()
     audit.record(f"dialogue_{state.value}", actor=by, target=dialogue, old=old.value)
-
-
-def slug_taken(slug: str) -> bool:
-    return db.session.scalar(select(Dialogue.id).where(Dialogue.slug == slug)) is not None
 
 
 def assign_planner(dialogue: Dialogue, user, *, by) -> None:
@@ -180,7 +180,8 @@ def invite(dialogue: Dialogue, emails: list[str], *, by) -> list[Invitation]:
         invitation = existing.get(email)
         if invitation is None:
             invitation = Invitation(dialogue_id=dialogue.id, email=email, invited_by_id=by.id)
-            db.session.add(invitation)
+            if not add_unless_taken(invitation):
+                continue  # invited by a concurrent request just now; that link is on its way
         elif invitation.revoked_at is not None:
             invitation.revoked_at = None
             invitation.invited_by_id = by.id
@@ -288,8 +289,9 @@ def request_access(invitation: Invitation, user) -> AccessRequest:
     """Someone with the link but another address asks the dialogue's staff to let them in."""
     require(can_request_access(user, invitation))
     access_request = AccessRequest(invitation_id=invitation.id, user_id=user.id)
-    db.session.add(access_request)
-    db.session.flush()
+    if not add_unless_taken(access_request):
+        # Sent twice at once (a double click): refused as any repeat is; the first stands.
+        raise Refused(Decision.deny("access_requested"))
     audit.record(
         "access_requested",
         actor=user,

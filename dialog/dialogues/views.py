@@ -215,12 +215,13 @@ def admin_create():
     require(permissions.can_manage(current_user))
     form = forms.DialogueForm()
     if form.validate_on_submit():
-        if services.slug_taken(form.slug.data):
-            form.slug.errors.append(_("Another dialogue already uses this address name."))
-        else:
+        try:
             dialogue = services.create_dialogue(
                 slug=form.slug.data, by=current_user, **form.values()
             )
+        except services.SlugTaken:
+            form.slug.errors.append(_("Another dialogue already uses this address name."))
+        else:
             db.session.commit()
             flash(_("The dialogue is created as a draft. Now schedule its phases."), "success")
             return redirect(url_for("dialogues.admin_phases", dialogue_id=dialogue.id))

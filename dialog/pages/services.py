@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import current_app
 
 from dialog.core import audit, mail
-from dialog.core.db import utcnow
+from dialog.core.db import add_unless_taken, utcnow
 from dialog.core.urls import public_url
 from dialog.extensions import db
 from dialog.pages import queries
@@ -15,10 +15,7 @@ from dialog.pages.models import AccessibilityFeedback, LegalPage, PageKind
 def save_page(kind: PageKind, language: str, body: str, *, by) -> LegalPage:
     """Store the administrators' text; an empty one brings the built-in text back."""
     body = (body or "").strip()
-    page = queries.page_text(kind, language)
-    if page is None:
-        page = LegalPage(kind=kind, language=language)
-        db.session.add(page)
+    page = queries.page_text(kind, language) or _first_page(kind, language)
     page.body = body
     page.updated_by_id = by.id
     page.updated_at = utcnow()
@@ -33,6 +30,15 @@ def save_page(kind: PageKind, language: str, body: str, *, by) -> LegalPage:
         characters=len(body),
     )
     return page
+
+
+def _first_page(kind: PageKind, language: str) -> LegalPage:
+    page = LegalPage(kind=kind, language=language)
+    if add_unless_taken(page):
+        return page
+    # Another administrator saved this page first a moment ago: this save replaces it,
+    # as it would have a second later.
+    return queries.page_text(kind, language)
 
 
 def receive_feedback(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import delete, func, select, text, update
 
 from dialog.core import audit, outbox, search
-from dialog.core.db import insert_ignoring_conflicts, utcnow
+from dialog.core.db import add_unless_taken, insert_ignoring_conflicts, utcnow
 from dialog.core.permissions import Decision, Refused, require
 from dialog.dialogues.models import Dialogue
 from dialog.dialogues.services import listing_changed
@@ -354,13 +354,8 @@ def save_answer(
     proposal: Proposal, *, status: AnswerStatus, body: str, publish: bool, by
 ) -> OfficialAnswer:
     """Save the municipality's answer as a draft, or publish it; every change is audited."""
-    answer = db.session.scalar(
-        select(OfficialAnswer).where(OfficialAnswer.proposal_id == proposal.id)
-    )
     body = body.strip()
-    if answer is None:
-        answer = OfficialAnswer(proposal_id=proposal.id, status=status, body=body)
-        db.session.add(answer)
+    answer = _answer_of(proposal) or _first_answer(proposal, status, body)
     if publish or not answer.is_published:
         answer.status, answer.body = status, body
         answer.draft_status = answer.draft_body = None
@@ -385,6 +380,21 @@ def save_answer(
         )
         listing_changed(proposal.dialogue_id)  # lists filter by answer status
     return answer
+
+
+def _answer_of(proposal: Proposal) -> OfficialAnswer | None:
+    return db.session.scalar(
+        select(OfficialAnswer).where(OfficialAnswer.proposal_id == proposal.id)
+    )
+
+
+def _first_answer(proposal: Proposal, status: AnswerStatus, body: str) -> OfficialAnswer:
+    answer = OfficialAnswer(proposal_id=proposal.id, status=status, body=body)
+    if add_unless_taken(answer):
+        return answer
+    # Another planner's first answer was committed a moment ago: this save changes it,
+    # as it would have had it come a second later.
+    return _answer_of(proposal)
 
 
 def index_for_search(proposal: Proposal) -> None:

@@ -33,8 +33,8 @@ def _registered(
 DECLARED = {
     "core": _registered(
         blueprints=("core",),
-        # Flask-Migrate's command, bound by core with the database.
-        commands=("db",),
+        # Flask-Migrate's command, bound by core with the database; backup and restore.
+        commands=("db", "backup", "restore"),
         template_globals=(
             "format_datetime",
             "format_date",
