@@ -126,7 +126,7 @@ def test_a_json_line_has_the_same_fields_the_extras_and_the_exception(client, ca
     assert entry["message"].startswith("outbox event ")
 
     try:
-        1 / 0
+        raise ZeroDivisionError("a broken sum")
     except ZeroDivisionError:
         logging.getLogger("dialog.test").exception("it broke", extra={"event_id": 7})
     line = logs.JsonFormatter().format(caplog.records[-1])
