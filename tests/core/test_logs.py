@@ -225,3 +225,11 @@ def test_json_format_writes_one_object_per_line_and_library_set_up_only_at_debug
     assert any(e["message"].startswith("Context impl") for e in alembic)
     assert {e["level"] for e in entries} == {"DEBUG"}
     assert all(re.fullmatch(TIMESTAMP, e["time"]) and "request_id" in e for e in entries)
+
+
+def test_an_unknown_log_format_is_a_clear_error(monkeypatch):
+    import config
+
+    monkeypatch.setenv("LOG_FORMAT", "xml")
+    with pytest.raises(RuntimeError, match="LOG_FORMAT must be text or json, not 'xml'"):
+        config.load("development")
