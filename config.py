@@ -191,6 +191,10 @@ class Config:
         self.PROXY_FIX_X_FOR = _env_int("PROXY_FIX_X_FOR", 0)
         self.MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 10 * 1024 * 1024)
         self.LOG_LEVEL = _env("LOG_LEVEL", "INFO")
+        # `text` (one line, timestamp first) or `json` (one object per line) for a collector.
+        self.LOG_FORMAT = _env("LOG_FORMAT", "text")
+        if self.LOG_FORMAT not in ("text", "json"):
+            raise RuntimeError(f"LOG_FORMAT must be text or json, not {self.LOG_FORMAT!r}.")
 
 
 class DevelopmentConfig(Config):

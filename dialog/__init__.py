@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from importlib import import_module
 from pathlib import Path
 
@@ -10,6 +9,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import config as config_module
+from dialog.core import logs
 
 # The domains, each a package with `init_app(app)`, set up in this order: core first (it
 # binds the database and the <int:...> converter the others rely on), demo last (it uses all).
@@ -28,7 +28,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     app.config["CONFIG_NAME"] = settings.name
     app.config.update(overrides)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
-    logging.basicConfig(level=app.config["LOG_LEVEL"])
+    logs.init_app(app)  # first: every later line and request hook has the format and the id
     if app.config["PROXY_FIX_X_FOR"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"], x_proto=1)
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from celery import Celery, Task
+from celery import Celery, Task, signals
 from flask import Flask
 
+from dialog.core import logs
 from dialog.core.timezone import LOCAL_ZONE_NAME
 
 
@@ -46,3 +47,19 @@ def _transport_options(broker_url: str, timeout: float) -> dict:
     if broker_url.startswith("redis"):
         options.update(socket_connect_timeout=timeout, visibility_timeout=3600)
     return options
+
+
+@signals.setup_logging.connect
+def _keep_the_apps_logging(**_kwargs) -> None:
+    """The worker and beat log like the web app: create_app (run when Celery loads
+    worker.app) has set logging up from LOG_LEVEL and LOG_FORMAT. A receiver here is what
+    stops Celery from replacing the root logger's handlers with its own format; its
+    `--loglevel` is ignored for the same reason."""
+
+
+@signals.before_task_publish.connect
+def _carry_the_request_id(headers: dict | None = None, **_kwargs) -> None:
+    """A task published while serving a request (or running a task) carries its id."""
+    request_id = logs.current_request_id()
+    if headers is not None and request_id and logs.TASK_HEADER not in headers:
+        headers[logs.TASK_HEADER] = request_id

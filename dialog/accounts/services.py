@@ -332,13 +332,14 @@ def request_password_reset(email: str) -> None:
 
 
 @outbox.subscriber("password_reset_requested", name="accounts.send_reset_link")
-def send_reset_link(payload: dict) -> None:
+def send_reset_link(payload: dict) -> str | None:
     user = find_by_email(payload["to"])
     if user is None or not user.active or not may_mail("reset", user.email):
-        return
+        return None
     token = _serializer("reset-password").dumps({"uid": user.id, "fp": _state_fingerprint(user)})
-    # Sent from here, not queued again: this delivery is already tracked and retried.
-    mail.send_queued(
+    # Sent from here, not queued again: this delivery is already tracked and retried. The
+    # mail's Message-ID goes into the delivery's log line.
+    return mail.send_queued(
         {
             "to": user.email,
             "template": "reset_password",

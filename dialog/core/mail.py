@@ -1,11 +1,11 @@
 """The one path every email takes: queued in the outbox, rendered and sent by the worker.
 
-Without `MAIL_SERVER` the message is written to `MAIL_DIR` as an .eml file and logged.
+Without `MAIL_SERVER` the message is written to `MAIL_DIR` as an .eml file. The delivery's
+log line names the event and the mail's Message-ID, never its address or its text.
 """
 
 from __future__ import annotations
 
-import logging
 import smtplib
 import ssl
 from email.message import EmailMessage
@@ -18,8 +18,6 @@ from flask_babel import force_locale
 
 from dialog.core import outbox
 from dialog.core.db import utcnow
-
-log = logging.getLogger(__name__)
 
 
 def queue(*, to: str, template: str, locale: str, key: str, **context: Any) -> None:
@@ -49,12 +47,13 @@ def new_message_id() -> str:
 
 
 @outbox.subscriber("email", name="core.send_email")
-def send_queued(payload: dict[str, Any]) -> None:
+def send_queued(payload: dict[str, Any]) -> str:
     message = render(payload)
     if current_app.config["MAIL_SERVER"]:
         _send_smtp(message)
-    else:
-        _write_to_folder(message)
+        return f"Message-ID {message['Message-ID']}"
+    path = _write_to_folder(message)
+    return f"Message-ID {message['Message-ID']} written to {path}"
 
 
 def render(payload: dict[str, Any]) -> EmailMessage:
@@ -102,10 +101,10 @@ def _send_smtp(message: EmailMessage) -> None:
         client.send_message(message)
 
 
-def _write_to_folder(message: EmailMessage) -> None:
+def _write_to_folder(message: EmailMessage) -> Path:
     folder = Path(current_app.config["MAIL_DIR"])
     folder.mkdir(parents=True, exist_ok=True)
     stamp = utcnow().strftime("%Y%m%dT%H%M%S%f")
     path = folder / f"{stamp}-{message['Message-ID'].strip('<>').split('@')[0]}.eml"
     path.write_bytes(message.as_bytes())
-    log.info("email to %s (%s) written to %s", message["To"], message["Subject"], path)
+    return path

@@ -8,11 +8,18 @@ logged and never reaches the request. The periodic sweeper re-publishes deliveri
 are still pending, so a broker outage delays delivery and loses nothing. Each delivery is
 claimed, retried with backoff and given up on by itself, so a failing subscriber never
 makes the others run again.
+
+Every attempt's outcome is one log line naming the delivery, its event, kind and
+subscriber: delivered (INFO), failed and retried (WARNING) or given up on (ERROR). The
+request that recorded the event is kept with it, so those lines carry its request id even
+when the sweeper re-published the delivery.
 """
 
 from __future__ import annotations
 
 import logging
+import re
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -23,6 +30,7 @@ from flask import current_app
 from flask_sqlalchemy.session import Session
 from sqlalchemy import event, select, update
 
+from dialog.core import logs
 from dialog.core.db import insert_ignoring_conflicts, utcnow
 from dialog.core.models import OutboxDelivery, OutboxEvent, OutboxStatus
 from dialog.extensions import db
@@ -33,13 +41,18 @@ DELIVER_TASK = "core.deliver_outbox"
 CLAIM_SECONDS = 120
 _SESSION_KEY = "outbox_delivery_ids"
 _NAME_LENGTH = OutboxDelivery.__table__.c.subscriber.type.length
+# The recording request's id, kept in the event's payload (and taken out of what the
+# subscribers get) so a delivery logs it however late and however often it runs.
+_REQUEST_ID_KEY = "_request_id"
+# Addresses may be in an error's text (a refused recipient); they stay out of the log.
+_ADDRESS = re.compile(r"[^\s<>()\[\]{}'\",;:]+@[^\s<>()\[\]{}'\",;:]+")
 
 
 @dataclass(frozen=True)
 class Subscriber:
     name: str
     kind: str
-    react: Callable[[dict[str, Any]], None]
+    react: Callable[[dict[str, Any]], str | None]
 
 
 _subscribers: dict[str, Subscriber] = {}
@@ -50,10 +63,11 @@ def subscriber(kind: str, *, name: str):
 
     The function must be idempotent (a delivery may run again after a crash), flush and
     never commit. Deliveries are tracked by `name`, so it is unique across all kinds and
-    stays stable once events have been recorded for it.
+    stays stable once events have been recorded for it. What it returns, if anything, is
+    added to the delivery's log line (a mail's Message-ID): never personal data.
     """
 
-    def register(func: Callable[[dict[str, Any]], None]):
+    def register(func: Callable[[dict[str, Any]], str | None]):
         _check_name_is_free(name, func)
         _subscribers[name] = Subscriber(name=name, kind=kind, react=func)
         return func
@@ -89,7 +103,7 @@ def record(kind: str, key: str, payload: dict[str, Any]) -> OutboxEvent | None:
         {
             "kind": kind,
             "key": key,
-            "payload": payload,
+            "payload": _with_request_id(payload),
             # Nothing is owed for a fact nobody reacts to yet.
             "status": OutboxStatus.pending if subscribers else OutboxStatus.delivered,
             "created_at": now,
@@ -100,7 +114,17 @@ def record(kind: str, key: str, payload: dict[str, Any]) -> OutboxEvent | None:
     if event_id is None:
         return None
     _add_deliveries(event_id, subscribers)
+    log.debug("outbox event %s (%s) recorded for %d subscribers", event_id, kind, len(subscribers))
     return db.session.get(OutboxEvent, event_id)
+
+
+def _with_request_id(payload: dict[str, Any]) -> dict[str, Any]:
+    request_id = logs.current_request_id()
+    return {**payload, _REQUEST_ID_KEY: request_id} if request_id else payload
+
+
+def _subscriber_payload(fact: OutboxEvent) -> dict[str, Any]:
+    return {key: value for key, value in fact.payload.items() if key != _REQUEST_ID_KEY}
 
 
 def _add_deliveries(event_id: int, subscribers: list[Subscriber]) -> None:
@@ -169,16 +193,19 @@ def claim(delivery_id: int) -> OutboxDelivery | None:
 
 def deliver(delivery: OutboxDelivery) -> None:
     """Run the delivery's subscriber and record the outcome; flushes, never commits."""
-    try:
-        # A subscriber that fails halfway leaves none of its writes behind.
-        with db.session.begin_nested():
-            _subscriber_named(delivery.subscriber).react(delivery.event.payload)
-    except Exception as error:
-        _record_failure(delivery, error)
-    else:
-        _record_success(delivery)
-    db.session.flush()
-    _settle_event(delivery.event_id)
+    with logs.request_id_bound(delivery.event.payload.get(_REQUEST_ID_KEY)):
+        try:
+            # A subscriber that fails halfway leaves none of its writes behind.
+            with db.session.begin_nested():
+                note = _subscriber_named(delivery.subscriber).react(
+                    _subscriber_payload(delivery.event)
+                )
+        except Exception as error:
+            _record_failure(delivery, error)
+        else:
+            _record_success(delivery, note)
+        db.session.flush()
+        _settle_event(delivery.event_id)
 
 
 def _subscriber_named(name: str) -> Subscriber:
@@ -188,27 +215,74 @@ def _subscriber_named(name: str) -> Subscriber:
     return found
 
 
-def _record_success(delivery: OutboxDelivery) -> None:
+def _record_success(delivery: OutboxDelivery, note: str | None) -> None:
     delivery.status = OutboxStatus.delivered
     delivery.delivered_at = utcnow()
     delivery.claimed_until = None
     delivery.attempts += 1
+    _log_outcome(
+        logging.INFO,
+        delivery,
+        "delivered",
+        f"delivered on attempt {delivery.attempts}" + (f": {note}" if note else ""),
+    )
 
 
 def _record_failure(delivery: OutboxDelivery, error: Exception) -> None:
-    log.exception(
-        "outbox delivery %s (%s of event %s) failed",
-        delivery.id,
-        delivery.subscriber,
-        delivery.event_id,
-    )
     delivery.attempts += 1
     delivery.last_error = f"{type(error).__name__}: {error}"[:2000]
     delivery.claimed_until = None
+    reason = _without_addresses(delivery.last_error)[:500]
+    if log.isEnabledFor(logging.DEBUG):
+        log.debug(
+            "outbox delivery %s failed here:\n%s",
+            delivery.id,
+            _without_addresses("".join(traceback.format_exception(error))),
+        )
     if delivery.attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"]:
         delivery.status = OutboxStatus.failed
-    else:
-        delivery.next_attempt_at = utcnow() + timedelta(seconds=_backoff(delivery.attempts))
+        _log_outcome(
+            logging.ERROR,
+            delivery,
+            "gave_up",
+            f"gave up after {delivery.attempts} attempts ({reason})",
+        )
+        return
+    wait = _backoff(delivery.attempts)
+    delivery.next_attempt_at = utcnow() + timedelta(seconds=wait)
+    _log_outcome(
+        logging.WARNING,
+        delivery,
+        "retrying",
+        f"failed on attempt {delivery.attempts} ({reason}); will retry in {wait} s",
+        retry_in_seconds=wait,
+    )
+
+
+def _without_addresses(text: str) -> str:
+    return _ADDRESS.sub("<address>", text)
+
+
+def _log_outcome(level: int, delivery: OutboxDelivery, outcome: str, text: str, **extra) -> None:
+    # One line per attempt; the fields are also separate in the JSON format.
+    log.log(
+        level,
+        "outbox delivery %s of event %s (%s, subscriber %s) %s",
+        delivery.id,
+        delivery.event_id,
+        delivery.event.kind,
+        delivery.subscriber,
+        text,
+        extra={
+            "delivery_id": delivery.id,
+            "event_id": delivery.event_id,
+            "event_kind": delivery.event.kind,
+            "subscriber": delivery.subscriber,
+            "outcome": outcome,
+            "attempts": delivery.attempts,
+            **extra,
+        },
+    )
 
 
 def _backoff(attempts: int) -> int:

@@ -3,12 +3,15 @@
 `@periodic(name, every=..., lease=...)` registers a Celery task under `name` whose body
 runs only while this run holds the database lease of the same name (a run that finds it
 held returns 0 at once), and records the declaration, from which `beat_schedule()` builds
-the schedule. Bodies stay idempotent: a lease that runs out lets the next run in.
+the schedule. Bodies stay idempotent: a lease that runs out lets the next run in. A body
+returns how many things it did: a run that did something is logged at INFO, a routine run
+with nothing to do (the sweeper every few seconds) only at DEBUG.
 """
 
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -18,6 +21,8 @@ from dialog.core import locks
 from dialog.core.models import JobLock
 
 _NAME_LENGTH = JobLock.__table__.c.name.type.length
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -49,8 +54,11 @@ def periodic(name: str, *, every: float | str, lease: int):
         def run_holding_the_lease() -> int:
             with locks.exclusive(name, seconds=lease) as acquired:
                 if not acquired:
+                    log.debug("%s skipped: another run holds its lease", name)
                     return 0
-                return func()
+                done = func()
+            log.log(logging.INFO if done else logging.DEBUG, "%s ran: %d done", name, done)
+            return done
 
         return run_holding_the_lease
 

@@ -7,6 +7,7 @@ outbox event for notifications.
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 import time
@@ -405,12 +406,14 @@ def test_a_scheduler_run_is_skipped_while_another_run_holds_the_lease(
 
 @pytest.fixture
 def two_workers(app, tmp_path):
-    """Two real Celery worker processes (no beat) on the configured broker."""
+    """Two real Celery worker processes (no beat) on the configured broker, at DEBUG: each
+    run's result is in Celery's line for the task's success, a DEBUG line."""
     app.extensions["celery"].control.purge()
     workers = []
+    debug = {**os.environ, "LOG_LEVEL": "DEBUG"}
     try:
         for number in (1, 2):
-            workers.append(WorkerProcess(tmp_path / f"scheduler-{number}.log").start())
+            workers.append(WorkerProcess(tmp_path / f"scheduler-{number}.log", env=debug).start())
         yield workers
     finally:
         for worker in workers:
