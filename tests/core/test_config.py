@@ -253,3 +253,17 @@ def test_demo_data_is_refused_in_production(command, tmp_path):
         f"Error: {command} is refused in production: it "
     )
     assert "Traceback" not in result.stderr
+
+
+def test_no_absolute_link_is_built_from_the_request():
+    """PUBLIC_URL is the one base of absolute links (core/urls.py, public_url)."""
+    from_the_request = ("_external", "url_root", "host_url", "request.host")
+    sources = [*(ROOT / "dialog").rglob("*.py"), *(ROOT / "templates").rglob("*.*")]
+    sources.remove(ROOT / "dialog" / "core" / "urls.py")  # where public_url builds them
+    offenders = [
+        f"{path.relative_to(ROOT)}: {word}"
+        for path in sources
+        for word in from_the_request
+        if word in path.read_text(encoding="utf-8")
+    ]
+    assert offenders == []
