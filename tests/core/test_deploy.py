@@ -3,8 +3,10 @@ reads the units, and the environment file, filled in, is a production configurat
 the app accepts."""
 
 import configparser
+import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -101,3 +103,53 @@ def test_the_environment_file_filled_in_is_a_configuration_production_accepts(mo
     settings = config.load("production")
     assert settings.MAIL_DEFAULT_SENDER == "Kommunen <dialog@kommun.se>"
     assert Path(settings.INSTANCE_PATH) == Path("/var/lib/medborgardialog")
+
+
+def _gunicorn_settings(**env: str) -> dict[str, str]:
+    """gunicorn's own reading of gunicorn.conf.py (`--print-config`), name to value."""
+    result = subprocess.run(
+        [Path(sys.executable).parent / "gunicorn", "--config", "gunicorn.conf.py", "--print-config"],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = (line.partition(" = ") for line in result.stdout.splitlines() if " = " in line)
+    return {name.strip(): value.strip() for name, _, value in lines}
+
+
+def test_gunicorn_conf_serves_on_loopback_with_deadlines_and_a_worker_per_core():
+    defaults = {name: "" for name in vars(config.WebServerConfig())}  # empty is unset
+    settings = _gunicorn_settings(**defaults, PORT="9999")
+    assert settings["bind"] == "['127.0.0.1:8000']"  # never 0.0.0.0, even with PORT set
+    assert settings["workers"] == str(2 * len(os.sched_getaffinity(0)) + 1)
+    assert settings["timeout"] == settings["graceful_timeout"] == "30"
+    assert (settings["max_requests"], settings["max_requests_jitter"]) == ("1000", "100")
+    assert settings["accesslog"] == "-"
+    assert settings["forwarded_allow_ips"] == "['127.0.0.1', '::1']"
+    assert settings["wsgi_app"] == "dialog:create_app()"
+    assert settings["preload_app"] == "False"
+
+
+def test_gunicorn_conf_takes_its_settings_from_the_environment():
+    settings = _gunicorn_settings(
+        PORT="9999",
+        GUNICORN_BIND="127.0.0.1:8123",
+        GUNICORN_WORKERS="3",
+        GUNICORN_TIMEOUT="20",
+        GUNICORN_GRACEFUL_TIMEOUT="25",
+        GUNICORN_MAX_REQUESTS="500",
+        GUNICORN_ACCESS_LOG="/var/log/dialog-access.log",
+        FORWARDED_ALLOW_IPS="10.0.0.5",
+    )
+    assert settings["bind"] == "['127.0.0.1:8123']"
+    assert (settings["workers"], settings["timeout"], settings["graceful_timeout"]) == (
+        "3",
+        "20",
+        "25",
+    )
+    assert (settings["max_requests"], settings["max_requests_jitter"]) == ("500", "50")
+    assert settings["accesslog"] == "/var/log/dialog-access.log"
+    assert settings["forwarded_allow_ips"] == "['10.0.0.5']"
