@@ -143,14 +143,21 @@ def _administer(url, *statements: str) -> None:
     engine.dispose()
 
 
-def test_the_installed_app_comes_from_the_wheel(installed, tmp_path):
-    found = _run(
-        [installed, "-c", "import config, dialog, worker; print(config.DATA_DIR, dialog.__file__)"],
-        tmp_path,
-    )
+def test_the_installed_app_comes_from_the_wheel_and_mails_in_swedish(installed, tmp_path):
+    # The worker renders mail as this does: with the catalogues compiled into the wheel.
+    script = """
+import config, dialog
+from dialog.core import mail
+with dialog.create_app().app_context():
+    message = mail.render({"to": "ada@example.org", "template": "password_changed", "locale": "sv",
+                           "context": {"name": "Ada", "reset_url": "https://x.se/r"}})
+print(config.DATA_DIR, dialog.__file__, message["Subject"], sep="\\n")
+"""
+    data_dir, package, subject = _run([installed, "-c", script], tmp_path).splitlines()[-3:]
     site_packages = installed.parent.parent / "lib"
-    assert all(Path(path).is_relative_to(site_packages) for path in found.split())
-    assert not any(Path(path).is_relative_to(ROOT) for path in found.split())
+    for path in (data_dir, package):
+        assert Path(path).is_relative_to(site_packages) and not Path(path).is_relative_to(ROOT)
+    assert subject == "Ditt lösenord har ändrats"
 
 
 def test_the_wheel_migrates_and_serves_swedish_pages_outside_the_checkout(
