@@ -148,10 +148,11 @@ def test_the_installed_app_comes_from_the_wheel_and_mails_in_swedish(installed, 
     script = """
 import config, dialog
 from dialog.core import mail
+payload = {"to": "ada@example.org", "template": "password_changed", "locale": "sv",
+           "context": {"name": "Ada", "reset_url": "https://x.se/r"}}
 with dialog.create_app().app_context():
-    message = mail.render({"to": "ada@example.org", "template": "password_changed", "locale": "sv",
-                           "context": {"name": "Ada", "reset_url": "https://x.se/r"}})
-print(config.DATA_DIR, dialog.__file__, message["Subject"], sep="\\n")
+    subject = mail.render(payload)["Subject"]
+print(config.DATA_DIR, dialog.__file__, subject, sep="\\n")
 """
     data_dir, package, subject = _run([installed, "-c", script], tmp_path).splitlines()[-3:]
     site_packages = installed.parent.parent / "lib"
