@@ -13,7 +13,7 @@ PYTEST_ARGS ?=
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
+$(VENV)/.installed: pyproject.toml setup.py | $(BIN)/python
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
@@ -38,9 +38,9 @@ run: translations
 	@echo "Ctrl-C stops the web server, the worker and the scheduler."
 	@echo
 	@trap 'kill 0' INT TERM EXIT; \
-	export PUBLIC_URL='$(PUBLIC_URL)'; \
+	export PUBLIC_URL='$(PUBLIC_URL)' GUNICORN_BIND='127.0.0.1:$(PORT)' GUNICORN_WORKERS='$(WEB_WORKERS)'; \
 	$(BIN)/celery -A worker.app worker --beat --loglevel=INFO --concurrency=2 & \
-	$(BIN)/gunicorn --workers $(WEB_WORKERS) --bind 127.0.0.1:$(PORT) --access-logfile - 'dialog:create_app()' & \
+	$(BIN)/gunicorn --config gunicorn.conf.py & \
 	wait
 
 test: translations chromium

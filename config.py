@@ -3,13 +3,41 @@
 from __future__ import annotations
 
 import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from email import errors, policy
 from pathlib import Path
+from urllib.parse import urlsplit
 
 # The municipality's time zone: pages show and take times in it, the database keeps UTC.
 # Read by dialog/core/timezone.py; config imports nothing of the app, so either may load first.
 LOCAL_ZONE_NAME = "Europe/Stockholm"
 
 BASE_DIR = Path(__file__).resolve().parent
+# templates/, static/, translations/ and migrations/ sit at the top of a checkout, beside
+# this file; a wheel carries them (translations compiled) inside the package, as
+# dialog/_data (setup.py), since site-packages is no place for folders of those names.
+_WHEEL_DATA = BASE_DIR / "dialog" / "_data"
+INSTALLED = _WHEEL_DATA.is_dir()
+DATA_DIR = _WHEEL_DATA if INSTALLED else BASE_DIR
+
+# Published in this file, so it signs nothing in production.
+DEVELOPMENT_SECRET_KEY = "development-only-not-secret"
+# HMAC-SHA256 keys shorter than its block of 32 bytes are guessable sooner than the hash.
+MINIMUM_SECRET_BYTES = 32
+MAIL_SECURITY_CHOICES = ("none", "starttls", "ssl")
+# sysexits.h's EX_CONFIG. The systemd units (deploy/systemd/) do not restart a service
+# that exits with it: a restart cannot mend a setting.
+EXIT_CONFIGURATION = 78
+
+
+class ConfigurationError(RuntimeError):
+    """Settings that are missing or unsafe, one sentence each; start-up stops on them."""
+
+    def __init__(self, *problems: str) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
 
 
 def _env(name: str, default: str | None = None) -> str | None:
@@ -26,12 +54,22 @@ def _env_bool(name: str, default: bool) -> bool:
 
 def _env_int(name: str, default: int) -> int:
     value = _env(name)
-    return default if value is None else int(value)
+    if value is None:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be a whole number, not {value!r}.") from None
 
 
 def _env_float(name: str, default: float) -> float:
     value = _env(name)
-    return default if value is None else float(value)
+    if value is None:
+        return default
+    try:
+        return float(value)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be a number, not {value!r}.") from None
 
 
 class Config:
@@ -40,9 +78,11 @@ class Config:
     name = "development"
 
     def __init__(self) -> None:
-        instance = Path(_env("INSTANCE_PATH", str(BASE_DIR / "instance")))
+        # An installed app keeps no data in site-packages: ./instance where it is started.
+        default_instance = Path.cwd() / "instance" if INSTALLED else BASE_DIR / "instance"
+        instance = Path(_env("INSTANCE_PATH", str(default_instance)))
         self.INSTANCE_PATH = str(instance)
-        self.SECRET_KEY = _env("SECRET_KEY", "development-only-not-secret")
+        self.SECRET_KEY = _env("SECRET_KEY", DEVELOPMENT_SECRET_KEY)
         self.PUBLIC_URL = _env("PUBLIC_URL", "http://127.0.0.1:5000")
 
         self.DATABASE_URL = _env("DATABASE_URL")
@@ -91,8 +131,9 @@ class Config:
         self.MAIL_PORT = _env_int("MAIL_PORT", 587)
         self.MAIL_USERNAME = _env("MAIL_USERNAME")
         self.MAIL_PASSWORD = _env("MAIL_PASSWORD")
-        self.MAIL_USE_TLS = _env_bool("MAIL_USE_TLS", True)
-        self.MAIL_USE_SSL = _env_bool("MAIL_USE_SSL", False)
+        # none, starttls or ssl (implicit TLS, port 465). Development's relay is a local
+        # sink, if any; production must name it (ProductionConfig.REQUIRED).
+        self.MAIL_SECURITY = (_env("MAIL_SECURITY") or "none").strip().lower()
         self.MAIL_TIMEOUT = _env_float("MAIL_TIMEOUT", 30.0)
         self.MAIL_DEFAULT_SENDER = _env(
             "MAIL_DEFAULT_SENDER", "Medborgardialog <noreply@localhost>"
@@ -148,7 +189,7 @@ class Config:
 
         self.BABEL_DEFAULT_LOCALE = "sv"
         self.BABEL_DEFAULT_TIMEZONE = LOCAL_ZONE_NAME
-        self.BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "translations")
+        self.BABEL_TRANSLATION_DIRECTORIES = str(DATA_DIR / "translations")
         self.LANGUAGES = ["sv", "en"]
         self.DISTRICTS = [
             d.strip()
@@ -173,11 +214,6 @@ class Config:
         # Uploads that no proposal uses (it was never sent) are removed after this long.
         # At least a day: the daily cap counts the uploads still kept.
         self.UNREFERENCED_UPLOAD_HOURS = _env_int("UNREFERENCED_UPLOAD_HOURS", 24)
-        if self.UNREFERENCED_UPLOAD_HOURS < 24:
-            raise RuntimeError(
-                "UNREFERENCED_UPLOAD_HOURS must be at least 24: the daily upload cap "
-                "(UPLOADS_PER_DAY) counts the uploads still kept."
-            )
 
         self.SESSION_COOKIE_NAME = "dialog_session"
         self.SESSION_COOKIE_HTTPONLY = True
@@ -195,6 +231,31 @@ class Config:
         self.LOG_FORMAT = _env("LOG_FORMAT", "text")
         if self.LOG_FORMAT not in ("text", "json"):
             raise RuntimeError(f"LOG_FORMAT must be text or json, not {self.LOG_FORMAT!r}.")
+
+    def problems(self) -> list[str]:
+        """What is wrong with these settings, one sentence each (empty when all is well)."""
+        problems = []
+        if self.UNREFERENCED_UPLOAD_HOURS < 24:
+            problems.append(
+                "UNREFERENCED_UPLOAD_HOURS must be at least 24: the daily upload cap "
+                "(UPLOADS_PER_DAY) counts the uploads still kept."
+            )
+        if not _is_site_url(self.PUBLIC_URL):
+            problems.append(
+                f"PUBLIC_URL must be the site's address, like https://dialog.kommun.se, "
+                f"not {self.PUBLIC_URL!r}."
+            )
+        if self.MAIL_SECURITY not in MAIL_SECURITY_CHOICES:
+            problems.append(
+                f"MAIL_SECURITY must be one of {', '.join(MAIL_SECURITY_CHOICES)}, "
+                f"not {self.MAIL_SECURITY!r}."
+            )
+        if not _is_one_address(self.MAIL_DEFAULT_SENDER):
+            problems.append(
+                "MAIL_DEFAULT_SENDER must be one address, with or without a name "
+                f"(Kommunen <dialog@kommun.se>), not {self.MAIL_DEFAULT_SENDER!r}."
+            )
+        return problems
 
 
 class DevelopmentConfig(Config):
@@ -224,23 +285,59 @@ class ProductionConfig(Config):
         "REDIS_URL",
         "PUBLIC_URL",  # every absolute link (mail, the API) is built from it, never the Host
         "MAIL_SERVER",
+        "MAIL_SECURITY",  # a default would fail against one relay or talk in clear to another
         "MAIL_DEFAULT_SENDER",
     )
+    # Keys that sign or encrypt; the other secrets (MAIL_PASSWORD) are chosen elsewhere.
+    SECRETS = ("SECRET_KEY", "TWO_FACTOR_KEY")
 
     def __init__(self) -> None:
-        missing = [name for name in self.REQUIRED if _env(name) is None]
-        if missing:
-            raise RuntimeError(
-                "Production configuration is incomplete: set "
-                + ", ".join(missing)
-                + " in the environment (see the configuration table in README.md)."
-            )
         super().__init__()
         self.SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", True)
         self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
         self.HSTS = _env_bool("HSTS", True)
         self.PREFERRED_URL_SCHEME = "https"
         self.REQUIRE_STAFF_2FA = _env_bool("REQUIRE_STAFF_2FA", True)
+
+    def problems(self) -> list[str]:
+        problems = super().problems()
+        missing = [name for name in self.REQUIRED if _env(name) is None]
+        if missing:
+            problems.insert(
+                0,
+                "Production configuration is incomplete: set "
+                + ", ".join(missing)
+                + " in the environment (see the configuration table in README.md).",
+            )
+        problems += filter(None, (_secret_problem(name) for name in self.SECRETS))
+        if "PUBLIC_URL" not in missing and urlsplit(self.PUBLIC_URL).scheme != "https":
+            problems.append(
+                "PUBLIC_URL must start with https:// in production: mailed links carry "
+                "login and reset tokens."
+            )
+        catalog = DATA_DIR / "translations" / self.BABEL_DEFAULT_LOCALE / "LC_MESSAGES"
+        if not (catalog / "messages.mo").is_file():
+            # Pages and mail would be English labelled Swedish.
+            problems.append(
+                f"The translations are not compiled (no messages.mo in {catalog}): install "
+                "the wheel, or run `pybabel compile -d translations` in the checkout."
+            )
+        return problems
+
+
+class WebServerConfig:
+    """gunicorn's settings, read by gunicorn.conf.py (the app itself never sees them)."""
+
+    def __init__(self) -> None:
+        # Loopback: the reverse proxy in front terminates TLS and is the only way in.
+        self.GUNICORN_BIND = _env("GUNICORN_BIND", "127.0.0.1:8000")
+        # gunicorn's rule of thumb for sync workers, on the cores this process may use.
+        self.GUNICORN_WORKERS = _env_int("GUNICORN_WORKERS", 2 * _usable_cores() + 1)
+        self.GUNICORN_TIMEOUT = _env_int("GUNICORN_TIMEOUT", 30)
+        self.GUNICORN_GRACEFUL_TIMEOUT = _env_int("GUNICORN_GRACEFUL_TIMEOUT", 30)
+        self.GUNICORN_MAX_REQUESTS = _env_int("GUNICORN_MAX_REQUESTS", 1000)
+        self.GUNICORN_ACCESS_LOG = _env("GUNICORN_ACCESS_LOG", "-")
+        self.FORWARDED_ALLOW_IPS = _env("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 
 
 CONFIGS = {
@@ -251,10 +348,71 @@ CONFIGS = {
 
 
 def load(name: str | None = None) -> Config:
+    """The settings of `name` (DIALOG_CONFIG by default); ConfigurationError if unsafe."""
     name = name or _env("DIALOG_CONFIG", "development")
     if name not in CONFIGS:
-        raise RuntimeError(f"DIALOG_CONFIG must be one of {', '.join(CONFIGS)}, not {name!r}.")
-    return CONFIGS[name]()
+        raise ConfigurationError(
+            f"DIALOG_CONFIG must be one of {', '.join(CONFIGS)}, not {name!r}."
+        )
+    settings = CONFIGS[name]()
+    problems = settings.problems()
+    if problems:
+        raise ConfigurationError(*problems)
+    return settings
+
+
+@contextmanager
+def exit_on_refusal() -> Iterator[None]:
+    """Around the start of a process (the app factory, gunicorn's settings): a refusal is
+    printed as one line per problem and ends the process with EXIT_CONFIGURATION, so
+    whoever started it (flask, gunicorn, celery, systemd) shows the reason, not a traceback.
+    """
+    try:
+        yield
+    except ConfigurationError as error:
+        for problem in error.problems:
+            print(f"Configuration error: {problem}", file=sys.stderr, flush=True)
+        raise SystemExit(EXIT_CONFIGURATION) from None
+
+
+def _is_site_url(url: str | None) -> bool:
+    parts = urlsplit(url or "")
+    return parts.scheme in ("http", "https") and bool(parts.hostname) and not (
+        parts.query or parts.fragment
+    )
+
+
+def _is_one_address(value: str | None) -> bool:
+    try:
+        header = policy.default.header_factory("From", value or "")
+    except (IndexError, ValueError, errors.HeaderParseError):  # it gives up on some values
+        return False
+    addresses = header.addresses
+    return (
+        not header.defects
+        and len(addresses) == 1
+        and bool(addresses[0].username and addresses[0].domain)
+    )
+
+
+def _secret_problem(name: str) -> str | None:
+    value = _env(name)
+    if value is None:
+        return None
+    if value == DEVELOPMENT_SECRET_KEY:
+        return f"{name} is the development key published in config.py; generate a new one."
+    if len(value.encode()) < MINIMUM_SECRET_BYTES:
+        return (
+            f"{name} is too short: at least {MINIMUM_SECRET_BYTES} bytes, e.g. "
+            "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`."
+        )
+    return None
+
+
+def _usable_cores() -> int:
+    if hasattr(os, "sched_getaffinity"):  # Linux: the cores this process may run on
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def _normalise_database_url(url: str) -> str:

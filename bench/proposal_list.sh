@@ -22,7 +22,10 @@ trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$INSTANCE_PATH"' EXIT
 $BIN/flask db upgrade >/dev/null
 $BIN/flask seed-demo >/dev/null
 $BIN/flask seed-scale
-$BIN/gunicorn --workers 2 --bind 127.0.0.1:$PORT --log-level warning 'dialog:create_app()' &
+# gunicorn.conf.py as make run has it, less the access log and the recycling of workers
+# after GUNICORN_MAX_REQUESTS, which would be measured instead of the pages.
+$BIN/gunicorn --config gunicorn.conf.py --workers 2 --bind 127.0.0.1:$PORT --log-level warning \
+  --access-logfile /dev/null --max-requests 0 &
 for _ in $(seq 50); do curl -sf "$BASE/robots.txt" >/dev/null && break; sleep 0.2; done
 
 # Log in as a demo resident with curl and hand the session cookie to wrk.

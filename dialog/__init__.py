@@ -17,12 +17,15 @@ DOMAINS = ("core", "accounts", "dialogues", "proposals", "pages", "audit", "api"
 
 
 def create_app(config_name: str | None = None, **overrides) -> Flask:
-    settings = config_module.load(config_name)
+    # Unsafe settings end the process in one line each, whoever starts it (flask, gunicorn,
+    # celery): each would print a traceback for an exception.
+    with config_module.exit_on_refusal():
+        settings = config_module.load(config_name)
     app = Flask(
         __name__,
         instance_path=settings.INSTANCE_PATH,
-        template_folder="../templates",
-        static_folder="../static",
+        template_folder=str(config_module.DATA_DIR / "templates"),
+        static_folder=str(config_module.DATA_DIR / "static"),
     )
     app.config.from_object(settings)
     app.config["CONFIG_NAME"] = settings.name

@@ -7,10 +7,10 @@ tasks at that moment would import the other domains in a circle.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from flask import Flask
 from flask_babel import format_date, format_datetime, get_locale
+
+import config
 
 
 def init_app(app: Flask) -> None:
@@ -57,7 +57,7 @@ def _init_database(app: Flask) -> None:
     migrate.init_app(
         app,
         db,
-        directory=str(Path(app.root_path).parent / "migrations"),
+        directory=str(config.DATA_DIR / "migrations"),
         render_as_batch=True,
         include_object=include_in_autogenerate,
         compare_type=True,

@@ -84,7 +84,7 @@ def _sender_domain() -> str:
 def _send_smtp(message: EmailMessage) -> None:
     config = current_app.config
     timeout = config["MAIL_TIMEOUT"]
-    if config["MAIL_USE_SSL"]:
+    if config["MAIL_SECURITY"] == "ssl":
         client = smtplib.SMTP_SSL(
             config["MAIL_SERVER"],
             config["MAIL_PORT"],
@@ -94,7 +94,7 @@ def _send_smtp(message: EmailMessage) -> None:
     else:
         client = smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=timeout)
     with client:
-        if config["MAIL_USE_TLS"] and not config["MAIL_USE_SSL"]:
+        if config["MAIL_SECURITY"] == "starttls":
             client.starttls(context=ssl.create_default_context())
         if config["MAIL_USERNAME"]:
             client.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"] or "")

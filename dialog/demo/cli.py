@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 
 from dialog.demo import services as demo
@@ -14,6 +15,7 @@ from dialog.extensions import db
 @with_appcontext
 def seed_demo_command(if_empty: bool) -> None:
     """Load the demo dialogue and accounts (password: demo-password)."""
+    _refuse_in_production("seed-demo", "it creates accounts whose password is published")
     if if_empty and not demo.database_is_empty():
         click.echo("The database has data; demo data not loaded.")
         return
@@ -34,6 +36,7 @@ def seed_scale_command(
     proposal_count: int, residents: int, votes_per_resident: int, slug: str
 ) -> None:
     """A large dialogue for benchmarks: many proposals, residents and votes."""
+    _refuse_in_production("seed-scale", "it fills the database with made-up people and votes")
     demo.seed_scale(
         slug=slug,
         proposals=proposal_count,
@@ -45,3 +48,9 @@ def seed_scale_command(
         f"Dialogue {slug}: {proposal_count} proposals, {residents} residents, "
         f"up to {residents * votes_per_resident} votes."
     )
+
+
+def _refuse_in_production(command: str, reason: str) -> None:
+    if current_app.config["CONFIG_NAME"] == "production":
+        # ClickException: one line on stderr and exit status 1, no traceback.
+        raise click.ClickException(f"{command} is refused in production: {reason}.")

@@ -38,8 +38,7 @@ def smtp_inbox(app, mailbox, monkeypatch):
     for name, value in {
         "MAIL_SERVER": "127.0.0.1",
         "MAIL_PORT": controller.port,
-        "MAIL_USE_TLS": False,
-        "MAIL_USE_SSL": False,
+        "MAIL_SECURITY": "none",
         "MAIL_USERNAME": None,
         "MAIL_PASSWORD": None,
     }.items():

@@ -46,7 +46,7 @@ def mailing_worker(app, settings, smtp_inbox, tmp_path_factory):
         **os.environ,
         "MAIL_SERVER": "127.0.0.1",
         "MAIL_PORT": str(controller.port),
-        "MAIL_USE_TLS": "false",
+        "MAIL_SECURITY": "none",
         "MAIL_DEFAULT_SENDER": "Södertälje kommun <dialog@sodertalje.se>",
     }
     app.extensions["celery"].control.purge()

@@ -208,7 +208,9 @@ def test_required_by_default_in_production(monkeypatch):
         "SECRET_KEY": "s" * 40,
         "DATABASE_URL": "postgresql://db/dialog",
         "REDIS_URL": "redis://cache:6379/0",
+        "PUBLIC_URL": "https://dialog.kommun.se",
         "MAIL_SERVER": "smtp.kommun.se",
+        "MAIL_SECURITY": "starttls",
         "MAIL_DEFAULT_SENDER": "noreply@kommun.se",
     }.items():
         monkeypatch.setenv(name, value)

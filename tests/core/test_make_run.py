@@ -1,4 +1,5 @@
-"""`make run` writes links (in mail, in the API) for the port it serves on."""
+"""`make run` writes links (in mail, in the API) for the port it serves on, and serves
+with the gunicorn.conf.py that production uses."""
 
 import os
 import shutil
@@ -28,10 +29,11 @@ def _run_commands(**env) -> str:
 def test_make_run_links_to_the_port_it_serves_on():
     commands = _run_commands(PORT="5123")
     assert "export PUBLIC_URL='http://127.0.0.1:5123'" in commands
-    assert "--bind 127.0.0.1:5123" in commands
+    assert "GUNICORN_BIND='127.0.0.1:5123'" in commands
+    assert "gunicorn --config gunicorn.conf.py" in commands
 
 
 def test_make_run_keeps_a_public_url_it_is_given():
     commands = _run_commands(PORT="5123", PUBLIC_URL="https://dialog.kommun.se")
     assert "export PUBLIC_URL='https://dialog.kommun.se'" in commands
-    assert "127.0.0.1:5123'" not in commands
+    assert "PUBLIC_URL='http://127.0.0.1" not in commands

@@ -56,8 +56,7 @@ def test_mail_goes_through_smtp_when_a_server_is_configured(
     for name, value in {
         "MAIL_SERVER": "127.0.0.1",
         "MAIL_PORT": controller.port,
-        "MAIL_USE_TLS": False,
-        "MAIL_USE_SSL": False,
+        "MAIL_SECURITY": "none",
         "MAIL_USERNAME": "dialog",
         "MAIL_PASSWORD": "smtp-secret",
         "MAIL_DEFAULT_SENDER": "Södertälje kommun <dialog@sodertalje.se>",
@@ -93,7 +92,7 @@ def test_a_refused_smtp_login_leaves_the_email_pending_for_a_retry(
     for name, value in {
         "MAIL_SERVER": "127.0.0.1",
         "MAIL_PORT": controller.port,
-        "MAIL_USE_TLS": False,
+        "MAIL_SECURITY": "none",
         "MAIL_USERNAME": "dialog",
         "MAIL_PASSWORD": "wrong",
     }.items():

@@ -357,13 +357,12 @@ def smtp(world, settings):
     controller.start()
     saved = {
         name: app.config[name]
-        for name in ("MAIL_SERVER", "MAIL_PORT", "MAIL_USE_TLS", "MAIL_USE_SSL", "MAIL_USERNAME")
+        for name in ("MAIL_SERVER", "MAIL_PORT", "MAIL_SECURITY", "MAIL_USERNAME")
     }
     app.config.update(
         MAIL_SERVER="127.0.0.1",
         MAIL_PORT=controller.port,
-        MAIL_USE_TLS=False,
-        MAIL_USE_SSL=False,
+        MAIL_SECURITY="none",
         MAIL_USERNAME=None,
     )
     yield inbox, Mailbox(app, Path(settings["MAIL_DIR"]))
