@@ -19,7 +19,7 @@ from sqlalchemy.orm import contains_eager
 
 from dialog.accounts import devices
 from dialog.accounts.models import Role, User, UserSession
-from dialog.core import audit, mail, outbox
+from dialog.core import audit, limits, mail, outbox
 from dialog.core.db import utcnow
 from dialog.core.text import strip_controls
 from dialog.core.urls import public_url
@@ -131,7 +131,7 @@ def may_mail(kind: str, address: str) -> bool:
     if not limiter.enabled:
         return True
     window = current_app.config["RATELIMIT_MAIL_PER_ADDRESS"]
-    return limiter.limiter.hit(parse(window), "mail-to", kind, address)
+    return limits.hit(parse(window), "mail-to", kind, address)
 
 
 def _new_pseudonym() -> str:
