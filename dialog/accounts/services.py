@@ -130,8 +130,22 @@ def may_mail(kind: str, address: str) -> bool:
     """
     if not limiter.enabled:
         return True
-    window = current_app.config["RATELIMIT_MAIL_PER_ADDRESS"]
-    return limits.hit(parse(window), "mail-to", kind, address)
+    return limits.hit(_mail_window(), "mail-to", kind, address)
+
+
+def may_mail_now(kind: str, address: str) -> bool:
+    """may_mail without counting: for a mail sent at once, counted by `count_mail` once it
+    is sent. A send that fails is retried, and must not use up the address's allowance."""
+    return not limiter.enabled or limits.test(_mail_window(), "mail-to", kind, address)
+
+
+def count_mail(kind: str, address: str) -> None:
+    if limiter.enabled:
+        limits.hit(_mail_window(), "mail-to", kind, address)
+
+
+def _mail_window():
+    return parse(current_app.config["RATELIMIT_MAIL_PER_ADDRESS"])
 
 
 def _new_pseudonym() -> str:
@@ -330,7 +344,7 @@ def request_password_reset(email: str) -> None:
 @outbox.subscriber("password_reset_requested", name="accounts.send_reset_link")
 def send_reset_link(payload: dict) -> None:
     user = find_by_email(payload["to"])
-    if user is None or not user.active or not may_mail("reset", user.email):
+    if user is None or not user.active or not may_mail_now("reset", user.email):
         return
     token = _serializer("reset-password").dumps({"uid": user.id, "fp": _state_fingerprint(user)})
     # Sent from here, not queued again: this delivery is already tracked and retried.
@@ -346,6 +360,7 @@ def send_reset_link(payload: dict) -> None:
             },
         }
     )
+    count_mail("reset", user.email)
 
 
 def user_for_reset_token(token: str) -> User:

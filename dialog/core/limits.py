@@ -145,21 +145,29 @@ def test(item: RateLimitItem, *identifiers: str) -> bool:
 
 
 def _counted(method: str, item: RateLimitItem, *identifiers: str):
+    in_store, in_process = _strategies()
     outage = outages.of("rate-limit store", "limits are counted in this process")
     if outage.worth_trying():
         try:
-            answer = getattr(limiter.limiter, method)(item, *identifiers)
+            answer = getattr(in_store, method)(item, *identifiers)
         except limiter.storage.base_exceptions as error:
             outage.failed(error)
         else:
             outage.succeeded()
             return answer
-    return getattr(_in_process_limits(), method)(item, *identifiers)
+    return getattr(in_process, method)(item, *identifiers)
 
 
-def _in_process_limits() -> RateLimiter:
-    """The same strategy as the store's, counting in this process's memory."""
-    extensions = current_app.extensions
-    if "dialog.in_process_limits" not in extensions:
-        extensions["dialog.in_process_limits"] = type(limiter.limiter)(MemoryStorage())
-    return extensions["dialog.in_process_limits"]
+def _strategies() -> tuple[RateLimiter, RateLimiter]:
+    """Flask-Limiter's strategy on its store, and the same counting in this process.
+
+    On the store itself, not `limiter.limiter`: that turns to Flask-Limiter's own fallback
+    while it thinks the store is down, and these counts must stay in one place.
+    """
+    storage = limiter.storage
+    kept = current_app.extensions.get("dialog.limits")
+    if kept is None or kept[0] is not storage:  # a new store: the app was set up again
+        strategy = type(limiter.limiter)
+        kept = (storage, strategy(storage), strategy(MemoryStorage()))
+        current_app.extensions["dialog.limits"] = kept
+    return kept[1], kept[2]
