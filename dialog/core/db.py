@@ -142,20 +142,30 @@ def configure_postgres(engine: Engine, config) -> None:
         connection.answer_deadline = answer_deadline(statement_seconds())
         return connection
 
+    @event.listens_for(engine, "checkin")
+    def expect_a_quick_answer(dbapi_connection, _record) -> None:
+        # Back in the pool, its next exchange is the checkout's ping: any live server answers
+        # that at once, so a stalled one is found out as fast as a refused connection.
+        if dbapi_connection is not None:
+            dbapi_connection.answer_deadline = config["DATABASE_CONNECT_TIMEOUT"]
+
     @event.listens_for(engine, "checkout")
     def apply_statement_timeout(dbapi_connection, record, _proxy) -> None:
         seconds = statement_seconds()
-        if record.info.get("statement_timeout") == seconds:
-            return
-        # A raw cursor: a session setting, not one of the app's statements. Committed at
-        # once, since a SET rolled back with the request's transaction would be undone.
-        with dbapi_connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT set_config('statement_timeout', %s, false)", (f"{int(seconds * 1000)}",)
-            )
-        dbapi_connection.commit()
+        if record.info.get("statement_timeout") != seconds:
+            _set_statement_timeout(dbapi_connection, seconds)
+            record.info["statement_timeout"] = seconds
         dbapi_connection.answer_deadline = answer_deadline(seconds)
-        record.info["statement_timeout"] = seconds
+
+
+def _set_statement_timeout(dbapi_connection, seconds: float) -> None:
+    # A raw cursor: a session setting, not one of the app's statements. Committed at once,
+    # since a setting rolled back with the request's transaction would be undone.
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT set_config('statement_timeout', %s, false)", (str(int(seconds * 1000)),)
+        )
+    dbapi_connection.commit()
 
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

@@ -41,9 +41,9 @@ MESSAGES = {
         _l("The error has been logged. Try again in a while; what you have already saved is kept."),
     ),
     503: (
-        _l("The service is busy right now"),
+        _l("The service is temporarily unavailable"),
         _l(
-            "A part of the service did not answer in time. Try again in a minute; what you have already saved is kept."
+            "Part of the service did not answer in time. Try again in a minute; what you have already saved is kept."
         ),
     ),
 }

@@ -18,6 +18,7 @@ from flask_login import current_user
 from limits import RateLimitItem, parse_many
 from limits.storage import MemoryStorage
 from limits.strategies import RateLimiter
+from sqlalchemy.exc import SQLAlchemyError
 
 from dialog.core import outages
 from dialog.extensions import limiter
@@ -39,8 +40,13 @@ def writes_per_ip() -> str:
 
 def writer() -> str:
     # The account, not the address: people sharing one address each get their own limit.
-    if current_user.is_authenticated:
-        return f"account:{current_user.id}"
+    try:
+        if current_user.is_authenticated:
+            return f"account:{current_user.id}"
+    except SQLAlchemyError:
+        # Who is logged in needs the database. Raised here, Flask-Limiter would take it for
+        # its own store failing; the view asks again and answers 503.
+        pass
     return get_remote_address()
 
 
