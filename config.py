@@ -90,17 +90,44 @@ class Config:
             self.DATABASE_URL or f"sqlite:///{instance / 'dialog.sqlite'}"
         )
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
-        self.SQLITE_BUSY_TIMEOUT_MS = _env_int("SQLITE_BUSY_TIMEOUT_MS", 10_000)
+        # Deadlines (dialog/core/db.py): a web request's statement gives up after
+        # DATABASE_STATEMENT_TIMEOUT, so a stuck database costs a request a 503, never a
+        # web worker; tasks, beat and CLI commands (migrations, reports) may take longer.
+        # 0 means no limit. PostgreSQL only: SQLite has its busy timeout below.
+        self.DATABASE_CONNECT_TIMEOUT = _env_int("DATABASE_CONNECT_TIMEOUT", 5)
+        self.DATABASE_STATEMENT_TIMEOUT = _env_float("DATABASE_STATEMENT_TIMEOUT", 10.0)
+        self.DATABASE_WORKER_STATEMENT_TIMEOUT = _env_float(
+            "DATABASE_WORKER_STATEMENT_TIMEOUT", 600.0
+        )
+        # SQLite's only deadline is the wait for its one write lock; a web request waits
+        # no longer for it than for a PostgreSQL statement.
+        self.SQLITE_BUSY_TIMEOUT_MS = _env_int(
+            "SQLITE_BUSY_TIMEOUT_MS", int(self.DATABASE_STATEMENT_TIMEOUT * 1000)
+        )
 
         self.REDIS_URL = _env("REDIS_URL")
         self.CELERY_BROKER_URL = _env(
             "CELERY_BROKER_URL",
             self.REDIS_URL or f"sqla+sqlite:///{instance / 'broker.sqlite'}",
         )
+        # The cache and the rate-limit store give up on Redis after these many seconds; the
+        # site then carries on without them (dialog/core/page_cache.py, core/limits.py).
+        self.REDIS_CONNECT_TIMEOUT = _env_float("REDIS_CONNECT_TIMEOUT", 1.0)
+        self.REDIS_SOCKET_TIMEOUT = _env_float("REDIS_SOCKET_TIMEOUT", 1.0)
+        redis_deadlines = {
+            "socket_connect_timeout": self.REDIS_CONNECT_TIMEOUT,
+            "socket_timeout": self.REDIS_SOCKET_TIMEOUT,
+        }
         self.RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", self.REDIS_URL or "memory://")
+        self.RATELIMIT_STORAGE_OPTIONS = redis_deadlines  # the memory storage ignores them
+        # An unreachable store: limits are counted in each process until it is back
+        # (Flask-Limiter logs the switch both ways), never a 500.
+        self.RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+        self.RATELIMIT_SWALLOW_ERRORS = True
         self.RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", True)
         self.CACHE_TYPE = "RedisCache" if self.REDIS_URL else "SimpleCache"
         self.CACHE_REDIS_URL = self.REDIS_URL
+        self.CACHE_OPTIONS = redis_deadlines if self.REDIS_URL else None
         self.CACHE_KEY_PREFIX = "dialog:"
         # Anonymous visitors may see pages up to this many seconds old; 0 turns it off.
         self.ANONYMOUS_PAGE_CACHE_SECONDS = _env_int("ANONYMOUS_PAGE_CACHE_SECONDS", 5)
@@ -134,7 +161,9 @@ class Config:
         # none, starttls or ssl (implicit TLS, port 465). Development's relay is a local
         # sink, if any; production must name it (ProductionConfig.REQUIRED).
         self.MAIL_SECURITY = (_env("MAIL_SECURITY") or "none").strip().lower()
-        self.MAIL_TIMEOUT = _env_float("MAIL_TIMEOUT", 30.0)
+        # Connecting and every SMTP command: a hung relay holds a worker this long, and the
+        # outbox retries the mail later.
+        self.MAIL_TIMEOUT = _env_float("MAIL_TIMEOUT", 10.0)
         self.MAIL_DEFAULT_SENDER = _env(
             "MAIL_DEFAULT_SENDER", "Medborgardialog <noreply@localhost>"
         )

@@ -45,7 +45,11 @@ def celery_init_app(app: Flask) -> Celery:
 def _transport_options(broker_url: str, timeout: float) -> dict:
     options = {"max_retries": 0, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
     if broker_url.startswith("redis"):
-        options.update(socket_connect_timeout=timeout, visibility_timeout=3600)
+        # Each command too: a Redis that accepts and never answers would otherwise hold a
+        # publish, and the request behind it, forever (kombu's own default is no timeout).
+        options.update(
+            socket_connect_timeout=timeout, socket_timeout=timeout, visibility_timeout=3600
+        )
     return options
 
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
+import selectors
+import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -207,3 +211,155 @@ def wait_for(condition, timeout: float = 30, interval: float = 0.2):
             return result
         time.sleep(interval)
     raise AssertionError(f"condition not met within {timeout} s")
+
+
+# Fault injection: real processes and sockets, nothing of the app's own replaced ----------
+
+
+class RedisServer:
+    """A private redis-server on a free port, keeping nothing on disk; stop and start it
+    again on the same port to take Redis away and give it back (empty, as after a crash)."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.process: subprocess.Popen | None = None
+
+    @staticmethod
+    def available() -> bool:
+        return shutil.which("redis-server") is not None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> RedisServer:
+        command = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1"]
+        command += ["--save", "", "--appendonly", "no"]
+        self.process = subprocess.Popen(
+            command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        wait_for(self.answers, timeout=10, interval=0.05)
+        return self
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+
+    def client(self):
+        import redis
+
+        return redis.Redis(port=self.port, socket_timeout=2, socket_connect_timeout=2)
+
+    def answers(self) -> bool:
+        import redis
+
+        try:
+            return bool(self.client().ping())
+        except redis.exceptions.ConnectionError:
+            return False
+
+
+class TcpProxy:
+    """A loopback TCP proxy in front of a real server, to make it fail the ways networks do.
+
+    `refuse()`: nothing listens any more and open connections are cut (the server is gone);
+    `hang()`: connections are still accepted, but nothing is forwarded either way (a stalled
+    server, or a network that swallows packets); `resume()`: forwarding again, on fresh
+    connections (those stalled meanwhile are cut, as a restarted server would).
+    """
+
+    def __init__(self, target_port: int):
+        self.target_port = target_port
+        self.port = free_port()
+        self._forwarding = threading.Event()
+        self._lock = threading.Lock()
+        self._sockets: set[socket.socket] = set()
+        self._listener: socket.socket | None = None
+
+    def start(self) -> TcpProxy:
+        self._forwarding.set()
+        self._listen()
+        return self
+
+    def refuse(self) -> None:
+        self._forwarding.clear()
+        if self._listener is not None:
+            self._listener.close()
+            self._listener = None
+        self._cut_connections()
+
+    def hang(self) -> None:
+        self._forwarding.clear()
+
+    def resume(self) -> None:
+        self._cut_connections()
+        self._forwarding.set()
+        if self._listener is None:
+            self._listen()
+
+    def close(self) -> None:
+        self.refuse()
+
+    def _listen(self) -> None:
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(64)
+        self._listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return  # refused or closed
+            self._keep(client)
+            if not self._forwarding.is_set():
+                continue  # accepted, and never answered
+            try:
+                upstream = socket.create_connection(("127.0.0.1", self.target_port), timeout=5)
+            except OSError:
+                self._close(client)
+                continue
+            self._keep(upstream)
+            threading.Thread(target=self._pump, args=(client, upstream), daemon=True).start()
+
+    def _pump(self, client: socket.socket, upstream: socket.socket) -> None:
+        peer = {client: upstream, upstream: client}
+        with selectors.DefaultSelector() as selector:
+            for sock in peer:
+                selector.register(sock, selectors.EVENT_READ)
+            while client.fileno() != -1 and upstream.fileno() != -1:
+                if not self._forwarding.is_set():
+                    time.sleep(0.02)  # stalled: what was sent waits unread
+                    continue
+                for key, _ in selector.select(timeout=0.05):
+                    try:
+                        data = key.fileobj.recv(65536)
+                        if not data:
+                            raise OSError("closed")
+                        if self._forwarding.is_set():
+                            peer[key.fileobj].sendall(data)
+                    except OSError:
+                        self._close(client)
+                        self._close(upstream)
+                        return
+
+    def _keep(self, sock: socket.socket) -> None:
+        with self._lock:
+            self._sockets.add(sock)
+
+    def _close(self, sock: socket.socket) -> None:
+        with self._lock:
+            self._sockets.discard(sock)
+        with contextlib.suppress(OSError):  # already cut by the other side
+            sock.shutdown(socket.SHUT_RDWR)
+        sock.close()
+
+    def _cut_connections(self) -> None:
+        with self._lock:
+            sockets = list(self._sockets)
+        for sock in sockets:
+            self._close(sock)

@@ -18,7 +18,7 @@ from sqlalchemy.orm import contains_eager
 
 from dialog.accounts import devices
 from dialog.accounts.models import Role, User, UserSession
-from dialog.core import audit, mail, outbox
+from dialog.core import audit, limits, mail, outbox
 from dialog.core.db import AlreadyTaken, add_unless_taken, unique_write, utcnow
 from dialog.core.text import strip_controls
 from dialog.core.urls import public_url
@@ -128,8 +128,22 @@ def may_mail(kind: str, address: str) -> bool:
     """
     if not limiter.enabled:
         return True
-    window = current_app.config["RATELIMIT_MAIL_PER_ADDRESS"]
-    return limiter.limiter.hit(parse(window), "mail-to", kind, address)
+    return limits.hit(_mail_window(), "mail-to", kind, address)
+
+
+def may_mail_now(kind: str, address: str) -> bool:
+    """may_mail without counting: for a mail sent at once, counted by `count_mail` once it
+    is sent. A send that fails is retried, and must not use up the address's allowance."""
+    return not limiter.enabled or limits.test(_mail_window(), "mail-to", kind, address)
+
+
+def count_mail(kind: str, address: str) -> None:
+    if limiter.enabled:
+        limits.hit(_mail_window(), "mail-to", kind, address)
+
+
+def _mail_window():
+    return parse(current_app.config["RATELIMIT_MAIL_PER_ADDRESS"])
 
 
 def _new_pseudonym() -> str:
@@ -334,12 +348,12 @@ def request_password_reset(email: str) -> None:
 @outbox.subscriber("password_reset_requested", name="accounts.send_reset_link")
 def send_reset_link(payload: dict) -> str | None:
     user = find_by_email(payload["to"])
-    if user is None or not user.active or not may_mail("reset", user.email):
+    if user is None or not user.active or not may_mail_now("reset", user.email):
         return None
     token = _serializer("reset-password").dumps({"uid": user.id, "fp": _state_fingerprint(user)})
     # Sent from here, not queued again: this delivery is already tracked and retried. The
     # mail's Message-ID goes into the delivery's log line.
-    return mail.send_queued(
+    note = mail.send_queued(
         {
             "to": user.email,
             "template": "reset_password",
@@ -352,6 +366,8 @@ def send_reset_link(payload: dict) -> str | None:
             },
         }
     )
+    count_mail("reset", user.email)
+    return note
 
 
 def user_for_reset_token(token: str) -> User:

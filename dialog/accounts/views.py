@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from dialog.accounts import forms, labels, permissions, queries, services
 from dialog.accounts.models import Role, User
@@ -31,7 +31,15 @@ bp = Blueprint("accounts", __name__)
 
 @login_manager.user_loader
 def load_user(token: str):
-    user = services.user_for_session(token)
+    # A database that failed once in this request is not waited for again when a rate
+    # limit's key and then the view ask who is logged in: the request answers 503 at once.
+    if (failure := g.get("user_load_failure")) is not None:
+        raise failure
+    try:
+        user = services.user_for_session(token)
+    except SQLAlchemyError as error:
+        g.user_load_failure = error
+        raise
     if not db.session.dirty:
         return user  # most requests: nothing touched, no commit to wait for
     try:

@@ -47,13 +47,14 @@ def _add_template_helpers(app: Flask) -> None:
 
 
 def _init_database(app: Flask) -> None:
-    from dialog.core.db import configure_sqlite, include_in_autogenerate
+    from dialog.core.db import configure_postgres, configure_sqlite, include_in_autogenerate
     from dialog.extensions import db, migrate
 
     db.init_app(app)
     with app.app_context():
         for engine in db.engines.values():
             configure_sqlite(engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
+            configure_postgres(engine, app.config)
     migrate.init_app(
         app,
         db,

@@ -1,4 +1,5 @@
-"""The declarative base, its naming convention, UTC timestamps and SQLite connection setup."""
+"""The declarative base, its naming convention, UTC timestamps, and the connection setup:
+SQLite's pragmas, PostgreSQL's deadlines."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import sqlite3
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
+import psycopg
 import sqlalchemy as sa
 from flask import current_app, has_request_context, request
 from sqlalchemy import event
@@ -86,6 +88,86 @@ def configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     @event.listens_for(engine, "begin")
     def on_begin(connection) -> None:
         connection.exec_driver_sql(f"BEGIN {_sqlite_begin_mode()}")
+
+
+# PostgreSQL's own statement-timeout error is the one meant to arrive; a connection that
+# answers nothing at all (a stalled server or network) is given up this much later.
+ANSWER_MARGIN_SECONDS = 2.0
+
+
+class DeadlineConnection(psycopg.Connection):
+    """A psycopg connection that waits at most `answer_deadline` seconds for the server.
+
+    libpq has no read timeout: a server that stops answering (stopped, or a network that
+    swallows packets while the kernel still acknowledges them) would hold the request, and
+    its web worker, for good. The connection is closed instead, which SQLAlchemy takes for a
+    disconnect: that connection is dropped and the next checkout makes a new one.
+    """
+
+    answer_deadline: float | None = None
+
+    def wait(self, gen, *args, timeout: float | None = None, **kwargs):
+        if timeout is not None or self.answer_deadline is None:
+            return super().wait(gen, *args, timeout=timeout, **kwargs)  # psycopg's own
+        try:
+            return super().wait(gen, *args, timeout=self.answer_deadline, **kwargs)
+        except psycopg.errors._WaitTimeout:  # the wait's own timeout, raised for callers
+            self.pgconn.finish()
+            raise psycopg.OperationalError(
+                f"the database did not answer within {self.answer_deadline:g} s"
+            ) from None
+
+
+def configure_postgres(engine: Engine, config) -> None:
+    """Deadlines on every connection: connecting, each statement, each answer.
+
+    Statements in a web request give up after DATABASE_STATEMENT_TIMEOUT; outside one
+    (tasks, beat, CLI commands) after DATABASE_WORKER_STATEMENT_TIMEOUT. The setting is
+    changed on checkout only when the connection last served the other kind of work, so a
+    web process sets it once per connection.
+    """
+    if engine.dialect.name != "postgresql":
+        return
+
+    def statement_seconds() -> float:
+        if has_request_context():
+            return config["DATABASE_STATEMENT_TIMEOUT"]
+        return config["DATABASE_WORKER_STATEMENT_TIMEOUT"]
+
+    def answer_deadline(seconds: float) -> float | None:
+        return seconds + ANSWER_MARGIN_SECONDS if seconds > 0 else None
+
+    @event.listens_for(engine, "do_connect")
+    def connect(_dialect, _record, cargs, cparams):
+        cparams.setdefault("connect_timeout", config["DATABASE_CONNECT_TIMEOUT"])
+        connection = DeadlineConnection.connect(*cargs, **cparams)
+        connection.answer_deadline = answer_deadline(statement_seconds())
+        return connection
+
+    @event.listens_for(engine, "checkin")
+    def expect_a_quick_answer(dbapi_connection, _record) -> None:
+        # Back in the pool, its next exchange is the checkout's ping: any live server answers
+        # that at once, so a stalled one is found out as fast as a refused connection.
+        if dbapi_connection is not None:
+            dbapi_connection.answer_deadline = config["DATABASE_CONNECT_TIMEOUT"]
+
+    @event.listens_for(engine, "checkout")
+    def apply_statement_timeout(dbapi_connection, record, _proxy) -> None:
+        seconds = statement_seconds()
+        if record.info.get("statement_timeout") != seconds:
+            _set_statement_timeout(dbapi_connection, seconds)
+            record.info["statement_timeout"] = seconds
+        dbapi_connection.answer_deadline = answer_deadline(seconds)
+
+
+def _set_statement_timeout(dbapi_connection, seconds: float) -> None:
+    # A raw cursor: a session setting, not one of the app's statements. Committed at once,
+    # since a setting rolled back with the request's transaction would be undone.
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT set_config('statement_timeout', %s, false)", (str(int(seconds * 1000)),)
+        )
+    dbapi_connection.commit()
 
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

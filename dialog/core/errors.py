@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
-from flask import Flask, jsonify, make_response, render_template, request
+import redis
+import sqlalchemy as sa
+from flask import Flask, current_app, g, jsonify, make_response, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
 from dialog.core.permissions import Refused, refusal_response
 from dialog.extensions import db
@@ -37,7 +40,15 @@ MESSAGES = {
         _l("Something went wrong on our side"),
         _l("The error has been logged. Try again in a while; what you have already saved is kept."),
     ),
+    503: (
+        _l("The service is temporarily unavailable"),
+        _l(
+            "Part of the service did not answer in time. Try again in a minute; what you have already saved is kept."
+        ),
+    ),
 }
+# How soon a person (or a client of the API) may try again after a 503.
+RETRY_AFTER_SECONDS = 60
 CSRF_MESSAGE = _l(
     "The form had expired or was sent from somewhere else. Reload the page and send it again."
 )
@@ -46,6 +57,11 @@ CSRF_MESSAGE = _l(
 def init_app(app: Flask) -> None:
     app.register_error_handler(Refused, _handle_refusal)
     app.register_error_handler(HTTPException, _handle_http_error)
+    app.register_error_handler(sa.exc.DBAPIError, _handle_database_error)
+    app.register_error_handler(sa.exc.TimeoutError, _handle_unavailable)  # no pooled connection
+    # The cache and the limits carry on without Redis; anything else that needs it cannot.
+    app.register_error_handler(redis.exceptions.ConnectionError, _handle_unavailable)
+    app.register_error_handler(redis.exceptions.TimeoutError, _handle_unavailable)
     app.register_error_handler(Exception, _handle_unexpected_error)
 
 
@@ -68,6 +84,29 @@ def _handle_http_error(error: HTTPException):
     response = _render(code, custom, kept=_typed_fields() if code == 429 else ())
     if code == 405 and getattr(error, "valid_methods", None):
         response.headers["Allow"] = ", ".join(error.valid_methods)
+    return response
+
+
+def _handle_database_error(error: sa.exc.DBAPIError):
+    # Unreachable, timed out, locked or cut off; any other database error is a bug.
+    if isinstance(error, sa.exc.OperationalError) or error.connection_invalidated:
+        return _handle_unavailable(error)
+    return _handle_unexpected_error(error)
+
+
+def _handle_unavailable(error: Exception):
+    """A dependency failed or hit its deadline: a 503 at once, never a hung worker."""
+    first_line = next(iter(str(error).strip().splitlines()), "")
+    log.warning(
+        "%s %s answered 503: %s: %s", request.method, request.path, type(error).__name__, first_line
+    )
+    # The connection may be gone already; the session is reset at teardown either way.
+    with contextlib.suppress(sa.exc.SQLAlchemyError):
+        db.session.rollback()
+    # The page is rendered as for a visitor: who is logged in would need the database.
+    g._login_user = current_app.login_manager.anonymous_user()
+    response = _handle_http_error(ServiceUnavailable())
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
 
 

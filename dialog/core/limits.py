@@ -1,4 +1,10 @@
-"""Rate-limit strings from the configuration, for `limiter.limit(...)` in every domain."""
+"""Rate-limit strings from the configuration, for `limiter.limit(...)` in every domain,
+and the limits counted by hand (failed logins, mail to one address).
+
+When the limit store (Redis) is unreachable, limits are counted in each process instead:
+Flask-Limiter does so for the decorated views (RATELIMIT_IN_MEMORY_FALLBACK_ENABLED), and
+`hit` and `test` here for the counts kept by hand. Nobody gets a 500 for it.
+"""
 
 import math
 import time
@@ -9,8 +15,12 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
-from limits import parse_many
+from limits import RateLimitItem, parse_many
+from limits.storage import MemoryStorage
+from limits.strategies import RateLimiter
+from sqlalchemy.exc import SQLAlchemyError
 
+from dialog.core import outages
 from dialog.extensions import limiter
 
 View = TypeVar("View", bound=Callable)
@@ -30,8 +40,13 @@ def writes_per_ip() -> str:
 
 def writer() -> str:
     # The account, not the address: people sharing one address each get their own limit.
-    if current_user.is_authenticated:
-        return f"account:{current_user.id}"
+    try:
+        if current_user.is_authenticated:
+            return f"account:{current_user.id}"
+    except SQLAlchemyError:
+        # Who is logged in needs the database. Raised here, Flask-Limiter would take it for
+        # its own store failing; the view asks again and answers 503.
+        pass
     return get_remote_address()
 
 
@@ -88,12 +103,11 @@ def login_refusal(email: str, ip: str) -> tuple[str, int] | None:
     count toward the per-account ones."""
     if not limiter.enabled:
         return None
-    strategy = limiter.limiter
     for item in parse_many(logins_per_ip()):
-        if not strategy.hit(item, "login-attempts", ip):
+        if not hit(item, "login-attempts", ip):
             return "too_many_attempts", _seconds_left(item, ("login-attempts", ip))
     for reason, item, key in _login_failure_limits(email, ip):
-        if strategy.test(item, *key):
+        if test(item, *key):
             continue
         if reason == "account_under_attack" and _slow_lane_open(email, ip):
             continue
@@ -108,11 +122,11 @@ SLOW_LANE = "1 per minute"
 
 def _slow_lane_open(email: str, ip: str) -> bool:
     [item] = parse_many(SLOW_LANE)
-    return limiter.limiter.hit(item, "login-slow-lane", email, ip)
+    return hit(item, "login-slow-lane", email, ip)
 
 
 def _seconds_left(item, key) -> int:
-    reset_at = limiter.limiter.get_window_stats(item, *key).reset_time
+    reset_at = _counted("get_window_stats", item, *key).reset_time
     return max(1, math.ceil(reset_at - time.time()))
 
 
@@ -120,4 +134,46 @@ def count_login_failure(email: str, ip: str) -> None:
     if not limiter.enabled:
         return
     for _reason, item, key in _login_failure_limits(email, ip):
-        limiter.limiter.hit(item, *key)
+        hit(item, *key)
+
+
+# Limits counted by hand ------------------------------------------------------------------
+
+
+def hit(item: RateLimitItem, *identifiers: str) -> bool:
+    """Count one more against the limit; False when it is used up."""
+    return _counted("hit", item, *identifiers)
+
+
+def test(item: RateLimitItem, *identifiers: str) -> bool:
+    """Whether one more would still be within the limit, without counting it."""
+    return _counted("test", item, *identifiers)
+
+
+def _counted(method: str, item: RateLimitItem, *identifiers: str):
+    in_store, in_process = _strategies()
+    outage = outages.of("rate-limit store", "limits are counted in this process")
+    if outage.worth_trying():
+        try:
+            answer = getattr(in_store, method)(item, *identifiers)
+        except limiter.storage.base_exceptions as error:
+            outage.failed(error)
+        else:
+            outage.succeeded()
+            return answer
+    return getattr(in_process, method)(item, *identifiers)
+
+
+def _strategies() -> tuple[RateLimiter, RateLimiter]:
+    """Flask-Limiter's strategy on its store, and the same counting in this process.
+
+    On the store itself, not `limiter.limiter`: that turns to Flask-Limiter's own fallback
+    while it thinks the store is down, and these counts must stay in one place.
+    """
+    storage = limiter.storage
+    kept = current_app.extensions.get("dialog.limits")
+    if kept is None or kept[0] is not storage:  # a new store: the app was set up again
+        strategy = type(limiter.limiter)
+        kept = (storage, strategy(storage), strategy(MemoryStorage()))
+        current_app.extensions["dialog.limits"] = kept
+    return kept[1], kept[2]
