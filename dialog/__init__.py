@@ -9,7 +9,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import config as config_module
-from dialog.core import logs
+from dialog import logs
 
 # The domains, each a package with `init_app(app)`, set up in this order: core first (it
 # binds the database and the <int:...> converter the others rely on), demo last (it uses all).

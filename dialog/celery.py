@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import Celery, Task, signals
 from flask import Flask
 
-from dialog.core import logs
+from dialog import logs
 from dialog.core.timezone import LOCAL_ZONE_NAME
 
 

@@ -7,7 +7,7 @@ from flask import current_app
 # access to the values within the .ini file in use.
 config = context.config
 
-# Logging is the app's (dialog/core/logs.py, set up by create_app): a logging.fileConfig
+# Logging is the app's (dialog/logs.py, set up by create_app): a logging.fileConfig
 # here would replace its handler and format and silence every logger created before it.
 logger = logging.getLogger("alembic.env")
 

@@ -30,7 +30,7 @@ from flask import current_app
 from flask_sqlalchemy.session import Session
 from sqlalchemy import event, select, update
 
-from dialog.core import logs
+from dialog import logs
 from dialog.core.db import insert_ignoring_conflicts, utcnow
 from dialog.core.models import OutboxDelivery, OutboxEvent, OutboxStatus
 from dialog.extensions import db

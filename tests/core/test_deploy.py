@@ -108,7 +108,12 @@ def test_the_environment_file_filled_in_is_a_configuration_production_accepts(mo
 def _gunicorn_settings(**env: str) -> dict[str, str]:
     """gunicorn's own reading of gunicorn.conf.py (`--print-config`), name to value."""
     result = subprocess.run(
-        [Path(sys.executable).parent / "gunicorn", "--config", "gunicorn.conf.py", "--print-config"],
+        [
+            Path(sys.executable).parent / "gunicorn",
+            "--config",
+            "gunicorn.conf.py",
+            "--print-config",
+        ],
         cwd=ROOT,
         env={**os.environ, **env},
         capture_output=True,

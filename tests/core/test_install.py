@@ -40,7 +40,9 @@ START_DEADLINE_SECONDS = 30
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory) -> Path:
     """The python of a fresh virtualenv with only the wheel installed in it."""
-    assert find_spec("setuptools.command.bdist_wheel"), "setuptools>=70.1 (test extras): make install"
+    assert find_spec("setuptools.command.bdist_wheel"), (
+        "setuptools>=70.1 (test extras): make install"
+    )
     work = tmp_path_factory.mktemp("install")
     source = _copy_repository_files(work / "source")
     _run(
@@ -206,7 +208,9 @@ def _wait_for(url: str, server: subprocess.Popen, log: Path) -> str:
             return _get(url)
         except (urllib.error.URLError, ConnectionError):
             time.sleep(0.1)
-    raise AssertionError(f"gunicorn did not answer within {START_DEADLINE_SECONDS} s\n{log.read_text()}")
+    raise AssertionError(
+        f"gunicorn did not answer within {START_DEADLINE_SECONDS} s\n{log.read_text()}"
+    )
 
 
 def _get(url: str) -> str:

@@ -15,7 +15,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from dialog.core import logs, outbox
+from dialog import logs
+from dialog.core import outbox
 from dialog.core.db import utcnow
 from dialog.core.models import OutboxDelivery, OutboxEvent
 from tests.support import ROOT, post_form, run_task
