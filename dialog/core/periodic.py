@@ -4,6 +4,9 @@
 runs only while this run holds the database lease of the same name (a run that finds it
 held returns 0 at once), and records the declaration, from which `beat_schedule()` builds
 the schedule. Bodies stay idempotent: a lease that runs out lets the next run in.
+
+Every run, with the lease or without, first notes the task's heartbeat: only beat starts
+periodic tasks, so the freshest of them is beat's last run, which /readyz reports.
 """
 
 from __future__ import annotations
@@ -14,8 +17,9 @@ from dataclasses import dataclass
 
 from celery import shared_task
 
-from dialog.core import locks
-from dialog.core.models import JobLock
+from dialog.core import heartbeat, locks
+from dialog.core.models import HeartbeatKind, JobLock
+from dialog.extensions import db
 
 _NAME_LENGTH = JobLock.__table__.c.name.type.length
 
@@ -47,6 +51,8 @@ def periodic(name: str, *, every: float | str, lease: int):
         @shared_task(name=name)
         @functools.wraps(func)
         def run_holding_the_lease() -> int:
+            heartbeat.record(HeartbeatKind.periodic, name)
+            db.session.commit()
             with locks.exclusive(name, seconds=lease) as acquired:
                 if not acquired:
                     return 0
