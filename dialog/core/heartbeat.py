@@ -29,7 +29,7 @@ _NAME_LENGTH = Heartbeat.__table__.c.name.type.length
 
 
 def record(kind: HeartbeatKind, name: str) -> None:
-    """Note that `name` is alive now; flushes, the caller commits."""
+    """Note that `name` is alive now; the caller commits."""
     now = utcnow()
     name = name[:_NAME_LENGTH]
     updated = db.session.execute(
@@ -71,10 +71,14 @@ class _HeartbeatThread:
         self.app = app
         self.node_name = node_name
         self.stopping = threading.Event()
+        # Held while the thread writes. The worker forks (beat, pool processes) while
+        # the thread runs; a child forked in the middle of a write would inherit the
+        # database driver's locks held by a thread it does not have, and hang on them.
+        self.writing = threading.Lock()
         self.thread = threading.Thread(target=self._run, name=f"heartbeat-{node_name}", daemon=True)
 
     def start(self) -> None:
-        _fresh_pools_in_forked_children(self.app)
+        self._make_forks_wait_for_writes()
         self.thread.start()
 
     def stop(self) -> None:
@@ -90,7 +94,7 @@ class _HeartbeatThread:
         self._write(forget)
 
     def _write(self, change) -> None:
-        with self.app.app_context():
+        with self.writing, self.app.app_context():
             try:
                 change(HeartbeatKind.worker, self.node_name)
                 db.session.commit()
@@ -98,11 +102,19 @@ class _HeartbeatThread:
                 db.session.rollback()
                 log.warning("worker heartbeat not written: %s", error)
 
+    def _make_forks_wait_for_writes(self) -> None:
+        with self.app.app_context():
+            engines = list(db.engines.values())
 
-def _fresh_pools_in_forked_children(app: Flask) -> None:
-    # The heartbeat's connection is pooled in the worker's main process. Pool processes
-    # forked from it later (a replacement for one that died) must not reuse that
-    # connection's socket: SQLAlchemy's advice is a fresh pool in the child.
-    with app.app_context():
-        engines = list(db.engines.values())
-    os.register_at_fork(after_in_child=lambda: [engine.dispose(close=False) for engine in engines])
+        def in_child() -> None:
+            self.writing.release()
+            # The heartbeat's connection stays pooled in this process; a child must not
+            # reuse its socket: SQLAlchemy's advice is a fresh pool in the child.
+            for engine in engines:
+                engine.dispose(close=False)
+
+        os.register_at_fork(
+            before=self.writing.acquire,
+            after_in_parent=self.writing.release,
+            after_in_child=in_child,
+        )

@@ -1,8 +1,10 @@
 """A real worker leaves a heartbeat, and its beat periodic runs, where /readyz reads them."""
 
+import time
+
 import pytest
 
-from tests.support import WorkerProcess, wait_for
+from tests.support import WorkerProcess
 
 pytestmark = pytest.mark.worker
 
@@ -10,6 +12,14 @@ pytestmark = pytest.mark.worker
 def _checks(client) -> dict:
     answer = client.get("/readyz").get_json()
     return {"overall": answer["status"], **answer["checks"]}
+
+
+def _ready_within(client, seconds: float) -> dict:
+    """The first answer that is ok, or the last one seen when none was in time."""
+    deadline = time.monotonic() + seconds
+    while (found := _checks(client))["overall"] != "ok" and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return found
 
 
 def test_a_worker_with_beat_makes_the_host_ready_and_is_missed_once_stopped(
@@ -23,7 +33,8 @@ def test_a_worker_with_beat_makes_the_host_ready_and_is_missed_once_stopped(
 
     process = WorkerProcess(tmp_path / "worker.log", beat=True).start()
     try:
-        ready = wait_for(lambda: (found := _checks(client))["overall"] == "ok" and found)
+        ready = _ready_within(client, seconds=30)
+        assert ready["overall"] == "ok", ready
         assert ready["worker"]["alive"] == 1
         assert ready["worker"]["age_seconds"] <= app.config["WORKER_HEARTBEAT_SECONDS"]
         assert ready["beat"]["status"] == "ok"
