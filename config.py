@@ -154,6 +154,13 @@ class Config:
         self.OUTBOX_SWEEP_INTERVAL_SECONDS = _env_float("OUTBOX_SWEEP_INTERVAL_SECONDS", 5.0)
         self.OUTBOX_MAX_ATTEMPTS = _env_int("OUTBOX_MAX_ATTEMPTS", 12)
 
+        # /healthz and /readyz (dialog/core/health.py): how long each check may take, and
+        # when readiness calls a worker heartbeat, beat's last run or the outbox backlog old.
+        self.HEALTH_CHECK_TIMEOUT = _env_float("HEALTH_CHECK_TIMEOUT", 2.0)
+        self.WORKER_HEARTBEAT_SECONDS = _env_float("WORKER_HEARTBEAT_SECONDS", 30.0)
+        self.READINESS_STALE_SECONDS = _env_int("READINESS_STALE_SECONDS", 300)
+        self.READINESS_BACKLOG_SECONDS = _env_int("READINESS_BACKLOG_SECONDS", 900)
+
         self.MAIL_SERVER = _env("MAIL_SERVER")
         self.MAIL_PORT = _env_int("MAIL_PORT", 587)
         self.MAIL_USERNAME = _env("MAIL_USERNAME")

@@ -15,7 +15,18 @@ import config
 
 def init_app(app: Flask) -> None:
     # Models, mail and tasks register on import: tables, the email handler, Celery tasks.
-    from dialog.core import errors, i18n, mail, models, security, tasks, text, views  # noqa: F401
+    from dialog.core import (  # noqa: F401
+        errors,
+        health,
+        heartbeat,
+        i18n,
+        mail,
+        models,
+        security,
+        tasks,
+        text,
+        views,
+    )
     from dialog.core.backup import init_app as init_backup
     from dialog.core.urls import DatabaseId
     from dialog.extensions import babel
@@ -26,6 +37,8 @@ def init_app(app: Flask) -> None:
     security.init_app(app)
     text.init_app(app)
     errors.init_app(app)
+    health.init_app(app)
+    heartbeat.init_app(app)
     # Before any blueprint is registered: every domain's <int:...> routes use it.
     app.url_map.converters["int"] = DatabaseId
     app.register_blueprint(views.bp)

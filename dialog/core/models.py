@@ -122,3 +122,22 @@ class JobLock(db.Model):
     name: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
     holder: Mapped[str | None] = mapped_column(sa.String(64))
     locked_until: Mapped[datetime]
+
+
+class HeartbeatKind(enum.Enum):
+    worker = "worker"
+    periodic = "periodic"
+
+
+class Heartbeat(db.Model):
+    """The last sign of life of a worker process (named by its Celery node name) or of a
+    periodic task (named by the task): what every web host's /readyz reads."""
+
+    __tablename__ = "heartbeat"
+
+    kind: Mapped[HeartbeatKind] = mapped_column(
+        sa.Enum(HeartbeatKind, name="heartbeat_kind", native_enum=False, length=16),
+        primary_key=True,
+    )
+    name: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
+    seen_at: Mapped[datetime]

@@ -6,6 +6,9 @@ held returns 0 at once), and records the declaration, from which `beat_schedule(
 the schedule. Bodies stay idempotent: a lease that runs out lets the next run in. A body
 returns how many things it did: a run that did something is logged at INFO, a routine run
 with nothing to do (the sweeper every few seconds) only at DEBUG.
+
+Every run, with the lease or without, first notes the task's heartbeat: only beat starts
+periodic tasks, so the freshest of them is beat's last run, which /readyz reports.
 """
 
 from __future__ import annotations
@@ -17,8 +20,9 @@ from dataclasses import dataclass
 
 from celery import shared_task
 
-from dialog.core import locks
-from dialog.core.models import JobLock
+from dialog.core import heartbeat, locks
+from dialog.core.models import HeartbeatKind, JobLock
+from dialog.extensions import db
 
 _NAME_LENGTH = JobLock.__table__.c.name.type.length
 
@@ -52,6 +56,8 @@ def periodic(name: str, *, every: float | str, lease: int):
         @shared_task(name=name)
         @functools.wraps(func)
         def run_holding_the_lease() -> int:
+            heartbeat.record(HeartbeatKind.periodic, name)
+            db.session.commit()
             with locks.exclusive(name, seconds=lease) as acquired:
                 if not acquired:
                     log.debug("%s skipped: another run holds its lease", name)

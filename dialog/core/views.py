@@ -1,24 +1,15 @@
-"""Cross-cutting pages: health, robots.txt, the vendored map library.
+"""Cross-cutting pages: health and readiness, robots.txt, the vendored map library.
 
 The terms of use, the privacy notice and the accessibility statement are the pages domain's.
 """
 
 from __future__ import annotations
 
-import logging
+from flask import Blueprint, Response, jsonify, send_from_directory
 
-from flask import (
-    Blueprint,
-    Response,
-    current_app,
-    jsonify,
-    send_from_directory,
-)
-from sqlalchemy import text
+from dialog.core import health
+from dialog.extensions import limiter
 
-from dialog.extensions import db, limiter
-
-log = logging.getLogger(__name__)
 bp = Blueprint("core", __name__)
 
 ROBOTS_TXT = "User-agent: *\nDisallow: /admin/\nDisallow: /api/\n"
@@ -33,32 +24,22 @@ def robots():
 @bp.get("/healthz")
 @limiter.exempt
 def healthz():
-    checks = {"database": _database_status(), "broker": _broker_status()}
-    healthy = all(value == "ok" for value in checks.values())
-    return jsonify({"status": "ok" if healthy else "error", **checks}), 200 if healthy else 503
+    answer, healthy = health.health()
+    return _uncached(jsonify(answer), 200 if healthy else 503)
 
 
-def _database_status() -> str:
-    try:
-        db.session.execute(text("SELECT 1"))
-        db.session.rollback()
-    except Exception as error:
-        log.warning("health check: database unreachable: %s", error)
-        db.session.rollback()
-        return "down"
-    return "ok"
+@bp.get("/readyz")
+@limiter.exempt
+def readyz():
+    answer = health.readiness()
+    return _uncached(jsonify(answer), 503 if answer["status"] == health.DOWN else 200)
 
 
-def _broker_status() -> str:
-    celery_app = current_app.extensions["celery"]
-    timeout = current_app.config["OUTBOX_PUBLISH_TIMEOUT"]
-    try:
-        with celery_app.connection_for_write() as connection:
-            connection.ensure_connection(max_retries=1, interval_start=0, timeout=timeout)
-    except Exception as error:
-        log.warning("health check: broker unreachable: %s", error)
-        return "down"
-    return "ok"
+def _uncached(response: Response, status: int) -> Response:
+    # A load balancer or monitor must see the state now, never a proxy's copy.
+    response.status_code = status
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.get("/vendor/leaflet/<path:filename>")

@@ -1,10 +1,15 @@
+import pytest
+
 from dialog.core.views import ROBOTS_TXT
+from tests.core.dependencies import BlackHole, answered_within, threads_named
+from tests.support import wait_for
 
 
 def test_healthz_reports_database_and_broker(client):
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.get_json() == {"status": "ok", "database": "ok", "broker": "ok"}
+    assert response.headers["Cache-Control"] == "no-store"
 
 
 def test_healthz_names_the_broker_when_it_is_down(committed_db):
@@ -23,6 +28,43 @@ def test_healthz_names_the_database_when_it_is_down(committed_db, tmp_path):
     response = broken.test_client().get("/healthz")
     assert response.status_code == 503
     assert response.get_json()["database"] == "down"
+
+
+@pytest.fixture
+def black_hole():
+    hole = BlackHole()
+    yield hole
+    hole.close()
+    wait_for(lambda: not threads_named("health-"), timeout=15)
+
+
+def _healthz_within_deadline(hung):
+    # The deadline, and a second for the rest of the request.
+    limit = hung.config["HEALTH_CHECK_TIMEOUT"] + 1.0
+    response = answered_within(limit, lambda: hung.test_client().get("/healthz"))
+    return response.status_code, response.get_json()
+
+
+def test_healthz_answers_within_its_deadline_when_the_database_hangs(app, black_hole):
+    from dialog import create_app
+
+    hung = create_app(
+        SQLALCHEMY_DATABASE_URI=f"postgresql+psycopg://nobody@127.0.0.1:{black_hole.port}/none"
+    )
+    assert _healthz_within_deadline(hung) == (
+        503,
+        {"status": "error", "database": "down", "broker": "ok"},
+    )
+
+
+def test_healthz_answers_within_its_deadline_when_the_broker_hangs(app, black_hole):
+    from dialog import create_app
+
+    hung = create_app(CELERY_BROKER_URL=f"redis://127.0.0.1:{black_hole.port}/0")
+    assert _healthz_within_deadline(hung) == (
+        503,
+        {"status": "error", "database": "ok", "broker": "down"},
+    )
 
 
 def test_robots_txt_is_answered_without_any_query(client, count_queries):

@@ -81,6 +81,7 @@ ROUTES = _rows(
     ("GET",  "dialogues.index",                 "/",                                                   OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK),
     ("GET",  "core.robots",                     "/robots.txt",                                         OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK),
     ("GET",  "core.healthz",                    "/healthz",                                            OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK),
+    ("GET",  "core.readyz",                     "/readyz",                                             OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK),
     ("GET",  "static",                          "/static/css/main.css",                                OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK),
     ("GET",  "core.leaflet",                    "/vendor/leaflet/leaflet.js",                          OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK),
     # Accounts
