@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from dialog.accounts.labels import LANGUAGE_LABELS
+from dialog.api.openapi import LICENCE
 from dialog.core import limits, urls
 from dialog.core.markdown import render as render_markdown
 from dialog.core.permissions import require
@@ -80,6 +81,7 @@ def _legal_page(kind: PageKind, **context):
         digg_complaint_url=DIGG_COMPLAINT_URL,
         statement_date=STATEMENT_DATE,
         public_site=urlsplit(current_app.config["PUBLIC_URL"]).netloc,
+        licence_url=LICENCE["url"],
         **context,
     )
 
