@@ -8,6 +8,7 @@ import pytest
 from dialog.pages import services
 from dialog.pages.models import PageKind
 from tests.pages.helpers import client_for, text
+from tests.support import log_in
 
 DIGG = 'href="https://www.digg.se/tdosanmalan"'
 
@@ -168,3 +169,24 @@ def test_every_page_links_the_three_pages_in_its_footer(client):
     footer = page[page.index('<footer class="site-footer">') :]
     for path in ("/terms", "/privacy", "/accessibility"):
         assert f'href="{path}"' in footer
+
+
+def test_the_privacy_notice_describes_the_one_cookie_the_service_sets(app, db, resident):
+    """Choosing a language, logging in and using pages sets one cookie, the session's, and
+    it ends with the browser: the notice says exactly that, and promises no other."""
+    client = app.test_client()
+    set_cookies = []
+    for response in (
+        client.get("/?lang=en"),
+        log_in(client, resident.email),
+        client.get("/profile"),
+        client.get("/privacy"),
+    ):
+        set_cookies += response.headers.getlist("Set-Cookie")
+    names = {header.split("=", 1)[0] for header in set_cookies}
+    assert names == {app.config["SESSION_COOKIE_NAME"]}
+    assert not any("expires=" in header.lower() for header in set_cookies)
+    page = text(client.get("/privacy"))
+    assert "only the one cookie the service needs" in page
+    assert "deletes it when you close it" in page
+    assert "keeps you logged in" not in page
