@@ -142,6 +142,13 @@ def _export_profile(user: User) -> list[dict[str, Any]]:
     return [_as_dict(user, hide=("password_hash",))]
 
 
+# The link's nonce is a secret of the link, not data about anyone.
+INVITATION_SECRETS = ("token_nonce",)
+# Who was invited is the invitee's personal data, not the inviter's (GDPR art. 15(4)):
+# an invitation the person only sent shows that and when, never to whom.
+INVITEE_COLUMNS = ("email", "user_id")
+
+
 def _export_invitations(user: User) -> list[dict[str, Any]]:
     rows = db.session.scalars(
         select(Invitation)
@@ -154,7 +161,14 @@ def _export_invitations(user: User) -> list[dict[str, Any]]:
         )
         .order_by(Invitation.id)
     )
-    return [_as_dict(row, hide=()) for row in rows]
+    sent_only = INVITATION_SECRETS + INVITEE_COLUMNS
+    return [
+        _as_dict(row, hide=INVITATION_SECRETS if _invited(row, user) else sent_only) for row in rows
+    ]
+
+
+def _invited(invitation: Invitation, user: User) -> bool:
+    return invitation.user_id == user.id or invitation.email == user.email
 
 
 def _erase_invitations(user: User) -> int:
