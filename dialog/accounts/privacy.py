@@ -353,7 +353,10 @@ INVENTORY: dict[str, Covered | Retained] = {
         reason=(
             "the append-only record of who did what (accountability, and the municipality's "
             "duty to show how records were handled); database triggers refuse changes, so it "
-            "names people by account id, never by address or name"
+            "names people by account id, never by address or name. Nor is it thinned with a "
+            "dialogue: entries such as proposal_edited, proposal_withdrawn and comment_deleted "
+            "keep an account id beside a contribution that its retention decision anonymised, "
+            "as the privacy notice says"
         ),
         export=_export_audit_entries,
     ),
