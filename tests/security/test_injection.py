@@ -9,6 +9,7 @@ was typed.
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from aiosmtpd.controller import Controller
 
 from tests.security.injection import assert_harmless, assert_json_response
 from tests.security.injection_corpus import PAYLOADS, Payload
+from tests.security.world import png
 from tests.support import PASSWORD, Mailbox, free_port
 
 
@@ -42,6 +44,7 @@ class TextInput:
     files: list[tuple[str, str, str, str]] = field(default_factory=list)
     my_data: str | None = None  # whose "download all my data" copy carries it
     keeps_typed: bool = True  # False for a password: a refusal never shows it again
+    upload: tuple[str, str] | None = None  # (field, file name): an image sent under that name
 
 
 PROPOSAL = {"title": "Förslag", "body": "Text.", "confirmed": "1"}
@@ -312,6 +315,59 @@ INPUTS += [
     ),
 ]
 
+# Inputs that take an address, a code or a name of a file: a new dialogue's address and
+# reference prefix, a planner's address, where a reset link goes, the codes of two-step
+# login (the anonymous visitor is half-way through logging in, the planner has it on,
+# the other planner is setting it up) and the name of an uploaded image.
+NEW_DIALOGUE = {
+    "slug": "ny-{mark}",
+    "title": "Ny dialog",
+    "summary": "Om torget.",
+    "visibility": "public",
+    "vote_mode": "for_against",
+    "vote_counts": "live",
+}
+INPUTS += [
+    TextInput(
+        "dialogue address (admin, new dialogue)",
+        "admin",
+        "/admin/dialogues/new",
+        {**NEW_DIALOGUE, "slug": "{p}"},
+        pages=[("admin", "/admin/dialogues")],
+    ),
+    TextInput(
+        "reference prefix (admin, new dialogue)",
+        "admin",
+        "/admin/dialogues/new",
+        {**NEW_DIALOGUE, "reference_prefix": "{p}"},
+        pages=[("admin", "/admin/dialogues")],
+    ),
+    TextInput(
+        "planner's address (admin)",
+        "admin",
+        "/admin/dialogues/{dialogue_id}/planners",
+        {"email": "{p}"},
+        pages=[("admin", "/admin/dialogues/{dialogue_id}/planners")],
+    ),
+    TextInput("forgotten password's address", "anonymous", "/password/forgot", {"email": "{p}"}),
+    TextInput("two-step login code", "anonymous", "/login/code", {"code": "{p}"}),
+    TextInput("two-step setup code", "other_planner", "/profile/two-factor/setup", {"code": "{p}"}),
+    TextInput(
+        "two-step turn-off code",
+        "planner",
+        "/profile/two-factor/disable",
+        {"off-current_password": PASSWORD, "off-code": "{p}"},
+    ),
+    TextInput(
+        "uploaded image's file name",
+        "resident",
+        "/d/{slug}/proposals/new",
+        PROPOSAL,
+        upload=("image", "{p}.png"),
+        my_data="resident",
+    ),
+]
+
 SEARCHES = [
     ("anonymous", "/d/{slug}/proposals?q={q}"),
     ("anonymous", "/d/{slug}/proposals?q=x&theme={q}&place={q}&sort={q}"),
@@ -384,6 +440,12 @@ def _fill(template: str, payload: Payload, ids: dict) -> str:
     return (
         template.replace("{p}", "\0PAYLOAD\0").format(**values).replace("\0PAYLOAD\0", payload.text)
     )
+
+
+def _as_a_browser_names_it(filename: str) -> str:
+    """A file name as a browser writes it into a form's body (the HTML standard's
+    multipart encoding): quotes and line breaks escaped, everything else as it is."""
+    return filename.replace('"', "%22").replace("\r", "%0D").replace("\n", "%0A")
 
 
 def _post(world, who, path, data):
@@ -490,6 +552,10 @@ def test_a_payload_through_a_text_input_comes_out_harmless(world, smtp, text_inp
         inbox.messages.clear()
         data = {name: _fill(value, payload, ids) for name, value in text_input.data.items()}
         sent = list(data.values())
+        if text_input.upload:
+            field_name, filename = text_input.upload
+            sent.append(filename := _fill(filename, payload, ids))
+            data[field_name] = (io.BytesIO(png()), _as_a_browser_names_it(filename))
         response = _post(world, text_input.who, _fill(text_input.path, payload, ids), data)
         assert response.status_code < 500, f"{where}: {response.status_code}"
         if any("\x00" in value for value in sent):
