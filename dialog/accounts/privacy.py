@@ -142,6 +142,13 @@ def _export_profile(user: User) -> list[dict[str, Any]]:
     return [_as_dict(user, hide=("password_hash",))]
 
 
+# The link's nonce is a secret of the link, not data about anyone.
+INVITATION_SECRETS = ("token_nonce",)
+# Who was invited is the invitee's personal data, not the inviter's (GDPR art. 15(4)):
+# an invitation the person only sent shows that and when, never to whom.
+INVITEE_COLUMNS = ("email", "user_id")
+
+
 def _export_invitations(user: User) -> list[dict[str, Any]]:
     rows = db.session.scalars(
         select(Invitation)
@@ -154,7 +161,14 @@ def _export_invitations(user: User) -> list[dict[str, Any]]:
         )
         .order_by(Invitation.id)
     )
-    return [_as_dict(row, hide=()) for row in rows]
+    sent_only = INVITATION_SECRETS + INVITEE_COLUMNS
+    return [
+        _as_dict(row, hide=INVITATION_SECRETS if _invited(row, user) else sent_only) for row in rows
+    ]
+
+
+def _invited(invitation: Invitation, user: User) -> bool:
+    return invitation.user_id == user.id or invitation.email == user.email
 
 
 def _erase_invitations(user: User) -> int:
@@ -339,7 +353,10 @@ INVENTORY: dict[str, Covered | Retained] = {
         reason=(
             "the append-only record of who did what (accountability, and the municipality's "
             "duty to show how records were handled); database triggers refuse changes, so it "
-            "names people by account id, never by address or name"
+            "names people by account id, never by address or name. Nor is it thinned with a "
+            "dialogue: entries such as proposal_edited, proposal_withdrawn and comment_deleted "
+            "keep an account id beside a contribution that its retention decision anonymised, "
+            "as the privacy notice says"
         ),
         export=_export_audit_entries,
     ),

@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Response, abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
+from werkzeug.utils import secure_filename
 
 from dialog.accounts import forms, permissions, privacy, records, services
 from dialog.accounts.views import bp
@@ -122,7 +123,7 @@ def dialogue_records(dialogue_id: int, format: str):
         response = Response(records.as_csv(rows), mimetype="text/csv")
     else:
         response = Response(records.as_json(dialogue, rows), mimetype="application/json")
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="{dialogue.slug}-records.{format}"'
-    )
+    # A name made safe for a header whatever an older address name holds.
+    filename = secure_filename(f"{dialogue.slug}-records.{format}")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return _private(response)

@@ -18,6 +18,7 @@ from sqlalchemy.orm import contains_eager
 
 from dialog.accounts import devices
 from dialog.accounts.models import Role, User, UserSession
+from dialog.accounts.names import looks_like_staff
 from dialog.core import audit, limits, mail, outbox
 from dialog.core.db import AlreadyTaken, add_unless_taken, unique_write, utcnow
 from dialog.core.text import strip_controls
@@ -463,12 +464,32 @@ def set_role(user: User, role: Role, *, by: User, reason: str | None = None) -> 
         return
     old = user.role
     user.role = role
+    renamed = role not in PLANNING_ROLES and _retire_staff_like_public_name(user)
     audit.record(
-        "role_changed", actor=by, target=user, reason=reason, old=old.value, new=role.value
+        "role_changed",
+        actor=by,
+        target=user,
+        reason=reason,
+        old=old.value,
+        new=role.value,
+        **({"public_name_replaced": True} if renamed else {}),
     )
     if role not in PLANNING_ROLES:
         _remove_planner_assignments(user, by=by)
     db.session.flush()
+
+
+def _retire_staff_like_public_name(user: User) -> bool:
+    """A name only staff may carry ("Kommunen") leaves the public pages with the role:
+    the person is shown by a fresh pseudonym instead. Whether anything changed."""
+    changed = False
+    if looks_like_staff(user.pseudonym):
+        user.pseudonym = _new_pseudonym()
+        changed = True
+    if user.show_name_publicly and looks_like_staff(user.display_name):
+        user.show_name_publicly = False
+        changed = True
+    return changed
 
 
 def _remove_planner_assignments(user: User, *, by: User) -> None:

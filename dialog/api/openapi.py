@@ -5,6 +5,10 @@ from __future__ import annotations
 from dialog.core.urls import LARGEST_ID
 from dialog.proposals.queries import API_SORTS, DIMENSIONS, STATUS_FILTERS
 
+# The licence contributions are republished under: the terms of use grant it, the API's
+# document states it, so whoever reuses the open data knows what they may do.
+LICENCE = {"name": "CC BY 4.0", "url": "https://creativecommons.org/licenses/by/4.0/"}
+
 
 def _ref(name: str) -> dict:
     return {"$ref": f"#/components/schemas/{name}"}
@@ -283,6 +287,7 @@ def document() -> dict:
             "description": "Public dialogues, their phases, proposals with counts, comments "
             "and official answers. Read-only; no personal data beyond the "
             "names people chose to show.",
+            "license": LICENCE,
         },
         "servers": [{"url": "/api/v1"}],
         "paths": {

@@ -27,6 +27,9 @@ def _refuse_nul_characters() -> None:
         # Every value of a repeated field, not only the first that .values() would give.
         if any("\x00" in value for _, value in values.items(multi=True)):
             abort(400, description=str(NUL_MESSAGE))
+    # An uploaded file's name is text the person sent too (it is stored with the file).
+    if any("\x00" in (upload.filename or "") for _, upload in request.files.items(multi=True)):
+        abort(400, description=str(NUL_MESSAGE))
 
 
 def _tile_origin() -> str:

@@ -122,8 +122,9 @@ class DialogueForm(PointPairMixin, FlaskForm):
         validators=[
             DataRequired(_l("Enter an address name.")),
             Length(max=80),
+            # \A and \Z, not ^ and $: "$" also matches before a final newline.
             Regexp(
-                r"^[a-z0-9]+(-[a-z0-9]+)*$",
+                r"\A[a-z0-9]+(-[a-z0-9]+)*\Z",
                 message=_l("Use lower-case letters a–z, digits and hyphens."),
             ),
         ],
@@ -131,7 +132,10 @@ class DialogueForm(PointPairMixin, FlaskForm):
     )
     reference_prefix = StringField(
         _l("Letters for proposal references (optional)"),
-        validators=[Optional(), Regexp(r"^[A-Za-z]{2,6}$", message=_l("Use 2 to 6 letters A–Z."))],
+        validators=[
+            Optional(),
+            Regexp(r"\A[A-Za-z]{2,6}\Z", message=_l("Use 2 to 6 letters A–Z.")),
+        ],
         description=_l(
             "Proposals are numbered like STK-0042. Made from the address name when left empty."
         ),

@@ -4,14 +4,17 @@ administration under /admin/pages."""
 from __future__ import annotations
 
 from datetime import date
+from email.utils import parseaddr
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import escape
 
 from dialog.accounts.labels import LANGUAGE_LABELS
+from dialog.api.openapi import LICENCE
 from dialog.core import limits, urls
 from dialog.core.markdown import render as render_markdown
 from dialog.core.permissions import require
@@ -44,7 +47,7 @@ def privacy():
 
 @bp.get("/accessibility")
 def accessibility():
-    return _legal_page(PageKind.accessibility, form=forms.FeedbackForm())
+    return _accessibility_page(forms.FeedbackForm())
 
 
 @bp.post("/accessibility")
@@ -53,7 +56,7 @@ def send_feedback():
     require(permissions.can_send_feedback(current_user))
     form = forms.FeedbackForm()
     if not form.validate_on_submit():
-        return _legal_page(PageKind.accessibility, form=form), 400
+        return _accessibility_page(form), 400
     services.receive_feedback(
         description=form.description.data,
         page_address=form.page_address.data,
@@ -68,6 +71,13 @@ def send_feedback():
     return redirect(url_for("pages.accessibility"))
 
 
+def _accessibility_page(form):
+    """The statement with its barrier form, and the address that reaches the same people
+    for those who would rather write an email (MDFFS 2019:2 asks for both)."""
+    address = parseaddr(current_app.config["ACCESSIBILITY_FEEDBACK_EMAIL"])[1]
+    return _legal_page(PageKind.accessibility, form=form, feedback_email=escape(address))
+
+
 def _legal_page(kind: PageKind, **context):
     """The administrators' text in the visitor's language, or the built-in one."""
     stored = queries.page_text(kind, str(get_locale()))
@@ -80,6 +90,7 @@ def _legal_page(kind: PageKind, **context):
         digg_complaint_url=DIGG_COMPLAINT_URL,
         statement_date=STATEMENT_DATE,
         public_site=urlsplit(current_app.config["PUBLIC_URL"]).netloc,
+        licence_url=LICENCE["url"],
         **context,
     )
 

@@ -29,12 +29,12 @@ from dialog.core.forms import ActionForm
 from dialog.core.markdown import render as render_markdown
 from dialog.core.models import StoredFile
 from dialog.core.permissions import Decision, Refused, require
-from dialog.dialogues.visibility import EVERYONE, visible_dialogue
+from dialog.dialogues.visibility import visible_dialogue
 from dialog.extensions import db
 from dialog.proposals import forms, permissions, queries, services
 from dialog.proposals.labels import VOTE_LABELS
 from dialog.proposals.models import AnswerStatus, Proposal, VoteValue
-from dialog.proposals.visibility import can_see_proposal, visible_proposal
+from dialog.proposals.visibility import visible_proposal
 
 bp = Blueprint("proposals", __name__)
 
@@ -127,11 +127,10 @@ def image(proposal_id: int):
     if stored is None:
         raise Refused(Decision.deny("not_found"))
     response = Response(storage.read(stored), mimetype=stored.content_type)
-    response.headers["Cache-Control"] = (
-        # Shared caches only for what everyone may see, by the one visibility rule; the
-        # rest is asked for again each time, so a revoked invitation ends access at once.
-        "public, max-age=86400" if can_see_proposal(EVERYONE, proposal) else "private, no-cache"
-    )
+    # Kept only on answers to visitors without an account, who are shown an image only
+    # where everyone may see it; every answer to a logged-in person (an invited member's
+    # included) becomes no-store, so a revoked invitation ends access at once.
+    response.headers["Cache-Control"] = "public, max-age=86400"
     response.headers["Content-Disposition"] = "inline"
     return response
 

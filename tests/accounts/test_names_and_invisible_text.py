@@ -136,3 +136,84 @@ def test_a_comment_of_invisible_characters_is_refused(
     assert response.status_code in (200, 400)
     assert "Skriv en kommentar." in response.get_data(as_text=True)
     assert db.session.scalar(select(Comment)) is None
+
+
+# A staff name outlives no staff role -------------------------------------------------
+
+
+def _named_planner(app, make_user, **names):
+    from dialog.extensions import db
+
+    planner = make_user(role="planner")
+    with app.app_context():
+        user = db.session.get(User, planner.id)
+        for field, value in names.items():
+            setattr(user, field, value)
+        db.session.commit()
+    return planner
+
+
+def _demote(client, login, admin, person, role="resident"):
+    login(admin)
+    response = post_form(
+        client, f"/admin/users/{person.id}/role", {"role": role, "reason": "Slutat"}
+    )
+    assert response.status_code == 302
+
+
+def _role_change(app, person):
+    from dialog.core.models import AuditEntry
+    from dialog.extensions import db
+
+    with app.app_context():
+        return db.session.scalars(
+            select(AuditEntry).where(
+                AuditEntry.action == "role_changed", AuditEntry.object_id == str(person.id)
+            )
+        ).one()
+
+
+def test_a_planner_lowered_to_resident_loses_a_staff_pseudonym_on_every_page(
+    app, client, admin, login, make_user, make_dialogue, make_proposal
+):
+    planner = _named_planner(app, make_user, pseudonym="Kommunen", show_name_publicly=False)
+    proposal = make_proposal(make_dialogue(phases=PROPOSING), author=planner)
+    assert "Kommunen" in client.get(f"/p/{proposal.id}").get_data(as_text=True)
+    _demote(client, login, admin, planner)
+    user = _reload_user(app, planner.id)
+    assert user.pseudonym.startswith("Deltagare ") and not looks_like_staff(user.pseudonym)
+    page = app.test_client().get(f"/p/{proposal.id}").get_data(as_text=True)
+    assert "Kommunen" not in page and user.pseudonym in page
+    entry = _role_change(app, planner)
+    assert entry.details["public_name_replaced"] is True and entry.details["new"] == "resident"
+
+
+def test_a_staff_name_shown_publicly_gives_way_to_the_pseudonym_on_demotion(
+    app, client, admin, login, make_user
+):
+    planner = _named_planner(app, make_user, display_name="Planerare Anna", show_name_publicly=True)
+    _demote(client, login, admin, planner)
+    user = _reload_user(app, planner.id)
+    assert not user.show_name_publicly and user.public_name == user.pseudonym
+    assert user.pseudonym == planner.pseudonym  # an ordinary pseudonym is kept
+    assert _role_change(app, planner).details["public_name_replaced"] is True
+
+
+def test_ordinary_names_and_staff_roles_keep_their_names(app, client, admin, login, make_user):
+    ordinary = _named_planner(app, make_user, display_name="Anna Ek", show_name_publicly=True)
+    _demote(client, login, admin, ordinary)
+    assert _reload_user(app, ordinary.id).public_name == "Anna Ek"
+    assert "public_name_replaced" not in _role_change(app, ordinary).details
+    # An administrator made planner is still staff: the staff name stays.
+    staff = make_user(role="admin", display_name="Kommunen")
+    _demote(client, login, admin, staff, role="planner")
+    assert _reload_user(app, staff.id).public_name == "Kommunen"
+
+
+def _reload_user(app, user_id):
+    from dialog.extensions import db
+
+    with app.app_context():
+        user = db.session.get(User, user_id)
+        db.session.expunge(user)
+        return user

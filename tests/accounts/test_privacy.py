@@ -361,3 +361,19 @@ def test_the_records_csv_quotes_a_cell_as_the_other_exports_do(ctx):
     body = records.as_csv([{**row, "title": "\n=1+1", "body": "@SUM(A1)"}])
     [cells] = list(csv.DictReader(io.StringIO(body.lstrip("\ufeff"))))
     assert cells["title"] == "'\n=1+1" and cells["body"] == "'@SUM(A1)"
+
+
+def test_records_of_a_dialogue_whose_stored_address_has_a_newline_still_download(
+    app, client, db, make_user, login, make_dialogue, make_proposal
+):
+    """An address name saved before the form refused a trailing newline must not break
+    the download's header (a 500 before)."""
+    admin = make_user(role="admin")
+    dialogue = make_dialogue("gammal\n")
+    make_proposal(dialogue)
+    login(admin)
+    for format in ("csv", "json"):
+        response = _export_records(client, dialogue, format)
+        assert response.status_code == 200, format
+        disposition = response.headers["Content-Disposition"]
+        assert disposition == f'attachment; filename="gammal_-records.{format}"'

@@ -261,3 +261,28 @@ def test_who_reported_a_barrier_is_forgotten_after_a_year_the_report_stays(app, 
     ).all()
     assert rows == [(None, None), ("ny@example.org", person.id)]
     assert db.session.scalar(select(AccessibilityFeedback.id).limit(1)) is not None
+
+
+def test_thinning_leaves_the_audit_log_and_the_privacy_notice_says_so(
+    app, db, client, closed_dialogue
+):
+    """The log refuses changes (database triggers), so an anonymised dialogue's log still
+    ties the author's account id to the edit: the notice and the inventory declare it."""
+    from dialog.accounts import privacy
+    from dialog.proposals import services
+
+    proposal = db.session.scalar(select(Proposal))
+    author_id = proposal.author_id
+    services.update_proposal(proposal, by=proposal.author, title="Gamla förslaget, ändrat")
+    db.session.commit()
+    _decide(db, closed_dialogue, 6)
+    assert run_task(app, "accounts.thin_dialogues") == 1
+    db.session.expire_all()
+    assert db.session.scalar(select(Proposal.author_id)) is None
+    [edited] = _actions(db, "proposal_edited")
+    assert (edited.actor_id, edited.object_id) == (author_id, str(proposal.id))
+    reason = privacy.INVENTORY["audit_entry"].reason
+    assert "thinned" in reason and "proposal_edited" in reason
+    notice = client.get("/privacy?lang=en").get_data(as_text=True)
+    assert "neither thinned with a dialogue nor erased with an account" in notice
+    assert "which contributions that account edited, withdrew or deleted" in notice

@@ -144,3 +144,13 @@ def test_the_openapi_document_is_valid_and_describes_every_endpoint(client):
         "/dialogues/{slug}/proposals",
         "/proposals/{id}",
     }
+
+
+def test_the_openapi_document_states_the_licence_the_terms_grant(client):
+    """Whoever reuses the open data reads its licence in the API's own document; it is
+    the licence the terms of use have contributors grant."""
+    document = client.get("/api/v1/openapi.json").get_json()
+    licence = document["info"]["license"]
+    assert licence == {"name": "CC BY 4.0", "url": "https://creativecommons.org/licenses/by/4.0/"}
+    terms = client.get("/terms").get_data(as_text=True)
+    assert f'href="{licence["url"]}"' in terms

@@ -77,3 +77,32 @@ def test_static_files_keep_their_own_cache_headers(client, resident, login):
     with client.get("/static/css/main.css") as response:
         assert response.status_code == 200
         assert response.headers.get("Cache-Control") != "no-store"
+
+
+def test_an_image_of_an_invite_only_dialogue_is_never_kept_by_a_cache(
+    app, client, ctx, db, make_dialogue, make_proposal, make_user, login
+):
+    """The image view marks every image it serves cacheable: it may, because a visitor
+    without an account gets none of an invite-only dialogue, and an invited member's
+    answer is no-store like every answer to someone logged in."""
+    from dialog.dialogues import services
+    from dialog.dialogues.models import Dialogue, Visibility
+
+    dialogue = db.session.get(
+        Dialogue, make_dialogue("inbjudna", phases=LIVE, visibility=Visibility.invited).id
+    )
+    stored = images.store(_png(), "bild.png")
+    member = make_user(email="medlem@example.org")
+    admin = make_user(role="admin")
+    [invitation] = services.invite(dialogue, [member.email], by=admin)
+    services.accept_invitation(invitation, member)
+    db.session.commit()
+    proposal = make_proposal(dialogue, image_id=stored.id)
+    path = f"/p/{proposal.id}/image"
+    with client.get(path) as anonymous:
+        assert anonymous.status_code == 404
+        assert "public" not in anonymous.headers.get("Cache-Control", "")
+    login(member)
+    with client.get(path) as invited:
+        assert invited.status_code == 200
+        assert invited.headers["Cache-Control"] == "no-store"

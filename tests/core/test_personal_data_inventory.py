@@ -218,11 +218,14 @@ def test_the_export_holds_everything_about_the_person_and_no_secret(person):
     assert all("code_hash" not in code for code in sections["recovery_code"])
     assert "data" not in sections["stored_file"][0]
     assert len(sections["access_request"]) == 2  # the one Kim asked, the one Kim decided
-    assert {i["email"] for i in sections["invitation"]} == {
-        "kim.karlsson@example.org",
-        "invited.by.kim@example.org",
-        "someone@example.org",
-    }
+    # Kim's own invitation in full; the two Kim sent say so, not to whom (art. 15(4)).
+    [own, *sent] = sections["invitation"]
+    assert own["email"] == "kim.karlsson@example.org" and own["user_id"] == person.id
+    assert len(sent) == 2
+    assert all(i["invited_by_id"] == person.id and "email" not in i for i in sent)
+    assert all("user_id" not in i for i in sent)
+    assert "invited.by.kim@" not in json.dumps(export) and "someone@" not in json.dumps(export)
+    assert not any("token_nonce" in i for i in sections["invitation"])
     assert {"email_change_requested", "data_export_requested", "answer_published"} <= {
         a["action"] for a in sections["audit_entry"]
     }

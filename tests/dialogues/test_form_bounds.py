@@ -116,3 +116,21 @@ def test_the_schedule_refuses_far_times_from_every_caller(ctx):
     with pytest.raises(schedule.ScheduleInvalid) as invalid:
         schedule.local_to_utc(datetime(1, 1, 1), "starts_at")
     assert invalid.value.problems[0].field == "starts_at"
+
+
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("slug", "abc\n", "Använd små bokstäver a–z, siffror och bindestreck."),
+        ("reference_prefix", "ABC\n", "Använd 2 till 6 bokstäver A–Z."),
+    ],
+)
+def test_a_trailing_newline_in_an_address_or_prefix_is_an_inline_error(
+    client, ctx, db, admin, login, field, value, message
+):
+    """'$' matches before a final newline: the patterns must not let one through."""
+    login(admin)
+    response = post_form(client, "/admin/dialogues/new", {**VALUES, field: value})
+    assert response.status_code == 200
+    assert message in response.get_data(as_text=True)
+    assert db.session.scalar(select(Dialogue)) is None

@@ -8,6 +8,7 @@ import pytest
 from dialog.pages import services
 from dialog.pages.models import PageKind
 from tests.pages.helpers import client_for, text
+from tests.support import log_in
 
 DIGG = 'href="https://www.digg.se/tdosanmalan"'
 
@@ -105,12 +106,21 @@ def test_the_privacy_notice_names_the_controller_or_says_it_is_not_set(app, clie
     assert "PRIVACY_CONTROLLER" not in page and "PRIVACY_DPO_CONTACT" not in page
 
 
-def test_the_accessibility_statement_has_every_part_mdffs_asks_for(client):
+def test_the_accessibility_statement_has_every_part_mdffs_asks_for(app, client, monkeypatch):
+    monkeypatch.setitem(
+        app.config, "ACCESSIBILITY_FEEDBACK_EMAIL", "Tillgänglighet <tillganglig@kommun.se>"
+    )
     page = text(client.get("/accessibility?lang=en"))
     for part in (
         "This statement covers the website",  # which site
         "partially compliant",  # compliance status
         "Content that is not accessible",
+        # what is not accessible, by the law's reason for it
+        "<h3>Non-compliance with the accessibility requirements</h3>",
+        "<h3>Disproportionate burden</h3>",
+        "<h3>Content outside the scope of the law</h3>",
+        # the form has an alternative: the address it is mailed to
+        '<a href="mailto:tillganglig@kommun.se">tillganglig@kommun.se</a>',
         "How we tested the site",
         "The statement was made on",
         "Report a barrier",  # the feedback form
@@ -136,6 +146,16 @@ def test_the_statement_keeps_its_form_and_digg_link_under_the_admins_text(app, d
     page = text(client_for(app, None, "en").get("/accessibility"))
     assert "Our own statement." in page and "partially compliant" not in page
     assert 'id="feedback"' in page and DIGG in page
+    assert 'href="mailto:noreply@localhost"' in page  # the default, MAIL_DEFAULT_SENDER's
+
+
+def test_a_refused_barrier_report_keeps_the_email_alternative(app, db):
+    from tests.support import post_form
+
+    client = client_for(app, None, "en")
+    response = post_form(client, "/accessibility", {"description": ""})
+    assert response.status_code == 400
+    assert 'href="mailto:noreply@localhost"' in text(response)
 
 
 def test_the_privacy_notice_keeps_the_controller_above_the_admins_text(app, db, admin, monkeypatch):
@@ -168,3 +188,24 @@ def test_every_page_links_the_three_pages_in_its_footer(client):
     footer = page[page.index('<footer class="site-footer">') :]
     for path in ("/terms", "/privacy", "/accessibility"):
         assert f'href="{path}"' in footer
+
+
+def test_the_privacy_notice_describes_the_one_cookie_the_service_sets(app, db, resident):
+    """Choosing a language, logging in and using pages sets one cookie, the session's, and
+    it ends with the browser: the notice says exactly that, and promises no other."""
+    client = app.test_client()
+    set_cookies = []
+    for response in (
+        client.get("/?lang=en"),
+        log_in(client, resident.email),
+        client.get("/profile"),
+        client.get("/privacy"),
+    ):
+        set_cookies += response.headers.getlist("Set-Cookie")
+    names = {header.split("=", 1)[0] for header in set_cookies}
+    assert names == {app.config["SESSION_COOKIE_NAME"]}
+    assert not any("expires=" in header.lower() for header in set_cookies)
+    page = text(client.get("/privacy"))
+    assert "only the one cookie the service needs" in page
+    assert "deletes it when you close it" in page
+    assert "keeps you logged in" not in page

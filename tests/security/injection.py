@@ -14,17 +14,22 @@
     kind="csv"    a CSV export: no cell starts with =, +, -, @, tab or CR unless it is
                   quoted as text (prefixed with an apostrophe, OWASP's advice).
 
+Whatever the kind, a payload with a `literal` part ("{{7*7}}") that shows at all shows
+that part as typed, never what a template engine makes of it ("49").
+
 Every check names the payload, so a failure says what got through and where.
 """
 
 from __future__ import annotations
 
 import csv
+import html as html_entities
 import io
 import json
 import re
 from email.message import EmailMessage
 from html.parser import HTMLParser
+from urllib.parse import unquote_plus
 
 from tests.security.injection_corpus import Payload
 
@@ -159,6 +164,37 @@ def csv_problems(body: str, payload: Payload) -> list[str]:
     return problems
 
 
+def _readable_text(output, kind: str) -> str:
+    """What a reader of the output sees, entities and JSON escapes undone."""
+    if kind == "email":
+        parts = [message.get_content() for message in output.walk() if not message.is_multipart()]
+        return "\n".join([str(output.get("Subject", "")), *parts])
+    if isinstance(output, bytes):
+        output = output.decode("utf-8", "replace")
+    if kind == "json":
+        try:
+            return json.dumps(json.loads(output), ensure_ascii=False)
+        except ValueError:
+            return output
+    return html_entities.unescape(output) if kind == "html" else output
+
+
+def literal_problems(output, payload: Payload, kind: str) -> list[str]:
+    if not payload.literal:
+        return []
+    # A link that carries the text (a search's next page) carries it percent-encoded.
+    text = unquote_plus(_readable_text(output, kind))
+    if payload.mark not in text:
+        return []
+    problems = []
+    if payload.literal not in text:
+        problems.append(f"{payload.literal!r} does not show as typed")
+    evaluated = re.compile(rf"{re.escape(payload.evaluated)}\s+(\{{%|{payload.mark})")
+    if evaluated.search(text):
+        problems.append(f"{payload.literal!r} was evaluated to {payload.evaluated!r}")
+    return problems
+
+
 CHECKS = {
     "html": html_problems,
     "email": email_problems,
@@ -168,7 +204,7 @@ CHECKS = {
 
 
 def assert_harmless(output, payload: Payload, kind: str = "html", *, where: str = "") -> None:
-    problems = CHECKS[kind](output, payload)
+    problems = CHECKS[kind](output, payload) + literal_problems(output, payload, kind)
     assert not problems, (
         f"payload {payload.name!r} ({payload.text!r}) got through{' in ' + where if where else ''}:\n  "
         + "\n  ".join(problems)

@@ -26,6 +26,10 @@ class Payload:
     kind: str
     text: str
     mark: str
+    # A part that must come out as typed, never as what a template engine makes of it
+    # (`evaluated`): "{{7*7}}", not "49".
+    literal: str = ""
+    evaluated: str = ""
 
     def __str__(self) -> str:
         return self.text
@@ -42,7 +46,7 @@ _TEMPLATES = [
     ("textarea-breakout", "xss", "</textarea><script>alert('{m}')</script>"),
     ("title-breakout", "xss", "</title><script>alert('{m}')</script>"),
     ("json-breakout", "xss", "\"}]</script><script>alert('{m}')</script>"),
-    ("template-syntax", "xss", "{{7*7}} {% print('{m}') %} ${{m}}"),
+    ("template-syntax", "xss", "{{7*7}} {% print('{m}') %} ${{m}}", ("{{7*7}}", "49")),
     # HTML
     ("html-iframe", "html", '<b>fet</b><iframe src="https://evil.example/{m}"></iframe>'),
     ("html-style", "html", '<style>body{display:none}</style><p style="x:{m}">stil</p>'),
@@ -73,9 +77,14 @@ _TEMPLATES = [
     ("formula-dde", "formula", "=cmd|' /C calc'!A0 {m}"),
 ]
 
+
+def _payload(number: int, name: str, kind: str, template: str, literal=("", "")) -> Payload:
+    mark = f"inj{number:02d}"
+    return Payload(name, kind, template.replace("{m}", mark), mark, *literal)
+
+
 PAYLOADS: list[Payload] = [
-    Payload(name, kind, template.replace("{m}", f"inj{number:02d}"), f"inj{number:02d}")
-    for number, (name, kind, template) in enumerate(_TEMPLATES, start=1)
+    _payload(number, *entry) for number, entry in enumerate(_TEMPLATES, start=1)
 ]
 
 BY_NAME = {payload.name: payload for payload in PAYLOADS}

@@ -1,9 +1,10 @@
 """Who gets what from every route: the one declared table, checked by test_routes.py.
 
-Every route in `app.url_map` needs a row here for each method it accepts (GET, POST); a
-route without one fails the test with a message saying what to add. Each row names a
-concrete path (placeholders in braces are filled from the seeded world, see world.py)
-and what each person gets, in the order of the columns:
+Every rule in `app.url_map` needs a row here for each method it accepts (GET, POST) and,
+where a part of it takes one of a few words (`<any(follow, unfollow):action>`), for each
+word; a route without one fails the test with a message saying what to add. Each row
+names a concrete path (placeholders in braces are filled from the seeded world, see
+world.py) and what each person gets, in the order of the columns:
 
     anon    a visitor who is not logged in
     unver   a resident who has not confirmed the email address
@@ -18,11 +19,19 @@ and what each person gets, in the order of the columns:
 The answers:
 
     OK      200
-    GO      a redirect somewhere other than the login page (the action was done)
+    DONE    a redirect somewhere other than the login page, and the request stored what
+            it is for (some stored row differs from the seeded world's afterwards)
+    BACK    a redirect somewhere other than the login page that stored nothing: sent
+            back, the action refused or with nothing to do (following twice, say)
     LOGIN   a redirect to the login page
     BAD     400 (for a POST: the form was refused, nothing stored)
     NO      403
     NF      404
+
+In the seeded world (world.py) the planner has two-step login on, the anonymous visitor
+is half-way through logging in as "target" (password given, code not yet), the author
+follows dialogue "alfa" and its first proposal, and everyone who may vote has voted for
+`voted_proposal`: so the rows of two-step login, following and voting can answer DONE.
 
 A method a path does not accept answers 405 for everyone; that follows from the URL map
 and is checked without a row. The objects in the paths belong to dialogue "alfa"; the
@@ -31,14 +40,15 @@ must then get what "other" gets here) and of a draft dialogue (everyone who is n
 staff gets 404).
 
 POSTs carry a valid CSRF token and the data in POST_DATA, so an allowed POST really does
-what it says; a refused request must leave every stored row as it was.
+what it says; a refused request (NO, NF, BAD, LOGIN, BACK) must leave every stored row as
+it was.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-OK, GO, LOGIN, BAD, NO, NF = 200, "redirect", "login", 400, 403, 404
+OK, DONE, BACK, LOGIN, BAD, NO, NF = 200, "done", "back", "login", 400, 403, 404
 COLUMNS = (
     "anonymous",
     "unverified",
@@ -61,10 +71,6 @@ class Row:
     def for_role(self, role: str):
         return self.expected[COLUMNS.index(role)]
 
-    @property
-    def key(self) -> tuple[str, str]:
-        return (self.method, self.endpoint)
-
 
 def _rows(*table) -> list[Row]:
     rows = []
@@ -85,111 +91,114 @@ ROUTES = _rows(
     ("GET",  "static",                          "/static/css/main.css",                                OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK),
     ("GET",  "core.leaflet",                    "/vendor/leaflet/leaflet.js",                          OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK),
     # Accounts
-    ("GET",  "accounts.register",               "/register",                                           OK,    GO,    GO,    GO,    GO,    GO,    GO,    GO),
-    ("POST", "accounts.register",               "/register",                                           GO,    GO,    GO,    GO,    GO,    GO,    GO,    GO),
+    ("GET",  "accounts.register",               "/register",                                           OK,    BACK,  BACK,  BACK,  BACK,  BACK,  BACK,  BACK),
+    ("POST", "accounts.register",               "/register",                                           DONE,  BACK,  BACK,  BACK,  BACK,  BACK,  BACK,  BACK),
     ("GET",  "accounts.check_email",            "/register/check-email",                               OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK),
-    ("GET",  "accounts.verify_email",           "/verify/{verify_token}",                              GO,    GO,    GO,    GO,    GO,    GO,    GO,    GO),
+    ("GET",  "accounts.verify_email",           "/verify/{verify_token}",                              DONE,  DONE,  DONE,  DONE,  DONE,  DONE,  DONE,  DONE),
     ("GET",  "accounts.login",                  "/login",                                              OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK),
-    ("POST", "accounts.login",                  "/login",                                              GO,    GO,    GO,    GO,    GO,    GO,    GO,    GO),
-    ("POST", "accounts.logout",                 "/logout",                                             LOGIN, GO,    GO,    GO,    GO,    GO,    GO,    GO),
+    ("POST", "accounts.login",                  "/login",                                              DONE,  DONE,  DONE,  DONE,  DONE,  DONE,  DONE,  DONE),
+    ("POST", "accounts.logout",                 "/logout",                                             LOGIN, DONE,  DONE,  DONE,  DONE,  DONE,  DONE,  DONE),
     ("GET",  "accounts.forgot_password",        "/password/forgot",                                    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK),
     ("POST", "accounts.forgot_password",        "/password/forgot",                                    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK),
     ("GET",  "accounts.reset_password",         "/password/reset/{reset_token}",                       OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK),
-    ("POST", "accounts.reset_password",         "/password/reset/{reset_token}",                       GO,    GO,    GO,    GO,    GO,    GO,    GO,    GO),
+    ("POST", "accounts.reset_password",         "/password/reset/{reset_token}",                       DONE,  DONE,  DONE,  DONE,  DONE,  DONE,  DONE,  DONE),
     ("GET",  "accounts.profile",                "/profile",                                            LOGIN, OK,    OK,    OK,    OK,    OK,    OK,    OK),
-    ("POST", "accounts.profile",                "/profile",                                            LOGIN, GO,    GO,    GO,    GO,    GO,    GO,    GO),
+    ("POST", "accounts.profile",                "/profile",                                            LOGIN, DONE,  DONE,  DONE,  DONE,  DONE,  DONE,  DONE),
     ("GET",  "accounts.change_email",           "/profile/email",                                      LOGIN, OK,    OK,    OK,    OK,    OK,    OK,    OK),
-    ("POST", "accounts.change_email",           "/profile/email",                                      LOGIN, GO,    GO,    GO,    GO,    GO,    GO,    GO),
+    ("POST", "accounts.change_email",           "/profile/email",                                      LOGIN, DONE,  DONE,  DONE,  DONE,  DONE,  DONE,  DONE),
     ("GET",  "accounts.change_password",        "/profile/password",                                   LOGIN, OK,    OK,    OK,    OK,    OK,    OK,    OK),
-    ("POST", "accounts.change_password",        "/profile/password",                                   LOGIN, GO,    GO,    GO,    GO,    GO,    GO,    GO),
-    ("POST", "accounts.resend_verification",    "/profile/resend-verification",                        LOGIN, GO,    GO,    GO,    GO,    GO,    GO,    GO),
+    ("POST", "accounts.change_password",        "/profile/password",                                   LOGIN, DONE,  DONE,  DONE,  DONE,  DONE,  DONE,  DONE),
+    ("POST", "accounts.resend_verification",    "/profile/resend-verification",                        LOGIN, DONE,  BACK,  BACK,  BACK,  BACK,  BACK,  BACK),
     ("GET",  "accounts.admin_users",            "/admin/users",                                        LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    OK),
     ("GET",  "accounts.admin_role",             "/admin/users/{user}/role",                            LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    OK),
-    ("POST", "accounts.admin_set_role",         "/admin/users/{user}/role",                            LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    GO),
-    # Two-step login and sessions. Without a pending first step the code page sends back
-    # to the password; "session" is someone else's session, so nobody else reaches it.
-    ("GET",  "accounts.login_code",             "/login/code",                                         GO,    GO,    GO,    GO,    GO,    GO,    GO,    GO),
-    ("POST", "accounts.login_code",             "/login/code",                                         GO,    GO,    GO,    GO,    GO,    GO,    GO,    GO),
+    ("POST", "accounts.admin_set_role",         "/admin/users/{user}/role",                            LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    DONE),
+    # Two-step login and sessions. Only the anonymous visitor has a code step under way
+    # (target's): the code logs target in; everyone else is sent back to the password.
+    # "session" is someone else's session, so nobody else reaches it.
+    ("GET",  "accounts.login_code",             "/login/code",                                         OK,    BACK,  BACK,  BACK,  BACK,  BACK,  BACK,  BACK),
+    ("POST", "accounts.login_code",             "/login/code",                                         DONE,  BACK,  BACK,  BACK,  BACK,  BACK,  BACK,  BACK),
     ("GET",  "accounts.sessions_page",          "/profile/sessions",                                   LOGIN, OK,    OK,    OK,    OK,    OK,    OK,    OK),
     ("POST", "accounts.end_session",            "/profile/sessions/{session}/end",                     LOGIN, NF,    NF,    NF,    NF,    NF,    NF,    NF),
-    ("POST", "accounts.end_other_sessions",     "/profile/sessions/end-others",                        LOGIN, GO,    GO,    GO,    GO,    GO,    GO,    GO),
-    ("POST", "accounts.end_all_sessions",       "/profile/sessions/end-all",                           LOGIN, GO,    GO,    GO,    GO,    GO,    GO,    GO),
+    ("POST", "accounts.end_other_sessions",     "/profile/sessions/end-others",                        LOGIN, DONE,  DONE,  DONE,  DONE,  DONE,  DONE,  DONE),
+    ("POST", "accounts.end_all_sessions",       "/profile/sessions/end-all",                           LOGIN, DONE,  DONE,  DONE,  DONE,  DONE,  DONE,  DONE),
     ("GET",  "accounts.two_factor",             "/profile/two-factor",                                 LOGIN, OK,    OK,    OK,    OK,    OK,    OK,    OK),
     # Staff only; a wrong code shows the form again (the code changes every 30 seconds).
-    ("GET",  "accounts.two_factor_setup",       "/profile/two-factor/setup",                           LOGIN, NO,    NO,    NO,    OK,    OK,    NO,    OK),
-    ("POST", "accounts.two_factor_setup",       "/profile/two-factor/setup",                           LOGIN, NO,    NO,    NO,    OK,    OK,    NO,    OK),
-    # Nobody in the world has two-step login on: both send back to its page.
-    ("POST", "accounts.two_factor_disable",     "/profile/two-factor/disable",                         LOGIN, GO,    GO,    GO,    GO,    GO,    GO,    GO),
-    ("POST", "accounts.two_factor_new_recovery_codes", "/profile/two-factor/recovery-codes",           LOGIN, GO,    GO,    GO,    GO,    GO,    GO,    GO),
-    ("POST", "accounts.admin_reset_two_factor", "/admin/users/{user}/two-factor/reset",                LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    GO),
+    # The planner has it on already: sent back to its page.
+    ("GET",  "accounts.two_factor_setup",       "/profile/two-factor/setup",                           LOGIN, NO,    NO,    NO,    BACK,  OK,    NO,    OK),
+    ("POST", "accounts.two_factor_setup",       "/profile/two-factor/setup",                           LOGIN, NO,    NO,    NO,    BACK,  OK,    NO,    OK),
+    # Turning it off (password and code) and new recovery codes (shown once, so a page):
+    # only the planner has it on; everyone else is sent back to its page.
+    ("POST", "accounts.two_factor_disable",     "/profile/two-factor/disable",                         LOGIN, BACK,  BACK,  BACK,  DONE,  BACK,  BACK,  BACK),
+    ("POST", "accounts.two_factor_new_recovery_codes", "/profile/two-factor/recovery-codes",           LOGIN, BACK,  BACK,  BACK,  OK,    BACK,  BACK,  BACK),
+    ("POST", "accounts.admin_reset_two_factor", "/admin/users/{user}/two-factor/reset",                LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    DONE),
     # My data. The copy is the resident's; the only administrator may not delete the
     # account (someone must run the site).
     ("GET",  "accounts.my_data",                "/profile/my-data",                                    LOGIN, OK,    OK,    OK,    OK,    OK,    OK,    OK),
-    ("POST", "accounts.request_export",         "/profile/my-data/export",                             LOGIN, GO,    GO,    GO,    GO,    GO,    GO,    GO),
+    ("POST", "accounts.request_export",         "/profile/my-data/export",                             LOGIN, BACK,  DONE,  DONE,  DONE,  DONE,  DONE,  DONE),
     ("GET",  "accounts.download_export",        "/profile/my-data/download/{export_token}",            LOGIN, NO,    OK,    NO,    NO,    NO,    NO,    NO),
     ("GET",  "accounts.delete_account",         "/profile/delete",                                     LOGIN, OK,    OK,    OK,    OK,    OK,    OK,    NO),
-    ("POST", "accounts.delete_account",         "/profile/delete",                                     LOGIN, GO,    GO,    GO,    GO,    GO,    GO,    NO),
+    ("POST", "accounts.delete_account",         "/profile/delete",                                     LOGIN, DONE,  DONE,  DONE,  DONE,  DONE,  DONE,  NO),
     ("GET",  "accounts.account_deleted",        "/profile/deleted",                                    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK),
     # The audit log: administrators only
     ("GET",  "audit.index",                     "/admin/audit/",                                       LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    OK),
     ("POST", "audit.export",                    "/admin/audit/export",                                 LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    OK),
     # A dialogue
     ("GET",  "dialogues.show",                  "/d/{slug}",                                           OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK),
-    ("POST", "dialogues.follow",                "/d/{slug}/follow",                                    LOGIN, GO,    GO,    GO,    GO,    GO,    GO,    GO),
-    ("POST", "dialogues.follow",                "/d/{slug}/unfollow",                                  LOGIN, GO,    GO,    GO,    GO,    GO,    GO,    GO),
-    ("GET",  "dialogues.accept_invitation",     "/i/{invitation_token}",                               OK,    GO,    GO,    GO,    GO,    GO,    GO,    GO),
+    ("POST", "dialogues.follow",                "/d/{slug}/follow",                                    LOGIN, DONE,  DONE,  BACK,  DONE,  DONE,  DONE,  DONE),
+    ("POST", "dialogues.follow",                "/d/{slug}/unfollow",                                  LOGIN, BACK,  BACK,  DONE,  BACK,  BACK,  BACK,  BACK),
+    ("GET",  "dialogues.accept_invitation",     "/i/{invitation_token}",                               OK,    BACK,  BACK,  BACK,  BACK,  BACK,  BACK,  BACK),
     ("GET",  "dialogues.invitations",           "/d/{slug}/invitations",                               LOGIN, NO,    NO,    NO,    OK,    NO,    NO,    OK),
-    ("POST", "dialogues.invitations",           "/d/{slug}/invitations",                               LOGIN, NO,    NO,    NO,    GO,    NO,    NO,    GO),
-    ("POST", "dialogues.revoke_invitation",     "/d/{slug}/invitations/{invitation}/revoke",           LOGIN, NO,    NO,    NO,    GO,    NO,    NO,    GO),
+    ("POST", "dialogues.invitations",           "/d/{slug}/invitations",                               LOGIN, NO,    NO,    NO,    DONE,  NO,    NO,    DONE),
+    ("POST", "dialogues.revoke_invitation",     "/d/{slug}/invitations/{invitation}/revoke",           LOGIN, NO,    NO,    NO,    DONE,  NO,    NO,    DONE),
     # Asking through a link sent to another address needs a confirmed address of one's own
-    ("POST", "dialogues.request_access",        "/i/{invitation_token}/request",                       LOGIN, NO,    GO,    GO,    GO,    GO,    GO,    GO),
-    ("POST", "dialogues.decide_access_request", "/d/{slug}/access-requests/{access_request}/approve",  LOGIN, NO,    NO,    NO,    GO,    NO,    NO,    GO),
-    ("POST", "dialogues.decide_access_request", "/d/{slug}/access-requests/{access_request}/refuse",   LOGIN, NO,    NO,    NO,    GO,    NO,    NO,    GO),
+    ("POST", "dialogues.request_access",        "/i/{invitation_token}/request",                       LOGIN, NO,    DONE,  DONE,  DONE,  DONE,  DONE,  DONE),
+    ("POST", "dialogues.decide_access_request", "/d/{slug}/access-requests/{access_request}/approve",  LOGIN, NO,    NO,    NO,    DONE,  NO,    NO,    DONE),
+    ("POST", "dialogues.decide_access_request", "/d/{slug}/access-requests/{access_request}/refuse",   LOGIN, NO,    NO,    NO,    DONE,  NO,    NO,    DONE),
     # Proposals
     ("GET",  "proposals.index",                 "/d/{slug}/proposals",                                 OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK),
     ("GET",  "proposals.map_view",              "/d/{slug}/proposals/map",                             OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK),
     ("GET",  "proposals.create",                "/d/{slug}/proposals/new",                             LOGIN, NO,    OK,    OK,    OK,    OK,    OK,    OK),
-    ("POST", "proposals.create",                "/d/{slug}/proposals/new",                             LOGIN, NO,    GO,    GO,    GO,    GO,    GO,    GO),
+    ("POST", "proposals.create",                "/d/{slug}/proposals/new",                             LOGIN, NO,    DONE,  DONE,  DONE,  DONE,  DONE,  DONE),
     ("GET",  "proposals.enter",                 "/d/{slug}/proposals/enter",                           LOGIN, NO,    NO,    NO,    OK,    NO,    NO,    OK),
-    ("POST", "proposals.enter",                 "/d/{slug}/proposals/enter",                           LOGIN, NO,    NO,    NO,    GO,    NO,    NO,    GO),
+    ("POST", "proposals.enter",                 "/d/{slug}/proposals/enter",                           LOGIN, NO,    NO,    NO,    DONE,  NO,    NO,    DONE),
     ("GET",  "proposals.show",                  "/p/{proposal}",                                       OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK),
     ("GET",  "proposals.image",                 "/p/{proposal}/image",                                 OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK),
-    ("POST", "proposals.vote",                  "/p/{proposal}/vote",                                  LOGIN, NO,    GO,    GO,    GO,    GO,    GO,    GO),
-    ("POST", "proposals.unvote",                "/p/{proposal}/unvote",                                LOGIN, NO,    GO,    GO,    GO,    GO,    GO,    GO),
-    ("POST", "proposals.follow",                "/p/{proposal}/follow",                                LOGIN, GO,    GO,    GO,    GO,    GO,    GO,    GO),
-    ("POST", "proposals.follow",                "/p/{proposal}/unfollow",                              LOGIN, GO,    GO,    GO,    GO,    GO,    GO,    GO),
+    ("POST", "proposals.vote",                  "/p/{voted_proposal}/vote",                           LOGIN, NO,    DONE,  DONE,  DONE,  DONE,  DONE,  DONE),
+    ("POST", "proposals.unvote",                "/p/{voted_proposal}/unvote",                         LOGIN, NO,    DONE,  DONE,  DONE,  DONE,  DONE,  DONE),
+    ("POST", "proposals.follow",                "/p/{proposal}/follow",                                LOGIN, DONE,  DONE,  BACK,  DONE,  DONE,  DONE,  DONE),
+    ("POST", "proposals.follow",                "/p/{proposal}/unfollow",                              LOGIN, BACK,  BACK,  DONE,  BACK,  BACK,  BACK,  BACK),
     ("GET",  "proposals.edit",                  "/p/{fresh_proposal}/edit",                            LOGIN, NO,    NO,    OK,    NO,    NO,    NO,    NO),
-    ("POST", "proposals.edit",                  "/p/{fresh_proposal}/edit",                            LOGIN, NO,    NO,    GO,    NO,    NO,    NO,    NO),
+    ("POST", "proposals.edit",                  "/p/{fresh_proposal}/edit",                            LOGIN, NO,    NO,    DONE,  NO,    NO,    NO,    NO),
     ("GET",  "proposals.withdraw",              "/p/{proposal}/withdraw",                              LOGIN, NO,    NO,    OK,    NO,    NO,    NO,    NO),
-    ("POST", "proposals.withdraw",              "/p/{proposal}/withdraw",                              LOGIN, NO,    NO,    GO,    NO,    NO,    NO,    NO),
+    ("POST", "proposals.withdraw",              "/p/{proposal}/withdraw",                              LOGIN, NO,    NO,    DONE,  NO,    NO,    NO,    NO),
     ("GET",  "proposals.answer",                "/p/{proposal}/answer",                                LOGIN, NO,    NO,    NO,    OK,    NO,    NO,    OK),
-    ("POST", "proposals.answer",                "/p/{proposal}/answer",                                LOGIN, NO,    NO,    NO,    GO,    NO,    NO,    GO),
+    ("POST", "proposals.answer",                "/p/{proposal}/answer",                                LOGIN, NO,    NO,    NO,    DONE,  NO,    NO,    DONE),
     # Comments
-    ("POST", "proposals.comment",               "/p/{proposal}/comments",                              LOGIN, NO,    GO,    GO,    GO,    GO,    GO,    GO),
+    ("POST", "proposals.comment",               "/p/{proposal}/comments",                              LOGIN, NO,    DONE,  DONE,  DONE,  DONE,  DONE,  DONE),
     ("GET",  "proposals.thread",                "/c/{comment}",                                        OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK),
-    ("POST", "proposals.reply",                 "/c/{comment}/reply",                                  LOGIN, NO,    GO,    GO,    GO,    GO,    GO,    GO),
+    ("POST", "proposals.reply",                 "/c/{comment}/reply",                                  LOGIN, NO,    DONE,  DONE,  DONE,  DONE,  DONE,  DONE),
     ("GET",  "proposals.edit_comment",          "/c/{comment}/edit",                                   LOGIN, NO,    NO,    OK,    NO,    NO,    NO,    NO),
-    ("POST", "proposals.edit_comment",          "/c/{comment}/edit",                                   LOGIN, NO,    NO,    GO,    NO,    NO,    NO,    NO),
-    ("POST", "proposals.delete_comment",        "/c/{comment}/delete",                                 LOGIN, NO,    NO,    GO,    NO,    NO,    NO,    NO),
+    ("POST", "proposals.edit_comment",          "/c/{comment}/edit",                                   LOGIN, NO,    NO,    DONE,  NO,    NO,    NO,    NO),
+    ("POST", "proposals.delete_comment",        "/c/{comment}/delete",                                 LOGIN, NO,    NO,    DONE,  NO,    NO,    NO,    NO),
     # Administration of dialogues, schedules and planners
     ("GET",  "dialogues.admin_index",           "/admin/dialogues",                                    LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    OK),
     ("GET",  "dialogues.admin_create",          "/admin/dialogues/new",                                LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    OK),
-    ("POST", "dialogues.admin_create",          "/admin/dialogues/new",                                LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    GO),
+    ("POST", "dialogues.admin_create",          "/admin/dialogues/new",                                LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    DONE),
     ("GET",  "dialogues.admin_edit",            "/admin/dialogues/{dialogue_id}/edit",                 LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    OK),
-    ("POST", "dialogues.admin_edit",            "/admin/dialogues/{dialogue_id}/edit",                 LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    GO),
-    ("POST", "dialogues.admin_set_state",       "/admin/dialogues/{dialogue_id}/state/archived",       LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    GO),
+    ("POST", "dialogues.admin_edit",            "/admin/dialogues/{dialogue_id}/edit",                 LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    DONE),
+    ("POST", "dialogues.admin_set_state",       "/admin/dialogues/{dialogue_id}/state/archived",       LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    DONE),
     ("GET",  "dialogues.admin_phases",          "/admin/dialogues/{dialogue_id}/phases",               LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    OK),
-    ("POST", "dialogues.admin_phases",          "/admin/dialogues/{dialogue_id}/phases",               LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    GO),
+    ("POST", "dialogues.admin_phases",          "/admin/dialogues/{dialogue_id}/phases",               LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    DONE),
     ("GET",  "dialogues.admin_edit_phase",      "/admin/phases/{future_phase}/edit",                   LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    OK),
-    ("POST", "dialogues.admin_edit_phase",      "/admin/phases/{future_phase}/edit",                   LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    GO),
-    ("POST", "dialogues.admin_remove_phase",    "/admin/phases/{future_phase}/remove",                 LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    GO),
+    ("POST", "dialogues.admin_edit_phase",      "/admin/phases/{future_phase}/edit",                   LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    DONE),
+    ("POST", "dialogues.admin_remove_phase",    "/admin/phases/{future_phase}/remove",                 LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    DONE),
     ("GET",  "dialogues.admin_phase_now",       "/admin/phases/{phase}/close-now",                     LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    OK),
-    ("POST", "dialogues.admin_phase_now",       "/admin/phases/{phase}/close-now",                     LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    GO),
+    ("POST", "dialogues.admin_phase_now",       "/admin/phases/{phase}/close-now",                     LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    DONE),
     ("GET",  "dialogues.admin_phase_now",       "/admin/phases/{future_phase}/open-now",               LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    OK),
-    ("POST", "dialogues.admin_phase_now",       "/admin/phases/{future_phase}/open-now",               LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    GO),
+    ("POST", "dialogues.admin_phase_now",       "/admin/phases/{future_phase}/open-now",               LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    DONE),
     ("GET",  "dialogues.admin_planners",        "/admin/dialogues/{dialogue_id}/planners",             LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    OK),
-    ("POST", "dialogues.admin_planners",        "/admin/dialogues/{dialogue_id}/planners",             LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    GO),
-    ("POST", "dialogues.admin_remove_planner",  "/admin/dialogues/{dialogue_id}/planners/{planner_id}/remove", LOGIN, NO, NO, NO,    NO,    NO,    NO,    GO),
+    ("POST", "dialogues.admin_planners",        "/admin/dialogues/{dialogue_id}/planners",             LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    DONE),
+    ("POST", "dialogues.admin_remove_planner",  "/admin/dialogues/{dialogue_id}/planners/{planner_id}/remove", LOGIN, NO, NO, NO,    NO,    NO,    NO,    DONE),
     # The records of a dialogue for a disclosure request: its staff only
     ("POST", "accounts.dialogue_records",       "/admin/dialogues/{dialogue_id}/records.json",         LOGIN, NO,    NO,    NO,    OK,    NO,    NO,    OK),
     ("POST", "accounts.dialogue_records",       "/admin/dialogues/{dialogue_id}/records.csv",          LOGIN, NO,    NO,    NO,    OK,    NO,    NO,    OK),
@@ -204,10 +213,20 @@ ROUTES = _rows(
     ("GET",  "pages.terms",                     "/terms",                                              OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK),
     ("GET",  "pages.privacy",                   "/privacy",                                            OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK),
     ("GET",  "pages.accessibility",             "/accessibility",                                      OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK),
-    ("POST", "pages.send_feedback",             "/accessibility",                                      GO,    GO,    GO,    GO,    GO,    GO,    GO,    GO),
+    ("POST", "pages.send_feedback",             "/accessibility",                                      DONE,  DONE,  DONE,  DONE,  DONE,  DONE,  DONE,  DONE),
     ("GET",  "pages.admin_index",               "/admin/pages",                                        LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    OK),
     ("GET",  "pages.admin_edit",                "/admin/pages/terms/sv",                               LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    OK),
-    ("POST", "pages.admin_save",                "/admin/pages/privacy/en",                             LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    GO),
+    ("GET",  "pages.admin_edit",                "/admin/pages/terms/en",                               LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    OK),
+    ("GET",  "pages.admin_edit",                "/admin/pages/privacy/sv",                             LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    OK),
+    ("GET",  "pages.admin_edit",                "/admin/pages/privacy/en",                             LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    OK),
+    ("GET",  "pages.admin_edit",                "/admin/pages/accessibility/sv",                       LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    OK),
+    ("GET",  "pages.admin_edit",                "/admin/pages/accessibility/en",                       LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    OK),
+    ("POST", "pages.admin_save",                "/admin/pages/terms/sv",                               LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    DONE),
+    ("POST", "pages.admin_save",                "/admin/pages/terms/en",                               LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    DONE),
+    ("POST", "pages.admin_save",                "/admin/pages/privacy/sv",                             LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    DONE),
+    ("POST", "pages.admin_save",                "/admin/pages/privacy/en",                             LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    DONE),
+    ("POST", "pages.admin_save",                "/admin/pages/accessibility/sv",                       LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    DONE),
+    ("POST", "pages.admin_save",                "/admin/pages/accessibility/en",                       LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    DONE),
     ("GET",  "pages.admin_feedback",            "/admin/pages/feedback",                               LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    OK),
 )
 # fmt: on
@@ -243,16 +262,19 @@ POST_DATA = {
         "confirm": "ett nytt långt lösenord",
     },
     "accounts.admin_set_role": {"role": "planner", "reason": "Ny tjänst"},
-    "accounts.login_code": {"code": "123456"},
+    "accounts.login_code": {"code": "{target_code}"},
     "accounts.two_factor_setup": {"code": "000000"},
-    "accounts.two_factor_disable": {"off-current_password": "{password}"},
+    "accounts.two_factor_disable": {
+        "off-current_password": "{password}",
+        "off-code": "{planner_code}",
+    },
     "accounts.two_factor_new_recovery_codes": {"codes-current_password": "{password}"},
     "accounts.admin_reset_two_factor": {"reset-reason": "Tappad telefon"},
     "accounts.delete_account": {"current_password": "{password}", "understood": "y"},
     "dialogues.invitations": {"emails": "gast@example.org"},
     "proposals.create": {"title": "Fler träd", "body": "Längs gatan.", "confirmed": "1"},
     "proposals.enter": {"source": "letter", "title": "Brev om parkering", "body": "Från Ingrid."},
-    "proposals.vote": {"value": "for"},
+    "proposals.vote": {"value": "against"},
     "proposals.edit": {"title": "Ändrad titel", "body": "Ändrad text."},
     "proposals.withdraw": {"reason": "Ångrar mig"},
     "proposals.answer": {"status": "accepted", "body": "Bänkarna kommer i maj.", "publish": "1"},

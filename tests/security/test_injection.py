@@ -9,6 +9,7 @@ was typed.
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from aiosmtpd.controller import Controller
 
 from tests.security.injection import assert_harmless, assert_json_response
 from tests.security.injection_corpus import PAYLOADS, Payload
+from tests.security.world import png
 from tests.support import PASSWORD, Mailbox, free_port
 
 
@@ -42,6 +44,7 @@ class TextInput:
     files: list[tuple[str, str, str, str]] = field(default_factory=list)
     my_data: str | None = None  # whose "download all my data" copy carries it
     keeps_typed: bool = True  # False for a password: a refusal never shows it again
+    upload: tuple[str, str] | None = None  # (field, file name): an image sent under that name
 
 
 PROPOSAL = {"title": "Förslag", "body": "Text.", "confirmed": "1"}
@@ -105,7 +108,7 @@ INPUTS = [
         "author",
         "/profile",
         {"display_name": "Ada", "show_name_publicly": "no", "pseudonym": "{p}", "locale": "sv"},
-        pages=[("anonymous", "/p/{proposal}"), ("anonymous", "/d/{slug}/proposals")],
+        pages=[("anonymous", "/p/{proposal}"), ("anonymous", "/c/{comment}")],
         api=["/api/v1/proposals/{proposal}"],
     ),
     TextInput(
@@ -312,6 +315,59 @@ INPUTS += [
     ),
 ]
 
+# Inputs that take an address, a code or a name of a file: a new dialogue's address and
+# reference prefix, a planner's address, where a reset link goes, the codes of two-step
+# login (the anonymous visitor is half-way through logging in, the planner has it on,
+# the other planner is setting it up) and the name of an uploaded image.
+NEW_DIALOGUE = {
+    "slug": "ny-{mark}",
+    "title": "Ny dialog",
+    "summary": "Om torget.",
+    "visibility": "public",
+    "vote_mode": "for_against",
+    "vote_counts": "live",
+}
+INPUTS += [
+    TextInput(
+        "dialogue address (admin, new dialogue)",
+        "admin",
+        "/admin/dialogues/new",
+        {**NEW_DIALOGUE, "slug": "{p}"},
+        pages=[("admin", "/admin/dialogues")],
+    ),
+    TextInput(
+        "reference prefix (admin, new dialogue)",
+        "admin",
+        "/admin/dialogues/new",
+        {**NEW_DIALOGUE, "reference_prefix": "{p}"},
+        pages=[("admin", "/admin/dialogues")],
+    ),
+    TextInput(
+        "planner's address (admin)",
+        "admin",
+        "/admin/dialogues/{dialogue_id}/planners",
+        {"email": "{p}"},
+        pages=[("admin", "/admin/dialogues/{dialogue_id}/planners")],
+    ),
+    TextInput("forgotten password's address", "anonymous", "/password/forgot", {"email": "{p}"}),
+    TextInput("two-step login code", "anonymous", "/login/code", {"code": "{p}"}),
+    TextInput("two-step setup code", "other_planner", "/profile/two-factor/setup", {"code": "{p}"}),
+    TextInput(
+        "two-step turn-off code",
+        "planner",
+        "/profile/two-factor/disable",
+        {"off-current_password": PASSWORD, "off-code": "{p}"},
+    ),
+    TextInput(
+        "uploaded image's file name",
+        "resident",
+        "/d/{slug}/proposals/new",
+        PROPOSAL,
+        upload=("image", "{p}.png"),
+        my_data="resident",
+    ),
+]
+
 SEARCHES = [
     ("anonymous", "/d/{slug}/proposals?q={q}"),
     ("anonymous", "/d/{slug}/proposals?q=x&theme={q}&place={q}&sort={q}"),
@@ -383,6 +439,12 @@ def _fill(template: str, payload: Payload, ids: dict) -> str:
     return (
         template.replace("{p}", "\0PAYLOAD\0").format(**values).replace("\0PAYLOAD\0", payload.text)
     )
+
+
+def _as_a_browser_names_it(filename: str) -> str:
+    """A file name as a browser writes it into a form's body (the HTML standard's
+    multipart encoding): quotes and line breaks escaped, everything else as it is."""
+    return filename.replace('"', "%22").replace("\r", "%0D").replace("\n", "%0A")
 
 
 def _post(world, who, path, data):
@@ -488,9 +550,14 @@ def test_a_payload_through_a_text_input_comes_out_harmless(world, smtp, text_inp
     with world.check():
         inbox.messages.clear()
         data = {name: _fill(value, payload, ids) for name, value in text_input.data.items()}
+        sent = list(data.values())
+        if text_input.upload:
+            field_name, filename = text_input.upload
+            sent.append(filename := _fill(filename, payload, ids))
+            data[field_name] = (io.BytesIO(png()), _as_a_browser_names_it(filename))
         response = _post(world, text_input.who, _fill(text_input.path, payload, ids), data)
         assert response.status_code < 500, f"{where}: {response.status_code}"
-        if any("\x00" in value for value in data.values()):
+        if any("\x00" in value for value in sent):
             _assert_nul_refused(response, where=where)
             return
         if not 300 <= response.status_code < 400:
@@ -507,25 +574,29 @@ def test_a_payload_through_a_text_input_comes_out_harmless(world, smtp, text_inp
                 f"{where}: the second step answered {step.status_code}"
             )
             new = urlsplit(step.location).path
-        shown = ""
+        # Each output that carries the text must show it: one that left it out would
+        # pass every check of harmlessness without proving anything.
+        must_show = text_input.shows_text and payload.kind != "markdown"
+
+        def shows(output: str, what: str) -> None:
+            if must_show:
+                assert payload.mark in output, f"{where}: {what} does not show the text"
+
         for who, path in text_input.pages:
-            shown += _page(
-                world, who, _fill(path, payload, {**ids, "new": new}), payload, where=where
-            )
+            path = _fill(path, payload, {**ids, "new": new})
+            shows(_page(world, who, path, payload, where=where), f"GET {path} as {who}")
         for path in text_input.api:
-            api = world.client("anonymous").get(_fill(path, payload, ids))
+            path = _fill(path, payload, ids)
+            api = world.client("anonymous").get(path)
             assert_json_response(api, payload, where=f"{where}: {path}")
-            shown += "\n".join(_strings(json.loads(api.get_data())))
+            shows("\n".join(_strings(json.loads(api.get_data()))), f"the API's {path}")
         for who, method, path, kind in text_input.files:
-            shown += _download(world, who, method, _fill(path, payload, ids), payload, kind, where)
+            path = _fill(path, payload, ids)
+            body = _download(world, who, method, path, payload, kind, where)
+            shows(body, f"the download {path}")
         if text_input.my_data:
-            shown += _my_data(world, text_input.my_data, inbox, mailbox, payload, where=where)
-        if (
-            text_input.shows_text
-            and payload.kind != "markdown"
-            and (text_input.pages or text_input.api or text_input.files)
-        ):
-            assert payload.mark in shown, f"{where}: the text is not shown anywhere"
+            copy = _my_data(world, text_input.my_data, inbox, mailbox, payload, where=where)
+            shows(copy, "the copy of one's data")
         if text_input.mail_to:
             mailbox.deliver()
             to = _fill(text_input.mail_to, payload, ids)

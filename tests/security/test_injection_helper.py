@@ -89,6 +89,30 @@ def test_a_spreadsheet_formula_in_a_csv_cell_is_caught_and_a_quoted_one_is_not()
     assert not csv_problems(f'id,title\n1,"{quoted.replace(chr(34), chr(34) * 2)}"\n', payload)
 
 
+def test_a_template_the_output_evaluated_is_caught_wherever_it_shows():
+    """{{7*7}} must stay literal: rendered by Jinja (or formatted by str.format) it is not."""
+    from jinja2 import Template
+
+    payload = BY_NAME["template-syntax"]
+    rendered = Template(payload.text).render()
+    assert rendered.startswith("49 ")
+    for output, kind in (
+        (PAGE.format(escape(rendered)), "html"),
+        (f'{{"title": "{rendered}"}}', "json"),
+        (f"reference,title\r\nSTK-0001,{rendered}\r\n", "csv"),
+        # as str.format leaves it: the braces halved
+        (PAGE.format(escape(payload.text.replace("{{7*7}}", "{7*7}"))), "html"),
+    ):
+        with pytest.raises(AssertionError, match="template-syntax"):
+            assert_harmless(output, payload, kind)
+    message = EmailMessage()
+    message["Subject"] = "Nytt förslag"
+    message.set_content(f"Rubrik: {rendered}")
+    with pytest.raises(AssertionError, match="evaluated"):
+        assert_harmless(message, payload, "email")
+    assert_harmless(PAGE.format(escape(payload.text)), payload, "html")
+
+
 def test_json_that_does_not_parse_is_caught():
     payload = BY_NAME["json-breakout"]
     assert json_problems('{"title": "' + payload.text + '"}', payload)

@@ -8,6 +8,7 @@ stored row.
 
 from __future__ import annotations
 
+import itertools
 import re
 from urllib.parse import urlsplit
 
@@ -16,8 +17,9 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 
 from dialog.dialogues.models import Invitation
 from tests.security.route_table import (
+    BACK,
     COLUMNS,
-    GO,
+    DONE,
     LOGIN,
     NF,
     ROUTES,
@@ -27,12 +29,16 @@ from tests.support import PASSWORD
 
 METHODS = ("GET", "POST")
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
+# A part of a rule that takes one of a few words: <any(follow, unfollow):action>.
+ANY_PART = re.compile(r"<any\(([^)]*)\):(\w+)>")
+REDIRECT = "redirect"
 # Placeholders that name an object of one dialogue (the others are accounts and tokens).
 DIALOGUE_OBJECTS = {
     "slug",
     "dialogue_id",
     "proposal",
     "fresh_proposal",
+    "voted_proposal",
     "comment",
     "phase",
     "future_phase",
@@ -44,7 +50,7 @@ STAFF_OF_HIDDEN = {"planner", "admin"}
 
 
 def _ids(world, dialogue: str) -> dict:
-    return {**world.ids[dialogue], "password": PASSWORD}
+    return {**world.ids[dialogue], "password": PASSWORD, **world.codes()}
 
 
 def _path(row, ids) -> str:
@@ -53,12 +59,21 @@ def _path(row, ids) -> str:
 
 def answer_of(response):
     """200, 403 ...; a redirect is LOGIN when it sends the visitor to log in first (to the
-    login page, with where they were going), GO otherwise: a link that has done its work
-    may lead to the login page too."""
+    login page, with where they were going), REDIRECT otherwise: a link that has done its
+    work may lead to the login page too."""
     if 300 <= response.status_code < 400:
         target = urlsplit(response.location)
-        return LOGIN if target.path == "/login" and "next=" in target.query else GO
+        return LOGIN if target.path == "/login" and "next=" in target.query else REDIRECT
     return response.status_code
+
+
+def outcome(world, response):
+    """The answer as the table names it: a redirect is DONE when the check stored
+    something, BACK when it stored nothing."""
+    got = answer_of(response)
+    if got == REDIRECT:
+        return DONE if world.changed() else BACK
+    return got
 
 
 def visit(world, who: str, method: str, path: str, data: dict | None = None, *, csrf=True):
@@ -75,12 +90,12 @@ def _assert_answer(world, row, who, ids, expected) -> None:
     with world.check():
         response = visit(world, who, row.method, _path(row, ids), post_data(row.endpoint, ids))
         response.close()  # a file sent from disk keeps it open until then
-        got = answer_of(response)
+        got = outcome(world, response)
         assert got == expected, (
             f"{row.method} {_path(row, ids)} as {who}: got {got} "
             f"({response.status_code} {response.location or ''}), the table says {expected}"
         )
-        if got not in (200, GO):
+        if got not in (200, DONE):
             assert world.unchanged(), (
                 f"{row.method} {_path(row, ids)} as {who} was refused but changed stored rows"
             )
@@ -89,24 +104,55 @@ def _assert_answer(world, row, who, ids, expected) -> None:
 # The table covers the URL map ---------------------------------------------------------
 
 
-def test_every_route_and_method_has_a_row_in_the_table(app):
-    declared = {row.key for row in ROUTES}
-    missing = [
-        f"{method} {rule.endpoint} ({rule.rule})"
-        for rule in app.url_map.iter_rules()
+def _route_keys(rule) -> list[tuple]:
+    """What needs a row: each method of the rule, for each word of each any() part."""
+    words = [
+        [(name, word.strip().strip("'\"")) for word in choices.split(",")]
+        for choices, name in ANY_PART.findall(rule.rule)
+    ]
+    return [
+        (method, rule.rule, choice)
         for method in METHODS
-        if method in rule.methods and (method, rule.endpoint) not in declared
+        if method in rule.methods
+        for choice in itertools.product(*words)
+    ]
+
+
+def _row_key(adapter, row, ids) -> tuple:
+    rule, args = adapter.match(_path(row, ids), method=row.method, return_rule=True)
+    return (
+        row.method,
+        rule.rule,
+        tuple((name, args[name]) for _, name in ANY_PART.findall(rule.rule)),
+    )
+
+
+def test_every_route_and_method_has_a_row_in_the_table(app, world):
+    """Keyed on the rule, not the endpoint (two rules may share one), and on each word an
+    any() part takes (/d/{slug}/follow and /d/{slug}/unfollow are two rows)."""
+    adapter = app.url_map.bind("localhost")
+    ids = _ids(world, "a")
+    declared, unknown = [], []
+    for row in ROUTES:
+        try:
+            declared.append(_row_key(adapter, row, ids))
+        except (NotFound, MethodNotAllowed):
+            unknown.append(f"{row.method} {row.path}")
+    assert not unknown, f"rows for routes that no longer exist: {unknown}"
+    twice = sorted({f"{m} {r} {dict(c)}" for m, r, c in declared if declared.count((m, r, c)) > 1})
+    assert not twice, f"routes with more than one row: {twice}"
+    missing = [
+        f"{method} {rule.endpoint} ({rule.rule}{', ' if choice else ''}"
+        f"{', '.join(f'{name}={word}' for name, word in choice)})"
+        for rule in app.url_map.iter_rules()
+        for method, _, choice in _route_keys(rule)
+        if (method, rule.rule, choice) not in declared
     ]
     assert not missing, (
-        "These routes have no row in tests/security/route_table.py. Add one per method to "
-        "ROUTES, saying what each kind of person gets (and POST_DATA for a form):\n  "
-        + "\n  ".join(missing)
+        "These routes have no row in tests/security/route_table.py. Add one per method "
+        "(and per word of an any() part) to ROUTES, saying what each kind of person gets "
+        "(and POST_DATA for a form):\n  " + "\n  ".join(missing)
     )
-    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
-    unknown = sorted(
-        f"{row.method} {row.endpoint}" for row in ROUTES if row.endpoint not in endpoints
-    )
-    assert not unknown, f"rows for routes that no longer exist: {unknown}"
 
 
 def test_every_rows_path_reaches_its_own_endpoint(app, world):
@@ -237,7 +283,7 @@ def test_every_post_refuses_a_request_without_a_csrf_token(world, row):
 def _allowed(row) -> str:
     """Someone the table lets through, so the token, not the permission, refuses."""
     for who in COLUMNS:
-        if row.for_role(who) in (200, GO):
+        if row.for_role(who) in (200, DONE, BACK):
             return who
     return "admin"
 
@@ -249,8 +295,21 @@ def test_the_unchanged_check_sees_what_an_allowed_request_stores(world):
         assert world.unchanged()
         data = {"body": "Omskrivet", "stance": "against"}
         response = visit(world, "author", "POST", f"/c/{ids['comment']}/edit", data)
-        assert answer_of(response) == GO
+        assert outcome(world, response) == DONE
         assert world.writes and not world.unchanged()
+
+
+def test_a_redirect_that_stores_nothing_is_back_not_done(world):
+    """Following a dialogue one follows already answers like following it does: only the
+    stored rows tell the two apart."""
+    ids = _ids(world, "a")
+    with world.check():
+        response = visit(world, "author", "POST", f"/d/{ids['slug']}/follow")
+        assert answer_of(response) == REDIRECT
+        assert outcome(world, response) == BACK
+    with world.check():
+        response = visit(world, "resident", "POST", f"/d/{ids['slug']}/follow")
+        assert outcome(world, response) == DONE
 
 
 def test_an_access_request_of_another_dialogue_cannot_be_decided_through_ones_own(world):
@@ -300,6 +359,6 @@ def test_ones_own_other_session_can_be_ended(world):
                 )
             )
         response = visit(world, "resident", "POST", f"/profile/sessions/{own}/end")
-        assert answer_of(response) == GO
+        assert outcome(world, response) == DONE
         with world.app.app_context():
             assert db.session.get(UserSession, own).ended_at is not None

@@ -12,18 +12,23 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+import pyotp
 from PIL import Image
 from sqlalchemy import event
 
+from dialog.accounts.two_factor_views import PENDING_KEY
 from tests import factories
 from tests.support import CSRF_PATTERN, PASSWORD, log_in
 
 # The people every route is visited as; "demoted" was a planner of the dialogue until an
-# administrator lowered their role to resident.
+# administrator lowered their role to resident. The planner has two-step login on; the
+# anonymous visitor is half-way through logging in as "target" (who has it on too): the
+# password given, the code not yet.
 ROLES = (
     "anonymous",
     "unverified",
@@ -35,6 +40,14 @@ ROLES = (
     "admin",
 )
 
+# Whose two-step login is on; their codes are the `{planner_code}` and `{target_code}` of
+# the paths and forms.
+TWO_FACTOR = ("planner", "target")
+
+# Who has voted in each dialogue: everyone confirmed who sees it.
+CONFIRMED = ("resident", "author", "planner", "other_planner", "demoted", "admin")
+VOTERS = {"a": CONFIRMED, "b": CONFIRMED, "hidden": ("planner", "admin")}
+
 # Every phase of both dialogues allows everything a phase can allow, so the person, not
 # the schedule, decides each answer.
 EVERYTHING = {"vote": True, "answer": True, "revise": True, "show_results": True}
@@ -42,22 +55,25 @@ EVERYTHING = {"vote": True, "answer": True, "revise": True, "show_results": True
 
 @dataclass
 class Visitor:
-    """A person's session cookie and a CSRF token valid for it."""
+    """A person's session cookie and a CSRF token valid for it; `pending` is the code
+    step of a login under way, kept in that cookie."""
 
     name: str
     cookie: str | None
     csrf: str
     user_id: int | None = None
+    pending: dict | None = None
 
 
 @dataclass
 class World:
     app: object
     connection: object
-    baseline: str = ""
+    baseline: dict[str, str] = field(default_factory=dict)  # a digest per table
     writes: list[str] = field(default_factory=list)
     visitors: dict[str, Visitor] = field(default_factory=dict)
     users: dict[str, object] = field(default_factory=dict)
+    totp: dict[str, pyotp.TOTP] = field(default_factory=dict)
     # The ids a route's path names, per dialogue: "a" (public, the planner's), "b" (public,
     # the other planner's) and "hidden" (a draft only the planner and admins see).
     ids: dict[str, dict[str, object]] = field(default_factory=dict)
@@ -65,10 +81,18 @@ class World:
     def client(self, who: str):
         """A fresh test client carrying `who`'s session."""
         client = self.app.test_client()
-        cookie = self.visitors[who].cookie
-        if cookie is not None:
-            client.set_cookie(self.app.config["SESSION_COOKIE_NAME"], cookie)
+        visitor = self.visitors[who]
+        if visitor.cookie is not None:
+            client.set_cookie(self.app.config["SESSION_COOKIE_NAME"], visitor.cookie)
+        if visitor.pending is not None:
+            # The code step lasts TWO_FACTOR_PENDING_MINUTES: it starts afresh each visit.
+            with client.session_transaction() as session:
+                session[PENDING_KEY] = {**visitor.pending, "at": int(time.time())}
         return client
+
+    def codes(self) -> dict[str, str]:
+        """The current code of each person with two-step login."""
+        return {f"{name}_code": totp.now() for name, totp in self.totp.items()}
 
     def csrf(self, who: str) -> str:
         return self.visitors[who].csrf
@@ -98,8 +122,19 @@ class World:
 
     def unchanged(self) -> bool:
         """Whether the stored rows are as seeded: only worth reading after a write was
-        sent (one that a refusal then rolled back is fine)."""
-        return not self.writes or fingerprint(self.app) == self.baseline
+        sent (one that a refusal then rolled back is fine), and only in the tables the
+        writes named (a cascade or trigger changes others only along with those)."""
+        if not self.writes:
+            return True
+        tables = {written_table(statement) for statement in self.writes}
+        if None in tables:  # a statement whose table is not plain to see: all of them
+            tables = set(self.baseline)
+        now = fingerprint(self.app, tables)
+        return all(now[table] == self.baseline[table] for table in now)
+
+    def changed(self) -> bool:
+        """Whether the check stored something: a write was sent and the rows differ."""
+        return not self.unchanged()
 
 
 def png() -> bytes:
@@ -154,7 +189,42 @@ def build(app, connection) -> World:
         _build_dialogues(app, world)
     for name in ROLES:
         world.visitors[name] = _visitor(app, world, name)
+    # Turned on once everyone is logged in: the planner's session is a completed login.
+    with app.app_context():
+        for name in TWO_FACTOR:
+            world.totp[name] = _two_factor_on(world.users[name])
+    world.visitors["anonymous"] = _half_logged_in(app, world, "target")
     return world
+
+
+def _two_factor_on(user) -> pyotp.TOTP:
+    """Two-step login set up the way the setup page does it, confirmed with the code of
+    the step before now, so that the current code is still unused."""
+    from dialog.accounts import two_factor
+    from dialog.accounts.models import User
+    from dialog.extensions import db
+
+    person = db.session.get(User, user.id)
+    totp = pyotp.TOTP(two_factor.pending_secret(person))
+    assert two_factor.confirm_setup(person, totp.at(time.time() - totp.interval))
+    db.session.commit()
+    return totp
+
+
+def _half_logged_in(app, world: World, name: str) -> Visitor:
+    """A visitor who gave `name`'s password: the login page asks for the code next."""
+    client = app.test_client()
+    page = client.get("/login")
+    token = CSRF_PATTERN.search(page.get_data(as_text=True)).group(1)
+    response = client.post(
+        "/login",
+        data={"email": world.users[name].email, "password": PASSWORD, "csrf_token": token},
+    )
+    assert response.location.endswith("/login/code"), f"{name} was not asked for a code"
+    with client.session_transaction() as session:
+        pending = dict(session[PENDING_KEY])
+    cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"])
+    return Visitor(name="anonymous", cookie=cookie.value, csrf=token, pending=pending)
 
 
 def _build_dialogues(app, world: World) -> None:
@@ -165,6 +235,8 @@ def _build_dialogues(app, world: World) -> None:
     from dialog.dialogues import services
     from dialog.dialogues.models import DialogueState
     from dialog.extensions import db
+    from dialog.proposals import services as votes
+    from dialog.proposals.models import VoteValue
 
     build = factories.Factories(app)
     people = {name: db.session.get(User, user.id) for name, user in world.users.items()}
@@ -190,7 +262,16 @@ def _build_dialogues(app, world: World) -> None:
         image = images.store(png(), "bild.png")
         proposal = build.make_proposal(dialogue, people["author"], image_id=image.id)
         fresh = build.make_proposal(dialogue, people["author"], title="Ny parkbänk")
+        voted = build.make_proposal(dialogue, people["author"], title="Fler cykelställ")
         comment = build.make_comment(proposal, people["author"], "Gärna med ryggstöd")
+        # Everyone who may vote here has voted for it: changing or withdrawing a vote
+        # then stores something wherever it is allowed.
+        for name in VOTERS[key]:
+            votes.cast_vote(people[name], voted, VoteValue.for_)
+        if key == "a":
+            # The author follows the dialogue: following it again stores nothing, and
+            # unfollowing it is theirs to do.
+            services.follow(dialogue, people["author"])
         db.session.commit()
         current, future = sorted(dialogue.phases, key=lambda p: p.starts_at)
         world.ids[key] = {
@@ -198,6 +279,7 @@ def _build_dialogues(app, world: World) -> None:
             "dialogue_id": dialogue.id,
             "proposal": proposal.id,
             "fresh_proposal": fresh.id,
+            "voted_proposal": voted.id,
             "comment": comment.id,
             "phase": current.id,
             "future_phase": future.id,
@@ -273,26 +355,41 @@ def _visitor(app, world: World, name: str) -> Visitor:
     )
 
 
-def fingerprint(app) -> str:
-    """A digest of every stored row except the session rows a visit touches: a refused
-    request must leave it unchanged."""
+def fingerprint(app, tables: set[str] | None = None) -> dict[str, str]:
+    """A digest of the stored rows of each table (of `tables`, or all) but the time a
+    visit touches (a session's last use): a refused request must leave them unchanged,
+    a request that was carried out not."""
     import sqlalchemy as sa
 
     from dialog.extensions import db
 
-    digest = hashlib.sha256()
+    digests = {}
     with app.app_context():
         for table in db.metadata.sorted_tables:
-            if table.name in UNTOUCHED_BY_CHECK:
+            if tables is not None and table.name not in tables:
                 continue
-            order = list(table.primary_key.columns) or list(table.columns)
-            for row in db.session.execute(sa.select(table).order_by(*order)):
+            digest = hashlib.sha256()
+            columns = [c for c in table.columns if (table.name, c.name) not in VISIT_TOUCHES]
+            order = list(table.primary_key.columns) or columns
+            for row in db.session.execute(sa.select(*columns).order_by(*order)):
                 digest.update(repr(tuple(row)).encode())
+            digests[table.name] = digest.hexdigest()
         db.session.remove()
-    return digest.hexdigest()
+    return digests
 
 
-# A visit's own traces: the session's last-seen time.
-UNTOUCHED_BY_CHECK = {"user_session"}
+def written_table(statement: str) -> str | None:
+    """The table an INSERT, UPDATE or DELETE writes to."""
+    match = WRITTEN_TABLE.match(statement)
+    return match.group(1).lower() if match else None
+
+
+# A visit's own trace: the session's time of last use (a session ended is a change).
+VISIT_TOUCHES = {("user_session", "last_seen_at")}
 WRITE = re.compile(r"\s*(INSERT|UPDATE|DELETE)\b", re.IGNORECASE)
-VISIT_TRACE = re.compile(r"^\s*UPDATE\s+\"?user_session\b", re.IGNORECASE)
+WRITTEN_TABLE = re.compile(
+    r"\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM)\s+\"?(\w+)\"?", re.IGNORECASE
+)
+VISIT_TRACE = re.compile(
+    r"^\s*UPDATE\s+\"?user_session\"?\s+SET\s+last_seen_at=[^,]*\sWHERE\b", re.IGNORECASE
+)
