@@ -27,6 +27,11 @@ DEVELOPMENT_SECRET_KEY = "development-only-not-secret"
 # HMAC-SHA256 keys shorter than its block of 32 bytes are guessable sooner than the hash.
 MINIMUM_SECRET_BYTES = 32
 MAIL_SECURITY_CHOICES = ("none", "starttls", "ssl")
+LOG_FORMATS = ("text", "json")
+# How much longer than its statement timeout a web request waits for the database's
+# answer before giving the connection up (dialog/core/db.py).
+ANSWER_MARGIN = 2.0
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 # sysexits.h's EX_CONFIG. The systemd units (deploy/systemd/) do not restart a service
 # that exits with it: a restart cannot mend a setting.
 EXIT_CONFIGURATION = 78
@@ -262,11 +267,9 @@ class Config:
         self.HSTS = _env_bool("HSTS", False)
         self.PROXY_FIX_X_FOR = _env_int("PROXY_FIX_X_FOR", 0)
         self.MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 10 * 1024 * 1024)
-        self.LOG_LEVEL = _env("LOG_LEVEL", "INFO")
+        self.LOG_LEVEL = _env("LOG_LEVEL", "INFO").strip().upper()
         # `text` (one line, timestamp first) or `json` (one object per line) for a collector.
-        self.LOG_FORMAT = _env("LOG_FORMAT", "text")
-        if self.LOG_FORMAT not in ("text", "json"):
-            raise RuntimeError(f"LOG_FORMAT must be text or json, not {self.LOG_FORMAT!r}.")
+        self.LOG_FORMAT = _env("LOG_FORMAT", "text").strip().lower()
 
     def problems(self) -> list[str]:
         """What is wrong with these settings, one sentence each (empty when all is well)."""
@@ -285,6 +288,18 @@ class Config:
             problems.append(
                 f"MAIL_SECURITY must be one of {', '.join(MAIL_SECURITY_CHOICES)}, "
                 f"not {self.MAIL_SECURITY!r}."
+            )
+        if self.LOG_FORMAT not in LOG_FORMATS:
+            problems.append(f"LOG_FORMAT must be text or json, not {self.LOG_FORMAT!r}.")
+        if self.LOG_LEVEL not in LOG_LEVELS:
+            problems.append(
+                f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {self.LOG_LEVEL!r}."
+            )
+        if self.DATABASE_CONNECT_TIMEOUT < 2:
+            # Also the deadline of a pooled connection's check: 0 would fail every check.
+            problems.append(
+                "DATABASE_CONNECT_TIMEOUT must be at least 2 seconds, "
+                f"not {self.DATABASE_CONNECT_TIMEOUT}."
             )
         if not _is_one_address(self.MAIL_DEFAULT_SENDER):
             problems.append(
@@ -375,6 +390,20 @@ class WebServerConfig:
         self.GUNICORN_ACCESS_LOG = _env("GUNICORN_ACCESS_LOG", "-")
         self.FORWARDED_ALLOW_IPS = _env("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 
+    def problems(self, app: Config) -> list[str]:
+        # A request waiting on a stalled database checks its pooled connection, connects
+        # anew and runs its statement, each to its deadline: gunicorn must not kill the
+        # worker first, or the person gets a dropped connection instead of the 503 page.
+        longest = 2 * app.DATABASE_CONNECT_TIMEOUT + app.DATABASE_STATEMENT_TIMEOUT + ANSWER_MARGIN
+        if app.DATABASE_STATEMENT_TIMEOUT > 0 and longest >= self.GUNICORN_TIMEOUT:
+            return [
+                f"GUNICORN_TIMEOUT ({self.GUNICORN_TIMEOUT} s) must be longer than the "
+                f"longest database wait of a request ({longest:g} s: twice "
+                "DATABASE_CONNECT_TIMEOUT, DATABASE_STATEMENT_TIMEOUT and "
+                f"{ANSWER_MARGIN:g} s for its answer)."
+            ]
+        return []
+
 
 CONFIGS = {
     "development": DevelopmentConfig,
@@ -413,8 +442,10 @@ def exit_on_refusal() -> Iterator[None]:
 
 def _is_site_url(url: str | None) -> bool:
     parts = urlsplit(url or "")
-    return parts.scheme in ("http", "https") and bool(parts.hostname) and not (
-        parts.query or parts.fragment
+    return (
+        parts.scheme in ("http", "https")
+        and bool(parts.hostname)
+        and not (parts.query or parts.fragment)
     )
 
 

@@ -10,8 +10,9 @@ import config as dialog_config
 # one line per problem and exit status 78, where a worker failing to boot would print a
 # traceback (and gunicorn would read this file in vain).
 with dialog_config.exit_on_refusal():
-    dialog_config.load()
     settings = dialog_config.WebServerConfig()
+    if problems := settings.problems(dialog_config.load()):
+        raise dialog_config.ConfigurationError(*problems)
 
 wsgi_app = "dialog:create_app()"
 bind = [settings.GUNICORN_BIND]
@@ -27,9 +28,12 @@ keepalive = 5
 max_requests = settings.GUNICORN_MAX_REQUESTS
 max_requests_jitter = max(settings.GUNICORN_MAX_REQUESTS // 10, 1)
 accesslog = settings.GUNICORN_ACCESS_LOG
-access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(M)sms'
+# The request id the app answers with, so a line here finds the app's and the tasks' lines.
+access_log_format = (
+    '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(M)sms '
+    "request_id=%({x-request-id}o)s"
+)
 # Proxies trusted with X-Forwarded-Proto; the app's PROXY_FIX_X_FOR does X-Forwarded-For.
 forwarded_allow_ips = settings.FORWARDED_ALLOW_IPS
 # No preloading: each worker builds its own app and connections, and HUP loads new code.
 preload_app = False
-

@@ -14,6 +14,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, registry
 
+import config as config_module
+
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -92,7 +94,7 @@ def configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
 
 # PostgreSQL's own statement-timeout error is the one meant to arrive; a connection that
 # answers nothing at all (a stalled server or network) is given up this much later.
-ANSWER_MARGIN_SECONDS = 2.0
+ANSWER_MARGIN_SECONDS = config_module.ANSWER_MARGIN
 
 
 class DeadlineConnection(psycopg.Connection):

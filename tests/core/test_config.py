@@ -238,6 +238,46 @@ def test_an_unsafe_production_start_is_one_line_without_a_traceback(command, tmp
     assert result.stdout == ""
 
 
+@pytest.mark.parametrize(
+    "setting, value, line",
+    [
+        ("LOG_FORMAT", "xml", "LOG_FORMAT must be text or json, not 'xml'."),
+        (
+            "LOG_LEVEL",
+            "loud",
+            "LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL, not 'LOUD'.",
+        ),
+    ],
+)
+def test_a_bad_log_setting_is_a_configuration_error_in_one_line(setting, value, line, tmp_path):
+    """Not a traceback and exit 1, which systemd would restart in a loop."""
+    result = _start(START_UP_COMMANDS["flask --help"], tmp_path, **{setting: value})
+    assert result.returncode == config.EXIT_CONFIGURATION, result.stderr
+    assert result.stderr.splitlines() == [f"Configuration error: {line}"]
+
+
+def test_gunicorn_refuses_a_timeout_shorter_than_a_requests_database_deadlines(tmp_path):
+    result = _start(
+        START_UP_COMMANDS["gunicorn"],
+        tmp_path,
+        GUNICORN_TIMEOUT="20",
+        DATABASE_CONNECT_TIMEOUT="5",
+        DATABASE_STATEMENT_TIMEOUT="10",
+    )
+    assert result.returncode == config.EXIT_CONFIGURATION, result.stderr
+    assert result.stderr.splitlines() == [
+        "Configuration error: GUNICORN_TIMEOUT (20 s) must be longer than the longest "
+        "database wait of a request (22 s: twice DATABASE_CONNECT_TIMEOUT, "
+        "DATABASE_STATEMENT_TIMEOUT and 2 s for its answer)."
+    ]
+
+
+def test_a_connect_timeout_under_two_seconds_is_refused(monkeypatch):
+    monkeypatch.setenv("DATABASE_CONNECT_TIMEOUT", "0")
+    with pytest.raises(config.ConfigurationError, match="DATABASE_CONNECT_TIMEOUT must be at"):
+        config.load("development")
+
+
 @pytest.mark.parametrize("command", ["seed-demo", "seed-scale"])
 def test_demo_data_is_refused_in_production(command, tmp_path):
     # The databases named do not exist: the refusal comes before any connection.

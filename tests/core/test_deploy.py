@@ -133,6 +133,7 @@ def test_gunicorn_conf_serves_on_loopback_with_deadlines_and_a_worker_per_core()
     assert settings["timeout"] == settings["graceful_timeout"] == "30"
     assert (settings["max_requests"], settings["max_requests_jitter"]) == ("1000", "100")
     assert settings["accesslog"] == "-"
+    assert "request_id=%({x-request-id}o)s" in settings["access_log_format"]
     assert settings["forwarded_allow_ips"] == "['127.0.0.1', '::1']"
     assert settings["wsgi_app"] == "dialog:create_app()"
     assert settings["preload_app"] == "False"
@@ -143,7 +144,7 @@ def test_gunicorn_conf_takes_its_settings_from_the_environment():
         PORT="9999",
         GUNICORN_BIND="127.0.0.1:8123",
         GUNICORN_WORKERS="3",
-        GUNICORN_TIMEOUT="20",
+        GUNICORN_TIMEOUT="45",
         GUNICORN_GRACEFUL_TIMEOUT="25",
         GUNICORN_MAX_REQUESTS="500",
         GUNICORN_ACCESS_LOG="/var/log/dialog-access.log",
@@ -152,7 +153,7 @@ def test_gunicorn_conf_takes_its_settings_from_the_environment():
     assert settings["bind"] == "['127.0.0.1:8123']"
     assert (settings["workers"], settings["timeout"], settings["graceful_timeout"]) == (
         "3",
-        "20",
+        "45",
         "25",
     )
     assert (settings["max_requests"], settings["max_requests_jitter"]) == ("500", "50")

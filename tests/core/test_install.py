@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -193,7 +194,8 @@ def test_the_wheel_migrates_and_serves_swedish_pages_outside_the_checkout(
     assert json.loads(health) == {"status": "ok", "database": "ok", "broker": "ok"}
     assert '<html lang="sv"' in login and "Logga in" in login
     assert favicon.startswith("<svg")
-    assert '"GET /login HTTP/1.1" 200' in log.read_text()  # the access log
+    # The access log, with the id the app answered with (its own lines carry the same).
+    assert re.search(r'"GET /login HTTP/1.1" 200 .* request_id=[0-9a-f]{32}\b', log.read_text())
     assert server.returncode == 0, log.read_text()
     if not operator_settings:
         # The embedded default keeps its files where it was started, not in site-packages.

@@ -232,5 +232,5 @@ def test_an_unknown_log_format_is_a_clear_error(monkeypatch):
     import config
 
     monkeypatch.setenv("LOG_FORMAT", "xml")
-    with pytest.raises(RuntimeError, match="LOG_FORMAT must be text or json, not 'xml'"):
+    with pytest.raises(config.ConfigurationError, match="LOG_FORMAT must be text or json"):
         config.load("development")
