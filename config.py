@@ -289,6 +289,11 @@ class Config:
                 f"MAIL_SECURITY must be one of {', '.join(MAIL_SECURITY_CHOICES)}, "
                 f"not {self.MAIL_SECURITY!r}."
             )
+        if not _is_one_address(self.ACCESSIBILITY_FEEDBACK_EMAIL):
+            problems.append(
+                "ACCESSIBILITY_FEEDBACK_EMAIL must be one address, not "
+                f"{self.ACCESSIBILITY_FEEDBACK_EMAIL!r}."
+            )
         if self.LOG_FORMAT not in LOG_FORMATS:
             problems.append(f"LOG_FORMAT must be text or json, not {self.LOG_FORMAT!r}.")
         if self.LOG_LEVEL not in LOG_LEVELS:
@@ -338,6 +343,9 @@ class ProductionConfig(Config):
         "MAIL_SERVER",
         "MAIL_SECURITY",  # a default would fail against one relay or talk in clear to another
         "MAIL_DEFAULT_SENDER",
+        # Shown on the accessibility statement as the way to report a barrier without the
+        # form (MDFFS 2019:2): a no-reply sender would leave a reader with no way at all.
+        "ACCESSIBILITY_FEEDBACK_EMAIL",
     )
     # Keys that sign or encrypt; the other secrets (MAIL_PASSWORD) are chosen elsewhere.
     SECRETS = ("SECRET_KEY", "TWO_FACTOR_KEY")

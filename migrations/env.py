@@ -113,7 +113,9 @@ def _sqlite_foreign_keys(connection, *, on):
     # that DROP would cascade to every row referring to it (all proposals of every
     # dialogue, say). The pragma does nothing inside a transaction, so it goes to the
     # driver directly, which runs it outside one.
-    connection.connection.driver_connection.execute(f"PRAGMA foreign_keys = {'ON' if on else 'OFF'}")
+    connection.connection.driver_connection.execute(
+        f"PRAGMA foreign_keys = {'ON' if on else 'OFF'}"
+    )
 
 
 def _refuse_broken_references(connection):

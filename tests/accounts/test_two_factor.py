@@ -212,6 +212,7 @@ def test_required_by_default_in_production(monkeypatch):
         "MAIL_SERVER": "smtp.kommun.se",
         "MAIL_SECURITY": "starttls",
         "MAIL_DEFAULT_SENDER": "noreply@kommun.se",
+        "ACCESSIBILITY_FEEDBACK_EMAIL": "tillganglighet@kommun.se",
     }.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("REQUIRE_STAFF_2FA", raising=False)

@@ -17,6 +17,7 @@ PRODUCTION = {
     "MAIL_SERVER": "smtp.kommun.se",
     "MAIL_SECURITY": "starttls",
     "MAIL_DEFAULT_SENDER": "noreply@kommun.se",
+    "ACCESSIBILITY_FEEDBACK_EMAIL": "tillganglighet@kommun.se",
 }
 
 
@@ -48,6 +49,15 @@ def test_production_names_only_what_is_missing(production):
     production.delenv("MAIL_SERVER")
     [problem] = _problems()
     assert "MAIL_SERVER" in problem and "SECRET_KEY" not in problem
+
+
+def test_production_needs_an_address_people_read_for_accessibility_feedback(production):
+    production.delenv("ACCESSIBILITY_FEEDBACK_EMAIL")
+    [problem] = _problems()
+    assert "ACCESSIBILITY_FEEDBACK_EMAIL" in problem
+    production.setenv("ACCESSIBILITY_FEEDBACK_EMAIL", "two@kommun.se, addresses@kommun.se")
+    [problem] = _problems()
+    assert problem.startswith("ACCESSIBILITY_FEEDBACK_EMAIL must be one address")
 
 
 def test_a_sound_production_environment_starts(production):

@@ -121,6 +121,7 @@ def operator_settings(tmp_path) -> dict[str, str]:
         "MAIL_SERVER": "127.0.0.1",
         "MAIL_SECURITY": "starttls",
         "MAIL_DEFAULT_SENDER": "Kommunen <dialog@kommun.example>",
+        "ACCESSIBILITY_FEEDBACK_EMAIL": "tillganglighet@kommun.example",
         "INSTANCE_PATH": str(tmp_path / "state"),
     }
     _drop_postgres_database(url)

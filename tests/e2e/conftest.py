@@ -50,11 +50,13 @@ def live_server(app, settings):
     thread.join(timeout=10)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def worker(app, tmp_path_factory):
     """A real Celery worker with the beat scheduler; it writes the emails to MAIL_DIR.
 
     It takes `app` so the environment is set and the database migrated before it starts.
+    Stopped when the browser tests end: a worker left running would take the tasks, and
+    beat's heartbeat, of the tests that start workers of their own.
     """
     process = WorkerProcess(log_path=tmp_path_factory.mktemp("worker") / "worker.log", beat=True)
     process.start()

@@ -466,11 +466,17 @@ def test_a_jpeg_of_thousands_of_scans_is_refused_unread(app, ctx):
 def test_a_control_character_in_the_file_name_is_dropped_not_a_500(
     client, ctx, db, resident, login, make_dialogue
 ):
-    # PostgreSQL refuses NUL in text; the browser's name for the file is the sender's.
+    # The browser's name for the file is the sender's: control characters are dropped; NUL
+    # (which PostgreSQL refuses in text) is refused with its reason, as in any field.
     make_dialogue(phases=PROPOSING)
     login(resident)
     response = _submit(
-        client, {"title": "Konstverk", "body": "Här."}, _jpeg_with_gps(), "a\x00b\x1b.jpg"
+        client, {"title": "Konstverk", "body": "Här."}, _jpeg_with_gps(), "a\x00b.jpg"
+    )
+    assert response.status_code == 400 and "(NUL)" in response.get_data(as_text=True)
+    assert db.session.scalar(select(StoredFile.filename)) is None
+    response = _submit(
+        client, {"title": "Konstverk", "body": "Här."}, _jpeg_with_gps(), "a\x1bb\x07.jpg"
     )
     assert response.status_code == 302
     assert db.session.scalar(select(StoredFile.filename)) == "ab.jpg"
