@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 from flask import (
     Blueprint,
     flash,
@@ -32,24 +34,35 @@ bp = Blueprint("accounts", __name__)
 @login_manager.user_loader
 def load_user(token: str):
     # A database that failed once in this request is not waited for again when a rate
-    # limit's key and then the view ask who is logged in: the request answers 503 at once.
+    # limit's key, the view and then the error page ask who is logged in: 503 at once.
     if (failure := g.get("user_load_failure")) is not None:
         raise failure
     try:
-        user = services.user_for_session(token)
+        return _user_of_session(token)
     except SQLAlchemyError as error:
         g.user_load_failure = error
         raise
+
+
+def _user_of_session(token: str):
+    user = services.user_for_session(token)
     if not db.session.dirty:
         return user  # most requests: nothing touched, no commit to wait for
     try:
         db.session.commit()  # keep the touched or ended session row
-    except OperationalError:
+    except OperationalError as error:
+        if not _lost_sqlites_write_lock(error):
+            raise  # unreachable or hung: trying again would only wait again
         # A reading page lost the race for SQLite's write lock: the touch can wait for the
         # next request; the session itself is still valid or still expired.
         db.session.rollback()
         user = services.user_for_session(token, touch=False)
     return user
+
+
+def _lost_sqlites_write_lock(error: OperationalError) -> bool:
+    code = getattr(error.orig, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF == sqlite3.SQLITE_BUSY  # extended codes too
 
 
 def _safe_next(target: str | None) -> str:

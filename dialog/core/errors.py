@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from flask import Flask, current_app, g, jsonify, make_response, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_limiter.errors import RateLimitExceeded
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
@@ -75,6 +76,11 @@ def _handle_refusal(refused: Refused):
 
 
 def _handle_http_error(error: HTTPException):
+    try:
+        # Every page says who is logged in, in their language: that may need the database.
+        current_user._get_current_object()
+    except sa.exc.SQLAlchemyError as failure:
+        return _handle_unavailable(failure)
     if isinstance(error, CSRFError):
         return _render(400, str(CSRF_MESSAGE))
     code = error.code or 500

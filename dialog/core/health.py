@@ -33,6 +33,7 @@ from alembic.script import ScriptDirectory
 from flask import Flask, copy_current_request_context, current_app
 from sqlalchemy import func, select, text
 
+from dialog import logs
 from dialog.core.db import utcnow
 from dialog.core.models import (
     Heartbeat,
@@ -266,15 +267,29 @@ def _start(name: str, probe: Callable[[Report], None]) -> _Probe:
     # The probe runs in this request's context: the same app, a database session of its
     # own that the context's teardown removes, and SQLite's read-only transactions (GET).
     body = copy_current_request_context(lambda: probe(running.report))
+    # A thread starts with no context variables: its log lines are given the request's id
+    # by hand (a copy of the whole context would share the request's Flask context, whose
+    # teardown in the thread would end the request's id).
+    request_id = logs.current_request_id()
     threading.Thread(
-        target=_run, args=(probes, name, running, body), name=f"health-{name}", daemon=True
+        target=_run,
+        args=(probes, name, running, body, request_id),
+        name=f"health-{name}",
+        daemon=True,
     ).start()
     return running
 
 
-def _run(probes: _Probes, name: str, running: _Probe, body: Callable[[], None]) -> None:
+def _run(
+    probes: _Probes,
+    name: str,
+    running: _Probe,
+    body: Callable[[], None],
+    request_id: str | None,
+) -> None:
     try:
-        body()
+        with logs.request_id_bound(request_id):
+            body()
     finally:
         with probes.lock:
             probes.running.pop(name, None)

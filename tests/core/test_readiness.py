@@ -333,10 +333,17 @@ def test_the_answers_carry_no_secrets(app, monkeypatch, caplog):
         CACHE_REDIS_URL=f"redis://:{secret}@127.0.0.1:1/0",
     )
     client = broken.test_client()
+    asked = {"X-Request-ID": "probe-42"}
     with caplog.at_level(logging.WARNING, logger="dialog.core.health"):
-        bodies = [client.get(path).get_data(as_text=True) for path in ("/healthz", "/readyz")]
+        bodies = [
+            client.get(path, headers=asked).get_data(as_text=True)
+            for path in ("/healthz", "/readyz")
+        ]
     assert all(secret not in body and "127.0.0.1" not in body for body in bodies)
     assert "health check: database unreachable" in caplog.text
     assert "health check: broker unreachable" in caplog.text
     assert "health check: cache unreachable" in caplog.text
     assert secret not in caplog.text
+    # The probe threads log under the id of the request that started them.
+    health_lines = [each for each in caplog.records if each.name == "dialog.core.health"]
+    assert health_lines and {each.request_id for each in health_lines} == {"probe-42"}
