@@ -363,3 +363,53 @@ class TcpProxy:
             sockets = list(self._sockets)
         for sock in sockets:
             self._close(sock)
+
+
+class BlackHole:
+    """Accepts every connection and never sends a byte: a dependency that hangs.
+
+    Closing it closes what it accepted, so whatever still waits on it fails then.
+    """
+
+    def __init__(self):
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.listener.settimeout(0.1)
+        self.port = self.listener.getsockname()[1]
+        self.accepted: list[socket.socket] = []
+        self.closing = threading.Event()
+        self.thread = threading.Thread(target=self._accept, name="black-hole", daemon=True)
+        self.thread.start()
+
+    def _accept(self) -> None:
+        while not self.closing.is_set():
+            try:
+                connection, _ = self.listener.accept()
+            except TimeoutError:
+                continue
+            self.accepted.append(connection)
+
+    def close(self) -> None:
+        self.closing.set()
+        self.thread.join()
+        self.listener.close()
+        for connection in self.accepted:
+            connection.close()
+
+
+def threads_named(prefix: str) -> list[threading.Thread]:
+    return [each for each in threading.enumerate() if each.name.startswith(prefix)]
+
+
+def answered_within(limit: float, call):
+    """What `call()` returned, or a failure once it has taken `limit` seconds (the call
+    is left to finish in its thread when the hang ends)."""
+    done = threading.Event()
+    outcome = {}
+
+    def run():
+        outcome["result"] = call()
+        done.set()
+
+    threading.Thread(target=run, name="timed-request", daemon=True).start()
+    assert done.wait(limit), f"no answer within {limit} s"
+    return outcome["result"]

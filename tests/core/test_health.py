@@ -1,8 +1,7 @@
 import pytest
 
 from dialog.core.views import ROBOTS_TXT
-from tests.core.dependencies import BlackHole, answered_within, threads_named
-from tests.support import wait_for
+from tests.support import BlackHole, answered_within, threads_named, wait_for
 
 
 def test_healthz_reports_database_and_broker(client):

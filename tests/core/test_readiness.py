@@ -23,15 +23,14 @@ from dialog.core.models import (
     OutboxEvent,
     OutboxStatus,
 )
-from tests.core.dependencies import BlackHole, RedisServer, answered_within, threads_named
-from tests.support import run_task, wait_for
+from tests.support import BlackHole, RedisServer, answered_within, run_task, threads_named, wait_for
 
 CHECKS = {"database", "migrations", "worker", "beat", "outbox", "broker", "cache"}
 
 
 @pytest.fixture
-def redis_server(tmp_path):
-    server = RedisServer(tmp_path).start()
+def redis_server():
+    server = RedisServer().start()
     yield server
     server.stop()
 
