@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 
 import psycopg
@@ -95,6 +96,20 @@ def configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
 # PostgreSQL's own statement-timeout error is the one meant to arrive; a connection that
 # answers nothing at all (a stalled server or network) is given up this much later.
 ANSWER_MARGIN_SECONDS = config_module.ANSWER_MARGIN
+# Set by `statement_deadline()` for work that must not wait as long as its kind allows.
+_statement_seconds_override: ContextVar[float | None] = ContextVar(
+    "statement_seconds_override", default=None
+)
+
+
+@contextmanager
+def statement_deadline(seconds: float):
+    """Connections checked out in this block give up after `seconds`, server and client side."""
+    token = _statement_seconds_override.set(seconds)
+    try:
+        yield
+    finally:
+        _statement_seconds_override.reset(token)
 
 
 class DeadlineConnection(psycopg.Connection):
@@ -124,7 +139,8 @@ def configure_postgres(engine: Engine, config) -> None:
     """Deadlines on every connection: connecting, each statement, each answer.
 
     Statements in a web request give up after DATABASE_STATEMENT_TIMEOUT; outside one
-    (tasks, beat, CLI commands) after DATABASE_WORKER_STATEMENT_TIMEOUT. The setting is
+    (tasks, beat, CLI commands) after DATABASE_WORKER_STATEMENT_TIMEOUT; inside
+    `statement_deadline()` after the seconds given there. The setting is
     changed on checkout only when the connection last served the other kind of work, so a
     web process sets it once per connection.
     """
@@ -132,6 +148,9 @@ def configure_postgres(engine: Engine, config) -> None:
         return
 
     def statement_seconds() -> float:
+        override = _statement_seconds_override.get()
+        if override is not None:
+            return override
         if has_request_context():
             return config["DATABASE_STATEMENT_TIMEOUT"]
         return config["DATABASE_WORKER_STATEMENT_TIMEOUT"]

@@ -17,7 +17,7 @@ from celery import bootsteps
 from flask import Flask
 from sqlalchemy import delete, update
 
-from dialog.core.db import insert_ignoring_conflicts, utcnow
+from dialog.core.db import insert_ignoring_conflicts, statement_deadline, utcnow
 from dialog.core.models import Heartbeat, HeartbeatKind
 from dialog.extensions import db
 
@@ -75,6 +75,10 @@ class _HeartbeatThread:
         # the thread runs; a child forked in the middle of a write would inherit the
         # database driver's locks held by a thread it does not have, and hang on them.
         self.writing = threading.Lock()
+        # A write gives up after this long (a hung database), and a fork waits no longer
+        # for it: a child gets a fresh pool anyway, so it never touches that connection.
+        self.deadline = app.config["HEALTH_CHECK_TIMEOUT"]
+        self._held_for_fork = False
         self.thread = threading.Thread(target=self._run, name=f"heartbeat-{node_name}", daemon=True)
 
     def start(self) -> None:
@@ -94,7 +98,7 @@ class _HeartbeatThread:
         self._write(forget)
 
     def _write(self, change) -> None:
-        with self.writing, self.app.app_context():
+        with self.writing, self.app.app_context(), statement_deadline(self.deadline):
             try:
                 change(HeartbeatKind.worker, self.node_name)
                 db.session.commit()
@@ -106,15 +110,19 @@ class _HeartbeatThread:
         with self.app.app_context():
             engines = list(db.engines.values())
 
+        def before() -> None:
+            self._held_for_fork = self.writing.acquire(timeout=self.deadline)
+
+        def in_parent() -> None:
+            if self._held_for_fork:
+                self.writing.release()
+
         def in_child() -> None:
-            self.writing.release()
+            # Free whoever held it: the child has no heartbeat thread to release it.
+            self.writing = threading.Lock()
             # The heartbeat's connection stays pooled in this process; a child must not
             # reuse its socket: SQLAlchemy's advice is a fresh pool in the child.
             for engine in engines:
                 engine.dispose(close=False)
 
-        os.register_at_fork(
-            before=self.writing.acquire,
-            after_in_parent=self.writing.release,
-            after_in_child=in_child,
-        )
+        os.register_at_fork(before=before, after_in_parent=in_parent, after_in_child=in_child)

@@ -1,9 +1,10 @@
 """Helper stores that may be down while the site carries on without them.
 
 The page cache and the rate-limit store are helpers: when one fails, the request goes on
-without it (rendered uncached, limits counted in this process). A failed store is then
-left alone for a few seconds, so a hung one costs one request its socket timeout, not
-every request; the log says once that it went and once that it is back.
+without it (rendered uncached, limits counted in this process). The broker is one too: an
+outbox delivery not published waits for the sweeper (`dialog.core.outbox`). A failed store
+is then left alone for a few seconds, so a hung one costs one request its socket timeout,
+not every request; the log says once that it went and once that it is back.
 """
 
 from __future__ import annotations

@@ -4,10 +4,12 @@ An event is a fact ("comment_added"); any number of named subscribers, in any do
 react to it. `record()` adds the event (deduplicated by key) and one delivery per
 subscriber of its kind, and remembers the deliveries on the session. After the session
 commits, each delivery's task is published with a short timeout; failure to publish is
-logged and never reaches the request. The periodic sweeper re-publishes deliveries that
-are still pending, so a broker outage delays delivery and loses nothing. Each delivery is
-claimed, retried with backoff and given up on by itself, so a failing subscriber never
-makes the others run again.
+logged once and never reaches the request. After a failure the broker is left alone for a
+few seconds (`dialog.core.outages`), so a hung broker costs a request, or a sweeper run,
+one publish timeout, not one per delivery. The periodic sweeper re-publishes deliveries
+that are still pending, so a broker outage delays delivery and loses nothing. Each
+delivery is claimed, retried with backoff and given up on by itself, so a failing
+subscriber never makes the others run again.
 
 Every attempt's outcome is one log line naming the delivery, its event, kind and
 subscriber: delivered (INFO), failed and retried (WARNING) or given up on (ERROR). The
@@ -31,6 +33,7 @@ from flask_sqlalchemy.session import Session
 from sqlalchemy import event, select, update
 
 from dialog import logs
+from dialog.core import outages
 from dialog.core.db import insert_ignoring_conflicts, utcnow
 from dialog.core.models import OutboxDelivery, OutboxEvent, OutboxStatus
 from dialog.extensions import db
@@ -158,18 +161,24 @@ def _forget_on_rollback(session, _previous_transaction) -> None:
         session.info.pop(_SESSION_KEY, None)
 
 
+def broker_outage() -> outages.Outage:
+    return outages.of("broker", "outbox deliveries wait for the sweeper")
+
+
 def publish(delivery_id: int) -> bool:
-    """Hand a delivery to the broker; False (and a log line) when the broker is unreachable."""
-    celery_app = current_app.extensions["celery"]
-    try:
-        celery_app.send_task(DELIVER_TASK, args=[delivery_id], retry=False)
-    except Exception as error:  # any broker failure: the sweeper publishes it later
-        log.warning(
-            "outbox delivery %s not published now (%s); the sweeper will retry",
-            delivery_id,
-            error,
-        )
+    """Hand a delivery to the broker; False when it is unreachable or was just now.
+
+    A delivery not published stays pending: the sweeper publishes it later."""
+    broker = broker_outage()
+    if not broker.worth_trying():
+        log.debug("outbox delivery %s left to the sweeper: the broker is down", delivery_id)
         return False
+    try:
+        current_app.extensions["celery"].send_task(DELIVER_TASK, args=[delivery_id], retry=False)
+    except Exception as error:  # any broker failure: the sweeper publishes it later
+        broker.failed(error)
+        return False
+    broker.succeeded()
     return True
 
 

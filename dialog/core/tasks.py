@@ -31,6 +31,9 @@ def deliver_outbox(delivery_id: int) -> None:
 
 @periodic("core.sweep_outbox", every="OUTBOX_SWEEP_INTERVAL_SECONDS", lease=60)
 def sweep_outbox() -> int:
+    # While the broker is in its back-off the due deliveries stay due for a later run.
+    if not outbox.broker_outage().worth_trying():
+        return 0
     delivery_ids = outbox.due_delivery_ids()
     outbox.postpone(delivery_ids)
     db.session.commit()

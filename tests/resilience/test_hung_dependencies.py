@@ -10,17 +10,20 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
+from tests.factories import LIVE
 from tests.resilience.journey import (
     BOUND_SECONDS,
     VOTING,
     Walk,
     deliver_pending,
+    mails_to,
     registered,
     time_until,
     votes_of,
@@ -274,3 +277,67 @@ def test_a_write_waiting_past_sqlites_busy_timeout_answers_503_and_pages_still_r
     )
     assert vote_again.status_code == 302 and votes_of(app, resident.email) == 1
     figure(f"SQLite write lock held: a vote answered 503 after {took:.2f} s (busy timeout 0.3 s)")
+
+
+def test_inviting_forty_with_a_hung_broker_costs_one_publish_timeout_and_every_mail_goes_later(
+    app,
+    committed_db,
+    build_site,
+    redis_server,
+    proxy,
+    make_user,
+    make_dialogue,
+    settings,
+    logs,
+    figure,
+):
+    from dialog.accounts.models import User
+    from dialog.dialogues import services as dialogue_services
+    from dialog.dialogues.models import Dialogue, Visibility
+    from dialog.extensions import db
+
+    dialogue = make_dialogue("inbjudna", visibility=Visibility.invited, phases=LIVE)
+    planner = make_user(role="planner")
+    with app.app_context():
+        dialogue_services.assign_planner(
+            db.session.get(Dialogue, dialogue.id), db.session.get(User, planner.id), by=None
+        )
+        db.session.commit()
+    relay = proxy(redis_server.port)
+    site = build_site(CELERY_BROKER_URL=f"redis://127.0.0.1:{relay.port}/0")
+    client = site.test_client()
+    assert log_in(client, planner.email).status_code == 302
+    token = csrf_token(client, "/d/inbjudna/invitations")
+    addresses = [f"inbjuden{n}@example.org" for n in range(40)]
+
+    relay.hang()
+    response, took = _timed(
+        lambda: client.post(
+            "/d/inbjudna/invitations", data={"csrf_token": token, "emails": "\n".join(addresses)}
+        )
+    )
+    assert response.status_code == 302
+    # One publish waits for its timeout (0.5 s); the other 39 are left to the sweeper.
+    assert took < BOUND_SECONDS, f"{took:.1f} s"
+    said = [r for r in logs.records if "broker unreachable" in r.getMessage()]
+    assert len(said) == 1, [r.getMessage() for r in logs.records]
+    held_back = _pending(app)
+    assert held_back == 40
+
+    relay.resume()
+    queue = redis_server.client()
+
+    def swept() -> bool:
+        run_task(site, "core.sweep_outbox")  # once the broker's back-off has passed
+        return queue.llen("default") >= held_back
+
+    swept_after = time_until(swept)
+    assert queue.llen("default") == held_back
+    deliver_pending(site)  # no worker on this broker: run what was published in-process
+    folder = Path(settings["MAIL_DIR"])
+    assert [mails_to(folder, address) for address in addresses] == [1] * 40
+    assert _pending(app) == 0
+    figure(
+        f"broker Redis hung: inviting 40 took {took:.1f} s; all 40 published "
+        f"{swept_after:.1f} s after it answered"
+    )
