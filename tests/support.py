@@ -413,3 +413,16 @@ def answered_within(limit: float, call):
     threading.Thread(target=run, name="timed-request", daemon=True).start()
     assert done.wait(limit), f"no answer within {limit} s"
     return outcome["result"]
+
+
+def pending_deliveries(app) -> int:
+    """How many outbox deliveries are still owed (committed ones: read in a fresh session)."""
+    from sqlalchemy import func
+
+    from dialog.core.models import OutboxDelivery, OutboxStatus
+    from dialog.extensions import db
+
+    with app.app_context():
+        return db.session.scalar(
+            select(func.count()).where(OutboxDelivery.status == OutboxStatus.pending)
+        )

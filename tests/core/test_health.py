@@ -1,7 +1,5 @@
-import pytest
-
 from dialog.core.views import ROBOTS_TXT
-from tests.support import BlackHole, answered_within, threads_named, wait_for
+from tests.support import answered_within
 
 
 def test_healthz_reports_database_and_broker(client):
@@ -27,14 +25,6 @@ def test_healthz_names_the_database_when_it_is_down(committed_db, tmp_path):
     response = broken.test_client().get("/healthz")
     assert response.status_code == 503
     assert response.get_json()["database"] == "down"
-
-
-@pytest.fixture
-def black_hole():
-    hole = BlackHole()
-    yield hole
-    hole.close()
-    wait_for(lambda: not threads_named("health-"), timeout=15)
 
 
 def _healthz_within_deadline(hung):

@@ -23,7 +23,7 @@ from dialog.core.models import (
     OutboxEvent,
     OutboxStatus,
 )
-from tests.support import BlackHole, RedisServer, answered_within, run_task, threads_named, wait_for
+from tests.support import RedisServer, answered_within, run_task, threads_named
 
 CHECKS = {"database", "migrations", "worker", "beat", "outbox", "broker", "cache"}
 
@@ -33,15 +33,6 @@ def redis_server():
     server = RedisServer().start()
     yield server
     server.stop()
-
-
-@pytest.fixture
-def black_hole():
-    hole = BlackHole()
-    yield hole
-    hole.close()
-    # What waited on it has given up now: no probe thread outlives the hung dependency.
-    wait_for(lambda: not threads_named("health-"), timeout=15)
 
 
 class About:

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 from tests.factories import LIVE
@@ -28,7 +27,7 @@ from tests.resilience.journey import (
     time_until,
     votes_of,
 )
-from tests.support import csrf_token, log_in, post_form, run_task
+from tests.support import csrf_token, log_in, pending_deliveries, post_form, run_task
 
 needs_postgres = pytest.mark.skipif(
     not os.environ.get("DATABASE_URL"), reason="the database hangs through a proxy: PostgreSQL"
@@ -42,16 +41,6 @@ def _timed(request):
     started = time.monotonic()
     response = request()
     return response, time.monotonic() - started
-
-
-def _pending(app) -> int:
-    from dialog.core.models import OutboxDelivery, OutboxStatus
-    from dialog.extensions import db
-
-    with app.app_context():
-        return db.session.scalar(
-            select(func.count()).where(OutboxDelivery.status == OutboxStatus.pending)
-        )
 
 
 def test_a_hung_cache_and_limit_redis_costs_a_request_at_most_its_socket_timeout(
@@ -132,7 +121,7 @@ def test_a_hung_broker_costs_a_write_at_most_the_publish_timeout_and_loses_nothi
     during = Walk(site, proposal_id=second.id, **walk).run()
     assert during.all_as_usual, during.failures()
     assert queue.llen("default") == 0
-    held_back = _pending(app)
+    held_back = pending_deliveries(app)
     assert held_back > 0
 
     relay.resume()
@@ -168,11 +157,11 @@ def test_a_hung_smtp_server_costs_a_delivery_attempt_its_timeout_and_the_mail_go
     response = post_form(client, "/password/forgot", {"email": user.email})
     assert response.status_code == 200
     attempt_took = _timed(lambda: deliver_pending(site))[1]
-    assert attempt_took < BOUND_SECONDS and inbox.messages == [] and _pending(app) == 1
+    assert attempt_took < BOUND_SECONDS and inbox.messages == [] and pending_deliveries(app) == 1
 
     relay.resume()
     deliver_pending(site)
-    assert len(inbox.to(user.email)) == 1 and _pending(app) == 0
+    assert len(inbox.to(user.email)) == 1 and pending_deliveries(app) == 0
     figure(
         f"SMTP hung: a delivery attempt gave up after {attempt_took:.2f} s (MAIL_TIMEOUT 0.5); "
         "sent once on the next attempt after it answered"
@@ -321,7 +310,7 @@ def test_inviting_forty_with_a_hung_broker_costs_one_publish_timeout_and_every_m
     assert took < BOUND_SECONDS, f"{took:.1f} s"
     said = [r for r in logs.records if "broker unreachable" in r.getMessage()]
     assert len(said) == 1, [r.getMessage() for r in logs.records]
-    held_back = _pending(app)
+    held_back = pending_deliveries(app)
     assert held_back == 40
 
     relay.resume()
@@ -336,7 +325,7 @@ def test_inviting_forty_with_a_hung_broker_costs_one_publish_timeout_and_every_m
     deliver_pending(site)  # no worker on this broker: run what was published in-process
     folder = Path(settings["MAIL_DIR"])
     assert [mails_to(folder, address) for address in addresses] == [1] * 40
-    assert _pending(app) == 0
+    assert pending_deliveries(app) == 0
     figure(
         f"broker Redis hung: inviting 40 took {took:.1f} s; all 40 published "
         f"{swept_after:.1f} s after it answered"

@@ -10,8 +10,6 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from sqlalchemy import func, select
-
 from tests.resilience.journey import (
     VOTING,
     Walk,
@@ -21,7 +19,7 @@ from tests.resilience.journey import (
     time_until,
     votes_of,
 )
-from tests.support import PASSWORD, WorkerProcess, post_form, wait_for
+from tests.support import PASSWORD, WorkerProcess, pending_deliveries, post_form, wait_for
 
 
 def _messages(logs, text: str) -> int:
@@ -103,16 +101,6 @@ def test_pages_login_registration_and_votes_go_on_while_the_cache_and_limit_redi
     )
 
 
-def _pending_deliveries(app) -> int:
-    from dialog.core.models import OutboxDelivery, OutboxStatus
-    from dialog.extensions import db
-
-    with app.app_context():
-        return db.session.scalar(
-            select(func.count()).where(OutboxDelivery.status == OutboxStatus.pending)
-        )
-
-
 def test_writes_and_logins_go_on_while_the_broker_is_stopped_and_no_mail_is_lost(
     app,
     committed_db,
@@ -142,10 +130,10 @@ def test_writes_and_logins_go_on_while_the_broker_is_stopped_and_no_mail_is_lost
         during = Walk(site, proposal_id=second.id, **walk).run()
         assert during.all_as_usual, during.failures()
         assert registered(app, during.new_email) and votes_of(app, resident.email) == 2
-        assert _pending_deliveries(app) > 0  # kept in the outbox, not published, not lost
+        assert pending_deliveries(app) > 0  # kept in the outbox, not published, not lost
 
         redis_server.start()
-        recovered_after = time_until(lambda: _pending_deliveries(app) == 0)
+        recovered_after = time_until(lambda: pending_deliveries(app) == 0)
         after = Walk(site, proposal_id=third.id, **walk).run()
         assert after.all_as_usual, after.failures()
         wait_for(lambda: mails_to(folder, after.new_email) == 1, timeout=30)
@@ -187,13 +175,13 @@ def test_mail_waits_in_the_outbox_while_smtp_is_stopped_and_goes_once_it_is_back
     during.run()
     assert during.all_as_usual, during.failures()
     deliver_pending(site)  # the real task code, as the worker runs it
-    assert inbox.messages == [] and _pending_deliveries(app) > 0
+    assert inbox.messages == [] and pending_deliveries(app) > 0
 
     relay.resume()
     started = time.monotonic()
     deliver_pending(site)
     recovered_after = time.monotonic() - started
-    assert _pending_deliveries(app) == 0
+    assert pending_deliveries(app) == 0
     confirmations = len(inbox.to(during.new_email))
     assert confirmations == 1 and len(inbox.to(resident.email)) == 1  # and the reset link
     figure(
