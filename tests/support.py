@@ -26,6 +26,19 @@ PASSWORD = "correct horse battery staple"
 ROOT = Path(__file__).resolve().parents[1]
 
 
+# A production environment that passes every check; each test spoils one thing.
+PRODUCTION = {
+    "SECRET_KEY": "s" * 40,
+    "DATABASE_URL": "postgresql://db/dialog",
+    "REDIS_URL": "redis://cache:6379/0",
+    "PUBLIC_URL": "https://dialog.kommun.se",
+    "MAIL_SERVER": "smtp.kommun.se",
+    "MAIL_SECURITY": "starttls",
+    "MAIL_DEFAULT_SENDER": "noreply@kommun.se",
+    "ACCESSIBILITY_FEEDBACK_EMAIL": "tillganglighet@kommun.se",
+}
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from dialog.accounts.models import RecoveryCode, TwoFactorCredential, UserSession
 from dialog.core.models import AuditEntry
-from tests.support import PASSWORD, csrf_token, post_form
+from tests.support import PASSWORD, PRODUCTION, csrf_token, post_form
 
 SECRET_PATTERN = re.compile(r'<code id="totp-secret">([A-Z2-7]+)</code>')
 RECOVERY_PATTERN = re.compile(r"<li><code>([a-z2-7]{5}-[a-z2-7]{5})</code></li>")
@@ -204,16 +204,7 @@ def test_not_required_by_default_in_testing_and_development(app, client, planner
 def test_required_by_default_in_production(monkeypatch):
     import config
 
-    for name, value in {
-        "SECRET_KEY": "s" * 40,
-        "DATABASE_URL": "postgresql://db/dialog",
-        "REDIS_URL": "redis://cache:6379/0",
-        "PUBLIC_URL": "https://dialog.kommun.se",
-        "MAIL_SERVER": "smtp.kommun.se",
-        "MAIL_SECURITY": "starttls",
-        "MAIL_DEFAULT_SENDER": "noreply@kommun.se",
-        "ACCESSIBILITY_FEEDBACK_EMAIL": "tillganglighet@kommun.se",
-    }.items():
+    for name, value in PRODUCTION.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("REQUIRE_STAFF_2FA", raising=False)
     assert config.load("production").REQUIRE_STAFF_2FA is True

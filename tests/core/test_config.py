@@ -6,19 +6,7 @@ from pathlib import Path
 import pytest
 
 import config
-from tests.support import ROOT
-
-# A production environment that passes every check; each test spoils one thing.
-PRODUCTION = {
-    "SECRET_KEY": "s" * 40,
-    "DATABASE_URL": "postgresql://db/dialog",
-    "REDIS_URL": "redis://cache:6379/0",
-    "PUBLIC_URL": "https://dialog.kommun.se",
-    "MAIL_SERVER": "smtp.kommun.se",
-    "MAIL_SECURITY": "starttls",
-    "MAIL_DEFAULT_SENDER": "noreply@kommun.se",
-    "ACCESSIBILITY_FEEDBACK_EMAIL": "tillganglighet@kommun.se",
-}
+from tests.support import PRODUCTION, ROOT
 
 
 @pytest.fixture
