@@ -23,10 +23,11 @@ install: $(VENV)/.installed
 translations: install
 	$(BIN)/pybabel compile --use-fuzzy -d translations >/dev/null
 
+# Debian's Chromium for the browser tests, and rsync for the backup test's file copy.
 chromium:
-	@if [ ! -x /usr/bin/chromium ]; then \
-		echo "Installing Debian's Chromium for the browser tests"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/rsync ]; then \
+		echo "Installing Debian's Chromium and rsync for the tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium rsync >/dev/null; \
 	fi
 
 run: translations

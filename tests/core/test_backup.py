@@ -157,26 +157,45 @@ def _libpq(url) -> str:
 
 
 def test_postgresql_pg_dump_and_pg_restore_into_a_fresh_database(
-    app, committed_db, make_dialogue, make_proposal, mail_folder, tmp_path, request, settings
+    app,
+    committed_db,
+    make_dialogue,
+    make_proposal,
+    mail_folder,
+    tmp_path,
+    request,
+    settings,
+    monkeypatch,
 ):
     if _dialect(app) != "postgresql":
         pytest.skip("PostgreSQL; the embedded default has its own test")
     target = request.getfixturevalue("fresh_postgres_database")
+    files, copied_files = tmp_path / "files", tmp_path / "backup-files"
+    monkeypatch.setitem(app.config, "FILE_STORAGE", "directory")
+    monkeypatch.setitem(app.config, "FILE_STORAGE_DIR", str(files))
     mailbox = Mailbox(app, mail_folder)
     data = _before_the_backup(app, committed_db, make_dialogue, make_proposal, mailbox)
 
+    # The README's steps: the dump, then the files (every file the dump names is there).
     dump = tmp_path / "dialog.pgdump"
     live = make_url(settings["DATABASE_URL"])
     subprocess.run(["pg_dump", "--format=custom", f"--file={dump}", _libpq(live)], check=True)
+    subprocess.run(["rsync", "-a", f"{files}/", f"{copied_files}/"], check=True)
 
     lost_id = _after_the_backup(app, committed_db, make_proposal, mailbox, data)
+    shutil.rmtree(files)  # the disk with the stored files is lost too
     subprocess.run(
         ["pg_restore", "--no-owner", f"--dbname={_libpq(target)}", str(dump)], check=True
     )
+    subprocess.run(["rsync", "-a", f"{copied_files}/", f"{files}/"], check=True)
     from dialog import create_app
 
     restored = create_app(
         SQLALCHEMY_DATABASE_URI=target.render_as_string(hide_password=False),
         MAIL_DIR=str(mail_folder),
+        FILE_STORAGE="directory",
+        FILE_STORAGE_DIR=str(files),
     )
+    upgraded = restored.test_cli_runner().invoke(args=["db", "upgrade"])
+    assert upgraded.exit_code == 0, upgraded.output
     _check_the_restore(restored, mail_folder, data, lost_id)
