@@ -13,7 +13,17 @@ from dialog import logs
 
 # The domains, each a package with `init_app(app)`, set up in this order: core first (it
 # binds the database and the <int:...> converter the others rely on), demo last (it uses all).
-DOMAINS = ("core", "accounts", "dialogues", "proposals", "pages", "audit", "api", "demo")
+DOMAINS = (
+    "core",
+    "accounts",
+    "dialogues",
+    "proposals",
+    "moderation",
+    "pages",
+    "audit",
+    "api",
+    "demo",
+)
 
 
 def create_app(config_name: str | None = None, **overrides) -> Flask:

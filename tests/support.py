@@ -236,6 +236,33 @@ class WorkerProcess:
             self.log.close()
 
 
+def in_threads(app, count: int, work) -> list:
+    """work(index) in `count` threads started together, each in an app context; what each
+    returned, or the reason of its refusal."""
+    from dialog.core.permissions import Refused
+
+    barrier = threading.Barrier(count)
+    outcomes = []
+
+    def run(index):
+        with app.app_context():
+            barrier.wait()
+            try:
+                outcomes.append(work(index))
+            except Refused as refused:
+                from dialog.extensions import db
+
+                db.session.rollback()
+                outcomes.append(refused.decision.reason)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    return outcomes
+
+
 def wait_for(condition, timeout: float = 30, interval: float = 0.2):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -41,6 +41,7 @@ from dialog.core.models import AuditEntry, OutboxDelivery, OutboxEvent, OutboxSt
 from dialog.core.urls import public_url
 from dialog.dialogues.models import AccessRequest, DialogueFollow, DialoguePlanner, Invitation
 from dialog.extensions import db
+from dialog.moderation.models import Flag
 from dialog.pages.models import AccessibilityFeedback, LegalPage
 from dialog.proposals.models import Ballot, Comment, OfficialAnswer, Proposal, ProposalFollow, Vote
 
@@ -348,6 +349,11 @@ INVENTORY: dict[str, Covered | Retained] = {
             "reported barriers stay so they can be fixed; the link to the account and an "
             "answer address equal to the person's are emptied"
         ),
+    ),
+    "flag": Covered(
+        export=rows_of(Flag, "flagger_id"),
+        erase=unlink(Flag, "flagger_id"),
+        how="reports to the moderators keep counting; who made them is forgotten",
     ),
     "audit_entry": Retained(
         reason=(

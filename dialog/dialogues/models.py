@@ -105,6 +105,7 @@ class Dialogue(db.Model):
             "retention_months IS NULL OR retention_months BETWEEN 1 AND 1200",
             name="retention_months_range",
         ),
+        sa.CheckConstraint("flag_threshold BETWEEN 1 AND 100", name="flag_threshold_range"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -154,6 +155,9 @@ class Dialogue(db.Model):
         default=RetentionAction.anonymise,
     )
     thinned_at: Mapped[datetime | None]
+    # Moderation (dialog/moderation): flags from this many accounts hold an item until a
+    # moderator decides.
+    flag_threshold: Mapped[int] = mapped_column(default=3)
 
     phases: Mapped[list[Phase]] = relationship(
         back_populates="dialogue", order_by="Phase.starts_at", cascade="all, delete-orphan"

@@ -40,6 +40,25 @@ class ProposalState(enum.Enum):
     withdrawn = "withdrawn"
 
 
+class Moderation(enum.Enum):
+    """Where a proposal or comment stands with the moderators."""
+
+    shown = "shown"
+    # Waiting for approval (the dialogue pre-moderates): only its author and the staff see it.
+    pending = "pending"
+    # Flagged by as many accounts as the dialogue's threshold: out of sight until decided.
+    held = "held"
+    # A moderator hid it, with a reason the page shows in its place.
+    hidden = "hidden"
+
+
+def _moderation_column():
+    return mapped_column(
+        sa.Enum(Moderation, name="moderation", native_enum=False, length=16),
+        default=Moderation.shown,
+    )
+
+
 class VoteValue(enum.Enum):
     for_ = "for"
     against = "against"
@@ -123,6 +142,10 @@ class Proposal(db.Model):
     votes_abstain: Mapped[int] = mapped_column(default=0)
     votes_support: Mapped[int] = mapped_column(default=0)
     comment_count: Mapped[int] = mapped_column(default=0)
+    moderation: Mapped[Moderation] = _moderation_column()
+    moderation_reason: Mapped[str | None] = mapped_column(sa.Text)
+    # Flags not yet decided on, each from a different account (dialog/moderation).
+    open_flags: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -148,6 +171,10 @@ class Proposal(db.Model):
     @property
     def came_online(self) -> bool:
         return self.source is Source.online
+
+    @property
+    def is_shown(self) -> bool:
+        return self.moderation is Moderation.shown
 
 
 def format_reference(prefix: str, number: int) -> str:
@@ -241,6 +268,9 @@ class Comment(db.Model):
     body: Mapped[str] = mapped_column(sa.Text)
     by_municipality: Mapped[bool] = mapped_column(default=False)
     reply_count: Mapped[int] = mapped_column(default=0)
+    moderation: Mapped[Moderation] = _moderation_column()
+    moderation_reason: Mapped[str | None] = mapped_column(sa.Text)
+    open_flags: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     edited_at: Mapped[datetime | None]
     deleted_at: Mapped[datetime | None]
@@ -251,6 +281,10 @@ class Comment(db.Model):
     @property
     def is_deleted(self) -> bool:
         return self.deleted_at is not None
+
+    @property
+    def is_shown(self) -> bool:
+        return self.moderation is Moderation.shown
 
 
 class AnswerStatus(enum.Enum):

@@ -33,6 +33,7 @@ REASONS.update(
         ),
         "vote_value_not_allowed": _l("That kind of vote is not used in this dialogue."),
         "proposal_withdrawn": _l("The proposal has been withdrawn."),
+        "out_of_sight": _l("This is out of sight until a moderator has looked at it."),
         "not_the_author": _l("Only the person who made the proposal can do this."),
         "already_discussed": _l(
             "The proposal can no longer be edited: others have commented on or voted for it."
@@ -85,6 +86,8 @@ def can_vote(
         return decision
     if proposal.is_withdrawn:
         return Decision.deny("proposal_withdrawn")
+    if not proposal.is_shown:
+        return Decision.deny("out_of_sight")
     if not (decision := dialogues.can_vote(user, dialogue, at)):
         return decision
     if value is not None and value not in vote_values(dialogue):
@@ -195,6 +198,8 @@ def can_comment(user, proposal: Proposal) -> Decision:
         return decision
     if proposal.is_withdrawn:
         return Decision.deny("proposal_withdrawn")
+    if not proposal.is_shown:
+        return Decision.deny("out_of_sight")
     return dialogues.can_comment(user, proposal.dialogue)
 
 
@@ -207,6 +212,8 @@ def can_reply(user, comment: Comment) -> Decision:
         return Decision.deny("comment_deleted")
     if comment.proposal.is_withdrawn:
         return Decision.deny("proposal_withdrawn")
+    if not (comment.is_shown and comment.proposal.is_shown):
+        return Decision.deny("out_of_sight")
     return dialogues.can_participate(user, comment.proposal.dialogue, Capability.reply)
 
 

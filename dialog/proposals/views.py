@@ -34,7 +34,7 @@ from dialog.extensions import db
 from dialog.proposals import forms, permissions, queries, services
 from dialog.proposals.labels import VOTE_LABELS
 from dialog.proposals.models import AnswerStatus, Proposal, VoteValue
-from dialog.proposals.visibility import visible_proposal
+from dialog.proposals.visibility import content_shown_to, visible_proposal
 
 bp = Blueprint("proposals", __name__)
 
@@ -142,6 +142,8 @@ def show(proposal_id: int):
 
 def proposal_page(proposal: Proposal, comment_form: forms.CommentForm | None = None) -> str:
     user = current_user
+    if not content_shown_to(user, proposal):
+        return render_template("moderation/out_of_sight.html", proposal=proposal)
     standing = queries.vote_standing(user, proposal)
     answer = queries.answer(proposal)
     can_vote = permissions.can_vote(user, proposal, standing=standing)

@@ -1,29 +1,40 @@
 """Who may see a proposal and a comment: their dialogue's rule, then their own state.
 
-Today a proposal or comment is seen wherever its dialogue is; moderation adds its hidden
-and pending states here, in `shown_proposals`/`shown_comments` and the checks beside them,
-and every list, count, search, export and the API follows.
+Lists, counts, search, exports and the API hold only what the moderators let through
+(`Moderation.shown`), and the person's own items (with their state, "waiting for
+review"). The page of a held or hidden item stays, in place of its content the reason
+it is out of sight (threads keep their shape, as for a deleted comment); an item waiting
+for pre-moderation is not found by anyone but its author and the dialogue's staff.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import and_, select, true
+from sqlalchemy import and_, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from dialog.core.permissions import Decision, Refused
 from dialog.dialogues.models import Dialogue
-from dialog.dialogues.visibility import can_view, visible_dialogues
-from dialog.proposals.models import Comment, Proposal
+from dialog.dialogues.visibility import can_view, is_staff_of, visible_dialogues
+from dialog.proposals.models import Comment, Moderation, Proposal
 
 
 def shown_proposals(user) -> ColumnElement[bool]:
-    """A WHERE clause on Proposal for its own state, within dialogues already checked."""
-    return true()
+    """A WHERE clause on Proposal for its own state, within dialogues already checked:
+    what the moderators let through, and the person's own."""
+    let_through = Proposal.moderation == Moderation.shown
+    if not user.is_authenticated:
+        return let_through
+    return or_(let_through, Proposal.author_id == user.id)
 
 
 def shown_comments(user) -> ColumnElement[bool]:
-    """A WHERE clause on Comment for its own state, within proposals already checked."""
-    return true()
+    """A WHERE clause on Comment for a thread, within proposals already checked: held and
+    hidden comments keep their place (shown as out of sight), pending ones are the
+    author's alone."""
+    in_thread = Comment.moderation != Moderation.pending
+    if not user.is_authenticated:
+        return in_thread
+    return or_(in_thread, Comment.author_id == user.id)
 
 
 def visible_proposals(user) -> ColumnElement[bool]:
@@ -35,11 +46,32 @@ def visible_proposals(user) -> ColumnElement[bool]:
 
 
 def can_see_proposal(user, proposal: Proposal) -> Decision:
-    return can_view(user, proposal.dialogue)
+    if not (decision := can_view(user, proposal.dialogue)):
+        return decision
+    return _past_premoderation(user, proposal, proposal.dialogue)
 
 
 def can_see_comment(user, comment: Comment) -> Decision:
-    return can_see_proposal(user, comment.proposal)
+    if not (decision := can_see_proposal(user, comment.proposal)):
+        return decision
+    return _past_premoderation(user, comment, comment.proposal.dialogue)
+
+
+def _past_premoderation(user, item, dialogue: Dialogue) -> Decision:
+    if item.moderation is not Moderation.pending:
+        return Decision.allow()
+    if user.is_authenticated and (item.author_id == user.id or is_staff_of(user, dialogue)):
+        return Decision.allow()
+    return Decision.deny("not_found")
+
+
+def content_shown_to(user, item) -> bool:
+    """Whether the page shows the item's own words to this person: out of sight for
+    everyone but its author and the dialogue's staff while held, hidden or pending."""
+    if item.moderation is Moderation.shown:
+        return True
+    dialogue = item.proposal.dialogue if isinstance(item, Comment) else item.dialogue
+    return user.is_authenticated and (item.author_id == user.id or is_staff_of(user, dialogue))
 
 
 def visible_proposal(proposal_id: int, user) -> Proposal:

@@ -54,6 +54,10 @@ DECLARED = {
         ),
     ),
     "pages": _registered(blueprints=("pages",)),
+    "moderation": _registered(
+        blueprints=("moderation",),
+        template_globals=("may_flag", "content_shown", "out_of_sight_notice"),
+    ),
     "audit": _registered(blueprints=("audit",)),
     "dialogues": _registered(
         blueprints=("dialogues",),

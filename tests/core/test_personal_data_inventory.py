@@ -22,6 +22,8 @@ from dialog.core.models import AuditEntry
 from dialog.dialogues import services as dialogue_services
 from dialog.dialogues.models import Dialogue, Visibility
 from dialog.extensions import db as database
+from dialog.moderation import services as moderation_services
+from dialog.moderation.models import Flag, FlagReason
 from dialog.pages import services as page_services
 from dialog.pages.models import AccessibilityFeedback, PageKind
 from dialog.proposals import services as proposal_services
@@ -110,6 +112,7 @@ def person(app, ctx, make_dialogue, make_user):
     )
     proposal_services.add_comment(proposal, author=user, body="Jag håller med", stance=Stance.for_)
     proposal_services.cast_vote(user, entered, VoteValue.for_)
+    moderation_services.flag(entered, by=user, reason=FlagReason.off_topic, text="Kims rapport")
     proposal_services.save_answer(entered, status=_accepted(), body="Ja", publish=True, by=user)
     services.request_email_change(user, "kim.new@example.org")
     secret = two_factor.pending_secret(user)
@@ -211,6 +214,10 @@ def test_the_export_holds_everything_about_the_person_and_no_secret(person):
     assert {p["title"] for p in sections["proposal"]} == {"Kims förslag", "Från workshop"}
     assert sections["comment"][0]["body"] == "Jag håller med"
     assert sections["vote"][0]["value"] == "for"
+    assert (sections["flag"][0]["reason"], sections["flag"][0]["text"]) == (
+        "off_topic",
+        "Kims rapport",
+    )
     assert sections["stored_file"][0]["filename"] == "kim.jpg"
     assert sections["two_factor_credential"][0]["enabled_at"]
     assert "secret_encrypted" not in sections["two_factor_credential"][0]
@@ -277,6 +284,10 @@ def test_erasure_leaves_nothing_that_names_the_person(person):
         == counts_before
     )
     assert database.session.scalar(select(sa.func.count()).select_from(Vote)) == 1
+    # A report keeps counting towards the threshold, from nobody.
+    assert database.session.execute(select(Flag.flagger_id, Flag.reason)).all() == [
+        (None, FlagReason.off_topic)
+    ]
     assert database.session.scalar(select(DataExport.id)) is None
     # Reported barriers stay, to be fixed; Kim's no longer say who reported them.
     reports = database.session.execute(

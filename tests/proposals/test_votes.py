@@ -14,6 +14,7 @@ from dialog.dialogues import schedule
 from dialog.dialogues.models import Dialogue, VoteMode
 from dialog.proposals import services
 from dialog.proposals.models import Ballot, Proposal, Vote, VoteValue
+from tests.support import in_threads
 
 
 @pytest.fixture
@@ -34,29 +35,6 @@ def voting_dialogue(make_dialogue, make_proposal):
         return dialogue.id, [p.id for p in proposals]
 
     return build
-
-
-def _in_threads(app, count, work):
-    barrier = threading.Barrier(count)
-    outcomes = []
-
-    def run(index):
-        with app.app_context():
-            barrier.wait()
-            try:
-                outcomes.append(work(index))
-            except Refused as refused:
-                from dialog.extensions import db
-
-                db.session.rollback()
-                outcomes.append(refused.decision.reason)
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    return outcomes
 
 
 def _vote(db, user_id, proposal_id, value=VoteValue.for_):
@@ -87,7 +65,7 @@ def test_reference_numbers_are_distinct_under_concurrent_submissions(
         db.session.commit()
         return proposal.number
 
-    numbers = _in_threads(app, 12, submit)
+    numbers = in_threads(app, 12, submit)
     assert sorted(numbers) == list(range(6, 18))
     with app.app_context():
         proposal = db.session.scalar(select(Proposal).where(Proposal.number == 6))
@@ -100,7 +78,7 @@ def test_twenty_concurrent_votes_by_one_person_make_one_vote(
     db = committed_db
     _, proposal_ids = voting_dialogue()
     voter = make_user()
-    outcomes = _in_threads(app, 20, lambda i: _vote(db, voter.id, proposal_ids[0]))
+    outcomes = in_threads(app, 20, lambda i: _vote(db, voter.id, proposal_ids[0]))
     assert outcomes.count("ok") == 20  # the later ones change nothing
     assert _count(app, db, select(func.count()).select_from(Vote)) == 1
     assert _count(app, db, select(Proposal.votes_for).where(Proposal.id == proposal_ids[0])) == 1
@@ -113,7 +91,7 @@ def test_twenty_concurrent_votes_by_different_people_make_twenty(
     db = committed_db
     _, proposal_ids = voting_dialogue()
     voters = [make_user() for _ in range(20)]
-    _in_threads(app, 20, lambda i: _vote(db, voters[i].id, proposal_ids[0]))
+    in_threads(app, 20, lambda i: _vote(db, voters[i].id, proposal_ids[0]))
     assert _count(app, db, select(func.count()).select_from(Vote)) == 20
     assert _count(app, db, select(Proposal.votes_for).where(Proposal.id == proposal_ids[0])) == 20
 
@@ -124,7 +102,7 @@ def test_a_limit_of_three_cannot_be_exceeded_concurrently(
     db = committed_db
     _, proposal_ids = voting_dialogue(limit=3)
     voter = make_user()
-    outcomes = _in_threads(app, 5, lambda i: _vote(db, voter.id, proposal_ids[i]))
+    outcomes = in_threads(app, 5, lambda i: _vote(db, voter.id, proposal_ids[i]))
     assert sorted(outcomes) == ["ok"] * 3 + ["vote_limit_reached"] * 2
     assert _count(app, db, select(func.count()).select_from(Vote)) == 3
     assert _count(app, db, select(func.sum(Proposal.votes_for))) == 3
@@ -296,7 +274,7 @@ def test_votes_straddling_the_end_of_the_phase_are_stored_only_before_it(
         time.sleep(max((moment - utcnow()).total_seconds(), 0))
         return _vote(db, voters[index].id, proposal_ids[0])
 
-    outcomes = _in_threads(app, 20, vote_at_own_moment)
+    outcomes = in_threads(app, 20, vote_at_own_moment)
     with app.app_context():
         cast = db.session.scalars(select(Vote.cast_at)).all()
         proposal = db.session.get(Proposal, proposal_ids[0])

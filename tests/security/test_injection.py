@@ -205,6 +205,13 @@ INPUTS = [
         shows_text=False,  # Markdown
     ),
     TextInput(
+        "report to a moderator",
+        "resident",
+        "/c/{comment}/flag",
+        {"reason": "other", "text": "{p}"},
+        my_data="resident",
+    ),
+    TextInput(
         "withdrawal reason",
         "author",
         "/p/{proposal}/withdraw",
