@@ -36,11 +36,11 @@ def test_a_resident_reports_a_comment(
     page.goto(f"/p/{proposal.id}")
     page.locator(f'a[href="/c/{comment.id}/flag"]').click()
     assert_accessible(page)
-    page.get_by_role("button", name="Skicka rapporten").click()
+    page.get_by_role("button", name="Skicka till moderatorerna").click()
     expect(page.get_by_role("alert")).to_contain_text("Välj ett skäl.")
     assert_accessible(page)
     page.get_by_label("Personuppgifter om någon").check()
-    page.get_by_role("button", name="Skicka rapporten").click()
+    page.get_by_role("button", name="Skicka till moderatorerna").click()
     expect(page.get_by_role("status")).to_contain_text("En moderator kommer att titta på")
     assert_accessible(page)
 
