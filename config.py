@@ -306,6 +306,12 @@ class Config:
                 "DATABASE_CONNECT_TIMEOUT must be at least 2 seconds, "
                 f"not {self.DATABASE_CONNECT_TIMEOUT}."
             )
+        if self.HEALTH_CHECK_TIMEOUT <= 0:
+            # Also the heartbeat write's deadline and how long a fork waits for it: 0 would
+            # turn both off.
+            problems.append(
+                f"HEALTH_CHECK_TIMEOUT must be more than 0 seconds, not {self.HEALTH_CHECK_TIMEOUT:g}."
+            )
         if not _is_one_address(self.MAIL_DEFAULT_SENDER):
             problems.append(
                 "MAIL_DEFAULT_SENDER must be one address, with or without a name "

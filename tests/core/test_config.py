@@ -276,6 +276,13 @@ def test_a_connect_timeout_under_two_seconds_is_refused(monkeypatch):
         config.load("development")
 
 
+@pytest.mark.parametrize("seconds", ["0", "-1"])
+def test_a_health_check_timeout_of_no_time_is_refused(monkeypatch, seconds):
+    monkeypatch.setenv("HEALTH_CHECK_TIMEOUT", seconds)
+    with pytest.raises(config.ConfigurationError, match="HEALTH_CHECK_TIMEOUT must be more"):
+        config.load("development")
+
+
 @pytest.mark.parametrize("command", ["seed-demo", "seed-scale"])
 def test_demo_data_is_refused_in_production(command, tmp_path):
     # The databases named do not exist: the refusal comes before any connection.
