@@ -90,15 +90,34 @@ def _overall(checks: Readings) -> str:
 
 # --- Probes: each fills in its readings as it takes them ---------------------------------
 
+_states_lock = threading.Lock()
+
+
+def _note(check: str, failed: bool, error: object = None) -> None:
+    """Log when a check starts or stops failing, not on every probe: a load balancer asks
+    every few seconds, and one line says as much as thousands."""
+    with _states_lock:
+        states = current_app.extensions.setdefault("dialog.health_failing", set())
+        changed = failed != (check in states)
+        if failed:
+            states.add(check)
+        else:
+            states.discard(check)
+    if changed and failed:
+        log.warning("health check: %s failing: %s", check, error)
+    elif changed:
+        log.info("health check: %s answering again", check)
+
 
 def _database(readings: dict[str, Callable[[], Reading]]):
     def probe(report: Report) -> None:
         try:
             db.session.execute(text("SELECT 1"))
         except Exception as error:
-            log.warning("health check: database unreachable: %s", error)
+            _note("database", True, _first_line(error))
             report("database", {"status": DOWN})
             return
+        _note("database", False)
         report("database", {"status": OK})
         for name, take in readings.items():
             report(name, _reading(name, take))
@@ -108,11 +127,13 @@ def _database(readings: dict[str, Callable[[], Reading]]):
 
 def _reading(name: str, take: Callable[[], Reading]) -> Reading:
     try:
-        return take()
+        reading = take()
     except Exception as error:  # a missing table, say: the database answered, this did not
         db.session.rollback()
-        log.warning("health check: %s not read: %s", name, error)
+        _note(name, True, _first_line(error))
         return {"status": "error"}
+    _note(name, False)
+    return reading
 
 
 def _broker(report: Report) -> None:
@@ -122,9 +143,10 @@ def _broker(report: Report) -> None:
         with celery_app.connection_for_write() as connection:
             connection.ensure_connection(max_retries=1, interval_start=0, timeout=timeout)
     except Exception as error:
-        log.warning("health check: broker unreachable: %s", error)
+        _note("broker", True, _first_line(error))
         report("broker", {"status": DOWN})
         return
+    _note("broker", False)
     report("broker", {"status": OK})
 
 
@@ -136,9 +158,15 @@ def _cache(report: Report) -> None:
         read_back = cache.get(key)
         cache.delete(key)
     except Exception as error:
-        log.warning("health check: cache unreachable: %s", error)
+        _note("cache", True, _first_line(error))
         read_back = None
+    else:
+        _note("cache", read_back != token, "the value written was not read back")
     report("cache", {"status": OK if read_back == token else DOWN})
+
+
+def _first_line(error: Exception) -> str:
+    return f"{type(error).__name__}: {next(iter(str(error).strip().splitlines()), '')}"
 
 
 # --- Readings taken from the database ------------------------------------------------------

@@ -1,5 +1,9 @@
+import logging
+
+import pytest
+
 from dialog.core.views import ROBOTS_TXT
-from tests.support import answered_within
+from tests.support import RedisServer, TcpProxy, answered_within
 
 
 def test_healthz_reports_database_and_broker(client):
@@ -63,3 +67,34 @@ def test_robots_txt_is_answered_without_any_query(client, count_queries):
     assert response.get_data(as_text=True) == ROBOTS_TXT
     assert counter.count == 0
     assert "Set-Cookie" not in response.headers
+
+
+def test_a_failing_check_is_logged_when_it_fails_and_when_it_answers_again_only(
+    app, committed_db, caplog, monkeypatch
+):
+    """A load balancer probes every few seconds: an outage is two lines, not thousands."""
+    if not RedisServer.available():
+        pytest.skip("redis-server is not installed")
+    from dialog import create_app
+
+    server = RedisServer().start()
+    relay = TcpProxy(server.port).start()
+    try:
+        site = create_app(CELERY_BROKER_URL=f"redis://127.0.0.1:{relay.port}/0")
+        # The suite's migration run (Alembic's fileConfig) disabled the loggers it found.
+        monkeypatch.setattr(logging.getLogger("dialog.core.health"), "disabled", False)
+        caplog.set_level(logging.INFO, logger="dialog.core.health")
+        client = site.test_client()
+        assert client.get("/healthz").status_code == 200
+        relay.refuse()
+        assert [client.get("/healthz").status_code for _ in range(5)] == [503] * 5
+        assert all(client.get("/readyz").status_code in (200, 503) for _ in range(3))
+        relay.resume()
+        assert client.get("/healthz").status_code == 200
+    finally:
+        relay.close()
+        server.stop()
+    said = [r.getMessage() for r in caplog.records if r.name == "dialog.core.health"]
+    assert len(said) == 2, said
+    assert said[0].startswith("health check: broker failing: ")
+    assert said[1] == "health check: broker answering again"
