@@ -78,7 +78,8 @@ class _HeartbeatThread:
         # A write gives up after this long (a hung database), and a fork waits no longer
         # for it: a child gets a fresh pool anyway, so it never touches that connection.
         self.deadline = app.config["HEALTH_CHECK_TIMEOUT"]
-        self._held_for_fork = False
+        # Per forking thread: two threads forking at once each release only what they took.
+        self._fork = threading.local()
         self.thread = threading.Thread(target=self._run, name=f"heartbeat-{node_name}", daemon=True)
 
     def start(self) -> None:
@@ -104,17 +105,21 @@ class _HeartbeatThread:
                 db.session.commit()
             except Exception as error:  # the database is down: /readyz will say so
                 db.session.rollback()
-                log.warning("worker heartbeat not written: %s", error)
+                first_line = next(iter(str(error).strip().splitlines()), "")
+                log.warning(
+                    "worker heartbeat not written: %s: %s", type(error).__name__, first_line
+                )
 
     def _make_forks_wait_for_writes(self) -> None:
         with self.app.app_context():
             engines = list(db.engines.values())
 
         def before() -> None:
-            self._held_for_fork = self.writing.acquire(timeout=self.deadline)
+            self._fork.held = self.writing.acquire(timeout=self.deadline)
 
         def in_parent() -> None:
-            if self._held_for_fork:
+            if getattr(self._fork, "held", False):
+                self._fork.held = False
                 self.writing.release()
 
         def in_child() -> None:

@@ -66,12 +66,13 @@ def test_a_pool_process_killed_while_the_database_hangs_is_replaced_and_the_next
     app, committed_db, database_relay, settings, tmp_path
 ):
     folder = tmp_path / "mail"
-    # A heartbeat every 0.1 s: during the hang the thread is (almost) always in a write,
-    # and each write waits out a ping and a reconnect of 2 s each before it gives up.
-    env = dict(os.environ, MAIL_DIR=str(folder), WORKER_HEARTBEAT_SECONDS="0.1")
+    env = dict(os.environ, MAIL_DIR=str(folder))
     env |= {"HEALTH_CHECK_TIMEOUT": str(HEALTH_CHECK_TIMEOUT), "DATABASE_CONNECT_TIMEOUT": "2"}
     env.pop("MAIL_SERVER", None)
     if database_relay:
+        # A heartbeat every 0.1 s: during the hang the thread is (almost) always in a write,
+        # and each write waits out a ping and a reconnect of 2 s each before it gives up.
+        env["WORKER_HEARTBEAT_SECONDS"] = "0.1"
         url = make_url(settings["DATABASE_URL"]).set(host="127.0.0.1", port=database_relay.port)
         env["DATABASE_URL"] = url.render_as_string(hide_password=False)
     app.extensions["celery"].control.purge()
