@@ -238,6 +238,10 @@ SCHEMAS = {
             "stance": {"enum": ["for", "against", "neutral"]},
             "body": NULLABLE_STRING,
             "deleted": {"type": "boolean"},
+            "hidden": {
+                "type": "boolean",
+                "description": "out of sight while moderators look at it: no body, no author",
+            },
             "by_municipality": {"type": "boolean"},
             "author": NULLABLE_STRING,
             "created_at": {"type": "string", "format": "date-time"},

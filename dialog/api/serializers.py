@@ -101,15 +101,18 @@ def _public_author(user) -> str | None:
 
 
 def comment(comment) -> dict:
+    # A deleted comment, or one out of sight while moderated, keeps its place in the thread.
+    withheld = comment.is_deleted or not comment.is_shown
     return {
         "id": comment.id,
         "parent_id": comment.parent_id,
         "depth": comment.depth,
         "stance": comment.stance.value,
-        "body": None if comment.is_deleted else comment.body,
+        "body": None if withheld else comment.body,
         "deleted": comment.is_deleted,
+        "hidden": not comment.is_shown,
         "by_municipality": comment.by_municipality,
-        "author": None if comment.is_deleted else _public_author(comment.author),
+        "author": None if withheld else _public_author(comment.author),
         "created_at": _time(comment.created_at),
     }
 

@@ -180,6 +180,8 @@ def proposal_detail(proposal_id: int):
     try:
         proposal = visible_proposal(proposal_id, EVERYONE)
     except Refused:
+        proposal = None
+    if proposal is None or not proposal.is_shown:  # out of sight while moderated
         abort(404, description=_("No public proposal has that id."))
     counts_shown = bool(proposal_permissions.can_see_vote_counts(EVERYONE, proposal.dialogue))
     data = serializers.proposal(proposal, counts_shown=counts_shown)

@@ -128,6 +128,7 @@ def test_a_held_proposal_leaves_the_list_the_cached_list_search_and_the_api(
     page = client.get(f"/p/{proposal.id}").get_data(as_text=True)
     assert "Dolt medan en moderator granskar rapporter om det" in page
     assert "Köp!" not in page and "bilhandlare" not in page
+    assert client.get(f"/api/v1/proposals/{proposal.id}").status_code == 404
     # Its author still reads it, told why nobody else does.
     assert log_in(client, author.email).status_code == 302
     own = client.get(f"/p/{proposal.id}").get_data(as_text=True)
@@ -143,6 +144,13 @@ def test_a_held_comment_keeps_its_place_in_the_thread_without_its_words(
     assert "070-1234567" not in page and "0 comments" in page
     assert "Hidden while a moderator looks at reports about it" in page
     assert "070-1234567" not in client.get(f"/c/{comment.id}").get_data(as_text=True)
+    [listed] = client.get(f"/api/v1/proposals/{proposal.id}").get_json()["comments"]
+    assert (listed["id"], listed["body"], listed["author"], listed["hidden"]) == (
+        comment.id,
+        None,
+        None,
+        True,
+    )
 
 
 def test_the_report_form_flags_with_a_reason_and_asks_for_words_for_other(
