@@ -20,7 +20,7 @@ from tests.support import TcpProxy, WorkerProcess, wait_for
 pytestmark = [
     pytest.mark.worker,
     # On the embedded defaults (SQLite database and SQLite broker) a replacement pool process
-    # hung in CI in 2 runs of 3 while passing here in 6 of 6: open on the resilience issue,
+    # hung in 2 of 10 runs (once in CI, under load): an open finding on the resilience issue,
     # not to be hidden as a flaky test. Production runs PostgreSQL and Redis, tested here.
     pytest.mark.skipif(
         not os.environ.get("REDIS_URL"),
