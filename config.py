@@ -217,6 +217,9 @@ class Config:
         self.IP_ADDRESS_RETENTION_DAYS = _env_int("IP_ADDRESS_RETENTION_DAYS", 30)
         self.MAIL_LOG_RETENTION_DAYS = _env_int("MAIL_LOG_RETENTION_DAYS", 30)
         self.FEEDBACK_CONTACT_RETENTION_DAYS = _env_int("FEEDBACK_CONTACT_RETENTION_DAYS", 365)
+        # What a moderator's redaction took out of a text is kept this long, for checking
+        # the redaction, then deleted (dialog/moderation).
+        self.AUDIT_PII_RETENTION_DAYS = _env_int("AUDIT_PII_RETENTION_DAYS", 90)
         self.PRIVACY_TASK_INTERVAL_SECONDS = _env_float("PRIVACY_TASK_INTERVAL_SECONDS", 3600.0)
         # Named in the privacy notice (/privacy): the installation's controller (name,
         # organisation number, address) and how to reach its data protection officer.

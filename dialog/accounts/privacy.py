@@ -41,7 +41,14 @@ from dialog.core.models import AuditEntry, OutboxDelivery, OutboxEvent, OutboxSt
 from dialog.core.urls import public_url
 from dialog.dialogues.models import AccessRequest, DialogueFollow, DialoguePlanner, Invitation
 from dialog.extensions import db
-from dialog.moderation.models import Flag
+from dialog.moderation.models import (
+    Block,
+    Flag,
+    ModerationDecision,
+    RedactedOriginal,
+    ReviewRequest,
+    ScreenedWord,
+)
 from dialog.pages.models import AccessibilityFeedback, LegalPage
 from dialog.proposals.models import Ballot, Comment, OfficialAnswer, Proposal, ProposalFollow, Vote
 
@@ -230,6 +237,18 @@ def _erase_exports(user: User) -> int:
     return len(exports)
 
 
+def _erase_decisions(user: User) -> int:
+    """What a redaction took out of the person's words is theirs: gone with the account."""
+    removed = db.session.execute(
+        delete(RedactedOriginal).where(
+            RedactedOriginal.decision_id.in_(
+                select(ModerationDecision.id).where(ModerationDecision.author_id == user.id)
+            )
+        )
+    ).rowcount
+    return removed + unlink(ModerationDecision, "author_id", "moderator_id")(user)
+
+
 def _erase_profile(user: User) -> int:
     """Blank every field that could name the person; the row stays, so its id is never
     given to someone else and audit entries about it keep meaning this erased account."""
@@ -354,6 +373,30 @@ INVENTORY: dict[str, Covered | Retained] = {
         export=rows_of(Flag, "flagger_id"),
         erase=unlink(Flag, "flagger_id"),
         how="reports to the moderators keep counting; who made them is forgotten",
+    ),
+    "moderation_decision": Covered(
+        export=rows_of(ModerationDecision, "author_id", "moderator_id"),
+        erase=_erase_decisions,
+        how=(
+            "decisions stay (the audit log holds them too); whose content it was and who "
+            "decided are forgotten, and the words a redaction took out of their content "
+            "are deleted at once"
+        ),
+    ),
+    "review_request": Covered(
+        export=rows_of(ReviewRequest, "requested_by_id", "reviewed_by_id"),
+        erase=unlink(ReviewRequest, "requested_by_id", "reviewed_by_id"),
+        how="the review and its outcome stay; who asked and who reviewed are forgotten",
+    ),
+    "author_block": Covered(
+        export=rows_of(Block, "user_id"),
+        erase=delete_rows(Block, "user_id"),
+        how="deleted with the account",
+    ),
+    "screened_word": Covered(
+        export=rows_of(ScreenedWord, "added_by_id"),
+        erase=unlink(ScreenedWord, "added_by_id"),
+        how="the word stays on the list; who added it is forgotten",
     ),
     "audit_entry": Retained(
         reason=(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField, StringField
+from wtforms import DateField, SelectChoice, SelectField, StringField
 from wtforms.validators import Length, Optional, ValidationError
 
 # Dates outside these years cannot be times anything happened here, and year 1 or 9999
@@ -28,6 +28,12 @@ class AuditFilterForm(FlaskForm):
         validators=[Optional(), Length(max=254)],
         description=_l("An email address or an account number."),
     )
+    area = SelectField(
+        _l("Area"),
+        # Actions named "<area>.<what>" (moderation.hide): the moderation history is one.
+        choices=[SelectChoice("", _l("All")), SelectChoice("moderation", _l("Moderation"))],
+        default="",
+    )
     action = SelectField(_l("Action"), choices=[], default="")
     object_type = SelectField(_l("Kind of object"), choices=[], default="")
     object_id = StringField(_l("Object number"), validators=[Optional(), Length(max=64)])
@@ -48,6 +54,7 @@ class AuditFilterForm(FlaskForm):
     def filters(self) -> dict:
         return {
             "actor": (self.actor.data or "").strip(),
+            "area": self.area.data or "",
             "action": self.action.data or "",
             "object_type": self.object_type.data or "",
             "object_id": (self.object_id.data or "").strip(),

@@ -69,6 +69,8 @@ def _filtered(filters: dict) -> Select:
     query = select(AuditEntry).order_by(AuditEntry.occurred_at.desc(), AuditEntry.id.desc())
     if actor := filters["actor"]:
         query = query.where(AuditEntry.actor_id.in_(_actor_ids(actor)))
+    if filters.get("area"):
+        query = query.where(AuditEntry.action.startswith(f"{filters['area']}.", autoescape=True))
     if filters["action"]:
         query = query.where(AuditEntry.action == filters["action"])
     if filters["object_type"]:

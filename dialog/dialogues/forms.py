@@ -8,6 +8,7 @@ import re
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     DateTimeLocalField,
     FloatField,
     IntegerField,
@@ -207,6 +208,29 @@ class DialogueForm(PointPairMixin, FlaskForm):
         ),
     )
 
+    flag_threshold = IntegerField(
+        _l("Reports that hold an item out of sight"),
+        default=3,
+        validators=[
+            InputRequired(_l("Give a number of reports from 1 to 100.")),
+            NumberRange(min=1, max=100, message=_l("Give a number of reports from 1 to 100.")),
+        ],
+        description=_l(
+            "When this many different accounts have reported a proposal or comment, it is "
+            "hidden until a moderator decides."
+        ),
+    )
+    premoderate_proposals = BooleanField(
+        _l("A moderator approves each new proposal before it is shown")
+    )
+    premoderate_comments = BooleanField(
+        _l("A moderator approves each new comment before it is shown")
+    )
+    screen_words = BooleanField(
+        _l("New proposals and comments with a screened word wait for approval"),
+        description=_l("Administrators keep the list of screened words."),
+    )
+
     retention_months = IntegerField(
         _l("Thin the records this many months after the dialogue closes (optional)"),
         validators=[
@@ -258,6 +282,10 @@ class DialogueForm(PointPairMixin, FlaskForm):
             "votes_per_participant": self.votes_per_participant.data,
             "vote_counts": VoteCounts(self.vote_counts.data),
             "retention_months": self.retention_months.data,
+            "flag_threshold": self.flag_threshold.data,
+            "premoderate_proposals": self.premoderate_proposals.data,
+            "premoderate_comments": self.premoderate_comments.data,
+            "screen_words": self.screen_words.data,
             "retention_action": RetentionAction(
                 self.retention_action.data or RetentionAction.anonymise.value
             ),

@@ -156,8 +156,12 @@ class Dialogue(db.Model):
     )
     thinned_at: Mapped[datetime | None]
     # Moderation (dialog/moderation): flags from this many accounts hold an item until a
-    # moderator decides.
+    # moderator decides; new proposals or comments can wait for approval, all of them or
+    # those holding a word from the administrators' list.
     flag_threshold: Mapped[int] = mapped_column(default=3)
+    premoderate_proposals: Mapped[bool] = mapped_column(default=False)
+    premoderate_comments: Mapped[bool] = mapped_column(default=False)
+    screen_words: Mapped[bool] = mapped_column(default=False)
 
     phases: Mapped[list[Phase]] = relationship(
         back_populates="dialogue", order_by="Phase.starts_at", cascade="all, delete-orphan"

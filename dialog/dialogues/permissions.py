@@ -83,7 +83,11 @@ def can_participate(
         return Decision.deny("dialogue_archived")
     if not (decision := phase_allows(dialogue, capability, at)):
         return decision
-    return accounts.can_contribute(user)
+    if not (decision := accounts.can_contribute(user)):
+        return decision
+    from dialog.moderation.permissions import not_blocked  # moderation imports this module
+
+    return not_blocked(user, dialogue)
 
 
 def phase_allows(dialogue: Dialogue, capability: Capability, at: datetime | None = None):

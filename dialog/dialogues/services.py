@@ -59,6 +59,10 @@ DIALOGUE_FIELDS = {
     "named_places",
     "retention_months",
     "retention_action",
+    "flag_threshold",
+    "premoderate_proposals",
+    "premoderate_comments",
+    "screen_words",
 }
 
 

@@ -8,8 +8,12 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from dialog.moderation import models, views  # noqa: F401  (models register their tables)
-    from dialog.moderation.labels import out_of_sight_notice
+    from dialog.moderation import models, queue, tasks, views  # noqa: F401  (register tables, routes, tasks)
+    from dialog.moderation.labels import FLAG_REASONS, moderation_label, out_of_sight_notice
 
     app.register_blueprint(views.bp)
-    app.jinja_env.globals.update(out_of_sight_notice=out_of_sight_notice)
+    app.jinja_env.globals.update(
+        out_of_sight_notice=out_of_sight_notice,
+        queue_state_label=moderation_label,
+        flag_reason_label=FLAG_REASONS.get,
+    )

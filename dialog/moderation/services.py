@@ -1,24 +1,43 @@
-"""Flagging, and what a flag sets off. Services flush and never commit."""
+"""Flagging, the moderators' actions and review requests. Services flush and never commit.
+
+Every action moves an item by a conditional UPDATE (from the state it was decided on), so
+two moderators deciding at once cannot both act: the second is told the item has moved.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import update
+from datetime import timedelta
+
+from sqlalchemy import delete, select, update
 
 from dialog.core import audit, outbox
-from dialog.core.db import add_unless_taken
+from dialog.core.db import add_unless_taken, utcnow
 from dialog.core.permissions import Decision, Refused, require
 from dialog.dialogues.services import listing_changed
 from dialog.extensions import db
-from dialog.moderation.models import Flag, FlagReason
-from dialog.moderation.permissions import can_flag
+from dialog.moderation import permissions
+from dialog.moderation.models import (
+    Action,
+    Block,
+    Flag,
+    FlagReason,
+    FlagState,
+    ModerationDecision,
+    RedactedOriginal,
+    ReviewRequest,
+    ScreenedWord,
+)
+from dialog.moderation.permissions import can_flag, dialogue_of
 from dialog.proposals.models import Comment, Moderation, Proposal
+
+MAX_BLOCK_DAYS = 365
 
 
 def flag(item: Proposal | Comment, *, by, reason: FlagReason, text: str | None) -> Flag:
     """One account's flag on `item`; the flag that reaches the dialogue's threshold holds
     the item out of sight until a moderator decides."""
     require(can_flag(by, item))
-    dialogue = _dialogue_of(item)
+    dialogue = dialogue_of(item)
     row = Flag(
         dialogue_id=dialogue.id,
         flagger_id=by.id,
@@ -65,7 +84,7 @@ def _count_and_maybe_hold(item: Proposal | Comment, threshold: int) -> bool:
 
 def _held(item: Proposal | Comment, dialogue) -> None:
     if isinstance(item, Comment):
-        _leave_counts(item)
+        change_counts(item, -1)
     audit.record(
         "moderation.held_by_flags",
         target=item,
@@ -76,26 +95,308 @@ def _held(item: Proposal | Comment, dialogue) -> None:
     listing_changed(dialogue.id)
 
 
-def _leave_counts(comment: Comment) -> None:
-    """A comment out of sight no longer counts on its proposal, nor on its parent."""
+def change_counts(comment: Comment, delta: int) -> None:
+    """A comment coming into or going out of sight counts on its proposal and its parent."""
     db.session.execute(
         update(Proposal)
         .where(Proposal.id == comment.proposal_id)
-        .values(comment_count=Proposal.comment_count - 1)
+        .values(comment_count=Proposal.comment_count + delta)
         .execution_options(synchronize_session=False)
     )
     if comment.parent_id is not None:
         db.session.execute(
             update(Comment)
             .where(Comment.id == comment.parent_id)
-            .values(reply_count=Comment.reply_count - 1)
+            .values(reply_count=Comment.reply_count + delta)
             .execution_options(synchronize_session=False)
         )
 
 
+# The moderators' actions -------------------------------------------------------------
+
+
+def approve(item, *, by) -> ModerationDecision:
+    """Let a pending or held item through; its open flags were wrong. A pending item is
+    announced to followers now, as if just posted."""
+    from dialog.proposals.services import announce  # proposals imports this module
+
+    was_pending = item.moderation is Moderation.pending
+    decision = _decide(item, Action.approve, by=by, to=Moderation.shown, flags=FlagState.dismissed)
+    if was_pending:
+        announce(item)
+    return decision
+
+
+def hide(item, *, by, reason: str) -> ModerationDecision:
+    """Out of sight, with the reason its page shows in its place."""
+    return _decide(
+        item, Action.hide, by=by, to=Moderation.hidden, flags=FlagState.upheld, reason=reason
+    )
+
+
+def restore(item, *, by, reason: str | None = None) -> ModerationDecision:
+    return _decide(
+        item, Action.restore, by=by, to=Moderation.shown, flags=FlagState.dismissed, reason=reason
+    )
+
+
+def dismiss(item, *, by) -> ModerationDecision:
+    """The flags were wrong: a held item comes back, a shown one stays."""
+    return _decide(item, Action.dismiss, by=by, to=Moderation.shown, flags=FlagState.dismissed)
+
+
+def redact(item, *, by, reason: str, body: str, title: str | None = None) -> ModerationDecision:
+    """Take personal data out of the text; the words taken out are kept apart, for
+    AUDIT_PII_RETENTION_DAYS, never in the audit log. The item is shown again."""
+    changed = {"body": body.strip()}
+    if isinstance(item, Proposal) and title is not None:
+        changed["title"] = title.strip()
+    originals = {
+        name: getattr(item, name) for name, value in changed.items() if getattr(item, name) != value
+    }
+    decision = _decide(
+        item,
+        Action.redact,
+        by=by,
+        to=Moderation.shown,
+        flags=FlagState.upheld,
+        reason=reason,
+        fields=sorted(originals),
+    )
+    for name, original in originals.items():
+        db.session.add(RedactedOriginal(decision_id=decision.id, field=name, text=original))
+        setattr(item, name, changed[name])
+    db.session.flush()
+    if isinstance(item, Proposal):
+        from dialog.proposals.services import index_for_search
+
+        index_for_search(item)
+    return decision
+
+
+def block(item, *, by, reason: str, days: int) -> ModerationDecision:
+    """Keep the item's author out of its dialogue for `days` days."""
+    dialogue = dialogue_of(item)
+    require(permissions.can_moderate_item(by, item, dialogue, Action.block))
+    decision = _record(item, Action.block, by=by, reason=reason, days=days)
+    ends_at = utcnow() + timedelta(days=min(days, MAX_BLOCK_DAYS))
+    db.session.add(
+        Block(
+            dialogue_id=dialogue.id,
+            user_id=item.author_id,
+            decision_id=decision.id,
+            ends_at=ends_at,
+        )
+    )
+    db.session.flush()
+    return decision
+
+
+ACTIONS = {
+    Action.approve: approve,
+    Action.hide: hide,
+    Action.restore: restore,
+    Action.dismiss: dismiss,
+}
+
+
+def bulk(items, action: Action, *, by, reason: str | None = None) -> tuple[int, int]:
+    """The same action on each item the moderator may take it on, in savepoints: one
+    item that moved meanwhile or is the moderator's own is skipped, the rest are done.
+    Returns (done, skipped)."""
+    act = ACTIONS[action]
+    done = skipped = 0
+    for item in items:
+        try:
+            with db.session.begin_nested():
+                act(item, by=by, **({"reason": reason} if action is Action.hide else {}))
+            done += 1
+        except Refused:
+            skipped += 1
+    return done, skipped
+
+
+def _decide(item, action: Action, *, by, to: Moderation, flags: FlagState, reason=None, **details):
+    dialogue = dialogue_of(item)
+    require(permissions.can_moderate_item(by, item, dialogue, action))
+    came_from = item.moderation
+    if not _moved(item, came_from, to, reason if to is Moderation.hidden else None):
+        raise Refused(Decision.deny("action_not_applicable"))
+    if isinstance(item, Comment) and (came_from is Moderation.shown) != (to is Moderation.shown):
+        change_counts(item, 1 if to is Moderation.shown else -1)
+    _settle_flags(item, flags)
+    decision = _record(item, action, by=by, reason=reason, came_from=came_from.value, **details)
+    listing_changed(dialogue.id)
+    return decision
+
+
+def _moved(item, came_from: Moderation, to: Moderation, reason: str | None) -> bool:
+    """Move the item from the state it was decided on; False when another moderator
+    moved it first. Staying shown (dismissing flags) moves nothing but still checks."""
+    model = type(item)
+    moved = db.session.execute(
+        update(model)
+        .where(model.id == item.id, model.moderation == came_from)
+        .values(moderation=to, moderation_reason=reason)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.refresh(item, ["moderation", "moderation_reason", "open_flags"])
+    return bool(moved)
+
+
+def _settle_flags(item, state: FlagState) -> None:
+    column = Flag.comment_id if isinstance(item, Comment) else Flag.proposal_id
+    db.session.execute(
+        update(Flag)
+        .where(column == item.id, Flag.state == FlagState.open)
+        .values(state=state, decided_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    item.open_flags = 0
+
+
+def _record(item, action: Action, *, by, reason: str | None, **details) -> ModerationDecision:
+    """The decision, its audit entry, and the notice to the author (delivered by the
+    notifications)."""
+    dialogue = dialogue_of(item)
+    decision = ModerationDecision(
+        dialogue_id=dialogue.id,
+        author_id=item.author_id,
+        moderator_id=by.id,
+        action=action,
+        reason=reason,
+        **{_item_column(item): item.id},
+    )
+    db.session.add(decision)
+    db.session.flush()
+    audit.record(
+        f"moderation.{action.value}",
+        actor=by,
+        target=item,
+        reason=reason,
+        dialogue_id=dialogue.id,
+        decision_id=decision.id,
+        **details,
+    )
+    if item.author_id is not None and action is not Action.dismiss:
+        outbox.record(
+            "content_moderated",
+            f"decision:{decision.id}",
+            {
+                "decision_id": decision.id,
+                "action": action.value,
+                "author_id": item.author_id,
+                "dialogue_id": dialogue.id,
+                _item_column(item): item.id,
+            },
+        )
+    return decision
+
+
+# Review requests -----------------------------------------------------------------------
+
+
+def request_review(decision: ModerationDecision, *, by, reason: str) -> ReviewRequest:
+    """The author asks, once per decision, that another moderator look again."""
+    require(permissions.can_request_review(by, decision, requested=False))
+    request = ReviewRequest(decision_id=decision.id, requested_by_id=by.id, reason=reason.strip())
+    if not add_unless_taken(request):
+        raise Refused(Decision.deny("review_taken"))
+    audit.record(
+        "moderation.review_requested",
+        actor=by,
+        target=decision,
+        reason=request.reason,
+        dialogue_id=decision.dialogue_id,
+    )
+    outbox.record(
+        "moderation_review_requested",
+        f"review:{request.id}",
+        {"review_id": request.id, "decision_id": decision.id, "dialogue_id": decision.dialogue_id},
+    )
+    return request
+
+
+def decide_review(request: ReviewRequest, item, *, by, reverse: bool, reason: str) -> None:
+    """Another moderator (or an administrator) lets the decision stand or reverses it:
+    a hidden item shown again, a redaction's words put back while they are kept, a
+    block lifted."""
+    decision = request.decision
+    require(permissions.can_review(by, decision, item, dialogue_of(item)))
+    if request.reviewed_at is not None:
+        raise Refused(Decision.deny("action_not_applicable"))
+    if reverse:
+        _reverse(decision, item, by=by, reason=reason)
+    request.reviewed_by_id, request.reviewed_at, request.reversed = by.id, utcnow(), reverse
+    db.session.flush()
+    audit.record(
+        "moderation.review_decided",
+        actor=by,
+        target=decision,
+        reason=reason,
+        dialogue_id=decision.dialogue_id,
+        reversed=reverse,
+    )
+    if decision.author_id is not None:
+        outbox.record(
+            "moderation_review_decided",
+            f"review:{request.id}:decided",
+            {"review_id": request.id, "author_id": decision.author_id, "reversed": reverse},
+        )
+
+
+def _reverse(decision: ModerationDecision, item, *, by, reason: str) -> None:
+    if decision.action is Action.hide and item.moderation is Moderation.hidden:
+        restore(item, by=by, reason=reason)
+    elif decision.action is Action.redact:
+        _put_back(decision, item)
+    elif decision.action is Action.block:
+        db.session.execute(
+            update(Block).where(Block.decision_id == decision.id).values(ends_at=utcnow())
+        )
+
+
+def _put_back(decision: ModerationDecision, item) -> None:
+    originals = db.session.scalars(
+        select(RedactedOriginal).where(RedactedOriginal.decision_id == decision.id)
+    ).all()
+    if not originals:
+        raise Refused(Decision.deny("action_not_applicable"))  # purged: nothing to put back
+    for original in originals:
+        setattr(item, original.field, original.text)
+    db.session.flush()
+
+
+# Retention and the word list -----------------------------------------------------------
+
+
+def purge_redacted_originals(days: int) -> int:
+    """Delete what redactions took out once it is `days` old."""
+    cutoff = utcnow() - timedelta(days=days)
+    removed = db.session.execute(
+        delete(RedactedOriginal).where(RedactedOriginal.created_at < cutoff)
+    ).rowcount
+    if removed:
+        audit.record("moderation.redacted_originals_purged", count=removed, days=days)
+    return removed
+
+
+def add_screened_word(word: str, *, by) -> bool:
+    """False when the word was on the list already."""
+    row = ScreenedWord(word=word.strip().casefold(), added_by_id=by.id)
+    if not add_unless_taken(row):
+        return False
+    audit.record("moderation.word_added", actor=by, target=row, word=row.word)
+    return True
+
+
+def remove_screened_word(word_id: int, *, by) -> None:
+    row = db.session.get(ScreenedWord, word_id)
+    if row is not None:
+        audit.record("moderation.word_removed", actor=by, target=row, word=row.word)
+        db.session.delete(row)
+        db.session.flush()
+
+
 def _item_column(item: Proposal | Comment) -> str:
     return "comment_id" if isinstance(item, Comment) else "proposal_id"
-
-
-def _dialogue_of(item: Proposal | Comment):
-    return item.proposal.dialogue if isinstance(item, Comment) else item.dialogue

@@ -10,4 +10,5 @@ KIND_LABELS = {
     PageKind.terms: _l("Terms of use"),
     PageKind.privacy: _l("Privacy notice"),
     PageKind.accessibility: _l("Accessibility statement"),
+    PageKind.conduct: _l("Code of conduct"),
 }

@@ -16,6 +16,7 @@ class PageKind(enum.Enum):
     terms = "terms"
     privacy = "privacy"
     accessibility = "accessibility"
+    conduct = "conduct"  # the code of conduct every posting form links to
 
 
 class LegalPage(db.Model):

@@ -25,7 +25,7 @@ from dialog.pages.models import PageKind
 
 bp = Blueprint("pages", __name__)
 
-KIND_URL = "<any(terms, privacy, accessibility):kind>"
+KIND_URL = "<any(terms, privacy, accessibility, conduct):kind>"
 LANGUAGE_URL = "<any(sv, en):language>"
 DIGG_COMPLAINT_URL = "https://www.digg.se/tdosanmalan"
 # When the built-in accessibility statement was made (reviewed again at each change of it).
@@ -43,6 +43,11 @@ def terms():
 @bp.get("/privacy")
 def privacy():
     return _legal_page(PageKind.privacy)
+
+
+@bp.get("/code-of-conduct")
+def conduct():
+    return _legal_page(PageKind.conduct)
 
 
 @bp.get("/accessibility")

@@ -277,6 +277,8 @@ class Comment(db.Model):
 
     proposal: Mapped[Proposal] = relationship(back_populates="comments")
     author: Mapped[User | None] = relationship()
+    # Read by the moderators' queue, for a reply's context; threads load replies by query.
+    parent: Mapped[Comment | None] = relationship(remote_side=[id], lazy="raise_on_sql")
 
     @property
     def is_deleted(self) -> bool:

@@ -10,12 +10,15 @@ from dialog.core.permissions import Decision, Refused, require
 from dialog.dialogues.models import Dialogue
 from dialog.dialogues.services import listing_changed
 from dialog.extensions import db
+from dialog.moderation.queries import arrival_state
+from dialog.moderation.services import change_counts
 from dialog.proposals import permissions
 from dialog.proposals.models import (
     MAX_COMMENT_DEPTH,
     AnswerStatus,
     Ballot,
     Comment,
+    Moderation,
     OfficialAnswer,
     Proposal,
     ProposalFollow,
@@ -67,6 +70,10 @@ def create_proposal(
         source=source,
         title=title.strip(),
         body=body,
+        # What staff enter from a letter or a workshop was read on its way in.
+        moderation=Moderation.shown
+        if entered_by is not None
+        else arrival_state(dialogue, is_proposal=True, texts=(title, body)),
         **fields,
     )
     db.session.add(proposal)
@@ -74,11 +81,10 @@ def create_proposal(
     index_for_search(proposal)
     if author is not None:
         follow(proposal, author)  # authors always follow their own proposals
-    outbox.record(
-        "proposal_created",
-        f"proposal:{proposal.id}:created",
-        {"proposal_id": proposal.id, "dialogue_id": dialogue.id},
-    )
+    if proposal.is_shown:
+        announce(proposal)
+    else:
+        pending_review(proposal, dialogue)
     if entered_by is not None:
         audit.record("proposal_entered", actor=entered_by, target=proposal, source=source.value)
     listing_changed(dialogue.id)
@@ -284,30 +290,49 @@ def add_comment(
         stance=stance,
         body=body.strip(),
         by_municipality=by_municipality,
+        # The municipality's own words are not held back for its own moderators.
+        moderation=Moderation.shown
+        if by_municipality
+        else arrival_state(proposal.dialogue, is_proposal=False, texts=(body,)),
     )
     db.session.add(comment)
-    db.session.execute(
-        update(Proposal)
-        .where(Proposal.id == proposal.id)
-        .values(comment_count=Proposal.comment_count + 1)
-        .execution_options(synchronize_session=False)
-    )
-    if parent is not None:
-        db.session.execute(
-            update(Comment)
-            .where(Comment.id == parent.id)
-            .values(reply_count=Comment.reply_count + 1)
-            .execution_options(synchronize_session=False)
-        )
     db.session.flush()
+    if comment.is_shown:  # a pending comment counts once a moderator lets it through
+        change_counts(comment, 1)
     follow_if_wished(proposal, author)
-    outbox.record(
-        "comment_added",
-        f"comment:{comment.id}:added",
-        {"comment_id": comment.id, "proposal_id": proposal.id},
-    )
+    if comment.is_shown:
+        announce(comment)
+    else:
+        pending_review(comment, proposal.dialogue)
     listing_changed(proposal.dialogue_id)
     return comment
+
+
+def announce(item: Proposal | Comment) -> None:
+    """Tell whoever follows that a proposal or comment is there to be read: when it is
+    posted, or when a moderator lets a pending one through."""
+    if isinstance(item, Comment):
+        outbox.record(
+            "comment_added",
+            f"comment:{item.id}:added",
+            {"comment_id": item.id, "proposal_id": item.proposal_id},
+        )
+    else:
+        outbox.record(
+            "proposal_created",
+            f"proposal:{item.id}:created",
+            {"proposal_id": item.id, "dialogue_id": item.dialogue_id},
+        )
+
+
+def pending_review(item: Proposal | Comment, dialogue: Dialogue) -> None:
+    """For the dialogue's moderators only: a new item waits for their approval."""
+    kind = "comment" if isinstance(item, Comment) else "proposal"
+    outbox.record(
+        "content_pending",
+        f"{kind}:{item.id}:pending",
+        {f"{kind}_id": item.id, "dialogue_id": dialogue.id},
+    )
 
 
 def edit_comment(comment: Comment, *, body: str, stance: Stance) -> None:

@@ -56,7 +56,16 @@ DECLARED = {
     "pages": _registered(blueprints=("pages",)),
     "moderation": _registered(
         blueprints=("moderation",),
-        template_globals=("may_flag", "content_shown", "out_of_sight_notice"),
+        template_globals=(
+            "may_flag",
+            "may_moderate",
+            "content_shown",
+            "out_of_sight_notice",
+            "queue_state_label",
+            "flag_reason_label",
+            "action_done_label",
+            "review_offered",
+        ),
     ),
     "audit": _registered(blueprints=("audit",)),
     "dialogues": _registered(

@@ -23,7 +23,7 @@ from dialog.dialogues import services as dialogue_services
 from dialog.dialogues.models import Dialogue, Visibility
 from dialog.extensions import db as database
 from dialog.moderation import services as moderation_services
-from dialog.moderation.models import Flag, FlagReason
+from dialog.moderation.models import Flag, FlagReason, ModerationDecision, RedactedOriginal
 from dialog.pages import services as page_services
 from dialog.pages.models import AccessibilityFeedback, PageKind
 from dialog.proposals import services as proposal_services
@@ -149,9 +149,22 @@ def person(app, ctx, make_dialogue, make_user):
         user=None,
         locale="en",
     )
+    _moderate(user, entered, proposal, database.session.get(User, make_user(role="admin").id))
     privacy.build_export(privacy.request_export(user).id)
     database.session.commit()
     return user
+
+
+def _moderate(user, entered, own, admin):
+    """Kim moderates one item, and is moderated: a redaction (its original kept apart),
+    a review Kim asks for, a block; Kim adds a screened word."""
+    moderation_services.hide(entered, by=user, reason="Utanför ämnet")
+    redaction = moderation_services.redact(
+        own, by=admin, reason="Ett telefonnummer", body="Mer grönska, ring [borttaget]"
+    )
+    moderation_services.request_review(redaction, by=user, reason="Numret var mitt eget")
+    moderation_services.block(own, by=admin, reason="Personuppgifter igen", days=3)
+    moderation_services.add_screened_word("kimsord", by=user)
 
 
 def _accepted():
@@ -218,6 +231,10 @@ def test_the_export_holds_everything_about_the_person_and_no_secret(person):
         "off_topic",
         "Kims rapport",
     )
+    assert {d["action"] for d in sections["moderation_decision"]} == {"hide", "redact", "block"}
+    assert sections["review_request"][0]["reason"] == "Numret var mitt eget"
+    assert sections["author_block"][0]["user_id"] == person.id
+    assert sections["screened_word"][0]["word"] == "kimsord"
     assert sections["stored_file"][0]["filename"] == "kim.jpg"
     assert sections["two_factor_credential"][0]["enabled_at"]
     assert "secret_encrypted" not in sections["two_factor_credential"][0]
@@ -288,6 +305,12 @@ def test_erasure_leaves_nothing_that_names_the_person(person):
     assert database.session.execute(select(Flag.flagger_id, Flag.reason)).all() == [
         (None, FlagReason.off_topic)
     ]
+    # Decisions stay, naming nobody; the words a redaction took out of Kim's text are gone.
+    decisions = database.session.execute(
+        select(ModerationDecision.author_id, ModerationDecision.moderator_id)
+    ).all()
+    assert len(decisions) == 3 and all(user_id not in row for row in decisions)
+    assert database.session.scalar(select(sa.func.count()).select_from(RedactedOriginal)) == 0
     assert database.session.scalar(select(DataExport.id)) is None
     # Reported barriers stay, to be fixed; Kim's no longer say who reported them.
     reports = database.session.execute(
