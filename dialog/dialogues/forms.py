@@ -211,8 +211,9 @@ class DialogueForm(PointPairMixin, FlaskForm):
     flag_threshold = IntegerField(
         _l("Reports that hold an item out of sight"),
         default=3,
+        # Optional: a form from before the setting existed keeps the dialogue's threshold.
         validators=[
-            InputRequired(_l("Give a number of reports from 1 to 100.")),
+            Optional(),
             NumberRange(min=1, max=100, message=_l("Give a number of reports from 1 to 100.")),
         ],
         description=_l(
@@ -282,7 +283,6 @@ class DialogueForm(PointPairMixin, FlaskForm):
             "votes_per_participant": self.votes_per_participant.data,
             "vote_counts": VoteCounts(self.vote_counts.data),
             "retention_months": self.retention_months.data,
-            "flag_threshold": self.flag_threshold.data,
             "premoderate_proposals": self.premoderate_proposals.data,
             "premoderate_comments": self.premoderate_comments.data,
             "screen_words": self.screen_words.data,
@@ -292,6 +292,8 @@ class DialogueForm(PointPairMixin, FlaskForm):
         }
         if self.reference_prefix.data:
             values["reference_prefix"] = self.reference_prefix.data.upper()
+        if self.flag_threshold.data is not None:
+            values["flag_threshold"] = self.flag_threshold.data
         return values
 
     def fill_from(self, dialogue) -> None:

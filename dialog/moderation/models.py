@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from dialog.core.db import utcnow
 from dialog.extensions import db
+
+if TYPE_CHECKING:
+    from dialog.dialogues.models import Dialogue
 
 
 class FlagReason(enum.Enum):
@@ -109,6 +113,8 @@ class ModerationDecision(db.Model):
     )
     reason: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    dialogue: Mapped[Dialogue] = relationship()
 
 
 class ReviewRequest(db.Model):

@@ -82,10 +82,16 @@ def can_moderate_item(user, item, dialogue, action: Action | None = None) -> Dec
 
 
 def can_request_review(user, decision: ModerationDecision, *, requested: bool) -> Decision:
+    """The author, once per decision that took something away, in a dialogue they see;
+    to anyone else the decision is not there."""
+    from dialog.dialogues.visibility import can_view
+
+    if not (answer := can_view(user, decision.dialogue)):
+        return answer
     if not (answer := accounts.can_follow(user)):  # logged in, confirmed or not
         return answer
     if decision.author_id != user.id:
-        return Decision.deny("review_not_yours")
+        return Decision.deny("not_found")
     if decision.action not in REVIEWABLE:
         return Decision.deny("review_not_possible")
     if requested:

@@ -14,8 +14,7 @@ from dialog.moderation import forms, permissions, queries, services
 from dialog.moderation.labels import ACTION_LABELS
 from dialog.moderation.models import Action, FlagReason
 from dialog.moderation.views import bp
-
-KINDS = ("proposal", "comment")
+from dialog.proposals.models import Comment
 
 
 @bp.get("/moderation/")
@@ -82,20 +81,25 @@ def _item_of_key(key: str):
     return queries.find_item(kind, int(number))
 
 
-@bp.get("/moderation/<any(proposal, comment):kind>/<int:item_id>")
-def item(kind: str, item_id: int):
-    found = _moderated(kind, item_id)
+# An item is named by its queue key: "p12" for proposal 12, "c7" for comment 7.
+@bp.get("/moderation/items/<key>")
+def item(key: str):
+    kind, found = _moderated(key)
     return _item_page(kind, found)
 
 
-def _moderated(kind: str, item_id: int):
-    found = queries.find_item(kind, item_id)
+def _moderated(key: str):
+    found = _item_of_key(key)
     if found is None:
         raise Refused(Decision.deny("not_found"))
     decision = permissions.can_moderate_item(current_user, found, permissions.dialogue_of(found))
     if not decision and decision.reason != "moderate_own":
         raise Refused(decision)
-    return found
+    return _kind_of(found), found
+
+
+def _kind_of(found) -> str:
+    return "comment" if isinstance(found, Comment) else "proposal"
 
 
 def _item_page(kind: str, found, **bound_forms):
@@ -152,14 +156,11 @@ ACTION_FORMS = {
 }
 
 
-@bp.post(
-    "/moderation/<any(proposal, comment):kind>/<int:item_id>"
-    "/<any(approve, hide, restore, dismiss, redact, block):action>"
-)
+@bp.post("/moderation/items/<key>/<any(approve, hide, restore, dismiss, redact, block):action>")
 @limits.write_limit()
-def act(kind: str, item_id: int, action: str):
+def act(key: str, action: str):
     chosen = Action(action)
-    found = _moderated(kind, item_id)
+    kind, found = _moderated(key)
     form = ACTION_FORMS[chosen](prefix=chosen.value) if ACTION_FORMS[chosen] else ActionForm()
     if not form.validate_on_submit():
         return _item_page(kind, found, **{chosen.value: form})
@@ -189,10 +190,10 @@ def _apply(action: Action, found, form) -> None:
         services.ACTIONS[action](found, by=by)
 
 
-@bp.post("/moderation/<any(proposal, comment):kind>/<int:item_id>/review")
+@bp.post("/moderation/items/<key>/review")
 @limits.write_limit()
-def decide_review(kind: str, item_id: int):
-    found = _moderated(kind, item_id)
+def decide_review(key: str):
+    kind, found = _moderated(key)
     queue_item = queries.QueueItem(kind, found)
     queries.attach_details([queue_item])
     if queue_item.review is None:

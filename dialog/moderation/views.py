@@ -97,7 +97,7 @@ def contributions():
 @limits.write_limit(methods=["POST"])
 def request_review(decision_id: int):
     decision = queries.decision(decision_id)
-    if decision is None or decision.author_id != getattr(current_user, "id", None):
+    if decision is None:
         require(accounts.can_follow(current_user))
         raise Refused(Decision.deny("not_found"))
     require(

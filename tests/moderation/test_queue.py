@@ -160,7 +160,7 @@ def test_the_queue_shows_most_flags_first_to_the_dialogues_moderators_only(
     db.session.commit()
     assert log_in(client, other.email).status_code == 302
     assert "Många rapporter" not in client.get("/moderation/").get_data(as_text=True)
-    assert client.get(f"/moderation/proposal/{many.id}").status_code == 403
+    assert client.get(f"/moderation/items/p{many.id}").status_code == 403
     assert log_in(client, make_user().email).status_code == 302
     assert client.get("/moderation/").status_code == 403
 
@@ -174,7 +174,7 @@ def test_hiding_shows_the_reason_in_place_tells_the_author_and_is_audited(
     )
     assert client.get(f"/p/{many.id}").status_code == 200  # the page is in the cache now
     assert log_in(client, planner.email).status_code == 302
-    path = f"/moderation/comment/{comment.id}"
+    path = f"/moderation/items/c{comment.id}"
     empty = post_form(client, path + "/hide", {"hide-reason": " "}, form_path=path)
     assert empty.status_code == 400 and "Ange skälet" in empty.get_data(as_text=True)
     done = post_form(client, path + "/hide", {"hide-reason": "Telefonnummer"}, form_path=path)
@@ -278,7 +278,7 @@ def test_a_redaction_keeps_the_original_apart_until_purged_and_a_review_can_reve
         )
     assert refused.value.decision.reason == "review_own_decision"
     assert log_in(client, admin.email).status_code == 302
-    path = f"/moderation/proposal/{proposal.id}"
+    path = f"/moderation/items/p{proposal.id}"
     assert "Det är mitt eget nummer" in client.get(path).get_data(as_text=True)
     reviewed = post_form(
         client,
@@ -312,7 +312,7 @@ def test_a_blocked_author_cannot_take_part_in_that_dialogue_until_the_block_ends
     dialogue, planner = world
     author = make_user()
     proposal = make_proposal(dialogue, author=author, title="Spam", body="Köp")
-    path = f"/moderation/proposal/{proposal.id}"
+    path = f"/moderation/items/p{proposal.id}"
     assert log_in(client, planner.email).status_code == 302
     refused = post_form(
         client, path + "/block", {"block-days": "0", "block-reason": "Spam"}, form_path=path

@@ -55,6 +55,9 @@ ACTIVE_TAGS = {
 }
 # Elements whose text a browser runs or renders as markup, not as text.
 RAW_TEXT_TAGS = {"script", "style", "svg", "math", "iframe", "object", "template", "noembed"}
+# Attributes a browser only shows or reads out as text (a proposal's title in its image's
+# alt text, say): holding the payload's words there, escaped, runs nothing.
+TEXT_ATTRIBUTES = {"alt", "title", "aria-label"}
 URL_ATTRIBUTES = {"href", "src", "action", "formaction", "xlink:href", "data", "poster", "srcset"}
 DANGEROUS_SCHEME = re.compile(r"^\s*(javascript|data|vbscript):", re.IGNORECASE)
 # NUL and the C0 controls but tab, LF and CR; the bidi embeddings, overrides and isolates.
@@ -117,7 +120,7 @@ def html_problems(html: str, payload: Payload) -> list[str]:
                 problems.append(f"<{tag} {name}={value!r}>")
             if name in {"style", "srcdoc"} and mark in value:
                 problems.append(f"<{tag} {name}={value!r}>")
-            if tag in ACTIVE_TAGS and mark in value:
+            if tag in ACTIVE_TAGS and name not in TEXT_ATTRIBUTES and mark in value:
                 problems.append(f"<{tag} {name}={value!r}> carries the payload")
         if mark in tag:
             problems.append(f"the payload made an element <{tag}>")

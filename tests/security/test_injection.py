@@ -56,6 +56,7 @@ RECORDS = [
 # The audit log, on its page and as the CSV administrators export.
 AUDIT_PAGE = ("admin", "/admin/audit/")
 AUDIT_CSV = [("admin", "POST", "/admin/audit/export", "csv")]
+MODERATION_HISTORY = ("admin", "/admin/audit/?area=moderation")
 DIALOGUE = {
     "title": "{p}",
     "summary": "{p}",
@@ -210,6 +211,68 @@ INPUTS = [
         "/c/{comment}/flag",
         {"reason": "other", "text": "{p}"},
         my_data="resident",
+    ),
+    TextInput(
+        "moderator's reason for hiding",
+        "planner",
+        "/moderation/items/p{proposal}/hide",
+        {"hide-reason": "{p}"},
+        pages=[
+            ("anonymous", "/p/{proposal}"),
+            ("planner", "/moderation/items/p{proposal}"),
+            ("author", "/me/contributions"),
+            MODERATION_HISTORY,
+        ],
+        files=AUDIT_CSV,
+        my_data="author",
+    ),
+    TextInput(
+        "redaction",
+        "planner",
+        "/moderation/items/p{proposal}/redact",
+        {"redact-title": "{p}", "redact-body": "{p}", "redact-reason": "{p}"},
+        pages=[("anonymous", "/p/{proposal}"), MODERATION_HISTORY],
+        api=["/api/v1/proposals/{proposal}"],
+        files=AUDIT_CSV,
+    ),
+    TextInput(
+        "reason for a block",
+        "planner",
+        "/moderation/items/p{proposal}/block",
+        {"block-days": "3", "block-reason": "{p}"},
+        pages=[MODERATION_HISTORY],
+        files=AUDIT_CSV,
+    ),
+    TextInput(
+        "reason for hiding in bulk",
+        "planner",
+        "/moderation/bulk",
+        {"items": "p{proposal}", "action": "hide", "reason": "{p}"},
+        pages=[("anonymous", "/p/{proposal}")],
+    ),
+    TextInput(
+        "request for a review",
+        "author",
+        "/moderation/decisions/{decision}/review",
+        {"reason": "{p}"},
+        pages=[("planner", "/moderation/items/c{unreviewed_comment}"), MODERATION_HISTORY],
+        files=AUDIT_CSV,
+        my_data="author",
+    ),
+    TextInput(
+        "reason for a review's outcome",
+        "planner",
+        "/moderation/items/c{hidden_comment}/review",
+        {"review-outcome": "stand", "review-reason": "{p}"},
+        pages=[MODERATION_HISTORY],
+        files=AUDIT_CSV,
+    ),
+    TextInput(
+        "screened word (admin)",
+        "admin",
+        "/admin/moderation/words",
+        {"word": "{p}"},
+        pages=[("admin", "/admin/moderation/words")],
     ),
     TextInput(
         "withdrawal reason",
@@ -381,6 +444,8 @@ SEARCHES = [
     ("admin", "/admin/users?q={q}"),
     ("admin", "/admin/audit/?actor={q}&object_id={q}"),
     ("admin", "/admin/audit/?action={q}&object_type={q}&since={q}&until={q}"),
+    ("admin", "/admin/audit/?area={q}"),
+    ("planner", "/moderation/?dialogue={q}&state={q}&reason={q}"),
 ]
 # The audit export takes the same filters as its page; what it answers must be harmless.
 AUDIT_EXPORTS = [

@@ -264,6 +264,7 @@ def _build_dialogues(app, world: World) -> None:
         fresh = build.make_proposal(dialogue, people["author"], title="Ny parkbänk")
         voted = build.make_proposal(dialogue, people["author"], title="Fler cykelställ")
         comment = build.make_comment(proposal, people["author"], "Gärna med ryggstöd")
+        moderated = _moderated_comments(build, proposal, people)
         # Everyone who may vote here has voted for it: changing or withdrawing a vote
         # then stores something wherever it is allowed.
         for name in VOTERS[key]:
@@ -281,6 +282,7 @@ def _build_dialogues(app, world: World) -> None:
             "fresh_proposal": fresh.id,
             "voted_proposal": voted.id,
             "comment": comment.id,
+            **moderated,
             "phase": current.id,
             "future_phase": future.id,
             "invitation": invitation.id,
@@ -309,6 +311,7 @@ def _build_dialogues(app, world: World) -> None:
                 "fp": accounts._state_fingerprint(unverified),
             }
         ),
+        "word": _screened_word(people["admin"]),
         "future_start": local[1],
         "future_end": local[2],
         "later_start": local[3],
@@ -317,6 +320,46 @@ def _build_dialogues(app, world: World) -> None:
     db.session.commit()
     for ids in world.ids.values():
         ids.update(shared)
+
+
+def _moderated_comments(build, proposal, people) -> dict[str, int]:
+    """The author's comments as the moderators left them: one held by a report (to
+    approve or dismiss), one an administrator hid and the author asked to have reviewed
+    (to restore or review), one hidden with no review asked for yet (the author may)."""
+    from dialog.extensions import db
+    from dialog.moderation import services as moderation
+    from dialog.moderation.models import FlagReason, ReviewRequest
+
+    held = build.make_comment(proposal, people["author"], "Ring mig på 070-1234567")
+    proposal.dialogue.flag_threshold = 1
+    moderation.flag(held, by=people["resident"], reason=FlagReason.personal_data, text=None)
+    proposal.dialogue.flag_threshold = 3
+    hidden = build.make_comment(proposal, people["author"], "Reklam för min firma")
+    hid = moderation.hide(hidden, by=people["admin"], reason="Reklam")
+    # Written directly: in the draft dialogue the author cannot ask (nor see it) now, but
+    # may have asked while it was published.
+    db.session.add(
+        ReviewRequest(
+            decision_id=hid.id, requested_by_id=people["author"].id, reason="Ingen reklam"
+        )
+    )
+    unreviewed = build.make_comment(proposal, people["author"], "Köp hos oss")
+    decision = moderation.hide(unreviewed, by=people["admin"], reason="Reklam")
+    return {
+        "held_comment": held.id,
+        "hidden_comment": hidden.id,
+        "unreviewed_comment": unreviewed.id,
+        "decision": decision.id,
+    }
+
+
+def _screened_word(admin) -> int:
+    from dialog.extensions import db
+    from dialog.moderation import services as moderation
+    from dialog.moderation.models import ScreenedWord
+
+    moderation.add_screened_word("skräpord", by=admin)
+    return db.session.scalar(db.select(ScreenedWord.id))
 
 
 def _session_of(person) -> int:
