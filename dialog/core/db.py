@@ -239,6 +239,47 @@ def _set_statement_timeout(dbapi_connection, seconds: float) -> None:
     dbapi_connection.commit()
 
 
+# SQLite's primary result codes that say the file cannot be used now (held by another
+# writer, the disk, the file itself), not that the statement is wrong.
+SQLITE_OUTAGES = frozenset(
+    {
+        sqlite3.SQLITE_BUSY,
+        sqlite3.SQLITE_LOCKED,
+        sqlite3.SQLITE_IOERR,
+        sqlite3.SQLITE_CANTOPEN,
+        sqlite3.SQLITE_FULL,
+        sqlite3.SQLITE_READONLY,
+        sqlite3.SQLITE_NOMEM,
+        sqlite3.SQLITE_INTERRUPT,
+    }
+)
+
+
+def is_outage(error: BaseException) -> bool:
+    """Whether a database error means "unavailable now" (503), not a bug (500).
+
+    Unreachable, past a deadline, cut off or out of pooled connections is an outage; so
+    is any OperationalError on PostgreSQL (timeouts, shutdowns, deadlocks, a full disk).
+    pysqlite raises OperationalError for a missing column or table as well, so on
+    SQLite the result code decides.
+    """
+    if isinstance(error, sa.exc.TimeoutError):  # no pooled connection in time
+        return True
+    if not isinstance(error, sa.exc.DBAPIError):
+        return False
+    if error.connection_invalidated:
+        return True
+    if isinstance(error.orig, sqlite3.Error):
+        return sqlite_result_code(error.orig) in SQLITE_OUTAGES
+    return isinstance(error, sa.exc.OperationalError)
+
+
+def sqlite_result_code(error: sqlite3.Error) -> int | None:
+    """The primary result code (SQLITE_BUSY for SQLITE_BUSY_SNAPSHOT too)."""
+    code = getattr(error, "sqlite_errorcode", None)
+    return None if code is None else code & 0xFF
+
+
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 

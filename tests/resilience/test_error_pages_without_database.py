@@ -4,11 +4,12 @@ would send without a request id)."""
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
@@ -100,3 +101,33 @@ def test_a_hang_at_the_session_touch_waits_one_deadline_and_answers_503(
     assert response.status_code == 503 and response.headers["Retry-After"] == "60"
     # One statement deadline (1 s, and the client's 2 s on top), not a second wait for a retry.
     assert took < 1 + 2 + 1.5
+
+
+@pytest.fixture
+def session_table_broken(app, db):
+    """user_session's `ended_at` renamed inside the test's transaction (rolled back at
+    the end), which every request shares: loading the logged-in person is a bug
+    (ProgrammingError on PostgreSQL, OperationalError "no such column" on SQLite)."""
+    with app.app_context():
+        db.session.execute(text("ALTER TABLE user_session RENAME COLUMN ended_at TO gone"))
+        # Released into the outer transaction. Left uncommitted, the savepoint is rolled
+        # back when this app context ends, and the request finds the column again (200).
+        db.session.commit()
+
+
+@pytest.mark.parametrize("path", ["/profile?lang=en", "/no-such-page?lang=en"])
+def test_a_bug_while_loading_the_logged_in_person_is_a_500_page_for_a_visitor(
+    app, client, resident, login, caplog, path, request
+):
+    assert login(resident).status_code == 302
+    request.getfixturevalue("session_table_broken")
+    with caplog.at_level(logging.ERROR, logger="dialog.core.errors"):
+        response = client.get(path)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 500, page[:300]
+    assert "Something went wrong on our side" in page
+    assert "Retry-After" not in response.headers
+    assert "Log in" in page  # as for a visitor: who is logged in could not be read
+    logged = [each for each in caplog.records if each.name == "dialog.core.errors"]
+    assert [each.levelname for each in logged] == ["ERROR"]  # once, with its traceback
+    assert "gone" not in page and logged[0].exc_info is not None
