@@ -24,7 +24,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from dialog.accounts import forms, labels, permissions, queries, services
 from dialog.accounts.models import Role, User
 from dialog.core import limits, urls
-from dialog.core.db import writes_on_safe_method
+from dialog.core.db import sqlite_result_code, writes_on_safe_method
 from dialog.core.permissions import require
 from dialog.extensions import db, limiter, login_manager
 
@@ -33,8 +33,9 @@ bp = Blueprint("accounts", __name__)
 
 @login_manager.user_loader
 def load_user(token: str):
-    # A database that failed once in this request is not waited for again when a rate
-    # limit's key, the view and then the error page ask who is logged in: 503 at once.
+    # A database that failed once in this request is not asked again when a rate limit's
+    # key, the view and then the error page ask who is logged in: an outage would be
+    # waited for again, a bug would fail again. core/errors.py tells the two apart.
     if (failure := g.get("user_load_failure")) is not None:
         raise failure
     try:
@@ -61,8 +62,9 @@ def _user_of_session(token: str):
 
 
 def _lost_sqlites_write_lock(error: OperationalError) -> bool:
-    code = getattr(error.orig, "sqlite_errorcode", None)
-    return code is not None and code & 0xFF == sqlite3.SQLITE_BUSY  # extended codes too
+    return isinstance(error.orig, sqlite3.Error) and (
+        sqlite_result_code(error.orig) == sqlite3.SQLITE_BUSY
+    )
 
 
 def _safe_next(target: str | None) -> str:

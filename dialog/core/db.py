@@ -3,6 +3,7 @@ SQLite's pragmas, PostgreSQL's deadlines."""
 
 from __future__ import annotations
 
+import math
 import sqlite3
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -67,35 +68,6 @@ class Base(DeclarativeBase):
         return f"<{type(self).__name__} {key}>"
 
 
-def configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
-    """WAL, a busy timeout, foreign keys, and transactions that SQLAlchemy controls.
-
-    Only for the app's own engines: other SQLite users in the process (the Kombu broker
-    transport) manage their transactions themselves.
-    """
-    if engine.dialect.name != "sqlite":
-        return
-
-    @event.listens_for(engine, "connect")
-    def on_connect(dbapi_connection, _record) -> None:
-        # pysqlite's own transaction handling breaks SAVEPOINT and BEGIN IMMEDIATE;
-        # SQLAlchemy documents taking it over: autocommit at the driver, BEGIN on "begin".
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
-        cursor.execute("PRAGMA journal_mode = WAL")
-        cursor.execute("PRAGMA synchronous = NORMAL")
-        cursor.execute("PRAGMA foreign_keys = ON")
-        cursor.close()
-
-    @event.listens_for(engine, "begin")
-    def on_begin(connection) -> None:
-        connection.exec_driver_sql(f"BEGIN {_sqlite_begin_mode()}")
-
-
-# PostgreSQL's own statement-timeout error is the one meant to arrive; a connection that
-# answers nothing at all (a stalled server or network) is given up this much later.
-ANSWER_MARGIN_SECONDS = config_module.ANSWER_MARGIN
 # Set by `statement_deadline()` for work that must not wait as long as its kind allows.
 _statement_seconds_override: ContextVar[float | None] = ContextVar(
     "statement_seconds_override", default=None
@@ -104,12 +76,67 @@ _statement_seconds_override: ContextVar[float | None] = ContextVar(
 
 @contextmanager
 def statement_deadline(seconds: float):
-    """Connections checked out in this block give up after `seconds`, server and client side."""
+    """Connections checked out in this block give up after `seconds` (more than 0): on
+    PostgreSQL server and client side, the pool's check and a reconnect included; on
+    SQLite as their busy timeout, the wait for the write lock."""
     token = _statement_seconds_override.set(seconds)
     try:
         yield
     finally:
         _statement_seconds_override.reset(token)
+
+
+def configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
+    """WAL, a busy timeout, foreign keys, and transactions that SQLAlchemy controls.
+
+    The busy timeout is `busy_timeout_ms`, or inside `statement_deadline()` the seconds
+    given there; it is changed on checkout only when the connection last had the other.
+    Only for the app's own engines: other SQLite users in the process (the Kombu broker
+    transport) manage their transactions themselves.
+    """
+    if engine.dialect.name != "sqlite":
+        return
+
+    def busy_timeout_now() -> int:
+        override = _statement_seconds_override.get()
+        return busy_timeout_ms if override is None else int(override * 1000)
+
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection, record) -> None:
+        # pysqlite's own transaction handling breaks SAVEPOINT and BEGIN IMMEDIATE;
+        # SQLAlchemy documents taking it over: autocommit at the driver, BEGIN on "begin".
+        dbapi_connection.isolation_level = None
+        _set_busy_timeout(dbapi_connection, record, busy_timeout_now())  # WAL may wait too
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.close()
+
+    @event.listens_for(engine, "checkout")
+    def apply_busy_timeout(dbapi_connection, record, _proxy) -> None:
+        # A pooled connection keeps what its last user needed: a heartbeat's short wait
+        # must not be inherited by a task, nor a task's long one by a heartbeat.
+        milliseconds = busy_timeout_now()
+        if record.info.get("busy_timeout_ms") != milliseconds:
+            _set_busy_timeout(dbapi_connection, record, milliseconds)
+
+    @event.listens_for(engine, "begin")
+    def on_begin(connection) -> None:
+        connection.exec_driver_sql(f"BEGIN {_sqlite_begin_mode()}")
+
+
+def _set_busy_timeout(dbapi_connection, record, milliseconds: int) -> None:
+    # Autocommit at the driver: a pragma outside any transaction, kept for the connection.
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout = {int(milliseconds)}")
+    cursor.close()
+    record.info["busy_timeout_ms"] = milliseconds
+
+
+# PostgreSQL's own statement-timeout error is the one meant to arrive; a connection that
+# answers nothing at all (a stalled server or network) is given up this much later.
+ANSWER_MARGIN_SECONDS = config_module.ANSWER_MARGIN
 
 
 class DeadlineConnection(psycopg.Connection):
@@ -122,17 +149,28 @@ class DeadlineConnection(psycopg.Connection):
     """
 
     answer_deadline: float | None = None
+    # Between checkin and checkout: the next exchange is the pool's check.
+    pooled: bool = False
 
     def wait(self, gen, *args, timeout: float | None = None, **kwargs):
-        if timeout is not None or self.answer_deadline is None:
+        deadline = self._deadline()
+        if timeout is not None or deadline is None:
             return super().wait(gen, *args, timeout=timeout, **kwargs)  # psycopg's own
         try:
-            return super().wait(gen, *args, timeout=self.answer_deadline, **kwargs)
+            return super().wait(gen, *args, timeout=deadline, **kwargs)
         except psycopg.errors._WaitTimeout:  # the wait's own timeout, raised for callers
             self.pgconn.finish()
             raise psycopg.OperationalError(
-                f"the database did not answer within {self.answer_deadline:g} s"
+                f"the database did not answer within {deadline:g} s"
             ) from None
+
+    def _deadline(self) -> float | None:
+        # The pool checks a connection before the checkout listener sets its deadlines;
+        # inside `statement_deadline()` that check waits no longer than the block allows.
+        override = _statement_seconds_override.get()
+        if self.pooled and override and self.answer_deadline is not None:
+            return min(self.answer_deadline, override)
+        return self.answer_deadline
 
 
 def configure_postgres(engine: Engine, config) -> None:
@@ -140,7 +178,8 @@ def configure_postgres(engine: Engine, config) -> None:
 
     Statements in a web request give up after DATABASE_STATEMENT_TIMEOUT; outside one
     (tasks, beat, CLI commands) after DATABASE_WORKER_STATEMENT_TIMEOUT; inside
-    `statement_deadline()` after the seconds given there. The setting is
+    `statement_deadline()` after the seconds given there, which also bound the pool's
+    check of a pooled connection and the connect timeout of a new one. The setting is
     changed on checkout only when the connection last served the other kind of work, so a
     web process sets it once per connection.
     """
@@ -158,9 +197,16 @@ def configure_postgres(engine: Engine, config) -> None:
     def answer_deadline(seconds: float) -> float | None:
         return seconds + ANSWER_MARGIN_SECONDS if seconds > 0 else None
 
+    def connect_seconds() -> int:
+        # libpq counts whole seconds (and waits at least 2); 0.5 must not become "none".
+        override = _statement_seconds_override.get()
+        if override:
+            return min(config["DATABASE_CONNECT_TIMEOUT"], math.ceil(override))
+        return config["DATABASE_CONNECT_TIMEOUT"]
+
     @event.listens_for(engine, "do_connect")
     def connect(_dialect, _record, cargs, cparams):
-        cparams.setdefault("connect_timeout", config["DATABASE_CONNECT_TIMEOUT"])
+        cparams.setdefault("connect_timeout", connect_seconds())
         connection = DeadlineConnection.connect(*cargs, **cparams)
         connection.answer_deadline = answer_deadline(statement_seconds())
         return connection
@@ -171,6 +217,7 @@ def configure_postgres(engine: Engine, config) -> None:
         # that at once, so a stalled one is found out as fast as a refused connection.
         if dbapi_connection is not None:
             dbapi_connection.answer_deadline = config["DATABASE_CONNECT_TIMEOUT"]
+            dbapi_connection.pooled = True
 
     @event.listens_for(engine, "checkout")
     def apply_statement_timeout(dbapi_connection, record, _proxy) -> None:
@@ -179,6 +226,7 @@ def configure_postgres(engine: Engine, config) -> None:
             _set_statement_timeout(dbapi_connection, seconds)
             record.info["statement_timeout"] = seconds
         dbapi_connection.answer_deadline = answer_deadline(seconds)
+        dbapi_connection.pooled = False
 
 
 def _set_statement_timeout(dbapi_connection, seconds: float) -> None:
@@ -189,6 +237,47 @@ def _set_statement_timeout(dbapi_connection, seconds: float) -> None:
             "SELECT set_config('statement_timeout', %s, false)", (str(int(seconds * 1000)),)
         )
     dbapi_connection.commit()
+
+
+# SQLite's primary result codes that say the file cannot be used now (held by another
+# writer, the disk, the file itself), not that the statement is wrong.
+SQLITE_OUTAGES = frozenset(
+    {
+        sqlite3.SQLITE_BUSY,
+        sqlite3.SQLITE_LOCKED,
+        sqlite3.SQLITE_IOERR,
+        sqlite3.SQLITE_CANTOPEN,
+        sqlite3.SQLITE_FULL,
+        sqlite3.SQLITE_READONLY,
+        sqlite3.SQLITE_NOMEM,
+        sqlite3.SQLITE_INTERRUPT,
+    }
+)
+
+
+def is_outage(error: BaseException) -> bool:
+    """Whether a database error means "unavailable now" (503), not a bug (500).
+
+    Unreachable, past a deadline, cut off or out of pooled connections is an outage; so
+    is any OperationalError on PostgreSQL (timeouts, shutdowns, deadlocks, a full disk).
+    pysqlite raises OperationalError for a missing column or table as well, so on
+    SQLite the result code decides.
+    """
+    if isinstance(error, sa.exc.TimeoutError):  # no pooled connection in time
+        return True
+    if not isinstance(error, sa.exc.DBAPIError):
+        return False
+    if error.connection_invalidated:
+        return True
+    if isinstance(error.orig, sqlite3.Error):
+        return sqlite_result_code(error.orig) in SQLITE_OUTAGES
+    return isinstance(error, sa.exc.OperationalError)
+
+
+def sqlite_result_code(error: sqlite3.Error) -> int | None:
+    """The primary result code (SQLITE_BUSY for SQLITE_BUSY_SNAPSHOT too)."""
+    code = getattr(error, "sqlite_errorcode", None)
+    return None if code is None else code & 0xFF
 
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

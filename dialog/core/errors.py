@@ -14,6 +14,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
+from dialog.core.db import is_outage
 from dialog.core.permissions import Refused, refusal_response
 from dialog.extensions import db
 
@@ -58,8 +59,7 @@ CSRF_MESSAGE = _l(
 def init_app(app: Flask) -> None:
     app.register_error_handler(Refused, _handle_refusal)
     app.register_error_handler(HTTPException, _handle_http_error)
-    app.register_error_handler(sa.exc.DBAPIError, _handle_database_error)
-    app.register_error_handler(sa.exc.TimeoutError, _handle_unavailable)  # no pooled connection
+    app.register_error_handler(sa.exc.SQLAlchemyError, _handle_database_error)
     # The cache and the limits carry on without Redis; anything else that needs it cannot.
     app.register_error_handler(redis.exceptions.ConnectionError, _handle_unavailable)
     app.register_error_handler(redis.exceptions.TimeoutError, _handle_unavailable)
@@ -76,11 +76,27 @@ def _handle_refusal(refused: Refused):
 
 
 def _handle_http_error(error: HTTPException):
+    if (failure := _identity_failure()) is not None:
+        return _handle_database_error(failure)
+    return _render_http_error(error)
+
+
+def _identity_failure() -> sa.exc.SQLAlchemyError | None:
+    """Every page says who is logged in, in their language: that may need the database.
+    When it fails, the page is rendered as for a visitor and the failure returned."""
     try:
-        # Every page says who is logged in, in their language: that may need the database.
         current_user._get_current_object()
     except sa.exc.SQLAlchemyError as failure:
-        return _handle_unavailable(failure)
+        _as_visitor()
+        return failure
+    return None
+
+
+def _as_visitor() -> None:
+    g._login_user = current_app.login_manager.anonymous_user()
+
+
+def _render_http_error(error: HTTPException):
     if isinstance(error, CSRFError):
         return _render(400, str(CSRF_MESSAGE))
     code = error.code or 500
@@ -93,9 +109,9 @@ def _handle_http_error(error: HTTPException):
     return response
 
 
-def _handle_database_error(error: sa.exc.DBAPIError):
+def _handle_database_error(error: sa.exc.SQLAlchemyError):
     # Unreachable, timed out, locked or cut off; any other database error is a bug.
-    if isinstance(error, sa.exc.OperationalError) or error.connection_invalidated:
+    if is_outage(error):
         return _handle_unavailable(error)
     return _handle_unexpected_error(error)
 
@@ -110,17 +126,21 @@ def _handle_unavailable(error: Exception):
     with contextlib.suppress(sa.exc.SQLAlchemyError):
         db.session.rollback()
     # The page is rendered as for a visitor: who is logged in would need the database.
-    g._login_user = current_app.login_manager.anonymous_user()
-    response = _handle_http_error(ServiceUnavailable())
+    _as_visitor()
+    response = _render_http_error(ServiceUnavailable())
     response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
 
 
 def _handle_unexpected_error(error: Exception):
-    log.exception("unhandled error on %s %s", request.method, request.path)
+    # The error itself, not whatever is being handled: this may run for a failure that
+    # the error page of another error met.
+    log.error("unhandled error on %s %s", request.method, request.path, exc_info=error)
     # The failed transaction must not break the error page too (it loads the user).
     db.session.rollback()
-    return _handle_http_error(InternalServerError())
+    # A bug that stops who is logged in from being read shows the page of a visitor.
+    _identity_failure()
+    return _render_http_error(InternalServerError())
 
 
 # Never shown again on a page: the person types these anew.

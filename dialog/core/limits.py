@@ -45,7 +45,7 @@ def writer() -> str:
             return f"account:{current_user.id}"
     except SQLAlchemyError:
         # Who is logged in needs the database. Raised here, Flask-Limiter would take it for
-        # its own store failing; the view asks again and answers 503.
+        # its own store failing; the view asks again and the error handlers answer.
         pass
     return get_remote_address()
 

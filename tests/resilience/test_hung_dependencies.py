@@ -268,6 +268,39 @@ def test_a_write_waiting_past_sqlites_busy_timeout_answers_503_and_pages_still_r
     figure(f"SQLite write lock held: a vote answered 503 after {took:.2f} s (busy timeout 0.3 s)")
 
 
+@needs_sqlite
+def test_a_logged_in_page_skips_the_session_touch_while_sqlites_write_lock_is_held(
+    app, committed_db, build_site, make_user, settings
+):
+    resident = make_user()
+    site = build_site(SQLITE_BUSY_TIMEOUT_MS="300", SESSION_TOUCH_SECONDS="0")
+    member = site.test_client()
+    assert log_in(member, resident.email).status_code == 302
+    seen_at_login = _last_seen(app, resident.id)
+    holder = sqlite3.connect(make_url(settings["DATABASE_URL"]).database, isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")  # another process's long write, say
+        page, took = _timed(lambda: member.get("/profile"))
+        holder.execute("ROLLBACK")
+    finally:
+        holder.close()
+    assert page.status_code == 200 and resident.email in page.get_data(as_text=True)
+    assert took < 3  # the busy timeout (0.3 s) once, not a 503 or a retry's second wait
+    assert _last_seen(app, resident.id) == seen_at_login  # the touch waits for later
+    assert member.get("/profile").status_code == 200
+    assert _last_seen(app, resident.id) > seen_at_login  # and the next request makes it
+
+
+def _last_seen(app, user_id: int):
+    from dialog.accounts.models import UserSession
+    from dialog.extensions import db
+
+    with app.app_context():
+        return db.session.scalar(
+            sa.select(UserSession.last_seen_at).where(UserSession.user_id == user_id)
+        )
+
+
 def test_inviting_forty_with_a_hung_broker_costs_one_publish_timeout_and_every_mail_goes_later(
     app,
     committed_db,
