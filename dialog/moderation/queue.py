@@ -117,7 +117,7 @@ def _item_page(kind: str, found, **bound_forms):
     }
     forms_for.update(bound_forms)
     allowed = {
-        action: bool(permissions.can_moderate_item(current_user, found, dialogue, action))
+        action.value: bool(permissions.can_moderate_item(current_user, found, dialogue, action))
         for action in Action
     }
     review = queue_item.review
@@ -135,7 +135,7 @@ def _item_page(kind: str, found, **bound_forms):
         own=found.author_id == current_user.id,
         may_review=may_review,
         history=queries.author_histories([queue_item]).get(found.author_id),
-        labels=ACTION_LABELS,
+        labels={action.value: label for action, label in ACTION_LABELS.items()},
     ), status
 
 

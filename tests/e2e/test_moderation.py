@@ -63,3 +63,96 @@ def test_a_held_proposal_says_why_in_its_place(app, page, make_dialogue, make_us
     expect(page.get_by_text("Dolt medan en moderator granskar rapporter om det")).to_be_visible()
     expect(page.locator("main")).not_to_contain_text("Köp bilar")
     assert_accessible(page)
+
+
+def _world_to_moderate(app, make_dialogue, make_user, make_proposal, make_comment):
+    """A planner's dialogue with a reported comment and two reported proposals."""
+    from dialog.dialogues import services as dialogue_services
+
+    dialogue = make_dialogue("kon", phases=LIVE)
+    planner, author = make_user(role="planner"), make_user()
+    first = make_proposal(dialogue, author=author, title="Reklam för bilar", body="Köp!")
+    second = make_proposal(dialogue, author=make_user(), title="Mer reklam", body="Köp nu!")
+    comment = make_comment(first, author, body="Ring grannen på 070-1234567")
+    flaggers = [make_user() for _ in range(3)]
+    with app.app_context():
+        dialogue_services.assign_planner(
+            db.session.get(Dialogue, dialogue.id), db.session.get(User, planner.id), by=None
+        )
+        for item, flagger in (
+            (db.session.get(Proposal, first.id), flaggers[0]),
+            (db.session.get(Proposal, second.id), flaggers[1]),
+        ):
+            services.flag(
+                item, by=db.session.get(User, flagger.id), reason=FlagReason.spam, text=None
+            )
+        from dialog.proposals.models import Comment
+
+        services.flag(
+            db.session.get(Comment, comment.id),
+            by=db.session.get(User, flaggers[2].id),
+            reason=FlagReason.personal_data,
+            text="Ett telefonnummer",
+        )
+        db.session.commit()
+    return planner, author, first, second, comment
+
+
+def test_a_planner_works_the_queue_and_the_author_asks_for_a_review(
+    app, page, make_dialogue, make_user, make_proposal, make_comment
+):
+    planner, author, first, second, comment = _world_to_moderate(
+        app, make_dialogue, make_user, make_proposal, make_comment
+    )
+    _log_in(page, planner)
+    page.get_by_role("link", name="Moderering").click()
+    expect(page.locator("main")).to_contain_text("070-1234567")
+    assert_accessible(page)
+    # Hiding a comment needs a reason; the page says so and keeps its place.
+    page.get_by_role("link", name=f"Besluta (kommentar {comment.id})").click()
+    assert_accessible(page)
+    page.get_by_role("button", name="Dölj").click()
+    expect(page.get_by_role("alert")).to_contain_text("Ange skälet")
+    assert_accessible(page)
+    page.locator("#hide-reason").fill("Telefonnummer till en privatperson")
+    page.get_by_role("button", name="Dölj").click()
+    expect(page.get_by_role("status")).to_contain_text("Klart: Dölj")
+    # The two proposals dismissed together, by keyboard.
+    page.get_by_label("Välj Reklam för bilar").check()
+    page.get_by_label("Välj Mer reklam").check()
+    page.get_by_label("Avvisa rapporterna").check()
+    page.get_by_role("button", name="Gör detta med de valda inläggen").focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("status")).to_contain_text("2 gjorda, 0 lämnade som de var")
+    expect(page.locator("main")).to_contain_text("Inget väntar här.")
+    assert_accessible(page)
+
+    # The author sees the decision with its reason and asks once for a review.
+    page.get_by_role("button", name="Logga ut").click()
+    _log_in(page, author)
+    page.get_by_role("link", name="Dina bidrag").click()
+    expect(page.locator("main")).to_contain_text("Telefonnummer till en privatperson")
+    assert_accessible(page)
+    page.get_by_role("link", name="Begär omprövning").click()
+    page.get_by_role("button", name="Begär omprövning").click()
+    expect(page.get_by_role("alert")).to_contain_text("Skriv varför")
+    assert_accessible(page)
+    page.get_by_label("Varför ska en annan moderator titta igen?").fill("Det var mitt eget nummer")
+    page.get_by_role("button", name="Begär omprövning").click()
+    expect(page.locator("main")).to_contain_text("Du har begärt omprövning.")
+    page.goto("/code-of-conduct")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Uppförandekod")
+    assert_accessible(page)
+
+
+def test_an_administrator_keeps_the_screened_words(app, page, make_user):
+    _log_in(page, make_user(role="admin"))
+    page.goto("/admin/moderation/words")
+    page.get_by_label("Ord, eller början på ord").fill("två ord")
+    page.get_by_role("button", name="Lägg till på listan").click()
+    expect(page.get_by_role("alert")).to_contain_text("Bara ett ord")
+    assert_accessible(page)
+    page.get_by_label("Ord, eller början på ord").fill("idiot")
+    page.get_by_role("button", name="Lägg till på listan").click()
+    expect(page.get_by_role("status")).to_contain_text("”idiot” finns nu på listan.")
+    assert_accessible(page)

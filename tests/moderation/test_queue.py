@@ -175,6 +175,12 @@ def test_hiding_shows_the_reason_in_place_tells_the_author_and_is_audited(
     assert client.get(f"/p/{many.id}").status_code == 200  # the page is in the cache now
     assert log_in(client, planner.email).status_code == 302
     path = f"/moderation/items/c{comment.id}"
+    offered = client.get(path).get_data(as_text=True)
+    for action in ("dismiss", "hide", "redact", "block"):
+        assert f'action="{path}/{action}"' in offered, action
+    for action in ("approve", "restore"):  # a shown comment is neither pending nor hidden
+        assert f'action="{path}/{action}"' not in offered, action
+    assert "Avvisa rapporterna" in offered and "Personuppgifter om någon" in offered
     empty = post_form(client, path + "/hide", {"hide-reason": " "}, form_path=path)
     assert empty.status_code == 400 and "Ange skälet" in empty.get_data(as_text=True)
     done = post_form(client, path + "/hide", {"hide-reason": "Telefonnummer"}, form_path=path)
