@@ -15,6 +15,8 @@ from dialog.dialogues import schedule
 from dialog.dialogues import services as dialogues
 from dialog.dialogues.models import DialogueState, PhaseKind
 from dialog.extensions import db
+from dialog.moderation import services as moderation
+from dialog.moderation.models import FlagReason
 from dialog.proposals import services as proposals
 from dialog.proposals.models import (
     AnswerStatus,
@@ -138,8 +140,39 @@ def seed(rng: random.Random | None = None) -> None:
     planner = accounts.find_by_email("planner@example.org")
     dialogues.assign_planner(dialogue, planner, by=None)
     schedule_around_now(dialogue, SCHEDULE)
-    add_proposals(dialogue, PROPOSALS, rng)
+    made = add_proposals(dialogue, PROPOSALS, rng)
+    seed_moderation(dialogue, made, accounts.find_by_email("admin@example.org"), rng)
     seed_reviewed_dialogue(planner, rng)
+
+
+# What residents report, so the planner's moderation queue is not empty.
+REPORTED = [
+    (FlagReason.spam, None),
+    (FlagReason.off_topic, "Handlar om en annan stadsdel"),
+    (FlagReason.personal_data, "Nämner grannens namn och telefonnummer"),
+]
+
+
+def seed_moderation(dialogue, made: list[Proposal], admin, rng: random.Random) -> None:
+    """A few reported items waiting in the queue, and one comment an administrator hid."""
+    residents = _residents()
+    reported = proposals.add_comment(
+        made[0],
+        author=residents[1],
+        body="Ring Kalle på Storgatan 5, han vet allt om det här: 070-123 45 67.",
+        stance=Stance.neutral,
+    )
+    for item, (reason, text) in zip((made[1], made[2], reported), REPORTED, strict=True):
+        flaggers = [r for r in residents if r.id != item.author_id]
+        for flagger in rng.sample(flaggers, k=2):
+            moderation.flag(item, by=flagger, reason=reason, text=text)
+    hidden = proposals.add_comment(
+        made[1],
+        author=residents[2],
+        body="Köp billiga solglasögon på vår sajt!",
+        stance=Stance.neutral,
+    )
+    moderation.hide(hidden, by=admin, reason="Reklam hör inte hemma i dialogen.")
 
 
 def seed_reviewed_dialogue(planner, rng: random.Random) -> None:

@@ -5,7 +5,7 @@ from dialog.accounts import permissions, services
 from dialog.accounts.models import Role, User
 from dialog.core.db import utcnow
 from dialog.dialogues.models import Dialogue
-from dialog.proposals.models import Comment, OfficialAnswer, Proposal, Stance, Vote
+from dialog.proposals.models import Comment, Moderation, OfficialAnswer, Proposal, Stance, Vote
 
 
 def test_contributing_needs_a_login_and_a_confirmed_address(ctx, make_user):
@@ -72,6 +72,13 @@ def test_seed_demo_creates_the_demo_dialogue_and_accounts_once(app, db):
         assert len(proposals) >= 8
         assert sum(p.place_lat is not None for p in proposals) >= 5
         assert {c.stance for c in db.session.scalars(select(Comment))} >= {Stance.for_}
+        # The planner's queue is not empty: reported items, and one comment already hidden.
+        assert sum(p.open_flags > 0 for p in proposals) >= 2
+        comments = db.session.scalars(select(Comment)).all()
+        assert any(c.open_flags for c in comments)
+        assert [c.moderation_reason for c in comments if c.moderation is Moderation.hidden] == [
+            "Reklam hör inte hemma i dialogen."
+        ]
         phases = dialogue.phases
         now = utcnow()
         assert any(p.ends_at and p.ends_at < now for p in phases)

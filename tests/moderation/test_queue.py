@@ -404,3 +404,77 @@ def test_the_moderation_history_is_the_audit_log_filtered_and_exports_safe_csv(
     )
     text = exported.get_data(as_text=True)
     assert "moderation.hide" in text and "'=HYPERLINK" in text
+
+
+@pytest.mark.parametrize(
+    "path", ["/moderation/", "/moderation/items/p{first}", "/me/contributions"]
+)
+def test_moderation_pages_cost_a_fixed_number_of_queries(
+    client, db, world, make_user, make_proposal, make_comment, count_queries, path
+):
+    dialogue, planner = world
+    author = make_user()
+
+    def reported(count):
+        items = []
+        for n in range(count):
+            proposal = make_proposal(dialogue, author=author, title=f"Förslag {n}", body="Text")
+            comment = make_comment(proposal, author, body=f"Kommentar {n}")
+            for item in (proposal, comment):
+                services.flag(
+                    _get(db, type(item), item.id),
+                    by=db.session.get(User, make_user().id),
+                    reason=FlagReason.spam,
+                    text=None,
+                )
+                db.session.commit()
+            services.hide(_get(db, Comment, comment.id), by=planner, reason="Spam")
+            db.session.commit()
+            items.append(proposal)
+        return items
+
+    first = reported(1)[0]
+    who = author if path == "/me/contributions" else planner
+    assert log_in(client, who.email).status_code == 302
+    target = path.format(first=first.id)
+    db.session.expire_all()  # as after the commits below: the person is read again
+    with count_queries() as few:
+        assert client.get(target).status_code == 200
+    reported(6)
+    db.session.expire_all()
+    with count_queries() as many:
+        assert client.get(target).status_code == 200
+    assert few.count == many.count, (few.statements, many.statements)
+
+
+def test_an_administrator_sets_a_dialogues_moderation_in_its_settings(
+    client, db, world, admin, make_proposal
+):
+    dialogue, _planner = world
+    proposal = make_proposal(dialogue, title="Bänk", body="Text")
+    assert log_in(client, admin.email).status_code == 302
+    path = f"/admin/dialogues/{dialogue.id}/edit"
+    form = {
+        "title": "Granskad dialog",
+        "summary": "Om torget.",
+        "visibility": "public",
+        "vote_mode": "for_against",
+        "vote_counts": "live",
+        "premoderate_comments": "y",
+        "screen_words": "y",
+    }
+    refused = post_form(client, path, {**form, "flag_threshold": "0"})
+    page = refused.get_data(as_text=True)  # the form again, with the error beside the field
+    assert _get(db, Dialogue, dialogue.id).flag_threshold == 3
+    assert "Ange ett antal rapporter från 1 till 100." in page and "Granskad dialog" in page
+    assert post_form(client, path, {**form, "flag_threshold": "5"}).status_code == 302
+    stored = _get(db, Dialogue, dialogue.id)
+    assert (stored.flag_threshold, stored.premoderate_proposals, stored.premoderate_comments) == (
+        5,
+        False,
+        True,
+    )
+    assert stored.screen_words
+    # The comment form says a moderator reads it first, and links the code of conduct.
+    page = client.get(f"/p/{proposal.id}").get_data(as_text=True)
+    assert "En moderator läser det innan det visas" in page and 'href="/code-of-conduct"' in page
