@@ -14,6 +14,7 @@ from dialog.dialogues.models import Dialogue, DialoguePlanner
 from dialog.dialogues.visibility import has_staff_role, is_admin
 from dialog.extensions import db
 from dialog.moderation.models import (
+    Action,
     Block,
     Flag,
     FlagReason,
@@ -339,7 +340,7 @@ def author_histories(items: list[QueueItem]) -> dict[int, AuthorHistory]:
         select(ModerationDecision.author_id, func.count())
         .where(
             ModerationDecision.author_id.in_(author_ids),
-            ModerationDecision.action == "hide",
+            ModerationDecision.action == Action.hide,
         )
         .group_by(ModerationDecision.author_id)
     )
@@ -371,41 +372,12 @@ def find_item(kind: str, item_id: int) -> Proposal | Comment | None:
     )
 
 
-def latest_decision(item) -> ModerationDecision | None:
-    column = _item_column(type(item), ModerationDecision)
-    return db.session.scalar(
-        select(ModerationDecision)
-        .where(column == item.id)
-        .order_by(ModerationDecision.created_at.desc(), ModerationDecision.id.desc())
-        .limit(1)
-    )
-
-
 def review_of(decision: ModerationDecision) -> ReviewRequest | None:
     return db.session.scalar(select(ReviewRequest).where(ReviewRequest.decision_id == decision.id))
 
 
 def decision(decision_id: int) -> ModerationDecision | None:
     return db.session.get(ModerationDecision, decision_id)
-
-
-def hidden_counts(dialogue: Dialogue) -> dict[str, int]:
-    """What residents do not see, counted apart, for the planners' figures."""
-
-    def count(model, *conditions) -> int:
-        return db.session.scalar(select(func.count()).select_from(model).where(*conditions)) or 0
-
-    out_of_sight = (Moderation.pending, Moderation.held, Moderation.hidden)
-    return {
-        "proposals": count(
-            Proposal, Proposal.dialogue_id == dialogue.id, Proposal.moderation.in_(out_of_sight)
-        ),
-        "comments": count(
-            Comment,
-            Comment.proposal_id.in_(select(Proposal.id).where(Proposal.dialogue_id == dialogue.id)),
-            Comment.moderation.in_(out_of_sight),
-        ),
-    }
 
 
 # The author's own contributions --------------------------------------------------------
