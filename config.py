@@ -10,6 +10,10 @@ from email import errors, policy
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.retry import Retry
+
 # The municipality's time zone: pages show and take times in it, the database keeps UTC.
 # Read by dialog/core/timezone.py; config imports nothing of the app, so either may load first.
 LOCAL_ZONE_NAME = "Europe/Stockholm"
@@ -35,6 +39,14 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 # sysexits.h's EX_CONFIG. The systemd units (deploy/systemd/) do not restart a service
 # that exits with it: a restart cannot mend a setting.
 EXIT_CONFIGURATION = 78
+
+
+def stale_connection_retry():
+    """redis-py's retry for the cache and limit store: a command that fails with a
+    connection error (a pooled connection that a Redis restart, a proxy or a NAT dropped)
+    runs once more on a fresh connection before the store counts as down. Not after a
+    timeout: a hung Redis still costs a request one socket timeout, not two."""
+    return Retry(NoBackoff(), retries=1, supported_errors=(RedisConnectionError,))
 
 
 class ConfigurationError(RuntimeError):
@@ -122,6 +134,7 @@ class Config:
         redis_deadlines = {
             "socket_connect_timeout": self.REDIS_CONNECT_TIMEOUT,
             "socket_timeout": self.REDIS_SOCKET_TIMEOUT,
+            "retry": stale_connection_retry(),
         }
         self.RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", self.REDIS_URL or "memory://")
         self.RATELIMIT_STORAGE_OPTIONS = redis_deadlines  # the memory storage ignores them

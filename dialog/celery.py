@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from billiard.pool import Pool as BlockingPool
+from billiard.queues import SimpleQueue
 from celery import Celery, Task, signals
+from celery.concurrency import get_implementation
+from celery.concurrency.prefork import TaskPool as PreforkPool
 from flask import Flask
 
 from dialog import logs
@@ -67,3 +71,43 @@ def _carry_the_request_id(headers: dict | None = None, **_kwargs) -> None:
     request_id = logs.current_request_id()
     if headers is not None and request_id and logs.TASK_HEADER not in headers:
         headers[logs.TASK_HEADER] = request_id
+
+
+class _JobQueue(SimpleQueue):
+    """The pipe a blocking prefork pool hands jobs down, shared by all its processes.
+
+    Billiard's own queue has an idle process wait for the next job while holding the
+    queue's lock, shared with the other processes. Killed then (the OOM killer, a
+    SIGKILL), it never releases it: its replacement and every other process wait on that
+    lock for ever, and no task runs again. Here a process waits for a job without the
+    lock and takes it only to read a job that is there, so an idle process holds nothing.
+    """
+
+    def get_payload(self):
+        while True:
+            self._reader.poll(None)  # a job, or the pipe closed: recv_bytes raises then
+            with self._rlock:
+                if self._reader.poll(0):  # another process may have read it first
+                    return self._reader.recv_bytes()
+
+
+class _Pool(BlockingPool):
+    def _setup_queues(self) -> None:
+        super()._setup_queues()
+        unused, self._inqueue = self._inqueue, _JobQueue(ctx=self._ctx)
+        unused._reader.close()
+        unused._writer.close()
+        self._quick_put = self._inqueue._writer.send
+
+
+class _PreforkPool(PreforkPool):
+    BlockingPool = _Pool
+
+
+@signals.worker_init.connect
+def _pool_whose_idle_processes_hold_no_lock(sender, **_kwargs) -> None:
+    """A prefork worker on a broker without an event loop (kombu's SQLAlchemy transport,
+    the embedded default) runs billiard's blocking pool; with one (Redis), Celery's
+    asynchronous pool gives each process a pipe of its own, and needs nothing here."""
+    if not sender.use_eventloop and get_implementation(sender.pool_cls) is PreforkPool:
+        sender.pool_cls = _PreforkPool

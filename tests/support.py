@@ -7,6 +7,7 @@ import re
 import selectors
 import shutil
 import socket
+import struct
 import subprocess
 import sys
 import threading
@@ -333,7 +334,10 @@ class TcpProxy:
     `refuse()`: nothing listens any more and open connections are cut (the server is gone);
     `hang()`: connections are still accepted, but nothing is forwarded either way (a stalled
     server, or a network that swallows packets); `resume()`: forwarding again, on fresh
-    connections (those stalled meanwhile are cut, as a restarted server would).
+    connections (those stalled meanwhile are cut, as a restarted server would);
+    `lose_connections()`: the server stays up, but the proxy forgets the connections open
+    now without telling either end (a restarted load balancer or NAT, a failover): the next
+    bytes a client sends on one are answered with a reset.
     """
 
     def __init__(self, target_port: int):
@@ -342,7 +346,9 @@ class TcpProxy:
         self._forwarding = threading.Event()
         self._lock = threading.Lock()
         self._sockets: set[socket.socket] = set()
+        self._lost: set[socket.socket] = set()
         self._listener: socket.socket | None = None
+        self.accepted = 0  # connections clients opened through it, ever
 
     def start(self) -> TcpProxy:
         self._forwarding.set()
@@ -365,6 +371,10 @@ class TcpProxy:
         if self._listener is None:
             self._listen()
 
+    def lose_connections(self) -> None:
+        with self._lock:
+            self._lost |= self._sockets
+
     def close(self) -> None:
         self.refuse()
 
@@ -382,6 +392,7 @@ class TcpProxy:
                 client, _ = listener.accept()
             except OSError:
                 return  # refused or closed
+            self.accepted += 1
             self._keep(client)
             if not self._forwarding.is_set():
                 continue  # accepted, and never answered
@@ -403,6 +414,10 @@ class TcpProxy:
                     time.sleep(0.02)  # stalled: what was sent waits unread
                     continue
                 for key, _ in selector.select(timeout=0.05):
+                    if key.fileobj in self._lost:
+                        self._reset(client)
+                        self._close(upstream)
+                        return
                     try:
                         data = key.fileobj.recv(65536)
                         if not data:
@@ -421,8 +436,17 @@ class TcpProxy:
     def _close(self, sock: socket.socket) -> None:
         with self._lock:
             self._sockets.discard(sock)
+            self._lost.discard(sock)
         with contextlib.suppress(OSError):  # already cut by the other side
             sock.shutdown(socket.SHUT_RDWR)
+        sock.close()
+
+    def _reset(self, sock: socket.socket) -> None:
+        # No FIN first: with a zero linger, close() sends the peer a reset straight away.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        with self._lock:
+            self._sockets.discard(sock)
+            self._lost.discard(sock)
         sock.close()
 
     def _cut_connections(self) -> None:

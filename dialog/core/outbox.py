@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+import redis
 import sqlalchemy as sa
 from flask import current_app
 from flask_sqlalchemy.session import Session
@@ -174,12 +175,37 @@ def publish(delivery_id: int) -> bool:
         log.debug("outbox delivery %s left to the sweeper: the broker is down", delivery_id)
         return False
     try:
-        current_app.extensions["celery"].send_task(DELIVER_TASK, args=[delivery_id], retry=False)
+        _send(delivery_id)
     except Exception as error:  # any broker failure: the sweeper publishes it later
         broker.failed(error)
         return False
     broker.succeeded()
     return True
+
+
+def _send(delivery_id: int) -> None:
+    celery = current_app.extensions["celery"]
+    try:
+        celery.send_task(DELIVER_TASK, args=[delivery_id], retry=False)
+    except Exception as error:
+        if not _connection_dropped(error):
+            raise
+        # A pooled connection that a Redis restart, a proxy or a NAT dropped fails once
+        # although Redis is up; redis-py has closed it, so this goes on a fresh one. Kombu
+        # takes no redis-py retry policy, and its own retry (retry=True) would also wait
+        # out a second timeout on a hung broker: a timeout is never tried again here.
+        celery.send_task(DELIVER_TASK, args=[delivery_id], retry=False)
+
+
+def _connection_dropped(error: BaseException) -> bool:
+    """Whether Redis refused or dropped the connection (kombu wraps redis-py's error)."""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, redis.exceptions.ConnectionError):
+            return True
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return False
 
 
 def claim(delivery_id: int) -> OutboxDelivery | None:

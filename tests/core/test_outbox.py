@@ -8,7 +8,7 @@ from sqlalchemy import func, select, update
 from dialog.core import mail, outbox
 from dialog.core.db import utcnow
 from dialog.core.models import JobLock, OutboxDelivery, OutboxEvent, OutboxStatus
-from tests.support import body, run_task
+from tests.support import body, free_port, run_task, wait_for
 
 
 @pytest.fixture
@@ -294,6 +294,69 @@ def test_the_sweeper_republishes_only_deliveries_that_are_due(app, ctx, db, monk
     (due_delivery,) = _deliveries(db, due).values()
     assert due_delivery.next_attempt_at > due.created_at
     assert later_delivery.id not in outbox.due_delivery_ids()
+
+
+def _pending(db) -> dict[int, tuple]:
+    """Each pending delivery's retry time, attempts and claim, with whether it is due."""
+    due = set(outbox.due_delivery_ids())
+    rows = db.session.scalars(
+        select(OutboxDelivery).where(OutboxDelivery.status == OutboxStatus.pending)
+    )
+    pending = {
+        row.id: (row.next_attempt_at, row.attempts, row.claimed_until, row.id in due)
+        for row in rows
+    }
+    # The task's own session writes next: SQLite takes its lock at BEGIN, so end ours.
+    db.session.rollback()
+    return pending
+
+
+@pytest.mark.parametrize(
+    "down_broker",
+    [
+        pytest.param(lambda tmp: f"redis://127.0.0.1:{free_port()}/0", id="redis-closed-port"),
+        pytest.param(
+            lambda tmp: f"sqla+sqlite:///{tmp}/no-such-dir/broker.sqlite", id="sqlite-unopenable"
+        ),
+    ],
+)
+def test_the_sweeper_skips_while_the_broker_backs_off_and_leaves_due_deliveries_as_they_were(
+    committed_db, tmp_path, down_broker
+):
+    """A publish that failed marks the broker down for its back-off; a sweep meanwhile
+    neither postpones nor publishes what is due: the deliveries stay due for the first
+    sweep after the back-off, which tries the broker again."""
+    from dialog import create_app
+    from dialog.core import outages
+
+    site = create_app(CELERY_BROKER_URL=down_broker(tmp_path), OUTBOX_RETRY_AFTER_SECONDS=0)
+    with site.app_context():
+        for n in range(3):
+            mail.queue(
+                to=f"sweep-{n}@example.org",
+                template="password_changed",
+                locale="sv",
+                key=f"sweep-down:{n}",
+                name="Ada",
+                reset_url="http://example.org/r",
+            )
+        committed_db.session.commit()  # its publish fails: the broker is down for real
+        broker = outbox.broker_outage()
+        assert broker.down and not broker.worth_trying()
+        before = _pending(committed_db)
+        assert len(before) == 3 and all(due for *_, due in before.values())
+
+        assert run_task(site, "core.sweep_outbox") == 0
+        assert not broker.worth_trying()  # the sweep ran inside the back-off
+        assert _pending(committed_db) == before  # still due, nothing postponed or claimed
+
+        # Once the back-off has run out the sweeper tries the broker (still down) again.
+        wait_for(broker.worth_trying, timeout=outages.RETRY_AFTER_SECONDS + 5)
+        assert run_task(site, "core.sweep_outbox") == 0
+        after = _pending(committed_db)
+        assert sorted(after) == sorted(before)
+        assert all(after[i][0] > before[i][0] for i in before)  # postponed by that sweep
+        assert broker.down and not broker.worth_trying()
 
 
 def test_an_email_is_rendered_in_the_recipients_language(app, ctx, db, mailbox):
