@@ -138,6 +138,8 @@ RECORD_COLUMNS = (
     "source",
     "created_at",
     "state",
+    # shown, pending, held or hidden: what residents see of it, counted apart in reports
+    "moderation",
     "title",
     "body",
 )
@@ -177,6 +179,7 @@ def disclosure_records(dialogue: Dialogue) -> list[dict[str, str]]:
                 "source": proposal.source.value,
                 "created_at": proposal.created_at.isoformat(),
                 "state": proposal.state.value,
+                "moderation": proposal.moderation.value,
                 "title": proposal.title,
                 "body": proposal.body,
             }
@@ -193,6 +196,7 @@ def disclosure_records(dialogue: Dialogue) -> list[dict[str, str]]:
                     "source": "online",
                     "created_at": comment.created_at.isoformat(),
                     "state": "deleted" if comment.is_deleted else "published",
+                    "moderation": comment.moderation.value,
                     "title": "",
                     "body": comment.body,
                 }

@@ -99,6 +99,7 @@ class RedactForm(FlaskForm):
         validators=[
             DataRequired(_l("The text cannot be empty; hide the item instead.")),
             VisibleText(),
+            Length(max=5000),  # as long as a proposal may be
         ],
     )
     reason = _reason_field(_l("What was taken out, in general terms (told to the author)"))

@@ -182,7 +182,9 @@ def queue_page(filters: QueueFilters, page: int) -> QueuePage:
         .offset((page - 1) * QUEUE_PAGE_SIZE)
     ).all()
     items = _load_items(keys)
-    return QueuePage(items, page, QUEUE_PAGE_SIZE, total, author_histories(items))
+    return QueuePage(
+        items, page, QUEUE_PAGE_SIZE, total, author_histories(items, filters.dialogue_ids)
+    )
 
 
 def _queue_rows(filters: QueueFilters) -> Select:
@@ -316,9 +318,10 @@ def attach_details(items: list[QueueItem]) -> None:
         by_key[key_of(review.decision)].review = review
 
 
-def author_histories(items: list[QueueItem]) -> dict[int, AuthorHistory]:
-    """For each author on the page: what they wrote, how much of it was hidden, and how
-    often they were blocked; four grouped statements for the whole page."""
+def author_histories(items: list[QueueItem], dialogue_ids) -> dict[int, AuthorHistory]:
+    """For each author on the page, within the dialogues this moderator moderates: what
+    they wrote, how much of it was hidden, and how often they were blocked; four grouped
+    statements for the whole page."""
     author_ids = {item.item.author_id for item in items if item.item.author_id is not None}
     if not author_ids:
         return {}
@@ -328,25 +331,27 @@ def author_histories(items: list[QueueItem]) -> dict[int, AuthorHistory]:
 
     proposals = counted(
         select(Proposal.author_id, func.count())
-        .where(Proposal.author_id.in_(author_ids))
+        .where(Proposal.author_id.in_(author_ids), Proposal.dialogue_id.in_(dialogue_ids))
         .group_by(Proposal.author_id)
     )
     comments = counted(
         select(Comment.author_id, func.count())
-        .where(Comment.author_id.in_(author_ids))
+        .join(Proposal, Proposal.id == Comment.proposal_id)
+        .where(Comment.author_id.in_(author_ids), Proposal.dialogue_id.in_(dialogue_ids))
         .group_by(Comment.author_id)
     )
     hidden = counted(
         select(ModerationDecision.author_id, func.count())
         .where(
             ModerationDecision.author_id.in_(author_ids),
+            ModerationDecision.dialogue_id.in_(dialogue_ids),
             ModerationDecision.action == Action.hide,
         )
         .group_by(ModerationDecision.author_id)
     )
     blocks = counted(
         select(Block.user_id, func.count())
-        .where(Block.user_id.in_(author_ids))
+        .where(Block.user_id.in_(author_ids), Block.dialogue_id.in_(dialogue_ids))
         .group_by(Block.user_id)
     )
     return {
@@ -369,6 +374,15 @@ def find_item(kind: str, item_id: int) -> Proposal | Comment | None:
         select(Comment)
         .options(joinedload(Comment.proposal).joinedload(Proposal.dialogue))
         .where(Comment.id == item_id)
+    )
+
+
+def redacted(item) -> bool:
+    column = _item_column(type(item), ModerationDecision)
+    return bool(
+        db.session.scalar(
+            select(exists().where(column == item.id, ModerationDecision.action == Action.redact))
+        )
     )
 
 

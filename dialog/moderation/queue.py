@@ -134,9 +134,13 @@ def _item_page(kind: str, found, **bound_forms):
         allowed=allowed,
         own=found.author_id == current_user.id,
         may_review=may_review,
-        history=queries.author_histories([queue_item]).get(found.author_id),
+        history=queries.author_histories([queue_item], _moderated_ids()).get(found.author_id),
         labels={action.value: label for action, label in ACTION_LABELS.items()},
     ), status
+
+
+def _moderated_ids() -> list[int]:
+    return [dialogue.id for dialogue in queries.moderated_dialogues(current_user)]
 
 
 def _redact_form(found):
@@ -159,7 +163,7 @@ ACTION_FORMS = {
 @bp.post("/moderation/items/<key>/<any(approve, hide, restore, dismiss, redact, block):action>")
 @limits.write_limit()
 def act(key: str, action: str):
-    chosen = Action(action)
+    chosen = Action(action)  # the route takes only an action's name
     kind, found = _moderated(key)
     form = ACTION_FORMS[chosen](prefix=chosen.value) if ACTION_FORMS[chosen] else ActionForm()
     if not form.validate_on_submit():

@@ -116,15 +116,8 @@ def change_counts(comment: Comment, delta: int) -> None:
 
 
 def approve(item, *, by) -> ModerationDecision:
-    """Let a pending or held item through; its open flags were wrong. A pending item is
-    announced to followers now, as if just posted."""
-    from dialog.proposals.services import announce  # proposals imports this module
-
-    was_pending = item.moderation is Moderation.pending
-    decision = _decide(item, Action.approve, by=by, to=Moderation.shown, flags=FlagState.dismissed)
-    if was_pending:
-        announce(item)
-    return decision
+    """Let a pending or held item through; its open flags were wrong."""
+    return _decide(item, Action.approve, by=by, to=Moderation.shown, flags=FlagState.dismissed)
 
 
 def hide(item, *, by, reason: str) -> ModerationDecision:
@@ -149,7 +142,7 @@ def redact(item, *, by, reason: str, body: str, title: str | None = None) -> Mod
     """Take personal data out of the text; the words taken out are kept apart, for
     AUDIT_PII_RETENTION_DAYS, never in the audit log. The item is shown again."""
     changed = {"body": body.strip()}
-    if isinstance(item, Proposal) and title is not None:
+    if isinstance(item, Proposal) and title and title.strip():  # a title is never emptied
         changed["title"] = title.strip()
     originals = {
         name: getattr(item, name) for name, value in changed.items() if getattr(item, name) != value
@@ -224,6 +217,10 @@ def _decide(item, action: Action, *, by, to: Moderation, flags: FlagState, reaso
         raise Refused(Decision.deny("action_not_applicable"))
     if isinstance(item, Comment) and (came_from is Moderation.shown) != (to is Moderation.shown):
         change_counts(item, 1 if to is Moderation.shown else -1)
+    if came_from is Moderation.pending and to is Moderation.shown:
+        from dialog.proposals.services import announce  # proposals imports this module
+
+        announce(item)  # followers hear of it now, as if just posted
     _settle_flags(item, flags)
     decision = _record(item, action, by=by, reason=reason, came_from=came_from.value, **details)
     listing_changed(dialogue.id)
@@ -323,12 +320,18 @@ def decide_review(request: ReviewRequest, item, *, by, reverse: bool, reason: st
     block lifted."""
     decision = request.decision
     require(permissions.can_review(by, decision, item, dialogue_of(item)))
-    if request.reviewed_at is not None:
+    # Taken by a conditional UPDATE: of two reviewers at once, the second is refused.
+    taken = db.session.execute(
+        update(ReviewRequest)
+        .where(ReviewRequest.id == request.id, ReviewRequest.reviewed_at.is_(None))
+        .values(reviewed_by_id=by.id, reviewed_at=utcnow(), reversed=reverse)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not taken:
         raise Refused(Decision.deny("action_not_applicable"))
+    db.session.refresh(request)
     if reverse:
         _reverse(decision, item, by=by, reason=reason)
-    request.reviewed_by_id, request.reviewed_at, request.reversed = by.id, utcnow(), reverse
-    db.session.flush()
     audit.record(
         "moderation.review_decided",
         actor=by,
@@ -365,6 +368,10 @@ def _put_back(decision: ModerationDecision, item) -> None:
     for original in originals:
         setattr(item, original.field, original.text)
     db.session.flush()
+    if isinstance(item, Proposal):
+        from dialog.proposals.services import index_for_search
+
+        index_for_search(item)
 
 
 # Retention and the word list -----------------------------------------------------------

@@ -19,6 +19,7 @@ from dialog.proposals.models import (
     COMMENT_EDIT_WINDOW,
     MAX_COMMENT_DEPTH,
     Comment,
+    Moderation,
     OfficialAnswer,
     Proposal,
     VoteValue,
@@ -34,6 +35,10 @@ REASONS.update(
         "vote_value_not_allowed": _l("That kind of vote is not used in this dialogue."),
         "proposal_withdrawn": _l("The proposal has been withdrawn."),
         "out_of_sight": _l("This is out of sight until a moderator has looked at it."),
+        "moderated": _l(
+            "A moderator has hidden or changed this, so it can no longer be edited. You can "
+            "ask for a review of the decision on the page Your contributions."
+        ),
         "not_the_author": _l("Only the person who made the proposal can do this."),
         "already_discussed": _l(
             "The proposal can no longer be edited: others have commented on or voted for it."
@@ -121,6 +126,8 @@ def can_edit(user, proposal: Proposal) -> Decision:
     if not (decision := _authors_own(user, proposal)):
         return decision
     if not (decision := _not_archived(proposal.dialogue)):
+        return decision
+    if not (decision := _left_to_its_author(user, proposal, proposal.dialogue)):
         return decision
     if proposal.total_votes:
         return Decision.deny("already_discussed")
@@ -222,9 +229,22 @@ def can_edit_comment(user, comment: Comment) -> Decision:
         return decision
     if not (decision := _not_archived(comment.proposal.dialogue)):
         return decision
+    if not (decision := _left_to_its_author(user, comment, comment.proposal.dialogue)):
+        return decision
     if utcnow() - comment.created_at > COMMENT_EDIT_WINDOW:
         return Decision.deny("edit_window_over")
     return Decision.allow()
+
+
+def _left_to_its_author(user, item, dialogue: Dialogue) -> Decision:
+    """An edit must not undo a moderator: what one hid, holds or redacted stays as they
+    left it (the author asks for a review instead), and a blocked author edits nothing."""
+    from dialog.moderation.permissions import not_blocked
+    from dialog.moderation.queries import redacted
+
+    if item.moderation in (Moderation.held, Moderation.hidden) or redacted(item):
+        return Decision.deny("moderated")
+    return not_blocked(user, dialogue)
 
 
 def can_delete_comment(user, comment: Comment) -> Decision:

@@ -260,7 +260,24 @@ def update_proposal(proposal: Proposal, *, by, **fields) -> None:
     db.session.flush()
     index_for_search(proposal)
     audit.record("proposal_edited", actor=by, target=proposal, fields=sorted(fields))
+    _screen_again(proposal, proposal.dialogue, (proposal.title, proposal.body))
     listing_changed(proposal.dialogue_id)
+
+
+def _screen_again(item: Proposal | Comment, dialogue: Dialogue, texts: tuple[str, ...]) -> None:
+    """An edited item is screened as a new one is: in a pre-moderated dialogue, or with a
+    screened word, it waits for a moderator again."""
+    if not item.is_shown or getattr(item, "by_municipality", False):
+        return
+    if arrival_state(dialogue, is_proposal=isinstance(item, Proposal), texts=texts) is (
+        Moderation.shown
+    ):
+        return
+    item.moderation = Moderation.pending
+    db.session.flush()
+    if isinstance(item, Comment):
+        change_counts(item, -1)
+    pending_review(item, dialogue, edited_at=utcnow())
 
 
 def withdraw_proposal(proposal: Proposal, *, by, reason: str) -> None:
@@ -325,12 +342,13 @@ def announce(item: Proposal | Comment) -> None:
         )
 
 
-def pending_review(item: Proposal | Comment, dialogue: Dialogue) -> None:
-    """For the dialogue's moderators only: a new item waits for their approval."""
+def pending_review(item: Proposal | Comment, dialogue: Dialogue, edited_at=None) -> None:
+    """For the dialogue's moderators only: a new (or edited) item waits for their approval."""
     kind = "comment" if isinstance(item, Comment) else "proposal"
+    again = f":{edited_at.isoformat()}" if edited_at else ""
     outbox.record(
         "content_pending",
-        f"{kind}:{item.id}:pending",
+        f"{kind}:{item.id}:pending{again}",
         {f"{kind}_id": item.id, "dialogue_id": dialogue.id},
     )
 
@@ -338,6 +356,8 @@ def pending_review(item: Proposal | Comment, dialogue: Dialogue) -> None:
 def edit_comment(comment: Comment, *, body: str, stance: Stance) -> None:
     comment.body, comment.stance, comment.edited_at = body.strip(), stance, utcnow()
     db.session.flush()
+    _screen_again(comment, comment.proposal.dialogue, (comment.body,))
+    listing_changed(comment.proposal.dialogue_id)
 
 
 def delete_comment(comment: Comment, *, by) -> None:

@@ -53,7 +53,8 @@ def _random_order() -> int:
 def index(slug: str):
     dialogue = visible_dialogue(slug, current_user)  # before the cache: never serve a
     order = _random_order()  # dialogue made draft or invite-only from it
-    cache_key = page_cache.key(str(order))
+    # Keyed by the listing version too: a proposal a moderator hid is never served again.
+    cache_key = page_cache.key(f"{order}:{dialogue.listing_version}")
     if (html := page_cache.get(cache_key)) is not None:
         return html
     counts_shown = permissions.can_see_vote_counts(current_user, dialogue)

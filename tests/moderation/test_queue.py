@@ -478,3 +478,85 @@ def test_an_administrator_sets_a_dialogues_moderation_in_its_settings(
     # The comment form says a moderator reads it first, and links the code of conduct.
     page = client.get(f"/p/{proposal.id}").get_data(as_text=True)
     assert "En moderator läser det innan det visas" in page and 'href="/code-of-conduct"' in page
+
+
+def test_an_edit_cannot_undo_a_moderator_and_is_screened_again(
+    client, db, world, make_user, make_comment, make_proposal
+):
+    dialogue, planner = world
+    author = make_user()
+    proposal = make_proposal(dialogue, author=make_user(), title="Torget", body="Träd")
+    redacted = make_comment(proposal, author, body="Ring Eva på 070-1")
+    services.redact(_get(db, Comment, redacted.id), by=planner, reason="Nummer", body="Ring Eva")
+    plain = make_comment(proposal, author, body="Fint förslag")
+    services.add_screened_word("idiot", by=planner)
+    _get(db, Dialogue, dialogue.id).screen_words = True
+    db.session.commit()
+    assert log_in(client, author.email).status_code == 302
+    undo = post_form(
+        client, f"/c/{redacted.id}/edit", {"body": "Ring Eva på 070-1", "stance": "neutral"}
+    )
+    assert undo.status_code == 403 and "En moderator har dolt eller ändrat" in undo.get_data(
+        as_text=True
+    )
+    assert _get(db, Comment, redacted.id).body == "Ring Eva"
+    count = _get(db, Proposal, proposal.id).comment_count
+    edited = post_form(
+        client, f"/c/{plain.id}/edit", {"body": "Idioter planerade", "stance": "neutral"}
+    )
+    assert edited.status_code == 302
+    assert _get(db, Comment, plain.id).moderation is Moderation.pending
+    assert _get(db, Proposal, proposal.id).comment_count == count - 1
+    assert len(_events(db, "content_pending")) == 1
+
+
+def test_an_item_let_through_by_a_redaction_is_announced_to_followers(
+    db, world, make_user, make_proposal
+):
+    dialogue, planner = world
+    dialogue.premoderate_proposals = True
+    db.session.commit()
+    proposal = proposal_services.create_proposal(
+        dialogue, author=db.session.get(User, make_user().id), title="Eva", body="Eva 070-1"
+    )
+    db.session.commit()
+    services.redact(proposal, by=planner, reason="Nummer", body="Eva", title="  ")
+    db.session.commit()
+    stored = _get(db, Proposal, proposal.id)
+    assert (stored.moderation, stored.title, stored.body) == (Moderation.shown, "Eva", "Eva")
+    assert _events(db, "proposal_created") == [f"proposal:{proposal.id}:created"]
+
+
+def test_two_reviewers_at_once_decide_a_review_once(
+    app, committed_db, make_dialogue, make_user, make_proposal
+):
+    db = committed_db
+    dialogue = make_dialogue("omprovning", phases=LIVE)
+    author = make_user()
+    proposal = make_proposal(dialogue, author=author, title="Reklam?", body="Text")
+    admins = [make_user(role="admin") for _ in range(4)]
+    with app.app_context():
+        hid = services.hide(
+            db.session.get(Proposal, proposal.id), by=db.session.get(User, admins[0].id), reason="R"
+        )
+        services.request_review(hid, by=db.session.get(User, author.id), reason="Nej")
+        db.session.commit()
+
+    def review(index):
+        request = db.session.scalar(select(ReviewRequest))
+        services.decide_review(
+            request,
+            db.session.get(Proposal, proposal.id),
+            by=db.session.get(User, admins[index + 1].id),
+            reverse=True,
+            reason=f"Granskare {index}",
+        )
+        db.session.commit()
+        return "ok"
+
+    outcomes = in_threads(app, 3, review)
+    assert outcomes.count("ok") == 1, outcomes
+    with app.app_context():
+        decided = select(func.count()).where(AuditEntry.action == "moderation.review_decided")
+        assert db.session.scalar(decided) == 1
+        assert db.session.get(Proposal, proposal.id).moderation is Moderation.shown
