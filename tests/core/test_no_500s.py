@@ -135,7 +135,9 @@ def test_no_post_route_answers_500(app, client, ctx, db, make_user, login, role,
         arguments = {k: v for k, v in values.items() if k in rule.arguments}
         if "follow" in rule.rule:
             arguments["action"] = "follow"
-        if (words := re.search(r"<any\(([^)]*)\):action>", rule.rule)) and "follow" not in rule.rule:
+        if (
+            words := re.search(r"<any\(([^)]*)\):action>", rule.rule)
+        ) and "follow" not in rule.rule:
             arguments["action"] = words.group(1).split(",")[0].strip()  # e.g. a moderator's action
         path = rule.build(arguments, append_unknown=False)[1]
         for form in JUNK_FORMS:
