@@ -237,16 +237,22 @@ def _erase_exports(user: User) -> int:
     return len(exports)
 
 
-def _erase_decisions(user: User) -> int:
-    """What a redaction took out of the person's words is theirs: gone with the account."""
-    removed = db.session.execute(
-        delete(RedactedOriginal).where(
-            RedactedOriginal.decision_id.in_(
-                select(ModerationDecision.id).where(ModerationDecision.author_id == user.id)
-            )
-        )
-    ).rowcount
-    return removed + unlink(ModerationDecision, "author_id", "moderator_id")(user)
+def _redacted_from(user: User):
+    return RedactedOriginal.decision_id.in_(
+        select(ModerationDecision.id).where(ModerationDecision.author_id == user.id)
+    )
+
+
+def _export_redacted_originals(user: User) -> list[dict[str, Any]]:
+    """What a moderator took out of the person's own words, while it is kept."""
+    rows = db.session.scalars(
+        select(RedactedOriginal).where(_redacted_from(user)).order_by(RedactedOriginal.id)
+    )
+    return [_as_dict(row, ()) for row in rows]
+
+
+def _erase_redacted_originals(user: User) -> int:
+    return db.session.execute(delete(RedactedOriginal).where(_redacted_from(user))).rowcount
 
 
 def _erase_profile(user: User) -> int:
@@ -374,13 +380,18 @@ INVENTORY: dict[str, Covered | Retained] = {
         erase=unlink(Flag, "flagger_id"),
         how="reports to the moderators keep counting; who made them is forgotten",
     ),
+    # Before the decisions: their author is what finds the person's redacted words.
+    "redacted_original": Covered(
+        export=_export_redacted_originals,
+        erase=_erase_redacted_originals,
+        how="the words a redaction took out of the person's content are deleted at once",
+    ),
     "moderation_decision": Covered(
         export=rows_of(ModerationDecision, "author_id", "moderator_id"),
-        erase=_erase_decisions,
+        erase=unlink(ModerationDecision, "author_id", "moderator_id"),
         how=(
             "decisions stay (the audit log holds them too); whose content it was and who "
-            "decided are forgotten, and the words a redaction took out of their content "
-            "are deleted at once"
+            "decided are forgotten"
         ),
     ),
     "review_request": Covered(

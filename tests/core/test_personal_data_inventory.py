@@ -233,6 +233,7 @@ def test_the_export_holds_everything_about_the_person_and_no_secret(person):
     )
     assert {d["action"] for d in sections["moderation_decision"]} == {"hide", "redact", "block"}
     assert sections["review_request"][0]["reason"] == "Numret var mitt eget"
+    assert sections["redacted_original"][0]["text"] == "Mer grönska"
     assert sections["author_block"][0]["user_id"] == person.id
     assert sections["screened_word"][0]["word"] == "kimsord"
     assert sections["stored_file"][0]["filename"] == "kim.jpg"
