@@ -15,11 +15,10 @@ from dialog.dialogues import services as dialogue_services
 from dialog.dialogues.models import Dialogue
 from dialog.moderation import services
 from dialog.moderation.models import Block, FlagReason, RedactedOriginal, ReviewRequest
-from dialog.moderation.tasks import purge_redacted_originals
 from dialog.proposals import services as proposal_services
 from dialog.proposals.models import Comment, Moderation, Proposal, Stance
 from tests.factories import LIVE
-from tests.support import in_threads, log_in, post_form
+from tests.support import in_threads, log_in, post_form, run_task
 
 
 @pytest.fixture
@@ -302,13 +301,12 @@ def test_a_redaction_keeps_the_original_apart_until_purged_and_a_review_can_reve
     )
 
     # Kept for AUDIT_PII_RETENTION_DAYS, then deleted by the periodic task.
-    with app.app_context():
-        assert purge_redacted_originals() == 0
+    purge = "moderation.purge_redacted_originals"
+    assert run_task(app, purge) == 0
     original = db.session.get(RedactedOriginal, original.id)
     original.created_at -= timedelta(days=app.config["AUDIT_PII_RETENTION_DAYS"] + 1)
     db.session.commit()
-    with app.app_context():
-        assert purge_redacted_originals() == 1
+    assert run_task(app, purge) == 1
     assert db.session.scalar(select(func.count()).select_from(RedactedOriginal)) == 0
 
 

@@ -28,6 +28,7 @@ def test_the_beat_schedule_holds_exactly_the_declared_periodic_tasks(app):
                 "accounts.inactive_accounts",
                 "accounts.retention_limits",
                 "accounts.thin_dialogues",
+                "moderation.purge_redacted_originals",
             )
         },
     }

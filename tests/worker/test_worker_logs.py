@@ -63,9 +63,13 @@ def test_the_request_id_reaches_the_workers_lines_for_the_delivery_it_caused(
     ), line
     task_id = re.search(r"task_id=(\S+)", line).group(1)
     # Celery's own line for that task (at DEBUG) has the id from the task's headers.
-    assert any(
-        f"request_id={request_id} task_id={task_id} Task core.deliver_outbox" in each
-        for each in _lines(debug_worker)
+    # Written by the main process when the pool reports back: it may follow our line.
+    assert wait_for(
+        lambda: any(
+            f"request_id={request_id} task_id={task_id} Task core.deliver_outbox" in each
+            for each in _lines(debug_worker)
+        ),
+        timeout=10,
     )
     assert user.email not in debug_worker.log_path.read_text()
 
