@@ -558,3 +558,52 @@ def test_two_reviewers_at_once_decide_a_review_once(
         decided = select(func.count()).where(AuditEntry.action == "moderation.review_decided")
         assert db.session.scalar(decided) == 1
         assert db.session.get(Proposal, proposal.id).moderation is Moderation.shown
+
+
+@pytest.mark.parametrize("action", ["hide", "approve"])
+def test_each_decision_shows_in_the_list_search_api_and_counts(
+    client, db, world, make_user, make_proposal, action
+):
+    dialogue, planner = world
+    if action == "approve":
+        _get(db, Dialogue, dialogue.id).premoderate_proposals = True
+        db.session.commit()
+    proposal = proposal_services.create_proposal(
+        _get(db, Dialogue, dialogue.id),
+        author=db.session.get(User, make_user().id),
+        title="Solpaneler vid biblioteket",
+        body="Taket är stort",
+    )
+    db.session.commit()
+    places = (
+        "/d/granskas/proposals",
+        "/d/granskas/proposals?q=solpaneler",
+        "/api/v1/dialogues/granskas/proposals",
+        f"/api/v1/proposals/{proposal.id}",
+    )
+
+    def seen() -> list[bool]:
+        return [
+            "Solpaneler vid biblioteket" in client.get(path).get_data(as_text=True)
+            for path in places
+        ]
+
+    def counted() -> int:
+        return client.get("/api/v1/dialogues/granskas/proposals").get_json()["total"]
+
+    before, count_before = seen(), counted()
+    item = _get(db, Proposal, proposal.id)
+    if action == "hide":
+        services.hide(item, by=planner, reason="Reklam")
+    else:
+        services.approve(item, by=planner)
+    db.session.commit()
+    after, count_after = seen(), counted()
+    if action == "hide":
+        assert before == [True] * 4 and after == [False] * 4
+        services.restore(_get(db, Proposal, proposal.id), by=planner)
+        db.session.commit()
+        assert seen() == [True] * 4
+    else:
+        assert before == [False] * 4 and after == [True] * 4
+    assert count_after - count_before == (-1 if action == "hide" else 1)
