@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import expect, sync_playwright
 from werkzeug.serving import make_server
 
-from tests.support import WorkerProcess, wait_for
+from tests.support import PASSWORD, WorkerProcess, wait_for
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = [
@@ -110,6 +110,15 @@ def new_page(browser, live_server, committed_db):
 
 
 _axe = Axe()
+
+
+def log_in(page, email: str, password: str = PASSWORD) -> None:
+    """Log in through the Swedish login page, as a person does."""
+    page.goto("/login")
+    page.get_by_label("E-postadress").fill(email)
+    page.get_by_label("Lösenord").fill(password)
+    page.get_by_role("button", name="Logga in").click()
+    expect(page.get_by_role("button", name="Logga ut")).to_be_visible()
 
 
 def assert_accessible(page) -> None:

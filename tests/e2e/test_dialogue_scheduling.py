@@ -8,16 +8,7 @@ from playwright.sync_api import expect
 
 from dialog.dialogues import schedule, services
 from dialog.dialogues.models import Dialogue, DialogueState, PhaseKind
-from tests.e2e.conftest import assert_accessible
-from tests.support import PASSWORD
-
-
-def _log_in(page, user):
-    page.goto("/login")
-    page.get_by_label("E-postadress").fill(user.email)
-    page.get_by_label("Lösenord").fill(PASSWORD)
-    page.get_by_role("button", name="Logga in").click()
-    expect(page.get_by_role("button", name="Logga ut")).to_be_visible()
+from tests.e2e.conftest import assert_accessible, log_in
 
 
 @pytest.fixture
@@ -31,7 +22,7 @@ def test_an_admin_schedules_phases_and_a_resident_sees_the_timeline(
     app, page, draft_dialogue, make_user
 ):
     admin = make_user(role="admin")
-    _log_in(page, admin)
+    log_in(page, admin.email)
     page.get_by_role("link", name="Hantera dialoger").click()
     assert_accessible(page)
     page.get_by_role("link", name="Faser Ny park i Hovsjö").click()
@@ -75,7 +66,7 @@ def test_an_admin_schedules_phases_and_a_resident_sees_the_timeline(
     page.get_by_role("button", name="Logga ut").click()
 
     resident = make_user()
-    _log_in(page, resident)
+    log_in(page, resident.email)
     page.goto("/")
     page.get_by_role("link", name="Ny park i Hovsjö").click()
     timeline = page.locator("ol.timeline")
@@ -95,7 +86,7 @@ def test_admin_dialogue_forms_are_accessible_in_both_languages(
 ):
     admin = make_user(role="admin")
     planner = make_user(role="planner")
-    _log_in(page, admin)
+    log_in(page, admin.email)
     with app.app_context():
         from dialog.extensions import db
 

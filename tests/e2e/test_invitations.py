@@ -6,17 +6,8 @@ from playwright.sync_api import expect
 from dialog.accounts.models import User
 from dialog.dialogues import services
 from dialog.dialogues.models import Dialogue, Visibility
-from tests.e2e.conftest import assert_accessible
+from tests.e2e.conftest import assert_accessible, log_in
 from tests.factories import LIVE
-from tests.support import PASSWORD
-
-
-def _log_in(page, email):
-    page.goto("/login")
-    page.get_by_label("E-postadress").fill(email)
-    page.get_by_label("Lösenord").fill(PASSWORD)
-    page.get_by_role("button", name="Logga in").click()
-    expect(page.get_by_role("button", name="Logga ut")).to_be_visible()
 
 
 def test_asking_for_access_and_approving_it_in_the_browser(
@@ -40,13 +31,13 @@ def test_asking_for_access_and_approving_it_in_the_browser(
         link = "/i/" + services.invitation_token(second)
         db.session.commit()
 
-    _log_in(page_without_js, asker.email)
+    log_in(page_without_js, asker.email)
     page_without_js.goto(link)
     page_without_js.get_by_role("button", name="Be om att få vara med").click()
     expect(page_without_js.get_by_text("Din förfrågan är skickad")).to_be_visible()
     expect(page_without_js.get_by_text("Du har bett om att få vara med")).to_be_visible()
 
-    _log_in(page, planner.email)
+    log_in(page, planner.email)
     page.goto("/d/slutet/invitations")
     expect(page.get_by_text("Ada Andersson")).to_be_visible()
     assert_accessible(page)

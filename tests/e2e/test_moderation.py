@@ -10,19 +10,10 @@ from dialog.extensions import db
 from dialog.moderation import services
 from dialog.moderation.models import FlagReason
 from dialog.proposals.models import Proposal
-from tests.e2e.conftest import assert_accessible
+from tests.e2e.conftest import assert_accessible, log_in
 from tests.factories import LIVE
-from tests.support import PASSWORD
 
 pytestmark = pytest.mark.e2e
-
-
-def _log_in(page, user):
-    page.goto("/login")
-    page.get_by_label("E-postadress").fill(user.email)
-    page.get_by_label("Lösenord").fill(PASSWORD)
-    page.get_by_role("button", name="Logga in").click()
-    expect(page.get_by_role("button", name="Logga ut")).to_be_visible()
 
 
 def test_a_resident_reports_a_comment(
@@ -32,7 +23,7 @@ def test_a_resident_reports_a_comment(
     proposal = make_proposal(dialogue, author=make_user(), title="Parkbänkar", body="Fler.")
     comment = make_comment(proposal, make_user(), body="Ring 070-1234567")
     flagger = make_user()
-    _log_in(page, flagger)
+    log_in(page, flagger.email)
     page.goto(f"/p/{proposal.id}")
     page.locator(f'a[href="/c/{comment.id}/flag"]').click()
     assert_accessible(page)
@@ -104,7 +95,7 @@ def test_a_planner_works_the_queue_and_the_author_asks_for_a_review(
     planner, author, first, second, comment = _world_to_moderate(
         app, make_dialogue, make_user, make_proposal, make_comment
     )
-    _log_in(page, planner)
+    log_in(page, planner.email)
     page.get_by_role("link", name="Moderering").click()
     expect(page.locator("main")).to_contain_text("070-1234567")
     assert_accessible(page)
@@ -129,7 +120,7 @@ def test_a_planner_works_the_queue_and_the_author_asks_for_a_review(
 
     # The author sees the decision with its reason and asks once for a review.
     page.get_by_role("button", name="Logga ut").click()
-    _log_in(page, author)
+    log_in(page, author.email)
     page.get_by_role("link", name="Dina bidrag").click()
     expect(page.locator("main")).to_contain_text("Telefonnummer till en privatperson")
     assert_accessible(page)
@@ -146,7 +137,7 @@ def test_a_planner_works_the_queue_and_the_author_asks_for_a_review(
 
 
 def test_an_administrator_keeps_the_screened_words(app, page, make_user):
-    _log_in(page, make_user(role="admin"))
+    log_in(page, make_user(role="admin").email)
     page.goto("/admin/moderation/words")
     page.get_by_label("Ord, eller början på ord").fill("två ord")
     page.get_by_role("button", name="Lägg till på listan").click()

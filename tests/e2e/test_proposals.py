@@ -8,18 +8,9 @@ from playwright.sync_api import expect
 from dialog.core.db import utcnow
 from dialog.dialogues import services
 from dialog.dialogues.models import PhaseKind
-from tests.e2e.conftest import assert_accessible
-from tests.support import PASSWORD
+from tests.e2e.conftest import assert_accessible, log_in
 
 pytestmark = pytest.mark.e2e
-
-
-def _log_in(page, user):
-    page.goto("/login")
-    page.get_by_label("E-postadress").fill(user.email)
-    page.get_by_label("Lösenord").fill(PASSWORD)
-    page.get_by_role("button", name="Logga in").click()
-    expect(page.get_by_role("button", name="Logga ut")).to_be_visible()
 
 
 @pytest.fixture
@@ -51,7 +42,7 @@ def open_dialogue(make_dialogue):
 
 def test_a_resident_makes_a_proposal(app, page, committed_db, make_user, open_dialogue):
     open_dialogue(PhaseKind.proposals)
-    _log_in(page, make_user())
+    log_in(page, make_user().email)
     page.goto("/d/stadskarna")
     page.get_by_role("link", name="Se förslagen").click()
     assert_accessible(page)
@@ -95,7 +86,7 @@ def test_a_resident_votes_and_changes_the_vote(app, page, committed_db, make_use
             body="Plantera träd.",
         )
         committed_db.session.commit()
-    _log_in(page, make_user())
+    log_in(page, make_user().email)
     page.goto("/d/stadskarna/proposals")
     expect(page.get_by_label("Sortera efter")).to_have_value("random")
     page.get_by_role("link", name="Fler träd").click()
@@ -127,7 +118,7 @@ def test_a_resident_comments_and_a_planner_answers(
         )
         committed_db.session.commit()
         path = f"/p/{proposal.id}"
-    _log_in(page, make_user())
+    log_in(page, make_user().email)
     page.goto(path)
     page.get_by_label("Din kommentar").fill("Gärna med ryggstöd.")
     page.get_by_label("För").check()
@@ -139,7 +130,7 @@ def test_a_resident_comments_and_a_planner_answers(
     assert_accessible(page)
 
     staff = new_page()
-    _log_in(staff, planner)
+    log_in(staff, planner.email)
     staff.goto(path)
     staff.get_by_role("link", name="Svara officiellt").click()
     assert_accessible(staff)
