@@ -21,6 +21,10 @@ REASONS.update(
         ),
         "moderate_own": _l("Another moderator decides about what you wrote yourself."),
         "action_not_applicable": _l("That cannot be done to this item as it stands now."),
+        "originals_purged": _l(
+            "The words the redaction took out are no longer kept, so it cannot be undone. "
+            "Let the decision stand, or hide the item instead."
+        ),
         "review_not_yours": _l(
             "Only the author can ask for a decision about their content to be reviewed."
         ),

@@ -364,7 +364,7 @@ def _put_back(decision: ModerationDecision, item) -> None:
         select(RedactedOriginal).where(RedactedOriginal.decision_id == decision.id)
     ).all()
     if not originals:
-        raise Refused(Decision.deny("action_not_applicable"))  # purged: nothing to put back
+        raise Refused(Decision.deny("originals_purged"))
     for original in originals:
         setattr(item, original.field, original.text)
     db.session.flush()

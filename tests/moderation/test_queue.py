@@ -308,6 +308,23 @@ def test_a_redaction_keeps_the_original_apart_until_purged_and_a_review_can_reve
     db.session.commit()
     assert run_task(app, purge) == 1
     assert db.session.scalar(select(func.count()).select_from(RedactedOriginal)) == 0
+    # A second redaction, reviewed after its words were purged, cannot be undone: said so.
+    again = services.redact(
+        _get(db, Proposal, proposal.id), by=planner, reason="Igen", body="Ring [borttaget]"
+    )
+    services.purge_redacted_originals(-1)
+    late = ReviewRequest(decision_id=again.id, requested_by_id=author.id, reason="Ångrar")
+    db.session.add(late)
+    db.session.commit()
+    with pytest.raises(Refused) as refused:
+        services.decide_review(
+            late,
+            _get(db, Proposal, proposal.id),
+            by=db.session.get(User, admin.id),
+            reverse=True,
+            reason="Ja",
+        )
+    assert refused.value.decision.reason == "originals_purged"
 
 
 def test_a_blocked_author_cannot_take_part_in_that_dialogue_until_the_block_ends(
