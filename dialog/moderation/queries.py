@@ -78,14 +78,10 @@ def screened_word_in(text: str) -> str | None:
     words = set(re.findall(r"\w+", text.casefold()))
     if not words:
         return None
-    for listed in screened_words():
-        if any(word.startswith(listed) for word in words):
-            return listed
+    for listed in screened_word_rows():
+        if any(word.startswith(listed.word) for word in words):
+            return listed.word
     return None
-
-
-def screened_words() -> list[str]:
-    return list(db.session.scalars(select(ScreenedWord.word).order_by(ScreenedWord.word)))
 
 
 def screened_word_rows() -> list[ScreenedWord]:

@@ -24,9 +24,9 @@ def queue():
     form = forms.QueueFilterForm(formdata=request.args)
     form.offer(dialogues)
     if not form.validate():
-        return _queue_page(form, dialogues, page=None), 400
+        return _queue_page(form, page=None), 400
     page = queries.queue_page(_filters(form, dialogues), urls.page_number())
-    return _queue_page(form, dialogues, page=page)
+    return _queue_page(form, page=page)
 
 
 def _filters(form, dialogues) -> queries.QueueFilters:
@@ -40,13 +40,12 @@ def _filters(form, dialogues) -> queries.QueueFilters:
     )
 
 
-def _queue_page(form, dialogues, *, page, bulk_form=None, status=200):
+def _queue_page(form, *, page):
     return render_template(
         "moderation/queue.html",
         form=form,
         page=page,
-        dialogues=dialogues,
-        bulk_form=bulk_form or forms.BulkForm(formdata=None),
+        bulk_form=forms.BulkForm(formdata=None),
         query_args=request.args.to_dict(),
     )
 
