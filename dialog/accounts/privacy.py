@@ -128,8 +128,9 @@ def delete_rows(model, column: str):
     return erase
 
 
-def unlink(model, *columns: str):
-    """Keep the rows, naming nobody: each column that names the person becomes NULL."""
+def unlink(model, *columns: str, words: dict[str, Any] | None = None):
+    """Keep the rows, naming nobody: each column that names the person becomes NULL, and
+    `words` (free text the person wrote that no one else reads in public) is emptied."""
 
     def erase(user: User) -> int:
         changed = 0
@@ -138,7 +139,7 @@ def unlink(model, *columns: str):
             changed += db.session.execute(
                 update(model)
                 .where(column == user.id)
-                .values({name: None})
+                .values({name: None, **(words or {})})
                 .execution_options(synchronize_session=False)
             ).rowcount
         return changed
@@ -377,8 +378,8 @@ INVENTORY: dict[str, Covered | Retained] = {
     ),
     "flag": Covered(
         export=rows_of(Flag, "flagger_id"),
-        erase=unlink(Flag, "flagger_id"),
-        how="reports to the moderators keep counting; who made them is forgotten",
+        erase=unlink(Flag, "flagger_id", words={"text": None}),
+        how="reports to the moderators keep counting; who made them and what they wrote is forgotten",
     ),
     # Before the decisions: their author is what finds the person's redacted words.
     "redacted_original": Covered(
@@ -396,8 +397,14 @@ INVENTORY: dict[str, Covered | Retained] = {
     ),
     "review_request": Covered(
         export=rows_of(ReviewRequest, "requested_by_id", "reviewed_by_id"),
-        erase=unlink(ReviewRequest, "requested_by_id", "reviewed_by_id"),
-        how="the review and its outcome stay; who asked and who reviewed are forgotten",
+        erase=lambda user: (
+            unlink(ReviewRequest, "requested_by_id", words={"reason": ""})(user)
+            + unlink(ReviewRequest, "reviewed_by_id")(user)
+        ),
+        how=(
+            "the review and its outcome stay; who asked, with what words, and who reviewed "
+            "are forgotten"
+        ),
     ),
     "author_block": Covered(
         export=rows_of(Block, "user_id"),

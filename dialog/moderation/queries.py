@@ -20,6 +20,7 @@ from dialog.moderation.models import (
     FlagReason,
     FlagState,
     ModerationDecision,
+    RedactedOriginal,
     ReviewRequest,
     ScreenedWord,
 )
@@ -374,10 +375,31 @@ def find_item(kind: str, item_id: int) -> Proposal | Comment | None:
 
 
 def redacted(item) -> bool:
+    """Whether a redaction of the item stands: one a review reversed no longer counts."""
     column = _item_column(type(item), ModerationDecision)
+    reversed_by_review = exists().where(
+        ReviewRequest.decision_id == ModerationDecision.id, ReviewRequest.reversed.is_(True)
+    )
     return bool(
         db.session.scalar(
-            select(exists().where(column == item.id, ModerationDecision.action == Action.redact))
+            select(
+                exists().where(
+                    column == item.id,
+                    ModerationDecision.action == Action.redact,
+                    ~reversed_by_review,
+                )
+            )
+        )
+    )
+
+
+def originals_of(decision: ModerationDecision) -> list[RedactedOriginal]:
+    """The words a redaction took out, while they are kept: for its reviewer."""
+    return list(
+        db.session.scalars(
+            select(RedactedOriginal)
+            .where(RedactedOriginal.decision_id == decision.id)
+            .order_by(RedactedOriginal.field)
         )
     )
 

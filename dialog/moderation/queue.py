@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from dialog.core import limits, urls
@@ -63,7 +64,12 @@ def bulk():
         items, Action(form.action.data), by=current_user, reason=(form.reason.data or "").strip()
     )
     db.session.commit()
-    flash(_("%(done)d done, %(skipped)d left as they were.", done=done, skipped=skipped), "success")
+    flash(
+        ngettext("%(num)d item done", "%(num)d items done", done)
+        + ", "
+        + ngettext("%(num)d left as it was.", "%(num)d left as they were.", skipped),
+        "success",
+    )
     return redirect(_back_to_queue())
 
 
@@ -123,6 +129,11 @@ def _item_page(kind: str, found, **bound_forms):
     may_review = review is not None and bool(
         permissions.can_review(current_user, review.decision, found, dialogue)
     )
+    originals = (
+        queries.originals_of(review.decision)
+        if may_review and review.decision.action is Action.redact
+        else []
+    )
     status = 400 if bound_forms else 200
     return render_template(
         "moderation/item.html",
@@ -133,6 +144,7 @@ def _item_page(kind: str, found, **bound_forms):
         allowed=allowed,
         own=found.author_id == current_user.id,
         may_review=may_review,
+        originals=originals,
         history=queries.author_histories([queue_item], _moderated_ids()).get(found.author_id),
         labels={action.value: label for action, label in ACTION_LABELS.items()},
     ), status

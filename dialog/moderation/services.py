@@ -48,7 +48,7 @@ def flag(item: Proposal | Comment, *, by, reason: FlagReason, text: str | None) 
     if not add_unless_taken(row):
         raise Refused(Decision.deny("flag_taken"))
     if _count_and_maybe_hold(item, dialogue.flag_threshold):
-        _held(item, dialogue)
+        _held(item, dialogue, row)
     outbox.record(
         "content_flagged",
         f"flag:{row.id}",
@@ -82,7 +82,7 @@ def _count_and_maybe_hold(item: Proposal | Comment, threshold: int) -> bool:
     return bool(held)
 
 
-def _held(item: Proposal | Comment, dialogue) -> None:
+def _held(item: Proposal | Comment, dialogue, last_flag: Flag) -> None:
     if isinstance(item, Comment):
         change_counts(item, -1)
     audit.record(
@@ -92,6 +92,18 @@ def _held(item: Proposal | Comment, dialogue) -> None:
         flags=item.open_flags,
         threshold=dialogue.flag_threshold,
     )
+    if item.author_id is not None:
+        # Keyed by the flag that held it: an item held again after its flags were
+        # dismissed is news again.
+        outbox.record(
+            "content_held",
+            f"flag:{last_flag.id}:held",
+            {
+                "author_id": item.author_id,
+                "dialogue_id": dialogue.id,
+                _item_column(item): item.id,
+            },
+        )
     listing_changed(dialogue.id)
 
 
@@ -140,7 +152,8 @@ def dismiss(item, *, by) -> ModerationDecision:
 
 def redact(item, *, by, reason: str, body: str, title: str | None = None) -> ModerationDecision:
     """Take personal data out of the text; the words taken out are kept apart, for
-    AUDIT_PII_RETENTION_DAYS, never in the audit log. The item is shown again."""
+    AUDIT_PII_RETENTION_DAYS, never in the audit log. A held or pending item is shown
+    with the data taken out; a hidden one stays hidden."""
     changed = {"body": body.strip()}
     if isinstance(item, Proposal) and title and title.strip():  # a title is never emptied
         changed["title"] = title.strip()
@@ -151,7 +164,7 @@ def redact(item, *, by, reason: str, body: str, title: str | None = None) -> Mod
         item,
         Action.redact,
         by=by,
-        to=Moderation.shown,
+        to=Moderation.hidden if item.moderation is Moderation.hidden else Moderation.shown,
         flags=FlagState.upheld,
         reason=reason,
         fields=sorted(originals),
@@ -213,7 +226,12 @@ def _decide(item, action: Action, *, by, to: Moderation, flags: FlagState, reaso
     dialogue = dialogue_of(item)
     require(permissions.can_moderate_item(by, item, dialogue, action))
     came_from = item.moderation
-    if not _moved(item, came_from, to, reason if to is Moderation.hidden else None):
+    # Staying where it is (redacting a hidden item) keeps the reason it was hidden for.
+    if came_from is to:
+        shown_reason = item.moderation_reason
+    else:
+        shown_reason = reason if to is Moderation.hidden else None
+    if not _moved(item, came_from, to, shown_reason):
         raise Refused(Decision.deny("action_not_applicable"))
     if isinstance(item, Comment) and (came_from is Moderation.shown) != (to is Moderation.shown):
         change_counts(item, 1 if to is Moderation.shown else -1)
@@ -222,7 +240,11 @@ def _decide(item, action: Action, *, by, to: Moderation, flags: FlagState, reaso
 
         announce(item)  # followers hear of it now, as if just posted
     _settle_flags(item, flags)
-    decision = _record(item, action, by=by, reason=reason, came_from=came_from.value, **details)
+    # Dismissing flags on an item that stayed in sight changes nothing for its author.
+    tell = action is not Action.dismiss or came_from is not Moderation.shown
+    decision = _record(
+        item, action, by=by, reason=reason, tell=tell, came_from=came_from.value, **details
+    )
     listing_changed(dialogue.id)
     return decision
 
@@ -252,7 +274,9 @@ def _settle_flags(item, state: FlagState) -> None:
     item.open_flags = 0
 
 
-def _record(item, action: Action, *, by, reason: str | None, **details) -> ModerationDecision:
+def _record(
+    item, action: Action, *, by, reason: str | None, tell: bool = True, **details
+) -> ModerationDecision:
     """The decision, its audit entry, and the notice to the author (delivered by the
     notifications)."""
     dialogue = dialogue_of(item)
@@ -275,7 +299,7 @@ def _record(item, action: Action, *, by, reason: str | None, **details) -> Moder
         decision_id=decision.id,
         **details,
     )
-    if item.author_id is not None and action is not Action.dismiss:
+    if item.author_id is not None and tell:
         outbox.record(
             "content_moderated",
             f"decision:{decision.id}",
@@ -368,6 +392,7 @@ def _put_back(decision: ModerationDecision, item) -> None:
     for original in originals:
         setattr(item, original.field, original.text)
     db.session.flush()
+    listing_changed(decision.dialogue_id)
     if isinstance(item, Proposal):
         from dialog.proposals.services import index_for_search
 

@@ -14,7 +14,15 @@ from dialog.extensions import db
 from dialog.proposals import forms, permissions, queries, services
 from dialog.proposals.models import Stance
 from dialog.proposals.views import bp, proposal_page
-from dialog.proposals.visibility import visible_comment, visible_proposal
+from dialog.proposals.visibility import content_shown_to, visible_comment, visible_proposal
+
+
+def _waits_for_review() -> str:
+    return _("Your comment waits for review: a moderator reads it before others can see it.")
+
+
+def _saved_for_review() -> str:
+    return _("Your comment is saved and waits for review before others can see it again.")
 
 
 @bp.post("/p/<int:proposal_id>/comments")
@@ -25,11 +33,11 @@ def comment(proposal_id: int):
     form = forms.CommentForm()
     if not form.validate_on_submit():
         return proposal_page(proposal, form), 400
-    services.add_comment(
+    added = services.add_comment(
         proposal, author=current_user, body=form.body.data, stance=Stance(form.stance.data)
     )
     db.session.commit()
-    flash(_("Your comment is published."), "success")
+    flash(_("Your comment is published.") if added.is_shown else _waits_for_review(), "success")
     return redirect(url_for("proposals.show", proposal_id=proposal.id, _anchor="comments"))
 
 
@@ -39,6 +47,8 @@ def thread(comment_id: int):
 
 
 def _thread_page(comment, form) -> str:
+    if not content_shown_to(current_user, comment.proposal):
+        return render_template("moderation/out_of_sight.html", proposal=comment.proposal)
     return render_template(
         "proposals/thread.html",
         comment=comment,
@@ -57,7 +67,7 @@ def reply(comment_id: int):
     form = forms.CommentForm()
     if not form.validate_on_submit():
         return _thread_page(comment, form), 400
-    services.add_comment(
+    added = services.add_comment(
         comment.proposal,
         author=current_user,
         body=form.body.data,
@@ -65,7 +75,7 @@ def reply(comment_id: int):
         parent=comment,
     )
     db.session.commit()
-    flash(_("Your reply is published."), "success")
+    flash(_("Your reply is published.") if added.is_shown else _waits_for_review(), "success")
     return redirect(url_for("proposals.thread", comment_id=comment.id))
 
 
@@ -80,7 +90,7 @@ def edit_comment(comment_id: int):
     if form.validate_on_submit():
         services.edit_comment(comment, body=form.body.data, stance=Stance(form.stance.data))
         db.session.commit()
-        flash(_("Your comment is saved."), "success")
+        flash(_("Your comment is saved.") if comment.is_shown else _saved_for_review(), "success")
         return redirect(url_for("proposals.thread", comment_id=comment.id))
     return render_template(
         "proposals/comment_form.html", comment=comment, proposal=comment.proposal, form=form

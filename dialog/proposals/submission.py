@@ -38,10 +38,15 @@ def create(slug: str):
         dialogue, author=current_user, image_id=image_id, **form.values()
     )
     db.session.commit()
-    flash(
-        _("Thank you! Your proposal %(reference)s is published.", reference=proposal.reference),
-        "success",
-    )
+    if proposal.is_shown:
+        message = _("Thank you! Your proposal %(reference)s is published.", reference=proposal.reference)
+    else:
+        message = _(
+            "Thank you! Your proposal %(reference)s waits for review: a moderator reads it"
+            " before others can see it.",
+            reference=proposal.reference,
+        )
+    flash(message, "success")
     return redirect(url_for("proposals.show", proposal_id=proposal.id))
 
 

@@ -124,14 +124,16 @@ def _with_own_votes(listing: str, votes: dict[int, VoteValue]) -> Markup:
 @bp.get("/p/<int:proposal_id>/image")
 def image(proposal_id: int):
     proposal = visible_proposal(proposal_id, current_user)
-    stored = db.session.get(StoredFile, proposal.image_id) if proposal.image_id else None
+    shown = content_shown_to(current_user, proposal)
+    stored = db.session.get(StoredFile, proposal.image_id) if proposal.image_id and shown else None
     if stored is None:
         raise Refused(Decision.deny("not_found"))
     response = Response(storage.read(stored), mimetype=stored.content_type)
     # Kept only on answers to visitors without an account, who are shown an image only
     # where everyone may see it; every answer to a logged-in person (an invited member's
     # included) becomes no-store, so a revoked invitation ends access at once.
-    response.headers["Cache-Control"] = "public, max-age=86400"
+    # Short, since hiding the proposal must take its image out of shared caches soon.
+    response.headers["Cache-Control"] = "public, max-age=300"
     response.headers["Content-Disposition"] = "inline"
     return response
 
@@ -208,7 +210,13 @@ def edit(proposal_id: int):
     if form.validate_on_submit():
         services.update_proposal(proposal, by=current_user, **form.values())
         db.session.commit()
-        flash(_("Your proposal is saved."), "success")
+        if proposal.is_shown:
+            flash(_("Your proposal is saved."), "success")
+        else:
+            flash(
+                _("Your proposal is saved and waits for review before others can see it again."),
+                "success",
+            )
         return redirect(url_for("proposals.show", proposal_id=proposal.id))
     return render_template(
         "proposals/form.html", dialogue=proposal.dialogue, form=form, proposal=proposal

@@ -67,7 +67,7 @@ def test_anonymous_visitors_keep_what_may_be_cached(client, public_proposal):
     assert "Set-Cookie" not in again.headers
     assert "no-store" not in again.headers.get("Cache-Control", "")
     with client.get(f"/p/{public_proposal.id}/image") as image:
-        assert image.headers["Cache-Control"] == "public, max-age=86400"
+        assert image.headers["Cache-Control"] == "public, max-age=300"
     api = client.get("/api/v1/dialogues")
     assert api.headers["Cache-Control"] == "public, max-age=5"
 

@@ -23,7 +23,13 @@ from dialog.dialogues import services as dialogue_services
 from dialog.dialogues.models import Dialogue, Visibility
 from dialog.extensions import db as database
 from dialog.moderation import services as moderation_services
-from dialog.moderation.models import Flag, FlagReason, ModerationDecision, RedactedOriginal
+from dialog.moderation.models import (
+    Flag,
+    FlagReason,
+    ModerationDecision,
+    RedactedOriginal,
+    ReviewRequest,
+)
 from dialog.pages import services as page_services
 from dialog.pages.models import AccessibilityFeedback, PageKind
 from dialog.proposals import services as proposal_services
@@ -302,9 +308,9 @@ def test_erasure_leaves_nothing_that_names_the_person(person):
         == counts_before
     )
     assert database.session.scalar(select(sa.func.count()).select_from(Vote)) == 1
-    # A report keeps counting towards the threshold, from nobody.
-    assert database.session.execute(select(Flag.flagger_id, Flag.reason)).all() == [
-        (None, FlagReason.off_topic)
+    # A report keeps counting towards the threshold, from nobody, without Kim's words.
+    assert database.session.execute(select(Flag.flagger_id, Flag.reason, Flag.text)).all() == [
+        (None, FlagReason.off_topic, None)
     ]
     # Decisions stay, naming nobody; the words a redaction took out of Kim's text are gone.
     decisions = database.session.execute(
@@ -312,6 +318,10 @@ def test_erasure_leaves_nothing_that_names_the_person(person):
     ).all()
     assert len(decisions) == 3 and all(user_id not in row for row in decisions)
     assert database.session.scalar(select(sa.func.count()).select_from(RedactedOriginal)) == 0
+    # The review Kim asked for stays, without Kim or Kim's reasons.
+    assert database.session.execute(
+        select(ReviewRequest.requested_by_id, ReviewRequest.reason)
+    ).all() == [(None, "")]
     assert database.session.scalar(select(DataExport.id)) is None
     # Reported barriers stay, to be fixed; Kim's no longer say who reported them.
     reports = database.session.execute(

@@ -395,7 +395,7 @@ def test_bulk_actions_do_what_they_may_and_skip_the_rest(
         form_path="/moderation/",
         follow_redirects=True,
     )
-    assert "2 gjorda, 1 lämnade som de var" in done.get_data(as_text=True)
+    assert "2 ärenden klara, 1 lämnat som det var." in done.get_data(as_text=True)
     assert [_get(db, Proposal, p.id).moderation for p in (few, many, own)] == [
         Moderation.hidden,
         Moderation.hidden,

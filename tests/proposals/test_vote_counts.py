@@ -156,7 +156,7 @@ def test_only_images_everyone_may_see_go_to_shared_caches(
     proposal = make_proposal(dialogue, image_id=stored.id)
     if expected == "public":  # what everyone may see, asked for by anyone
         with client.get(f"/p/{proposal.id}/image") as response:
-            assert response.headers["Cache-Control"] == "public, max-age=86400"
+            assert response.headers["Cache-Control"] == "public, max-age=300"
     login(make_user(role="admin"))
     with client.get(f"/p/{proposal.id}/image") as response:
         assert response.status_code == 200
