@@ -126,10 +126,6 @@ class QueueItem:
     def key(self) -> str:
         return f"{self.kind[0]}{self.item.id}"
 
-    @property
-    def dialogue(self) -> Dialogue:
-        return self.item.proposal.dialogue if self.kind == "comment" else self.item.dialogue
-
 
 @dataclass
 class QueuePage:

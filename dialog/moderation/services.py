@@ -227,11 +227,9 @@ def _decide(item, action: Action, *, by, to: Moderation, flags: FlagState, reaso
     require(permissions.can_moderate_item(by, item, dialogue, action))
     came_from = item.moderation
     # Staying where it is (redacting a hidden item) keeps the reason it was hidden for.
-    if came_from is to:
-        shown_reason = item.moderation_reason
-    else:
-        shown_reason = reason if to is Moderation.hidden else None
-    if not _moved(item, came_from, to, shown_reason):
+    kept_reason = item.moderation_reason if came_from is to else None
+    new_reason = reason if to is Moderation.hidden else None
+    if not _moved(item, came_from, to, kept_reason or new_reason):
         raise Refused(Decision.deny("action_not_applicable"))
     if isinstance(item, Comment) and (came_from is Moderation.shown) != (to is Moderation.shown):
         change_counts(item, 1 if to is Moderation.shown else -1)

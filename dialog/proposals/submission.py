@@ -39,7 +39,9 @@ def create(slug: str):
     )
     db.session.commit()
     if proposal.is_shown:
-        message = _("Thank you! Your proposal %(reference)s is published.", reference=proposal.reference)
+        message = _(
+            "Thank you! Your proposal %(reference)s is published.", reference=proposal.reference
+        )
     else:
         message = _(
             "Thank you! Your proposal %(reference)s waits for review: a moderator reads it"

@@ -144,7 +144,12 @@ INPUTS = [
         "author",
         "/p/{fresh_proposal}/edit",
         {"title": "{p}", "body": "Text."},
-        pages=[("anonymous", "{new}"), ("author", "/p/{fresh_proposal}/edit")],
+        pages=[
+            ("anonymous", "{new}"),
+            ("author", "/p/{fresh_proposal}/edit"),
+            ("author", "/me/contributions"),
+            ("planner", "/moderation/items/p{fresh_proposal}"),
+        ],
     ),
     TextInput(
         "dialogue fields (admin)",
@@ -194,7 +199,12 @@ INPUTS = [
         "author",
         "/c/{comment}/edit",
         {"body": "{p}", "stance": "neutral"},
-        pages=[("anonymous", "/c/{comment}"), ("author", "/c/{comment}/edit")],
+        pages=[
+            ("anonymous", "/c/{comment}"),
+            ("author", "/c/{comment}/edit"),
+            ("author", "/me/contributions"),
+            ("planner", "/moderation/items/c{comment}"),
+        ],
     ),
     TextInput(
         "official answer",
@@ -210,6 +220,7 @@ INPUTS = [
         "resident",
         "/c/{comment}/flag",
         {"reason": "other", "text": "{p}"},
+        pages=[("planner", "/moderation/"), ("planner", "/moderation/items/c{comment}")],
         my_data="resident",
     ),
     TextInput(
