@@ -114,7 +114,7 @@ def test_a_planner_works_the_queue_and_the_author_asks_for_a_review(
     page.get_by_label("Avvisa rapporterna").check()
     page.get_by_role("button", name="Gör detta med de valda inläggen").focus()
     page.keyboard.press("Enter")
-    expect(page.get_by_role("status")).to_contain_text("2 gjorda, 0 lämnade som de var")
+    expect(page.get_by_role("status")).to_contain_text("2 ärenden klara, 0 lämnade som de var")
     expect(page.locator("main")).to_contain_text("Inget väntar här.")
     assert_accessible(page)
 
