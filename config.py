@@ -172,6 +172,14 @@ class Config:
         self.OUTBOX_SWEEP_INTERVAL_SECONDS = _env_float("OUTBOX_SWEEP_INTERVAL_SECONDS", 5.0)
         self.OUTBOX_MAX_ATTEMPTS = _env_int("OUTBOX_MAX_ATTEMPTS", 12)
 
+        # Notifications (dialog/notifications): people told per fan-out task, emails sent
+        # per task on one connection, how long a worker holds an email it is sending
+        # before another may send it, and the attempts before an email is given up on.
+        self.FAN_OUT_CHUNK = _env_int("FAN_OUT_CHUNK", 1000)
+        self.MAIL_BATCH = _env_int("MAIL_BATCH", 50)
+        self.MAIL_CLAIM_SECONDS = _env_int("MAIL_CLAIM_SECONDS", 120)
+        self.MAIL_MAX_ATTEMPTS = _env_int("MAIL_MAX_ATTEMPTS", 8)
+
         # /healthz and /readyz (dialog/core/health.py): how long each check may take, and
         # when readiness calls a worker heartbeat, beat's last run or the outbox backlog old.
         self.HEALTH_CHECK_TIMEOUT = _env_float("HEALTH_CHECK_TIMEOUT", 2.0)

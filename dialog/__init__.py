@@ -19,6 +19,7 @@ DOMAINS = (
     "dialogues",
     "proposals",
     "moderation",
+    "notifications",
     "pages",
     "audit",
     "api",

@@ -58,6 +58,9 @@ class User(UserMixin, db.Model):
     last_active_at: Mapped[datetime | None]
     inactivity_warned_at: Mapped[datetime | None]
     anonymised_at: Mapped[datetime | None]
+    # A notification email to the address bounced for good: no more until it is
+    # confirmed again.
+    mail_bounced_at: Mapped[datetime | None]
 
     sessions: Mapped[list[UserSession]] = relationship(back_populates="user")
 

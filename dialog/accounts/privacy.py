@@ -49,6 +49,9 @@ from dialog.moderation.models import (
     ReviewRequest,
     ScreenedWord,
 )
+from dialog.notifications.models import Delivery as NotificationDelivery
+from dialog.notifications.models import Notification
+from dialog.notifications.models import Preference as NotificationPreference
 from dialog.pages.models import AccessibilityFeedback, LegalPage
 from dialog.proposals.models import Ballot, Comment, OfficialAnswer, Proposal, ProposalFollow, Vote
 
@@ -415,6 +418,22 @@ INVENTORY: dict[str, Covered | Retained] = {
         export=rows_of(ScreenedWord, "added_by_id"),
         erase=unlink(ScreenedWord, "added_by_id"),
         how="the word stays on the list; who added it is forgotten",
+    ),
+    # Before the notifications: a delivery refers to the notification it carries.
+    "notification_delivery": Covered(
+        export=rows_of(NotificationDelivery, "user_id", hide=("message_token",)),
+        erase=delete_rows(NotificationDelivery, "user_id"),
+        how="the record of each email sent to the person is deleted",
+    ),
+    "notification": Covered(
+        export=rows_of(Notification, "user_id"),
+        erase=delete_rows(Notification, "user_id"),
+        how="the person's notifications are deleted",
+    ),
+    "notification_preference": Covered(
+        export=rows_of(NotificationPreference, "user_id"),
+        erase=delete_rows(NotificationPreference, "user_id"),
+        how="the person's email choices are deleted",
     ),
     "audit_entry": Retained(
         reason=(

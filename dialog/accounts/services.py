@@ -203,8 +203,9 @@ def confirm_email(token: str) -> User:
     if user is None or not user.active or data.get("fp") != _state_fingerprint(user):
         raise InvalidToken
     if data["email"] == user.email and user.pending_email is None:
-        if user.email_verified_at is None:
+        if user.email_verified_at is None or user.mail_bounced_at is not None:
             user.email_verified_at = utcnow()
+            user.mail_bounced_at = None  # confirmed again: notification mail resumes
             audit.record("email_verified", actor=user, target=user)
     elif data["email"] == user.pending_email:
         old = user.email
@@ -214,6 +215,7 @@ def confirm_email(token: str) -> User:
             with unique_write():
                 user.email, user.pending_email = user.pending_email, None
                 user.email_verified_at = utcnow()
+                user.mail_bounced_at = None
         except AlreadyTaken as error:
             raise InvalidToken from error
         # No addresses in the log: it outlives an erased account and must not name it.

@@ -325,6 +325,20 @@ def insert_ignoring_conflicts(model, values: dict, conflict_columns: list[str], 
     return db.session.execute(statement.execution_options(preserve_rowcount=True)).rowcount > 0
 
 
+def insert_many_ignoring_conflicts(model, rows: list[dict], conflict_columns: list[str]) -> int:
+    """The rows not there yet, in one INSERT ... ON CONFLICT DO NOTHING; how many were new."""
+    from dialog.extensions import db
+
+    if not rows:
+        return 0
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    statement = insert(model).values(rows).on_conflict_do_nothing(index_elements=conflict_columns)
+    return db.session.execute(statement.execution_options(preserve_rowcount=True)).rowcount
+
+
 class AlreadyTaken(Exception):
     """A unique constraint refused the write: a concurrent transaction committed the same
     row (an address, a slug, a person's request) first."""

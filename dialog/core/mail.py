@@ -6,6 +6,7 @@ log line names the event and the mail's Message-ID, never its address or its tex
 
 from __future__ import annotations
 
+import contextlib
 import smtplib
 import ssl
 from email.message import EmailMessage
@@ -43,17 +44,13 @@ def new_message_id() -> str:
     send it (a retry after a timeout, or again after a restore from a backup made before it
     was delivered) carries the same Message-ID, so receivers see one mail. Not derived
     from row ids: a restore hands the ids of events recorded after the backup out again."""
-    return make_msgid(domain=_sender_domain())
+    return make_msgid(domain=sender_domain())
 
 
 @outbox.subscriber("email", name="core.send_email")
 def send_queued(payload: dict[str, Any]) -> str:
-    message = render(payload)
-    if current_app.config["MAIL_SERVER"]:
-        _send_smtp(message)
-        return f"Message-ID {message['Message-ID']}"
-    path = _write_to_folder(message)
-    return f"Message-ID {message['Message-ID']} written to {path}"
+    with Transport() as transport:
+        return transport.send(render(payload))
 
 
 def render(payload: dict[str, Any]) -> EmailMessage:
@@ -76,29 +73,75 @@ def render(payload: dict[str, Any]) -> EmailMessage:
     return message
 
 
-def _sender_domain() -> str:
+def sender_domain() -> str:
     sender = current_app.config["MAIL_DEFAULT_SENDER"]
     return sender.rsplit("@", 1)[-1].strip(" >") or "localhost"
 
 
-def _send_smtp(message: EmailMessage) -> None:
-    config = current_app.config
-    timeout = config["MAIL_TIMEOUT"]
-    if config["MAIL_SECURITY"] == "ssl":
-        client = smtplib.SMTP_SSL(
-            config["MAIL_SERVER"],
-            config["MAIL_PORT"],
-            timeout=timeout,
-            context=ssl.create_default_context(),
-        )
-    else:
-        client = smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=timeout)
-    with client:
-        if config["MAIL_SECURITY"] == "starttls":
-            client.starttls(context=ssl.create_default_context())
-        if config["MAIL_USERNAME"]:
-            client.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"] or "")
-        client.send_message(message)
+class Transport:
+    """One connection to the mail server (or the mail folder), for one or many messages.
+
+    `send` returns once the server has accepted the message. What goes wrong after that
+    (the QUIT answered late, a connection cut while closing) is not a failure to send:
+    the mail was accepted, and sending it again would deliver it twice.
+    """
+
+    def __init__(self):
+        self.config = current_app.config
+        self.client: smtplib.SMTP | None = None
+
+    def __enter__(self) -> Transport:
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.close()
+
+    def send(self, message: EmailMessage) -> str:
+        """Send and return where it went: the Message-ID, and the file in the mail folder."""
+        if not self.config["MAIL_SERVER"]:
+            return f"Message-ID {message['Message-ID']} written to {_write_to_folder(message)}"
+        if self.client is None:
+            self.client = self._connect()
+        try:
+            self.client.send_message(message)
+        except (smtplib.SMTPServerDisconnected, smtplib.SMTPResponseException, OSError):
+            self._drop()  # the connection is in an unknown state: the next send starts afresh
+            raise
+        return f"Message-ID {message['Message-ID']}"
+
+    def _connect(self) -> smtplib.SMTP:
+        config, timeout = self.config, self.config["MAIL_TIMEOUT"]
+        if config["MAIL_SECURITY"] == "ssl":
+            client = smtplib.SMTP_SSL(
+                config["MAIL_SERVER"],
+                config["MAIL_PORT"],
+                timeout=timeout,
+                context=ssl.create_default_context(),
+            )
+        else:
+            client = smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=timeout)
+        try:
+            if config["MAIL_SECURITY"] == "starttls":
+                client.starttls(context=ssl.create_default_context())
+            if config["MAIL_USERNAME"]:
+                client.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"] or "")
+        except BaseException:
+            client.close()
+            raise
+        return client
+
+    def close(self) -> None:
+        if self.client is None:
+            return
+        # Every message sent on it was accepted already.
+        with contextlib.suppress(smtplib.SMTPException, OSError):
+            self.client.quit()
+        self._drop()
+
+    def _drop(self) -> None:
+        if self.client is not None:
+            self.client.close()
+            self.client = None
 
 
 def _write_to_folder(message: EmailMessage) -> Path:

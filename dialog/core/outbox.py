@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 DELIVER_TASK = "core.deliver_outbox"
 CLAIM_SECONDS = 120
 _SESSION_KEY = "outbox_delivery_ids"
+_TASKS_KEY = "outbox_tasks"
 _NAME_LENGTH = OutboxDelivery.__table__.c.subscriber.type.length
 # The recording request's id, kept in the event's payload (and taken out of what the
 # subscribers get) so a delivery logs it however late and however often it runs.
@@ -56,14 +57,17 @@ _ADDRESS = re.compile(r"[^\s<>()\[\]{}'\",;:]+@[^\s<>()\[\]{}'\",;:]+")
 class Subscriber:
     name: str
     kind: str
-    react: Callable[[dict[str, Any]], str | None]
+    react: Callable[..., str | None]
+    # Given the event's id too: a subscriber that keys its own rows by the event.
+    with_event_id: bool = False
 
 
 _subscribers: dict[str, Subscriber] = {}
 
 
-def subscriber(kind: str, *, name: str):
-    """Register `func(payload)` to react to every event of `kind`.
+def subscriber(kind: str, *, name: str, with_event_id: bool = False):
+    """Register `func(payload)` to react to every event of `kind`; with `with_event_id`,
+    `func(payload, event_id)`.
 
     The function must be idempotent (a delivery may run again after a crash), flush and
     never commit. Deliveries are tracked by `name`, so it is unique across all kinds and
@@ -73,7 +77,9 @@ def subscriber(kind: str, *, name: str):
 
     def register(func: Callable[[dict[str, Any]], str | None]):
         _check_name_is_free(name, func)
-        _subscribers[name] = Subscriber(name=name, kind=kind, react=func)
+        _subscribers[name] = Subscriber(
+            name=name, kind=kind, react=func, with_event_id=with_event_id
+        )
         return func
 
     return register
@@ -127,6 +133,11 @@ def _with_request_id(payload: dict[str, Any]) -> dict[str, Any]:
     return {**payload, _REQUEST_ID_KEY: request_id} if request_id else payload
 
 
+def payload_of(fact: OutboxEvent) -> dict[str, Any]:
+    """What the event's subscribers were given."""
+    return _subscriber_payload(fact)
+
+
 def _subscriber_payload(fact: OutboxEvent) -> dict[str, Any]:
     return {key: value for key, value in fact.payload.items() if key != _REQUEST_ID_KEY}
 
@@ -150,16 +161,25 @@ def _add_deliveries(event_id: int, subscribers: list[Subscriber]) -> None:
     db.session.info.setdefault(_SESSION_KEY, []).extend(d.id for d in deliveries)
 
 
+def publish_after_commit(task: str, args: list) -> None:
+    """Hand a task to the broker once the session commits (and never if it rolls back),
+    as deliveries are: a failure is left to the task owner's sweeper."""
+    db.session.info.setdefault(_TASKS_KEY, []).append((task, args))
+
+
 @event.listens_for(Session, "after_commit")
 def _publish_after_commit(session) -> None:
     for delivery_id in session.info.pop(_SESSION_KEY, []):
         publish(delivery_id)
+    for task, args in session.info.pop(_TASKS_KEY, []):
+        publish_task(task, args)
 
 
 @event.listens_for(Session, "after_soft_rollback")
 def _forget_on_rollback(session, _previous_transaction) -> None:
     if not session.in_transaction():
         session.info.pop(_SESSION_KEY, None)
+        session.info.pop(_TASKS_KEY, None)
 
 
 def broker_outage() -> outages.Outage:
@@ -170,23 +190,27 @@ def publish(delivery_id: int) -> bool:
     """Hand a delivery to the broker; False when it is unreachable or was just now.
 
     A delivery not published stays pending: the sweeper publishes it later."""
+    return publish_task(DELIVER_TASK, [delivery_id])
+
+
+def publish_task(task: str, args: list) -> bool:
     broker = broker_outage()
     if not broker.worth_trying():
-        log.debug("outbox delivery %s left to the sweeper: the broker is down", delivery_id)
+        log.debug("task %s %s left to a sweeper: the broker is down", task, args)
         return False
     try:
-        _send(delivery_id)
-    except Exception as error:  # any broker failure: the sweeper publishes it later
+        _send(task, args)
+    except Exception as error:  # any broker failure: a sweeper publishes it later
         broker.failed(error)
         return False
     broker.succeeded()
     return True
 
 
-def _send(delivery_id: int) -> None:
+def _send(task: str, args: list) -> None:
     celery = current_app.extensions["celery"]
     try:
-        celery.send_task(DELIVER_TASK, args=[delivery_id], retry=False)
+        celery.send_task(task, args=args, retry=False)
     except Exception as error:
         if not _connection_dropped(error):
             raise
@@ -194,7 +218,7 @@ def _send(delivery_id: int) -> None:
         # although Redis is up; redis-py has closed it, so this goes on a fresh one. Kombu
         # takes no redis-py retry policy, and its own retry (retry=True) would also wait
         # out a second timeout on a hung broker: a timeout is never tried again here.
-        celery.send_task(DELIVER_TASK, args=[delivery_id], retry=False)
+        celery.send_task(task, args=args, retry=False)
 
 
 def _connection_dropped(error: BaseException) -> bool:
@@ -232,15 +256,20 @@ def deliver(delivery: OutboxDelivery) -> None:
         try:
             # A subscriber that fails halfway leaves none of its writes behind.
             with db.session.begin_nested():
-                note = _subscriber_named(delivery.subscriber).react(
-                    _subscriber_payload(delivery.event)
-                )
+                note = _react(_subscriber_named(delivery.subscriber), delivery.event)
         except Exception as error:
             _record_failure(delivery, error)
         else:
             _record_success(delivery, note)
         db.session.flush()
         _settle_event(delivery.event_id)
+
+
+def _react(subscribed: Subscriber, fact: OutboxEvent) -> str | None:
+    payload = _subscriber_payload(fact)
+    if subscribed.with_event_id:
+        return subscribed.react(payload, fact.id)
+    return subscribed.react(payload)
 
 
 def _subscriber_named(name: str) -> Subscriber:

@@ -93,6 +93,49 @@ def _invited_dialogue_ids(user):
     )
 
 
+def viewers_of(dialogue: Dialogue) -> ColumnElement[bool]:
+    """A WHERE clause on User: everyone who may see this dialogue, for telling its
+    followers what happened without asking about each one."""
+    from dialog.accounts.models import Role, User
+
+    staff_role = and_(User.active.is_(True), User.role.in_((Role.planner, Role.admin)))
+    grants = [
+        and_(User.active.is_(True), User.role == Role.admin),
+        and_(
+            staff_role,
+            exists().where(
+                DialoguePlanner.dialogue_id == dialogue.id, DialoguePlanner.user_id == User.id
+            ),
+        ),
+    ]
+    if dialogue.state is not DialogueState.draft:
+        if dialogue.visibility is Visibility.public:
+            return true()
+        grants.append(_invited_to(dialogue, User))
+    return or_(*grants)
+
+
+def _invited_to(dialogue: Dialogue, User) -> ColumnElement[bool]:
+    """The people `_invited_dialogue_ids` finds the dialogue for, as a clause on User."""
+    active = and_(Invitation.dialogue_id == dialogue.id, Invitation.revoked_at.is_(None))
+    by_address = and_(Invitation.email == User.email, User.email_verified_at.is_not(None))
+    # Correlated by hand: nested two deep, the person's row is the outer query's.
+    approved = (
+        exists()
+        .where(
+            AccessRequest.invitation_id == Invitation.id,
+            AccessRequest.user_id == User.id,
+            AccessRequest.state == AccessRequestState.approved,
+        )
+        .correlate_except(AccessRequest)
+    )
+    return (
+        exists()
+        .where(active, or_(Invitation.user_id == User.id, by_address, approved))
+        .correlate_except(Invitation)
+    )
+
+
 # The same rule for one dialogue -----------------------------------------------------
 
 

@@ -67,6 +67,10 @@ DECLARED = {
             "review_offered",
         ),
     ),
+    "notifications": _registered(
+        blueprints=("notifications",),
+        template_globals=("unread_notifications", "category_label"),
+    ),
     "audit": _registered(blueprints=("audit",)),
     "dialogues": _registered(
         blueprints=("dialogues",),

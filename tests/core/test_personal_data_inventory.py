@@ -155,6 +155,7 @@ def person(app, ctx, make_dialogue, make_user):
         user=None,
         locale="en",
     )
+    _notify(user, other, proposal)  # before Kim is blocked, which stops such notices
     _moderate(user, entered, proposal, database.session.get(User, make_user(role="admin").id))
     privacy.build_export(privacy.request_export(user).id)
     database.session.commit()
@@ -171,6 +172,22 @@ def _moderate(user, entered, own, admin):
     moderation_services.request_review(redaction, by=user, reason="Numret var mitt eget")
     moderation_services.block(own, by=admin, reason="Personuppgifter igen", days=3)
     moderation_services.add_screened_word("kimsord", by=user)
+
+
+def _notify(user, other, proposal):
+    """Kim wants comments by email at once; someone comments on Kim's proposal."""
+    from dialog.core.models import OutboxEvent
+    from dialog.notifications import services as notification_services
+    from dialog.notifications.models import Category, Frequency
+
+    notification_services.set_frequencies(user, {Category.comments: Frequency.immediately})
+    comment = proposal_services.add_comment(
+        proposal, author=other, body="Bra förslag, Kim", stance=Stance.for_
+    )
+    event = database.session.scalar(
+        select(OutboxEvent).where(OutboxEvent.key == f"comment:{comment.id}:added")
+    )
+    assert notification_services.fan_out(event.id, event.kind, event.payload) == 1
 
 
 def _accepted():

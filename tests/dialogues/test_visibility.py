@@ -10,7 +10,7 @@ from sqlalchemy import select
 from dialog.accounts.models import User
 from dialog.dialogues import services
 from dialog.dialogues.models import Dialogue, DialogueState, Visibility
-from dialog.dialogues.visibility import can_view, visible_dialogues
+from dialog.dialogues.visibility import can_view, viewers_of, visible_dialogues
 from dialog.proposals import services as proposal_services
 from dialog.proposals.models import Proposal, Stance
 from dialog.proposals.visibility import can_see_proposal, visible_proposals
@@ -91,6 +91,12 @@ def test_the_filter_and_the_check_agree_for_every_state_visibility_and_viewer(db
     for slug, dialogue in dialogues.items():
         dialogue = db.session.get(Dialogue, dialogue.id)
         assert bool(can_view(user, dialogue)) == (slug in filtered), (viewer, slug)
+        # The rule as a clause on people, which tells a dialogue's followers.
+        if user.is_authenticated:
+            among_viewers = db.session.scalar(
+                select(User.id).where(User.id == user.id, viewers_of(dialogue))
+            )
+            assert (among_viewers is not None) == (slug in filtered), (viewer, slug)
     # Spot checks, so agreement cannot hide a rule that is wrong in both places.
     expected = {
         "anonymous": {"published-public", "archived-public"},

@@ -61,6 +61,14 @@ COLUMNS = (
 )
 
 
+# POSTs that take no CSRF token, and what protects them instead.
+CSRF_EXEMPT = {
+    # RFC 8058 one-click unsubscribe: the mail client posts without a session or token;
+    # the signed token in the link says whose email it is.
+    "notifications.unsubscribe": "unsubscribe_token",
+}
+
+
 @dataclass(frozen=True)
 class Row:
     method: str
@@ -202,6 +210,14 @@ ROUTES = _rows(
     ("GET",  "moderation.screened_words",       "/admin/moderation/words",                             LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    OK),
     ("POST", "moderation.screened_words",       "/admin/moderation/words",                             LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    DONE),
     ("POST", "moderation.remove_screened_word", "/admin/moderation/words/{word}/remove",               LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    DONE),
+    # Notifications: one's own, and the unsubscribe link of an email (no login, no CSRF).
+    ("GET",  "notifications.index",             "/notifications",                                      LOGIN, OK,    OK,    OK,    OK,    OK,    OK,    OK),
+    ("POST", "notifications.mark_read",         "/notifications/{notification}/read",                  LOGIN, NF,    NF,    DONE,  NF,    NF,    NF,    NF),
+    ("POST", "notifications.mark_all_read",     "/notifications/read",                                 LOGIN, BACK,  BACK,  DONE,  BACK,  BACK,  BACK,  BACK),
+    ("GET",  "notifications.settings",          "/notifications/settings",                             LOGIN, OK,    OK,    OK,    OK,    OK,    OK,    OK),
+    ("POST", "notifications.settings",          "/notifications/settings",                             LOGIN, DONE,  DONE,  DONE,  DONE,  DONE,  DONE,  DONE),
+    ("GET",  "notifications.unsubscribe",       "/unsubscribe/{unsubscribe_token}",                    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK),
+    ("POST", "notifications.unsubscribe",       "/unsubscribe/{unsubscribe_token}",                    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK),
     ("GET",  "proposals.edit_comment",          "/c/{comment}/edit",                                   LOGIN, NO,    NO,    OK,    NO,    NO,    NO,    NO),
     ("POST", "proposals.edit_comment",          "/c/{comment}/edit",                                   LOGIN, NO,    NO,    DONE,  NO,    NO,    NO,    NO),
     ("POST", "proposals.delete_comment",        "/c/{comment}/delete",                                 LOGIN, NO,    NO,    DONE,  NO,    NO,    NO,    NO),
@@ -320,6 +336,13 @@ POST_DATA = {
     "moderation.decide_review": {"review-outcome": "reverse", "review-reason": "Ingen reklam"},
     "moderation.request_review": {"reason": "Det var ingen reklam"},
     "moderation.screened_words": {"word": "nyttord"},
+    "notifications.settings": {
+        "phases": "weekly",
+        "comments": "immediately",
+        "answers": "daily",
+        "my_content": "immediately",
+        "moderation": "off",
+    },
     "proposals.answer": {"status": "accepted", "body": "Bänkarna kommer i maj.", "publish": "1"},
     "proposals.comment": {"body": "Instämmer", "stance": "for"},
     "proposals.reply": {"body": "Håller med", "stance": "neutral"},

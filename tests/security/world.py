@@ -312,6 +312,8 @@ def _build_dialogues(app, world: World) -> None:
             }
         ),
         "word": _screened_word(people["admin"]),
+        "notification": _notification_of(people["author"], world.ids["a"]["proposal"]),
+        "unsubscribe_token": _unsubscribe_token(people["author"]),
         "future_start": local[1],
         "future_end": local[2],
         "later_start": local[3],
@@ -351,6 +353,30 @@ def _moderated_comments(build, proposal, people) -> dict[str, int]:
         "unreviewed_comment": unreviewed.id,
         "decision": decision.id,
     }
+
+
+def _notification_of(person, proposal_id: int) -> int:
+    from dialog.extensions import db
+    from dialog.notifications.models import Category, Notification
+    from dialog.proposals.models import Proposal
+
+    notification = Notification(
+        user_id=person.id,
+        category=Category.comments,
+        kind="comment_on_proposal",
+        dialogue_id=db.session.get(Proposal, proposal_id).dialogue_id,
+        proposal_id=proposal_id,
+    )
+    db.session.add(notification)
+    db.session.flush()
+    return notification.id
+
+
+def _unsubscribe_token(person) -> str:
+    from dialog.notifications.models import Category
+    from dialog.notifications.sending import unsubscribe_token
+
+    return unsubscribe_token(person.id, [Category.comments])
 
 
 def _screened_word(admin) -> int:

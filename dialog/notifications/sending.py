@@ -1,0 +1,284 @@
+"""Sending notification email: each delivery claimed before it is sent and marked sent
+as soon as the server accepted it, on one connection per batch.
+
+A mail the server accepted is never sent again: a failure after the acceptance (the
+QUIT, closing) is not a failure to send, and a worker asked to stop finishes the message
+on its way and marks it sent before it stops (`dialog.notifications.stopping`). A worker killed
+outright between the acceptance and the commit leaves that one delivery claimed; once the
+claim runs out the sweeper sends it again, with the same Message-ID, so a receiver sees
+one message.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import smtplib
+from datetime import timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime
+
+from flask import current_app, render_template
+from flask_babel import force_locale
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import or_, select, update
+
+from dialog.accounts.models import User
+from dialog.core import mail
+from dialog.core.db import utcnow
+from dialog.core.urls import public_url
+from dialog.extensions import db
+from dialog.notifications import labels, queries, stopping
+from dialog.notifications.models import (
+    Category,
+    Channel,
+    Delivery,
+    DeliveryStatus,
+    Frequency,
+    Notification,
+)
+
+log = logging.getLogger(__name__)
+
+
+def send_batch(delivery_ids: list[int]) -> int:
+    """Send what is still owed of these deliveries; returns how many were sent."""
+    sent = 0
+    with mail.Transport() as transport:
+        for delivery_id in delivery_ids:
+            if stopping.requested():
+                break  # the rest stay pending, for the next worker or the sweeper
+            sent += _send_one(transport, delivery_id)
+    return sent
+
+
+def _send_one(transport: mail.Transport, delivery_id: int) -> bool:
+    delivery = claim(delivery_id)
+    db.session.commit()
+    if delivery is None:
+        return False
+    message = compose(delivery)
+    if message is None:
+        _settle(delivery, DeliveryStatus.skipped)
+        db.session.commit()
+        return False
+    try:
+        note = transport.send(message)
+    except (smtplib.SMTPException, OSError) as error:
+        db.session.rollback()
+        _failed(delivery, error)
+        db.session.commit()
+        return False
+    _settle(delivery, DeliveryStatus.sent)
+    db.session.commit()
+    log.info(
+        "notification delivery %s sent on attempt %s: %s",
+        delivery.id,
+        delivery.attempts,
+        note.split(" written to ")[0],
+        extra={"delivery_id": delivery.id, "outcome": "sent"},
+    )
+    return True
+
+
+def claim(delivery_id: int) -> Delivery | None:
+    """Take the delivery unless it is settled or another worker holds it."""
+    now = utcnow()
+    taken = db.session.execute(
+        update(Delivery)
+        .where(
+            Delivery.id == delivery_id,
+            Delivery.status == DeliveryStatus.pending,
+            or_(Delivery.claimed_until.is_(None), Delivery.claimed_until < now),
+        )
+        .values(
+            claimed_until=now + timedelta(seconds=current_app.config["MAIL_CLAIM_SECONDS"]),
+            attempts=Delivery.attempts + 1,
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not taken:
+        return None
+    return db.session.get(Delivery, delivery_id, populate_existing=True)
+
+
+def _settle(delivery: Delivery, status: DeliveryStatus) -> None:
+    delivery.status = status
+    delivery.claimed_until = None
+    if status is DeliveryStatus.sent:
+        delivery.sent_at = utcnow()
+    db.session.flush()
+
+
+def _failed(delivery: Delivery, error: Exception) -> None:
+    delivery = db.session.get(Delivery, delivery.id, populate_existing=True)
+    code = _smtp_code(error)
+    delivery.last_error = _without_addresses(f"{type(error).__name__}: {code or ''} {error}")[:500]
+    delivery.claimed_until = None
+    permanent = code is not None and 500 <= code < 600
+    if permanent or delivery.attempts >= current_app.config["MAIL_MAX_ATTEMPTS"]:
+        delivery.status = DeliveryStatus.dead
+        log.error(
+            "notification delivery %s is dead after %s attempts (%s)",
+            delivery.id,
+            delivery.attempts,
+            delivery.last_error,
+            extra={"delivery_id": delivery.id, "outcome": "dead"},
+        )
+        if permanent:
+            _suppress(delivery.user_id)
+    else:
+        wait = backoff(delivery.attempts)
+        delivery.next_attempt_at = utcnow() + timedelta(seconds=wait)
+        log.warning(
+            "notification delivery %s failed on attempt %s (%s); will retry in %.0f s",
+            delivery.id,
+            delivery.attempts,
+            delivery.last_error,
+            wait,
+            extra={"delivery_id": delivery.id, "outcome": "retrying"},
+        )
+    db.session.flush()
+
+
+def backoff(attempts: int) -> float:
+    """Exponential, with jitter so that deliveries failing together do not retry
+    together: between half and all of the doubled wait."""
+    ceiling = current_app.config["OUTBOX_RETRY_AFTER_SECONDS"] * 2 ** min(attempts, 10)
+    return ceiling / 2 + random.uniform(0, ceiling / 2)
+
+
+def _smtp_code(error: Exception) -> int | None:
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in error.recipients.values()]
+        return codes[0] if codes else None
+    if isinstance(error, smtplib.SMTPResponseException):
+        return error.smtp_code
+    return None
+
+
+def _without_addresses(text: str) -> str:
+    from dialog.core.outbox import _ADDRESS
+
+    return _ADDRESS.sub("<address>", text)
+
+
+def _suppress(user_id: int) -> None:
+    """A hard bounce: no more notification mail to the address until it is confirmed
+    again."""
+    db.session.execute(
+        update(User)
+        .where(User.id == user_id)
+        .values(mail_bounced_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+
+
+# Composing -----------------------------------------------------------------------------
+
+
+def compose(delivery: Delivery) -> EmailMessage | None:
+    """The email, built now (links and their tokens too), or None when it is no longer
+    owed: the account closed, the address unconfirmed or bouncing, the email turned off."""
+    user = db.session.get(User, delivery.user_id)
+    if not may_receive(user):
+        return None
+    if delivery.channel is Channel.email:
+        notification = queries.notification_with_subject(delivery.notification_id)
+        if notification is None or _frequency(user, notification.category) is not (
+            Frequency.immediately
+        ):
+            return None
+        items = [(notification, 1)]
+        categories = [notification.category]
+        template = "notification"
+    else:
+        items = _digest_items(user, delivery.digest_key)
+        if not items:
+            return None
+        categories = sorted({n.category for n, _ in items}, key=lambda c: c.value)
+        template = "digest"
+    return _message(user, delivery, template, items, categories)
+
+
+def may_receive(user: User | None) -> bool:
+    return (
+        user is not None
+        and user.active
+        and user.anonymised_at is None
+        and user.email_verified_at is not None
+        and user.mail_bounced_at is None
+    )
+
+
+def _frequency(user: User, category: Category) -> Frequency:
+    return queries.frequencies(user)[category]
+
+
+def _digest_items(user: User, digest_key: str) -> list[tuple[Notification, int]]:
+    notifications = db.session.scalars(
+        select(Notification)
+        .options(*queries.WITH_SUBJECT)
+        .where(Notification.user_id == user.id, Notification.mailed_in == digest_key)
+        .order_by(Notification.created_at, Notification.id)
+    ).all()
+    return queries.merged(notifications)
+
+
+def _message(user, delivery, template, items, categories) -> EmailMessage:
+    unsubscribe_url = public_url(
+        "notifications.unsubscribe", token=unsubscribe_token(user.id, categories)
+    )
+    context = {
+        "unsubscribe_url": unsubscribe_url,
+        "settings_url": public_url("notifications.settings"),
+        "period": (delivery.digest_key or "").split(":")[0],
+    }
+    with force_locale(user.locale):
+        context["items"] = [(labels.describe(n, count), _link(n)) for n, count in items]
+        subject = render_template(f"emails/{template}.subject.txt", **context)
+        text = render_template(f"emails/{template}.txt", **context)
+        html = render_template(f"emails/{template}.html", **context)
+    message = EmailMessage()
+    message["Subject"] = " ".join(subject.split())
+    message["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
+    message["To"] = user.email
+    message["Date"] = format_datetime(utcnow())
+    message["Message-ID"] = message_id(delivery)
+    message["Auto-Submitted"] = "auto-generated"
+    # RFC 8058: a mail client may unsubscribe with one POST, without asking anything.
+    message["List-Unsubscribe"] = f"<{unsubscribe_url}>"
+    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    message.set_content(text)
+    message.add_alternative(html, subtype="html")
+    message["Content-Language"] = user.locale
+    return message
+
+
+def _link(notification: Notification) -> str:
+    endpoint, values = labels.destination(notification)
+    return public_url(endpoint, **values)
+
+
+def message_id(delivery: Delivery) -> str:
+    """Made from the delivery record, so every attempt carries the same one."""
+    return f"<notification.{delivery.message_token}@{mail.sender_domain()}>"
+
+
+# Unsubscribing -------------------------------------------------------------------------
+
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="unsubscribe")
+
+
+def unsubscribe_token(user_id: int, categories) -> str:
+    return _serializer().dumps({"u": user_id, "c": [c.value for c in categories]})
+
+
+def read_unsubscribe_token(token: str) -> tuple[int, list[Category]] | None:
+    try:
+        data = _serializer().loads(token)
+        return int(data["u"]), [Category(value) for value in data["c"]]
+    except (BadSignature, KeyError, TypeError, ValueError):
+        return None

@@ -1,0 +1,249 @@
+"""Turning events into notifications, in chunks; reading them; choosing how often to get
+email. Services flush and never commit."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select, update
+
+from dialog.core import outbox
+from dialog.core.db import insert_many_ignoring_conflicts, utcnow
+from dialog.core.timezone import LOCAL_ZONE
+from dialog.extensions import db
+from dialog.notifications import queries
+from dialog.notifications.models import (
+    Category,
+    Channel,
+    Delivery,
+    DeliveryStatus,
+    Frequency,
+    Notification,
+    Preference,
+    new_message_token,
+)
+
+FAN_OUT_EVENT = "notification_fan_out"
+SEND_TASK = "notifications.send_mail"
+EMAILED = "email"
+
+
+def fan_out(event_id: int, kind: str, payload: dict[str, Any], *, start=(0, 0)) -> int:
+    """Tell the next FAN_OUT_CHUNK people of the event's audiences, from `start`
+    (audience index, last account id told); what is left goes to a follow-up event, so
+    each chunk is its own task and 100,000 followers are never loaded at once. Returns
+    how many were told here."""
+    found = queries.audiences(kind, payload)
+    budget = current_app.config["FAN_OUT_CHUNK"]
+    index, after = start
+    told = 0
+    while index < len(found) and budget > 0:
+        people = queries.recipients(found[index], after=after, limit=budget)
+        told += _tell(event_id, found[index], people)
+        budget -= len(people)
+        if budget > 0:  # this audience is done
+            index, after = index + 1, 0
+        else:
+            after = people[-1]
+    if index < len(found):
+        outbox.record(
+            FAN_OUT_EVENT,
+            f"fan-out:{event_id}:{index}:{after}",
+            {"event_id": event_id, "audience": index, "after": after},
+        )
+    return told
+
+
+def _tell(event_id: int, audience: queries.Audience, people: list[int]) -> int:
+    now = utcnow()
+    added = insert_many_ignoring_conflicts(
+        Notification,
+        [
+            {
+                "user_id": user_id,
+                "event_id": event_id,
+                "category": audience.category,
+                "kind": audience.kind,
+                "dialogue_id": audience.dialogue.id,
+                "proposal_id": audience.proposal_id,
+                "comment_id": audience.comment_id,
+                "params": audience.params,
+                "created_at": now,
+            }
+            for user_id in people
+        ],
+        ["event_id", "user_id"],
+    )
+    _email_at_once(event_id, audience, people)
+    return added
+
+
+def _email_at_once(event_id: int, audience: queries.Audience, people: list[int]) -> None:
+    """For those who want this category immediately: one delivery each, published in
+    batches after the commit."""
+    wanting = queries.wanting(people, audience.category, Frequency.immediately)
+    if not wanting:
+        return
+    notifications = db.session.execute(
+        select(Notification.id, Notification.user_id).where(
+            Notification.event_id == event_id,
+            Notification.user_id.in_(wanting),
+            Notification.kind == audience.kind,
+            Notification.mailed_in.is_(None),
+        )
+    ).all()
+    queue_emails(
+        [
+            {"user_id": user_id, "event_id": event_id, "notification_id": notification_id}
+            for notification_id, user_id in notifications
+        ]
+    )
+    db.session.execute(
+        update(Notification)
+        .where(Notification.id.in_([n for n, _ in notifications]))
+        .values(mailed_in=EMAILED)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def queue_emails(rows: list[dict[str, Any]], *, channel: Channel = Channel.email) -> None:
+    """Delivery records for the rows (once per event, channel and person, or person and
+    digest), each handed to the mail queue after the commit."""
+    if not rows:
+        return
+    sweep_after = sweep_again_at()
+    insert_many_ignoring_conflicts(
+        Delivery,
+        [
+            {
+                **row,
+                "channel": channel,
+                "status": DeliveryStatus.pending,
+                "attempts": 0,
+                "next_attempt_at": sweep_after,
+                "message_token": new_message_token(),
+                "created_at": utcnow(),
+            }
+            for row in rows
+        ],
+        ["event_id", "channel", "user_id"]
+        if channel is Channel.email
+        else ["user_id", "digest_key"],
+    )
+    if channel is Channel.email:
+        keys = {(row["event_id"], row["user_id"]) for row in rows}
+        event_ids = {event_id for event_id, _ in keys}
+        found = db.session.execute(
+            select(Delivery.id, Delivery.event_id, Delivery.user_id).where(
+                Delivery.event_id.in_(event_ids),
+                Delivery.channel == channel,
+                Delivery.status == DeliveryStatus.pending,
+            )
+        ).all()
+        ids = [d for d, e, u in found if (e, u) in keys]
+    else:
+        keys = {(row["user_id"], row["digest_key"]) for row in rows}
+        found = db.session.execute(
+            select(Delivery.id, Delivery.user_id, Delivery.digest_key).where(
+                Delivery.digest_key.in_({key for _, key in keys}),
+                Delivery.status == DeliveryStatus.pending,
+            )
+        ).all()
+        ids = [d for d, u, k in found if (u, k) in keys]
+    publish_in_batches(ids)
+
+
+def sweep_again_at() -> datetime:
+    """When the sweeper steps in for a delivery just published: its task has had time."""
+    return utcnow() + timedelta(seconds=current_app.config["OUTBOX_RETRY_AFTER_SECONDS"])
+
+
+def publish_in_batches(delivery_ids: list[int]) -> None:
+    size = current_app.config["MAIL_BATCH"]
+    for start in range(0, len(delivery_ids), size):
+        outbox.publish_after_commit(SEND_TASK, [delivery_ids[start : start + size]])
+
+
+# Reading -------------------------------------------------------------------------------
+
+
+def mark_read(notification: Notification) -> int:
+    """This one and the unread ones told together with it."""
+    return db.session.execute(
+        update(Notification)
+        .where(queries.same_group(notification))
+        .values(read_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+
+
+def mark_all_read(user) -> int:
+    return db.session.execute(
+        update(Notification)
+        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+        .values(read_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+
+
+# Choosing ------------------------------------------------------------------------------
+
+
+def set_frequencies(user, chosen: dict[Category, Frequency]) -> None:
+    for category, frequency in chosen.items():
+        row = db.session.get(Preference, (user.id, category))
+        if row is None:
+            db.session.add(Preference(user_id=user.id, category=category, frequency=frequency))
+        else:
+            row.frequency = frequency
+    db.session.flush()
+
+
+def unsubscribe(user_id: int, categories: list[Category]) -> None:
+    """Email about these categories off (the one-click link of an email)."""
+    from dialog.accounts.models import User
+
+    user = db.session.get(User, user_id)
+    if user is None:
+        return
+    set_frequencies(user, {category: Frequency.off for category in categories})
+
+
+# Digests -------------------------------------------------------------------------------
+
+DIGEST_HOUR = 7  # local time: the morning's email
+DIGEST_CHUNK = 1000
+
+
+def digest_periods(now: datetime) -> list[tuple[Frequency, str]]:
+    """The digests due at this moment: the day's from the digest hour on, and on Mondays
+    the week's; each named by the key its deliveries carry."""
+    local = now.astimezone(LOCAL_ZONE)
+    if local.hour < DIGEST_HOUR:
+        return []
+    periods = [(Frequency.daily, f"daily:{local.date().isoformat()}")]
+    if local.weekday() == 0:
+        year, week, _ = local.isocalendar()
+        periods.append((Frequency.weekly, f"weekly:{year}-W{week:02d}"))
+    return periods
+
+
+def queue_digest_chunk(frequency: Frequency, key: str, *, after: int) -> list[int]:
+    """The next people with something unread that no email has carried yet, in
+    categories they get this often: each gets the period's digest, carrying those. A
+    person who already has it gets the rest in the next one."""
+    people = queries.awaiting_digest(frequency, key, after=after, limit=DIGEST_CHUNK)
+    if not people:
+        return []
+    db.session.execute(
+        update(Notification)
+        .where(queries.undigested(people, frequency))
+        .values(mailed_in=key)
+        .execution_options(synchronize_session=False)
+    )
+    queue_emails(
+        [{"user_id": user_id, "digest_key": key} for user_id in people], channel=Channel.digest
+    )
+    return people

@@ -1,0 +1,323 @@
+"""Events reach the right people in the app and by email: chunked fan-out, merging,
+preferences, one-click unsubscribe, the digest, and each email sent once with a stable
+Message-ID through a real SMTP server on loopback."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from email import message_from_bytes, policy
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import func, select
+
+from dialog.accounts.models import User
+from dialog.core import outbox
+from dialog.core.models import OutboxEvent
+from dialog.dialogues import services as dialogue_services
+from dialog.dialogues.models import Dialogue
+from dialog.extensions import db as database
+from dialog.moderation import services as moderation
+from dialog.notifications import services
+from dialog.notifications.models import (
+    Category,
+    Delivery,
+    DeliveryStatus,
+    Frequency,
+    Notification,
+)
+from dialog.proposals import services as proposal_services
+from dialog.proposals.models import Comment, Proposal, Stance
+from tests.factories import LIVE
+from tests.support import free_port, log_in, post_form, run_task
+
+
+class Inbox:
+    """An SMTP server's mailbox; `answers` (e.g. ["421 ...", "250 ..."]) are given to the
+    DATA commands in turn, then 250."""
+
+    def __init__(self):
+        self.messages = []
+        self.answers: list[str] = []
+
+    async def handle_DATA(self, server, session, envelope):
+        answer = self.answers.pop(0) if self.answers else "250 OK"
+        if answer.startswith("250"):
+            self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+        return answer
+
+
+@pytest.fixture
+def smtp(app, monkeypatch):
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    for name, value in {
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": controller.port,
+        "MAIL_SECURITY": "none",
+        "MAIL_USERNAME": None,
+    }.items():
+        monkeypatch.setitem(app.config, name, value)
+    yield inbox
+    controller.stop()
+
+
+@pytest.fixture
+def world(ctx, db, make_dialogue, make_user, make_proposal):
+    dialogue = make_dialogue("notiser", phases=LIVE)
+    author = make_user(email="author@example.org", locale="en")
+    proposal = make_proposal(dialogue, author=author, title="Bänkar vid kanalen")
+    return database.session.get(Dialogue, dialogue.id), author, proposal
+
+
+def _deliver(app, mailbox) -> None:
+    """Every pending outbox delivery (fan-out chunks too), then every pending email."""
+    while mailbox.deliver():
+        pass
+    pending = database.session.scalars(
+        select(Delivery.id).where(Delivery.status == DeliveryStatus.pending)
+    ).all()
+    if pending:
+        run_task(app, services.SEND_TASK, list(pending))
+
+
+def _notifications(user_id) -> list[Notification]:
+    database.session.expire_all()
+    return database.session.scalars(
+        select(Notification).where(Notification.user_id == user_id).order_by(Notification.id)
+    ).all()
+
+
+def _comment(proposal, author, body="Bra idé", parent=None):
+    comment = proposal_services.add_comment(
+        database.session.get(Proposal, proposal.id),
+        author=database.session.get(User, author.id),
+        body=body,
+        stance=Stance.for_,
+        parent=database.session.get(Comment, parent.id) if parent else None,
+    )
+    database.session.commit()
+    return comment
+
+
+def test_a_comment_and_a_reply_reach_the_author_and_the_replied_to_and_no_one_else(
+    app, world, make_user, mailbox
+):
+    dialogue, author, proposal = world
+    first, second, unverified = make_user(), make_user(), make_user(verified=False)
+    parent = _comment(proposal, first, "Första")
+    _comment(proposal, second, "Svar", parent=parent)
+    _comment(proposal, unverified, "Overifierad")
+    _comment(proposal, author, "Mitt eget")  # nobody is told of their own comment
+    _deliver(app, mailbox)
+    # The reply is a comment on the author's proposal too; the unverified one's is news
+    # for the author, who is confirmed.
+    told = [(n.kind, n.comment_id) for n in _notifications(author.id)]
+    assert [kind for kind, _ in told] == ["comment_on_proposal"] * 3
+    assert [n.kind for n in _notifications(first.id)] == ["reply"]
+    assert _notifications(second.id) == [] and _notifications(unverified.id) == []
+
+
+def test_unread_notifications_about_the_same_thing_merge_in_the_bell_and_list(
+    app, client, world, make_user, mailbox
+):
+    dialogue, author, proposal = world
+    for _ in range(3):
+        _comment(proposal, make_user())
+    _deliver(app, mailbox)
+    assert log_in(client, author.email).status_code == 302
+    page = client.get("/notifications").get_data(as_text=True)
+    assert "3 nya kommentarer på ditt förslag ”Bänkar vid kanalen”" in page
+    assert '<span class="badge" aria-hidden="true">1</span>' in page  # one thing, merged
+    [first, *_] = _notifications(author.id)
+    assert post_form(client, f"/notifications/{first.id}/read", {}, form_path="/notifications")
+    assert all(n.read_at is not None for n in _notifications(author.id))
+    page = client.get("/notifications").get_data(as_text=True)
+    assert "Du har inga olästa notiser." in page and "badge" not in page.split("<main")[0]
+
+
+def test_a_phase_reaches_followers_in_chunks_once_each_and_skips_closed_and_blocked(
+    app, world, make_user, mailbox, monkeypatch
+):
+    dialogue, author, proposal = world
+    monkeypatch.setitem(app.config, "FAN_OUT_CHUNK", 2)
+    followers = [database.session.get(User, make_user().id) for _ in range(5)]
+    closed = followers[3]
+    for person in followers:
+        dialogue_services.follow(dialogue, person)
+    closed.active = False
+    database.session.commit()
+    decision = moderation.block(
+        database.session.get(Proposal, proposal.id),
+        by=database.session.get(User, make_user(role="admin").id),
+        reason="Test",
+        days=2,
+    )
+    database.session.commit()
+    blocked_author = decision.author_id
+    dialogue_services.follow(dialogue, database.session.get(User, blocked_author))
+    phase = dialogue.phases[0]
+    outbox.record(
+        "phase_ending_soon",
+        f"phase:{phase.id}:test",
+        {"phase_id": phase.id, "dialogue_id": dialogue.id},
+    )
+    database.session.commit()
+    _deliver(app, mailbox)
+    told = database.session.scalars(
+        select(Notification.user_id).where(Notification.kind == "phase_ending_soon")
+    ).all()
+    assert sorted(told) == sorted(p.id for p in followers if p is not closed)
+    chunks = database.session.scalar(
+        select(func.count()).where(OutboxEvent.kind == services.FAN_OUT_EVENT)
+    )
+    assert chunks == 2  # five candidates, two per task: three tasks in all
+    # My own content's notice still reaches a blocked author; the phase did not.
+    assert blocked_author not in told
+    assert [n.kind for n in _notifications(blocked_author)] == ["content_block"]
+
+
+def test_an_immediate_email_is_sent_once_with_its_headers_and_a_stable_message_id(
+    app, world, make_user, mailbox, smtp
+):
+    dialogue, author, proposal = world
+    services.set_frequencies(
+        database.session.get(User, author.id), {Category.comments: Frequency.immediately}
+    )
+    database.session.commit()
+    _comment(proposal, make_user())
+    _deliver(app, mailbox)
+    [message] = smtp.messages
+    assert message["To"] == "author@example.org"
+    assert message["Subject"] == "A new comment on your proposal “Bänkar vid kanalen”"
+    assert message["Auto-Submitted"] == "auto-generated"
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert (
+        message["List-Unsubscribe"].startswith("<http")
+        and "/unsubscribe/" in (message["List-Unsubscribe"])
+    )
+    [delivery] = database.session.scalars(select(Delivery)).all()
+    assert message["Message-ID"] == f"<notification.{delivery.message_token}@localhost>"
+    assert delivery.status is DeliveryStatus.sent
+    # Sending the same delivery again sends nothing.
+    assert run_task(app, services.SEND_TASK, [delivery.id]) == 0
+    assert len(smtp.messages) == 1
+
+
+def test_a_temporary_refusal_is_retried_and_a_permanent_one_is_dead_at_once(
+    app, world, make_user, mailbox, smtp, caplog
+):
+    dialogue, author, proposal = world
+    services.set_frequencies(
+        database.session.get(User, author.id), {Category.comments: Frequency.immediately}
+    )
+    database.session.commit()
+    smtp.answers = ["421 Try again later"]
+    _comment(proposal, make_user())
+    _deliver(app, mailbox)
+    [delivery] = database.session.scalars(select(Delivery)).all()
+    assert (delivery.status, delivery.attempts, smtp.messages) == (DeliveryStatus.pending, 1, [])
+    assert delivery.next_attempt_at > delivery.created_at
+    assert run_task(app, services.SEND_TASK, [delivery.id]) == 1
+    assert len(smtp.messages) == 1
+
+    smtp.answers = ["550 No such user"]
+    with caplog.at_level(logging.ERROR, logger="dialog.notifications.sending"):
+        _comment(proposal, make_user())
+        _deliver(app, mailbox)
+    database.session.expire_all()
+    dead = database.session.scalars(
+        select(Delivery).where(Delivery.status == DeliveryStatus.dead)
+    ).all()
+    assert len(dead) == 1 and dead[0].attempts == 1 and "550" in dead[0].last_error
+    assert [r.message for r in caplog.records if "is dead" in r.message] == [
+        f"notification delivery {dead[0].id} is dead after 1 attempts ({dead[0].last_error})"
+    ]
+    assert "author@example.org" not in dead[0].last_error
+    # The address bounced: no more notification mail to it until it is confirmed again.
+    assert database.session.get(User, author.id).mail_bounced_at is not None
+    _comment(proposal, make_user())
+    _deliver(app, mailbox)
+    assert len(smtp.messages) == 1
+
+
+def test_unsubscribing_takes_one_post_without_login_or_token_and_a_get_changes_nothing(
+    app, client, world, make_user, mailbox, smtp
+):
+    dialogue, author, proposal = world
+    services.set_frequencies(
+        database.session.get(User, author.id), {Category.comments: Frequency.immediately}
+    )
+    database.session.commit()
+    _comment(proposal, make_user())
+    _deliver(app, mailbox)
+    link = smtp.messages[0]["List-Unsubscribe"].strip("<>")
+    path = "/" + link.split("/", 3)[3]
+    page = client.get(path)
+    assert page.status_code == 200 and "Sluta få de här mejlen" in page.get_data(as_text=True)
+    assert _frequency(author) is Frequency.immediately  # a GET never unsubscribes
+    assert client.post(path).status_code == 200  # no session, no CSRF token
+    assert _frequency(author) is Frequency.off
+    _comment(proposal, make_user())
+    _deliver(app, mailbox)
+    assert len(smtp.messages) == 1
+    assert client.post(path[:-3] + "xyz").status_code == 404
+
+
+def _frequency(user) -> Frequency:
+    from dialog.notifications import queries
+
+    database.session.expire_all()
+    return queries.frequencies(database.session.get(User, user.id))[Category.comments]
+
+
+def test_the_daily_digest_carries_what_is_pending_once_in_the_persons_language(
+    app, world, make_user, mailbox, smtp
+):
+    dialogue, author, proposal = world
+    _comment(proposal, make_user())
+    _comment(proposal, make_user())
+    _deliver(app, mailbox)
+    assert smtp.messages == []  # daily is the default: nothing at once
+    before_hour = datetime(2026, 12, 2, 5, 0, tzinfo=UTC)  # 06:00 in Stockholm
+    assert services.digest_periods(before_hour) == []
+    [(frequency, key)] = services.digest_periods(datetime(2026, 12, 2, 7, 0, tzinfo=UTC))
+    assert services.queue_digest_chunk(frequency, key, after=0) == [author.id]
+    database.session.commit()
+    assert services.queue_digest_chunk(frequency, key, after=0) == []  # nothing twice
+    _deliver(app, mailbox)
+    [digest] = smtp.messages
+    assert digest["Subject"] == "1 new notification today"
+    assert digest["Content-Language"] == "en"
+    text = digest.get_body(("plain",)).get_content()
+    assert "2 new comments on your proposal “Bänkar vid kanalen”" in text
+    # Later ones wait for the next digest, never the one already sent.
+    _comment(proposal, make_user())
+    _deliver(app, mailbox)
+    assert services.queue_digest_chunk(frequency, key, after=0) == []
+    assert len(smtp.messages) == 1
+
+
+def test_the_email_settings_are_saved_and_offer_the_moderators_category_to_staff_only(
+    client, world, make_user
+):
+    dialogue, author, proposal = world
+    resident = make_user()
+    assert log_in(client, resident.email).status_code == 302
+    page = client.get("/notifications/settings").get_data(as_text=True)
+    assert 'name="comments"' in page and 'name="moderation"' not in page
+    saved = post_form(
+        client,
+        "/notifications/settings",
+        {"phases": "weekly", "comments": "immediately", "answers": "off", "my_content": "daily"},
+    )
+    assert saved.status_code == 302
+    from dialog.notifications import queries
+
+    chosen = queries.frequencies(database.session.get(User, resident.id))
+    assert chosen[Category.phases] is Frequency.weekly
+    assert chosen[Category.answers] is Frequency.off
+    bad = post_form(client, "/notifications/settings", {"phases": "sometimes"})
+    assert bad.status_code == 400
