@@ -8,8 +8,10 @@ from celery import Celery, Task, signals
 from celery.concurrency import get_implementation
 from celery.concurrency.prefork import TaskPool as PreforkPool
 from flask import Flask
+from kombu import Queue
 
 from dialog import logs
+from dialog.core import queues
 from dialog.core.timezone import LOCAL_ZONE_NAME
 
 
@@ -37,8 +39,9 @@ def celery_init_app(app: Flask) -> Celery:
         broker_connection_retry_on_startup=True,
         # Publishing gives up fast; the outbox sweeper is what makes delivery reliable.
         broker_transport_options=_transport_options(app.config["CELERY_BROKER_URL"], timeout),
-        task_default_queue="default",
-        task_routes={"core.deliver_outbox": {"queue": "default"}},
+        task_default_queue=queues.DEFAULT,
+        task_queues=[Queue(name) for name in queues.ALL],
+        task_routes=[queues.router],
         beat_schedule_filename=f"{app.config['INSTANCE_PATH']}/celerybeat-schedule",
     )
     celery_app.set_default()

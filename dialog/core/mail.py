@@ -17,7 +17,7 @@ from typing import Any
 from flask import current_app, render_template
 from flask_babel import force_locale
 
-from dialog.core import outbox
+from dialog.core import outbox, queues
 from dialog.core.db import utcnow
 
 
@@ -47,7 +47,7 @@ def new_message_id() -> str:
     return make_msgid(domain=sender_domain())
 
 
-@outbox.subscriber("email", name="core.send_email")
+@outbox.subscriber("email", name="core.send_email", queue=queues.MAIL)
 def send_queued(payload: dict[str, Any]) -> str:
     with Transport() as transport:
         return transport.send(render(payload))

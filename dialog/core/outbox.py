@@ -34,7 +34,7 @@ from flask_sqlalchemy.session import Session
 from sqlalchemy import event, select, update
 
 from dialog import logs
-from dialog.core import outages
+from dialog.core import outages, queues
 from dialog.core.db import insert_ignoring_conflicts, utcnow
 from dialog.core.models import OutboxDelivery, OutboxEvent, OutboxStatus
 from dialog.extensions import db
@@ -60,14 +60,15 @@ class Subscriber:
     react: Callable[..., str | None]
     # Given the event's id too: a subscriber that keys its own rows by the event.
     with_event_id: bool = False
+    queue: str = queues.DEFAULT
 
 
 _subscribers: dict[str, Subscriber] = {}
 
 
-def subscriber(kind: str, *, name: str, with_event_id: bool = False):
+def subscriber(kind: str, *, name: str, with_event_id: bool = False, queue: str = queues.DEFAULT):
     """Register `func(payload)` to react to every event of `kind`; with `with_event_id`,
-    `func(payload, event_id)`.
+    `func(payload, event_id)`. Its deliveries run on the broker's `queue`.
 
     The function must be idempotent (a delivery may run again after a crash), flush and
     never commit. Deliveries are tracked by `name`, so it is unique across all kinds and
@@ -77,8 +78,10 @@ def subscriber(kind: str, *, name: str, with_event_id: bool = False):
 
     def register(func: Callable[[dict[str, Any]], str | None]):
         _check_name_is_free(name, func)
+        if queue not in queues.ALL:
+            raise ValueError(f"outbox subscriber {name!r}: no queue {queue!r}")
         _subscribers[name] = Subscriber(
-            name=name, kind=kind, react=func, with_event_id=with_event_id
+            name=name, kind=kind, react=func, with_event_id=with_event_id, queue=queue
         )
         return func
 
@@ -158,7 +161,9 @@ def _add_deliveries(event_id: int, subscribers: list[Subscriber]) -> None:
     ]
     db.session.add_all(deliveries)
     db.session.flush()
-    db.session.info.setdefault(_SESSION_KEY, []).extend(d.id for d in deliveries)
+    db.session.info.setdefault(_SESSION_KEY, []).extend(
+        (d.id, each.queue) for d, each in zip(deliveries, subscribers, strict=True)
+    )
 
 
 def publish_after_commit(task: str, args: list) -> None:
@@ -169,8 +174,8 @@ def publish_after_commit(task: str, args: list) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _publish_after_commit(session) -> None:
-    for delivery_id in session.info.pop(_SESSION_KEY, []):
-        publish(delivery_id)
+    for delivery_id, queue in session.info.pop(_SESSION_KEY, []):
+        publish(delivery_id, queue)
     for task, args in session.info.pop(_TASKS_KEY, []):
         publish_task(task, args)
 
@@ -186,20 +191,22 @@ def broker_outage() -> outages.Outage:
     return outages.of("broker", "outbox deliveries wait for the sweeper")
 
 
-def publish(delivery_id: int) -> bool:
-    """Hand a delivery to the broker; False when it is unreachable or was just now.
+def publish(delivery_id: int, queue: str) -> bool:
+    """Hand a delivery to the broker, on its subscriber's queue; False when the broker is
+    unreachable or was just now.
 
     A delivery not published stays pending: the sweeper publishes it later."""
-    return publish_task(DELIVER_TASK, [delivery_id])
+    return publish_task(DELIVER_TASK, [delivery_id], queue=queue)
 
 
-def publish_task(task: str, args: list) -> bool:
+def publish_task(task: str, args: list, *, queue: str | None = None) -> bool:
+    """Publish `task` on `queue`, or on the one its name is routed to."""
     broker = broker_outage()
     if not broker.worth_trying():
         log.debug("task %s %s left to a sweeper: the broker is down", task, args)
         return False
     try:
-        _send(task, args)
+        _send(task, args, queue or queues.of(task))
     except Exception as error:  # any broker failure: a sweeper publishes it later
         broker.failed(error)
         return False
@@ -207,10 +214,10 @@ def publish_task(task: str, args: list) -> bool:
     return True
 
 
-def _send(task: str, args: list) -> None:
+def _send(task: str, args: list, queue: str) -> None:
     celery = current_app.extensions["celery"]
     try:
-        celery.send_task(task, args=args, retry=False)
+        celery.send_task(task, args=args, queue=queue, retry=False)
     except Exception as error:
         if not _connection_dropped(error):
             raise
@@ -218,7 +225,7 @@ def _send(task: str, args: list) -> None:
         # although Redis is up; redis-py has closed it, so this goes on a fresh one. Kombu
         # takes no redis-py retry policy, and its own retry (retry=True) would also wait
         # out a second timeout on a hung broker: a timeout is never tried again here.
-        celery.send_task(task, args=args, retry=False)
+        celery.send_task(task, args=args, queue=queue, retry=False)
 
 
 def _connection_dropped(error: BaseException) -> bool:
@@ -374,19 +381,24 @@ def _settle_event(event_id: int) -> None:
     db.session.flush()
 
 
-def due_delivery_ids(limit: int = 500) -> list[int]:
-    """Pending deliveries whose retry time has come, oldest first."""
-    return list(
-        db.session.scalars(
-            select(OutboxDelivery.id)
-            .where(
-                OutboxDelivery.status == OutboxStatus.pending,
-                OutboxDelivery.next_attempt_at <= utcnow(),
-            )
-            .order_by(OutboxDelivery.next_attempt_at)
-            .limit(limit)
+def due_deliveries(limit: int = 500) -> list[tuple[int, str]]:
+    """Pending deliveries whose retry time has come, oldest first, each with the queue its
+    subscriber runs on."""
+    rows = db.session.execute(
+        select(OutboxDelivery.id, OutboxDelivery.subscriber)
+        .where(
+            OutboxDelivery.status == OutboxStatus.pending,
+            OutboxDelivery.next_attempt_at <= utcnow(),
         )
+        .order_by(OutboxDelivery.next_attempt_at)
+        .limit(limit)
     )
+    return [(delivery_id, queue_of(name)) for delivery_id, name in rows]
+
+
+def queue_of(subscriber_name: str) -> str:
+    found = _subscribers.get(subscriber_name)
+    return found.queue if found else queues.DEFAULT
 
 
 def postpone(delivery_ids: list[int]) -> None:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from celery import shared_task
 
-from dialog.core import heartbeat, locks
+from dialog.core import heartbeat, locks, queues
 from dialog.core.models import HeartbeatKind, JobLock
 from dialog.extensions import db
 
@@ -52,6 +52,7 @@ def periodic(name: str, *, every: float | str, lease: int):
     def declare(func: Callable[[], int]):
         _check_name_is_free(name)
         _declared[name] = Declaration(name=name, every=every, lease=lease)
+        queues.route(name, queues.PERIODIC)
 
         @shared_task(name=name)
         @functools.wraps(func)

@@ -34,10 +34,10 @@ def sweep_outbox() -> int:
     # While the broker is in its back-off the due deliveries stay due for a later run.
     if not outbox.broker_outage().worth_trying():
         return 0
-    delivery_ids = outbox.due_delivery_ids()
-    outbox.postpone(delivery_ids)
+    due = outbox.due_deliveries()
+    outbox.postpone([delivery_id for delivery_id, _queue in due])
     db.session.commit()
-    return sum(outbox.publish(delivery_id) for delivery_id in delivery_ids)
+    return sum(outbox.publish(delivery_id, queue) for delivery_id, queue in due)
 
 
 @periodic("core.expire_unreferenced_uploads", every=3600, lease=900)

@@ -7,7 +7,7 @@ from celery import shared_task
 from flask import current_app
 from sqlalchemy import or_, select, update
 
-from dialog.core import outbox
+from dialog.core import outbox, queues
 from dialog.core.db import utcnow
 from dialog.core.models import OutboxEvent
 from dialog.core.periodic import periodic
@@ -38,6 +38,9 @@ def next_chunk(payload) -> str:
         start=(payload["audience"], payload["after"]),
     )
     return f"{told} told"
+
+
+queues.route(services.SEND_TASK, queues.MAIL)
 
 
 @shared_task(name=services.SEND_TASK)

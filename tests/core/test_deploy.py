@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 import config
+from dialog.core import queues
 from tests.support import ROOT
 
 DEPLOY = ROOT / "deploy"
@@ -23,6 +24,7 @@ def _unit(name: str) -> configparser.SectionProxy:
     parser = configparser.ConfigParser(strict=False, interpolation=None)
     parser.optionxform = str  # systemd's keys are case-sensitive
     parser.read(DEPLOY / "systemd" / f"medborgardialog-{name}.service")
+    assert parser.has_section("Service"), name
     return parser["Service"]
 
 
@@ -40,11 +42,11 @@ def test_there_is_a_unit_for_web_worker_and_beat():
     assert [unit.name for unit in UNITS] == [
         "medborgardialog-beat.service",
         "medborgardialog-web.service",
-        "medborgardialog-worker.service",
+        "medborgardialog-worker@.service",
     ]
 
 
-@pytest.mark.parametrize("name", ["web", "worker", "beat"])
+@pytest.mark.parametrize("name", ["web", "worker@", "beat"])
 def test_each_unit_runs_as_its_own_user_with_the_environment_file(name):
     service = _unit(name)
     assert service["User"] == service["Group"] == "medborgardialog"
@@ -63,10 +65,18 @@ def test_the_web_unit_runs_the_wheels_gunicorn_settings_and_lets_requests_finish
     assert int(service["TimeoutStopSec"]) > graceful
 
 
-def test_the_worker_unit_stops_warm_within_a_deadline():
-    service = _unit("worker")
-    assert service["ExecStart"] == f"{VENV_BIN}/celery -A worker.app worker --loglevel=INFO"
+def test_the_worker_unit_takes_the_queue_it_is_named_for_and_stops_warm_within_a_deadline():
+    service = _unit("worker@")
+    assert service["ExecStart"] == (
+        f"{VENV_BIN}/celery -A worker.app worker --loglevel=INFO --queues=%i --hostname=%i@%%h"
+    )
     assert int(service["TimeoutStopSec"]) >= 60
+
+
+def test_the_readme_enables_a_worker_for_every_queue():
+    readme = (ROOT / "README.md").read_text()
+    enabled = {f"medborgardialog-worker@{queue}" for queue in queues.ALL}
+    assert all(unit in readme for unit in enabled), enabled
 
 
 @pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd is not installed")
@@ -82,9 +92,12 @@ def test_systemd_reads_the_units_without_a_complaint(tmp_path):
     (root / "etc/systemd/system").mkdir(parents=True)
     for unit in UNITS:
         shutil.copy(unit, root / "etc/systemd/system" / unit.name)
+    # A template is read through an instance of it: one per queue.
+    names = [unit.name for unit in UNITS if "@." not in unit.name]
+    names += [f"medborgardialog-worker@{queue}.service" for queue in queues.ALL]
     result = subprocess.run(
         ["systemd-analyze", "verify", f"--root={root}"]
-        + [f"/etc/systemd/system/{unit.name}" for unit in UNITS],
+        + [f"/etc/systemd/system/{name}" for name in names],
         capture_output=True,
         text=True,
         timeout=60,

@@ -2,6 +2,7 @@
 
 import pytest
 
+from dialog.core import outbox, queues
 from dialog.core.periodic import periodic
 
 
@@ -21,6 +22,11 @@ def test_the_beat_schedule_holds_exactly_the_declared_periodic_tasks(app):
             "task": "core.expire_unreferenced_uploads",
             "schedule": 3600.0,
         },
+        "notifications.sweep_mail": {
+            "task": "notifications.sweep_mail",
+            "schedule": sweep_interval,
+        },
+        "notifications.queue_digests": {"task": "notifications.queue_digests", "schedule": 600.0},
         **{
             name: {"task": name, "schedule": privacy_interval}
             for name in (
@@ -34,6 +40,20 @@ def test_the_beat_schedule_holds_exactly_the_declared_periodic_tasks(app):
     }
     for entry in worker.app.celery_app.conf.beat_schedule.values():
         assert entry["task"] in worker.app.celery_app.tasks
+
+
+def test_every_periodic_task_goes_on_the_periodic_queue_and_mail_on_the_mail_queue(app):
+    import worker.app
+
+    router = worker.app.celery_app.amqp.router
+    for name in worker.app.celery_app.conf.beat_schedule:
+        assert router.route({}, name)["queue"].name == queues.PERIODIC
+    assert router.route({}, "notifications.send_mail")["queue"].name == queues.MAIL
+    assert router.route({}, "core.deliver_outbox")["queue"].name == queues.DEFAULT
+    # A delivery names its subscriber's queue when it is published.
+    assert router.route({"queue": queues.MAIL}, "core.deliver_outbox")["queue"].name == "mail"
+    assert outbox.queue_of("core.send_email") == queues.MAIL
+    assert outbox.queue_of("notifications.comment_added") == queues.DEFAULT
 
 
 def test_a_periodic_task_name_is_declared_once():
