@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import selectors
 import shutil
@@ -176,13 +177,17 @@ class WorkerProcess:
         beat: bool = False,
         env: dict | None = None,
         pool_processes: int = 0,
+        queues: tuple[str, ...] = (),
     ):
         """`pool_processes`: that many forked pool processes (prefork, as production
-        runs); 0 runs tasks in the worker's own process (solo), which starts faster."""
+        runs); 0 runs tasks in the worker's own process (solo), which starts faster.
+        `queues`: the broker queues it takes (every queue when empty). The worker leads a
+        process group of its own, as under a service manager (`signal_group`)."""
         self.log_path = log_path
         self.beat = beat
         self.env = env
         self.pool_processes = pool_processes
+        self.queues = queues
         self.process: subprocess.Popen | None = None
 
     def start(self, timeout: float = 60) -> WorkerProcess:
@@ -204,9 +209,16 @@ class WorkerProcess:
             command += ["--pool=solo"]
         if self.beat:
             command += ["--beat", "--schedule", str(self.log_path.with_suffix(".beat"))]
+        if self.queues:
+            command += ["--queues", ",".join(self.queues)]
         self.log = self.log_path.open("w")
         self.process = subprocess.Popen(
-            command, stdout=self.log, stderr=subprocess.STDOUT, env=self.env, cwd=ROOT
+            command,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            env=self.env,
+            cwd=ROOT,
+            start_new_session=True,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -224,6 +236,10 @@ class WorkerProcess:
         return {
             int(pid) for task in tasks.iterdir() for pid in (task / "children").read_text().split()
         }
+
+    def signal_group(self, signum: int) -> None:
+        """Signal the worker and all its children at once, as systemd stops a service."""
+        os.killpg(self.process.pid, signum)
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
@@ -308,6 +324,10 @@ class RedisServer:
         return {
             int(pid) for task in tasks.iterdir() for pid in (task / "children").read_text().split()
         }
+
+    def signal_group(self, signum: int) -> None:
+        """Signal the worker and all its children at once, as systemd stops a service."""
+        os.killpg(self.process.pid, signum)
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:

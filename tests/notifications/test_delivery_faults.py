@@ -1,0 +1,253 @@
+"""Notification mail survives what production does to a worker: the broker away while
+changes commit, a pool process killed in the middle of a batch, the whole service stopped
+with SIGTERM, a mail server that answers 421 or 550. Real parts throughout: a prefork
+Celery worker running beat (the sweepers), the configured broker, and an SMTP server on
+loopback that keeps every message it accepted."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import threading
+from collections import Counter
+from email import message_from_bytes, policy
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import select
+
+from dialog import create_app
+from dialog.accounts.models import User
+from dialog.core import outbox
+from dialog.dialogues import services as dialogue_services
+from dialog.dialogues.models import Dialogue
+from dialog.notifications import sending, services
+from dialog.notifications.models import Category, Delivery, DeliveryStatus, Frequency
+from tests.factories import LIVE
+from tests.support import WorkerProcess, free_port, wait_for
+
+pytestmark = pytest.mark.worker
+
+FOLLOWERS = 12
+BATCH = 4
+CLAIM_SECONDS = 3
+
+
+class Sink:
+    """An SMTP server's store of accepted messages. `answers` ("421 ...") go to the next
+    DATA commands in turn, then 250. `hold_at`: the message of that number, once taken
+    in, waits for its 250 until `release` is set, so a test acts while the exchange is in
+    flight; `held_peer` is then the sending socket's (host, port)."""
+
+    def __init__(self):
+        self.messages = []
+        self.answers: list[str] = []
+        self.hold_at: int | None = None
+        self.held = threading.Event()
+        self.release = threading.Event()
+        self.held_peer: tuple[str, int] | None = None
+
+    async def handle_DATA(self, server, session, envelope):
+        answer = self.answers.pop(0) if self.answers else "250 OK"
+        if not answer.startswith("250"):
+            return answer
+        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+        if len(self.messages) == self.hold_at:
+            self.held_peer = session.peer
+            self.held.set()
+            await asyncio.get_running_loop().run_in_executor(None, self.release.wait, 30)
+        return answer
+
+    def copies(self) -> Counter:
+        """How often each Message-ID arrived."""
+        return Counter(message["Message-ID"] for message in self.messages)
+
+
+@pytest.fixture
+def sink():
+    store = Sink()
+    controller = Controller(store, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    store.port = controller.port
+    yield store
+    store.release.set()
+    controller.stop()
+
+
+@pytest.fixture
+def workers(app, sink, tmp_path):
+    """start() a real prefork worker with beat, sending to the sink; all stopped after."""
+    app.extensions["celery"].control.purge()
+    started = []
+    env = dict(os.environ)
+    env |= {"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": str(sink.port), "MAIL_SECURITY": "none"}
+    env |= {"MAIL_BATCH": str(BATCH), "MAIL_CLAIM_SECONDS": str(CLAIM_SECONDS)}
+
+    def start() -> WorkerProcess:
+        log = tmp_path / f"worker-{len(started)}.log"
+        process = WorkerProcess(log, beat=True, env=env, pool_processes=2)
+        started.append(process)
+        return process.start()
+
+    yield start
+    for process in started:
+        process.stop()
+
+
+@pytest.fixture
+def followed(app, committed_db, make_dialogue, make_user):
+    """A dialogue, and FOLLOWERS people who want to hear of its phases at once."""
+    dialogue = make_dialogue("fel", phases=LIVE)
+    people = [make_user() for _ in range(FOLLOWERS)]
+    with app.app_context():
+        fresh = committed_db.session.get(Dialogue, dialogue.id)
+        for person in people:
+            user = committed_db.session.get(User, person.id)
+            dialogue_services.follow(fresh, user)
+            services.set_frequencies(user, {Category.phases: Frequency.immediately})
+        committed_db.session.commit()
+        phase_id = fresh.phases[1].id
+    return dialogue.id, phase_id, [person.id for person in people]
+
+
+def _announce(on_app, db, followed, key: str) -> int:
+    dialogue_id, phase_id, _people = followed
+    with on_app.app_context():
+        fact = outbox.record(
+            "phase_ending_soon",
+            f"phase:{phase_id}:{key}",
+            {"phase_id": phase_id, "dialogue_id": dialogue_id},
+        )
+        db.session.commit()
+        return fact.id
+
+
+def _deliveries(app, db, event_id: int) -> list[Delivery]:
+    with app.app_context():
+        db.session.expire_all()
+        found = db.session.scalars(select(Delivery).where(Delivery.event_id == event_id)).all()
+        db.session.expunge_all()
+        return found
+
+
+def _all_sent(app, db, event_id: int, count: int) -> list[Delivery]:
+    deliveries = _deliveries(app, db, event_id)
+    if len(deliveries) == count and all(d.status is DeliveryStatus.sent for d in deliveries):
+        return deliveries
+    return []
+
+
+def _message_ids(app, deliveries: list[Delivery]) -> list[str]:
+    with app.app_context():
+        return [sending.message_id(delivery) for delivery in deliveries]
+
+
+def _pid_with_local_port(port: int, candidates: set[int]) -> int:
+    """The process among `candidates` owning the loopback socket bound to `port`."""
+    inodes = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if int(fields[1].split(":")[1], 16) == port:
+            inodes.add(f"socket:[{fields[9]}]")
+    for pid in candidates:
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            try:
+                if os.readlink(fd) in inodes:
+                    return pid
+            except FileNotFoundError:
+                continue
+    raise AssertionError(f"no worker process holds the connection from port {port}")
+
+
+def test_mail_recorded_while_the_broker_is_unreachable_is_all_delivered_once_it_is_back(
+    app, committed_db, followed, sink, workers
+):
+    cut_off = create_app(CELERY_BROKER_URL="redis://127.0.0.1:1/0")
+    event_id = _announce(cut_off, committed_db, followed, "outage")
+    assert _deliveries(app, committed_db, event_id) == []  # nothing got through yet
+    workers()
+    sent = wait_for(lambda: _all_sent(app, committed_db, event_id, FOLLOWERS), timeout=90)
+    copies = sink.copies()
+    assert {copies[message_id] for message_id in _message_ids(app, sent)} == {1}
+    assert sorted(d.user_id for d in sent) == sorted(followed[2])
+
+
+def test_a_pool_process_killed_mid_batch_loses_no_mail_and_repeats_at_most_the_one_in_flight(
+    app, committed_db, followed, sink, workers
+):
+    worker = workers()
+    sink.hold_at = 3
+    event_id = _announce(app, committed_db, followed, "kill")
+    assert sink.held.wait(60), "no mail reached the server"
+    victim = _pid_with_local_port(sink.held_peer[1], worker.pool_pids())
+    os.kill(victim, signal.SIGKILL)
+    sink.release.set()
+    sent = wait_for(lambda: _all_sent(app, committed_db, event_id, FOLLOWERS), timeout=90)
+    copies = sink.copies()
+    message_ids = _message_ids(app, sent)
+    assert all(copies[message_id] >= 1 for message_id in message_ids)  # none lost
+    # The mail whose 250 the killed process never read comes again, with the same
+    # Message-ID (a receiver sees one message); every other mail came once.
+    assert sum(copies[message_id] - 1 for message_id in message_ids) <= 1
+    assert set(copies) == set(message_ids)
+
+
+def test_the_whole_service_stopped_with_sigterm_mid_batch_then_started_sends_each_mail_once(
+    app, committed_db, followed, sink, workers
+):
+    worker = workers()
+    sink.hold_at = 3
+    event_id = _announce(app, committed_db, followed, "stop")
+    assert sink.held.wait(60), "no mail reached the server"
+    worker.signal_group(signal.SIGTERM)  # systemd's stop: every process of the service
+    sink.release.set()
+    worker.process.wait(timeout=60)
+    assert len(sink.messages) < FOLLOWERS  # mail was still owed when it stopped
+    workers()
+    sent = wait_for(lambda: _all_sent(app, committed_db, event_id, FOLLOWERS), timeout=90)
+    copies = sink.copies()
+    assert {copies[message_id] for message_id in _message_ids(app, sent)} == {1}
+    assert len(sink.messages) == FOLLOWERS
+
+
+def test_a_421_is_retried_until_the_250_and_a_550_is_dead_at_once_with_one_log_line(
+    app, committed_db, followed, sink, workers, tmp_path
+):
+    sink.answers = ["421 Try again later"]
+    worker = workers()
+    event_id = _announce(app, committed_db, followed, "refusals")
+    sent = wait_for(lambda: _all_sent(app, committed_db, event_id, FOLLOWERS), timeout=90)
+    assert sorted(d.attempts for d in sent) == [1] * (FOLLOWERS - 1) + [2]
+    assert set(sink.copies().values()) == {1}
+
+    sink.answers = ["550 No such user here"]
+    dialogue_id, phase_id, people = followed
+    with app.app_context():
+        fact = outbox.record(
+            "phase_ended",
+            f"phase:{phase_id}:ended",
+            {"phase_id": phase_id, "dialogue_id": dialogue_id},
+        )
+        committed_db.session.commit()
+        ended = fact.id
+
+    def settled():
+        deliveries = _deliveries(app, committed_db, ended)
+        done = [d for d in deliveries if d.status is not DeliveryStatus.pending]
+        return deliveries if len(deliveries) == len(done) == FOLLOWERS else []
+
+    deliveries = wait_for(settled, timeout=90)
+    [dead] = [d for d in deliveries if d.status is DeliveryStatus.dead]
+    assert dead.attempts == 1 and "550" in dead.last_error
+    assert "@" not in dead.last_error
+    lines = [
+        line
+        for line in worker.log_path.read_text().splitlines()
+        if f"notification delivery {dead.id} " in line and "dead" in line
+    ]
+    assert len(lines) == 1, lines
+    with app.app_context():
+        bounced = committed_db.session.get(User, dead.user_id)
+        assert bounced.mail_bounced_at is not None
