@@ -567,8 +567,8 @@ def build_export(export_id: int) -> None:
         template="data_export_ready",
         locale=user.locale,
         key=f"data-export-ready:{export.id}",
+        links={"download_url": ("accounts.data_export", {"export_id": export.id})},
         name=user.display_name,
-        download_url=public_url("accounts.download_export", token=export_token(export)),
         hours=hours,
     )
     audit.record("data_export_ready", target=user, export_id=export.id)
@@ -580,6 +580,15 @@ def _export_serializer() -> URLSafeTimedSerializer:
 
 def export_token(export: DataExport) -> str:
     return _export_serializer().dumps({"export": export.id, "uid": export.user_id})
+
+
+@mail.link("accounts.data_export")
+def export_link(export_id: int) -> str | None:
+    """Made as the mail goes out; an export deleted or expired meanwhile sends none."""
+    export = db.session.get(DataExport, export_id)
+    if export is None or export.expires_at is None or export.expires_at <= utcnow():
+        return None
+    return public_url("accounts.download_export", token=export_token(export))
 
 
 class ExportUnavailable(Exception):

@@ -248,7 +248,10 @@ def profile():
 @login_required
 @limits.write_limit()
 def resend_verification():
-    if not current_user.is_verified and not services.send_verification(current_user):
+    owed = not current_user.is_verified or current_user.mail_bounced_at is not None
+    if not owed:
+        return redirect(url_for("accounts.profile"))
+    if not services.send_verification(current_user):
         flash(
             _(
                 "We sent you a link a few minutes ago. Check your inbox and spam folder; "

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import smtplib
 import ssl
+from collections.abc import Callable
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
@@ -20,11 +21,36 @@ from flask_babel import force_locale
 from dialog.core import outbox, queues
 from dialog.core.db import utcnow
 
+_links: dict[str, Callable[..., str | None]] = {}
 
-def queue(*, to: str, template: str, locale: str, key: str, **context: Any) -> None:
+
+def link(name: str):
+    """Register `build(**args)`: the address of a link that carries a token, made when the
+    mail is sent, so no token waits in the outbox, or in a backup of it. It returns None
+    when the mail is no longer owed (the invitation was withdrawn meanwhile)."""
+
+    def register(build: Callable[..., str | None]):
+        if name in _links:
+            raise ValueError(f"mail link {name!r} is registered twice")
+        _links[name] = build
+        return build
+
+    return register
+
+
+def queue(
+    *,
+    to: str,
+    template: str,
+    locale: str,
+    key: str,
+    links: dict[str, tuple[str, dict[str, Any]]] | None = None,
+    **context: Any,
+) -> None:
     """Queue `emails/<template>.txt|.html` for `to`, rendered later in `locale`.
 
     `key` deduplicates: the same key never sends twice. Context values must be JSON.
+    `links` names, per context variable, a registered `link` and its arguments.
     """
     outbox.record(
         "email",
@@ -34,6 +60,7 @@ def queue(*, to: str, template: str, locale: str, key: str, **context: Any) -> N
             "template": template,
             "locale": locale,
             "context": context,
+            "links": links or {},
             "message_id": new_message_id(),
         },
     )
@@ -49,12 +76,19 @@ def new_message_id() -> str:
 
 @outbox.subscriber("email", name="core.send_email", queue=queues.MAIL)
 def send_queued(payload: dict[str, Any]) -> str:
+    message = render(payload)
+    if message is None:
+        return "not sent: no longer owed"
     with Transport() as transport:
-        return transport.send(render(payload))
+        return transport.send(message)
 
 
-def render(payload: dict[str, Any]) -> EmailMessage:
-    template, context = payload["template"], payload["context"]
+def render(payload: dict[str, Any]) -> EmailMessage | None:
+    template = payload["template"]
+    links = _built_links(payload.get("links", {}))
+    if None in links.values():
+        return None
+    context = {**payload["context"], **links}
     with force_locale(payload["locale"]):
         text = render_template(f"emails/{template}.txt", **context)
         html = render_template(f"emails/{template}.html", **context)
@@ -71,6 +105,10 @@ def render(payload: dict[str, Any]) -> EmailMessage:
     # After the body: setting content replaces every Content-* header.
     message["Content-Language"] = payload["locale"]
     return message
+
+
+def _built_links(links: dict[str, list]) -> dict[str, str | None]:
+    return {name: _links[builder](**args) for name, (builder, args) in links.items()}
 
 
 def sender_domain() -> str:

@@ -303,12 +303,12 @@ def _record_failure(delivery: OutboxDelivery, error: Exception) -> None:
     delivery.attempts += 1
     delivery.last_error = f"{type(error).__name__}: {error}"[:2000]
     delivery.claimed_until = None
-    reason = _without_addresses(delivery.last_error)[:500]
+    reason = without_addresses(delivery.last_error)[:500]
     if log.isEnabledFor(logging.DEBUG):
         log.debug(
             "outbox delivery %s failed here:\n%s",
             delivery.id,
-            _without_addresses("".join(traceback.format_exception(error))),
+            without_addresses("".join(traceback.format_exception(error))),
         )
     if delivery.attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"]:
         delivery.status = OutboxStatus.failed
@@ -330,7 +330,7 @@ def _record_failure(delivery: OutboxDelivery, error: Exception) -> None:
     )
 
 
-def _without_addresses(text: str) -> str:
+def without_addresses(text: str) -> str:
     return _ADDRESS.sub("<address>", text)
 
 
@@ -414,3 +414,37 @@ def postpone(delivery_ids: list[int]) -> None:
         )
         .execution_options(synchronize_session=False)
     )
+
+
+def given_up() -> tuple[list[OutboxDelivery], int]:
+    """The newest deliveries given up on (their events with them), and how many in all."""
+    failed = OutboxDelivery.status == OutboxStatus.failed
+    newest = db.session.scalars(
+        select(OutboxDelivery).where(failed).order_by(OutboxDelivery.id.desc()).limit(100)
+    ).all()
+    total = db.session.scalar(select(sa.func.count()).select_from(OutboxDelivery).where(failed))
+    return list(newest), total
+
+
+def retry(delivery_id: int) -> OutboxDelivery | None:
+    """Give a delivery that was given up on a fresh set of attempts, published after
+    commit; None when there is no such delivery (or it is no longer given up on)."""
+    delivery = db.session.scalar(
+        select(OutboxDelivery).where(
+            OutboxDelivery.id == delivery_id, OutboxDelivery.status == OutboxStatus.failed
+        )
+    )
+    if delivery is None:
+        return None
+    delivery.status = OutboxStatus.pending
+    delivery.attempts = 0
+    delivery.claimed_until = None
+    delivery.next_attempt_at = utcnow() + timedelta(
+        seconds=current_app.config["OUTBOX_RETRY_AFTER_SECONDS"]
+    )
+    delivery.event.status = OutboxStatus.pending
+    db.session.flush()
+    db.session.info.setdefault(_SESSION_KEY, []).append(
+        (delivery.id, queue_of(delivery.subscriber))
+    )
+    return delivery

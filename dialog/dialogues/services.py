@@ -3,12 +3,11 @@ caller commits. Schedules are in schedule.py, the scheduler in scheduler.py."""
 
 from __future__ import annotations
 
-import hashlib
-
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import delete, select, update
 
+from dialog.accounts.models import User
 from dialog.accounts.services import normalise_email
 from dialog.core import audit, mail
 from dialog.core.db import add_unless_taken, insert_ignoring_conflicts, utcnow
@@ -211,16 +210,36 @@ def invitation_token(invitation: Invitation) -> str:
 
 
 def _send_invitation(dialogue: Dialogue, invitation: Invitation) -> None:
-    token = invitation_token(invitation)
     mail.queue(
         to=invitation.email,
         template="invitation",
-        locale="sv",
-        key=f"invitation:{invitation.id}:{hashlib.sha256(token.encode()).hexdigest()[:16]}",
+        locale=_invitees_language(invitation.email),
+        key=f"invitation:{invitation.id}:{invitation.token_nonce}",
+        links={
+            "invitation_url": (
+                "dialogues.invitation",
+                {"invitation_id": invitation.id, "nonce": invitation.token_nonce},
+            )
+        },
         dialogue_title=dialogue.title,
         days=INVITATION_DAYS,
-        invitation_url=public_url("dialogues.accept_invitation", token=token),
     )
+
+
+def _invitees_language(email: str) -> str:
+    """The language of the invitee's account, when the address has one; Swedish else."""
+    locale = db.session.scalar(select(User.locale).where(User.email == normalise_email(email)))
+    return locale or "sv"
+
+
+@mail.link("dialogues.invitation")
+def invitation_link(invitation_id: int, nonce: str | None) -> str | None:
+    """Made as the mail goes out; an invitation withdrawn or renewed meanwhile sends none
+    (the renewal sends a mail of its own)."""
+    invitation = db.session.get(Invitation, invitation_id)
+    if invitation is None or invitation.revoked_at is not None or invitation.token_nonce != nonce:
+        return None
+    return public_url("dialogues.accept_invitation", token=invitation_token(invitation))
 
 
 def revoke_invitation(invitation: Invitation, *, by) -> None:

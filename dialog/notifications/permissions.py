@@ -18,3 +18,8 @@ def categories_for(user) -> list[Category]:
     """What a person can hear about: the moderators' category only for staff."""
     staff = user.is_authenticated and has_staff_role(user)
     return [c for c in Category if staff or c not in STAFF_CATEGORIES]
+
+
+def can_see_undelivered(user) -> Decision:
+    """Mail that did not get through, and retrying it: administrators."""
+    return accounts.can_manage_roles(user)

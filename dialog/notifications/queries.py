@@ -20,6 +20,7 @@ from dialog.notifications.models import (
     DEFAULT_FREQUENCY,
     Category,
     Delivery,
+    DeliveryStatus,
     Frequency,
     Notification,
     Preference,
@@ -449,4 +450,30 @@ def awaiting_digest(frequency: Frequency, key: str, *, after: int, limit: int) -
             .order_by(Notification.user_id)
             .limit(limit)
         )
+    )
+
+
+# What did not get through, for the administrators --------------------------------------
+
+DEAD_LETTERS_SHOWN = 100
+
+
+def dead_mail() -> tuple[list[tuple[Delivery, User]], int]:
+    """The newest notification emails given up on, each with its recipient; and how many
+    there are in all."""
+    dead = Delivery.status == DeliveryStatus.dead
+    rows = db.session.execute(
+        select(Delivery, User)
+        .join(User, User.id == Delivery.user_id)
+        .where(dead)
+        .order_by(Delivery.created_at.desc(), Delivery.id.desc())
+        .limit(DEAD_LETTERS_SHOWN)
+    ).all()
+    total = db.session.scalar(select(func.count()).select_from(Delivery).where(dead))
+    return [tuple(row) for row in rows], total
+
+
+def dead_delivery(delivery_id: int) -> Delivery | None:
+    return db.session.scalar(
+        select(Delivery).where(Delivery.id == delivery_id, Delivery.status == DeliveryStatus.dead)
     )

@@ -24,7 +24,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import or_, select, update
 
 from dialog.accounts.models import User
-from dialog.core import mail
+from dialog.core import mail, outbox
 from dialog.core.db import utcnow
 from dialog.core.urls import public_url
 from dialog.extensions import db
@@ -113,7 +113,7 @@ def _settle(delivery: Delivery, status: DeliveryStatus) -> None:
 def _failed(delivery: Delivery, error: Exception) -> None:
     delivery = db.session.get(Delivery, delivery.id, populate_existing=True)
     code = _smtp_code(error)
-    delivery.last_error = _without_addresses(f"{type(error).__name__}: {code or ''} {error}")[:500]
+    delivery.last_error = outbox.without_addresses(_error_text(error, code))[:500]
     delivery.claimed_until = None
     permanent = code is not None and 500 <= code < 600
     if permanent or delivery.attempts >= current_app.config["MAIL_MAX_ATTEMPTS"]:
@@ -148,6 +148,18 @@ def backoff(attempts: int) -> float:
     return ceiling / 2 + random.uniform(0, ceiling / 2)
 
 
+def _error_text(error: Exception, code: int | None) -> str:
+    """What an administrator reads on the undelivered-mail page: the server's answer."""
+    answer = getattr(error, "smtp_error", None)
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        answer = next(iter(error.recipients.values()), (None, b""))[1]
+    if isinstance(answer, bytes):
+        answer = answer.decode(errors="replace")
+    return (
+        f"{type(error).__name__}: {code} {answer}" if code else f"{type(error).__name__}: {error}"
+    )
+
+
 def _smtp_code(error: Exception) -> int | None:
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         codes = [code for code, _ in error.recipients.values()]
@@ -155,12 +167,6 @@ def _smtp_code(error: Exception) -> int | None:
     if isinstance(error, smtplib.SMTPResponseException):
         return error.smtp_code
     return None
-
-
-def _without_addresses(text: str) -> str:
-    from dialog.core.outbox import _ADDRESS
-
-    return _ADDRESS.sub("<address>", text)
 
 
 def _suppress(user_id: int) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import select, update
 
-from dialog.core import outbox
+from dialog.core import audit, outbox
 from dialog.core.db import insert_many_ignoring_conflicts, utcnow
 from dialog.core.timezone import LOCAL_ZONE
 from dialog.extensions import db
@@ -209,6 +209,31 @@ def unsubscribe(user_id: int, categories: list[Category]) -> None:
     if user is None:
         return
     set_frequencies(user, {category: Frequency.off for category in categories})
+
+
+def retry_dead(delivery: Delivery, recipient, *, by) -> bool:
+    """An administrator sends a dead email again, with fresh attempts; not while the
+    address bounces (only the person, confirming it, lifts that)."""
+    if recipient.mail_bounced_at is not None:
+        return False
+    delivery.status = DeliveryStatus.pending
+    delivery.attempts = 0
+    delivery.claimed_until = None
+    delivery.next_attempt_at = sweep_again_at()
+    db.session.flush()
+    audit.record("notification_mail_retried", actor=by, target=delivery)
+    publish_in_batches([delivery.id])
+    return True
+
+
+def retry_given_up(delivery_id: int, *, by) -> bool:
+    """An administrator gives an outbox delivery that was given up on (an account mail
+    whose retries ran out) a fresh set of attempts."""
+    delivery = outbox.retry(delivery_id)
+    if delivery is None:
+        return False
+    audit.record("outbox_delivery_retried", actor=by, target=delivery)
+    return True
 
 
 # Digests -------------------------------------------------------------------------------

@@ -7,7 +7,8 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from dialog.core import limits
+from dialog.accounts.models import User
+from dialog.core import limits, outbox
 from dialog.core.forms import ActionForm
 from dialog.core.permissions import Decision, Refused, require
 from dialog.extensions import csrf, db
@@ -95,3 +96,51 @@ def unsubscribe(token: str):
         db.session.commit()
         return render_template("notifications/unsubscribed.html", categories=categories)
     return render_template("notifications/unsubscribe.html", categories=categories, token=token)
+
+
+# What did not get through, for the administrators --------------------------------------
+
+
+@bp.get("/admin/mail")
+def undelivered():
+    require(permissions.can_see_undelivered(current_user))
+    dead, dead_total = queries.dead_mail()
+    given_up, given_up_total = outbox.given_up()
+    return render_template(
+        "notifications/undelivered.html",
+        dead=dead,
+        dead_total=dead_total,
+        given_up=given_up,
+        given_up_total=given_up_total,
+        without_addresses=outbox.without_addresses,
+        form=ActionForm(),
+    )
+
+
+@bp.post("/admin/mail/<int:delivery_id>/retry")
+@limits.write_limit()
+def retry_mail(delivery_id: int):
+    require(permissions.can_see_undelivered(current_user))
+    delivery = queries.dead_delivery(delivery_id)
+    if delivery is None:
+        raise Refused(Decision.deny("not_found"))
+    if ActionForm().validate_on_submit():
+        recipient = db.session.get(User, delivery.user_id)
+        if services.retry_dead(delivery, recipient, by=current_user):
+            db.session.commit()
+            flash(_("The email is on its way again."), "success")
+        else:
+            flash(_("The address still bounces. The person must confirm it again first."), "error")
+    return redirect(url_for("notifications.undelivered"))
+
+
+@bp.post("/admin/outbox/<int:delivery_id>/retry")
+@limits.write_limit()
+def retry_delivery(delivery_id: int):
+    require(permissions.can_see_undelivered(current_user))
+    if ActionForm().validate_on_submit():
+        if not services.retry_given_up(delivery_id, by=current_user):
+            raise Refused(Decision.deny("not_found"))
+        db.session.commit()
+        flash(_("The delivery is tried again."), "success")
+    return redirect(url_for("notifications.undelivered"))

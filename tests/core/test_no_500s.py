@@ -48,6 +48,8 @@ def route_values(make_dialogue, make_proposal, make_comment, make_user):
             "key": f"p{proposal.id}",
             "word_id": 1,
             "session_id": 1,
+            "notification_id": 1,
+            "delivery_id": 1,
             "state": "published",
             "action": "open",
             "kind": "terms",

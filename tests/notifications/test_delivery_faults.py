@@ -26,7 +26,7 @@ from dialog.dialogues.models import Dialogue
 from dialog.notifications import sending, services
 from dialog.notifications.models import Category, Delivery, DeliveryStatus, Frequency
 from tests.factories import LIVE
-from tests.support import WorkerProcess, free_port, wait_for
+from tests.support import WorkerProcess, free_port, log_in, wait_for
 
 pytestmark = pytest.mark.worker
 
@@ -213,7 +213,7 @@ def test_the_whole_service_stopped_with_sigterm_mid_batch_then_started_sends_eac
 
 
 def test_a_421_is_retried_until_the_250_and_a_550_is_dead_at_once_with_one_log_line(
-    app, committed_db, followed, sink, workers, tmp_path
+    app, committed_db, followed, sink, workers, make_user
 ):
     sink.answers = ["421 Try again later"]
     worker = workers()
@@ -251,3 +251,11 @@ def test_a_421_is_retried_until_the_250_and_a_550_is_dead_at_once_with_one_log_l
     with app.app_context():
         bounced = committed_db.session.get(User, dead.user_id)
         assert bounced.mail_bounced_at is not None
+        address = bounced.email
+        committed_db.session.rollback()
+    admin = make_user(role="admin")
+    with app.app_context():
+        client = app.test_client()
+        log_in(client, admin.email)
+        page = client.get("/admin/mail").get_data(as_text=True)
+    assert "No such user here" in page and address in page

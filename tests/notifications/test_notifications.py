@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
+from urllib.parse import urlsplit
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -14,12 +15,12 @@ from sqlalchemy import func, select
 
 from dialog.accounts.models import User
 from dialog.core import outbox
-from dialog.core.models import OutboxEvent
+from dialog.core.models import AuditEntry, OutboxDelivery, OutboxEvent, OutboxStatus
 from dialog.dialogues import services as dialogue_services
 from dialog.dialogues.models import Dialogue
 from dialog.extensions import db as database
 from dialog.moderation import services as moderation
-from dialog.notifications import services
+from dialog.notifications import sending, services
 from dialog.notifications.models import (
     Category,
     Delivery,
@@ -30,7 +31,7 @@ from dialog.notifications.models import (
 from dialog.proposals import services as proposal_services
 from dialog.proposals.models import Comment, Proposal, Stance
 from tests.factories import LIVE
-from tests.support import free_port, log_in, post_form, run_task
+from tests.support import first_link, free_port, log_in, post_form, run_task
 
 
 class Inbox:
@@ -241,6 +242,93 @@ def test_a_temporary_refusal_is_retried_and_a_permanent_one_is_dead_at_once(
     _comment(proposal, make_user())
     _deliver(app, mailbox)
     assert len(smtp.messages) == 1
+
+
+def test_a_dead_email_is_shown_to_admins_and_sent_again_once_its_address_is_confirmed(
+    app, client, world, make_user, mailbox, smtp
+):
+    dialogue, author, proposal = world
+    services.set_frequencies(
+        database.session.get(User, author.id), {Category.comments: Frequency.immediately}
+    )
+    database.session.commit()
+    smtp.answers = ["550 No such user"]
+    _comment(proposal, make_user())
+    _deliver(app, mailbox)
+    [dead] = database.session.scalars(select(Delivery)).all()
+    admin = make_user(role="admin")
+    log_in(client, admin.email)
+    page = client.get("/admin/mail").get_data(as_text=True)
+    assert "550 No such user" in page and "author@example.org" in page
+    assert "Adressen studsar: ägaren måste bekräfta den igen." in page
+    assert f"/admin/mail/{dead.id}/retry" not in page  # no retry while it bounces
+    # Retrying anyway (a stale page) is refused in words and changes nothing.
+    response = post_form(client, f"/admin/mail/{dead.id}/retry", {}, form_path="/admin/mail")
+    assert "Adressen studsar fortfarande" in client.get("/admin/mail").get_data(as_text=True)
+    assert response.status_code == 302
+    database.session.expire_all()
+    assert database.session.get(Delivery, dead.id).status is DeliveryStatus.dead
+
+    # The author sees why, asks for a new link and confirms the address. (A context of
+    # its own: the login of each person is remembered in the application context.)
+    with app.app_context():
+        own = app.test_client()
+        log_in(own, author.email)
+        profile = own.get("/profile").get_data(as_text=True)
+        assert "kom tillbaka som omöjlig att leverera" in profile
+        assert post_form(own, "/profile/resend-verification", {}, form_path="/profile")
+        mailbox.deliver()
+        link = first_link(smtp.messages[-1])
+        assert own.get(urlsplit(link).path).status_code == 302
+    database.session.expire_all()
+    assert database.session.get(User, author.id).mail_bounced_at is None
+
+    # Now the administrator's retry sends it, once, with the Message-ID it always had.
+    assert f"/admin/mail/{dead.id}/retry" in client.get("/admin/mail").get_data(as_text=True)
+    post_form(client, f"/admin/mail/{dead.id}/retry", {}, form_path="/admin/mail")
+    assert "Inga e-postnotiser har fastnat." in client.get("/admin/mail").get_data(as_text=True)
+    before = len(smtp.messages)
+    _deliver(app, mailbox)
+    [resent] = smtp.messages[before:]
+    assert resent["Message-ID"] == sending.message_id(database.session.get(Delivery, dead.id))
+    assert database.session.get(Delivery, dead.id).status is DeliveryStatus.sent
+    assert (
+        database.session.scalar(
+            select(AuditEntry.actor_id).where(AuditEntry.action == "notification_mail_retried")
+        )
+        == admin.id
+    )
+
+
+def test_an_account_mail_given_up_on_is_tried_again_from_the_admins_page(
+    app, client, world, make_user, mailbox
+):
+    fact = outbox.record(
+        "email",
+        "email:given-up",
+        {
+            "to": "kvar@example.org",
+            "template": "password_changed",
+            "locale": "sv",
+            "context": {"name": "Ada", "reset_url": "http://example.org/r"},
+        },
+    )
+    [delivery] = database.session.scalars(
+        select(OutboxDelivery).where(OutboxDelivery.event_id == fact.id)
+    ).all()
+    delivery.status = fact.status = OutboxStatus.failed
+    delivery.attempts, delivery.last_error = 12, "SMTPRecipientsRefused: kvar@example.org"
+    database.session.commit()
+    log_in(client, make_user(role="admin").email)
+    page = client.get("/admin/mail").get_data(as_text=True)
+    assert "core.send_email" in page
+    assert "kvar@example.org" not in page  # addresses stay out of the errors shown
+    post_form(client, f"/admin/outbox/{delivery.id}/retry", {}, form_path="/admin/mail")
+    assert "Inga leveranser har getts upp." in client.get("/admin/mail").get_data(as_text=True)
+    mailbox.deliver()
+    assert mailbox.last("kvar@example.org")["Subject"]
+    database.session.expire_all()
+    assert database.session.get(OutboxDelivery, delivery.id).status is OutboxStatus.delivered
 
 
 def test_unsubscribing_takes_one_post_without_login_or_token_and_a_get_changes_nothing(

@@ -314,6 +314,8 @@ def _build_dialogues(app, world: World) -> None:
         "word": _screened_word(people["admin"]),
         "notification": _notification_of(people["author"], world.ids["a"]["proposal"]),
         "unsubscribe_token": _unsubscribe_token(people["author"]),
+        "dead_mail": _dead_mail(people["author"]),
+        "given_up": _given_up_delivery(),
         "future_start": local[1],
         "future_end": local[2],
         "later_start": local[3],
@@ -377,6 +379,38 @@ def _unsubscribe_token(person) -> str:
     from dialog.notifications.sending import unsubscribe_token
 
     return unsubscribe_token(person.id, [Category.comments])
+
+
+def _dead_mail(person) -> int:
+    from dialog.extensions import db
+    from dialog.notifications.models import Channel, Delivery, DeliveryStatus
+
+    delivery = Delivery(
+        user_id=person.id,
+        channel=Channel.digest,
+        digest_key="daily:2026-12-01",
+        status=DeliveryStatus.dead,
+        attempts=8,
+        last_error="SMTPDataError: 451 Try later",
+    )
+    db.session.add(delivery)
+    db.session.flush()
+    return delivery.id
+
+
+def _given_up_delivery() -> int:
+    from dialog.core import outbox
+    from dialog.core.models import OutboxDelivery, OutboxStatus
+    from dialog.extensions import db
+
+    fact = outbox.record("email", "email:given-up", {"to": "x@example.org", "template": "x"})
+    [delivery] = db.session.scalars(
+        db.select(OutboxDelivery).where(OutboxDelivery.event_id == fact.id)
+    ).all()
+    delivery.status = fact.status = OutboxStatus.failed
+    delivery.attempts = 12
+    db.session.flush()
+    return delivery.id
 
 
 def _screened_word(admin) -> int:
