@@ -131,8 +131,11 @@ class BulkForm(FlaskForm):
         choices=[SelectChoice(action.value, ACTION_LABELS[action]) for action in BULK_ACTIONS],
         validators=[DataRequired(_l("Choose what to do."))],
     )
+    # An id of its own: the queue page shows the filter's reason field too.
     reason = TextAreaField(
-        _l("Reason (required when hiding)"), validators=[Length(max=REASON_LENGTH)]
+        _l("Reason (required when hiding)"),
+        validators=[Length(max=REASON_LENGTH)],
+        id="bulk-reason",
     )
 
     def validate_items(self, field) -> None:

@@ -122,8 +122,18 @@ def log_in(page, email: str, password: str = PASSWORD) -> None:
 
 
 def assert_accessible(page) -> None:
-    """Fail on any WCAG 2.1 A/AA violation axe-core finds on the page as it is now."""
+    """Fail on any WCAG 2.1 A/AA violation axe-core finds on the page as it is now, and
+    on an id used twice (WCAG 2.1's 4.1.1, which axe no longer checks: a page with several
+    forms must not repeat its CSRF field's id)."""
     page.wait_for_load_state()
+    repeated = page.evaluate(
+        """() => {
+            const seen = {};
+            for (const e of document.querySelectorAll("[id]")) seen[e.id] = (seen[e.id] || 0) + 1;
+            return Object.keys(seen).filter((id) => seen[id] > 1);
+        }"""
+    )
+    assert repeated == [], f"ids used more than once on {page.url}: {repeated}"
     results = _axe.run(page, options={"runOnly": {"type": "tag", "values": WCAG_TAGS}})
     violations = results.response["violations"]
     if not violations:

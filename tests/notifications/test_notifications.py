@@ -11,8 +11,9 @@ from urllib.parse import urlsplit
 
 import pytest
 from aiosmtpd.controller import Controller
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
+from dialog.accounts import privacy
 from dialog.accounts.models import User
 from dialog.core import outbox
 from dialog.core.models import AuditEntry, OutboxDelivery, OutboxEvent, OutboxStatus
@@ -409,3 +410,29 @@ def test_the_email_settings_are_saved_and_offer_the_moderators_category_to_staff
     assert chosen[Category.answers] is Frequency.off
     bad = post_form(client, "/notifications/settings", {"phases": "sometimes"})
     assert bad.status_code == 400
+
+
+def test_events_past_their_retention_go_and_the_notifications_they_made_stay(
+    app, world, make_user, mailbox, smtp
+):
+    dialogue, author, proposal = world
+    services.set_frequencies(
+        database.session.get(User, author.id), {Category.comments: Frequency.immediately}
+    )
+    database.session.commit()
+    _comment(proposal, make_user())
+    _deliver(app, mailbox)
+    assert len(smtp.messages) == 1
+    long_ago = datetime(2020, 1, 1, tzinfo=UTC)
+    database.session.execute(update(OutboxEvent).values(created_at=long_ago))
+    database.session.commit()
+    privacy.enforce_retention_limits()
+    database.session.commit()
+    database.session.expire_all()
+    # No address, token or text of the event lives on in the outbox ...
+    assert database.session.scalar(select(func.count()).select_from(OutboxEvent)) == 0
+    # ... and what it made stays, for its reader and as the proof the mail went.
+    [notice] = _notifications(author.id)
+    assert notice.event_id is None
+    [delivery] = database.session.scalars(select(Delivery)).all()
+    assert (delivery.status, delivery.event_id) == (DeliveryStatus.sent, None)

@@ -72,6 +72,10 @@ HEADERS_WE_WRITE = {
     "content-type",
     "content-transfer-encoding",
     "mime-version",
+    # Notification email (RFC 3834, RFC 2369 and RFC 8058)
+    "auto-submitted",
+    "list-unsubscribe",
+    "list-unsubscribe-post",
 }
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 

@@ -1,0 +1,390 @@
+"""The notification pages cost a fixed number of queries (the list with 1 or 30
+notifications of several kinds, merged and not; the settings; the bell on any page), and
+hostile proposal titles and comment bodies (the injection corpus) come out harmless in
+the list, in the immediate email (subject, HTML and text) and in the digest, sent through
+a real SMTP server on loopback. Every notification is made by the real services: events
+recorded in the outbox and delivered by the subscribers' own task code."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from email import message_from_bytes, policy
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import func, select
+
+from dialog.accounts.models import User
+from dialog.core import outbox
+from dialog.dialogues import services as dialogue_services
+from dialog.dialogues.models import Dialogue
+from dialog.extensions import db as database
+from dialog.moderation import services as moderation
+from dialog.notifications import services
+from dialog.notifications.models import (
+    Category,
+    Delivery,
+    DeliveryStatus,
+    Frequency,
+    Notification,
+)
+from dialog.proposals import services as proposal_services
+from dialog.proposals.models import AnswerStatus, Comment, Proposal, Stance
+from tests.factories import LIVE
+from tests.security.injection import assert_harmless
+from tests.security.injection_corpus import PAYLOADS
+from tests.support import free_port, log_in, post_form, run_task
+
+# Statements that read the notification table itself (not its preferences or deliveries).
+ON_NOTIFICATIONS = re.compile(r"\bnotification\b(?!_)", re.IGNORECASE)
+
+
+def _deliver(app, mailbox) -> None:
+    """Every pending outbox delivery (fan-out chunks too), then every email owed."""
+    while mailbox.deliver():
+        pass
+    pending = database.session.scalars(
+        select(Delivery.id).where(Delivery.status == DeliveryStatus.pending)
+    ).all()
+    if pending:
+        run_task(app, services.SEND_TASK, list(pending))
+
+
+def _get(model, row):
+    return database.session.get(model, row.id)
+
+
+def _comment(proposal, author, body="Bra idé", parent=None) -> Comment:
+    comment = proposal_services.add_comment(
+        _get(Proposal, proposal),
+        author=_get(User, author),
+        body=body,
+        stance=Stance.for_,
+        parent=_get(Comment, parent) if parent is not None else None,
+    )
+    database.session.commit()
+    return comment
+
+
+def _answer(proposal, planner) -> None:
+    proposal_services.save_answer(
+        _get(Proposal, proposal),
+        status=AnswerStatus.accepted,
+        body="Vi gör så.",
+        publish=True,
+        by=_get(User, planner),
+    )
+    database.session.commit()
+
+
+def _measured(count_queries):
+    """Counting a request as a fresh one: the test's app context is the request's too
+    (Flask reuses it), so what the test loaded would otherwise spare the page queries."""
+    database.session.expire_all()
+    return count_queries()
+
+
+def _unread(user) -> int:
+    database.session.expire_all()
+    return database.session.scalar(
+        select(func.count()).where(Notification.user_id == user.id, Notification.read_at.is_(None))
+    )
+
+
+# Queries ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def reader(ctx, make_dialogue, make_user, make_proposal):
+    """A resident with one proposal in a live dialogue, logged-in pages to come."""
+    dialogue = make_dialogue("notislista", phases=LIVE)
+    resident = make_user()
+    proposal = make_proposal(dialogue, author=resident, title="Bänkar vid kanalen")
+    return dialogue, resident, proposal
+
+
+def _thirty_more(app, mailbox, make_dialogue, make_user, make_proposal, dialogue, resident, mine):
+    """29 more notifications for `resident` (30 with the first comment on `mine`), of
+    six kinds, in two dialogues, merged and not, one about a hidden proposal."""
+    other_dialogue = make_dialogue("andra", phases=LIVE)
+    planner, admin = make_user(role="planner"), make_user(role="admin")
+    second = make_proposal(dialogue, author=resident, title="Träd på torget")
+    third = make_proposal(other_dialogue, author=resident, title="Cykelställ vid skolan")
+    theirs = make_proposal(dialogue, author=make_user(), title="Lekplats i parken")
+    hidden = make_proposal(other_dialogue, author=make_user(), title="Mer parkering")
+    on_theirs = _comment(theirs, resident, "Ja!")
+    on_hidden = _comment(hidden, resident, "Nej.")
+    extra = _comment(theirs, resident, "En sak till.")
+    for _ in range(7):  # 8 in all on the first proposal: one line
+        _comment(mine, make_user())
+    for _ in range(5):
+        _comment(second, make_user())
+    for _ in range(5):
+        _comment(third, make_user())
+    for _ in range(4):  # replies to my comment: one line per proposal
+        _comment(theirs, make_user(), parent=on_theirs)
+    for _ in range(3):
+        _comment(hidden, make_user(), parent=on_hidden)
+    proposal_services.follow(_get(Proposal, theirs), _get(User, resident))
+    database.session.commit()
+    _answer(mine, planner)  # answer_on_mine
+    _answer(third, planner)
+    _answer(theirs, planner)  # answer_on_followed
+    moderation.hide(_get(Comment, extra), by=_get(User, admin), reason="Utanför ämnet")
+    database.session.commit()
+    dialogue_services.follow(_get(Dialogue, dialogue), _get(User, resident))
+    phase = _get(Dialogue, dialogue).phases[1]
+    outbox.record("phase_started", f"phase:{phase.id}:test", {"phase_id": phase.id})
+    database.session.commit()
+    _deliver(app, mailbox)
+    # Out of sight: the replies about it are told under its reference (which needs its
+    # dialogue: loaded with the notification, never once per row).
+    moderation.hide(_get(Proposal, hidden), by=_get(User, admin), reason="Reklam")
+    database.session.commit()
+    _deliver(app, mailbox)
+    return second
+
+
+def test_the_list_costs_the_same_queries_with_1_and_with_30_notifications(
+    app, client, reader, mailbox, count_queries, make_dialogue, make_user, make_proposal
+):
+    dialogue, resident, mine = reader
+    _comment(mine, make_user())
+    _deliver(app, mailbox)
+    assert log_in(client, resident.email).status_code == 302
+    assert client.get("/notifications").status_code == 200  # the first page warms caches
+    with _measured(count_queries) as one:
+        page = client.get("/notifications").get_data(as_text=True)
+    assert "En ny kommentar på ditt förslag ”Bänkar vid kanalen”" in page
+
+    second = _thirty_more(
+        app, mailbox, make_dialogue, make_user, make_proposal, dialogue, resident, mine
+    )
+    notifications = database.session.scalars(
+        select(Notification).where(Notification.user_id == resident.id)
+    ).all()
+    kinds = {n.kind for n in notifications}
+    assert len(notifications) == 30
+    assert kinds == {
+        "comment_on_proposal",
+        "reply",
+        "answer_on_mine",
+        "answer_on_followed",
+        "content_hide",
+        "phase_started",
+    }
+    # Five read (one line of the list marked read): the list's second part has rows too.
+    on_second = next(n for n in notifications if n.proposal_id == second.id)
+    marked = post_form(
+        client, f"/notifications/{on_second.id}/read", {}, form_path="/notifications"
+    )
+    assert marked.status_code == 302 and _unread(resident) == 25
+    with _measured(count_queries) as thirty:
+        response = client.get("/notifications")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    main = page.split("<main", 1)[1]
+    assert "8 nya kommentarer på ditt förslag ”Bänkar vid kanalen”" in main
+    assert "5 nya kommentarer på ditt förslag ”Cykelställ vid skolan”" in main
+    assert main.count("En ny kommentar på ditt förslag ”Träd på torget”") == 5  # read ones
+    assert "4 svar på dina kommentarer om ”Lekplats i parken”" in main
+    assert re.search(r"3 svar på dina kommentarer om ”[A-Z]+-\d{4}”", main)
+    assert "Mer parkering" not in main
+    assert "Kommunen har svarat på förslaget ”Lekplats i parken”" in main
+    assert main.count('class="notification unread"') == 9
+    assert main.count('class="notification"') == 5  # the read ones, each on its own
+    assert one.count == thirty.count, "\n".join(thirty.statements)
+
+
+def test_the_settings_page_costs_a_small_fixed_number_of_queries(client, reader, count_queries):
+    dialogue, resident, _ = reader
+    assert log_in(client, resident.email).status_code == 302
+    assert client.get("/notifications/settings").status_code == 200
+    with _measured(count_queries) as defaults:
+        assert client.get("/notifications/settings").status_code == 200
+    saved = post_form(
+        client,
+        "/notifications/settings",
+        {"phases": "weekly", "comments": "immediately", "answers": "off", "my_content": "daily"},
+    )
+    assert saved.status_code == 302
+    with _measured(count_queries) as chosen:
+        page = client.get("/notifications/settings").get_data(as_text=True)
+    checked = [
+        tag for tag in re.findall(r"<input[^>]*>", page) if "checked" in tag and "radio" in tag
+    ]
+    assert len(checked) == 4 and any(
+        'name="comments"' in tag and 'value="immediately"' in tag for tag in checked
+    )
+    assert defaults.count == chosen.count
+    # The session's account, the bell, the choices: a few, and one for the choices.
+    assert chosen.count <= 5, "\n".join(chosen.statements)
+    assert sum("notification_preference" in s for s in chosen.statements) == 1
+
+
+def test_the_bell_costs_one_query_on_an_ordinary_page_whatever_is_unread(
+    app, client, reader, mailbox, count_queries, make_user
+):
+    dialogue, resident, mine = reader
+    assert log_in(client, resident.email).status_code == 302
+    path = f"/d/{dialogue.slug}"
+    assert client.get(path).status_code == 200
+    with _measured(count_queries) as nothing_unread:
+        page = client.get(path).get_data(as_text=True)
+    assert 'class="bell"' in page and "badge" not in page.split("<main")[0]
+    for _ in range(12):
+        _comment(mine, make_user())
+    other = proposal_services.create_proposal(
+        _get(Dialogue, dialogue), author=_get(User, resident), title="Träd", body="Fler."
+    )
+    database.session.commit()
+    for _ in range(3):
+        _comment(other, make_user())
+    _deliver(app, mailbox)
+    assert _unread(resident) == 15
+    with _measured(count_queries) as unread:
+        page = client.get(path).get_data(as_text=True)
+    assert '<span class="badge" aria-hidden="true">2</span>' in page.split("<main")[0]
+    assert unread.count == nothing_unread.count
+    bell = [s for s in unread.statements if ON_NOTIFICATIONS.search(s)]
+    assert len(bell) == 1, bell
+
+
+def test_the_error_summary_links_to_the_radio_group_in_error(client, reader):
+    dialogue, resident, _ = reader
+    assert log_in(client, resident.email).status_code == 302
+    bad = post_form(
+        client,
+        "/notifications/settings",
+        {"phases": "sometimes", "comments": "daily", "answers": "daily", "my_content": "daily"},
+    )
+    assert bad.status_code == 400
+    page = bad.get_data(as_text=True)
+    [target] = re.findall(r'<div class="error-summary".*?href="#([^"]+)"', page, re.S)
+    assert f'id="{target}"' in page
+
+
+# The injection corpus -----------------------------------------------------------------
+
+
+class _Inbox:
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+        return "250 Message accepted for delivery"
+
+
+@pytest.fixture(scope="module")
+def _smtp_server():
+    inbox = _Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield inbox, controller.port
+    controller.stop()
+
+
+@pytest.fixture
+def smtp(app, monkeypatch, _smtp_server):
+    inbox, port = _smtp_server
+    inbox.messages.clear()
+    for name, value in {
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": port,
+        "MAIL_SECURITY": "none",
+        "MAIL_USERNAME": None,
+    }.items():
+        monkeypatch.setitem(app.config, name, value)
+    yield inbox
+    inbox.messages.clear()
+
+
+# Headers of every notification email, each there once and in its one form: a title
+# cannot slip text into them.
+NOTIFICATION_HEADERS = {
+    "Auto-Submitted": re.compile(r"auto-generated"),
+    "List-Unsubscribe": re.compile(r"<https?://[^\s<>]+/unsubscribe/[\w.\-]+>"),
+    "List-Unsubscribe-Post": re.compile(r"List-Unsubscribe=One-Click"),
+}
+
+
+def _assert_harmless_email(message, payload, where: str) -> None:
+    for name, expected in NOTIFICATION_HEADERS.items():
+        values = message.get_all(name) or []
+        assert len(values) == 1 and expected.fullmatch(str(values[0])), (
+            f"{where}: {name} is {values!r}"
+        )
+    assert_harmless(message, payload, "email", where=where)
+
+
+def _readable(text: str) -> str:
+    """The typed text as a reader is meant to see it: controls gone, spaces collapsed."""
+    from dialog.core.text import strip_controls
+
+    return " ".join(strip_controls(text).split())
+
+
+# NUL never reaches a service: the request is refused before any form (core/security.py),
+# and PostgreSQL could not store it.
+STORABLE = [pytest.param(p, id=p.name) for p in PAYLOADS if "\x00" not in p.text]
+
+
+@pytest.mark.parametrize("payload", STORABLE)
+def test_a_hostile_title_and_comment_come_out_harmless_in_the_list_and_the_emails(
+    app, ctx, client, smtp, mailbox, make_dialogue, make_user, make_proposal, payload
+):
+    dialogue = make_dialogue("injektion", phases=LIVE)
+    author, replied, replier = make_user(), make_user(locale="en"), make_user()
+    planner = make_user(role="planner")
+    proposal = make_proposal(dialogue, author=author, title=payload.text, body=payload.text)
+    services.set_frequencies(_get(User, author), {Category.comments: Frequency.immediately})
+    database.session.commit()
+    first = _comment(proposal, replied, body=payload.text)
+    proposal_services.follow(_get(Proposal, proposal), _get(User, replied))
+    _comment(proposal, replier, body=payload.text, parent=first)
+    _answer(proposal, planner)
+    _deliver(app, mailbox)
+    where = payload.name
+    title = _get(Proposal, proposal).title
+    assert payload.mark in title
+
+    # The immediate emails to the author: two comments (one a reply), each its own mail.
+    immediate = [m for m in smtp.messages if m["To"] == author.email]
+    assert len(immediate) == 2, f"{where}: {[m['Subject'] for m in smtp.messages]}"
+    for message in immediate:
+        _assert_harmless_email(message, payload, f"{where}: the immediate email")
+        subject = message["Subject"]
+        assert _readable(title) in subject, f"{where}: the subject {subject!r}"
+        html = message.get_body(("html",)).get_content()
+        text = message.get_body(("plain",)).get_content()
+        assert payload.mark in html and payload.mark in text, where
+        if "<" in payload.text and "&lt;" not in payload.text:
+            # Plain text is never HTML-escaped: the title shows as typed.
+            assert "&lt;" not in subject and "&lt;" not in text, f"{where}: escaped twice"
+
+    # The list page shows the title, harmlessly.
+    assert log_in(client, author.email).status_code == 302
+    response = client.get("/notifications")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert_harmless(page, payload, "html", where=f"{where}: /notifications")
+    assert payload.mark in page.split("<main", 1)[1], f"{where}: the list lacks the title"
+
+    # The daily digest: the answer for the author and for the replier (who follows what
+    # they join), the reply and the answer for the one replied to (in English).
+    smtp.messages.clear()
+    [(frequency, key)] = services.digest_periods(datetime(2026, 12, 2, 7, 0, tzinfo=UTC))
+    told = services.queue_digest_chunk(frequency, key, after=0)
+    database.session.commit()
+    assert set(told) == {author.id, replied.id, replier.id}
+    _deliver(app, mailbox)
+    digests = {m["To"]: m for m in smtp.messages}
+    assert set(digests) == {author.email, replied.email, replier.email}
+    assert digests[replied.email]["Subject"] == "2 new notifications today"
+    for to, message in digests.items():
+        _assert_harmless_email(message, payload, f"{where}: the digest to {to}")
+        html = message.get_body(("html",)).get_content()
+        text = message.get_body(("plain",)).get_content()
+        assert payload.mark in html and payload.mark in text, f"{where}: digest to {to}"
