@@ -179,6 +179,7 @@ class Config:
         self.MAIL_BATCH = _env_int("MAIL_BATCH", 50)
         self.MAIL_CLAIM_SECONDS = _env_int("MAIL_CLAIM_SECONDS", 120)
         self.MAIL_MAX_ATTEMPTS = _env_int("MAIL_MAX_ATTEMPTS", 8)
+        self.MAIL_RETRY_AFTER_SECONDS = _env_int("MAIL_RETRY_AFTER_SECONDS", 60)
 
         # /healthz and /readyz (dialog/core/health.py): how long each check may take, and
         # when readiness calls a worker heartbeat, beat's last run or the outbox backlog old.

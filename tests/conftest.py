@@ -62,6 +62,7 @@ def settings(tmp_path_factory, request) -> dict[str, str]:
         "LIVE_SERVER_PORT": str(port),
         "SECRET_KEY": "test-secret-" + uuid.uuid4().hex,
         "OUTBOX_RETRY_AFTER_SECONDS": "2",
+        "MAIL_RETRY_AFTER_SECONDS": "1",
         "OUTBOX_SWEEP_INTERVAL_SECONDS": "1",
     }
     if os.environ.get("DATABASE_URL"):

@@ -19,7 +19,7 @@ from sqlalchemy.orm import contains_eager
 from dialog.accounts import devices
 from dialog.accounts.models import Role, User, UserSession
 from dialog.accounts.names import looks_like_staff
-from dialog.core import audit, limits, mail, outbox
+from dialog.core import audit, limits, mail, outbox, queues
 from dialog.core.db import AlreadyTaken, add_unless_taken, unique_write, utcnow
 from dialog.core.text import strip_controls
 from dialog.core.urls import public_url
@@ -358,7 +358,9 @@ def request_password_reset(email: str) -> None:
     )
 
 
-@outbox.subscriber("password_reset_requested", name="accounts.send_reset_link")
+@outbox.subscriber(
+    "password_reset_requested", name="accounts.send_reset_link", queue=queues.MAIL
+)
 def send_reset_link(payload: dict) -> str | None:
     user = find_by_email(payload["to"])
     if user is None or not user.active or not may_mail_now("reset", user.email):

@@ -50,10 +50,20 @@ def writer() -> str:
     return get_remote_address()
 
 
-def write_limit(methods: list[str] | None = None) -> Callable[[View], View]:
-    """The limits on a view that changes something: per account, and looser per address."""
+def write_limit(
+    methods: list[str] | None = None, *, per: Callable[[], str] | None = None
+) -> Callable[[View], View]:
+    """The limits on a view that changes something: per account, and looser per address.
+
+    `per` counts by another key instead, and alone: a request that speaks for one person
+    without their session (a mail provider's one-click unsubscribe, sent from a handful of
+    servers for a great many people) is limited per that person, not per address."""
 
     def decorate(view: View) -> View:
+        if per is not None:
+            return limiter.limit(
+                writes, key_func=per, methods=methods, error_message=lambda: str(WRITES_MESSAGE)
+            )(view)
         view = limiter.shared_limit(
             writes_per_ip,
             scope="writes-per-ip",

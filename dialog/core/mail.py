@@ -80,7 +80,66 @@ def send_queued(payload: dict[str, Any]) -> str:
     if message is None:
         return "not sent: no longer owed"
     with Transport() as transport:
-        return transport.send(message)
+        try:
+            return transport.send(message)
+        except smtplib.SMTPException as error:
+            if refused_for_good(error):
+                raise outbox.GiveUp(f"refused for good: {error_text(error)}") from error
+            raise
+
+
+# Answers that are about the mail server or our own account with it, not the recipient:
+# a wrong password or a refused sender must not mark every address as bouncing.
+_SERVER_FAULTS = (
+    smtplib.SMTPAuthenticationError,
+    smtplib.SMTPSenderRefused,
+    smtplib.SMTPConnectError,
+    smtplib.SMTPHeloError,
+    smtplib.SMTPNotSupportedError,
+)
+# What a receiving server says of a mailbox that does not exist or takes no mail:
+# RFC 5321's 550, 551 and 553, at RCPT (refused recipients) or after DATA.
+_MAILBOX_REFUSED = {550, 551, 553}
+
+
+def smtp_code(error: BaseException) -> int | None:
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in error.recipients.values()]
+        return codes[0] if codes else None
+    return getattr(error, "smtp_code", None)
+
+
+def refused_for_good(error: BaseException) -> bool:
+    """The receiving side refused this recipient permanently (a hard bounce): sending
+    again cannot help until the address changes or its owner confirms it again."""
+    if isinstance(error, _SERVER_FAULTS):
+        return False
+    code = smtp_code(error)
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return code is not None and 500 <= code < 600
+    return code in _MAILBOX_REFUSED
+
+
+def server_fault(error: BaseException) -> bool:
+    """The mail server (or our account with it) failed, whatever the recipient: the rest
+    of a batch would fail the same way."""
+    if isinstance(error, (*_SERVER_FAULTS, smtplib.SMTPServerDisconnected)):
+        return True
+    # A socket error (refused, timed out, reset); every SMTP answer is an OSError too.
+    return isinstance(error, OSError) and not isinstance(error, smtplib.SMTPException)
+
+
+def error_text(error: BaseException) -> str:
+    """The server's answer in words (bytes decoded), as administrators read it."""
+    code = smtp_code(error)
+    answer = getattr(error, "smtp_error", None)
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        answer = next(iter(error.recipients.values()), (None, b""))[1]
+    if isinstance(answer, bytes):
+        answer = answer.decode(errors="replace")
+    if code:
+        return f"{type(error).__name__}: {code} {answer}"
+    return f"{type(error).__name__}: {error}"
 
 
 def render(payload: dict[str, Any]) -> EmailMessage | None:

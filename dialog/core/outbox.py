@@ -66,6 +66,11 @@ class Subscriber:
 _subscribers: dict[str, Subscriber] = {}
 
 
+class GiveUp(Exception):
+    """Raised by a subscriber when trying again cannot help (a mail refused for good):
+    the delivery is given up on at once, not after OUTBOX_MAX_ATTEMPTS."""
+
+
 def subscriber(kind: str, *, name: str, with_event_id: bool = False, queue: str = queues.DEFAULT):
     """Register `func(payload)` to react to every event of `kind`; with `with_event_id`,
     `func(payload, event_id)`. Its deliveries run on the broker's `queue`.
@@ -310,7 +315,7 @@ def _record_failure(delivery: OutboxDelivery, error: Exception) -> None:
             delivery.id,
             without_addresses("".join(traceback.format_exception(error))),
         )
-    if delivery.attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"]:
+    if isinstance(error, GiveUp) or delivery.attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"]:
         delivery.status = OutboxStatus.failed
         _log_outcome(
             logging.ERROR,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, func, literal, select, union
+from sqlalchemy import Select, and_, case, exists, func, literal, select, union
 from sqlalchemy.orm import joinedload
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -328,14 +328,21 @@ class Group:
         return self.first.read_at is None
 
 
+# Notices that only count something ("3 new comments on ...") are told together; the
+# others each say something of their own (a reason, a status, a phase) and stay apart.
+MERGED_KINDS = ("comment_on_proposal", "reply", "flagged", "pending")
+
+
 def _group_key(notification: Notification):
-    return (notification.kind, notification.proposal_id, notification.dialogue_id)
+    alone = None if notification.kind in MERGED_KINDS else notification.id
+    return (notification.kind, notification.proposal_id, notification.dialogue_id, alone)
 
 
 def unread_count(user) -> int:
     """The bell's number: unread notifications, those about the same thing counted once."""
+    alone = case((Notification.kind.in_(MERGED_KINDS), None), else_=Notification.id)
     grouped = (
-        select(Notification.kind, Notification.proposal_id, Notification.dialogue_id)
+        select(Notification.kind, Notification.proposal_id, Notification.dialogue_id, alone)
         .where(Notification.user_id == user.id, Notification.read_at.is_(None))
         .distinct()
         .subquery()
@@ -392,6 +399,8 @@ def merged(notifications) -> list[tuple[Notification, int]]:
 
 def same_group(notification: Notification) -> ColumnElement[bool]:
     """The unread notifications told together with this one."""
+    if notification.kind not in MERGED_KINDS:
+        return Notification.id == notification.id
     return and_(
         Notification.user_id == notification.user_id,
         Notification.read_at.is_(None),

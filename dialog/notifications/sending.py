@@ -11,9 +11,9 @@ one message.
 
 from __future__ import annotations
 
+import enum
 import logging
 import random
-import smtplib
 from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -48,27 +48,36 @@ def send_batch(delivery_ids: list[int]) -> int:
         for delivery_id in delivery_ids:
             if stopping.requested():
                 break  # the rest stay pending, for the next worker or the sweeper
-            sent += _send_one(transport, delivery_id)
+            outcome = _send_one(transport, delivery_id)
+            if outcome is _Outcome.server_failed:
+                break  # the rest would fail alike; they wait for the sweeper, unclaimed
+            sent += outcome is _Outcome.sent
     return sent
 
 
-def _send_one(transport: mail.Transport, delivery_id: int) -> bool:
+class _Outcome(enum.Enum):
+    sent = "sent"
+    not_sent = "not sent"
+    server_failed = "the server failed"
+
+
+def _send_one(transport: mail.Transport, delivery_id: int) -> _Outcome:
     delivery = claim(delivery_id)
     db.session.commit()
     if delivery is None:
-        return False
-    message = compose(delivery)
-    if message is None:
-        _settle(delivery, DeliveryStatus.skipped)
-        db.session.commit()
-        return False
+        return _Outcome.not_sent
     try:
+        message = compose(delivery)
+        if message is None:
+            _settle(delivery, DeliveryStatus.skipped)
+            db.session.commit()
+            return _Outcome.not_sent
         note = transport.send(message)
-    except (smtplib.SMTPException, OSError) as error:
+    except Exception as error:  # noqa: BLE001  any failure is this delivery's, retried
         db.session.rollback()
         _failed(delivery, error)
         db.session.commit()
-        return False
+        return _Outcome.server_failed if mail.server_fault(error) else _Outcome.not_sent
     _settle(delivery, DeliveryStatus.sent)
     db.session.commit()
     log.info(
@@ -78,21 +87,24 @@ def _send_one(transport: mail.Transport, delivery_id: int) -> bool:
         note.split(" written to ")[0],
         extra={"delivery_id": delivery.id, "outcome": "sent"},
     )
-    return True
+    return _Outcome.sent
 
 
 def claim(delivery_id: int) -> Delivery | None:
-    """Take the delivery unless it is settled or another worker holds it."""
+    """Take the delivery unless it is settled, another worker holds it, or its attempts
+    are used up (a delivery whose sending kills the worker: `give_up_on_crashed`)."""
     now = utcnow()
+    config = current_app.config
     taken = db.session.execute(
         update(Delivery)
         .where(
             Delivery.id == delivery_id,
             Delivery.status == DeliveryStatus.pending,
+            Delivery.attempts < config["MAIL_MAX_ATTEMPTS"],
             or_(Delivery.claimed_until.is_(None), Delivery.claimed_until < now),
         )
         .values(
-            claimed_until=now + timedelta(seconds=current_app.config["MAIL_CLAIM_SECONDS"]),
+            claimed_until=now + timedelta(seconds=config["MAIL_CLAIM_SECONDS"]),
             attempts=Delivery.attempts + 1,
         )
         .execution_options(synchronize_session=False)
@@ -100,6 +112,26 @@ def claim(delivery_id: int) -> Delivery | None:
     if not taken:
         return None
     return db.session.get(Delivery, delivery_id, populate_existing=True)
+
+
+def give_up_on_crashed() -> int:
+    """Deliveries claimed MAIL_MAX_ATTEMPTS times and never settled (each attempt ended
+    with the worker, killed in the middle of it): dead, for an administrator to see."""
+    now = utcnow()
+    crashed = db.session.scalars(
+        select(Delivery.id).where(
+            Delivery.status == DeliveryStatus.pending,
+            Delivery.attempts >= current_app.config["MAIL_MAX_ATTEMPTS"],
+            or_(Delivery.claimed_until.is_(None), Delivery.claimed_until < now),
+        )
+    ).all()
+    for delivery_id in crashed:
+        delivery = db.session.get(Delivery, delivery_id)
+        delivery.claimed_until = None
+        delivery.last_error = delivery.last_error or "the worker stopped on every attempt"
+        _dead(delivery)
+    db.session.flush()
+    return len(crashed)
 
 
 def _settle(delivery: Delivery, status: DeliveryStatus) -> None:
@@ -111,21 +143,16 @@ def _settle(delivery: Delivery, status: DeliveryStatus) -> None:
 
 
 def _failed(delivery: Delivery, error: Exception) -> None:
+    """A 5xx is final (and a hard bounce of the address, for a refused mailbox); anything
+    else is tried again later, until MAIL_MAX_ATTEMPTS."""
     delivery = db.session.get(Delivery, delivery.id, populate_existing=True)
-    code = _smtp_code(error)
-    delivery.last_error = outbox.without_addresses(_error_text(error, code))[:500]
+    delivery.last_error = outbox.without_addresses(mail.error_text(error))[:500]
     delivery.claimed_until = None
-    permanent = code is not None and 500 <= code < 600
-    if permanent or delivery.attempts >= current_app.config["MAIL_MAX_ATTEMPTS"]:
-        delivery.status = DeliveryStatus.dead
-        log.error(
-            "notification delivery %s is dead after %s attempts (%s)",
-            delivery.id,
-            delivery.attempts,
-            delivery.last_error,
-            extra={"delivery_id": delivery.id, "outcome": "dead"},
-        )
-        if permanent:
+    code = mail.smtp_code(error)
+    final = code is not None and 500 <= code < 600 and not mail.server_fault(error)
+    if final or delivery.attempts >= current_app.config["MAIL_MAX_ATTEMPTS"]:
+        _dead(delivery)
+        if mail.refused_for_good(error):
             _suppress(delivery.user_id)
     else:
         wait = backoff(delivery.attempts)
@@ -141,32 +168,22 @@ def _failed(delivery: Delivery, error: Exception) -> None:
     db.session.flush()
 
 
-def backoff(attempts: int) -> float:
-    """Exponential, with jitter so that deliveries failing together do not retry
-    together: between half and all of the doubled wait."""
-    ceiling = current_app.config["OUTBOX_RETRY_AFTER_SECONDS"] * 2 ** min(attempts, 10)
-    return ceiling / 2 + random.uniform(0, ceiling / 2)
-
-
-def _error_text(error: Exception, code: int | None) -> str:
-    """What an administrator reads on the undelivered-mail page: the server's answer."""
-    answer = getattr(error, "smtp_error", None)
-    if isinstance(error, smtplib.SMTPRecipientsRefused):
-        answer = next(iter(error.recipients.values()), (None, b""))[1]
-    if isinstance(answer, bytes):
-        answer = answer.decode(errors="replace")
-    return (
-        f"{type(error).__name__}: {code} {answer}" if code else f"{type(error).__name__}: {error}"
+def _dead(delivery: Delivery) -> None:
+    delivery.status = DeliveryStatus.dead
+    log.error(
+        "notification delivery %s is dead after %s attempts (%s)",
+        delivery.id,
+        delivery.attempts,
+        delivery.last_error,
+        extra={"delivery_id": delivery.id, "outcome": "dead"},
     )
 
 
-def _smtp_code(error: Exception) -> int | None:
-    if isinstance(error, smtplib.SMTPRecipientsRefused):
-        codes = [code for code, _ in error.recipients.values()]
-        return codes[0] if codes else None
-    if isinstance(error, smtplib.SMTPResponseException):
-        return error.smtp_code
-    return None
+def backoff(attempts: int) -> float:
+    """Exponential, with jitter so that deliveries failing together do not retry
+    together: between half and all of the doubled wait."""
+    ceiling = current_app.config["MAIL_RETRY_AFTER_SECONDS"] * 2 ** min(attempts, 10)
+    return ceiling / 2 + random.uniform(0, ceiling / 2)
 
 
 def _suppress(user_id: int) -> None:

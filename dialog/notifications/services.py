@@ -9,6 +9,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import select, update
 
+from dialog.accounts.models import User
 from dialog.core import audit, outbox
 from dialog.core.db import insert_many_ignoring_conflicts, utcnow
 from dialog.core.timezone import LOCAL_ZONE
@@ -30,14 +31,14 @@ SEND_TASK = "notifications.send_mail"
 EMAILED = "email"
 
 
-def fan_out(event_id: int, kind: str, payload: dict[str, Any], *, start=(0, 0)) -> int:
+def fan_out(event_id: int, kind: str, payload: dict[str, Any], *, start=(None, 0)) -> int:
     """Tell the next FAN_OUT_CHUNK people of the event's audiences, from `start`
-    (audience index, last account id told); what is left goes to a follow-up event, so
+    (audience kind, last account id told); what is left goes to a follow-up event, so
     each chunk is its own task and 100,000 followers are never loaded at once. Returns
     how many were told here."""
     found = queries.audiences(kind, payload)
     budget = current_app.config["FAN_OUT_CHUNK"]
-    index, after = start
+    index, after = _resume_at(found, *start)
     told = 0
     while index < len(found) and budget > 0:
         people = queries.recipients(found[index], after=after, limit=budget)
@@ -48,12 +49,24 @@ def fan_out(event_id: int, kind: str, payload: dict[str, Any], *, start=(0, 0)) 
         else:
             after = people[-1]
     if index < len(found):
+        audience = found[index].kind
         outbox.record(
             FAN_OUT_EVENT,
-            f"fan-out:{event_id}:{index}:{after}",
-            {"event_id": event_id, "audience": index, "after": after},
+            f"fan-out:{event_id}:{audience}:{after}",
+            {"event_id": event_id, "audience": audience, "after": after},
         )
     return told
+
+
+def _resume_at(found: list[queries.Audience], audience: str | None, after: int):
+    """Where a follow-up chunk starts, by the audience's kind: the audiences are asked
+    again for each chunk, and one may have gone meanwhile (the proposal's author erased).
+    Then it starts over, which tells nobody twice (one notification per event and
+    person)."""
+    kinds = [each.kind for each in found]
+    if audience is None or audience not in kinds:
+        return 0, 0
+    return kinds.index(audience), after
 
 
 def _tell(event_id: int, audience: queries.Audience, people: list[int]) -> int:
@@ -132,32 +145,33 @@ def queue_emails(rows: list[dict[str, Any]], *, channel: Channel = Channel.email
         if channel is Channel.email
         else ["user_id", "digest_key"],
     )
+    # Only this chunk's people: a fan-out to 100,000 reads its own rows, chunk by chunk.
+    people = {row["user_id"] for row in rows}
     if channel is Channel.email:
         keys = {(row["event_id"], row["user_id"]) for row in rows}
-        event_ids = {event_id for event_id, _ in keys}
-        found = db.session.execute(
-            select(Delivery.id, Delivery.event_id, Delivery.user_id).where(
-                Delivery.event_id.in_(event_ids),
-                Delivery.channel == channel,
-                Delivery.status == DeliveryStatus.pending,
-            )
-        ).all()
-        ids = [d for d, e, u in found if (e, u) in keys]
+        same = Delivery.event_id.in_({event_id for event_id, _ in keys})
+        key_of = Delivery.event_id
     else:
-        keys = {(row["user_id"], row["digest_key"]) for row in rows}
-        found = db.session.execute(
-            select(Delivery.id, Delivery.user_id, Delivery.digest_key).where(
-                Delivery.digest_key.in_({key for _, key in keys}),
-                Delivery.status == DeliveryStatus.pending,
-            )
-        ).all()
-        ids = [d for d, u, k in found if (u, k) in keys]
+        keys = {(row["digest_key"], row["user_id"]) for row in rows}
+        same = Delivery.digest_key.in_({key for key, _ in keys})
+        key_of = Delivery.digest_key
+    found = db.session.execute(
+        select(Delivery.id, key_of, Delivery.user_id).where(
+            same,
+            Delivery.user_id.in_(people),
+            Delivery.channel == channel,
+            Delivery.status == DeliveryStatus.pending,
+        )
+    ).all()
+    ids = [delivery_id for delivery_id, key, user_id in found if (key, user_id) in keys]
     publish_in_batches(ids)
 
 
 def sweep_again_at() -> datetime:
-    """When the sweeper steps in for a delivery just published: its task has had time."""
-    return utcnow() + timedelta(seconds=current_app.config["OUTBOX_RETRY_AFTER_SECONDS"])
+    """When the sweeper steps in for a delivery just published: its task has had time,
+    even behind a long queue of mail (the sweeper handing it on again meanwhile would
+    only add copies to that queue)."""
+    return utcnow() + timedelta(seconds=current_app.config["MAIL_CLAIM_SECONDS"])
 
 
 def publish_in_batches(delivery_ids: list[int]) -> None:
@@ -203,8 +217,6 @@ def set_frequencies(user, chosen: dict[Category, Frequency]) -> None:
 
 def unsubscribe(user_id: int, categories: list[Category]) -> None:
     """Email about these categories off (the one-click link of an email)."""
-    from dialog.accounts.models import User
-
     user = db.session.get(User, user_id)
     if user is None:
         return
@@ -239,14 +251,17 @@ def retry_given_up(delivery_id: int, *, by) -> bool:
 # Digests -------------------------------------------------------------------------------
 
 DIGEST_HOUR = 7  # local time: the morning's email
+# Digests go out in these morning hours (a worker down at seven still sends them at
+# eight); what comes later waits for the next morning.
+DIGEST_HOURS = 3
 DIGEST_CHUNK = 1000
 
 
 def digest_periods(now: datetime) -> list[tuple[Frequency, str]]:
-    """The digests due at this moment: the day's from the digest hour on, and on Mondays
+    """The digests due at this moment: in the morning hours the day's, and on Mondays
     the week's; each named by the key its deliveries carry."""
     local = now.astimezone(LOCAL_ZONE)
-    if local.hour < DIGEST_HOUR:
+    if not DIGEST_HOUR <= local.hour < DIGEST_HOUR + DIGEST_HOURS:
         return []
     periods = [(Frequency.daily, f"daily:{local.date().isoformat()}")]
     if local.weekday() == 0:

@@ -37,6 +37,9 @@ def _note(signum, frame) -> None:
 @signals.task_prerun.connect(weak=False)
 def _note_sigterm_while_a_task_runs(**_kwargs) -> None:
     if threading.current_thread() is threading.main_thread():
+        # A request heard during an earlier task was for that task: a pool process
+        # asked to stop between tasks gets billiard's own handler, and exits.
+        _requested.clear()
         _outer["handler"] = signal.signal(signal.SIGTERM, _note)
 
 

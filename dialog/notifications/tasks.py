@@ -52,8 +52,10 @@ def send_mail(delivery_ids: list[int]) -> int:
 def sweep_mail() -> int:
     """Deliveries whose task was lost (a broker outage, a worker killed while it held
     them) or whose retry time has come."""
+    given_up = sending.give_up_on_crashed()
+    db.session.commit()
     if not outbox.broker_outage().worth_trying():
-        return 0
+        return given_up
     now = utcnow()
     due = list(
         db.session.scalars(
@@ -68,7 +70,7 @@ def sweep_mail() -> int:
         )
     )
     if not due:
-        return 0
+        return given_up
     db.session.execute(
         update(Delivery)
         .where(Delivery.id.in_(due))
@@ -77,7 +79,7 @@ def sweep_mail() -> int:
     )
     services.publish_in_batches(due)
     db.session.commit()
-    return len(due)
+    return given_up + len(due)
 
 
 @periodic("notifications.queue_digests", every=600, lease=600)

@@ -85,7 +85,7 @@ def settings():
 # signed token in the link is what shows the person asked. A GET only asks to confirm.
 @bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
 @csrf.exempt
-@limits.write_limit(methods=["POST"])
+@limits.write_limit(methods=["POST"], per=lambda: "unsubscribe:" + request.view_args["token"])
 def unsubscribe(token: str):
     found = sending.read_unsubscribe_token(token)
     if found is None:

@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
-from email import message_from_bytes, policy
 from urllib.parse import urlsplit
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import func, select, update
 
 from dialog.accounts import privacy
@@ -29,41 +27,10 @@ from dialog.notifications.models import (
     Frequency,
     Notification,
 )
-from dialog.proposals import services as proposal_services
-from dialog.proposals.models import Comment, Proposal, Stance
+from dialog.proposals.models import Proposal
 from tests.factories import LIVE
-from tests.support import first_link, free_port, log_in, post_form, run_task
-
-
-class Inbox:
-    """An SMTP server's mailbox; `answers` (e.g. ["421 ...", "250 ..."]) are given to the
-    DATA commands in turn, then 250."""
-
-    def __init__(self):
-        self.messages = []
-        self.answers: list[str] = []
-
-    async def handle_DATA(self, server, session, envelope):
-        answer = self.answers.pop(0) if self.answers else "250 OK"
-        if answer.startswith("250"):
-            self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
-        return answer
-
-
-@pytest.fixture
-def smtp(app, monkeypatch):
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    for name, value in {
-        "MAIL_SERVER": "127.0.0.1",
-        "MAIL_PORT": controller.port,
-        "MAIL_SECURITY": "none",
-        "MAIL_USERNAME": None,
-    }.items():
-        monkeypatch.setitem(app.config, name, value)
-    yield inbox
-    controller.stop()
+from tests.notifications.support import comment, deliver, notifications_of
+from tests.support import first_link, log_in, post_form, run_task
 
 
 @pytest.fixture
@@ -74,52 +41,22 @@ def world(ctx, db, make_dialogue, make_user, make_proposal):
     return database.session.get(Dialogue, dialogue.id), author, proposal
 
 
-def _deliver(app, mailbox) -> None:
-    """Every pending outbox delivery (fan-out chunks too), then every pending email."""
-    while mailbox.deliver():
-        pass
-    pending = database.session.scalars(
-        select(Delivery.id).where(Delivery.status == DeliveryStatus.pending)
-    ).all()
-    if pending:
-        run_task(app, services.SEND_TASK, list(pending))
-
-
-def _notifications(user_id) -> list[Notification]:
-    database.session.expire_all()
-    return database.session.scalars(
-        select(Notification).where(Notification.user_id == user_id).order_by(Notification.id)
-    ).all()
-
-
-def _comment(proposal, author, body="Bra idé", parent=None):
-    comment = proposal_services.add_comment(
-        database.session.get(Proposal, proposal.id),
-        author=database.session.get(User, author.id),
-        body=body,
-        stance=Stance.for_,
-        parent=database.session.get(Comment, parent.id) if parent else None,
-    )
-    database.session.commit()
-    return comment
-
-
 def test_a_comment_and_a_reply_reach_the_author_and_the_replied_to_and_no_one_else(
     app, world, make_user, mailbox
 ):
     dialogue, author, proposal = world
     first, second, unverified = make_user(), make_user(), make_user(verified=False)
-    parent = _comment(proposal, first, "Första")
-    _comment(proposal, second, "Svar", parent=parent)
-    _comment(proposal, unverified, "Overifierad")
-    _comment(proposal, author, "Mitt eget")  # nobody is told of their own comment
-    _deliver(app, mailbox)
+    parent = comment(proposal, first, "Första")
+    comment(proposal, second, "Svar", parent=parent)
+    comment(proposal, unverified, "Overifierad")
+    comment(proposal, author, "Mitt eget")  # nobody is told of their own comment
+    deliver(app, mailbox)
     # The reply is a comment on the author's proposal too; the unverified one's is news
     # for the author, who is confirmed.
-    told = [(n.kind, n.comment_id) for n in _notifications(author.id)]
+    told = [(n.kind, n.comment_id) for n in notifications_of(author.id)]
     assert [kind for kind, _ in told] == ["comment_on_proposal"] * 3
-    assert [n.kind for n in _notifications(first.id)] == ["reply"]
-    assert _notifications(second.id) == [] and _notifications(unverified.id) == []
+    assert [n.kind for n in notifications_of(first.id)] == ["reply"]
+    assert notifications_of(second.id) == [] and notifications_of(unverified.id) == []
 
 
 def test_unread_notifications_about_the_same_thing_merge_in_the_bell_and_list(
@@ -127,15 +64,15 @@ def test_unread_notifications_about_the_same_thing_merge_in_the_bell_and_list(
 ):
     dialogue, author, proposal = world
     for _ in range(3):
-        _comment(proposal, make_user())
-    _deliver(app, mailbox)
+        comment(proposal, make_user())
+    deliver(app, mailbox)
     assert log_in(client, author.email).status_code == 302
     page = client.get("/notifications").get_data(as_text=True)
     assert "3 nya kommentarer på ditt förslag ”Bänkar vid kanalen”" in page
     assert '<span class="badge" aria-hidden="true">1</span>' in page  # one thing, merged
-    [first, *_] = _notifications(author.id)
+    [first, *_] = notifications_of(author.id)
     assert post_form(client, f"/notifications/{first.id}/read", {}, form_path="/notifications")
-    assert all(n.read_at is not None for n in _notifications(author.id))
+    assert all(n.read_at is not None for n in notifications_of(author.id))
     page = client.get("/notifications").get_data(as_text=True)
     assert "Du har inga olästa notiser." in page and "badge" not in page.split("<main")[0]
 
@@ -167,7 +104,7 @@ def test_a_phase_reaches_followers_in_chunks_once_each_and_skips_closed_and_bloc
         {"phase_id": phase.id, "dialogue_id": dialogue.id},
     )
     database.session.commit()
-    _deliver(app, mailbox)
+    deliver(app, mailbox)
     told = database.session.scalars(
         select(Notification.user_id).where(Notification.kind == "phase_ending_soon")
     ).all()
@@ -178,7 +115,7 @@ def test_a_phase_reaches_followers_in_chunks_once_each_and_skips_closed_and_bloc
     assert chunks == 2  # five candidates, two per task: three tasks in all
     # My own content's notice still reaches a blocked author; the phase did not.
     assert blocked_author not in told
-    assert [n.kind for n in _notifications(blocked_author)] == ["content_block"]
+    assert [n.kind for n in notifications_of(blocked_author)] == ["content_block"]
 
 
 def test_an_immediate_email_is_sent_once_with_its_headers_and_a_stable_message_id(
@@ -189,8 +126,8 @@ def test_an_immediate_email_is_sent_once_with_its_headers_and_a_stable_message_i
         database.session.get(User, author.id), {Category.comments: Frequency.immediately}
     )
     database.session.commit()
-    _comment(proposal, make_user())
-    _deliver(app, mailbox)
+    comment(proposal, make_user())
+    deliver(app, mailbox)
     [message] = smtp.messages
     assert message["To"] == "author@example.org"
     assert message["Subject"] == "A new comment on your proposal “Bänkar vid kanalen”"
@@ -217,8 +154,8 @@ def test_a_temporary_refusal_is_retried_and_a_permanent_one_is_dead_at_once(
     )
     database.session.commit()
     smtp.answers = ["421 Try again later"]
-    _comment(proposal, make_user())
-    _deliver(app, mailbox)
+    comment(proposal, make_user())
+    deliver(app, mailbox)
     [delivery] = database.session.scalars(select(Delivery)).all()
     assert (delivery.status, delivery.attempts, smtp.messages) == (DeliveryStatus.pending, 1, [])
     assert delivery.next_attempt_at > delivery.created_at
@@ -227,8 +164,8 @@ def test_a_temporary_refusal_is_retried_and_a_permanent_one_is_dead_at_once(
 
     smtp.answers = ["550 No such user"]
     with caplog.at_level(logging.ERROR, logger="dialog.notifications.sending"):
-        _comment(proposal, make_user())
-        _deliver(app, mailbox)
+        comment(proposal, make_user())
+        deliver(app, mailbox)
     database.session.expire_all()
     dead = database.session.scalars(
         select(Delivery).where(Delivery.status == DeliveryStatus.dead)
@@ -240,8 +177,8 @@ def test_a_temporary_refusal_is_retried_and_a_permanent_one_is_dead_at_once(
     assert "author@example.org" not in dead[0].last_error
     # The address bounced: no more notification mail to it until it is confirmed again.
     assert database.session.get(User, author.id).mail_bounced_at is not None
-    _comment(proposal, make_user())
-    _deliver(app, mailbox)
+    comment(proposal, make_user())
+    deliver(app, mailbox)
     assert len(smtp.messages) == 1
 
 
@@ -254,8 +191,8 @@ def test_a_dead_email_is_shown_to_admins_and_sent_again_once_its_address_is_conf
     )
     database.session.commit()
     smtp.answers = ["550 No such user"]
-    _comment(proposal, make_user())
-    _deliver(app, mailbox)
+    comment(proposal, make_user())
+    deliver(app, mailbox)
     [dead] = database.session.scalars(select(Delivery)).all()
     admin = make_user(role="admin")
     log_in(client, admin.email)
@@ -289,7 +226,7 @@ def test_a_dead_email_is_shown_to_admins_and_sent_again_once_its_address_is_conf
     post_form(client, f"/admin/mail/{dead.id}/retry", {}, form_path="/admin/mail")
     assert "Inga e-postnotiser har fastnat." in client.get("/admin/mail").get_data(as_text=True)
     before = len(smtp.messages)
-    _deliver(app, mailbox)
+    deliver(app, mailbox)
     [resent] = smtp.messages[before:]
     assert resent["Message-ID"] == sending.message_id(database.session.get(Delivery, dead.id))
     assert database.session.get(Delivery, dead.id).status is DeliveryStatus.sent
@@ -340,8 +277,8 @@ def test_unsubscribing_takes_one_post_without_login_or_token_and_a_get_changes_n
         database.session.get(User, author.id), {Category.comments: Frequency.immediately}
     )
     database.session.commit()
-    _comment(proposal, make_user())
-    _deliver(app, mailbox)
+    comment(proposal, make_user())
+    deliver(app, mailbox)
     link = smtp.messages[0]["List-Unsubscribe"].strip("<>")
     path = "/" + link.split("/", 3)[3]
     page = client.get(path)
@@ -349,8 +286,8 @@ def test_unsubscribing_takes_one_post_without_login_or_token_and_a_get_changes_n
     assert _frequency(author) is Frequency.immediately  # a GET never unsubscribes
     assert client.post(path).status_code == 200  # no session, no CSRF token
     assert _frequency(author) is Frequency.off
-    _comment(proposal, make_user())
-    _deliver(app, mailbox)
+    comment(proposal, make_user())
+    deliver(app, mailbox)
     assert len(smtp.messages) == 1
     assert client.post(path[:-3] + "xyz").status_code == 404
 
@@ -366,9 +303,9 @@ def test_the_daily_digest_carries_what_is_pending_once_in_the_persons_language(
     app, world, make_user, mailbox, smtp
 ):
     dialogue, author, proposal = world
-    _comment(proposal, make_user())
-    _comment(proposal, make_user())
-    _deliver(app, mailbox)
+    comment(proposal, make_user())
+    comment(proposal, make_user())
+    deliver(app, mailbox)
     assert smtp.messages == []  # daily is the default: nothing at once
     before_hour = datetime(2026, 12, 2, 5, 0, tzinfo=UTC)  # 06:00 in Stockholm
     assert services.digest_periods(before_hour) == []
@@ -376,17 +313,24 @@ def test_the_daily_digest_carries_what_is_pending_once_in_the_persons_language(
     assert services.queue_digest_chunk(frequency, key, after=0) == [author.id]
     database.session.commit()
     assert services.queue_digest_chunk(frequency, key, after=0) == []  # nothing twice
-    _deliver(app, mailbox)
+    deliver(app, mailbox)
     [digest] = smtp.messages
     assert digest["Subject"] == "1 new notification today"
     assert digest["Content-Language"] == "en"
     text = digest.get_body(("plain",)).get_content()
     assert "2 new comments on your proposal “Bänkar vid kanalen”" in text
-    # Later ones wait for the next digest, never the one already sent.
-    _comment(proposal, make_user())
-    _deliver(app, mailbox)
+    # Later ones wait for the next morning's digest, never the one already sent.
+    comment(proposal, make_user())
+    deliver(app, mailbox)
     assert services.queue_digest_chunk(frequency, key, after=0) == []
-    assert len(smtp.messages) == 1
+    assert services.digest_periods(datetime(2026, 12, 2, 14, 0, tzinfo=UTC)) == []
+    [(_, next_key)] = services.digest_periods(datetime(2026, 12, 3, 6, 10, tzinfo=UTC))
+    assert next_key == "daily:2026-12-03"
+    assert services.queue_digest_chunk(frequency, next_key, after=0) == [author.id]
+    database.session.commit()
+    deliver(app, mailbox)
+    [_, second] = smtp.messages
+    assert "A new comment on your proposal" in second.get_body(("plain",)).get_content()
 
 
 def test_the_email_settings_are_saved_and_offer_the_moderators_category_to_staff_only(
@@ -420,8 +364,8 @@ def test_events_past_their_retention_go_and_the_notifications_they_made_stay(
         database.session.get(User, author.id), {Category.comments: Frequency.immediately}
     )
     database.session.commit()
-    _comment(proposal, make_user())
-    _deliver(app, mailbox)
+    comment(proposal, make_user())
+    deliver(app, mailbox)
     assert len(smtp.messages) == 1
     long_ago = datetime(2020, 1, 1, tzinfo=UTC)
     database.session.execute(update(OutboxEvent).values(created_at=long_ago))
@@ -432,7 +376,7 @@ def test_events_past_their_retention_go_and_the_notifications_they_made_stay(
     # No address, token or text of the event lives on in the outbox ...
     assert database.session.scalar(select(func.count()).select_from(OutboxEvent)) == 0
     # ... and what it made stays, for its reader and as the proof the mail went.
-    [notice] = _notifications(author.id)
+    [notice] = notifications_of(author.id)
     assert notice.event_id is None
     [delivery] = database.session.scalars(select(Delivery)).all()
     assert (delivery.status, delivery.event_id) == (DeliveryStatus.sent, None)

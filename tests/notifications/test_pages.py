@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from email import message_from_bytes, policy
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import func, select
 
 from dialog.accounts.models import User
@@ -24,58 +22,19 @@ from dialog.moderation import services as moderation
 from dialog.notifications import services
 from dialog.notifications.models import (
     Category,
-    Delivery,
-    DeliveryStatus,
     Frequency,
     Notification,
 )
 from dialog.proposals import services as proposal_services
-from dialog.proposals.models import AnswerStatus, Comment, Proposal, Stance
+from dialog.proposals.models import Comment, Proposal
 from tests.factories import LIVE
+from tests.notifications.support import answer, comment, deliver, fresh
 from tests.security.injection import assert_harmless
 from tests.security.injection_corpus import PAYLOADS
-from tests.support import free_port, log_in, post_form, run_task
+from tests.support import log_in, post_form
 
 # Statements that read the notification table itself (not its preferences or deliveries).
 ON_NOTIFICATIONS = re.compile(r"\bnotification\b(?!_)", re.IGNORECASE)
-
-
-def _deliver(app, mailbox) -> None:
-    """Every pending outbox delivery (fan-out chunks too), then every email owed."""
-    while mailbox.deliver():
-        pass
-    pending = database.session.scalars(
-        select(Delivery.id).where(Delivery.status == DeliveryStatus.pending)
-    ).all()
-    if pending:
-        run_task(app, services.SEND_TASK, list(pending))
-
-
-def _get(model, row):
-    return database.session.get(model, row.id)
-
-
-def _comment(proposal, author, body="Bra idé", parent=None) -> Comment:
-    comment = proposal_services.add_comment(
-        _get(Proposal, proposal),
-        author=_get(User, author),
-        body=body,
-        stance=Stance.for_,
-        parent=_get(Comment, parent) if parent is not None else None,
-    )
-    database.session.commit()
-    return comment
-
-
-def _answer(proposal, planner) -> None:
-    proposal_services.save_answer(
-        _get(Proposal, proposal),
-        status=AnswerStatus.accepted,
-        body="Vi gör så.",
-        publish=True,
-        by=_get(User, planner),
-    )
-    database.session.commit()
 
 
 def _measured(count_queries):
@@ -113,36 +72,36 @@ def _thirty_more(app, mailbox, make_dialogue, make_user, make_proposal, dialogue
     third = make_proposal(other_dialogue, author=resident, title="Cykelställ vid skolan")
     theirs = make_proposal(dialogue, author=make_user(), title="Lekplats i parken")
     hidden = make_proposal(other_dialogue, author=make_user(), title="Mer parkering")
-    on_theirs = _comment(theirs, resident, "Ja!")
-    on_hidden = _comment(hidden, resident, "Nej.")
-    extra = _comment(theirs, resident, "En sak till.")
+    on_theirs = comment(theirs, resident, "Ja!")
+    on_hidden = comment(hidden, resident, "Nej.")
+    extra = comment(theirs, resident, "En sak till.")
     for _ in range(7):  # 8 in all on the first proposal: one line
-        _comment(mine, make_user())
+        comment(mine, make_user())
     for _ in range(5):
-        _comment(second, make_user())
+        comment(second, make_user())
     for _ in range(5):
-        _comment(third, make_user())
+        comment(third, make_user())
     for _ in range(4):  # replies to my comment: one line per proposal
-        _comment(theirs, make_user(), parent=on_theirs)
+        comment(theirs, make_user(), parent=on_theirs)
     for _ in range(3):
-        _comment(hidden, make_user(), parent=on_hidden)
-    proposal_services.follow(_get(Proposal, theirs), _get(User, resident))
+        comment(hidden, make_user(), parent=on_hidden)
+    proposal_services.follow(fresh(Proposal, theirs), fresh(User, resident))
     database.session.commit()
-    _answer(mine, planner)  # answer_on_mine
-    _answer(third, planner)
-    _answer(theirs, planner)  # answer_on_followed
-    moderation.hide(_get(Comment, extra), by=_get(User, admin), reason="Utanför ämnet")
+    answer(mine, planner)  # answer_on_mine
+    answer(third, planner)
+    answer(theirs, planner)  # answer_on_followed
+    moderation.hide(fresh(Comment, extra), by=fresh(User, admin), reason="Utanför ämnet")
     database.session.commit()
-    dialogue_services.follow(_get(Dialogue, dialogue), _get(User, resident))
-    phase = _get(Dialogue, dialogue).phases[1]
+    dialogue_services.follow(fresh(Dialogue, dialogue), fresh(User, resident))
+    phase = fresh(Dialogue, dialogue).phases[1]
     outbox.record("phase_started", f"phase:{phase.id}:test", {"phase_id": phase.id})
     database.session.commit()
-    _deliver(app, mailbox)
+    deliver(app, mailbox)
     # Out of sight: the replies about it are told under its reference (which needs its
     # dialogue: loaded with the notification, never once per row).
-    moderation.hide(_get(Proposal, hidden), by=_get(User, admin), reason="Reklam")
+    moderation.hide(fresh(Proposal, hidden), by=fresh(User, admin), reason="Reklam")
     database.session.commit()
-    _deliver(app, mailbox)
+    deliver(app, mailbox)
     return second
 
 
@@ -150,8 +109,8 @@ def test_the_list_costs_the_same_queries_with_1_and_with_30_notifications(
     app, client, reader, mailbox, count_queries, make_dialogue, make_user, make_proposal
 ):
     dialogue, resident, mine = reader
-    _comment(mine, make_user())
-    _deliver(app, mailbox)
+    comment(mine, make_user())
+    deliver(app, mailbox)
     assert log_in(client, resident.email).status_code == 302
     assert client.get("/notifications").status_code == 200  # the first page warms caches
     with _measured(count_queries) as one:
@@ -234,14 +193,14 @@ def test_the_bell_costs_one_query_on_an_ordinary_page_whatever_is_unread(
         page = client.get(path).get_data(as_text=True)
     assert 'class="bell"' in page and "badge" not in page.split("<main")[0]
     for _ in range(12):
-        _comment(mine, make_user())
+        comment(mine, make_user())
     other = proposal_services.create_proposal(
-        _get(Dialogue, dialogue), author=_get(User, resident), title="Träd", body="Fler."
+        fresh(Dialogue, dialogue), author=fresh(User, resident), title="Träd", body="Fler."
     )
     database.session.commit()
     for _ in range(3):
-        _comment(other, make_user())
-    _deliver(app, mailbox)
+        comment(other, make_user())
+    deliver(app, mailbox)
     assert _unread(resident) == 15
     with _measured(count_queries) as unread:
         page = client.get(path).get_data(as_text=True)
@@ -266,39 +225,6 @@ def test_the_error_summary_links_to_the_radio_group_in_error(client, reader):
 
 
 # The injection corpus -----------------------------------------------------------------
-
-
-class _Inbox:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
-        return "250 Message accepted for delivery"
-
-
-@pytest.fixture(scope="module")
-def _smtp_server():
-    inbox = _Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield inbox, controller.port
-    controller.stop()
-
-
-@pytest.fixture
-def smtp(app, monkeypatch, _smtp_server):
-    inbox, port = _smtp_server
-    inbox.messages.clear()
-    for name, value in {
-        "MAIL_SERVER": "127.0.0.1",
-        "MAIL_PORT": port,
-        "MAIL_SECURITY": "none",
-        "MAIL_USERNAME": None,
-    }.items():
-        monkeypatch.setitem(app.config, name, value)
-    yield inbox
-    inbox.messages.clear()
 
 
 # Headers of every notification email, each there once and in its one form: a title
@@ -339,15 +265,15 @@ def test_a_hostile_title_and_comment_come_out_harmless_in_the_list_and_the_email
     author, replied, replier = make_user(), make_user(locale="en"), make_user()
     planner = make_user(role="planner")
     proposal = make_proposal(dialogue, author=author, title=payload.text, body=payload.text)
-    services.set_frequencies(_get(User, author), {Category.comments: Frequency.immediately})
+    services.set_frequencies(fresh(User, author), {Category.comments: Frequency.immediately})
     database.session.commit()
-    first = _comment(proposal, replied, body=payload.text)
-    proposal_services.follow(_get(Proposal, proposal), _get(User, replied))
-    _comment(proposal, replier, body=payload.text, parent=first)
-    _answer(proposal, planner)
-    _deliver(app, mailbox)
+    first = comment(proposal, replied, body=payload.text)
+    proposal_services.follow(fresh(Proposal, proposal), fresh(User, replied))
+    comment(proposal, replier, body=payload.text, parent=first)
+    answer(proposal, planner)
+    deliver(app, mailbox)
     where = payload.name
-    title = _get(Proposal, proposal).title
+    title = fresh(Proposal, proposal).title
     assert payload.mark in title
 
     # The immediate emails to the author: two comments (one a reply), each its own mail.
@@ -379,7 +305,7 @@ def test_a_hostile_title_and_comment_come_out_harmless_in_the_list_and_the_email
     told = services.queue_digest_chunk(frequency, key, after=0)
     database.session.commit()
     assert set(told) == {author.id, replied.id, replier.id}
-    _deliver(app, mailbox)
+    deliver(app, mailbox)
     digests = {m["To"]: m for m in smtp.messages}
     assert set(digests) == {author.email, replied.email, replier.email}
     assert digests[replied.email]["Subject"] == "2 new notifications today"
