@@ -42,6 +42,13 @@ class Notification(db.Model):
     __table_args__ = (
         sa.UniqueConstraint("event_id", "user_id"),
         sa.Index("ix_notification_user_id_read_at", "user_id", "read_at"),
+        # What the morning's digests look for: unread, carried by no email yet.
+        sa.Index(
+            "ix_notification_undigested",
+            "user_id",
+            postgresql_where=sa.text("mailed_in IS NULL AND read_at IS NULL"),
+            sqlite_where=sa.text("mailed_in IS NULL AND read_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -76,6 +76,14 @@ def upgrade():
         sa.UniqueConstraint("event_id", "user_id", name=op.f("uq_notification_event_id_user_id")),
     )
     op.create_index("ix_notification_user_id_read_at", "notification", ["user_id", "read_at"])
+    undigested = sa.text("mailed_in IS NULL AND read_at IS NULL")
+    op.create_index(
+        "ix_notification_undigested",
+        "notification",
+        ["user_id"],
+        postgresql_where=undigested,
+        sqlite_where=undigested,
+    )
     for column in ("dialogue_id", "proposal_id", "comment_id"):
         op.create_index(op.f(f"ix_notification_{column}"), "notification", [column])
     op.create_table(
