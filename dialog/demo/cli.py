@@ -30,23 +30,30 @@ def seed_demo_command(if_empty: bool) -> None:
 @click.option("--proposals", "proposal_count", default=2000, show_default=True)
 @click.option("--residents", default=500, show_default=True)
 @click.option("--votes-per-resident", default=20, show_default=True)
+@click.option(
+    "--followers",
+    default=100_000,
+    show_default=True,
+    help="Verified residents who follow the dialogue (its notification audience).",
+)
 @click.option("--slug", default="skala", show_default=True)
 @with_appcontext
 def seed_scale_command(
-    proposal_count: int, residents: int, votes_per_resident: int, slug: str
+    proposal_count: int, residents: int, votes_per_resident: int, followers: int, slug: str
 ) -> None:
-    """A large dialogue for benchmarks: many proposals, residents and votes."""
+    """A large dialogue for benchmarks: many proposals, residents, votes and followers."""
     _refuse_in_production("seed-scale", "it fills the database with made-up people and votes")
     demo.seed_scale(
         slug=slug,
         proposals=proposal_count,
         residents=residents,
         votes_per_resident=votes_per_resident,
+        followers=followers,
     )
     db.session.commit()
     click.echo(
         f"Dialogue {slug}: {proposal_count} proposals, {residents} residents, "
-        f"up to {residents * votes_per_resident} votes."
+        f"up to {residents * votes_per_resident} votes, {followers} followers."
     )
 
 

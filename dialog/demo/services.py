@@ -13,7 +13,13 @@ from dialog.accounts.models import AGE_BANDS, Role, User
 from dialog.core.db import utcnow
 from dialog.dialogues import schedule
 from dialog.dialogues import services as dialogues
-from dialog.dialogues.models import DialogueState, PhaseKind
+from dialog.dialogues.models import (
+    DialogueFollow,
+    DialogueState,
+    PhaseKind,
+    PhaseTransition,
+    TransitionEvent,
+)
 from dialog.extensions import db
 from dialog.moderation import services as moderation
 from dialog.moderation.models import FlagReason
@@ -141,8 +147,28 @@ def seed(rng: random.Random | None = None) -> None:
     dialogues.assign_planner(dialogue, planner, by=None)
     schedule_around_now(dialogue, SCHEDULE)
     made = add_proposals(dialogue, PROPOSALS, rng)
+    seed_conversation(made)
     seed_moderation(dialogue, made, accounts.find_by_email("admin@example.org"), rng)
     seed_reviewed_dialogue(planner, rng)
+
+
+# The demo resident's first login finds news in the bell, told by the worker from the
+# demo's own events: a reply to their comment here (`comment_added`), and the official
+# answer on their proposal in the reviewed dialogue (`answer_published`).
+CONVERSATION = (
+    "Gärna! Kan det bli en marknad på vintern också, med glögg och julmat?",
+    "Ja, vi tänker oss en julmarknad i december. Bönderna i Hölö är redan tillfrågade.",
+)
+
+
+def seed_conversation(made: list[Proposal]) -> None:
+    """The demo resident comments on another resident's proposal, and its author replies."""
+    resident = accounts.find_by_email("resident@example.org")
+    market = made[-1]  # local food producers on the square, by another resident
+    author = db.session.get(User, market.author_id)
+    question, reply = CONVERSATION
+    comment = proposals.add_comment(market, author=resident, body=question, stance=Stance.for_)
+    proposals.add_comment(market, author=author, body=reply, stance=Stance.for_, parent=comment)
 
 
 # What residents report, so the planner's moderation queue is not empty.
@@ -304,7 +330,9 @@ def _residents() -> list[User]:
 
 
 def add_proposals(dialogue, rows, rng: random.Random) -> list[Proposal]:
-    """Proposals with places and comments with stances."""
+    """Proposals with places and comments with stances. The demo resident, the first
+    resident made, writes the first proposal of each dialogue (the reviewed dialogue's
+    first answer is theirs)."""
     residents = _residents()
     made = []
     for index, (title, body, theme, focus, dimensions, place, lat, lon) in enumerate(rows):
@@ -447,10 +475,14 @@ REVIEWED_ANSWERS = [
 
 
 def schedule_around_now(dialogue, phases) -> None:
-    """A schedule placed around today, so the demo is always live."""
+    """A schedule placed around today, so the demo is always live. What lies in its past
+    is history, as if the platform had been running: those starts and ends are recorded
+    as made, so the first run of the phase scheduler does not tell followers (100,000 in
+    seed-scale) that a phase began a month ago."""
     nine = datetime.combine(date.today(), time(9, 0))
+    added = []
     for kind, title, description, start, end in phases:
-        schedule.add_phase(
+        phase = schedule.add_phase(
             dialogue,
             schedule.PhasePlan(
                 kind=kind,
@@ -463,6 +495,20 @@ def schedule_around_now(dialogue, phases) -> None:
             ),
             by=None,
         )
+        added.append(phase)
+    now = utcnow()
+    for phase in added:
+        for event, at in (
+            (TransitionEvent.started, phase.starts_at),
+            (TransitionEvent.ended, phase.ends_at),
+        ):
+            if at is not None and at <= now:
+                db.session.add(
+                    PhaseTransition(
+                        phase_id=phase.id, event=event, scheduled_for=at, recorded_at=now
+                    )
+                )
+    db.session.flush()
 
 
 def seed_scale(
@@ -471,6 +517,7 @@ def seed_scale(
     proposals: int,
     residents: int,
     votes_per_resident: int,
+    followers: int = 0,
     rng: random.Random | None = None,
 ) -> None:
     """Bulk data for benchmarks: written with plain inserts, then counters reconciled."""
@@ -489,26 +536,11 @@ def seed_scale(
     schedule_around_now(dialogue, SCALE_SCHEDULE)
     password = hash_password(f"scale-{rng.getrandbits(64):x}")
     now = utcnow()
-    users = [
-        {
-            "email": f"skala{n:06d}@example.org",
-            "display_name": f"Deltagare {n}",
-            "password_hash": password,
-            "pseudonym": f"Deltagare {n}",
-            "locale": "sv",
-            "terms_accepted_at": now,
-            "email_verified_at": now,
-            "role": Role.resident,
-            "show_name_publicly": True,
-            "follow_what_i_join": False,
-            "active": True,
-            "password_changed_at": now,
-            "created_at": now,
-        }
-        for n in range(residents)
-    ]
-    db.session.execute(insert(User), users)
-    user_ids = list(db.session.scalars(select(User.id).where(User.email.like("skala%"))))
+    user_ids = sorted(
+        user_id
+        for chunk in _add_people(residents, "deltagare", "Deltagare", slug, password, now)
+        for user_id in chunk
+    )
     words = ["park", "träd", "ljus", "bänk", "cykelbana", "torg", "buss", "lekplats", "kaj"]
     rows = [
         {
@@ -554,3 +586,54 @@ def seed_scale(
     for proposal in db.session.scalars(select(Proposal).where(Proposal.dialogue_id == dialogue.id)):
         proposals_index(proposal)
     reconcile_counts(dialogue.id)
+    add_followers(dialogue, followers, password_hash=password, now=now)
+
+
+FOLLOWER_CHUNK = 5000
+
+
+def add_followers(dialogue, count: int, *, password_hash: str, now: datetime) -> None:
+    """`count` verified, active residents following the dialogue, written FOLLOWER_CHUNK
+    at a time: the accounts in multi-row INSERTs returning their ids, then their follows;
+    nothing is kept between chunks, so 100,000 take seconds and as little memory as
+    5,000."""
+    follows = DialogueFollow.__table__
+    people = _add_people(count, "foljare", "Följare", dialogue.slug, password_hash, now)
+    for user_ids in people:
+        db.session.execute(
+            follows.insert(),
+            [{"dialogue_id": dialogue.id, "user_id": i, "created_at": now} for i in user_ids],
+        )
+
+
+def _add_people(count: int, kind: str, name: str, slug: str, password_hash: str, now: datetime):
+    """Yields the ids of `count` new accounts, a chunk at a time; each address names the
+    dialogue, so several scale dialogues live side by side. Core inserts: the ORM's bulk
+    path costs twice as much per row."""
+    accounts_table = User.__table__
+    for start in range(0, count, FOLLOWER_CHUNK):
+        chunk = [
+            _scale_person(f"{kind}{n:06d}.{slug}@example.org", f"{name} {n}", password_hash, now)
+            for n in range(start, min(start + FOLLOWER_CHUNK, count))
+        ]
+        yield db.session.scalars(
+            accounts_table.insert().returning(accounts_table.c.id), chunk
+        ).all()
+
+
+def _scale_person(email: str, name: str, password_hash: str, now: datetime) -> dict:
+    return {
+        "email": email,
+        "display_name": name,
+        "password_hash": password_hash,
+        "pseudonym": name,
+        "locale": "sv",
+        "terms_accepted_at": now,
+        "email_verified_at": now,
+        "role": Role.resident,
+        "show_name_publicly": True,
+        "follow_what_i_join": False,
+        "active": True,
+        "password_changed_at": now,
+        "created_at": now,
+    }

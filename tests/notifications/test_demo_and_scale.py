@@ -1,0 +1,109 @@
+"""The demo resident finds news in the bell on first login, told by the worker from the
+demo's own events; seed-scale gives its dialogue a large audience of followers."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import func, select
+
+from dialog.accounts.models import User
+from dialog.core.db import utcnow
+from dialog.demo import services as demo
+from dialog.dialogues import scheduler
+from dialog.dialogues import services as dialogue_services
+from dialog.dialogues.models import Dialogue, DialogueFollow, DialogueState
+from dialog.extensions import db as database
+from dialog.notifications import queries
+from dialog.notifications.models import Notification
+from tests.support import log_in
+
+UNREAD = re.compile(r'<li class="notification unread">\s*<a href="[^"]*">([^<]*)</a>')
+BELL = re.compile(r'class="bell">Notiser <span class="badge" aria-hidden="true">(\d+)</span>')
+
+
+def _deliver_outbox(mailbox) -> None:
+    """Every pending outbox delivery, fan-out chunks too, as the worker runs them."""
+    while mailbox.deliver():
+        pass
+
+
+def test_the_demo_resident_finds_an_answer_and_a_reply_on_first_login(app, db, client, mailbox):
+    result = app.test_cli_runner().invoke(args=["seed-demo", "--if-empty"])
+    assert "Demo data loaded" in result.output, result.output
+    with app.app_context():
+        resident = database.session.scalar(select(User).where(User.email == "resident@example.org"))
+        # Nothing is written into the bell directly: the worker tells of the events.
+        assert not database.session.scalars(
+            select(Notification).where(Notification.user_id == resident.id)
+        ).all()
+    _deliver_outbox(mailbox)
+    with app.app_context():
+        told = database.session.scalars(
+            select(Notification).where(Notification.user_id == resident.id)
+        ).all()
+        assert {"answer_on_mine", "reply"} <= {n.kind for n in told}
+        assert all(n.event_id is not None and n.read_at is None for n in told)
+
+    assert log_in(client, "resident@example.org", demo.DEMO_PASSWORD).status_code == 302
+    page = client.get("/notifications").get_data(as_text=True)
+    entries = UNREAD.findall(page)
+    assert "Kommunen har svarat på ditt förslag ”Belysning i gångtunneln vid Hovsjövägen”" in (
+        entries
+    )
+    assert "Ett svar på din kommentar om ”Lokala matproducenter på torget varje lördag”" in (
+        entries
+    )
+    # The bell counts what the list shows unread, things about the same proposal once.
+    bell = BELL.search(page)
+    assert bell and int(bell.group(1)) == len(entries) >= 2
+    assert f"{len(entries)} olästa" in page
+
+
+def test_seed_scale_adds_verified_followers_in_bulk(app, db):
+    result = app.test_cli_runner().invoke(
+        args=[
+            "seed-scale",
+            "--proposals",
+            "5",
+            "--residents",
+            "4",
+            "--votes-per-resident",
+            "2",
+            "--followers",
+            "12",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    assert "12 followers" in result.output
+    with app.app_context():
+        dialogue = database.session.scalar(select(Dialogue).where(Dialogue.slug == "skala"))
+        followers = database.session.scalars(
+            select(User)
+            .join(DialogueFollow, DialogueFollow.user_id == User.id)
+            .where(DialogueFollow.dialogue_id == dialogue.id)
+        ).all()
+        assert len(followers) == 12 == len({f.email for f in followers})
+        assert all(f.active and f.email_verified_at is not None for f in followers)
+        # They are the audience of the dialogue's phase events: each may be told.
+        phase = dialogue.phases[0]
+        (audience,) = queries.audiences(
+            "phase_ending_soon", {"phase_id": phase.id, "dialogue_id": dialogue.id}
+        )
+        assert len(queries.recipients(audience, after=0, limit=100)) == 12
+        # The schedule's past is history: the first run of the phase scheduler does not
+        # tell them that phases began and ended weeks ago.
+        assert scheduler.record_due_transitions() == 0
+
+
+def test_followers_are_written_a_chunk_per_statement(app, ctx, count_queries, monkeypatch):
+    monkeypatch.setattr(demo, "FOLLOWER_CHUNK", 5)
+    dialogue = dialogue_services.create_dialogue(
+        slug="chunks", title="Bitvis", summary="Följare i bitar.", state=DialogueState.published
+    )
+    with count_queries() as counted:
+        demo.add_followers(dialogue, 12, password_hash="x", now=utcnow())
+    # Three chunks (5, 5, 2): one INSERT of the accounts and one of the follows each.
+    assert counted.count == 6, counted.statements
+    follows = select(func.count()).where(DialogueFollow.dialogue_id == dialogue.id)
+    assert database.session.scalar(follows) == 12
