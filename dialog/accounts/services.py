@@ -358,9 +358,7 @@ def request_password_reset(email: str) -> None:
     )
 
 
-@outbox.subscriber(
-    "password_reset_requested", name="accounts.send_reset_link", queue=queues.MAIL
-)
+@outbox.subscriber("password_reset_requested", name="accounts.send_reset_link", queue=queues.MAIL)
 def send_reset_link(payload: dict) -> str | None:
     user = find_by_email(payload["to"])
     if user is None or not user.active or not may_mail_now("reset", user.email):

@@ -126,6 +126,8 @@ class Delivery(db.Model):
         sa.UniqueConstraint("event_id", "channel", "user_id"),
         sa.UniqueConstraint("user_id", "digest_key"),
         sa.Index("ix_notification_delivery_status_next_attempt_at", "status", "next_attempt_at"),
+        # The sweeper's question "is mail being sent?" is the newest sent_at.
+        sa.Index("ix_notification_delivery_sent_at", "sent_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -4,9 +4,11 @@ person's notification list and bell show."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, case, exists, func, literal, select, union
+from flask import current_app
+from sqlalchemy import Select, and_, case, exists, func, literal, or_, select, union
 from sqlalchemy.orm import joinedload
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -458,6 +460,29 @@ def awaiting_digest(frequency: Frequency, key: str, *, after: int, limit: int) -
             .group_by(Notification.user_id)
             .order_by(Notification.user_id)
             .limit(limit)
+        )
+    )
+
+
+def lost_or_retrying(now: datetime) -> ColumnElement[bool]:
+    """Deliveries the sweeper is to hand on: one due for a retry; one never tried whose
+    task seems lost. While mail is being sent, one never tried is most likely waiting its
+    turn in a long mail queue, and handing it on again would only add copies to that
+    queue: it is taken for lost only after ten times MAIL_CLAIM_SECONDS."""
+    claim = timedelta(seconds=current_app.config["MAIL_CLAIM_SECONDS"])
+    if not _mail_is_flowing(now, claim):
+        return literal(True)
+    return or_(Delivery.attempts > 0, Delivery.next_attempt_at < now - 10 * claim)
+
+
+def _mail_is_flowing(now: datetime, claim: timedelta) -> bool:
+    """A mail sent, or one being sent, within the claim time."""
+    last_sent = db.session.scalar(select(func.max(Delivery.sent_at)))
+    if last_sent is not None and last_sent > now - claim:
+        return True
+    return db.session.scalar(
+        select(
+            exists().where(Delivery.status == DeliveryStatus.pending, Delivery.claimed_until > now)
         )
     )
 

@@ -64,6 +64,7 @@ def sweep_mail() -> int:
                 Delivery.status == DeliveryStatus.pending,
                 Delivery.next_attempt_at <= now,
                 or_(Delivery.claimed_until.is_(None), Delivery.claimed_until < now),
+                queries.lost_or_retrying(now),
             )
             .order_by(Delivery.next_attempt_at)
             .limit(current_app.config["MAIL_BATCH"] * 20)

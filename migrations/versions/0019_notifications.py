@@ -177,6 +177,7 @@ def upgrade():
         "notification_delivery",
         ["status", "next_attempt_at"],
     )
+    op.create_index("ix_notification_delivery_sent_at", "notification_delivery", ["sent_at"])
     op.create_index(op.f("ix_notification_delivery_user_id"), "notification_delivery", ["user_id"])
     op.create_index(
         op.f("ix_notification_delivery_notification_id"),

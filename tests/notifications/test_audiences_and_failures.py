@@ -302,3 +302,40 @@ def test_a_delivery_whose_every_attempt_killed_the_worker_is_dead_and_shown(
         DeliveryStatus.pending,
         0,
     )
+
+
+def test_the_sweeper_leaves_mail_waiting_in_a_busy_queue_and_hands_on_what_is_lost(
+    app, place, mailbox
+):
+    _dialogue, _planner, _other, author, _proposal, _admin = place
+    now = utcnow()
+
+    def delivery(key, **fields):
+        row = Delivery(
+            user_id=author.id,
+            channel=Channel.digest,
+            digest_key=key,
+            **{"status": DeliveryStatus.pending, "next_attempt_at": now - timedelta(seconds=1)}
+            | fields,
+        )
+        db.session.add(row)
+        return row
+
+    delivery("daily:2026-12-01", status=DeliveryStatus.sent, sent_at=now)  # mail flows
+    waiting = delivery("daily:2026-12-02")
+    retrying = delivery("daily:2026-12-03", attempts=1)
+    db.session.commit()
+    assert run_task(app, "notifications.sweep_mail") == 1  # only the retry ...
+    db.session.expire_all()
+    assert fresh(Delivery, retrying).next_attempt_at > now
+    assert fresh(Delivery, waiting).next_attempt_at < now  # ... the other waits its turn
+    # No mail sent for a while: its task is taken for lost and handed on.
+    db.session.execute(
+        Delivery.__table__.update()
+        .where(Delivery.status == DeliveryStatus.sent)
+        .values(sent_at=now - timedelta(hours=1))
+    )
+    db.session.commit()
+    assert run_task(app, "notifications.sweep_mail") == 1
+    db.session.expire_all()
+    assert fresh(Delivery, waiting).next_attempt_at > now
