@@ -21,7 +21,7 @@ trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$INSTANCE_PATH"' EXIT
 
 $BIN/flask db upgrade >/dev/null
 $BIN/flask seed-demo >/dev/null
-$BIN/flask seed-scale
+$BIN/flask seed-scale --followers 0  # the proposal list, not the fan-out
 # gunicorn.conf.py as make run has it, less the access log and the recycling of workers
 # after GUNICORN_MAX_REQUESTS, which would be measured instead of the pages.
 $BIN/gunicorn --config gunicorn.conf.py --workers 2 --bind 127.0.0.1:$PORT --log-level warning \

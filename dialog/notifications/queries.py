@@ -57,8 +57,11 @@ def _ids(*user_ids: int | None) -> Select:
 
 def _comment_added(payload) -> list[Audience]:
     comment = db.session.get(Comment, payload["comment_id"])
-    if comment is None or comment.author_id is None and comment.parent_id is None:
-        return [] if comment is None else _on_proposal(comment)
+    # Hidden before the worker came to it (a moderator was quicker): nothing to read.
+    if comment is None or not comment.is_shown or not comment.proposal.is_shown:
+        return []
+    if comment.author_id is None and comment.parent_id is None:
+        return _on_proposal(comment)
     found = []
     if comment.parent_id is not None:
         parent = db.session.get(Comment, comment.parent_id)

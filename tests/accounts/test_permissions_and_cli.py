@@ -132,7 +132,17 @@ def test_demo_accounts_log_in_with_the_demo_password(app, client, db):
 
 def test_seed_scale_makes_a_large_consistent_dialogue(app, db):
     result = app.test_cli_runner().invoke(
-        args=["seed-scale", "--proposals", "60", "--residents", "30", "--votes-per-resident", "5"]
+        args=[
+            "seed-scale",
+            "--proposals",
+            "60",
+            "--residents",
+            "30",
+            "--votes-per-resident",
+            "5",
+            "--followers",
+            "0",
+        ]
     )
     assert result.exit_code == 0, result.output
     with app.app_context():

@@ -339,3 +339,16 @@ def test_the_sweeper_leaves_mail_waiting_in_a_busy_queue_and_hands_on_what_is_lo
     assert run_task(app, "notifications.sweep_mail") == 1
     db.session.expire_all()
     assert fresh(Delivery, waiting).next_attempt_at > now
+
+
+def test_a_comment_hidden_before_the_worker_came_to_it_notifies_nobody(
+    app, place, make_user, mailbox
+):
+    _dialogue, planner, _other, author, proposal, _admin = place
+    advert = comment(proposal, make_user(), "Köp billiga klockor här")
+    moderation.hide(
+        db.session.get(type(advert), advert.id), by=fresh(User, planner), reason="Reklam"
+    )
+    db.session.commit()
+    deliver(app, mailbox)
+    assert [n.kind for n in notifications_of(author.id)] == []
