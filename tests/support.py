@@ -537,3 +537,10 @@ def pending_deliveries(app) -> int:
         return db.session.scalar(
             select(func.count()).where(OutboxDelivery.status == OutboxStatus.pending)
         )
+
+
+def tasks_waiting(redis_client) -> int:
+    """Tasks published to a Redis broker and not yet taken, on every queue."""
+    from dialog.core import queues
+
+    return sum(redis_client.llen(name) for name in queues.ALL)
