@@ -14,6 +14,7 @@ from __future__ import annotations
 import enum
 import logging
 import random
+from dataclasses import dataclass
 from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -44,15 +45,50 @@ log = logging.getLogger(__name__)
 def send_batch(delivery_ids: list[int]) -> int:
     """Send what is still owed of these deliveries; returns how many were sent."""
     sent = 0
-    with mail.Transport() as transport:
-        for delivery_id in delivery_ids:
-            if stopping.requested():
-                break  # the rest stay pending, for the next worker or the sweeper
-            outcome = _send_one(transport, delivery_id)
-            if outcome is _Outcome.server_failed:
-                break  # the rest would fail alike; they wait for the sweeper, unclaimed
-            sent += outcome is _Outcome.sent
+    session = db.session()
+    expiring = session.expire_on_commit
+    # Each message is committed on its own (that it went out is what must last); what the
+    # batch read before stays good for its few seconds, so nothing is read again.
+    session.expire_on_commit = False
+    try:
+        batch = _Batch.read(delivery_ids)
+        with mail.Transport() as transport:
+            for delivery_id in delivery_ids:
+                if stopping.requested():
+                    break  # the rest stay pending, for the next worker or the sweeper
+                outcome = _send_one(transport, delivery_id, batch)
+                if outcome is _Outcome.server_failed:
+                    break  # the rest would fail alike; they wait for the sweeper, unclaimed
+                sent += outcome is _Outcome.sent
+    finally:
+        session.expire_on_commit = expiring
     return sent
+
+
+@dataclass
+class _Batch:
+    """Who a batch's mails go to, what they tell and how often each wants it: read in
+    three queries for the whole batch, not three per mail. The session's identity map
+    holds objects only while something refers to them: this does."""
+
+    users: list[User]
+    notifications: list[Notification]
+    frequencies: dict[int, dict[Category, Frequency]]
+
+    @classmethod
+    def read(cls, delivery_ids: list[int]) -> _Batch:
+        rows = db.session.execute(
+            select(Delivery.user_id, Delivery.notification_id).where(Delivery.id.in_(delivery_ids))
+        ).all()
+        user_ids = {user_id for user_id, _ in rows}
+        notification_ids = {n for _, n in rows if n is not None}
+        users = db.session.scalars(select(User).where(User.id.in_(user_ids))).all()
+        notifications = db.session.scalars(
+            select(Notification)
+            .options(*queries.WITH_SUBJECT)
+            .where(Notification.id.in_(notification_ids))
+        ).all()
+        return cls(list(users), list(notifications), queries.frequencies_of(user_ids))
 
 
 class _Outcome(enum.Enum):
@@ -61,13 +97,13 @@ class _Outcome(enum.Enum):
     server_failed = "the server failed"
 
 
-def _send_one(transport: mail.Transport, delivery_id: int) -> _Outcome:
+def _send_one(transport: mail.Transport, delivery_id: int, batch: _Batch) -> _Outcome:
     delivery = claim(delivery_id)
     db.session.commit()
     if delivery is None:
         return _Outcome.not_sent
     try:
-        message = compose(delivery)
+        message = compose(delivery, batch.frequencies)
         if message is None:
             _settle(delivery, DeliveryStatus.skipped)
             db.session.commit()
@@ -200,17 +236,19 @@ def _suppress(user_id: int) -> None:
 # Composing -----------------------------------------------------------------------------
 
 
-def compose(delivery: Delivery) -> EmailMessage | None:
+def compose(delivery: Delivery, frequencies=None) -> EmailMessage | None:
     """The email, built now (links and their tokens too), or None when it is no longer
-    owed: the account closed, the address unconfirmed or bouncing, the email turned off."""
+    owed: the account closed, the address unconfirmed or bouncing, the email turned off.
+    `frequencies`: each person's choices, read already."""
     user = db.session.get(User, delivery.user_id)
     if not may_receive(user):
         return None
     if delivery.channel is Channel.email:
-        notification = queries.notification_with_subject(delivery.notification_id)
-        if notification is None or _frequency(user, notification.category) is not (
-            Frequency.immediately
-        ):
+        notification = delivery.notification_id and db.session.get(
+            Notification, delivery.notification_id, options=queries.WITH_SUBJECT
+        )
+        chosen = (frequencies or {}).get(user.id) or queries.frequencies(user)
+        if notification is None or chosen[notification.category] is not Frequency.immediately:
             return None
         items = [(notification, 1)]
         categories = [notification.category]
@@ -232,10 +270,6 @@ def may_receive(user: User | None) -> bool:
         and user.email_verified_at is not None
         and user.mail_bounced_at is None
     )
-
-
-def _frequency(user: User, category: Category) -> Frequency:
-    return queries.frequencies(user)[category]
 
 
 def _digest_items(user: User, digest_key: str) -> list[tuple[Notification, int]]:

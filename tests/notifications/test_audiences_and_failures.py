@@ -352,3 +352,32 @@ def test_a_comment_hidden_before_the_worker_came_to_it_notifies_nobody(
     db.session.commit()
     deliver(app, mailbox)
     assert [n.kind for n in notifications_of(author.id)] == []
+
+
+def test_a_batch_reads_its_people_once_and_costs_a_few_statements_per_mail(
+    app, place, make_user, mailbox, smtp, count_queries
+):
+    _dialogue, _planner, _other, author, proposal, _admin = place
+
+    def statements_for(mails: int) -> int:
+        people = [make_user() for _ in range(mails)]
+        for person in people:
+            services.set_frequencies(
+                fresh(User, person), {Category.comments: Frequency.immediately}
+            )
+            parent = comment(proposal, person, "Min tanke")
+            comment(proposal, author, "Svar", parent=parent)
+        while mailbox.deliver():
+            pass
+        pending = db.session.scalars(
+            select(Delivery.id).where(Delivery.status == DeliveryStatus.pending)
+        ).all()
+        assert len(pending) == mails
+        db.session.expire_all()
+        with count_queries() as counted:
+            assert run_task(app, services.SEND_TASK, list(pending)) == mails
+        return counted.count
+
+    two, twelve = statements_for(2), statements_for(12)
+    # Claim, read back, and mark sent: three statements a mail; the rest once a batch.
+    assert (twelve - two) / 10 <= 3, (two, twelve)
