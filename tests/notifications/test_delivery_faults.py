@@ -112,11 +112,11 @@ def followed(app, committed_db, make_dialogue, make_user):
     return dialogue.id, phase_id, [person.id for person in people]
 
 
-def _announce(on_app, db, followed, key: str) -> int:
+def _announce(on_app, db, followed, key: str, kind: str = "phase_ending_soon") -> int:
     dialogue_id, phase_id, _people = followed
     with on_app.app_context():
         fact = outbox.record(
-            "phase_ending_soon",
+            kind,
             f"phase:{phase_id}:{key}",
             {"phase_id": phase_id, "dialogue_id": dialogue_id},
         )
@@ -223,15 +223,7 @@ def test_a_421_is_retried_until_the_250_and_a_550_is_dead_at_once_with_one_log_l
     assert set(sink.copies().values()) == {1}
 
     sink.answers = ["550 No such user here"]
-    dialogue_id, phase_id, people = followed
-    with app.app_context():
-        fact = outbox.record(
-            "phase_ended",
-            f"phase:{phase_id}:ended",
-            {"phase_id": phase_id, "dialogue_id": dialogue_id},
-        )
-        committed_db.session.commit()
-        ended = fact.id
+    ended = _announce(app, committed_db, followed, "ended", kind="phase_ended")
 
     def settled():
         deliveries = _deliveries(app, committed_db, ended)

@@ -122,10 +122,7 @@ def test_an_immediate_email_is_sent_once_with_its_headers_and_a_stable_message_i
     app, world, make_user, mailbox, smtp
 ):
     dialogue, author, proposal = world
-    services.set_frequencies(
-        database.session.get(User, author.id), {Category.comments: Frequency.immediately}
-    )
-    database.session.commit()
+    _comments_at_once(author)
     comment(proposal, make_user())
     deliver(app, mailbox)
     [message] = smtp.messages
@@ -149,10 +146,7 @@ def test_a_temporary_refusal_is_retried_and_a_permanent_one_is_dead_at_once(
     app, world, make_user, mailbox, smtp, caplog
 ):
     dialogue, author, proposal = world
-    services.set_frequencies(
-        database.session.get(User, author.id), {Category.comments: Frequency.immediately}
-    )
-    database.session.commit()
+    _comments_at_once(author)
     smtp.answers = ["421 Try again later"]
     comment(proposal, make_user())
     deliver(app, mailbox)
@@ -186,10 +180,7 @@ def test_a_dead_email_is_shown_to_admins_and_sent_again_once_its_address_is_conf
     app, client, world, make_user, mailbox, smtp
 ):
     dialogue, author, proposal = world
-    services.set_frequencies(
-        database.session.get(User, author.id), {Category.comments: Frequency.immediately}
-    )
-    database.session.commit()
+    _comments_at_once(author)
     smtp.answers = ["550 No such user"]
     comment(proposal, make_user())
     deliver(app, mailbox)
@@ -273,10 +264,7 @@ def test_unsubscribing_takes_one_post_without_login_or_token_and_a_get_changes_n
     app, client, world, make_user, mailbox, smtp
 ):
     dialogue, author, proposal = world
-    services.set_frequencies(
-        database.session.get(User, author.id), {Category.comments: Frequency.immediately}
-    )
-    database.session.commit()
+    _comments_at_once(author)
     comment(proposal, make_user())
     deliver(app, mailbox)
     link = smtp.messages[0]["List-Unsubscribe"].strip("<>")
@@ -360,10 +348,7 @@ def test_events_past_their_retention_go_and_the_notifications_they_made_stay(
     app, world, make_user, mailbox, smtp
 ):
     dialogue, author, proposal = world
-    services.set_frequencies(
-        database.session.get(User, author.id), {Category.comments: Frequency.immediately}
-    )
-    database.session.commit()
+    _comments_at_once(author)
     comment(proposal, make_user())
     deliver(app, mailbox)
     assert len(smtp.messages) == 1
@@ -380,3 +365,10 @@ def test_events_past_their_retention_go_and_the_notifications_they_made_stay(
     assert notice.event_id is None
     [delivery] = database.session.scalars(select(Delivery)).all()
     assert (delivery.status, delivery.event_id) == (DeliveryStatus.sent, None)
+
+
+def _comments_at_once(person) -> None:
+    services.set_frequencies(
+        database.session.get(User, person.id), {Category.comments: Frequency.immediately}
+    )
+    database.session.commit()
