@@ -21,6 +21,10 @@ from dialog.extensions import db
 
 ENDING_SOON = timedelta(hours=48)
 DAYTIME_HOURS = range(8, 20)  # reminders go out between 08:00 and 20:00 local time
+# A transition first seen later than this after its instant is recorded without being
+# announced: a dialogue published or rescheduled with phases in the past, or a scheduler
+# back from a long outage, must not tell followers about what happened long ago.
+ANNOUNCE_WITHIN = timedelta(hours=24)
 
 
 def record_due_transitions(now: datetime | None = None) -> int:
@@ -28,7 +32,8 @@ def record_due_transitions(now: datetime | None = None) -> int:
 
     A transition is keyed by phase, event and the instant it was scheduled for, so a
     rescheduled phase is recorded again and two schedulers running at once record it
-    once. Each new transition is handed to notifications through the outbox.
+    once. Each new transition that is still news is handed to notifications through the
+    outbox; see `_is_news`.
     """
     now = now or utcnow()
     recorded = 0
@@ -46,6 +51,8 @@ def record_due_transitions(now: datetime | None = None) -> int:
         if not inserted:
             continue
         recorded += 1
+        if not _is_news(phase, event, scheduled_for, now):
+            continue
         outbox.record(
             f"phase_{event.value}",
             f"phase:{phase.id}:{event.value}:{scheduled_for.isoformat()}",
@@ -57,6 +64,16 @@ def record_due_transitions(now: datetime | None = None) -> int:
         )
     db.session.flush()
     return recorded
+
+
+def _is_news(phase: Phase, event: TransitionEvent, scheduled_for: datetime, now: datetime) -> bool:
+    """Whether followers should hear of a transition seen for the first time now: only a
+    recent one, and not the start of a phase that has already ended (its end is the news)."""
+    if scheduled_for < now - ANNOUNCE_WITHIN:
+        return False
+    return not (
+        event is TransitionEvent.started and phase.ends_at is not None and phase.ends_at <= now
+    )
 
 
 def _due_transitions(now: datetime):

@@ -108,13 +108,15 @@ def test_each_transition_is_recorded_once_with_an_outbox_event(ctx, db, make_dia
     assert transitions(db) == expected
     assert upcoming.id not in {phase_id for phase_id, _, _ in transitions(db)}
 
+    # The ended phase's start is history by now: only its end is news.
     events = phase_events(db)
     assert Counter(e.kind for e in events) == {
-        "phase_started": 2,
+        "phase_started": 1,
         "phase_ended": 1,
         "phase_ending_soon": 1,
     }
-    assert len({e.key for e in events}) == len(events) == 4
+    assert len({e.key for e in events}) == len(events) == 3
+    assert {e.payload["phase_id"] for e in events if e.kind == "phase_started"} == {running.id}
     ending = next(e for e in events if e.kind == "phase_ending_soon")
     assert ending.payload == {
         "phase_id": running.id,
@@ -160,7 +162,7 @@ def test_ending_soon_is_recorded_only_in_stockholm_daytime(
 ):
     dialogue = make_dialogue("tidtabell")
     ends_at = local(2027, month, 5, 12, 0)
-    phase = add(dialogue, "voting", local(2027, month, 1, 9, 0), ends_at)
+    phase = add(dialogue, "voting", local(2027, month, 4, 0, 0), ends_at)
     db.session.commit()
 
     now = local(2027, month, 4, hour, minute)  # 16 to 33 hours before the end
@@ -250,10 +252,11 @@ def test_a_rescheduled_phase_is_recorded_again_for_its_new_instants(ctx, db, mak
         ],
         key=lambda t: (t[0], t[1].value, t[2]),
     )
+    # The first start was seen only after the first end: not news.
     events = phase_events(db)
-    assert len(events) == 5 and len({e.key for e in events}) == 5
+    assert len(events) == 4 and len({e.key for e in events}) == 4
     assert Counter(e.kind for e in events) == {
-        "phase_started": 2,
+        "phase_started": 1,
         "phase_ended": 2,
         "phase_ending_soon": 1,
     }
@@ -292,6 +295,49 @@ def test_drafts_record_nothing_until_published(ctx, db, make_dialogue):
     assert scheduler.record_due_transitions(NOON) == 4
     db.session.commit()
     assert (phase.id, ENDED, phase.ends_at) in transitions(db)
+
+
+def test_a_dialogue_published_with_a_past_schedule_announces_only_what_is_recent(
+    ctx, db, make_dialogue
+):
+    dialogue = make_dialogue("efterhand", state=DialogueState.draft)
+    long_over = add(dialogue, "proposals", NOON - timedelta(days=30), NOON - timedelta(days=9))
+    just_ended = add(dialogue, "voting", NOON - timedelta(days=9), NOON - timedelta(hours=23))
+    begun_today = add(dialogue, "result", NOON - timedelta(hours=23), None)
+    db.session.commit()
+    services.set_state(dialogue, DialogueState.published, by=None)
+    db.session.commit()
+
+    assert scheduler.record_due_transitions(NOON) == 5
+    db.session.commit()
+    assert {(t[0], t[1]) for t in transitions(db)} == {
+        (long_over.id, STARTED),
+        (long_over.id, ENDED),
+        (just_ended.id, STARTED),
+        (just_ended.id, ENDED),
+        (begun_today.id, STARTED),
+    }
+    assert sorted((e.kind, e.payload["phase_id"]) for e in phase_events(db)) == [
+        ("phase_ended", just_ended.id),
+        ("phase_started", begun_today.id),
+    ]
+
+
+def test_a_scheduler_back_from_a_long_outage_announces_only_the_last_day(ctx, db, make_dialogue):
+    dialogue = make_dialogue("avbrott")
+    phase = add(dialogue, "proposals", NOON - timedelta(days=1), NOON + timedelta(days=10))
+    db.session.commit()
+    later = NOON + timedelta(days=3)  # the scheduler ran last before the phase began
+
+    assert scheduler.record_due_transitions(later) == 1
+    db.session.commit()
+    assert transitions(db) == [(phase.id, STARTED, phase.starts_at)]
+    assert phase_events(db) == []
+
+    # Its end, when that comes, is news again.
+    assert scheduler.record_due_transitions(phase.ends_at + timedelta(minutes=1)) == 1
+    db.session.commit()
+    assert [e.kind for e in phase_events(db)] == ["phase_ended"]
 
 
 # Two schedulers at once ------------------------------------------------------------------
@@ -357,7 +403,7 @@ def test_two_schedulers_in_threads_record_each_transition_once(app, committed_db
 
     rows, keys = _recorded(app, committed_db)
     assert Counter(rows) == Counter(expected)
-    assert len(keys) == len(set(keys)) == 3
+    assert len(keys) == len(set(keys)) == 2  # the ended phase's start is not news
     # What each returns is checked deterministically in the race-loser test below: which
     # of the two reads before the other commits is up to the database.
 
@@ -380,7 +426,7 @@ def test_a_scheduler_that_lost_the_race_records_and_counts_nothing(
     assert scheduler.record_due_transitions(NOON) == 0
     db.session.commit()
     assert len(transitions(db)) == 2
-    assert len(phase_events(db)) == 2
+    assert [e.kind for e in phase_events(db)] == ["phase_ended"]
 
 
 TASK = "dialogues.record_phase_transitions"
@@ -451,7 +497,7 @@ def test_two_scheduler_tasks_sent_at_once_record_each_transition_once(
     time.sleep(0.5)  # nothing else may arrive late
     rows, keys = _recorded(app, committed_db)
     assert Counter(rows) == Counter(expected)
-    assert len(keys) == len(set(keys)) == 3
+    assert len(keys) == len(set(keys)) == 2  # the ended phase's start is not news
     with app.app_context():
         duplicates = committed_db.session.execute(
             select(PhaseTransition.phase_id, PhaseTransition.event, PhaseTransition.scheduled_for)
