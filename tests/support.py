@@ -318,17 +318,6 @@ class RedisServer:
         wait_for(self.answers, timeout=10, interval=0.05)
         return self
 
-    def pool_pids(self) -> set[int]:
-        """The worker's child processes (its pool, and beat when it runs one)."""
-        tasks = Path(f"/proc/{self.process.pid}/task")
-        return {
-            int(pid) for task in tasks.iterdir() for pid in (task / "children").read_text().split()
-        }
-
-    def signal_group(self, signum: int) -> None:
-        """Signal the worker and all its children at once, as systemd stops a service."""
-        os.killpg(self.process.pid, signum)
-
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
             self.process.terminate()

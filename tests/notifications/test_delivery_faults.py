@@ -26,7 +26,7 @@ from dialog.dialogues.models import Dialogue
 from dialog.notifications import sending, services
 from dialog.notifications.models import Category, Delivery, DeliveryStatus, Frequency
 from tests.factories import LIVE
-from tests.support import WorkerProcess, free_port, log_in, wait_for
+from tests.support import RedisServer, WorkerProcess, free_port, log_in, wait_for
 
 pytestmark = pytest.mark.worker
 
@@ -85,9 +85,9 @@ def workers(app, sink, tmp_path):
     env |= {"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": str(sink.port), "MAIL_SECURITY": "none"}
     env |= {"MAIL_BATCH": str(BATCH), "MAIL_CLAIM_SECONDS": str(CLAIM_SECONDS)}
 
-    def start() -> WorkerProcess:
+    def start(**settings: str) -> WorkerProcess:
         log = tmp_path / f"worker-{len(started)}.log"
-        process = WorkerProcess(log, beat=True, env=env, pool_processes=2)
+        process = WorkerProcess(log, beat=True, env=env | settings, pool_processes=2)
         started.append(process)
         return process.start()
 
@@ -172,6 +172,41 @@ def test_mail_recorded_while_the_broker_is_unreachable_is_all_delivered_once_it_
     copies = sink.copies()
     assert {copies[message_id] for message_id in _message_ids(app, sent)} == {1}
     assert sorted(d.user_id for d in sent) == sorted(followed[2])
+
+
+def test_redis_stopped_mid_batch_and_back_empty_delivers_every_mail_once(
+    app, committed_db, followed, sink, workers
+):
+    """The broker of a running worker goes away while it sends, and comes back empty (as
+    after a crash): the batches still queued in it are gone, and an event recorded
+    meanwhile could not be handed on. The sweepers find both in the database."""
+    if not RedisServer.available():
+        pytest.skip("redis-server is not installed")
+    broker = RedisServer().start()
+    try:
+        on_broker = create_app(CELERY_BROKER_URL=broker.url)
+        worker = workers(CELERY_BROKER_URL=broker.url)
+        sink.hold_at = 3
+        before = _announce(on_broker, committed_db, followed, "before")
+        assert sink.held.wait(60), "no mail reached the server"
+
+        broker.stop()
+        during = _announce(on_broker, committed_db, followed, "during")
+        sink.release.set()
+        wait_for(lambda: "Connection to broker lost" in worker.log_path.read_text(), timeout=60)
+        assert len(_deliveries(app, committed_db, during)) == 0  # nobody could be told yet
+        broker.start()
+
+        for event_id in (before, during):
+            sent = wait_for(
+                lambda event_id=event_id: _all_sent(app, committed_db, event_id, FOLLOWERS),
+                timeout=120,
+            )
+            copies = sink.copies()
+            assert {copies[message_id] for message_id in _message_ids(app, sent)} == {1}
+        assert len(sink.messages) == 2 * FOLLOWERS
+    finally:
+        broker.stop()
 
 
 def test_a_pool_process_killed_mid_batch_loses_no_mail_and_repeats_at_most_the_one_in_flight(
