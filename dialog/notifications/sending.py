@@ -16,8 +16,7 @@ import logging
 import random
 from dataclasses import dataclass
 from datetime import timedelta
-from email.message import EmailMessage
-from email.utils import format_datetime
+from email.message import Message
 
 from flask import current_app, render_template
 from flask_babel import force_locale
@@ -236,7 +235,7 @@ def _suppress(user_id: int) -> None:
 # Composing -----------------------------------------------------------------------------
 
 
-def compose(delivery: Delivery, frequencies=None) -> EmailMessage | None:
+def compose(delivery: Delivery, frequencies=None) -> Message | None:
     """The email, built now (links and their tokens too), or None when it is no longer
     owed: the account closed, the address unconfirmed or bouncing, the email turned off.
     `frequencies`: each person's choices, read already."""
@@ -282,7 +281,7 @@ def _digest_items(user: User, digest_key: str) -> list[tuple[Notification, int]]
     return queries.merged(notifications)
 
 
-def _message(user, delivery, template, items, categories) -> EmailMessage:
+def _message(user, delivery, template, items, categories) -> Message:
     unsubscribe_url = public_url(
         "notifications.unsubscribe", token=unsubscribe_token(user.id, categories)
     )
@@ -296,20 +295,20 @@ def _message(user, delivery, template, items, categories) -> EmailMessage:
         subject = render_template(f"emails/{template}.subject.txt", **context)
         text = render_template(f"emails/{template}.txt", **context)
         html = render_template(f"emails/{template}.html", **context)
-    message = EmailMessage()
-    message["Subject"] = " ".join(subject.split())
-    message["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
-    message["To"] = user.email
-    message["Date"] = format_datetime(utcnow())
-    message["Message-ID"] = message_id(delivery)
-    message["Auto-Submitted"] = "auto-generated"
-    # RFC 8058: a mail client may unsubscribe with one POST, without asking anything.
-    message["List-Unsubscribe"] = f"<{unsubscribe_url}>"
-    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    message.set_content(text)
-    message.add_alternative(html, subtype="html")
-    message["Content-Language"] = user.locale
-    return message
+    return mail.build(
+        to=user.email,
+        subject=subject,
+        text=text,
+        html=html,
+        locale=user.locale,
+        message_id=message_id(delivery),
+        headers={
+            "Auto-Submitted": "auto-generated",
+            # RFC 8058: a mail client may unsubscribe with one POST, without asking.
+            "List-Unsubscribe": f"<{unsubscribe_url}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        },
+    )
 
 
 def _link(notification: Notification) -> str:

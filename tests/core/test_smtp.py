@@ -114,3 +114,44 @@ def test_a_refused_smtp_login_leaves_the_email_pending_for_a_retry(
     assert inbox.messages == []
     assert delivery.status is OutboxStatus.pending
     assert "SMTPAuthenticationError" in delivery.last_error
+
+
+def test_swedish_names_subjects_and_domains_arrive_as_written(
+    app, ctx, db, mailbox, smtp_server, monkeypatch
+):
+    controller, inbox = smtp_server
+    for name, value in {
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": controller.port,
+        "MAIL_SECURITY": "none",
+        "MAIL_USERNAME": "dialog",
+        "MAIL_PASSWORD": "smtp-secret",
+        "MAIL_DEFAULT_SENDER": "Östra Göinge kommun <dialog@goinge.se>",
+    }.items():
+        monkeypatch.setitem(app.config, name, value)
+    mail.queue(
+        to="asa@åre.se",
+        template="password_changed",
+        locale="sv",
+        key="smtp-3",
+        name="Åsa",
+        reset_url="https://dialog.example/r",
+    )
+    db.session.commit()
+    assert mailbox.deliver() == 1
+    [(sender, recipients, message)] = inbox.messages
+    assert recipients == ["asa@xn--re-xia.se"]  # åre.se as DNS knows it
+    assert message["From"].addresses[0].display_name == "Östra Göinge kommun"
+    assert message["From"].addresses[0].addr_spec == sender == "dialog@goinge.se"
+    assert message["Subject"] == "Ditt lösenord har ändrats"
+    assert "Åsa" in message.get_body(("plain",)).get_content()
+
+
+def test_a_message_refuses_a_line_break_in_a_header_and_a_mailbox_beyond_ascii(ctx):
+    parts = {"subject": "Hej", "text": "t", "html": "<p>h</p>", "locale": "sv"}
+    with pytest.raises(ValueError, match="line break in the To header"):
+        mail.build(to="a@example.org\r\nBcc: b@example.org", message_id="<1@x>", **parts)
+    with pytest.raises(ValueError, match="SMTPUTF8"):
+        mail.build(to="åsa@example.org", message_id="<2@x>", **parts)
+    built = mail.build(to="a@example.org", message_id="<3@x>", **parts)
+    assert built["To"] == "a@example.org"

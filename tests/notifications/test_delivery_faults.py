@@ -197,11 +197,17 @@ def test_redis_stopped_mid_batch_and_back_empty_delivers_every_mail_once(
         assert len(_deliveries(app, committed_db, during)) == 0  # nobody could be told yet
         broker.start()
 
+        def all_sent(event_id: int) -> list[Delivery]:
+            # Now and then kombu (5.7) fails to close the lost connection and the worker
+            # exits with status 1; the unit's Restart=on-failure starts it again, as here.
+            nonlocal worker
+            if worker.process.poll() is not None:
+                assert worker.process.returncode != 0, "a clean exit would not be restarted"
+                worker = workers(CELERY_BROKER_URL=broker.url)
+            return _all_sent(app, committed_db, event_id, FOLLOWERS)
+
         for event_id in (before, during):
-            sent = wait_for(
-                lambda event_id=event_id: _all_sent(app, committed_db, event_id, FOLLOWERS),
-                timeout=120,
-            )
+            sent = wait_for(lambda event_id=event_id: all_sent(event_id), timeout=120)
             copies = sink.copies()
             assert {copies[message_id] for message_id in _message_ids(app, sent)} == {1}
         assert len(sink.messages) == 2 * FOLLOWERS
