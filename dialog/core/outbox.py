@@ -43,8 +43,7 @@ log = logging.getLogger(__name__)
 
 DELIVER_TASK = "core.deliver_outbox"
 CLAIM_SECONDS = 120
-_SESSION_KEY = "outbox_delivery_ids"
-_TASKS_KEY = "outbox_tasks"
+_PENDING = "outbox_publications"
 _NAME_LENGTH = OutboxDelivery.__table__.c.subscriber.type.length
 # The recording request's id, kept in the event's payload (and taken out of what the
 # subscribers get) so a delivery logs it however late and however often it runs.
@@ -166,30 +165,51 @@ def _add_deliveries(event_id: int, subscribers: list[Subscriber]) -> None:
     ]
     db.session.add_all(deliveries)
     db.session.flush()
-    db.session.info.setdefault(_SESSION_KEY, []).extend(
-        (d.id, each.queue) for d, each in zip(deliveries, subscribers, strict=True)
-    )
+    for delivery, each in zip(deliveries, subscribers, strict=True):
+        _publish_later(DELIVER_TASK, [delivery.id], each.queue)
 
 
 def publish_after_commit(task: str, args: list) -> None:
     """Hand a task to the broker once the session commits (and never if it rolls back),
     as deliveries are: a failure is left to the task owner's sweeper."""
-    db.session.info.setdefault(_TASKS_KEY, []).append((task, args))
+    _publish_later(task, args, None)
+
+
+def _publish_later(task: str, args: list, queue: str | None) -> None:
+    """Kept with the innermost transaction open now: a savepoint rolled back takes its
+    publications with it."""
+    session = db.session()
+    within = session.get_nested_transaction() or session.get_transaction()
+    session.info.setdefault(_PENDING, []).append((within, task, args, queue))
 
 
 @event.listens_for(Session, "after_commit")
 def _publish_after_commit(session) -> None:
-    for delivery_id, queue in session.info.pop(_SESSION_KEY, []):
-        publish(delivery_id, queue)
-    for task, args in session.info.pop(_TASKS_KEY, []):
-        publish_task(task, args)
+    pending = session.info.get(_PENDING)
+    if not pending:
+        return
+    if session.in_nested_transaction():
+        # SQLAlchemy calls this when a savepoint is released too; nothing is committed
+        # yet, and a worker handed the task now would not find the rows. What was
+        # recorded within the savepoint now waits with the transaction around it.
+        released = session.get_nested_transaction()
+        session.info[_PENDING] = [
+            (released.parent if within is released else within, *publication)
+            for within, *publication in pending
+        ]
+        return
+    del session.info[_PENDING]
+    for _within, task, args, queue in pending:
+        publish_task(task, args, queue=queue)
 
 
 @event.listens_for(Session, "after_soft_rollback")
-def _forget_on_rollback(session, _previous_transaction) -> None:
+def _forget_on_rollback(session, previous_transaction) -> None:
     if not session.in_transaction():
-        session.info.pop(_SESSION_KEY, None)
-        session.info.pop(_TASKS_KEY, None)
+        session.info.pop(_PENDING, None)
+        return
+    pending = session.info.get(_PENDING, [])
+    session.info[_PENDING] = [entry for entry in pending if entry[0] is not previous_transaction]
 
 
 def broker_outage() -> outages.Outage:
@@ -449,7 +469,5 @@ def retry(delivery_id: int) -> OutboxDelivery | None:
     )
     delivery.event.status = OutboxStatus.pending
     db.session.flush()
-    db.session.info.setdefault(_SESSION_KEY, []).append(
-        (delivery.id, queue_of(delivery.subscriber))
-    )
+    _publish_later(DELIVER_TASK, [delivery.id], queue_of(delivery.subscriber))
     return delivery

@@ -42,23 +42,36 @@ log = logging.getLogger(__name__)
 
 
 def send_batch(delivery_ids: list[int]) -> int:
-    """Send what is still owed of these deliveries; returns how many were sent."""
+    """Send what is still owed of these deliveries; returns how many were sent.
+
+    One commit a mail: what became of one (sent, skipped, failed) goes with the claim of
+    the next, so each mail is claimed before it is sent and marked sent before the next
+    one goes out."""
     sent = 0
     session = db.session()
     expiring = session.expire_on_commit
-    # Each message is committed on its own (that it went out is what must last); what the
-    # batch read before stays good for its few seconds, so nothing is read again.
+    # What the batch read stays good for its few seconds: nothing is read again.
     session.expire_on_commit = False
     try:
         batch = _Batch.read(delivery_ids)
+        owed = iter(delivery_ids)
+        delivery = _claim_next(owed)
+        db.session.commit()
         with mail.Transport() as transport:
-            for delivery_id in delivery_ids:
+            while delivery is not None:
                 if stopping.requested():
-                    break  # the rest stay pending, for the next worker or the sweeper
-                outcome = _send_one(transport, delivery_id, batch)
+                    _unclaim(delivery)  # for the next worker or the sweeper
+                    db.session.commit()
+                    break
+                outcome = _send_one(transport, delivery, batch)
                 if outcome is _Outcome.server_failed:
-                    break  # the rest would fail alike; they wait for the sweeper, unclaimed
-                sent += outcome is _Outcome.sent
+                    db.session.commit()  # the rest would fail alike; they wait, unclaimed
+                    break
+                done, delivery = delivery, _claim_next(owed)
+                db.session.commit()
+                if outcome is _Outcome.sent:
+                    sent += 1
+                    _log_sent(done)
     finally:
         session.expire_on_commit = expiring
     return sent
@@ -96,33 +109,38 @@ class _Outcome(enum.Enum):
     server_failed = "the server failed"
 
 
-def _send_one(transport: mail.Transport, delivery_id: int, batch: _Batch) -> _Outcome:
-    delivery = claim(delivery_id)
-    db.session.commit()
-    if delivery is None:
-        return _Outcome.not_sent
+def _send_one(transport: mail.Transport, delivery: Delivery, batch: _Batch) -> _Outcome:
+    """Send one claimed delivery and flush what became of it; the caller commits."""
     try:
         message = compose(delivery, batch.frequencies)
         if message is None:
             _settle(delivery, DeliveryStatus.skipped)
-            db.session.commit()
             return _Outcome.not_sent
-        note = transport.send(message)
+        transport.send(message)
     except Exception as error:  # noqa: BLE001  any failure is this delivery's, retried
         db.session.rollback()
         _failed(delivery, error)
-        db.session.commit()
         return _Outcome.server_failed if mail.server_fault(error) else _Outcome.not_sent
     _settle(delivery, DeliveryStatus.sent)
-    db.session.commit()
+    return _Outcome.sent
+
+
+def _log_sent(delivery: Delivery) -> None:
     log.info(
-        "notification delivery %s sent on attempt %s: %s",
+        "notification delivery %s sent on attempt %s: Message-ID %s",
         delivery.id,
         delivery.attempts,
-        note.split(" written to ")[0],
+        message_id(delivery),
         extra={"delivery_id": delivery.id, "outcome": "sent"},
     )
-    return _Outcome.sent
+
+
+def _claim_next(owed) -> Delivery | None:
+    """The next of `owed` this worker may take, claimed (not yet committed)."""
+    for delivery_id in owed:
+        if delivery := claim(delivery_id):
+            return delivery
+    return None
 
 
 def claim(delivery_id: int) -> Delivery | None:
@@ -130,7 +148,7 @@ def claim(delivery_id: int) -> Delivery | None:
     are used up (a delivery whose sending kills the worker: `give_up_on_crashed`)."""
     now = utcnow()
     config = current_app.config
-    taken = db.session.execute(
+    return db.session.scalar(
         update(Delivery)
         .where(
             Delivery.id == delivery_id,
@@ -142,11 +160,19 @@ def claim(delivery_id: int) -> Delivery | None:
             claimed_until=now + timedelta(seconds=config["MAIL_CLAIM_SECONDS"]),
             attempts=Delivery.attempts + 1,
         )
+        .returning(Delivery),
+        execution_options={"populate_existing": True, "synchronize_session": False},
+    )
+
+
+def _unclaim(delivery: Delivery) -> None:
+    """Give back a claim never acted on: the attempt was not made."""
+    db.session.execute(
+        update(Delivery)
+        .where(Delivery.id == delivery.id)
+        .values(claimed_until=None, attempts=Delivery.attempts - 1)
         .execution_options(synchronize_session=False)
-    ).rowcount
-    if not taken:
-        return None
-    return db.session.get(Delivery, delivery_id, populate_existing=True)
+    )
 
 
 def give_up_on_crashed() -> int:
@@ -170,11 +196,15 @@ def give_up_on_crashed() -> int:
 
 
 def _settle(delivery: Delivery, status: DeliveryStatus) -> None:
-    delivery.status = status
-    delivery.claimed_until = None
+    values = {"status": status, "claimed_until": None}
     if status is DeliveryStatus.sent:
-        delivery.sent_at = utcnow()
-    db.session.flush()
+        values["sent_at"] = utcnow()
+    db.session.execute(
+        update(Delivery)
+        .where(Delivery.id == delivery.id)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _failed(delivery: Delivery, error: Exception) -> None:
