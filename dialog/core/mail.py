@@ -7,6 +7,7 @@ log line names the event and the mail's Message-ID, never its address or its tex
 from __future__ import annotations
 
 import contextlib
+import secrets
 import smtplib
 import ssl
 from collections.abc import Callable
@@ -15,6 +16,7 @@ from email.header import Header
 from email.message import Message
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
+from email.policy import compat32
 from email.utils import format_datetime, formataddr, make_msgid, parseaddr
 from pathlib import Path
 from typing import Any
@@ -198,40 +200,38 @@ def build(
         **(headers or {}),
         "Content-Language": locale,
     }
-    message = MIMEMultipart("alternative")
+    # A boundary of our own: left to it, the generator compiles a regular expression
+    # for every message to check that its random one is not in the text. "=_" cannot
+    # be: in quoted-printable text "=" is always followed by hex digits or a line end.
+    message = MIMEMultipart("alternative", boundary=f"=_{secrets.token_hex(12)}", policy=_POLICY)
     for name, value in fields.items():
         if "\r" in value or "\n" in value:
             raise ValueError(f"a line break in the {name} header")
-        message[name] = _header(name, value)
-    message.attach(MIMEText(text, "plain", _UTF8))
-    message.attach(MIMEText(html, "html", _UTF8))
+        message[name] = value if value.isascii() else Header(value, "utf-8")
+    message.attach(MIMEText(text, "plain", _UTF8, policy=_POLICY))
+    message.attach(MIMEText(html, "html", _UTF8, policy=_POLICY))
     return message
 
 
-def _header(name: str, value: str) -> str | Header | _Unbroken:
-    if not value.isascii():
-        return Header(value, "utf-8")
-    if len(name) + 2 + len(value) <= _FOLD_AT or any(space in value for space in " \t"):
-        return value
-    return _Unbroken(value)
+class _Policy(type(compat32)):
+    """compat32, writing an ASCII value on its name's line as it is when it fits there or
+    has no space to fold at. The classic folding runs every header through `Header`
+    (most of the cost of a message), and moves a long unbreakable value (the link in
+    List-Unsubscribe) onto a line of its own, which readers then find starting with a
+    space."""
+
+    def _fold(self, name, value, sanitize):
+        if isinstance(value, str) and value.isascii() and _needs_no_folding(name, value):
+            return f"{name}: {value}{self.linesep}"
+        return super()._fold(name, value, sanitize)
+
+
+def _needs_no_folding(name: str, value: str) -> bool:
+    return len(name) + 2 + len(value) <= _FOLD_AT or not any(c in value for c in " \t")
 
 
 _FOLD_AT = 78
-
-
-class _Unbroken:
-    """A long header value without spaces (List-Unsubscribe's link), kept on the line of
-    its name: the classic API would move it onto a line of its own, and readers would
-    find it starting with a space. It folds as a `Header` does: not at all."""
-
-    def __init__(self, value: str):
-        self.value = value
-
-    def encode(self, linesep: str = "\n", maxlinelen: int | None = None) -> str:
-        return self.value
-
-    def __str__(self) -> str:
-        return self.value
+_POLICY = _Policy()
 
 
 def _ascii_address(address: str) -> str:
