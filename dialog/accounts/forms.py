@@ -29,7 +29,7 @@ from dialog.accounts.labels import AGE_BAND_LABELS, LANGUAGE_LABELS, ROLE_LABELS
 from dialog.accounts.models import AGE_BANDS, Role
 from dialog.accounts.names import looks_like_staff
 from dialog.accounts.services import is_common_password
-from dialog.core.forms import NoBidiControls, VisibleText
+from dialog.core.forms import AsciiMailbox, NoBidiControls, VisibleText
 
 MIN_PASSWORD = 12
 MAX_PASSWORD = 256
@@ -90,6 +90,7 @@ def _email_field(label=None):
                 _l("Enter an email address in the form name@example.se."),
                 check_deliverability=False,
             ),
+            AsciiMailbox(),
             Length(max=254),
         ],
         render_kw={"autocomplete": "email"},

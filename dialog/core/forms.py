@@ -70,3 +70,21 @@ class NoBidiControls:
             raise ValidationError(
                 _l("Remove the invisible characters that change the direction of the text.")
             )
+
+
+def ascii_mailbox_problem(address: str) -> str | None:
+    """Why mail cannot reach the address, or None: the part before the @ beyond ASCII
+    (åsa@...) needs SMTPUTF8 at every mail server on the way, which we do not rely on.
+    A Swedish domain (åre.se) is fine."""
+    mailbox = (address or "").rpartition("@")[0]
+    if mailbox and not mailbox.isascii():
+        return _l("Use an address with only a–z, digits and . _ - before the @ (no å, ä or ö).")
+    return None
+
+
+class AsciiMailbox:
+    """An email field whose address mail can reach (`ascii_mailbox_problem`)."""
+
+    def __call__(self, form, field) -> None:
+        if problem := ascii_mailbox_problem(field.data):
+            raise ValidationError(problem)

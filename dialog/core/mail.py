@@ -82,7 +82,10 @@ def new_message_id() -> str:
 
 @outbox.subscriber("email", name="core.send_email", queue=queues.MAIL)
 def send_queued(payload: dict[str, Any]) -> str:
-    message = render(payload)
+    try:
+        message = render(payload)
+    except Unsendable as error:
+        raise outbox.GiveUp(str(error)) from error
     if message is None:
         return "not sent: no longer owed"
     with Transport() as transport:
@@ -207,7 +210,7 @@ def build(
     for name, value in fields.items():
         if "\r" in value or "\n" in value:
             raise ValueError(f"a line break in the {name} header")
-        message[name] = value if value.isascii() else Header(value, "utf-8")
+        message[name] = value if value.isascii() else Header(value, "utf-8", header_name=name)
     message.attach(MIMEText(text, "plain", _UTF8, policy=_POLICY))
     message.attach(MIMEText(html, "html", _UTF8, policy=_POLICY))
     return message
@@ -227,28 +230,35 @@ class _Policy(type(compat32)):
 
 
 def _needs_no_folding(name: str, value: str) -> bool:
-    return len(name) + 2 + len(value) <= _FOLD_AT or not any(c in value for c in " \t")
+    length = len(name) + 2 + len(value)
+    return length <= _FOLD_AT or (length <= _LINE_LIMIT and not any(c in value for c in " \t"))
 
 
 _FOLD_AT = 78
+_LINE_LIMIT = 998  # RFC 5322's hard limit
 _POLICY = _Policy()
+
+
+class Unsendable(ValueError):
+    """A mail that no retry can send: it fails for good at once."""
 
 
 def _ascii_address(address: str) -> str:
     """The address as SMTP without extensions carries it: a Swedish domain (åre.se) in
-    its IDNA form. A mailbox name beyond ASCII would need SMTPUTF8 at every hop; such a
-    mail fails here, with the reason, rather than arriving garbled."""
+    its IDNA form. A mailbox name beyond ASCII would need SMTPUTF8 at every hop; the
+    forms refuse such addresses, and a mail to one fails here rather than garbled."""
     if address.isascii():
         return address
     mailbox, _, domain = address.rpartition("@")
     if not mailbox.isascii():
-        raise ValueError("the mailbox name needs SMTPUTF8, which this platform does not use")
+        raise Unsendable("the mailbox name needs SMTPUTF8, which this platform does not use")
     return f"{mailbox}@{domain.encode('idna').decode('ascii')}"
 
 
 def _sender() -> str:
     """MAIL_DEFAULT_SENDER with its name (Södertälje kommun) in an encoded word."""
-    return formataddr(parseaddr(current_app.config["MAIL_DEFAULT_SENDER"]), charset="utf-8")
+    name, address = parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])
+    return formataddr((name, _ascii_address(address)), charset="utf-8")
 
 
 def _built_links(links: dict[str, list]) -> dict[str, str | None]:
@@ -256,8 +266,8 @@ def _built_links(links: dict[str, list]) -> dict[str, str | None]:
 
 
 def sender_domain() -> str:
-    sender = current_app.config["MAIL_DEFAULT_SENDER"]
-    return sender.rsplit("@", 1)[-1].strip(" >") or "localhost"
+    address = parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])[1]
+    return _ascii_address(address).rpartition("@")[2] or "localhost"
 
 
 class Transport:

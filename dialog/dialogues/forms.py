@@ -30,7 +30,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from dialog.core.forms import PointPairMixin
+from dialog.core.forms import AsciiMailbox, PointPairMixin, ascii_mailbox_problem
 from dialog.core.timezone import in_schedulable_range
 from dialog.dialogues import schedule
 from dialog.dialogues.labels import (
@@ -394,6 +394,7 @@ class PlannerForm(FlaskForm):
         validators=[
             DataRequired(_l("Enter an email address.")),
             Email(_l("Enter a valid email address.")),
+            AsciiMailbox(),
             Length(max=254),
         ],
     )
@@ -414,6 +415,14 @@ class InviteForm(FlaskForm):
         if bad:
             raise ValidationError(
                 _l("These are not email addresses: %(list)s", list=", ".join(bad[:10]))
+            )
+        unreachable = [a for a in self.addresses() if ascii_mailbox_problem(a)]
+        if unreachable:
+            raise ValidationError(
+                _l(
+                    "Mail cannot reach these addresses (å, ä or ö before the @): %(list)s",
+                    list=", ".join(unreachable[:10]),
+                )
             )
         if len(self.addresses()) > 500:
             raise ValidationError(_l("Invite at most 500 addresses at a time."))

@@ -21,9 +21,9 @@ from dialog.extensions import db
 
 ENDING_SOON = timedelta(hours=48)
 DAYTIME_HOURS = range(8, 20)  # reminders go out between 08:00 and 20:00 local time
-# A transition first seen later than this after its instant is recorded without being
+# An end first seen later than this after its instant is recorded without being
 # announced: a dialogue published or rescheduled with phases in the past, or a scheduler
-# back from a long outage, must not tell followers about what happened long ago.
+# back from a long outage, must not tell followers about what ended long ago.
 ANNOUNCE_WITHIN = timedelta(hours=24)
 
 
@@ -67,13 +67,14 @@ def record_due_transitions(now: datetime | None = None) -> int:
 
 
 def _is_news(phase: Phase, event: TransitionEvent, scheduled_for: datetime, now: datetime) -> bool:
-    """Whether followers should hear of a transition seen for the first time now: only a
-    recent one, and not the start of a phase that has already ended (its end is the news)."""
-    if scheduled_for < now - ANNOUNCE_WITHIN:
-        return False
-    return not (
-        event is TransitionEvent.started and phase.ends_at is not None and phase.ends_at <= now
-    )
+    """Whether followers should hear of a transition seen for the first time now. A start
+    is news while the phase runs, however long ago it began (what people may do now);
+    an end only for a day; a reminder is only ever recorded while it is due."""
+    if event is TransitionEvent.started:
+        return phase.ends_at is None or phase.ends_at > now
+    if event is TransitionEvent.ended:
+        return scheduled_for >= now - ANNOUNCE_WITHIN
+    return True
 
 
 def _due_transitions(now: datetime):

@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
-from dialog.core.forms import VisibleText
+from dialog.core.forms import AsciiMailbox, VisibleText
 
 MAX_BODY = 50_000
 MAX_DESCRIPTION = 5_000
@@ -64,6 +64,7 @@ class FeedbackForm(FlaskForm):
                 _l("Enter an email address in the form name@example.se."),
                 check_deliverability=False,
             ),
+            AsciiMailbox(),
             Length(max=254),
         ],
         render_kw={"autocomplete": "email"},

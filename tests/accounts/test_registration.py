@@ -106,3 +106,16 @@ def test_unverified_people_may_log_in_and_resend_the_link(client, make_user, log
     assert "inte bekräftad" in page
     post_form(client, "/profile/resend-verification", {}, form_path="/profile")
     assert "/verify/" in first_link(mailbox.last(user.email))
+
+
+def test_an_address_mail_cannot_reach_is_refused_with_the_reason(client, app):
+    response = _register(client, "åsa@example.org", display_name="Åsa")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "å, ä eller ö" in page and 'value="åsa@example.org"' in page
+    from dialog.extensions import db
+
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(User)) == 0
+    # A Swedish domain is fine: mail reaches it in its IDNA form.
+    assert _register(client, "asa@åre.se", display_name="Åsa").status_code == 302

@@ -155,3 +155,53 @@ def test_a_message_refuses_a_line_break_in_a_header_and_a_mailbox_beyond_ascii(c
         mail.build(to="åsa@example.org", message_id="<2@x>", **parts)
     built = mail.build(to="a@example.org", message_id="<3@x>", **parts)
     assert built["To"] == "a@example.org"
+
+
+def test_header_lines_keep_to_the_line_limits(ctx, monkeypatch, app):
+    monkeypatch.setitem(app.config, "MAIL_DEFAULT_SENDER", "Kommunen <dialog@åre.se>")
+    subject = "Fasen ”Lämna förslag” i dialogen Södertälje centrum – förnyelse av torget slutar"
+    link = "<https://dialog.example/unsubscribe/" + "x" * 120 + ">"
+    built = mail.build(
+        to="a@example.org",
+        subject=subject,
+        text="t",
+        html="<p>h</p>",
+        locale="sv",
+        message_id="<1@x>",
+        headers={"List-Unsubscribe": link},
+    )
+    raw = built.as_bytes()
+    head = raw.split(b"\n\n", 1)[0].decode("ascii")
+    long_lines = [line for line in head.splitlines() if len(line) > 78]
+    # Only a value with nowhere to fold (the link) may be longer, on its own header line.
+    assert long_lines == [f"List-Unsubscribe: {link}"]
+    parsed = message_from_bytes(raw, policy=policy.default)
+    assert parsed["Subject"] == subject
+    assert parsed["List-Unsubscribe"] == link
+    assert parsed["From"].addresses[0].domain == "xn--re-xia.se"
+    assert mail.new_message_id().endswith("@xn--re-xia.se>")
+
+
+def test_account_mail_to_a_mailbox_beyond_ascii_is_given_up_at_once_with_the_reason(
+    app, ctx, db, mailbox
+):
+    from sqlalchemy import select
+
+    from dialog.core.models import OutboxDelivery, OutboxEvent, OutboxStatus
+
+    mail.queue(
+        to="åsa@example.org",
+        template="password_changed",
+        locale="sv",
+        key="smtputf8",
+        name="Åsa",
+        reset_url="https://dialog.example/r",
+    )
+    db.session.commit()
+    mailbox.deliver()
+    delivery = db.session.scalars(
+        select(OutboxDelivery).join(OutboxEvent).where(OutboxEvent.key.like("email:smtputf8:%"))
+    ).one()
+    db.session.refresh(delivery)
+    assert (delivery.status, delivery.attempts) == (OutboxStatus.failed, 1)
+    assert "SMTPUTF8" in delivery.last_error

@@ -297,7 +297,7 @@ def test_drafts_record_nothing_until_published(ctx, db, make_dialogue):
     assert (phase.id, ENDED, phase.ends_at) in transitions(db)
 
 
-def test_a_dialogue_published_with_a_past_schedule_announces_only_what_is_recent(
+def test_a_dialogue_published_with_a_past_schedule_announces_only_what_is_news(
     ctx, db, make_dialogue
 ):
     dialogue = make_dialogue("efterhand", state=DialogueState.draft)
@@ -323,21 +323,31 @@ def test_a_dialogue_published_with_a_past_schedule_announces_only_what_is_recent
     ]
 
 
-def test_a_scheduler_back_from_a_long_outage_announces_only_the_last_day(ctx, db, make_dialogue):
+def test_a_scheduler_back_from_a_long_outage_announces_what_runs_and_no_old_ends(
+    ctx, db, make_dialogue
+):
     dialogue = make_dialogue("avbrott")
-    phase = add(dialogue, "proposals", NOON - timedelta(days=1), NOON + timedelta(days=10))
+    missed = add(dialogue, "proposals", NOON - timedelta(days=3), NOON - timedelta(days=2))
+    running = add(dialogue, "voting", NOON - timedelta(days=2), NOON + timedelta(days=10))
     db.session.commit()
-    later = NOON + timedelta(days=3)  # the scheduler ran last before the phase began
+    # The scheduler ran last before either phase began, three days ago.
 
-    assert scheduler.record_due_transitions(later) == 1
+    assert scheduler.record_due_transitions(NOON) == 3
     db.session.commit()
-    assert transitions(db) == [(phase.id, STARTED, phase.starts_at)]
-    assert phase_events(db) == []
+    assert {(t[0], t[1]) for t in transitions(db)} == {
+        (missed.id, STARTED),
+        (missed.id, ENDED),
+        (running.id, STARTED),
+    }
+    # Voting is open now, however long ago it opened: followers may vote.
+    assert [(e.kind, e.payload["phase_id"]) for e in phase_events(db)] == [
+        ("phase_started", running.id)
+    ]
 
-    # Its end, when that comes, is news again.
-    assert scheduler.record_due_transitions(phase.ends_at + timedelta(minutes=1)) == 1
+    # Its end, when that comes, is news.
+    assert scheduler.record_due_transitions(running.ends_at + timedelta(minutes=1)) == 1
     db.session.commit()
-    assert [e.kind for e in phase_events(db)] == ["phase_ended"]
+    assert [e.kind for e in phase_events(db)] == ["phase_started", "phase_ended"]
 
 
 # Two schedulers at once ------------------------------------------------------------------

@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from dialog import create_app
 from dialog.accounts.models import User
-from dialog.core import outbox
+from dialog.core import outbox, queues
 from dialog.dialogues import services as dialogue_services
 from dialog.dialogues.models import Dialogue
 from dialog.notifications import sending, services
@@ -189,6 +189,9 @@ def test_redis_stopped_mid_batch_and_back_empty_delivers_every_mail_once(
         sink.hold_at = 3
         before = _announce(on_broker, committed_db, followed, "before")
         assert sink.held.wait(60), "no mail reached the server"
+        # Both pool processes are busy with a batch each: the third waits in Redis, and
+        # goes down with it.
+        assert broker.client().llen(queues.MAIL) >= 1
 
         broker.stop()
         during = _announce(on_broker, committed_db, followed, "during")

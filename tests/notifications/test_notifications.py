@@ -5,6 +5,7 @@ Message-ID through a real SMTP server on loopback."""
 from __future__ import annotations
 
 import logging
+import signal
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
@@ -19,7 +20,7 @@ from dialog.dialogues import services as dialogue_services
 from dialog.dialogues.models import Dialogue
 from dialog.extensions import db as database
 from dialog.moderation import services as moderation
-from dialog.notifications import sending, services
+from dialog.notifications import sending, services, stopping
 from dialog.notifications.models import (
     Category,
     Delivery,
@@ -140,6 +141,52 @@ def test_an_immediate_email_is_sent_once_with_its_headers_and_a_stable_message_i
     # Sending the same delivery again sends nothing.
     assert run_task(app, services.SEND_TASK, [delivery.id]) == 0
     assert len(smtp.messages) == 1
+
+
+def test_a_stop_asked_for_mid_batch_sends_the_mail_in_flight_and_gives_the_next_back(
+    app, world, make_user, mailbox, smtp
+):
+    """What a pool process does on SIGTERM (its handler, called while the server takes
+    the first mail): that mail is marked sent; the second, already claimed with it, is
+    handed back untried, for the next worker, with no attempt counted."""
+    dialogue, author, proposal = world
+    _comments_at_once(author)
+    for _ in range(2):
+        comment(proposal, make_user())
+    while mailbox.deliver():
+        pass
+    first, second = database.session.scalars(select(Delivery).order_by(Delivery.id)).all()
+    smtp.on_message = lambda _message: stopping._note(signal.SIGTERM, None)
+    try:
+        assert run_task(app, services.SEND_TASK, [first.id, second.id]) == 1
+    finally:
+        smtp.on_message = None
+        stopping._requested.clear()
+    database.session.expire_all()
+    assert len(smtp.messages) == 1
+    assert (first.status, first.attempts) == (DeliveryStatus.sent, 1)
+    assert (second.status, second.attempts, second.claimed_until) == (
+        DeliveryStatus.pending,
+        0,
+        None,
+    )
+    assert run_task(app, services.SEND_TASK, [first.id, second.id]) == 1  # the next worker
+    assert len(smtp.messages) == 2
+
+
+def test_a_notification_to_a_mailbox_beyond_ascii_is_dead_at_once(
+    app, world, make_user, mailbox, smtp
+):
+    """An address from before the forms refused them: no retry can send it."""
+    dialogue, author, proposal = world
+    database.session.get(User, author.id).email = "åsa@example.org"
+    database.session.commit()
+    _comments_at_once(author)
+    comment(proposal, make_user())
+    deliver(app, mailbox)
+    [delivery] = database.session.scalars(select(Delivery)).all()
+    assert (delivery.status, delivery.attempts, smtp.messages) == (DeliveryStatus.dead, 1, [])
+    assert "SMTPUTF8" in delivery.last_error
 
 
 def test_a_temporary_refusal_is_retried_and_a_permanent_one_is_dead_at_once(
