@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from billiard.pool import Pool as BlockingPool
 from billiard.queues import SimpleQueue
 from celery import Celery, Task, signals
@@ -18,12 +20,24 @@ from dialog.core.timezone import LOCAL_ZONE_NAME
 
 
 class EmbeddedTransport(SQLAlchemyTransport):
-    """The embedded broker (`sqla+sqlite://`), asked for work every 0.1 s rather than
-    kombu's every second. A worker whose pool is busy asks again only at the next poll,
-    so with tasks of a fraction of a second (a batch of mail) it would otherwise sit idle
-    most of the time. Not a transport option: kombu hands those to create_engine."""
+    """The embedded broker (`sqla+sqlite://`), asked for work every 0.1 s while work comes
+    in and every second (kombu's interval) once none has for a few seconds. A worker
+    whose pool is busy asks again only at the next poll, so with tasks of a fraction of
+    a second (a batch of mail) kombu's fixed second would leave it idle most of the
+    time, and a fixed 0.1 s costs an idle worker several percent of a core. Not a
+    transport option: kombu hands those to create_engine."""
 
-    polling_interval = 0.1
+    BUSY_POLL, IDLE_POLL, BUSY_FOR = 0.1, 1.0, 5.0
+    _last_delivery = float("-inf")
+
+    @property
+    def polling_interval(self) -> float:
+        busy = time.monotonic() - self._last_delivery < self.BUSY_FOR
+        return self.BUSY_POLL if busy else self.IDLE_POLL
+
+    def _deliver(self, message, queue):
+        self._last_delivery = time.monotonic()
+        return super()._deliver(message, queue)
 
 
 TRANSPORT_ALIASES["sqla"] = f"{__name__}:EmbeddedTransport"
