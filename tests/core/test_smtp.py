@@ -49,19 +49,26 @@ def smtp_server():
     controller.stop()
 
 
-def test_mail_goes_through_smtp_when_a_server_is_configured(
-    app, ctx, db, mailbox, smtp_server, monkeypatch, settings
-):
-    controller, inbox = smtp_server
-    for name, value in {
+def _send_through(app, monkeypatch, controller, **settings) -> None:
+    """The app's mail goes to the test server, logged in as dialog."""
+    configured = {
         "MAIL_SERVER": "127.0.0.1",
         "MAIL_PORT": controller.port,
         "MAIL_SECURITY": "none",
         "MAIL_USERNAME": "dialog",
         "MAIL_PASSWORD": "smtp-secret",
-        "MAIL_DEFAULT_SENDER": "Södertälje kommun <dialog@sodertalje.se>",
-    }.items():
+    }
+    for name, value in (configured | settings).items():
         monkeypatch.setitem(app.config, name, value)
+
+
+def test_mail_goes_through_smtp_when_a_server_is_configured(
+    app, ctx, db, mailbox, smtp_server, monkeypatch, settings
+):
+    controller, inbox = smtp_server
+    _send_through(
+        app, monkeypatch, controller, MAIL_DEFAULT_SENDER="Södertälje kommun <dialog@sodertalje.se>"
+    )
     mail.queue(
         to="ada@example.org",
         template="reset_password",
@@ -89,14 +96,7 @@ def test_a_refused_smtp_login_leaves_the_email_pending_for_a_retry(
     from dialog.core.models import OutboxDelivery, OutboxEvent, OutboxStatus
 
     controller, inbox = smtp_server
-    for name, value in {
-        "MAIL_SERVER": "127.0.0.1",
-        "MAIL_PORT": controller.port,
-        "MAIL_SECURITY": "none",
-        "MAIL_USERNAME": "dialog",
-        "MAIL_PASSWORD": "wrong",
-    }.items():
-        monkeypatch.setitem(app.config, name, value)
+    _send_through(app, monkeypatch, controller, MAIL_PASSWORD="wrong")
     mail.queue(
         to="bo@example.org",
         template="password_changed",
@@ -120,15 +120,9 @@ def test_swedish_names_subjects_and_domains_arrive_as_written(
     app, ctx, db, mailbox, smtp_server, monkeypatch
 ):
     controller, inbox = smtp_server
-    for name, value in {
-        "MAIL_SERVER": "127.0.0.1",
-        "MAIL_PORT": controller.port,
-        "MAIL_SECURITY": "none",
-        "MAIL_USERNAME": "dialog",
-        "MAIL_PASSWORD": "smtp-secret",
-        "MAIL_DEFAULT_SENDER": "Östra Göinge kommun <dialog@goinge.se>",
-    }.items():
-        monkeypatch.setitem(app.config, name, value)
+    _send_through(
+        app, monkeypatch, controller, MAIL_DEFAULT_SENDER="Östra Göinge kommun <dialog@goinge.se>"
+    )
     mail.queue(
         to="asa@åre.se",
         template="password_changed",
