@@ -19,7 +19,10 @@ def test_asking_for_access_and_approving_it_in_the_browser(
     planner = make_user(role="planner", display_name="Pia Planerare")
     asker = make_user(email="bo@example.org", display_name="Bo Bengtsson")
     invited = make_user(email="ada@example.org", display_name="Ada Andersson")
-    with app.app_context(), app.test_request_context():
+    # A POST, as the planner's own request would be: its transaction takes SQLite's write
+    # lock at BEGIN. A GET's reads first and writes after, and fails at once when the
+    # browser tests' worker commits in between (SQLITE_BUSY_SNAPSHOT waits for nothing).
+    with app.app_context(), app.test_request_context(method="POST"):
         from dialog.extensions import db
 
         dialogue = db.session.get(Dialogue, dialogue.id)
