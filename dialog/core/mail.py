@@ -210,7 +210,7 @@ def build(
     for name, value in fields.items():
         if "\r" in value or "\n" in value:
             raise ValueError(f"a line break in the {name} header")
-        message[name] = value if value.isascii() else Header(value, "utf-8", header_name=name)
+        message[name] = value if value.isascii() else _encoded_words(value, name)
     message.attach(MIMEText(text, "plain", _UTF8, policy=_POLICY))
     message.attach(MIMEText(html, "html", _UTF8, policy=_POLICY))
     return message
@@ -256,9 +256,24 @@ def _ascii_address(address: str) -> str:
 
 
 def _sender() -> str:
-    """MAIL_DEFAULT_SENDER with its name (Södertälje kommun) in an encoded word."""
+    """MAIL_DEFAULT_SENDER with its name (Södertälje kommun) in encoded words."""
     name, address = parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])
-    return formataddr((name, _ascii_address(address)), charset="utf-8")
+    address = _ascii_address(address)
+    if name.isascii():
+        return formataddr((name, address))
+    # formataddr would put a long name into one encoded word, longer than RFC 2047 allows.
+    return f"{_encoded_words(name, 'From')} <{address}>"
+
+
+def _encoded_words(text: str, name: str) -> str:
+    """Text beyond ASCII as RFC 2047 encoded words on one line, separated by spaces, where
+    the policy folds it. Each word at most 75 characters, as the RFC requires: Header's
+    own folding at the policy's 78-character lines makes them a character or two longer,
+    and readers may then show them undecoded."""
+    return Header(text, "utf-8", header_name=name, maxlinelen=_ENCODED_WORD).encode(linesep="")
+
+
+_ENCODED_WORD = 75
 
 
 def _built_links(links: dict[str, list]) -> dict[str, str | None]:

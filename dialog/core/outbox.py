@@ -209,7 +209,19 @@ def _forget_on_rollback(session, previous_transaction) -> None:
         session.info.pop(_PENDING, None)
         return
     pending = session.info.get(_PENDING, [])
-    session.info[_PENDING] = [entry for entry in pending if entry[0] is not previous_transaction]
+    session.info[_PENDING] = [
+        entry for entry in pending if not _within(entry[0], previous_transaction)
+    ]
+
+
+def _within(transaction, outer) -> bool:
+    """Whether `transaction` is `outer` or a savepoint inside it: rolling back a savepoint
+    rolls back those still open within it too."""
+    while transaction is not None:
+        if transaction is outer:
+            return True
+        transaction = transaction.parent
+    return False
 
 
 def broker_outage() -> outages.Outage:

@@ -190,3 +190,22 @@ def test_the_outbox_migration_keeps_pending_emails_and_settles_what_nobody_handl
         ("old:1", "delivered", "core.send_email", "delivered", 1, "boom"),
         ("old:2", "delivered", None, None, None, None),
     ]
+
+
+def test_inserting_many_ignoring_conflicts_counts_only_the_new_rows(
+    ctx, db, make_dialogue, make_user
+):
+    from dialog.core.db import insert_many_ignoring_conflicts
+    from dialog.dialogues.models import DialogueFollow
+
+    dialogue = make_dialogue("many")
+    people = [make_user().id for _ in range(3)]
+    rows = [{"dialogue_id": dialogue.id, "user_id": person} for person in people]
+
+    assert insert_many_ignoring_conflicts(DialogueFollow, rows[:2], ["dialogue_id", "user_id"]) == 2
+    assert insert_many_ignoring_conflicts(DialogueFollow, rows, ["dialogue_id", "user_id"]) == 1
+    assert insert_many_ignoring_conflicts(DialogueFollow, [], ["dialogue_id", "user_id"]) == 0
+    followers = db.session.scalars(
+        select(DialogueFollow.user_id).where(DialogueFollow.dialogue_id == dialogue.id)
+    )
+    assert sorted(followers) == sorted(people)

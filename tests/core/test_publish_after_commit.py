@@ -70,3 +70,15 @@ def test_a_transaction_rolled_back_publishes_nothing(site, broker):
         db.session.rollback()
         db.session.commit()
         assert tasks_waiting(queue) == 0
+
+
+def test_a_savepoint_rolled_back_takes_the_publications_of_the_savepoints_within_it(site, broker):
+    queue = broker.client()
+    with site.app_context():
+        _queue_mail("kept@example.org")
+        outer = db.session.begin_nested()
+        db.session.begin_nested()  # still open when the one around it is rolled back
+        outbox.publish_after_commit("notifications.send_mail", [[3]])
+        outer.rollback()
+        db.session.commit()
+        assert tasks_waiting(queue) == 1  # only the delivery of the mail that was kept
