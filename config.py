@@ -176,10 +176,14 @@ class Config:
         # per task on one connection, how long a worker holds an email it is sending
         # before another may send it, and the attempts before an email is given up on.
         self.FAN_OUT_CHUNK = _env_int("FAN_OUT_CHUNK", 1000)
-        self.MAIL_BATCH = _env_int("MAIL_BATCH", 50)
+        self.MAIL_BATCH = _env_int("MAIL_BATCH", 200)
         self.MAIL_CLAIM_SECONDS = _env_int("MAIL_CLAIM_SECONDS", 120)
         self.MAIL_MAX_ATTEMPTS = _env_int("MAIL_MAX_ATTEMPTS", 8)
         self.MAIL_RETRY_AFTER_SECONDS = _env_int("MAIL_RETRY_AFTER_SECONDS", 60)
+
+        # Reports (dialog/reports): how long a version may compile before the sweeper
+        # takes its worker for stopped and fails it, so that it can be retried.
+        self.REPORT_TIME_LIMIT_SECONDS = _env_int("REPORT_TIME_LIMIT_SECONDS", 1800)
 
         # /healthz and /readyz (dialog/core/health.py): how long each check may take, and
         # when readiness calls a worker heartbeat, beat's last run or the outbox backlog old.

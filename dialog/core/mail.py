@@ -7,6 +7,7 @@ log line names the event and the mail's Message-ID, never its address or its tex
 from __future__ import annotations
 
 import contextlib
+import functools
 import secrets
 import smtplib
 import ssl
@@ -237,6 +238,7 @@ def _needs_no_folding(name: str, value: str) -> bool:
 _FOLD_AT = 78
 _LINE_LIMIT = 998  # RFC 5322's hard limit
 _POLICY = _Policy()
+_SMTP_POLICY = _POLICY.clone(linesep="\r\n")  # SMTP's line ends; smtplib adds none to bytes
 
 
 class Unsendable(ValueError):
@@ -256,13 +258,24 @@ def _ascii_address(address: str) -> str:
 
 
 def _sender() -> str:
+    return _sender_header(current_app.config["MAIL_DEFAULT_SENDER"])
+
+
+# Worked out once per setting, not for every message of a batch.
+@functools.lru_cache(maxsize=4)
+def _sender_header(configured: str) -> str:
     """MAIL_DEFAULT_SENDER with its name (Södertälje kommun) in encoded words."""
-    name, address = parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])
+    name, address = parseaddr(configured)
     address = _ascii_address(address)
     if name.isascii():
         return formataddr((name, address))
     # formataddr would put a long name into one encoded word, longer than RFC 2047 allows.
     return f"{_encoded_words(name, 'From')} <{address}>"
+
+
+@functools.lru_cache(maxsize=4)
+def _sender_address(configured: str) -> str:
+    return _ascii_address(parseaddr(configured)[1])
 
 
 def _encoded_words(text: str, name: str) -> str:
@@ -281,8 +294,8 @@ def _built_links(links: dict[str, list]) -> dict[str, str | None]:
 
 
 def sender_domain() -> str:
-    address = parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])[1]
-    return _ascii_address(address).rpartition("@")[2] or "localhost"
+    address = _sender_address(current_app.config["MAIL_DEFAULT_SENDER"])
+    return address.rpartition("@")[2] or "localhost"
 
 
 class Transport:
@@ -310,7 +323,13 @@ class Transport:
         if self.client is None:
             self.client = self._connect()
         try:
-            self.client.send_message(message)
+            # The envelope as build() made it: send_message would parse the addresses
+            # back out of the headers, and flatten the message much as this does.
+            self.client.sendmail(
+                _sender_address(self.config["MAIL_DEFAULT_SENDER"]),
+                [message["To"]],
+                message.as_bytes(policy=_SMTP_POLICY),
+            )
         except (smtplib.SMTPServerDisconnected, smtplib.SMTPResponseException, OSError):
             self._drop()  # the connection is in an unknown state: the next send starts afresh
             raise
