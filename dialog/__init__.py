@@ -20,6 +20,7 @@ DOMAINS = (
     "proposals",
     "moderation",
     "notifications",
+    "reports",
     "pages",
     "audit",
     "api",

@@ -61,6 +61,9 @@ class User(UserMixin, db.Model):
     # A notification email to the address bounced for good: no more until it is
     # confirmed again.
     mail_bounced_at: Mapped[datetime | None]
+    # An imported participant's reference where they came from (the participant number
+    # of a Polis export): reports name them by it, so results can be compared there.
+    external_id: Mapped[str | None] = mapped_column(sa.String(64))
 
     sessions: Mapped[list[UserSession]] = relationship(back_populates="user")
 

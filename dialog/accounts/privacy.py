@@ -54,6 +54,7 @@ from dialog.notifications.models import Notification
 from dialog.notifications.models import Preference as NotificationPreference
 from dialog.pages.models import AccessibilityFeedback, LegalPage
 from dialog.proposals.models import Ballot, Comment, OfficialAnswer, Proposal, ProposalFollow, Vote
+from dialog.reports.models import Report
 
 # Column names that hold personal data wherever they appear; a column can also say so
 # itself with `mapped_column(..., info={"personal": True})`.
@@ -269,6 +270,7 @@ def _erase_profile(user: User) -> int:
     user.show_name_publicly = False
     user.district = None
     user.age_band = None
+    user.external_id = None
     user.follow_what_i_join = False
     user.email_verified_at = None
     user.last_active_at = None
@@ -429,6 +431,14 @@ INVENTORY: dict[str, Covered | Retained] = {
         export=rows_of(Notification, "user_id"),
         erase=delete_rows(Notification, "user_id"),
         how="the person's notifications are deleted",
+    ),
+    "report": Covered(
+        export=rows_of(Report, "requested_by_id", hide=("content", "parameters")),
+        erase=unlink(Report, "requested_by_id"),
+        how=(
+            "report versions stay (they hold figures about groups, never who is in them); "
+            "who asked for one is forgotten"
+        ),
     ),
     "notification_preference": Covered(
         export=rows_of(NotificationPreference, "user_id"),

@@ -289,6 +289,34 @@ def writes_on_safe_method(view):
     return view
 
 
+_one_snapshot: ContextVar[bool] = ContextVar("one_snapshot", default=False)
+
+
+@contextmanager
+def one_snapshot():
+    """The session's reads in the block see the database as it was at the first of them,
+    and take no lock a writer waits for: a long read-only job (a report) neither sees
+    figures change halfway nor holds SQLite's single write lock while it works. On
+    PostgreSQL a REPEATABLE READ, READ ONLY transaction; on SQLite a deferred one that
+    only reads (WAL keeps its snapshot). The block starts and ends its own transaction."""
+    from dialog.extensions import db
+
+    db.session.rollback()
+    token = _one_snapshot.set(True)
+    try:
+        if db.session.get_bind().dialect.name == "postgresql":
+            db.session.connection(
+                execution_options={
+                    "isolation_level": "REPEATABLE READ",
+                    "postgresql_readonly": True,
+                }
+            )
+        yield
+    finally:
+        db.session.rollback()
+        _one_snapshot.reset(token)
+
+
 def _sqlite_begin_mode() -> str:
     """IMMEDIATE for every transaction that may write, DEFERRED for reading pages.
 
@@ -297,6 +325,8 @@ def _sqlite_begin_mode() -> str:
     another connection committed in between. Taking the write lock at BEGIN makes writers
     queue behind the busy timeout instead, while GET pages keep reading concurrently.
     """
+    if _one_snapshot.get():
+        return "DEFERRED"
     if has_request_context() and request.method in SAFE_METHODS:
         view = current_app.view_functions.get(request.endpoint)
         if not getattr(view, "writes_on_safe_method", False):

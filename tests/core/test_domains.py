@@ -71,6 +71,7 @@ DECLARED = {
         blueprints=("notifications",),
         template_globals=("unread_notifications", "category_label"),
     ),
+    "reports": _registered(commands=("report", "import-polis")),
     "audit": _registered(blueprints=("audit",)),
     "dialogues": _registered(
         blueprints=("dialogues",),

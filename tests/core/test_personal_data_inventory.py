@@ -34,6 +34,7 @@ from dialog.pages import services as page_services
 from dialog.pages.models import AccessibilityFeedback, PageKind
 from dialog.proposals import services as proposal_services
 from dialog.proposals.models import Proposal, Stance, Vote, VoteValue
+from dialog.reports import services as report_services
 
 
 def test_every_table_that_refers_to_a_person_is_in_the_inventory(app):
@@ -157,6 +158,7 @@ def person(app, ctx, make_dialogue, make_user):
     )
     _notify(user, other, proposal)  # before Kim is blocked, which stops such notices
     _moderate(user, entered, proposal, database.session.get(User, make_user(role="admin").id))
+    report_services.request_report(dialogue, by=user)  # Kim, as the dialogue's planner
     privacy.build_export(privacy.request_export(user).id)
     database.session.commit()
     return user

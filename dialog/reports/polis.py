@@ -1,0 +1,288 @@
+"""`flask import-polis`: a dialogue made from a Polis conversation export.
+
+Comments become proposals (those Polis moderated out hidden), participants become
+pseudonymous accounts that cannot log in, named by their Polis participant number, and a
+participant's latest vote on a comment is the one that counts. Flushes, never commits."""
+
+from __future__ import annotations
+
+import csv
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import insert, select
+
+from dialog.accounts.models import User
+from dialog.core.db import utcnow
+from dialog.dialogues import services as dialogues
+from dialog.dialogues.models import Dialogue, DialogueState
+from dialog.extensions import db
+from dialog.proposals.models import (
+    Moderation,
+    Proposal,
+    ProposalSequence,
+    ProposalState,
+    Source,
+    Vote,
+    VoteValue,
+)
+
+COMMENT_COLUMNS = ("timestamp", "comment-id", "author-id", "moderated", "comment-body")
+VOTE_COLUMNS = ("timestamp", "comment-id", "voter-id", "vote")
+MATRIX_COLUMNS = ("participant",)
+VOTE_VALUES = {1: VoteValue.for_, -1: VoteValue.against, 0: VoteValue.abstain}
+MODERATED_OUT = -1
+TITLE_LENGTH = 150
+# Polis exports are UTF-8 (text in any script); a BOM from a spreadsheet is tolerated.
+ENCODING = "utf-8-sig"
+# An address at a domain that cannot exist (RFC 2606): an imported participant has none.
+NO_ADDRESS = "{slug}-{participant}@polis.invalid"
+BATCH = 5000
+
+
+class NotAPolisExport(ValueError):
+    """The folder lacks what a Polis export has; the message names what is missing."""
+
+
+@dataclass(frozen=True)
+class Comment:
+    id: int
+    author: int | None
+    body: str
+    moderated_out: bool
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Export:
+    topic: str
+    description: str
+    comments: list[Comment]
+    # (participant, comment) -> vote, the latest of each participant on each comment
+    votes: dict[tuple[int, int], tuple[int, datetime | None]]
+
+
+def read_export(folder: Path) -> Export:
+    if not folder.is_dir():
+        raise NotAPolisExport(f"{folder} is not a folder.")
+    comments = _read_comments(folder / "comments.csv")
+    if (folder / "votes.csv").exists():
+        votes = _latest_votes(folder / "votes.csv")
+    elif (folder / "participants-votes.csv").exists():
+        votes = _votes_from_matrix(folder / "participants-votes.csv")
+    else:
+        raise NotAPolisExport(
+            f"{folder} has neither votes.csv nor participants-votes.csv: no votes to import."
+        )
+    summary = _read_summary(folder / "summary.csv")
+    return Export(
+        topic=summary.get("topic") or folder.name,
+        description=summary.get("conversation-description", ""),
+        comments=comments,
+        votes=votes,
+    )
+
+
+def import_dialogue(export: Export, *, slug: str) -> Dialogue:
+    """The dialogue, its participants, proposals and votes; archived, since the
+    conversation is over."""
+    dialogue = dialogues.create_dialogue(
+        slug=slug,
+        title=export.topic[:200],
+        summary=export.description or export.topic,
+        state=DialogueState.archived,
+    )
+    people = _add_participants(export, slug)
+    numbers = _add_proposals(dialogue, export, people)
+    _add_votes(dialogue, export, people, numbers)
+    _finish(dialogue)
+    return dialogue
+
+
+# Reading ------------------------------------------------------------------------------
+
+
+def _rows(path: Path, required: tuple[str, ...]) -> list[dict[str, str]]:
+    if not path.exists():
+        raise NotAPolisExport(f"{path.parent} has no {path.name}.")
+    with path.open(encoding=ENCODING, newline="") as file:
+        reader = csv.DictReader(file)
+        missing = [column for column in required if column not in (reader.fieldnames or [])]
+        if missing:
+            raise NotAPolisExport(f"{path.name} lacks the column(s) {', '.join(missing)}.")
+        return list(reader)
+
+
+def _read_comments(path: Path) -> list[Comment]:
+    comments = []
+    for line, row in enumerate(_rows(path, COMMENT_COLUMNS), start=2):
+        try:
+            comments.append(
+                Comment(
+                    id=int(row["comment-id"]),
+                    author=_optional_int(row["author-id"]),
+                    body=row["comment-body"].strip(),
+                    moderated_out=_optional_int(row["moderated"]) == MODERATED_OUT,
+                    at=_from_milliseconds(row["timestamp"]),
+                )
+            )
+        except ValueError as error:
+            raise NotAPolisExport(f"{path.name}, line {line}: {error}") from error
+    return sorted(comments, key=lambda comment: comment.id)
+
+
+def _latest_votes(path: Path) -> dict[tuple[int, int], tuple[int, datetime | None]]:
+    latest: dict[tuple[int, int], tuple[int, int]] = {}
+    for line, row in enumerate(_rows(path, VOTE_COLUMNS), start=2):
+        try:
+            key = (int(row["voter-id"]), int(row["comment-id"]))
+            at, vote = int(row["timestamp"]), int(row["vote"])
+        except ValueError as error:
+            raise NotAPolisExport(f"{path.name}, line {line}: {error}") from error
+        if vote not in VOTE_VALUES:
+            raise NotAPolisExport(f"{path.name}, line {line}: the vote {vote} is not 1, -1 or 0.")
+        if key not in latest or at >= latest[key][0]:
+            latest[key] = (at, vote)
+    return {key: (vote, _from_milliseconds(at)) for key, (at, vote) in latest.items()}
+
+
+def _votes_from_matrix(path: Path) -> dict[tuple[int, int], tuple[int, datetime | None]]:
+    """One row per participant, one column per comment id: what each voted last."""
+    votes = {}
+    for line, row in enumerate(_rows(path, MATRIX_COLUMNS), start=2):
+        try:
+            participant = int(row["participant"])
+            for column, cell in row.items():
+                if column is not None and column.isdigit() and cell not in ("", None):
+                    vote = int(cell)
+                    if vote not in VOTE_VALUES:
+                        raise ValueError(f"the vote {vote} is not 1, -1 or 0")
+                    votes[(participant, int(column))] = (vote, None)
+        except ValueError as error:
+            raise NotAPolisExport(f"{path.name}, line {line}: {error}") from error
+    return votes
+
+
+def _read_summary(path: Path) -> dict[str, str]:
+    """summary.csv is two columns, a name and a value per line; it may be left out."""
+    if not path.exists():
+        return {}
+    with path.open(encoding=ENCODING, newline="") as file:
+        return {row[0]: row[1] for row in csv.reader(file) if len(row) >= 2}
+
+
+def _optional_int(text: str | None) -> int | None:
+    return int(text) if text not in (None, "") else None
+
+
+def _from_milliseconds(text: str) -> datetime:
+    return datetime.fromtimestamp(int(text) / 1000, tz=UTC)
+
+
+# Writing ------------------------------------------------------------------------------
+
+
+def _add_participants(export: Export, slug: str) -> dict[int, int]:
+    """Accounts without an address or a password that works, one per participant."""
+    participants = sorted(
+        {participant for participant, _ in export.votes}
+        | {comment.author for comment in export.comments if comment.author is not None}
+    )
+    now = utcnow()
+    unusable = "!" + secrets.token_hex(8)  # no password hash matches it
+    rows = [
+        {
+            "email": NO_ADDRESS.format(slug=slug, participant=participant).lower(),
+            "display_name": f"Polis {participant}",
+            "pseudonym": f"Polis {participant}",
+            "password_hash": unusable,
+            "external_id": str(participant),
+            "show_name_publicly": False,
+            "active": False,
+            "terms_accepted_at": now,
+            "password_changed_at": now,
+            "created_at": now,
+        }
+        for participant in participants
+    ]
+    people = {}
+    for start in range(0, len(rows), BATCH):
+        batch = rows[start : start + BATCH]
+        db.session.execute(insert(User), batch)
+        people.update(
+            (int(external_id), user_id)
+            for user_id, external_id in db.session.execute(
+                select(User.id, User.external_id).where(
+                    User.email.in_([row["email"] for row in batch])
+                )
+            )
+        )
+    return people
+
+
+def _add_proposals(dialogue: Dialogue, export: Export, people: dict[int, int]) -> dict[int, int]:
+    """A proposal per comment, numbered in comment order; returns comment id -> id."""
+    rows = [
+        {
+            "dialogue_id": dialogue.id,
+            "number": number,
+            "author_id": people.get(comment.author) if comment.author is not None else None,
+            "source": Source.import_,
+            "title": _title(comment.body),
+            "body": comment.body,
+            "state": ProposalState.published,
+            "moderation": Moderation.hidden if comment.moderated_out else Moderation.shown,
+            "moderation_reason": "Moderated out in Polis" if comment.moderated_out else None,
+            "dimensions": [],
+            "created_at": comment.at,
+            "updated_at": comment.at,
+        }
+        for number, comment in enumerate(export.comments, start=1)
+    ]
+    if rows:
+        db.session.execute(insert(Proposal), rows)
+    db.session.add(ProposalSequence(dialogue_id=dialogue.id, last_number=len(rows)))
+    ids = dict(
+        db.session.execute(
+            select(Proposal.number, Proposal.id).where(Proposal.dialogue_id == dialogue.id)
+        ).all()
+    )
+    return {comment.id: ids[number] for number, comment in enumerate(export.comments, start=1)}
+
+
+def _title(body: str) -> str:
+    """The comment's first words, as many as a title holds."""
+    text = " ".join(body.split())
+    if len(text) <= TITLE_LENGTH:
+        return text or "–"
+    cut = text[: TITLE_LENGTH - 1].rsplit(" ", 1)[0]
+    return cut + "…"
+
+
+def _add_votes(dialogue, export: Export, people: dict[int, int], numbers: dict[int, int]) -> None:
+    """Votes on comments the export has (a vote on an unknown comment is left out)."""
+    fallback = utcnow()
+    rows = [
+        {
+            "proposal_id": numbers[comment],
+            "user_id": people[participant],
+            "dialogue_id": dialogue.id,
+            "value": VOTE_VALUES[vote],
+            "cast_at": at or fallback,
+        }
+        for (participant, comment), (vote, at) in sorted(export.votes.items())
+        if comment in numbers
+    ]
+    for start in range(0, len(rows), BATCH):
+        db.session.execute(insert(Vote), rows[start : start + BATCH])
+
+
+def _finish(dialogue: Dialogue) -> None:
+    from dialog.proposals.services import index_for_search, reconcile_counts
+
+    reconcile_counts(dialogue.id)
+    for proposal in db.session.scalars(select(Proposal).where(Proposal.dialogue_id == dialogue.id)):
+        index_for_search(proposal)
+    db.session.flush()

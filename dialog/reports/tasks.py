@@ -1,0 +1,60 @@
+"""The worker compiles report versions on the `reports` queue; a periodic sweep hands
+lost ones on and fails those whose worker stopped."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+
+from dialog.core import queues
+from dialog.core.db import one_snapshot, utcnow
+from dialog.core.periodic import periodic
+from dialog.extensions import db
+from dialog.reports import services
+from dialog.reports.compiling import compile_report, without_people
+from dialog.reports.models import Report
+
+log = logging.getLogger(__name__)
+
+queues.route(services.COMPILE_TASK, queues.REPORTS)
+
+
+@shared_task(name=services.COMPILE_TASK)
+def compile_version(report_id: int) -> str:
+    if not services.start(report_id):
+        db.session.rollback()
+        return "not queued"
+    db.session.commit()
+    report = db.session.get(Report, report_id)
+    dialogue = report.dialogue
+    try:
+        with one_snapshot():
+            content = compile_report(
+                dialogue, lambda stage, percent: services.record_progress(report_id, stage, percent)
+            )
+    except Exception as error:
+        log.exception("report %s of dialogue %s failed", report_id, dialogue.slug)
+        db.session.rollback()
+        services.fail(db.session.get(Report, report_id), _reason(error))
+        db.session.commit()
+        return "failed"
+    services.finish(db.session.get(Report, report_id), without_people(content))
+    db.session.commit()
+    return "done"
+
+
+def _reason(error: Exception) -> str:
+    """What the planner's page says went wrong: the kind of error and its first line,
+    never a traceback (that is in the worker's log)."""
+    first_line = str(error).strip().splitlines()[0][:300] if str(error).strip() else ""
+    return f"{type(error).__name__}: {first_line}" if first_line else type(error).__name__
+
+
+@periodic("reports.sweep", every="OUTBOX_SWEEP_INTERVAL_SECONDS", lease=60)
+def sweep_reports() -> int:
+    now = utcnow()
+    stopped = services.fail_stopped(now)
+    lost = services.hand_on_lost(now)
+    db.session.commit()
+    return stopped + len(lost)

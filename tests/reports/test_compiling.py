@@ -1,0 +1,163 @@
+"""The report's sections on a small dialogue whose answers are known, the command that
+compiles it, and what a stored version keeps of the people in it."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+
+from dialog.accounts.models import User
+from dialog.core.db import one_snapshot, utcnow
+from dialog.dialogues.models import Dialogue
+from dialog.extensions import db
+from dialog.proposals.models import AnswerStatus, Moderation, Proposal, Source, Stance, VoteValue
+from dialog.reports.compiling import compile_report, without_people
+
+FOR, AGAINST, ABSTAIN = VoteValue.for_, VoteValue.against, VoteValue.abstain
+# Voting now, with comments allowed: every kind of input the report counts.
+VOTING = (("proposals", -48, -1), ("voting", -1, 24, {"capability_overrides": {"comment": True}}))
+
+
+@pytest.fixture
+def small(app, committed_db, make_dialogue, make_user, make_proposal, make_comment, cast_vote):
+    """Six residents, four proposals (one hidden, one entered from a letter), votes whose
+    rankings are known, comments of each stance, and one answered proposal."""
+    dialogue = make_dialogue("liten", phases=VOTING)
+    people = [make_user(display_name=f"Person {n}") for n in range(6)]
+    benches = make_proposal(dialogue, people[0], title="Bänkar")
+    trees = make_proposal(dialogue, people[1], title="Träd")
+    letter = make_proposal(dialogue, None, title="Brevet", source=Source.letter)
+    hidden = make_proposal(dialogue, people[2], title="Dold")
+    # Bänkar: 5 for, 1 against; Träd: 3 for, 3 against; Brevet: 1 for, 1 abstain.
+    for n, person in enumerate(people):
+        cast_vote(benches, person, AGAINST if n == 5 else FOR)
+        cast_vote(trees, person, FOR if n < 3 else AGAINST)
+    cast_vote(letter, people[0], FOR)
+    cast_vote(letter, people[1], ABSTAIN)
+    cast_vote(hidden, people[3], FOR)
+    make_comment(trees, people[3], "Ja", stance=Stance.for_)
+    make_comment(trees, people[4], "Nej", stance=Stance.against)
+    make_comment(trees, people[5], "Kanske", stance=Stance.neutral)
+    make_comment(benches, people[4], "Bra", stance=Stance.for_)
+    with app.app_context():
+        row = db.session.get(Proposal, hidden.id)
+        row.moderation = Moderation.hidden
+        db.session.commit()
+    return dialogue
+
+
+def _compiled(app, dialogue):
+    with app.app_context(), one_snapshot():
+        return compile_report(db.session.get(Dialogue, dialogue.id))
+
+
+def test_the_totals_count_people_and_content_with_hidden_content_apart(app, small):
+    totals = _compiled(app, small)["totals"]
+
+    assert totals == {
+        "participants": 6,
+        "proposals": 3,
+        "proposals_hidden": 1,
+        "comments": 4,
+        "comments_hidden": 0,
+        "votes": 14,  # the vote on the hidden proposal counts with it, apart
+    }
+
+
+def test_participation_is_counted_per_local_day_and_by_source(app, small):
+    participation = _compiled(app, small)["participation"]
+
+    [today] = participation["per_day"]
+    assert today == {
+        "date": utcnow().astimezone(_local_zone()).date().isoformat(),
+        "proposals": 4,
+        "comments": 4,
+        "votes": 15,
+    }
+    assert participation["proposals_by_source"] == {"online": 2, "letter": 1}
+
+
+def _local_zone():
+    from dialog.core.timezone import LOCAL_ZONE
+
+    return LOCAL_ZONE
+
+
+def test_the_proposal_rankings_follow_the_votes_and_comments(app, small):
+    ranked = _compiled(app, small)["proposals"]
+
+    def titles(ranking):
+        return [entry["title"] for entry in ranked[ranking]]
+
+    assert titles("most_supported") == ["Bänkar", "Träd", "Brevet"]
+    assert titles("highest_agreement") == ["Bänkar"]  # Träd nets zero; Brevet has too few votes
+    assert ranked["highest_agreement"][0]["score"] == pytest.approx(4 / 6, abs=1e-4)
+    assert titles("most_discussed") == ["Träd", "Bänkar"]
+    assert titles("most_divided") == ["Träd", "Bänkar"]
+    assert ranked["most_divided"][0]["score"] == 6  # an even split of six
+    trees = ranked["most_discussed"][0]
+    assert (trees["comments_for"], trees["comments_against"], trees["comments_neutral"]) == (
+        1,
+        1,
+        1,
+    )
+
+
+def test_feedback_counts_published_answers_and_their_speed(app, small, make_user, make_answer):
+    planner = make_user(role="planner")
+    with app.app_context():
+        benches = db.session.query(Proposal).filter_by(title="Bänkar").one()
+        benches.created_at = utcnow() - timedelta(days=4)
+        db.session.commit()
+        make_answer(benches, planner, status=AnswerStatus.accepted)
+        trees = db.session.query(Proposal).filter_by(title="Träd").one()
+        make_answer(trees, planner, status=AnswerStatus.rejected, publish=False)
+
+    feedback = _compiled(app, small)["feedback"]
+
+    assert feedback["proposals"] == 3
+    assert feedback["answered"] == 1
+    assert feedback["by_status"] == {"accepted": 1}
+    assert feedback["median_days"] == pytest.approx(4, abs=0.01)
+
+
+def test_a_stored_report_keeps_figures_about_groups_never_who_is_in_them(app, small):
+    content = {
+        "totals": {"participants": 9},
+        "opinion_groups": [{"id": 0, "size": 5, "members": ["1", "2"], "representative": []}],
+        "opinion": {"map": [{"participant": "1", "x": 0.5, "y": -0.1, "group": 0}]},
+    }
+
+    stored = without_people(content)
+
+    assert stored["opinion_groups"] == [{"id": 0, "size": 5, "representative": []}]
+    assert stored["opinion"]["map"] == [{"x": 0.5, "y": -0.1, "group": 0}]
+    assert content["opinion_groups"][0]["members"] == ["1", "2"]  # the original untouched
+
+
+def test_the_command_writes_the_report_as_json(app, small, tmp_path):
+    path = tmp_path / "liten.json"
+
+    result = app.test_cli_runner().invoke(args=["report", "liten", "--json", str(path)])
+
+    assert result.exit_code == 0, result.output
+    written = json.loads(path.read_text(encoding="utf-8"))
+    assert written["dialogue"] == "liten"
+    assert written["totals"]["participants"] == 6
+    assert {"generated_at", "opinion_groups", "consensus"} <= written.keys()
+    with app.app_context():
+        voters = {str(user.id) for user in db.session.query(User).filter(User.role == "resident")}
+    members = {member for group in written["opinion_groups"] for member in group["members"]}
+    assert members <= voters
+
+
+def test_the_command_names_a_dialogue_that_does_not_exist(app, committed_db, tmp_path):
+    result = app.test_cli_runner().invoke(
+        args=["report", "finns-inte", "--json", str(tmp_path / "x.json")]
+    )
+
+    assert result.exit_code == 2
+    assert "No dialogue is called finns-inte" in result.output
+    assert not (tmp_path / "x.json").exists()
