@@ -366,6 +366,10 @@ class TestingConfig(Config):
         self.ARGON2_MEMORY_KIB = 1024
         self.ARGON2_TIME_COST = 1
         self.ARGON2_PARALLELISM = 1
+        # Fault tests wait for the sweepers and retries: seconds, not minutes.
+        self.OUTBOX_RETRY_AFTER_SECONDS = _env_int("OUTBOX_RETRY_AFTER_SECONDS", 2)
+        self.MAIL_RETRY_AFTER_SECONDS = _env_int("MAIL_RETRY_AFTER_SECONDS", 1)
+        self.OUTBOX_SWEEP_INTERVAL_SECONDS = _env_float("OUTBOX_SWEEP_INTERVAL_SECONDS", 1.0)
 
 
 class ProductionConfig(Config):

@@ -61,9 +61,6 @@ def settings(tmp_path_factory, request) -> dict[str, str]:
         "PUBLIC_URL": f"http://127.0.0.1:{port}",
         "LIVE_SERVER_PORT": str(port),
         "SECRET_KEY": "test-secret-" + uuid.uuid4().hex,
-        "OUTBOX_RETRY_AFTER_SECONDS": "2",
-        "MAIL_RETRY_AFTER_SECONDS": "1",
-        "OUTBOX_SWEEP_INTERVAL_SECONDS": "1",
     }
     if os.environ.get("DATABASE_URL"):
         env["DATABASE_URL"] = _fresh_postgres_database(os.environ["DATABASE_URL"])

@@ -116,7 +116,7 @@ def can_vote(user, dialogue: Dialogue, at: datetime | None = None) -> Decision:
     return can_participate(user, dialogue, Capability.vote, at)
 
 
-def _staff_only(user, dialogue: Dialogue) -> Decision:
+def staff_only(user, dialogue: Dialogue) -> Decision:
     if not (decision := can_view(user, dialogue)):
         return decision
     if not user.is_authenticated:
@@ -129,14 +129,14 @@ def _staff_only(user, dialogue: Dialogue) -> Decision:
 def can_answer(user, dialogue: Dialogue) -> Decision:
     """Official answers: the dialogue's planners and admins, in a phase that gives them
     (the review and result phases, or any phase an admin opened for answers)."""
-    if not (decision := _staff_only(user, dialogue)):
+    if not (decision := staff_only(user, dialogue)):
         return decision
     return phase_allows(dialogue, Capability.answer)
 
 
 def can_enter_on_behalf(user, dialogue: Dialogue) -> Decision:
     """Record input that came by letter, phone, email or from a workshop."""
-    if not (decision := _staff_only(user, dialogue)):
+    if not (decision := staff_only(user, dialogue)):
         return decision
     if dialogue.state is DialogueState.archived:
         return Decision.deny("dialogue_archived")
@@ -144,16 +144,16 @@ def can_enter_on_behalf(user, dialogue: Dialogue) -> Decision:
 
 
 def can_see_draft_answers(user, dialogue: Dialogue) -> Decision:
-    return _staff_only(user, dialogue)
+    return staff_only(user, dialogue)
 
 
 def can_speak_for_municipality(user, dialogue: Dialogue) -> Decision:
     """What such a person writes carries the municipality's badge."""
-    return _staff_only(user, dialogue)
+    return staff_only(user, dialogue)
 
 
 def can_moderate(user, dialogue: Dialogue) -> Decision:
-    return _staff_only(user, dialogue)
+    return staff_only(user, dialogue)
 
 
 def can_see_vote_counts(user, dialogue: Dialogue) -> Decision:
@@ -182,7 +182,7 @@ def can_follow(user, dialogue: Dialogue) -> Decision:
 
 
 def can_invite(user, dialogue: Dialogue) -> Decision:
-    return _staff_only(user, dialogue)
+    return staff_only(user, dialogue)
 
 
 # Invitations: the person who follows a link, and the staff who decide --------------------

@@ -46,15 +46,51 @@ def describe(notification: Notification, count: int = 1) -> str:
             count,
             title=title,
         )
-    if kind == "answer_on_mine":
-        return _("The municipality has answered your proposal “%(title)s”", title=title)
-    if kind == "answer_on_followed":
-        return _("The municipality has answered the proposal “%(title)s”", title=title)
+    if kind.startswith("answer_on_"):
+        return _answer(kind, title, params)
     if kind.startswith("phase_"):
         return _phase(kind, params.get("phase", ""), dialogue)
     if kind.startswith("content_") or kind == "review_decided":
         return _own_content(kind, title, dialogue, params)
     return _for_moderators(kind, title, dialogue, count)
+
+
+def _answer(kind: str, title: str, params: dict) -> str:
+    status, previous = _decision(params.get("status")), _decision(params.get("previous"))
+    if kind == "answer_on_mine":
+        if previous:
+            return _(
+                "The municipality has changed its answer to your proposal “%(title)s” from"
+                " “%(previous)s” to “%(status)s”",
+                title=title,
+                previous=previous,
+                status=status,
+            )
+        return _(
+            "The municipality has answered your proposal “%(title)s”: %(status)s",
+            title=title,
+            status=status,
+        )
+    if previous:
+        return _(
+            "The municipality has changed its answer to the proposal “%(title)s” from"
+            " “%(previous)s” to “%(status)s”",
+            title=title,
+            previous=previous,
+            status=status,
+        )
+    return _(
+        "The municipality has answered the proposal “%(title)s”: %(status)s",
+        title=title,
+        status=status,
+    )
+
+
+def _decision(value: str | None) -> str:
+    from dialog.proposals.labels import ANSWER_LABELS
+    from dialog.proposals.models import AnswerStatus
+
+    return str(ANSWER_LABELS[AnswerStatus(value)]).lower() if value else ""
 
 
 def _phase(kind: str, phase: str, dialogue: str) -> str:
@@ -80,7 +116,13 @@ def _own_content(kind: str, title: str, dialogue: str, params: dict) -> str:
             title=title,
             reason=reason,
         ),
-        "content_restore": _("What you wrote on “%(title)s” is shown again", title=title),
+        "content_restore": _(
+            "A moderator has shown what you wrote on “%(title)s” again: %(reason)s",
+            title=title,
+            reason=reason,
+        )
+        if reason
+        else _("What you wrote on “%(title)s” is shown again", title=title),
         "content_dismiss": _(
             "What you wrote on “%(title)s” is shown again: the reports were dismissed",
             title=title,

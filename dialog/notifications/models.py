@@ -156,5 +156,3 @@ class Delivery(db.Model):
     last_error: Mapped[str | None] = mapped_column(sa.String(500))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
-
-    notification: Mapped[Notification | None] = relationship()

@@ -100,7 +100,8 @@ def _answer_published(payload) -> list[Audience]:
     if proposal is None or not proposal.is_shown:
         return []
     answer = db.session.get(OfficialAnswer, payload["answer_id"])
-    status = answer.status.value if answer is not None else None
+    # The decision as it was published: the answer may have changed again since.
+    status = payload.get("status") or (answer.status.value if answer is not None else None)
     answerer = answer.updated_by_id if answer is not None else None
     followers = select(ProposalFollow.user_id).where(ProposalFollow.proposal_id == proposal.id)
     voters = select(Vote.user_id).where(Vote.proposal_id == proposal.id, Vote.user_id.is_not(None))
@@ -110,7 +111,10 @@ def _answer_published(payload) -> list[Audience]:
         User.id != func.coalesce(proposal.author_id, 0),
         User.id != func.coalesce(answerer, 0),
     )
-    common = {"proposal_id": proposal.id, "params": {"status": status}}
+    common = {
+        "proposal_id": proposal.id,
+        "params": {"status": status, "previous": payload.get("previous")},
+    }
     found = [Audience("answer_on_followed", Category.answers, others, proposal.dialogue, **common)]
     if proposal.author_id is not None:
         found.insert(
@@ -140,7 +144,7 @@ def _phase_event(kind: str):
                 Category.phases,
                 select(User.id).where(User.id.in_(followers)),
                 phase.dialogue,
-                params={"phase": phase.title, "phase_id": phase.id},
+                params={"phase": phase.title},
             )
         ]
 
@@ -337,10 +341,6 @@ class Group:
 
     first: Notification
     count: int
-
-    @property
-    def unread(self) -> bool:
-        return self.first.read_at is None
 
 
 # Notices that only count something ("3 new comments on ...") are told together; the

@@ -288,23 +288,40 @@ def compose(delivery: Delivery, frequencies=None) -> Message | None:
     user = db.session.get(User, delivery.user_id)
     if not may_receive(user):
         return None
+    chosen = (frequencies or {}).get(user.id) or queries.frequencies(user)
     if delivery.channel is Channel.email:
         notification = delivery.notification_id and db.session.get(
             Notification, delivery.notification_id, options=queries.WITH_SUBJECT
         )
-        chosen = (frequencies or {}).get(user.id) or queries.frequencies(user)
-        if notification is None or chosen[notification.category] is not Frequency.immediately:
+        if notification is None:
+            return None
+        if chosen[notification.category] is not Frequency.immediately:
+            _leave_to_digest(notification)
             return None
         items = [(notification, 1)]
         categories = [notification.category]
         template = "notification"
     else:
-        items = _digest_items(user, delivery.digest_key)
+        # Only what the person still wants this often: a choice changed after the digest
+        # was queued (email off, say) holds for it too.
+        period = Frequency(delivery.digest_key.split(":")[0])
+        items = [
+            (notification, count)
+            for notification, count in _digest_items(user, delivery.digest_key)
+            if chosen[notification.category] is period
+        ]
         if not items:
             return None
         categories = sorted({n.category for n, _ in items}, key=lambda c: c.value)
         template = "digest"
     return _message(user, delivery, template, items, categories)
+
+
+def _leave_to_digest(notification: Notification) -> None:
+    """The person chose a digest for this category after the email was queued: the
+    notice waits for that digest instead of being mailed by none."""
+    notification.mailed_in = None
+    db.session.flush()
 
 
 def may_receive(user: User | None) -> bool:

@@ -401,6 +401,7 @@ def save_answer(
     """Save the municipality's answer as a draft, or publish it; every change is audited."""
     body = body.strip()
     answer = _answer_of(proposal) or _first_answer(proposal, status, body)
+    shown_status = answer.status if answer.is_published else None
     if publish or not answer.is_published:
         answer.status, answer.body = status, body
         answer.draft_status = answer.draft_body = None
@@ -418,11 +419,17 @@ def save_answer(
         body=body,
     )
     if publish:
-        outbox.record(
-            "answer_published",
-            f"answer:{answer.id}:{utcnow().isoformat()}",
-            {"proposal_id": proposal.id, "answer_id": answer.id},
-        )
+        if status is not shown_status:  # a first answer, or a new decision: news for people
+            outbox.record(
+                "answer_published",
+                f"answer:{answer.id}:{utcnow().isoformat()}",
+                {
+                    "proposal_id": proposal.id,
+                    "answer_id": answer.id,
+                    "status": status.value,
+                    "previous": shown_status.value if shown_status else None,
+                },
+            )
         listing_changed(proposal.dialogue_id)  # lists filter by answer status
     return answer
 

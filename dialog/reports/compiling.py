@@ -7,6 +7,8 @@ from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
+import numpy as np
+
 from dialog.core.db import utcnow
 from dialog.dialogues.models import Dialogue
 from dialog.reports import queries
@@ -57,10 +59,22 @@ def without_people(content: dict[str, Any]) -> dict[str, Any]:
             **content["opinion"],
             "map": [
                 {key: value for key, value in point.items() if key != "participant"}
-                for point in content["opinion"].get("map", [])
+                for point in _sample(content["opinion"].get("map", []), MAP_POINTS)
             ],
         }
     return stored
+
+
+# A page draws the map from at most this many points, drawn with a fixed seed: the
+# picture of 50,000 dots is the same, at a fraction of the page.
+MAP_POINTS = 2000
+
+
+def _sample(points: list, size: int) -> list:
+    if len(points) <= size:
+        return points
+    chosen = np.random.default_rng(0).choice(len(points), size=size, replace=False)
+    return [points[i] for i in sorted(chosen)]
 
 
 def _participation(dialogue: Dialogue) -> dict[str, Any]:
@@ -122,7 +136,15 @@ def _opinion(dialogue: Dialogue) -> dict[str, Any]:
         matrix.participants, matrix.proposals, matrix.rows, matrix.cols, matrix.values
     )
     found = asdict(analysis)
+    named = _named_in(found)
+    numbers = [n for ref, n in zip(matrix.proposals, matrix.numbers, strict=True) if ref in named]
+    by_number = queries.titles(dialogue.id, numbers)
     return {
+        "proposal_titles": {
+            ref: by_number[n]
+            for ref, n in zip(matrix.proposals, matrix.numbers, strict=True)
+            if n in by_number
+        },
         "opinion": {
             key: value
             for key, value in found.items()
@@ -131,3 +153,12 @@ def _opinion(dialogue: Dialogue) -> dict[str, Any]:
         "opinion_groups": found["groups"],
         "consensus": found["consensus_proposals"],
     }
+
+
+def _named_in(found: dict[str, Any]) -> set[str]:
+    """The proposals the opinion section names, whose titles the report shows with them."""
+    return (
+        {r["proposal"] for group in found["groups"] for r in group["representative"]}
+        | set(found["consensus_proposals"])
+        | {u["proposal"] for u in found["uncertain"]}
+    )

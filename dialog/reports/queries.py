@@ -198,6 +198,7 @@ class VoteMatrix:
 
     participants: list[str]
     proposals: list[str]
+    numbers: list[int]  # each column's proposal number
     rows: np.ndarray
     cols: np.ndarray
     values: np.ndarray
@@ -225,6 +226,7 @@ def vote_matrix(dialogue_id: int, prefix: str) -> VoteMatrix:
     numbers: dict[int, int] = {}
     references: list[str] = []
     proposals: list[str] = []
+    in_order: list[int] = []
     rows, cols, values = [], [], []
     for user_id, external_id, number, value in db.session.execute(statement):
         if user_id not in people:
@@ -233,12 +235,14 @@ def vote_matrix(dialogue_id: int, prefix: str) -> VoteMatrix:
         if number not in numbers:
             numbers[number] = len(proposals)
             proposals.append(format_reference(prefix, number))
+            in_order.append(number)
         rows.append(people[user_id])
         cols.append(numbers[number])
         values.append(VOTE_SCORES[value])
     return VoteMatrix(
         references,
         proposals,
+        in_order,
         np.asarray(rows, dtype=np.int32),
         np.asarray(cols, dtype=np.int32),
         np.asarray(values, dtype=np.int8),
@@ -271,6 +275,20 @@ def feedback(dialogue_id: int) -> Feedback:
         median_days=float(np.median(days)) if days else None,
         by_status=dict(Counter(status.value for status, _, _ in answers)),
     )
+
+
+def titles(dialogue_id: int, numbers: list[int]) -> dict[int, str]:
+    found = {}
+    for start in range(0, len(numbers), STREAM_ROWS):
+        found.update(
+            db.session.execute(
+                select(Proposal.number, Proposal.title).where(
+                    Proposal.dialogue_id == dialogue_id,
+                    Proposal.number.in_(numbers[start : start + STREAM_ROWS]),
+                )
+            ).all()
+        )
+    return found
 
 
 def next_version(dialogue_id: int) -> int:

@@ -7,7 +7,7 @@ import logging
 
 from celery import shared_task
 
-from dialog.core import queues
+from dialog.core import outbox, queues
 from dialog.core.db import one_snapshot, utcnow
 from dialog.core.periodic import periodic
 from dialog.extensions import db
@@ -55,6 +55,8 @@ def _reason(error: Exception) -> str:
 def sweep_reports() -> int:
     now = utcnow()
     stopped = services.fail_stopped(now)
-    lost = services.hand_on_lost(now)
+    # While the broker is away a task handed on would be lost again, and the version
+    # then waits the whole time limit for its next turn.
+    lost = services.hand_on_lost(now) if outbox.broker_outage().worth_trying() else []
     db.session.commit()
     return stopped + len(lost)

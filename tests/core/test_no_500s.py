@@ -54,6 +54,7 @@ def route_values(make_dialogue, make_proposal, make_comment, make_user):
             "action": "open",
             "kind": "terms",
             "language": "sv",
+            "version": 1,
         }
 
     return build

@@ -32,7 +32,7 @@ from dialog.notifications.models import (
     Frequency,
 )
 from dialog.proposals import services as proposal_services
-from dialog.proposals.models import Proposal, VoteValue
+from dialog.proposals.models import AnswerStatus, Proposal, VoteValue
 from tests.factories import LIVE
 from tests.notifications.conftest import Inbox
 from tests.notifications.support import answer, comment, deliver, fresh, notifications_of
@@ -142,6 +142,34 @@ def test_an_answer_reaches_the_author_followers_and_voters_but_not_the_planner(
     assert [n for n in notifications_of(planner.id) if n.kind.startswith("answer")] == []
 
 
+def test_a_new_decision_tells_what_changed_and_a_corrected_text_tells_nobody(
+    app, place, make_user, mailbox
+):
+    _dialogue, planner, _other, author, proposal, _admin = place
+    answer(proposal, planner, AnswerStatus.under_review)
+    answer(proposal, planner, AnswerStatus.rejected)
+    proposal_services.save_answer(  # the same decision, its text corrected
+        fresh(Proposal, proposal),
+        status=AnswerStatus.rejected,
+        body="Vi gör inte så, tyvärr.",
+        publish=True,
+        by=fresh(User, planner),
+    )
+    db.session.commit()
+    deliver(app, mailbox)
+
+    told = [n for n in notifications_of(author.id) if n.kind == "answer_on_mine"]
+    assert [n.params["status"] for n in told] == ["under_review", "rejected"]
+    with force_locale("en"):
+        said = [labels.describe(n) for n in told]
+    assert said == [
+        "The municipality has answered your proposal “Lekplats vid torget”: under review",
+        "The municipality has changed its answer to your proposal “Lekplats vid torget”"
+        " from “under review” to “rejected”",
+    ]
+
+
+# Sending -------------------------------------------------------------------------------
 # Sending -------------------------------------------------------------------------------
 
 

@@ -6,16 +6,11 @@ loopback that keeps every message it accepted."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
-import threading
-from collections import Counter
-from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from dialog import create_app
@@ -26,74 +21,11 @@ from dialog.dialogues.models import Dialogue
 from dialog.notifications import sending, services
 from dialog.notifications.models import Category, Delivery, DeliveryStatus, Frequency
 from tests.factories import LIVE
-from tests.support import RedisServer, WorkerProcess, free_port, log_in, wait_for
+from tests.support import RedisServer, log_in, wait_for
 
 pytestmark = pytest.mark.worker
 
 FOLLOWERS = 12
-BATCH = 4
-CLAIM_SECONDS = 3
-
-
-class Sink:
-    """An SMTP server's store of accepted messages. `answers` ("421 ...") go to the next
-    DATA commands in turn, then 250. `hold_at`: the message of that number, once taken
-    in, waits for its 250 until `release` is set, so a test acts while the exchange is in
-    flight; `held_peer` is then the sending socket's (host, port)."""
-
-    def __init__(self):
-        self.messages = []
-        self.answers: list[str] = []
-        self.hold_at: int | None = None
-        self.held = threading.Event()
-        self.release = threading.Event()
-        self.held_peer: tuple[str, int] | None = None
-
-    async def handle_DATA(self, server, session, envelope):
-        answer = self.answers.pop(0) if self.answers else "250 OK"
-        if not answer.startswith("250"):
-            return answer
-        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
-        if len(self.messages) == self.hold_at:
-            self.held_peer = session.peer
-            self.held.set()
-            await asyncio.get_running_loop().run_in_executor(None, self.release.wait, 30)
-        return answer
-
-    def copies(self) -> Counter:
-        """How often each Message-ID arrived."""
-        return Counter(message["Message-ID"] for message in self.messages)
-
-
-@pytest.fixture
-def sink():
-    store = Sink()
-    controller = Controller(store, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    store.port = controller.port
-    yield store
-    store.release.set()
-    controller.stop()
-
-
-@pytest.fixture
-def workers(app, sink, tmp_path):
-    """start() a real prefork worker with beat, sending to the sink; all stopped after."""
-    app.extensions["celery"].control.purge()
-    started = []
-    env = dict(os.environ)
-    env |= {"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": str(sink.port), "MAIL_SECURITY": "none"}
-    env |= {"MAIL_BATCH": str(BATCH), "MAIL_CLAIM_SECONDS": str(CLAIM_SECONDS)}
-
-    def start(**settings: str) -> WorkerProcess:
-        log = tmp_path / f"worker-{len(started)}.log"
-        process = WorkerProcess(log, beat=True, env=env | settings, pool_processes=2)
-        started.append(process)
-        return process.start()
-
-    yield start
-    for process in started:
-        process.stop()
 
 
 @pytest.fixture

@@ -368,6 +368,50 @@ def test_the_daily_digest_carries_what_is_pending_once_in_the_persons_language(
     assert "A new comment on your proposal" in second.get_body(("plain",)).get_content()
 
 
+def test_a_digest_queued_before_the_person_turned_email_off_is_not_sent(
+    app, world, make_user, mailbox, smtp
+):
+    dialogue, author, proposal = world
+    comment(proposal, make_user())
+    deliver(app, mailbox)
+    [(frequency, key)] = services.digest_periods(datetime(2026, 12, 2, 7, 0, tzinfo=UTC))
+    assert services.queue_digest_chunk(frequency, key, after=0) == [author.id]
+    database.session.commit()
+
+    services.unsubscribe(author.id, [Category.comments])  # the one-click link, meanwhile
+    database.session.commit()
+    deliver(app, mailbox)
+
+    assert smtp.messages == []
+    [digest] = database.session.scalars(
+        select(Delivery).where(Delivery.digest_key == key, Delivery.user_id == author.id)
+    ).all()
+    assert digest.status is not DeliveryStatus.sent
+
+
+def test_a_notice_whose_email_was_queued_before_the_person_chose_a_digest_goes_in_the_digest(
+    app, world, make_user, mailbox, smtp
+):
+    dialogue, author, proposal = world
+    _comments_at_once(author)
+    comment(proposal, make_user())
+    while mailbox.deliver():  # the fan-out queues the email; the mail task has not run
+        pass
+    services.set_frequencies(
+        database.session.get(User, author.id), {Category.comments: Frequency.daily}
+    )
+    database.session.commit()
+    deliver(app, mailbox)
+    assert smtp.messages == []
+
+    [(frequency, key)] = services.digest_periods(datetime(2026, 12, 2, 7, 0, tzinfo=UTC))
+    assert services.queue_digest_chunk(frequency, key, after=0) == [author.id]
+    database.session.commit()
+    deliver(app, mailbox)
+    [digest] = smtp.messages
+    assert "A new comment on your proposal" in digest.get_body(("plain",)).get_content()
+
+
 def test_the_email_settings_are_saved_and_offer_the_moderators_category_to_staff_only(
     client, world, make_user
 ):

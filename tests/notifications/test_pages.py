@@ -10,7 +10,9 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
+import flask_babel
 import pytest
+from markupsafe import escape
 from sqlalchemy import func, select
 
 from dialog.accounts.models import User
@@ -19,9 +21,10 @@ from dialog.dialogues import services as dialogue_services
 from dialog.dialogues.models import Dialogue
 from dialog.extensions import db as database
 from dialog.moderation import services as moderation
-from dialog.notifications import services
+from dialog.notifications import sending, services
 from dialog.notifications.models import (
     Category,
+    Delivery,
     Frequency,
     Notification,
 )
@@ -314,3 +317,87 @@ def test_a_hostile_title_and_comment_come_out_harmless_in_the_list_and_the_email
         html = message.get_body(("html",)).get_content()
         text = message.get_body(("plain",)).get_content()
         assert payload.mark in html and payload.mark in text, f"{where}: digest to {to}"
+
+
+def _escaped(text: str) -> str:
+    """The typed text as an HTML page or email part carries it: controls gone, escaped,
+    spaces collapsed."""
+    return _readable(str(escape(_readable(text))))
+
+
+@pytest.mark.parametrize("payload", STORABLE)
+def test_a_hostile_moderation_reason_and_dialogue_title_come_out_harmless_everywhere(
+    app, ctx, client, smtp, mailbox, make_dialogue, make_user, make_proposal, payload
+):
+    """The other typed text a notification carries: a moderator's reason for hiding and
+    for restoring what a resident wrote, and the title of a dialogue they follow."""
+    dialogue = make_dialogue("injektion", phases=LIVE, title=payload.text)
+    resident, moderator = make_user(locale="en"), make_user(role="admin")
+    proposal = make_proposal(dialogue, author=make_user(), title="Bänkar vid kanalen")
+    services.set_frequencies(
+        fresh(User, resident),
+        {Category.my_content: Frequency.immediately, Category.phases: Frequency.immediately},
+    )
+    dialogue_services.follow(fresh(Dialogue, dialogue), fresh(User, resident))
+    database.session.commit()
+    said = comment(proposal, resident, "Min kommentar")
+    moderation.hide(fresh(Comment, said), by=fresh(User, moderator), reason=payload.text)
+    database.session.commit()
+    moderation.restore(fresh(Comment, said), by=fresh(User, moderator), reason=payload.text)
+    database.session.commit()
+    phase = fresh(Dialogue, dialogue).phases[1]
+    outbox.record("phase_started", f"phase:{phase.id}:test", {"phase_id": phase.id})
+    database.session.commit()
+    deliver(app, mailbox)
+    where = payload.name
+    dialogue_title = fresh(Dialogue, dialogue).title
+    assert payload.mark in dialogue_title
+    # What each notice says, in the resident's English, with the hostile text as typed.
+    told = {
+        "content_hide": "A moderator has hidden what you wrote on “Bänkar vid kanalen”:"
+        f" {payload.text}",
+        "content_restore": "A moderator has shown what you wrote on “Bänkar vid kanalen”"
+        f" again: {payload.text}",
+        "phase_started": f"“{phase.title}” has started in “{dialogue_title}”",
+    }
+
+    # One immediate email for each notice, told apart by its delivery's Message-ID.
+    kinds = {
+        sending.message_id(delivery): database.session.get(
+            Notification, delivery.notification_id
+        ).kind
+        for delivery in database.session.scalars(
+            select(Delivery).where(Delivery.user_id == resident.id)
+        )
+    }
+    mails = [m for m in smtp.messages if m["To"] == resident.email]
+    by_kind = {kinds[str(m["Message-ID"])]: m for m in mails}
+    assert len(mails) == 3 and set(by_kind) == set(told), (
+        f"{where}: {[m['Subject'] for m in mails]}"
+    )
+    for kind, message in by_kind.items():
+        here = f"{where}: the {kind} email"
+        _assert_harmless_email(message, payload, here)
+        subject = message["Subject"]
+        html = message.get_body(("html",)).get_content()
+        text = message.get_body(("plain",)).get_content()
+        assert _readable(told[kind]) in subject, f"{here}: the subject {subject!r}"
+        assert _escaped(told[kind]) in _readable(html), f"{here}: the HTML part"
+        assert _readable(told[kind]) in _readable(text), f"{here}: the text part"
+        assert payload.mark in html and payload.mark in text, here
+        if "<" in payload.text and "&lt;" not in payload.text:
+            # Plain text is never HTML-escaped: the text shows as typed.
+            assert "&lt;" not in subject and "&lt;" not in text, f"{here}: escaped twice"
+
+    # The list page shows each notice with the text escaped, harmlessly.
+    assert log_in(client, resident.email).status_code == 302
+    # The request runs in the test's app context, where Flask-Babel keeps the locale it
+    # chose first (the default): forgotten, the page is in the resident's English.
+    flask_babel.refresh()
+    response = client.get("/notifications")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert_harmless(page, payload, "html", where=f"{where}: /notifications")
+    main = _readable(page.split("<main", 1)[1])
+    for kind, sentence in told.items():
+        assert _escaped(sentence) in main, f"{where}: /notifications lacks the {kind} notice"

@@ -10,14 +10,14 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, text
 
+from dialog import create_app
 from dialog.core import queues
 from dialog.core.db import one_snapshot, utcnow
 from dialog.dialogues.models import Dialogue
 from dialog.extensions import db
 from dialog.reports import services
 from dialog.reports.models import Report, ReportStatus
-from dialog.reports.tasks import sweep_reports
-from tests.support import WorkerProcess, wait_for
+from tests.support import WorkerProcess, free_port, run_task, wait_for
 
 pytestmark = pytest.mark.worker
 VOTING = (("proposals", -48, -1), ("voting", -1, 24))
@@ -92,7 +92,7 @@ def test_a_version_whose_worker_stopped_fails_with_the_reason_and_compiles_when_
             seconds=app.config["REPORT_TIME_LIMIT_SECONDS"] + 1
         )
         db.session.commit()
-        sweep_reports()
+        run_task(app, "reports.sweep")
     stopped = _report(app, report_id)
     assert (stopped.status, stopped.error) == (ReportStatus.failed, services.STOPPED)
 
@@ -107,13 +107,16 @@ def test_a_version_whose_worker_stopped_fails_with_the_reason_and_compiles_when_
 
 def test_a_version_whose_task_was_lost_is_handed_on_by_the_sweeper(app, voted, tmp_path):
     dialogue, planner = voted
-    report_id = _ask(app, dialogue, planner)
-    app.extensions["celery"].control.purge()  # the broker lost the task
+    app.extensions["celery"].control.purge()
+    # Asked for while the broker is unreachable: the version is stored, its task is not.
+    offline = create_app(CELERY_BROKER_URL=f"redis://127.0.0.1:{free_port()}/0")
+    report_id = _ask(offline, dialogue, planner)
     with app.app_context():
+        assert run_task(app, "reports.sweep") == 0  # not yet: the task may only be on its way
         db.session.get(Report, report_id).next_attempt_at = utcnow()
         db.session.commit()
-        assert sweep_reports() == 1
-        assert sweep_reports() == 0  # not again before a report could have compiled
+        assert run_task(app, "reports.sweep") == 1
+        assert run_task(app, "reports.sweep") == 0  # not again before a report could have compiled
 
     with _reports_worker(tmp_path):
         wait_for(lambda: _report(app, report_id).status is ReportStatus.done, timeout=60)

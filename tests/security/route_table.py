@@ -193,6 +193,11 @@ ROUTES = _rows(
     # The moderators' queue and their actions: the dialogue's planners and admins. An
     # item is named by its queue key. The author's hidden comment was hidden by the admin,
     # so another moderator (the planner) reviews it, never the admin who decided.
+    ("GET",  "reports.index",                   "/d/{slug}/reports",                                   LOGIN, NO,    NO,    NO,    OK,    NO,    NO,    OK),
+    ("POST", "reports.request_report",          "/d/{slug}/reports",                                   LOGIN, NO,    NO,    NO,    DONE,  NO,    NO,    DONE),
+    ("GET",  "reports.show",                    "/d/{slug}/reports/{report}",                          LOGIN, NO,    NO,    NO,    OK,    NO,    NO,    OK),
+    ("GET",  "reports.progress",                "/d/{slug}/reports/{report}/progress",                 LOGIN, NO,    NO,    NO,    OK,    NO,    NO,    OK),
+    ("POST", "reports.retry",                   "/d/{slug}/reports/{report}/retry",                    LOGIN, NO,    NO,    NO,    DONE,  NO,    NO,    DONE),
     ("GET",  "moderation.queue",                "/moderation/",                                        LOGIN, NO,    NO,    NO,    OK,    OK,    NO,    OK),
     ("POST", "moderation.bulk",                 "/moderation/bulk",                                    LOGIN, NO,    NO,    NO,    DONE,  BACK,  NO,    DONE),
     ("GET",  "moderation.item",                 "/moderation/items/p{proposal}",                       LOGIN, NO,    NO,    NO,    OK,    NO,    NO,    OK),

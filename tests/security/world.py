@@ -289,6 +289,7 @@ def _build_dialogues(app, world: World) -> None:
             "access_request": access_request.id,
             "invitation_token": services.invitation_token(invitation),
             "planner_id": people[staff[key][0]].id,
+            "report": _failed_report(dialogue, people["admin"]),
         }
     # Demoted the way an administrator does it, after being assigned to dialogue "a".
     accounts.set_role(people["demoted"], Role.resident, by=people["admin"], reason="Slutat")
@@ -372,6 +373,16 @@ def _notification_of(person, proposal_id: int) -> int:
     db.session.add(notification)
     db.session.flush()
     return notification.id
+
+
+def _failed_report(dialogue, admin) -> int:
+    """A report version whose worker stopped: its page, its progress and a retry."""
+    from dialog.reports import services as reports
+
+    report = reports.request_report(dialogue, by=admin)
+    reports.start(report.id)
+    reports.fail(report, reports.STOPPED)
+    return report.version
 
 
 def _unsubscribe_token(person) -> str:

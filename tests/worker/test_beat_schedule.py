@@ -27,6 +27,7 @@ def test_the_beat_schedule_holds_exactly_the_declared_periodic_tasks(app):
             "schedule": sweep_interval,
         },
         "notifications.queue_digests": {"task": "notifications.queue_digests", "schedule": 600.0},
+        "reports.sweep": {"task": "reports.sweep", "schedule": sweep_interval},
         **{
             name: {"task": name, "schedule": privacy_interval}
             for name in (
@@ -49,6 +50,7 @@ def test_every_periodic_task_goes_on_the_periodic_queue_and_mail_on_the_mail_que
     for name in worker.app.celery_app.conf.beat_schedule:
         assert router.route({}, name)["queue"].name == queues.PERIODIC
     assert router.route({}, "notifications.send_mail")["queue"].name == queues.MAIL
+    assert router.route({}, "reports.compile")["queue"].name == queues.REPORTS
     assert router.route({}, "core.deliver_outbox")["queue"].name == queues.DEFAULT
     # A delivery names its subscriber's queue when it is published.
     assert router.route({"queue": queues.MAIL}, "core.deliver_outbox")["queue"].name == "mail"
