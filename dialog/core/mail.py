@@ -201,6 +201,9 @@ def build(
         "To": _ascii_address(to),
         "Date": format_datetime(utcnow()),
         "Message-ID": message_id,
+        # Every mail here is sent by the platform, none by a person (RFC 3834): out-of-office
+        # replies and other automatic answers are not sent back to it.
+        "Auto-Submitted": "auto-generated",
         **(headers or {}),
         "Content-Language": locale,
     }

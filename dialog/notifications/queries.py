@@ -15,7 +15,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from dialog.accounts.models import Role, User
 from dialog.core.db import utcnow
 from dialog.dialogues.models import Dialogue, DialogueFollow, DialoguePlanner, Phase
-from dialog.dialogues.visibility import viewers_of
+from dialog.dialogues.visibility import viewers_of, visible_dialogues
 from dialog.extensions import db
 from dialog.moderation.models import Block, ModerationDecision, ReviewRequest
 from dialog.notifications.models import (
@@ -353,12 +353,22 @@ def _group_key(notification: Notification):
     return (notification.kind, notification.proposal_id, notification.dialogue_id, alone)
 
 
+def still_visible(user) -> ColumnElement[bool]:
+    """Notices about dialogues the person may still see: one who has lost access (an
+    invitation revoked, a dialogue back to draft) is no longer shown what happened there,
+    in the list, the bell or a digest."""
+    return or_(
+        Notification.dialogue_id.is_(None),
+        Notification.dialogue_id.in_(select(Dialogue.id).where(visible_dialogues(user))),
+    )
+
+
 def unread_count(user) -> int:
     """The bell's number: unread notifications, those about the same thing counted once."""
     alone = case((Notification.kind.in_(MERGED_KINDS), None), else_=Notification.id)
     grouped = (
         select(Notification.kind, Notification.proposal_id, Notification.dialogue_id, alone)
-        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+        .where(Notification.user_id == user.id, Notification.read_at.is_(None), still_visible(user))
         .distinct()
         .subquery()
     )
@@ -378,14 +388,18 @@ def notification_list(user) -> tuple[list[Group], list[Notification]]:
     unread = db.session.scalars(
         select(Notification)
         .options(*loaded)
-        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+        .where(Notification.user_id == user.id, Notification.read_at.is_(None), still_visible(user))
         .order_by(Notification.created_at.desc(), Notification.id.desc())
         .limit(UNREAD_SHOWN)
     ).all()
     read = db.session.scalars(
         select(Notification)
         .options(*loaded)
-        .where(Notification.user_id == user.id, Notification.read_at.is_not(None))
+        .where(
+            Notification.user_id == user.id,
+            Notification.read_at.is_not(None),
+            still_visible(user),
+        )
         .order_by(Notification.created_at.desc(), Notification.id.desc())
         .limit(READ_SHOWN)
     ).all()

@@ -338,7 +338,11 @@ def _digest_items(user: User, digest_key: str) -> list[tuple[Notification, int]]
     notifications = db.session.scalars(
         select(Notification)
         .options(*queries.WITH_SUBJECT)
-        .where(Notification.user_id == user.id, Notification.mailed_in == digest_key)
+        .where(
+            Notification.user_id == user.id,
+            Notification.mailed_in == digest_key,
+            queries.still_visible(user),
+        )
         .order_by(Notification.created_at, Notification.id)
     ).all()
     return queries.merged(notifications)
@@ -366,7 +370,6 @@ def _message(user, delivery, template, items, categories) -> Message:
         locale=user.locale,
         message_id=message_id(delivery),
         headers={
-            "Auto-Submitted": "auto-generated",
             # RFC 8058: a mail client may unsubscribe with one POST, without asking.
             "List-Unsubscribe": f"<{unsubscribe_url}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",

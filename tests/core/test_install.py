@@ -154,8 +154,9 @@ import config, dialog
 from dialog.core import mail
 payload = {"to": "ada@example.org", "template": "password_changed", "locale": "sv",
            "context": {"name": "Ada", "reset_url": "https://x.se/r"}}
+from email.header import decode_header, make_header
 with dialog.create_app().app_context():
-    subject = mail.render(payload)["Subject"]
+    subject = str(make_header(decode_header(mail.render(payload)["Subject"])))
 print(config.DATA_DIR, dialog.__file__, subject, sep="\\n")
 """
     data_dir, package, subject = _run([installed, "-c", script], tmp_path).splitlines()[-3:]

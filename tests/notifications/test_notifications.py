@@ -412,6 +412,39 @@ def test_a_notice_whose_email_was_queued_before_the_person_chose_a_digest_goes_i
     assert "A new comment on your proposal" in digest.get_body(("plain",)).get_content()
 
 
+def test_notices_about_a_dialogue_the_person_may_no_longer_see_are_not_shown_or_mailed(
+    app, ctx, db, make_dialogue, make_user, make_proposal, mailbox, smtp
+):
+    from dialog.dialogues.models import Visibility
+    from dialog.notifications import queries
+
+    closed = make_dialogue("sluten", phases=LIVE, visibility=Visibility.invited)
+    admin = database.session.get(User, make_user(role="admin").id)
+    guest = database.session.get(User, make_user(email="gast@example.org").id)
+    [invitation] = dialogue_services.invite(
+        database.session.get(Dialogue, closed.id), [guest.email], by=admin
+    )
+    dialogue_services.accept_invitation(invitation, guest)
+    database.session.commit()
+    proposal = make_proposal(closed, guest, title="Stängt förslag")
+    comment(proposal, make_user())
+    deliver(app, mailbox)
+    assert queries.unread_count(guest) == 1
+    [(frequency, key)] = services.digest_periods(datetime(2026, 12, 2, 7, 0, tzinfo=UTC))
+    assert services.queue_digest_chunk(frequency, key, after=0) == [guest.id]
+    database.session.commit()
+    before = len(smtp.messages)  # the invitation
+
+    dialogue_services.revoke_invitation(invitation, by=admin)
+    database.session.commit()
+
+    unread, read = queries.notification_list(guest)
+    assert (unread, read, queries.unread_count(guest)) == ([], [], 0)
+    deliver(app, mailbox)
+    # The digest queued before had only that to tell.
+    assert [m["Subject"] for m in smtp.messages[before:]] == []
+
+
 def test_the_email_settings_are_saved_and_offer_the_moderators_category_to_staff_only(
     client, world, make_user
 ):
