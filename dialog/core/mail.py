@@ -93,9 +93,16 @@ def send_queued(payload: dict[str, Any]) -> str:
         try:
             return transport.send(message)
         except smtplib.SMTPException as error:
-            if refused_for_good(error):
+            if refused_for_good(error) or refused_permanently(error):
                 raise outbox.GiveUp(f"refused for good: {error_text(error)}") from error
             raise
+
+
+def refused_permanently(error: BaseException) -> bool:
+    """A 5xx about this message (spam, policy, size), not about our account with the
+    server: sending the same message again gets the same answer."""
+    code = smtp_code(error)
+    return code is not None and 500 <= code < 600 and not server_fault(error)
 
 
 # Answers that are about the mail server or our own account with it, not the recipient:

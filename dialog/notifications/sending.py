@@ -227,10 +227,7 @@ def _failed(delivery: Delivery, error: Exception) -> None:
     delivery = db.session.get(Delivery, delivery.id, populate_existing=True)
     delivery.last_error = outbox.without_addresses(mail.error_text(error))[:500]
     delivery.claimed_until = None
-    code = mail.smtp_code(error)
-    final = isinstance(error, mail.Unsendable) or (
-        code is not None and 500 <= code < 600 and not mail.server_fault(error)
-    )
+    final = isinstance(error, mail.Unsendable) or mail.refused_permanently(error)
     if final or delivery.attempts >= current_app.config["MAIL_MAX_ATTEMPTS"]:
         _dead(delivery)
         if mail.refused_for_good(error):

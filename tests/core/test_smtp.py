@@ -15,8 +15,11 @@ from tests.support import free_port
 class Inbox:
     def __init__(self):
         self.messages = []
+        self.answer: str | None = None  # a refusal to give every message instead of 250
 
     async def handle_DATA(self, server, session, envelope):
+        if self.answer:
+            return self.answer
         self.messages.append(
             (
                 envelope.mail_from,
@@ -140,6 +143,7 @@ def test_swedish_names_subjects_and_domains_arrive_as_written(
     assert message["From"].addresses[0].display_name == "Östra Göinge kommun"
     assert message["From"].addresses[0].addr_spec == sender == "dialog@goinge.se"
     assert message["Subject"] == "Ditt lösenord har ändrats"
+    assert message["Auto-Submitted"] == "auto-generated"  # account mail is automatic too
     assert "Åsa" in message.get_body(("plain",)).get_content()
 
 
@@ -208,3 +212,31 @@ def test_account_mail_to_a_mailbox_beyond_ascii_is_given_up_at_once_with_the_rea
     db.session.refresh(delivery)
     assert (delivery.status, delivery.attempts) == (OutboxStatus.failed, 1)
     assert "SMTPUTF8" in delivery.last_error
+
+
+def test_account_mail_refused_for_good_after_its_data_is_given_up_at_once(
+    app, ctx, db, mailbox, smtp_server, monkeypatch
+):
+    from sqlalchemy import select
+
+    from dialog.core.models import OutboxDelivery, OutboxEvent, OutboxStatus
+
+    controller, inbox = smtp_server
+    _send_through(app, monkeypatch, controller)
+    inbox.answer = "554 5.7.1 Message rejected as spam"
+    mail.queue(
+        to="ada@example.org",
+        template="password_changed",
+        locale="sv",
+        key="spam",
+        name="Ada",
+        reset_url="https://dialog.example/r",
+    )
+    db.session.commit()
+    mailbox.deliver()
+    delivery = db.session.scalars(
+        select(OutboxDelivery).join(OutboxEvent).where(OutboxEvent.key.like("email:spam:%"))
+    ).one()
+    db.session.refresh(delivery)
+    assert (delivery.status, delivery.attempts) == (OutboxStatus.failed, 1)
+    assert "554" in delivery.last_error
