@@ -20,6 +20,7 @@ when the sweeper re-published the delivery.
 from __future__ import annotations
 
 import logging
+import random
 import re
 import traceback
 from collections.abc import Callable
@@ -362,7 +363,7 @@ def _record_failure(delivery: OutboxDelivery, error: Exception) -> None:
         logging.WARNING,
         delivery,
         "retrying",
-        f"failed on attempt {delivery.attempts} ({reason}); will retry in {wait} s",
+        f"failed on attempt {delivery.attempts} ({reason}); will retry in {wait:.0f} s",
         retry_in_seconds=wait,
     )
 
@@ -393,8 +394,15 @@ def _log_outcome(level: int, delivery: OutboxDelivery, outcome: str, text: str, 
     )
 
 
-def _backoff(attempts: int) -> int:
-    return current_app.config["OUTBOX_RETRY_AFTER_SECONDS"] * 2 ** min(attempts, 10)
+def _backoff(attempts: int) -> float:
+    return backoff(current_app.config["OUTBOX_RETRY_AFTER_SECONDS"], attempts)
+
+
+def backoff(base_seconds: float, attempts: int) -> float:
+    """Exponential, with jitter so that what failed together does not retry together:
+    between half and all of the doubled wait, doubling at most ten times."""
+    ceiling = base_seconds * 2 ** min(attempts, 10)
+    return ceiling / 2 + random.uniform(0, ceiling / 2)
 
 
 def _settle_event(event_id: int) -> None:

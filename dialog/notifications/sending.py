@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import enum
 import logging
-import random
 from dataclasses import dataclass
 from datetime import timedelta
 from email.message import Message
@@ -258,10 +257,7 @@ def _dead(delivery: Delivery) -> None:
 
 
 def backoff(attempts: int) -> float:
-    """Exponential, with jitter so that deliveries failing together do not retry
-    together: between half and all of the doubled wait."""
-    ceiling = current_app.config["MAIL_RETRY_AFTER_SECONDS"] * 2 ** min(attempts, 10)
-    return ceiling / 2 + random.uniform(0, ceiling / 2)
+    return outbox.backoff(current_app.config["MAIL_RETRY_AFTER_SECONDS"], attempts)
 
 
 def _suppress(user_id: int) -> None:
