@@ -102,7 +102,7 @@ def _answer_published(payload) -> list[Audience]:
     answer = db.session.get(OfficialAnswer, payload["answer_id"])
     # The decision as it was published: the answer may have changed again since.
     status = payload.get("status") or (answer.status.value if answer is not None else None)
-    answerer = answer.updated_by_id if answer is not None else None
+    answerer = payload.get("answered_by") or (answer.updated_by_id if answer else None)
     followers = select(ProposalFollow.user_id).where(ProposalFollow.proposal_id == proposal.id)
     voters = select(Vote.user_id).where(Vote.proposal_id == proposal.id, Vote.user_id.is_not(None))
     interested = union(followers, voters).subquery()

@@ -295,14 +295,7 @@ def compose(delivery: Delivery, frequencies=None) -> Message | None:
         categories = [notification.category]
         template = "notification"
     else:
-        # Only what the person still wants this often: a choice changed after the digest
-        # was queued (email off, say) holds for it too.
-        period = Frequency(delivery.digest_key.split(":")[0])
-        items = [
-            (notification, count)
-            for notification, count in _digest_items(user, delivery.digest_key)
-            if chosen[notification.category] is period
-        ]
+        items = _digest_items(user, delivery.digest_key, chosen)
         if not items:
             return None
         categories = sorted({n.category for n, _ in items}, key=lambda c: c.value)
@@ -311,8 +304,8 @@ def compose(delivery: Delivery, frequencies=None) -> Message | None:
 
 
 def _leave_to_digest(notification: Notification) -> None:
-    """The person chose a digest for this category after the email was queued: the
-    notice waits for that digest instead of being mailed by none."""
+    """The person chose a digest for this category after the email (or another digest)
+    was queued: the notice waits for that digest instead of being mailed by none."""
     notification.mailed_in = None
     db.session.flush()
 
@@ -327,8 +320,22 @@ def may_receive(user: User | None) -> bool:
     )
 
 
-def _digest_items(user: User, digest_key: str) -> list[tuple[Notification, int]]:
-    notifications = db.session.scalars(
+def _digest_items(user: User, digest_key: str, chosen) -> list[tuple[Notification, int]]:
+    """What the digest carries: only what the person still wants this often. A choice
+    changed after the digest was queued holds for it too: email turned off, or another
+    digest, which then carries those notices instead."""
+    period = Frequency(digest_key.split(":")[0])
+    carried = []
+    for notification in _queued_in(user, digest_key):
+        if chosen[notification.category] is period:
+            carried.append(notification)
+        elif chosen[notification.category] in (Frequency.daily, Frequency.weekly):
+            _leave_to_digest(notification)
+    return queries.merged(carried)
+
+
+def _queued_in(user: User, digest_key: str) -> list[Notification]:
+    return db.session.scalars(
         select(Notification)
         .options(*queries.WITH_SUBJECT)
         .where(
@@ -338,7 +345,6 @@ def _digest_items(user: User, digest_key: str) -> list[tuple[Notification, int]]
         )
         .order_by(Notification.created_at, Notification.id)
     ).all()
-    return queries.merged(notifications)
 
 
 def _message(user, delivery, template, items, categories) -> Message:

@@ -428,6 +428,7 @@ def save_answer(
                     "answer_id": answer.id,
                     "status": status.value,
                     "previous": shown_status.value if shown_status else None,
+                    "answered_by": by.id,
                 },
             )
         listing_changed(proposal.dialogue_id)  # lists filter by answer status

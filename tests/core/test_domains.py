@@ -38,6 +38,7 @@ DECLARED = {
         template_globals=(
             "format_datetime",
             "format_date",
+            "format_decimal",
             "current_language",
             "language_url",
             "moment_format",
@@ -71,7 +72,20 @@ DECLARED = {
         blueprints=("notifications",),
         template_globals=("unread_notifications", "category_label"),
     ),
-    "reports": _registered(commands=("report", "import-polis")),
+    "reports": _registered(
+        blueprints=("reports",),
+        commands=("report", "import-polis"),
+        template_globals=(
+            "report_status_label",
+            "report_progress_text",
+            "report_failure_text",
+            "report_rankings",
+            "report_source_label",
+            "report_answer_label",
+            "report_day",
+            "report_map",
+        ),
+    ),
     "audit": _registered(blueprints=("audit",)),
     "dialogues": _registered(
         blueprints=("dialogues",),

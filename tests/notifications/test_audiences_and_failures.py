@@ -170,7 +170,6 @@ def test_a_new_decision_tells_what_changed_and_a_corrected_text_tells_nobody(
 
 
 # Sending -------------------------------------------------------------------------------
-# Sending -------------------------------------------------------------------------------
 
 
 class _Password:

@@ -389,6 +389,31 @@ def test_a_digest_queued_before_the_person_turned_email_off_is_not_sent(
     assert digest.status is not DeliveryStatus.sent
 
 
+def test_notices_queued_for_the_daily_digest_go_in_the_weekly_one_when_the_person_switches(
+    app, world, make_user, mailbox, smtp
+):
+    dialogue, author, proposal = world
+    comment(proposal, make_user())
+    deliver(app, mailbox)
+    [(frequency, key)] = services.digest_periods(datetime(2026, 12, 2, 7, 0, tzinfo=UTC))
+    assert services.queue_digest_chunk(frequency, key, after=0) == [author.id]
+    database.session.commit()
+    services.set_frequencies(
+        database.session.get(User, author.id), {Category.comments: Frequency.weekly}
+    )
+    database.session.commit()
+    deliver(app, mailbox)
+    assert smtp.messages == []  # not in the daily one any more
+
+    monday = datetime(2026, 12, 7, 7, 0, tzinfo=UTC)
+    weekly = dict(services.digest_periods(monday))[Frequency.weekly]
+    assert services.queue_digest_chunk(Frequency.weekly, weekly, after=0) == [author.id]
+    database.session.commit()
+    deliver(app, mailbox)
+    [digest] = smtp.messages
+    assert "A new comment on your proposal" in digest.get_body(("plain",)).get_content()
+
+
 def test_a_notice_whose_email_was_queued_before_the_person_chose_a_digest_goes_in_the_digest(
     app, world, make_user, mailbox, smtp
 ):
