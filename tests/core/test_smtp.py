@@ -192,24 +192,9 @@ def test_header_lines_keep_to_the_line_limits(ctx, monkeypatch, app):
 def test_account_mail_to_a_mailbox_beyond_ascii_is_given_up_at_once_with_the_reason(
     app, ctx, db, mailbox
 ):
-    from sqlalchemy import select
+    from dialog.core.models import OutboxStatus
 
-    from dialog.core.models import OutboxDelivery, OutboxEvent, OutboxStatus
-
-    mail.queue(
-        to="åsa@example.org",
-        template="password_changed",
-        locale="sv",
-        key="smtputf8",
-        name="Åsa",
-        reset_url="https://dialog.example/r",
-    )
-    db.session.commit()
-    mailbox.deliver()
-    delivery = db.session.scalars(
-        select(OutboxDelivery).join(OutboxEvent).where(OutboxEvent.key.like("email:smtputf8:%"))
-    ).one()
-    db.session.refresh(delivery)
+    delivery = _account_mail_delivered(db, mailbox, to="åsa@example.org", key="smtputf8")
     assert (delivery.status, delivery.attempts) == (OutboxStatus.failed, 1)
     assert "SMTPUTF8" in delivery.last_error
 
@@ -217,26 +202,34 @@ def test_account_mail_to_a_mailbox_beyond_ascii_is_given_up_at_once_with_the_rea
 def test_account_mail_refused_for_good_after_its_data_is_given_up_at_once(
     app, ctx, db, mailbox, smtp_server, monkeypatch
 ):
-    from sqlalchemy import select
-
-    from dialog.core.models import OutboxDelivery, OutboxEvent, OutboxStatus
+    from dialog.core.models import OutboxStatus
 
     controller, inbox = smtp_server
     _send_through(app, monkeypatch, controller)
     inbox.answer = "554 5.7.1 Message rejected as spam"
+    delivery = _account_mail_delivered(db, mailbox, to="ada@example.org", key="spam")
+    assert (delivery.status, delivery.attempts) == (OutboxStatus.failed, 1)
+    assert "554" in delivery.last_error
+
+
+def _account_mail_delivered(db, mailbox, *, to: str, key: str):
+    """Queue a password-changed mail to `to`, run its outbox delivery once, return it."""
+    from sqlalchemy import select
+
+    from dialog.core.models import OutboxDelivery, OutboxEvent
+
     mail.queue(
-        to="ada@example.org",
+        to=to,
         template="password_changed",
         locale="sv",
-        key="spam",
-        name="Ada",
+        key=key,
+        name="Åsa",
         reset_url="https://dialog.example/r",
     )
     db.session.commit()
     mailbox.deliver()
     delivery = db.session.scalars(
-        select(OutboxDelivery).join(OutboxEvent).where(OutboxEvent.key.like("email:spam:%"))
+        select(OutboxDelivery).join(OutboxEvent).where(OutboxEvent.key.like(f"email:{key}:%"))
     ).one()
     db.session.refresh(delivery)
-    assert (delivery.status, delivery.attempts) == (OutboxStatus.failed, 1)
-    assert "554" in delivery.last_error
+    return delivery

@@ -371,12 +371,8 @@ def test_the_daily_digest_carries_what_is_pending_once_in_the_persons_language(
 def test_a_digest_queued_before_the_person_turned_email_off_is_not_sent(
     app, world, make_user, mailbox, smtp
 ):
-    dialogue, author, proposal = world
-    comment(proposal, make_user())
-    deliver(app, mailbox)
-    [(frequency, key)] = services.digest_periods(datetime(2026, 12, 2, 7, 0, tzinfo=UTC))
-    assert services.queue_digest_chunk(frequency, key, after=0) == [author.id]
-    database.session.commit()
+    _dialogue, author, _proposal = world
+    key = _daily_digest_queued(app, world, make_user, mailbox)
 
     services.unsubscribe(author.id, [Category.comments])  # the one-click link, meanwhile
     database.session.commit()
@@ -392,12 +388,8 @@ def test_a_digest_queued_before_the_person_turned_email_off_is_not_sent(
 def test_notices_queued_for_the_daily_digest_go_in_the_weekly_one_when_the_person_switches(
     app, world, make_user, mailbox, smtp
 ):
-    dialogue, author, proposal = world
-    comment(proposal, make_user())
-    deliver(app, mailbox)
-    [(frequency, key)] = services.digest_periods(datetime(2026, 12, 2, 7, 0, tzinfo=UTC))
-    assert services.queue_digest_chunk(frequency, key, after=0) == [author.id]
-    database.session.commit()
+    _dialogue, author, _proposal = world
+    _daily_digest_queued(app, world, make_user, mailbox)
     services.set_frequencies(
         database.session.get(User, author.id), {Category.comments: Frequency.weekly}
     )
@@ -514,6 +506,18 @@ def test_events_past_their_retention_go_and_the_notifications_they_made_stay(
     assert notice.event_id is None
     [delivery] = database.session.scalars(select(Delivery)).all()
     assert (delivery.status, delivery.event_id) == (DeliveryStatus.sent, None)
+
+
+def _daily_digest_queued(app, world, make_user, mailbox) -> str:
+    """A comment on the author's proposal, and the next morning's daily digest queued
+    for the author; returns the digest's key."""
+    _dialogue, author, proposal = world
+    comment(proposal, make_user())
+    deliver(app, mailbox)
+    [(frequency, key)] = services.digest_periods(datetime(2026, 12, 2, 7, 0, tzinfo=UTC))
+    assert services.queue_digest_chunk(frequency, key, after=0) == [author.id]
+    database.session.commit()
+    return key
 
 
 def _comments_at_once(person) -> None:
