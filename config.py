@@ -261,15 +261,6 @@ class Config:
         self.BABEL_DEFAULT_TIMEZONE = LOCAL_ZONE_NAME
         self.BABEL_TRANSLATION_DIRECTORIES = str(DATA_DIR / "translations")
         self.LANGUAGES = ["sv", "en"]
-        self.DISTRICTS = [
-            d.strip()
-            for d in _env(
-                "DISTRICTS",
-                "Centrum,Östertälje,Västergård,Hovsjö,Ronna,Geneta,Brunnsäng,Fornhöjden,"
-                "Blombacka,Glasberga,Pershagen,Järna,Enhörna,Hölö-Mörkö",
-            ).split(",")
-            if d.strip()
-        ]
         self.MAP_TILE_URL = _env("MAP_TILE_URL", "")
         self.MAP_TILE_ATTRIBUTION = _env("MAP_TILE_ATTRIBUTION", "")
         self.IMAGE_MAX_BYTES = _env_int("IMAGE_MAX_BYTES", 5 * 1024 * 1024)

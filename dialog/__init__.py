@@ -12,9 +12,11 @@ import config as config_module
 from dialog import logs
 
 # The domains, each a package with `init_app(app)`, set up in this order: core first (it
-# binds the database and the <int:...> converter the others rely on), demo last (it uses all).
+# binds the database and the <int:...> converter the others rely on), districts before
+# accounts (a profile names one), demo last (it uses all).
 DOMAINS = (
     "core",
+    "districts",
     "accounts",
     "dialogues",
     "proposals",

@@ -148,7 +148,8 @@ class _Counting:
 
 
 def empty_all_tables(database) -> None:
-    """Empty every table; on SQLite the audit triggers are lifted for the moment."""
+    """Back to the database as migrated: every table empty but for the districts the
+    migration lists; on SQLite the audit triggers are lifted for the moment."""
     from dialog.core.audit import TRIGGERS
 
     engine = database.engine
@@ -158,13 +159,27 @@ def empty_all_tables(database) -> None:
             connection.exec_driver_sql(
                 "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"
             )
-            return
-        connection.exec_driver_sql("DROP TRIGGER IF EXISTS audit_entry_no_update")
-        connection.exec_driver_sql("DROP TRIGGER IF EXISTS audit_entry_no_delete")
-        for table in tables:
-            connection.exec_driver_sql(f'DELETE FROM "{table}"')
-        for statement in TRIGGERS["sqlite"]:
-            connection.exec_driver_sql(statement)
+        else:
+            connection.exec_driver_sql("DROP TRIGGER IF EXISTS audit_entry_no_update")
+            connection.exec_driver_sql("DROP TRIGGER IF EXISTS audit_entry_no_delete")
+            for table in tables:
+                connection.exec_driver_sql(f'DELETE FROM "{table}"')
+            for statement in TRIGGERS["sqlite"]:
+                connection.exec_driver_sql(statement)
+        _migrated_districts(connection)
+
+
+def _migrated_districts(connection) -> None:
+    from dialog.districts.models import District
+    from dialog.districts.services import DEMO_DISTRICTS
+
+    connection.execute(
+        sa.insert(District),
+        [
+            {"code": code, "name": name, "position": position}
+            for position, (code, name) in enumerate(DEMO_DISTRICTS.items(), start=1)
+        ],
+    )
 
 
 class WorkerProcess:

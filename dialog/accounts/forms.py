@@ -30,6 +30,7 @@ from dialog.accounts.models import AGE_BANDS, Role
 from dialog.accounts.names import looks_like_staff
 from dialog.accounts.services import is_common_password
 from dialog.core.forms import AsciiMailbox, NoBidiControls, VisibleText
+from dialog.districts import queries as district_queries
 
 MIN_PASSWORD = 12
 MAX_PASSWORD = 256
@@ -210,7 +211,7 @@ class ProfileForm(FlaskForm):
         self.may_use_staff_names = may_use_staff_names
         not_given = SelectChoice("", _l("Prefer not to say"))
         self.district.choices = [not_given] + [
-            SelectChoice(d) for d in current_app.config["DISTRICTS"]
+            SelectChoice(code, name) for code, name in district_queries.choices()
         ]
         self.age_band.choices = [not_given] + [
             SelectChoice(b, AGE_BAND_LABELS[b]) for b in AGE_BANDS

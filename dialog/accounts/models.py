@@ -43,7 +43,10 @@ class User(UserMixin, db.Model):
     pending_email: Mapped[str | None] = mapped_column(sa.String(254))
     show_name_publicly: Mapped[bool] = mapped_column(default=True)
     pseudonym: Mapped[str] = mapped_column(sa.String(80))
-    district: Mapped[str | None] = mapped_column(sa.String(80))
+    # The code of a district (dialog/districts); the list is the administrators'.
+    district: Mapped[str | None] = mapped_column(
+        sa.String(80), sa.ForeignKey("district.code", ondelete="SET NULL"), index=True
+    )
     age_band: Mapped[str | None] = mapped_column(sa.String(16))
     locale: Mapped[str] = mapped_column(sa.String(8), default="sv")
     # Commenting on or voting for a proposal follows it too, unless the person says no.

@@ -54,7 +54,7 @@ from dialog.notifications.models import Notification
 from dialog.notifications.models import Preference as NotificationPreference
 from dialog.pages.models import AccessibilityFeedback, LegalPage
 from dialog.proposals.models import Ballot, Comment, OfficialAnswer, Proposal, ProposalFollow, Vote
-from dialog.reports.models import Report
+from dialog.reports.models import PublishedReport, Report
 
 # Column names that hold personal data wherever they appear; a column can also say so
 # itself with `mapped_column(..., info={"personal": True})`.
@@ -439,6 +439,11 @@ INVENTORY: dict[str, Covered | Retained] = {
             "report versions stay (they hold figures about groups, never who is in them); "
             "who asked for one is forgotten"
         ),
+    ),
+    "published_report": Covered(
+        export=rows_of(PublishedReport, "published_by_id", hide=("content",)),
+        erase=unlink(PublishedReport, "published_by_id"),
+        how="a published report stays (it names nobody); who published it is forgotten",
     ),
     "notification_preference": Covered(
         export=rows_of(NotificationPreference, "user_id"),

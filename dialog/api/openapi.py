@@ -81,6 +81,35 @@ PLACE = {
 }
 
 SCHEMAS = {
+    "PublishedReport": {
+        "type": "object",
+        "description": "The report a dialogue's planners published as “What we heard”: "
+        "figures about groups of at least five people, never a person, frozen as they "
+        "were published, with the official answers of that moment.",
+        "required": ["dialogue", "version", "published_at", "report"],
+        "properties": {
+            "dialogue": {"type": "string"},
+            "version": {"type": "integer", "minimum": 1},
+            "published_at": {"type": "string", "format": "date-time"},
+            "report": {
+                "type": "object",
+                "required": ["generated_at", "totals", "answers"],
+                "properties": {
+                    "generated_at": {"type": "string", "format": "date-time"},
+                    "totals": {
+                        "type": "object",
+                        "required": ["participants", "proposals", "comments", "votes"],
+                        "properties": {
+                            name: {"type": "integer", "minimum": 0}
+                            for name in ("participants", "proposals", "comments", "votes")
+                        },
+                    },
+                    "opinion_groups": {"type": "array"},
+                    "answers": {"type": "array"},
+                },
+            },
+        },
+    },
     "Page": {
         "type": "object",
         "description": "One page of a listing, with links to its neighbours.",
@@ -317,6 +346,23 @@ def document() -> dict:
                         }
                     ],
                     "responses": {"200": _ok(_ref("DialogueDetail"), "The dialogue"), **ERRORS},
+                }
+            },
+            "/dialogues/{slug}/report": {
+                "get": {
+                    "summary": "The report a public dialogue's planners published",
+                    "parameters": [
+                        {
+                            "name": "slug",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "string"},
+                        }
+                    ],
+                    "responses": {
+                        "200": _ok(_ref("PublishedReport"), "The published report"),
+                        **ERRORS,
+                    },
                 }
             },
             "/dialogues/{slug}/proposals": {

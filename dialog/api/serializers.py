@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from dialog.core.urls import public_url
 
@@ -124,4 +125,14 @@ def answer(answer) -> dict | None:
         "status": answer.status.value,
         "body": answer.body,
         "published_at": _time(answer.published_at),
+    }
+
+
+def published_report(dialogue, published) -> dict[str, Any]:
+    """The snapshot as it was frozen: it already names nobody."""
+    return {
+        "dialogue": dialogue.slug,
+        "version": published.version,
+        "published_at": _time(published.published_at),
+        "report": published.content,
     }

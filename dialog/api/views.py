@@ -118,6 +118,18 @@ def dialogue_detail(slug: str):
     return jsonify(serializers.dialogue(dialogue, detail=True))
 
 
+@bp.get("/dialogues/<slug>/report")
+@limiter.limit("120 per minute")
+def published_report(slug: str):
+    from dialog.reports.services import published_report
+
+    dialogue = _public_dialogue(slug)
+    published = published_report(dialogue.id)
+    if published is None:
+        abort(404, description=_("This dialogue has no published report."))
+    return jsonify(serializers.published_report(dialogue, published))
+
+
 @bp.get("/dialogues/<slug>/proposals")
 @limiter.limit("120 per minute")
 def proposal_list(slug: str):

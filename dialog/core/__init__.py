@@ -8,7 +8,7 @@ tasks at that moment would import the other domains in a circle.
 from __future__ import annotations
 
 from flask import Flask
-from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask_babel import format_date, format_datetime, format_decimal, format_percent, get_locale
 
 import config
 
@@ -54,6 +54,7 @@ def _add_template_helpers(app: Flask) -> None:
         format_datetime=format_datetime,
         format_date=format_date,
         format_decimal=format_decimal,
+        format_percent=format_percent,
         current_language=lambda: str(get_locale()),
         language_url=language_url,
         moment_format=lambda: str(MOMENT_FORMAT),

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import time
+
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from dialog.demo import scale
 from dialog.demo import services as demo
+from dialog.dialogues.models import VoteMode
+from dialog.dialogues.services import SlugTaken
 from dialog.extensions import db
 
 
@@ -26,34 +31,60 @@ def seed_demo_command(if_empty: bool) -> None:
         click.echo(f"  {email}")
 
 
+DEFAULT_SIZE = scale.ScaleSize()
+
+
 @click.command("seed-scale")
-@click.option("--proposals", "proposal_count", default=2000, show_default=True)
-@click.option("--residents", default=500, show_default=True)
-@click.option("--votes-per-resident", default=20, show_default=True)
+@click.option("--proposals", default=DEFAULT_SIZE.proposals, show_default=True)
+@click.option(
+    "--participants",
+    default=DEFAULT_SIZE.participants,
+    show_default=True,
+    help="Accounts that vote (each at least once), propose and comment.",
+)
+@click.option("--votes", default=DEFAULT_SIZE.votes, show_default=True)
+@click.option("--comments", default=DEFAULT_SIZE.comments, show_default=True)
 @click.option(
     "--followers",
-    default=100_000,
+    default=DEFAULT_SIZE.followers,
     show_default=True,
-    help="Verified residents who follow the dialogue (its notification audience).",
+    help="Further verified residents who follow the dialogue (its notification audience).",
+)
+@click.option(
+    "--vote-mode",
+    type=click.Choice([mode.value for mode in VoteMode]),
+    default=VoteMode.for_against.value,
+    show_default=True,
 )
 @click.option("--slug", default="skala", show_default=True)
 @with_appcontext
 def seed_scale_command(
-    proposal_count: int, residents: int, votes_per_resident: int, followers: int, slug: str
+    proposals: int,
+    participants: int,
+    votes: int,
+    comments: int,
+    followers: int,
+    vote_mode: str,
+    slug: str,
 ) -> None:
-    """A large dialogue for benchmarks: many proposals, residents, votes and followers."""
+    """A large dialogue for benchmarks, in its voting phase, written in bulk."""
     _refuse_in_production("seed-scale", "it fills the database with made-up people and votes")
-    demo.seed_scale(
-        slug=slug,
-        proposals=proposal_count,
-        residents=residents,
-        votes_per_resident=votes_per_resident,
-        followers=followers,
-    )
+    size = scale.ScaleSize(proposals, participants, votes, comments, followers)
+    problem = size.problem()
+    if problem:
+        raise click.UsageError(problem)
+    started = time.perf_counter()
+    try:
+        scale.seed_scale(slug=slug, size=size, vote_mode=VoteMode(vote_mode))
+    except SlugTaken:
+        raise click.UsageError(
+            f"A dialogue is already called {slug}; choose another --slug."
+        ) from None
     db.session.commit()
     click.echo(
-        f"Dialogue {slug}: {proposal_count} proposals, {residents} residents, "
-        f"up to {residents * votes_per_resident} votes, {followers} followers."
+        f"Dialogue {slug}: {proposals} proposals, {participants} participants, {votes} votes, "
+        f"{comments} comments, {followers} followers "
+        f"({time.perf_counter() - started:.0f} s)."
     )
 
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import random
 from datetime import date, datetime, time, timedelta
 
-from flask import current_app
-from sqlalchemy import exists, insert, select
+from sqlalchemy import exists, select
 
 from dialog.accounts import services as accounts
 from dialog.accounts.models import AGE_BANDS, Role, User
@@ -14,27 +13,22 @@ from dialog.core.db import utcnow
 from dialog.dialogues import schedule
 from dialog.dialogues import services as dialogues
 from dialog.dialogues.models import (
-    DialogueFollow,
     DialogueState,
     PhaseKind,
     PhaseTransition,
     TransitionEvent,
 )
+from dialog.districts.services import ensure_demo_districts, replace_population
 from dialog.extensions import db
 from dialog.moderation import services as moderation
 from dialog.moderation.models import FlagReason
 from dialog.proposals import services as proposals
 from dialog.proposals.models import (
-    AnswerStatus,
     Proposal,
-    ProposalSequence,
-    ProposalState,
-    Source,
     Stance,
     Vote,
     VoteValue,
 )
-from dialog.proposals.services import index_for_search as proposals_index
 
 DEMO_PASSWORD = "demo-password"
 DEMO_ACCOUNTS = {
@@ -101,25 +95,28 @@ def database_is_empty() -> bool:
 
 def seed(rng: random.Random | None = None) -> None:
     rng = rng or random.Random(2026)
+    codes = ensure_demo_districts()
+    seed_population(codes)
     for email, (name, role) in DEMO_ACCOUNTS.items():
         accounts.create_user(
             email=email,
             password=DEMO_PASSWORD,
             role=role,
             display_name=name,
-            district="Centrum",
+            district=codes[0],
             age_band="30_44",
         )
-    districts = current_app.config["DISTRICTS"]
-    # Demo residents fill the statistics; nobody needs to log in as them.
+    # Demo residents fill the statistics; nobody needs to log in as them. Most live near
+    # the reviewed dialogue's Hovsjö, and the young take part less than their share.
+    weights = [RESIDENTS_WHERE.get(code, 1) for code in codes]
     for number in range(40):
         name = f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
         accounts.create_user(
             email=f"invanare{number + 1:02d}@example.org",
             password=f"resident-{rng.getrandbits(64):x}",
             display_name=name,
-            district=rng.choice(districts),
-            age_band=rng.choice(AGE_BANDS),
+            district=rng.choices(codes, weights)[0],
+            age_band=rng.choices(AGE_BANDS, [RESIDENTS_AGED[band] for band in AGE_BANDS])[0],
         )
     dialogue = dialogues.create_dialogue(
         slug="framtidens-stadskarna",
@@ -150,6 +147,35 @@ def seed(rng: random.Random | None = None) -> None:
     seed_conversation(made)
     seed_moderation(dialogue, made, accounts.find_by_email("admin@example.org"), rng)
     seed_reviewed_dialogue(planner, rng)
+
+
+RESIDENTS_WHERE = {"hovsjo": 30, "ronna": 14, "centrum": 12, "geneta": 6}
+RESIDENTS_AGED = {"under_18": 1, "18_29": 2, "30_44": 8, "45_64": 10, "65_79": 7, "80_plus": 2}
+# Södertälje's districts, roughly as Statistics Sweden counts them, and how its people
+# spread over the age bands: the table an administrator would upload.
+POPULATION = {
+    "centrum": 9000, "ostertalje": 8000, "vastergard": 7000, "hovsjo": 6500,
+    "ronna": 7500, "geneta": 5500, "brunnsang": 4000, "fornhojden": 4500,
+    "blombacka": 4000, "glasberga": 1500, "pershagen": 5000, "jarna": 9000,
+    "enhorna": 3000, "holo-morko": 3500,
+}  # fmt: skip
+AGED = {
+    "under_18": 0.22,
+    "18_29": 0.16,
+    "30_44": 0.21,
+    "45_64": 0.24,
+    "65_79": 0.12,
+    "80_plus": 0.05,
+}
+
+
+def seed_population(codes: list[str]) -> None:
+    counts = {
+        (code, band): round(POPULATION.get(code, 2000) * share)
+        for code in codes
+        for band, share in AGED.items()
+    }
+    replace_population(counts, by=None)
 
 
 # The demo resident's first login finds news in the bell, told by the worker from the
@@ -202,31 +228,17 @@ def seed_moderation(dialogue, made: list[Proposal], admin, rng: random.Random) -
 
 
 def seed_reviewed_dialogue(planner, rng: random.Random) -> None:
-    """A dialogue whose voting is over: it carries the votes and the official answers, so
-    nothing in the demo contradicts its schedule."""
-    dialogue = dialogues.create_dialogue(
-        slug="trygga-strak-hovsjo",
-        reference_prefix="TSH",
-        title="Trygga stråk i Hovsjö",
-        summary="Hur blir gång- och cykelstråken mellan Hovsjö centrum och Ronna tryggare "
-        "att gå på kvällen? Förslagen är röstade; nu svarar kommunen.",
-        background=REVIEWED_BACKGROUND,
-        place_name="Hovsjö, Södertälje",
-        place_lat=59.1814,
-        place_lon=17.5889,
-        themes=["Stadslivet", "Så bygger vi staden"],
-        focus_areas=["Trygghet", "Tillgänglighet"],
-        named_places=["Hovsjö centrum", "Ronnaparken", "Gångtunneln vid Hovsjövägen"],
-        state=DialogueState.published,
-    )
-    dialogues.assign_planner(dialogue, planner, by=None)
-    schedule_around_now(dialogue, REVIEWED_SCHEDULE)
-    proposals_made = add_proposals(dialogue, REVIEWED_PROPOSALS, rng)
-    residents = _residents()
-    for proposal in proposals_made:
-        _seed_votes(proposal, residents, rng)
-    for proposal, (status, body) in zip(proposals_made, REVIEWED_ANSWERS, strict=False):
-        proposals.save_answer(proposal, status=status, publish=True, by=planner, body=body)
+    """The dialogue whose voting is over, with its report compiled and published (as the
+    worker and a planner would, here at once)."""
+    from dialog.demo import reviewed
+    from dialog.reports import services as reports
+    from dialog.reports.compiling import compile_report, without_people
+
+    dialogue = reviewed.seed(planner, _residents(), rng)
+    report = reports.request_report(dialogue, by=planner)
+    reports.start(report.id)
+    reports.finish(report, without_people(compile_report(dialogue)))
+    reports.publish(report, by=planner)
 
 
 PROPOSALS = [
@@ -401,79 +413,6 @@ SCHEDULE = [
 ]
 
 
-REVIEWED_SCHEDULE = [
-    (
-        PhaseKind.information,
-        "Trygghetsvandringar",
-        "Resultat från trygghetsvandringarna.",
-        -70,
-        -56,
-    ),
-    (PhaseKind.proposals, "Lämna förslag", "Förslag på tryggare stråk.", -56, -28),
-    (PhaseKind.voting, "Rösta", "Rösta på de förslag du tycker är viktigast.", -28, -7),
-    (PhaseKind.review, "Kommunen svarar", "Planerarna svarar på förslagen.", -7, 21),
-    (PhaseKind.result, "Resultat", "Vad som blev av förslagen.", 21, None),
-]
-# Benchmarks measure a dialogue while its voting runs.
-SCALE_SCHEDULE = [
-    (PhaseKind.proposals, "Lämna förslag", "", -30, -2),
-    (PhaseKind.voting, "Rösta", "", -2, 14),
-    (PhaseKind.result, "Resultat", "", 14, None),
-]
-REVIEWED_BACKGROUND = """Stråken mellan Hovsjö centrum, Ronnaparken och skolorna används av många, också sent på \
-kvällen. Trygghetsvandringar i höstas visade mörka partier, en gångtunnel som många undviker \
-och buskage som skymmer sikten.
-
-Under våren lämnade boende förslag och röstade på dem. Nu går kommunen igenom förslagen och \
-svarar på vart och ett."""
-REVIEWED_PROPOSALS = [
-    (
-        "Belysning i gångtunneln vid Hovsjövägen",
-        "Tunneln är mörk och känns otrygg. Ljusare, jämn belysning och ljusa väggar skulle hjälpa.",
-        "Så bygger vi staden",
-        "Trygghet",
-        ["social"],
-        "Gångtunneln vid Hovsjövägen",
-        59.1822,
-        17.5871,
-    ),
-    (
-        "Glesa ut buskagen längs stråket till Ronna",
-        "Buskarna skymmer sikten. Lägre växtlighet gör att man ser och syns.",
-        "Stadslivet",
-        "Trygghet",
-        ["social", "ecological"],
-        "Ronnaparken",
-        59.1846,
-        17.5930,
-    ),
-    (
-        "Fler sittplatser vid Hovsjö centrum",
-        "Bänkar där folk rör sig gör platsen levande även på kvällen.",
-        "Stadslivet",
-        "Tillgänglighet",
-        ["social"],
-        "Hovsjö centrum",
-        59.1814,
-        17.5889,
-    ),
-]
-REVIEWED_ANSWERS = [
-    (
-        AnswerStatus.accepted,
-        "Vi byter armaturerna i tunneln och målar väggarna ljusa under sommaren.",
-    ),
-    (
-        AnswerStatus.partly_accepted,
-        "Vi gallrar buskagen närmast gångvägen; träden längre in får stå kvar för djurlivet.",
-    ),
-    (
-        AnswerStatus.under_review,
-        "Vi ser över platser för nya bänkar tillsammans med fastighetsägarna i centrum.",
-    ),
-]
-
-
 def schedule_around_now(dialogue, phases) -> None:
     """A schedule placed around today, so the demo is always live. What lies in its past
     is history, as if the platform had been running: those starts and ends are recorded
@@ -509,131 +448,3 @@ def schedule_around_now(dialogue, phases) -> None:
                     )
                 )
     db.session.flush()
-
-
-def seed_scale(
-    *,
-    slug: str,
-    proposals: int,
-    residents: int,
-    votes_per_resident: int,
-    followers: int = 0,
-    rng: random.Random | None = None,
-) -> None:
-    """Bulk data for benchmarks: written with plain inserts, then counters reconciled."""
-    from dialog.accounts.services import hash_password
-    from dialog.proposals.services import reconcile_counts
-
-    rng = rng or random.Random(7)
-    dialogue = dialogues.create_dialogue(
-        slug=slug,
-        title="Skalprov",
-        summary="En stor dialog för prestandamätning.",
-        state=DialogueState.published,
-        themes=THEMES,
-        focus_areas=["Tillgänglighet", "Trygghet", "Puls"],
-    )
-    schedule_around_now(dialogue, SCALE_SCHEDULE)
-    password = hash_password(f"scale-{rng.getrandbits(64):x}")
-    now = utcnow()
-    user_ids = sorted(
-        user_id
-        for chunk in _add_people(residents, "deltagare", "Deltagare", slug, password, now)
-        for user_id in chunk
-    )
-    words = ["park", "träd", "ljus", "bänk", "cykelbana", "torg", "buss", "lekplats", "kaj"]
-    rows = [
-        {
-            "dialogue_id": dialogue.id,
-            "number": n + 1,
-            "author_id": rng.choice(user_ids),
-            "title": f"Förslag {n + 1}: {rng.choice(words)} vid {rng.choice(words)}",
-            "body": " ".join(rng.choice(words) for _ in range(40)),
-            "theme": rng.choice(THEMES),
-            "dimensions": ["social"],
-            "source": Source.online,
-            "state": ProposalState.published,
-            "random_rank": rng.random(),
-            "votes_for": 0,
-            "votes_against": 0,
-            "votes_abstain": 0,
-            "votes_support": 0,
-            "comment_count": 0,
-            "created_at": now,
-            "updated_at": now,
-        }
-        for n in range(proposals)
-    ]
-    db.session.execute(insert(Proposal), rows)
-    db.session.execute(
-        insert(ProposalSequence), [{"dialogue_id": dialogue.id, "last_number": proposals}]
-    )
-    proposal_ids = list(
-        db.session.scalars(select(Proposal.id).where(Proposal.dialogue_id == dialogue.id))
-    )
-    votes = [
-        {
-            "proposal_id": pid,
-            "user_id": uid,
-            "dialogue_id": dialogue.id,
-            "value": rng.choice([VoteValue.for_, VoteValue.against]),
-            "cast_at": now,
-        }
-        for uid in user_ids
-        for pid in rng.sample(proposal_ids, k=min(votes_per_resident, len(proposal_ids)))
-    ]
-    db.session.execute(insert(Vote), votes)
-    for proposal in db.session.scalars(select(Proposal).where(Proposal.dialogue_id == dialogue.id)):
-        proposals_index(proposal)
-    reconcile_counts(dialogue.id)
-    add_followers(dialogue, followers, password_hash=password, now=now)
-
-
-FOLLOWER_CHUNK = 5000
-
-
-def add_followers(dialogue, count: int, *, password_hash: str, now: datetime) -> None:
-    """`count` verified, active residents following the dialogue, written FOLLOWER_CHUNK
-    at a time: the accounts in multi-row INSERTs returning their ids, then their follows;
-    nothing is kept between chunks, so 100,000 take seconds and as little memory as
-    5,000."""
-    follows = DialogueFollow.__table__
-    people = _add_people(count, "foljare", "Följare", dialogue.slug, password_hash, now)
-    for user_ids in people:
-        db.session.execute(
-            follows.insert(),
-            [{"dialogue_id": dialogue.id, "user_id": i, "created_at": now} for i in user_ids],
-        )
-
-
-def _add_people(count: int, kind: str, name: str, slug: str, password_hash: str, now: datetime):
-    """Yields the ids of `count` new accounts, a chunk at a time; each address names the
-    dialogue, so several scale dialogues live side by side. Core inserts: the ORM's bulk
-    path costs twice as much per row."""
-    accounts_table = User.__table__
-    for start in range(0, count, FOLLOWER_CHUNK):
-        chunk = [
-            _scale_person(f"{kind}{n:06d}.{slug}@example.org", f"{name} {n}", password_hash, now)
-            for n in range(start, min(start + FOLLOWER_CHUNK, count))
-        ]
-        yield db.session.scalars(
-            accounts_table.insert().returning(accounts_table.c.id), chunk
-        ).all()
-
-
-def _scale_person(email: str, name: str, password_hash: str, now: datetime) -> dict:
-    return {
-        "email": email,
-        "display_name": name,
-        "password_hash": password_hash,
-        "pseudonym": name,
-        "locale": "sv",
-        "terms_accepted_at": now,
-        "email_verified_at": now,
-        "role": Role.resident,
-        "show_name_publicly": True,
-        "follow_what_i_join": False,
-        "active": True,
-        "password_changed_at": now,
-        "created_at": now,
-    }

@@ -11,6 +11,8 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(views.bp)
     app.cli.add_command(cli.add_phase_command)
+    app.cli.add_command(cli.export_dialogue_command)
+    app.cli.add_command(cli.import_dialogue_command)
     app.jinja_env.globals.update(
         kind_labels=labels.KIND_LABELS,
         capability_labels=labels.CAPABILITY_LABELS,

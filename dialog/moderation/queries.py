@@ -180,6 +180,12 @@ def queue_page(filters: QueueFilters, page: int) -> QueuePage:
     )
 
 
+def waiting_count(dialogue_id: int) -> int:
+    """What the queue holds open for one dialogue, as its first page counts it."""
+    rows = _queue_rows(QueueFilters(dialogue_ids=(dialogue_id,))).subquery()
+    return db.session.scalar(select(func.count()).select_from(rows))
+
+
 def _queue_rows(filters: QueueFilters) -> Select:
     return union_all(
         _rows_of(Proposal, "proposal", Proposal.dialogue_id, filters),

@@ -15,6 +15,7 @@ CATEGORY_LABELS = {
     Category.answers: _l("The municipality's answers on proposals you wrote, follow or voted on"),
     Category.my_content: _l("A moderator's decisions about what you wrote"),
     Category.moderation: _l("For moderators: new reports and items waiting for review"),
+    Category.reports: _l("For planners: a knowledge-base report you asked for is ready"),
 }
 FREQUENCY_LABELS = {
     Frequency.immediately: _l("At once"),
@@ -23,7 +24,7 @@ FREQUENCY_LABELS = {
     Frequency.off: _l("Never (only here)"),
 }
 # Staff-only categories are offered only to staff.
-STAFF_CATEGORIES = frozenset({Category.moderation})
+STAFF_CATEGORIES = frozenset({Category.moderation, Category.reports})
 
 
 def describe(notification: Notification, count: int = 1) -> str:
@@ -52,6 +53,12 @@ def describe(notification: Notification, count: int = 1) -> str:
         return _phase(kind, params.get("phase", ""), dialogue)
     if kind.startswith("content_") or kind == "review_decided":
         return _own_content(kind, title, dialogue, params)
+    if kind == "report_ready":
+        return _(
+            "Version %(version)d of the report on “%(dialogue)s” is ready",
+            version=params.get("version", 0),
+            dialogue=dialogue,
+        )
     return _for_moderators(kind, title, dialogue, count)
 
 
@@ -191,6 +198,11 @@ def destination(notification: Notification) -> tuple[str, dict]:
         return "moderation.item", {"key": f"p{notification.proposal_id}"}
     if notification.category is Category.my_content:
         return "moderation.contributions", {}
+    if notification.kind == "report_ready":
+        return "reports.show", {
+            "slug": notification.dialogue.slug,
+            "version": notification.params["version"],
+        }
     if notification.comment_id:
         return "proposals.thread", {"comment_id": notification.comment_id}
     if notification.proposal_id:

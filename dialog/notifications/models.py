@@ -23,6 +23,7 @@ class Category(enum.Enum):
     answers = "answers"  # an answer or status on a proposal they wrote, follow or voted on
     my_content = "my_content"  # a moderator's decision about what they wrote
     moderation = "moderation"  # for moderators: new reports, items waiting for review
+    reports = "reports"  # for planners: a knowledge-base report they asked for is ready
 
 
 class Frequency(enum.Enum):

@@ -253,6 +253,20 @@ def _decider(payload) -> int | None:
     return decision.moderator_id if decision is not None else None
 
 
+def _report_ready(payload) -> list[Audience]:
+    """The planner who asked, while they are still staff of the dialogue."""
+    dialogue = db.session.get(Dialogue, payload["dialogue_id"])
+    if dialogue is None or payload.get("requested_by_id") is None:
+        return []
+    planners = select(DialoguePlanner.user_id).where(DialoguePlanner.dialogue_id == dialogue.id)
+    staff = select(User.id).where(
+        User.id == payload["requested_by_id"],
+        (User.role == Role.admin) | ((User.role == Role.planner) & User.id.in_(planners)),
+    )
+    params = {"version": payload["version"]}
+    return [Audience("report_ready", Category.reports, staff, dialogue, params=params)]
+
+
 AUDIENCES = {
     "comment_added": _comment_added,
     "answer_published": _answer_published,
@@ -265,6 +279,7 @@ AUDIENCES = {
     "content_flagged": _for_moderators("flagged"),
     "content_pending": _for_moderators("pending"),
     "moderation_review_requested": _for_moderators("review_requested"),
+    "report_ready": _report_ready,
 }
 
 

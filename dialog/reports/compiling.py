@@ -11,6 +11,7 @@ import numpy as np
 
 from dialog.core.db import utcnow
 from dialog.dialogues.models import Dialogue
+from dialog.proposals.models import Dimension, Proposal
 from dialog.reports import queries
 
 Progress = Callable[[str, int], None]
@@ -26,6 +27,8 @@ def compile_report(dialogue: Dialogue, progress: Progress | None = None) -> dict
     line's JSON carries them; `without_people` takes them out before a report is stored
     or shown)."""
     tell = progress or (lambda _stage, _percent: None)
+    from dialog.reports import representation, texts
+
     tell("participation", 5)
     totals = queries.totals(dialogue.id)
     content: dict[str, Any] = {
@@ -35,13 +38,24 @@ def compile_report(dialogue: Dialogue, progress: Progress | None = None) -> dict
         "parameters": PARAMETERS,
         "totals": asdict(totals),
         "participation": _participation(dialogue),
+        "representation": representation.representation_section(dialogue),
     }
     tell("proposals", 25)
     content["proposals"] = _proposals(dialogue)
     tell("opinion", 45)
     content.update(_opinion(dialogue))
-    tell("feedback", 85)
+    tell("themes", 70)
+    content["themes"] = _themes(dialogue)
+    tell("topics", 75)
+    reading = texts.read(dialogue.id)
+    content["topics"] = texts.topics_section(dialogue, reading)
+    content["words"] = texts.words_section(dialogue, reading)
+    tell("geography", 85)
+    content["geography"] = _geography(dialogue)
+    tell("feedback", 90)
     content["feedback"] = asdict(queries.feedback(dialogue.id))
+    tell("moderation", 95)
+    content["moderation"] = _moderation(dialogue)
     tell("done", 100)
     return content
 
@@ -162,3 +176,101 @@ def _named_in(found: dict[str, Any]) -> set[str]:
         | set(found["consensus_proposals"])
         | {u["proposal"] for u in found["uncertain"]}
     )
+
+
+# A dimension drawing less than this share of the proposals is named as thin.
+THIN_DIMENSION = 0.1
+
+
+def _themes(dialogue: Dialogue) -> dict[str, Any]:
+    """How input spreads over the dialogue's themes and focus areas (each one listed,
+    including those nobody wrote about) and over the three dimensions."""
+    themes = queries.spread_by(Proposal.theme, dialogue.id)
+    proposals = sum(s.proposals for s in themes)
+    dimensions = _with_shares(
+        queries.spread_by_dimension(dialogue.id, [d.value for d in Dimension]), proposals
+    )
+    return {
+        "proposals": proposals,
+        "themes": _named_spread(themes, dialogue.themes, proposals),
+        "focus_areas": _named_spread(
+            queries.spread_by(Proposal.focus_area, dialogue.id), dialogue.focus_areas, proposals
+        ),
+        "dimensions": dimensions,
+        "missing_dimensions": [d["name"] for d in dimensions if d["proposals"] == 0],
+        "thin_dimensions": [
+            d["name"] for d in dimensions if d["proposals"] > 0 and d["share"] < THIN_DIMENSION
+        ],
+    }
+
+
+def _named_spread(spread: list[queries.Spread], offered: list[str], proposals: int) -> list[dict]:
+    """The offered names in their own order (none left out for having no input), then
+    names only older proposals carry, then those without any (name None)."""
+    by_name = {s.name: s for s in spread}
+    order = list(offered) + sorted(n for n in by_name if n is not None and n not in offered)
+    if None in by_name:
+        order.append(None)
+    return _with_shares([by_name.get(n, queries.Spread(n, 0, 0, 0)) for n in order], proposals)
+
+
+def _with_shares(spread: list[queries.Spread], proposals: int) -> list[dict]:
+    return [
+        {**asdict(s), "share": round(s.proposals / proposals, 4) if proposals else 0.0}
+        for s in spread
+    ]
+
+
+# The geography section's drawing: a frame this wide, points as many as the opinion map.
+MAP_WIDTH = 600
+
+
+def _geography(dialogue: Dialogue) -> dict[str, Any]:
+    places = queries.places(dialogue.id, MAP_POINTS)
+    return {
+        "named": [
+            {"place": name, "proposals": count, "votes": votes}
+            for name, count, votes in places.named
+        ],
+        "located": places.located,
+        "unplaced": places.unplaced,
+        "drawing": _drawing(dialogue.place_area, places.points),
+    }
+
+
+def _drawing(area: dict | None, points: list[tuple[float, float]]) -> dict[str, Any] | None:
+    """The area's outline and the proposals' points in one frame, projected so that a
+    kilometre is as long east as north (longitudes shrink with the cosine of the
+    latitude): an SVG needs nothing else, and no map tiles."""
+    rings = [[(lon, lat) for lon, lat, *_ in ring] for ring in (area or {}).get("coordinates", [])]
+    positions = [p for ring in rings for p in ring] + [(lon, lat) for lat, lon in points]
+    if not positions:
+        return None
+    lons, lats = [p[0] for p in positions], [p[1] for p in positions]
+    squeeze = float(np.cos(np.radians((min(lats) + max(lats)) / 2)))
+    span = max((max(lons) - min(lons)) * squeeze, max(lats) - min(lats), 1e-6)
+    scale = MAP_WIDTH / span
+
+    def project(lon: float, lat: float) -> list[float]:
+        return [
+            round((lon - min(lons)) * squeeze * scale, 1),
+            round((max(lats) - lat) * scale, 1),
+        ]
+
+    return {
+        "width": round((max(lons) - min(lons)) * squeeze * scale, 1) or MAP_WIDTH,
+        "height": round((max(lats) - min(lats)) * scale, 1) or MAP_WIDTH,
+        "outline": [[project(lon, lat) for lon, lat in ring] for ring in rings],
+        "points": [project(lon, lat) for lat, lon in points],
+    }
+
+
+def _moderation(dialogue: Dialogue) -> dict[str, Any]:
+    figures = asdict(queries.moderation_figures(dialogue.id))
+    by_reason = {reason: sum(states.values()) for reason, states in figures["flags"].items()}
+    return {
+        **figures,
+        "reports": sum(by_reason.values()),
+        "hidden_items": sum(figures["hidden"].values()),
+        "main_reason": max(sorted(by_reason), key=by_reason.get) if by_reason else None,
+    }

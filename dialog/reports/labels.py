@@ -21,7 +21,11 @@ STAGE_LABELS = {
     "participation": _l("counting participation"),
     "proposals": _l("ranking the proposals"),
     "opinion": _l("finding opinion groups"),
+    "themes": _l("spreading the input over themes"),
+    "topics": _l("reading what residents wrote"),
+    "geography": _l("placing the proposals"),
     "feedback": _l("counting the answers"),
+    "moderation": _l("counting moderation"),
     "done": _l("done"),
 }
 FAILURE_LABELS = {
@@ -95,3 +99,76 @@ def map_points(points: list[dict]) -> list[tuple[float, float, int]]:
         )
         for p in points
     ]
+
+
+def flag_reason_label(value: str) -> str:
+    from dialog.moderation.labels import FLAG_REASONS
+    from dialog.moderation.models import FlagReason
+
+    if value == "moderator":
+        return _("No report: a moderator's own decision")
+    return str(FLAG_REASONS[FlagReason(value)])
+
+
+ACTION_NAMES = {
+    "approve": _l("Approved"),
+    "hide": _l("Hidden"),
+    "restore": _l("Shown again"),
+    "dismiss": _l("Reports dismissed"),
+    "redact": _l("Redacted"),
+    "block": _l("Author blocked"),
+}
+
+
+def action_label(value: str) -> str:
+    return str(ACTION_NAMES.get(value, value))
+
+
+CHART_WIDTH = 600  # the per-day chart's viewBox; the stylesheet sizes it
+CHART_HEIGHT = 80
+
+
+def day_bars(per_day: list[dict], kind: str) -> list[tuple[float, float, float, int, str]]:
+    """One bar per day (x, height, width, count, date) in a box CHART_WIDTH wide: days
+    with nothing get no bar but keep their place, so gaps read as quiet days."""
+    if not per_day:
+        return []
+    first, last = day(per_day[0]["date"]), day(per_day[-1]["date"])
+    days = (last - first).days + 1
+    tallest = max(d[kind] for d in per_day) or 1
+    width = CHART_WIDTH / days
+    return [
+        (
+            round((day(d["date"]) - first).days * width, 2),
+            round(d[kind] / tallest * CHART_HEIGHT, 2),
+            round(max(width * 0.8, 0.5), 2),
+            d[kind],
+            d["date"],
+        )
+        for d in per_day
+        if d[kind]
+    ]
+
+
+def busiest_day(per_day: list[dict]) -> dict | None:
+    """The day with most input of all kinds together (the first of equals)."""
+    if not per_day:
+        return None
+    return max(per_day, key=lambda d: d["proposals"] + d["comments"] + d["votes"])
+
+
+# A dimension named in a sentence: Swedish inflects the adjective ("den ekologiska").
+DIMENSIONS_IN_A_SENTENCE = {
+    "economic": _l("the economic dimension"),
+    "ecological": _l("the ecological dimension"),
+    "social": _l("the social dimension"),
+}
+
+
+def dimensions_named(values: list[str]) -> str:
+    """ "the ecological dimension or the social dimension", in the reader's language."""
+    from babel.lists import format_list
+    from flask_babel import get_locale
+
+    names = [str(DIMENSIONS_IN_A_SENTENCE[v]) for v in values]
+    return format_list(names, style="or", locale=get_locale())

@@ -63,3 +63,27 @@ class Report(db.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (ReportStatus.done, ReportStatus.failed)
+
+
+class PublishedReport(db.Model):
+    """What residents read as the dialogue's "Det här har vi hört": one version frozen as
+    it was published, without personal data, with the official answers of that moment.
+    A later version published replaces it; the version it came from may be gone."""
+
+    __tablename__ = "published_report"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dialogue_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("dialogue.id", ondelete="CASCADE"), unique=True
+    )
+    report_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("report.id", ondelete="SET NULL"), index=True
+    )
+    version: Mapped[int]
+    content: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    published_at: Mapped[datetime] = mapped_column(default=utcnow)
+    published_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="SET NULL"), index=True
+    )
+
+    dialogue: Mapped[Dialogue] = relationship()

@@ -11,6 +11,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import insert, select
 
@@ -185,41 +186,48 @@ def _from_milliseconds(text: str) -> datetime:
 
 
 def _add_participants(export: Export, slug: str) -> dict[int, int]:
-    """Accounts without an address or a password that works, one per participant."""
+    """One account per participant, named by their Polis participant number."""
     participants = sorted(
         {participant for participant, _ in export.votes}
         | {comment.author for comment in export.comments if comment.author is not None}
     )
+    ids = add_unusable_accounts(
+        [
+            {
+                "email": NO_ADDRESS.format(slug=slug, participant=participant).lower(),
+                "display_name": f"Polis {participant}",
+                "pseudonym": f"Polis {participant}",
+                "external_id": str(participant),
+            }
+            for participant in participants
+        ]
+    )
+    return dict(zip(participants, ids, strict=True))
+
+
+def add_unusable_accounts(people: list[dict[str, Any]]) -> list[int]:
+    """Accounts for people brought in from elsewhere (a Polis export, a dialogue archive):
+    no password that works, inactive, shown by their pseudonym. Each dict holds User
+    columns, `email` and `external_id` at least; returns the new ids in the same order."""
     now = utcnow()
     unusable = "!" + secrets.token_hex(8)  # no password hash matches it
     rows = [
         {
-            "email": NO_ADDRESS.format(slug=slug, participant=participant).lower(),
-            "display_name": f"Polis {participant}",
-            "pseudonym": f"Polis {participant}",
             "password_hash": unusable,
-            "external_id": str(participant),
             "show_name_publicly": False,
             "active": False,
             "terms_accepted_at": now,
             "password_changed_at": now,
             "created_at": now,
+            **person,
         }
-        for participant in participants
+        for person in people
     ]
-    people = {}
+    statement = insert(User).returning(User.id, sort_by_parameter_order=True)
+    ids: list[int] = []
     for start in range(0, len(rows), BATCH):
-        batch = rows[start : start + BATCH]
-        db.session.execute(insert(User), batch)
-        people.update(
-            (int(external_id), user_id)
-            for user_id, external_id in db.session.execute(
-                select(User.id, User.external_id).where(
-                    User.email.in_([row["email"] for row in batch])
-                )
-            )
-        )
-    return people
+        ids += db.session.scalars(statement, rows[start : start + BATCH]).all()
+    return ids
 
 
 def _add_proposals(dialogue: Dialogue, export: Export, people: dict[int, int]) -> dict[int, int]:

@@ -9,7 +9,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 import numpy as np
-from sqlalchemy import func, select, union
+from sqlalchemy import String, func, select, union
+from sqlalchemy import cast as sa_cast
+from sqlalchemy import literal as sa_literal
+from sqlalchemy.orm import defer, selectinload
 
 from dialog.accounts.models import User
 from dialog.core.timezone import LOCAL_ZONE
@@ -301,6 +304,273 @@ def next_version(dialogue_id: int) -> int:
 def reports_of(dialogue_id: int) -> list[Report]:
     return list(
         db.session.scalars(
-            select(Report).where(Report.dialogue_id == dialogue_id).order_by(Report.version.desc())
+            select(Report)
+            .where(Report.dialogue_id == dialogue_id)
+            .options(defer(Report.content), selectinload(Report.requested_by))
+            .order_by(Report.version.desc())
         )
     )
+
+
+def _shown(dialogue_id: int):
+    return counted_proposals(dialogue_id) & (Proposal.moderation == Moderation.shown)
+
+
+@dataclass(frozen=True)
+class Spread:
+    """How much input one theme, focus area or dimension drew."""
+
+    name: str
+    proposals: int
+    comments: int
+    votes: int
+
+
+def spread_by(column, dialogue_id: int) -> list[Spread]:
+    """Shown proposals, their shown comments and their votes, grouped by a proposal column
+    (theme or focus area); proposals without one are grouped under None."""
+    comments = _comments_per_proposal(dialogue_id)
+    rows = db.session.execute(
+        select(
+            column,
+            func.count(),
+            func.coalesce(func.sum(comments.c.count), 0),
+            func.coalesce(func.sum(_total_votes()), 0),
+        )
+        .outerjoin(comments, comments.c.proposal_id == Proposal.id)
+        .where(_shown(dialogue_id))
+        .group_by(column)
+    )
+    return [Spread(name, count, int(said), int(votes)) for name, count, said, votes in rows]
+
+
+def spread_by_dimension(dialogue_id: int, dimensions: list[str]) -> list[Spread]:
+    """The same per dimension; a proposal may name several, so each is its own count of
+    the JSON list's text (the two databases share no way to unnest it)."""
+    comments = _comments_per_proposal(dialogue_id)
+    spreads = []
+    for dimension in dimensions:
+        named = sa_cast(Proposal.dimensions, String).like(f'%"{dimension}"%')
+        count, said, votes = db.session.execute(
+            select(
+                func.count(),
+                func.coalesce(func.sum(comments.c.count), 0),
+                func.coalesce(func.sum(_total_votes()), 0),
+            )
+            .outerjoin(comments, comments.c.proposal_id == Proposal.id)
+            .where(_shown(dialogue_id), named)
+        ).one()
+        spreads.append(Spread(dimension, count, int(said), int(votes)))
+    return spreads
+
+
+def _comments_per_proposal(dialogue_id: int):
+    return (
+        select(Comment.proposal_id, func.count().label("count"))
+        .where(counted_comments(dialogue_id), Comment.moderation == Moderation.shown)
+        .group_by(Comment.proposal_id)
+        .subquery()
+    )
+
+
+def _total_votes():
+    return (
+        Proposal.votes_for
+        + Proposal.votes_against
+        + Proposal.votes_abstain
+        + Proposal.votes_support
+    )
+
+
+@dataclass(frozen=True)
+class Places:
+    named: list[tuple[str, int, int]]  # place, proposals, votes: most proposals first
+    located: int  # proposals with a point on the map
+    unplaced: int  # proposals with neither a place nor a point
+    points: list[tuple[float, float]]  # (lat, lon), by proposal number
+
+
+def places(dialogue_id: int, point_limit: int) -> Places:
+    shown = _shown(dialogue_id)
+    has_point = Proposal.place_lat.is_not(None) & Proposal.place_lon.is_not(None)
+    has_name = func.coalesce(Proposal.place_name, "") != ""
+    named = db.session.execute(
+        select(Proposal.place_name, func.count(), func.coalesce(func.sum(_total_votes()), 0))
+        .where(shown, has_name)
+        .group_by(Proposal.place_name)
+        .order_by(func.count().desc(), Proposal.place_name)
+    ).all()
+    located, unplaced = db.session.execute(
+        select(
+            func.count().filter(has_point),
+            func.count().filter(~has_point & ~has_name),
+        ).where(shown)
+    ).one()
+    points = db.session.execute(
+        select(Proposal.place_lat, Proposal.place_lon)
+        .where(shown, has_point)
+        .order_by(Proposal.random_rank, Proposal.number)
+        .limit(point_limit)
+    ).all()
+    return Places(
+        [(name, count, int(votes)) for name, count, votes in named],
+        located,
+        unplaced,
+        [(lat, lon) for lat, lon in points],
+    )
+
+
+@dataclass(frozen=True)
+class ModerationFigures:
+    flags: dict[str, dict[str, int]]  # reason -> state -> flags
+    actions: dict[str, int]  # action -> decisions
+    hidden: dict[str, int]  # the upheld flags' reason (or "moderator") -> hidden items
+
+
+def moderation_figures(dialogue_id: int) -> ModerationFigures:
+    from dialog.moderation.models import Flag, ModerationDecision
+
+    flags: dict[str, dict[str, int]] = {}
+    for reason, state, count in db.session.execute(
+        select(Flag.reason, Flag.state, func.count())
+        .where(Flag.dialogue_id == dialogue_id)
+        .group_by(Flag.reason, Flag.state)
+    ):
+        flags.setdefault(reason.value, {})[state.value] = count
+    actions = db.session.execute(
+        select(ModerationDecision.action, func.count())
+        .where(ModerationDecision.dialogue_id == dialogue_id)
+        .group_by(ModerationDecision.action)
+    )
+    return ModerationFigures(
+        flags,
+        {action.value: count for action, count in actions},
+        _hidden_by_reason(dialogue_id),
+    )
+
+
+def _hidden_by_reason(dialogue_id: int) -> dict[str, int]:
+    """Each hidden item once, under the reason most of its upheld flags gave (the first
+    in the list's order on a tie); items a moderator hid unflagged under "moderator"."""
+    from dialog.moderation.models import Flag, FlagReason, FlagState
+
+    hidden = Moderation.hidden
+    items = union(
+        select(sa_literal("p").label("kind"), Proposal.id.label("item")).where(
+            counted_proposals(dialogue_id), Proposal.moderation == hidden
+        ),
+        select(sa_literal("c"), Comment.id).where(
+            counted_comments(dialogue_id), Comment.moderation == hidden
+        ),
+    ).subquery()
+    reasons: dict[tuple[str, int], Counter] = {
+        (kind, item): Counter() for kind, item in db.session.execute(select(items))
+    }
+    for proposal_id, comment_id, reason, count in db.session.execute(
+        select(Flag.proposal_id, Flag.comment_id, Flag.reason, func.count())
+        .where(Flag.dialogue_id == dialogue_id, Flag.state == FlagState.upheld)
+        .group_by(Flag.proposal_id, Flag.comment_id, Flag.reason)
+    ):
+        key = ("c", comment_id) if comment_id is not None else ("p", proposal_id)
+        if key in reasons:
+            reasons[key][reason.value] += count
+    order = [reason.value for reason in FlagReason]
+    counted: Counter = Counter()
+    for given in reasons.values():
+        counted[_main_reason(given, order)] += 1
+    return dict(counted)
+
+
+def _main_reason(given: Counter, order: list[str]) -> str:
+    if not given:
+        return "moderator"
+    return max(given, key=lambda reason: (given[reason], -order.index(reason)))
+
+
+def published_answers(dialogue_id: int, prefix: str) -> list[dict]:
+    """The official answers residents can read now, by proposal number, for a published
+    report to keep as they were."""
+    from dialog.proposals.models import format_reference
+
+    rows = db.session.execute(
+        select(
+            Proposal.number,
+            Proposal.title,
+            OfficialAnswer.status,
+            OfficialAnswer.body,
+            OfficialAnswer.published_at,
+        )
+        .join(OfficialAnswer, OfficialAnswer.proposal_id == Proposal.id)
+        .where(_shown(dialogue_id), OfficialAnswer.published_at.is_not(None))
+        .order_by(Proposal.number)
+        .execution_options(yield_per=STREAM_ROWS)
+    )
+    return [
+        {
+            "proposal": format_reference(prefix, number),
+            "title": title,
+            "status": status.value,
+            "answer": body,
+            "answered_at": published_at.isoformat(),
+        }
+        for number, title, status, body, published_at in rows
+    ]
+
+
+@dataclass(frozen=True)
+class Activity:
+    proposals: int
+    comments: int
+    votes: int
+
+
+def activity_between(dialogue_id: int, start: datetime, end: datetime) -> Activity:
+    """New input in [start, end): what the overview compares week by week."""
+
+    def counted(model, moment, condition) -> int:
+        return db.session.scalar(
+            select(func.count()).select_from(model).where(condition, moment >= start, moment < end)
+        )
+
+    return Activity(
+        counted(Proposal, Proposal.created_at, counted_proposals(dialogue_id)),
+        counted(Comment, Comment.created_at, counted_comments(dialogue_id)),
+        counted(Vote, Vote.cast_at, Vote.dialogue_id == dialogue_id),
+    )
+
+
+@dataclass(frozen=True)
+class Unanswered:
+    id: int
+    reference: str
+    title: str
+    created_at: datetime
+    votes: int
+    comments: int
+
+
+def unanswered(dialogue_id: int, prefix: str, limit: int) -> tuple[int, list[Unanswered]]:
+    """Shown proposals residents have no answer to yet (a draft is not an answer), the
+    oldest first, and how many there are in all."""
+    answered = select(OfficialAnswer.proposal_id).where(OfficialAnswer.published_at.is_not(None))
+    waiting = _shown(dialogue_id) & Proposal.id.not_in(answered)
+    total = db.session.scalar(select(func.count()).select_from(Proposal).where(waiting))
+    rows = db.session.execute(
+        select(
+            Proposal.id,
+            Proposal.number,
+            Proposal.title,
+            Proposal.created_at,
+            _total_votes(),
+            Proposal.comment_count,
+        )
+        .where(waiting)
+        .order_by(Proposal.created_at, Proposal.number)
+        .limit(limit)
+    )
+    from dialog.proposals.models import format_reference
+
+    return total, [
+        Unanswered(id_, format_reference(prefix, number), title, created, votes, comments)
+        for id_, number, title, created, votes, comments in rows
+    ]

@@ -14,7 +14,7 @@ from dialog.core.db import AlreadyTaken, unique_write, utcnow
 from dialog.extensions import db
 from dialog.reports import queries
 from dialog.reports.compiling import PARAMETERS
-from dialog.reports.models import Report, ReportStatus
+from dialog.reports.models import PublishedReport, Report, ReportStatus
 
 COMPILE_TASK = "reports.compile"
 # Two planners asking at the same moment both get a version: the second takes the next.
@@ -83,12 +83,24 @@ def record_progress(report_id: int, stage: str, percent: int) -> None:
 
 
 def finish(report: Report, content: dict) -> None:
+    """Done: stored, and the planner who asked is told (through the outbox, so only once
+    the version is committed)."""
     report.status = ReportStatus.done
     report.content = content
     report.stage = "done"
     report.percent = 100
     report.finished_at = utcnow()
     db.session.flush()
+    outbox.record(
+        "report_ready",
+        f"report:{report.id}:ready:{report.finished_at.isoformat()}",
+        {
+            "report_id": report.id,
+            "dialogue_id": report.dialogue_id,
+            "version": report.version,
+            "requested_by_id": report.requested_by_id,
+        },
+    )
 
 
 def fail(report: Report, reason: str) -> None:
@@ -144,3 +156,60 @@ def _time_limit() -> timedelta:
 
 # Kept in English in the database; the page shows its translation.
 STOPPED = "stopped"
+
+
+def publish(report: Report, *, by) -> PublishedReport | None:
+    """The version as residents will read it, frozen now: the stored figures (which
+    name nobody) with the official answers as they stand. None unless it is done."""
+    if report.status is not ReportStatus.done or report.content is None:
+        return None
+    fields = {
+        "report_id": report.id,
+        "version": report.version,
+        "content": public_snapshot(report),
+        "published_at": utcnow(),
+        "published_by_id": by.id if by else None,
+    }
+    published = published_report(report.dialogue_id)
+    if published is None:
+        try:
+            with unique_write():
+                published = PublishedReport(dialogue_id=report.dialogue_id, **fields)
+                db.session.add(published)
+                db.session.flush()
+        except AlreadyTaken:  # another planner published at the same moment: replace it
+            published = published_report(report.dialogue_id)
+    for name, value in fields.items():
+        setattr(published, name, value)
+    db.session.flush()
+    audit.record("report_published", actor=by, target=report, version=report.version)
+    return published
+
+
+def withdraw(dialogue, *, by) -> bool:
+    """Residents no longer see a report until one is published again."""
+    published = published_report(dialogue.id)
+    if published is None:
+        return False
+    audit.record("report_withdrawn", actor=by, target=dialogue, version=published.version)
+    db.session.delete(published)
+    db.session.flush()
+    return True
+
+
+def published_report(dialogue_id: int) -> PublishedReport | None:
+    return db.session.scalar(
+        select(PublishedReport).where(PublishedReport.dialogue_id == dialogue_id)
+    )
+
+
+# What a published report leaves out even of the stored figures: how it was asked for.
+NOT_PUBLISHED = frozenset({"parameters"})
+
+
+def public_snapshot(report: Report) -> dict:
+    dialogue = report.dialogue
+    content = {key: value for key, value in report.content.items() if key not in NOT_PUBLISHED}
+    content["compiled_at"] = report.finished_at.isoformat()
+    content["answers"] = queries.published_answers(dialogue.id, dialogue.reference_prefix)
+    return content

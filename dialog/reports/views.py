@@ -3,18 +3,31 @@ what it found."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, url_for
+import io
+from datetime import timedelta
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    send_file,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
 from dialog.core import limits
+from dialog.core.db import utcnow
 from dialog.core.forms import ActionForm
 from dialog.core.permissions import require
 from dialog.dialogues.visibility import visible_dialogue
 from dialog.extensions import db
-from dialog.reports import labels, permissions, queries, services
-from dialog.reports.models import Report
+from dialog.reports import exports, labels, permissions, queries, services
+from dialog.reports.models import Report, ReportStatus
 
 bp = Blueprint("reports", __name__)
 
@@ -27,7 +40,37 @@ def index(slug: str):
         "reports/index.html",
         dialogue=dialogue,
         reports=queries.reports_of(dialogue.id),
+        published=services.published_report(dialogue.id),
         form=ActionForm(),
+    )
+
+
+# How many unanswered proposals the overview lists; the count says how many there are.
+OVERVIEW_UNANSWERED = 20
+
+
+@bp.get("/d/<slug>/overview")
+def overview(slug: str):
+    """The dialogue today, for its staff: live figures, not a compiled version."""
+    dialogue = visible_dialogue(slug, current_user)
+    require(permissions.can_compile_reports(current_user, dialogue))
+    from dialog.moderation.queries import waiting_count
+
+    now = utcnow()
+    week = timedelta(days=7)
+    unanswered_total, unanswered = queries.unanswered(
+        dialogue.id, dialogue.reference_prefix, OVERVIEW_UNANSWERED
+    )
+    return render_template(
+        "reports/overview.html",
+        dialogue=dialogue,
+        this_week=queries.activity_between(dialogue.id, now - week, now),
+        last_week=queries.activity_between(dialogue.id, now - 2 * week, now - week),
+        unanswered=unanswered,
+        unanswered_total=unanswered_total,
+        waiting=waiting_count(dialogue.id),
+        phase_now=dialogue.phase_at(now),
+        phase_next=next((p for p in dialogue.phases if p.starts_at > now), None),
     )
 
 
@@ -49,7 +92,13 @@ def show(slug: str, version: int):
     dialogue = visible_dialogue(slug, current_user)
     require(permissions.can_compile_reports(current_user, dialogue))
     report = _version_or_404(dialogue, version)
-    return render_template("reports/show.html", dialogue=dialogue, report=report, form=ActionForm())
+    return render_template(
+        "reports/show.html",
+        dialogue=dialogue,
+        report=report,
+        published=services.published_report(dialogue.id),
+        form=ActionForm(),
+    )
 
 
 @bp.get("/d/<slug>/reports/<int:version>/progress")
@@ -78,6 +127,83 @@ def retry(slug: str, version: int):
         else:
             flash(_("Only a report that failed can be tried again."), "error")
     return redirect(url_for("reports.show", slug=slug, version=version))
+
+
+@bp.post("/d/<slug>/reports/<int:version>/publish")
+@limits.write_limit()
+def publish(slug: str, version: int):
+    dialogue = visible_dialogue(slug, current_user)
+    require(permissions.can_compile_reports(current_user, dialogue))
+    report = _version_or_404(dialogue, version)
+    if not ActionForm().validate_on_submit():
+        flash(_("The form had expired. Please try again."), "error")
+    elif services.publish(report, by=current_user) is None:
+        flash(_("Only a finished report can be published."), "error")
+    else:
+        db.session.commit()
+        flash(_("Published: residents now read version %(number)d.", number=version), "success")
+        return redirect(url_for("reports.heard", slug=slug))
+    return redirect(url_for("reports.show", slug=slug, version=version))
+
+
+@bp.post("/d/<slug>/what-we-heard/withdraw")
+@limits.write_limit()
+def withdraw(slug: str):
+    dialogue = visible_dialogue(slug, current_user)
+    require(permissions.can_compile_reports(current_user, dialogue))
+    if ActionForm().validate_on_submit() and services.withdraw(dialogue, by=current_user):
+        db.session.commit()
+        flash(_("Withdrawn: residents no longer see a report."), "success")
+    return redirect(url_for("reports.index", slug=slug))
+
+
+@bp.get("/d/<slug>/what-we-heard")
+def heard(slug: str):
+    """The published report, for everyone who may see the dialogue."""
+    dialogue = visible_dialogue(slug, current_user)
+    published = services.published_report(dialogue.id)
+    if published is None:
+        abort(404)
+    return render_template(
+        "reports/heard.html",
+        dialogue=dialogue,
+        published=published,
+        staff=bool(permissions.can_compile_reports(current_user, dialogue)),
+        form=ActionForm(),
+    )
+
+
+@bp.get("/d/<slug>/reports/<int:version>.<any(xlsx, csv, json):file_format>")
+def download(slug: str, version: int, file_format: str):
+    """The version as a file: XLSX, CSV (a ZIP of one file per table) or JSON."""
+    dialogue = visible_dialogue(slug, current_user)
+    require(permissions.can_compile_reports(current_user, dialogue))
+    report = _version_or_404(dialogue, version)
+    if report.status is not ReportStatus.done:
+        abort(404)
+    return _file(report.content, dialogue.slug, version, file_format)
+
+
+@bp.get("/d/<slug>/what-we-heard.<any(xlsx, csv, json):file_format>")
+def download_heard(slug: str, file_format: str):
+    """The published report as a file, for everyone who may see the dialogue."""
+    dialogue = visible_dialogue(slug, current_user)
+    published = services.published_report(dialogue.id)
+    if published is None:
+        abort(404)
+    return _file(published.content, dialogue.slug, published.version, file_format)
+
+
+def _file(content: dict, slug: str, version: int, kind: str):
+    made = exports.FORMATS[kind]
+    response = send_file(
+        io.BytesIO(made.write(content)),
+        mimetype=made.mimetype,
+        as_attachment=True,
+        download_name=exports.download_name(slug, version, kind),
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _version_or_404(dialogue, version: int) -> Report:

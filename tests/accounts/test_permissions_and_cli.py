@@ -74,7 +74,9 @@ def test_seed_demo_creates_the_demo_dialogue_and_accounts_once(app, db):
         assert {c.stance for c in db.session.scalars(select(Comment))} >= {Stance.for_}
         # The planner's queue is not empty: reported items, and one comment already hidden.
         assert sum(p.open_flags > 0 for p in proposals) >= 2
-        comments = db.session.scalars(select(Comment)).all()
+        comments = db.session.scalars(
+            select(Comment).where(Comment.proposal_id.in_([p.id for p in proposals]))
+        ).all()
         assert any(c.open_flags for c in comments)
         assert [c.moderation_reason for c in comments if c.moderation is Moderation.hidden] == [
             "Reklam hör inte hemma i dialogen."
@@ -136,10 +138,12 @@ def test_seed_scale_makes_a_large_consistent_dialogue(app, db):
             "seed-scale",
             "--proposals",
             "60",
-            "--residents",
+            "--participants",
             "30",
-            "--votes-per-resident",
-            "5",
+            "--votes",
+            "150",
+            "--comments",
+            "40",
             "--followers",
             "0",
         ]

@@ -141,6 +141,7 @@ def test_the_openapi_document_is_valid_and_describes_every_endpoint(client):
     assert set(document["paths"]) == {
         "/dialogues",
         "/dialogues/{slug}",
+        "/dialogues/{slug}/report",
         "/dialogues/{slug}/proposals",
         "/proposals/{id}",
     }

@@ -40,7 +40,7 @@ def test_every_message_has_a_swedish_translation():
     missing = [
         m.id
         for m in template
-        if m.id and not (catalog.get(m.id) and _translated(catalog.get(m.id)))
+        if m.id and not (catalog.get(m.id, m.context) and _translated(catalog.get(m.id, m.context)))
     ]
     assert missing == []
     fuzzy = [m.id for m in catalog if m.id and m.fuzzy]

@@ -55,6 +55,9 @@ def route_values(make_dialogue, make_proposal, make_comment, make_user):
             "kind": "terms",
             "language": "sv",
             "version": 1,
+            "code": "glasberga",
+            "direction": "up",
+            "file_format": "json",
         }
 
     return build

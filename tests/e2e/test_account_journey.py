@@ -99,7 +99,7 @@ def test_register_confirm_log_in_edit_profile_change_password_log_out(app, page,
     page.reload()
     expect(page.get_by_label("Namn", exact=True)).to_have_value("Sanna Ek Lind")
     expect(page.get_by_label("Med en pseudonym")).to_be_checked()
-    expect(page.get_by_label("Kommundel (frivilligt)")).to_have_value("Hovsjö")
+    expect(page.get_by_label("Kommundel (frivilligt)")).to_have_value("hovsjo")
 
     # Change the password: current, new and repeated.
     page.get_by_role("link", name="Byt lösenord").click()

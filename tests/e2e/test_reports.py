@@ -1,7 +1,8 @@
 """A planner asks for a report in the browser and watches the worker compile it: the
 progress bar follows by itself with JavaScript, a refresh shows it without; the finished
-report shows the opinion groups of a dialogue with two camps. axe on every state (axe
-runs in the page, so only where JavaScript is on)."""
+report shows the opinion groups of a dialogue with two camps; published, residents read
+it as "Det här har vi hört". axe on every state (axe runs in the page, so only where
+JavaScript is on)."""
 
 from __future__ import annotations
 
@@ -65,8 +66,28 @@ def test_asking_for_a_report_and_watching_it_until_it_is_ready(page, worker, two
     expect(page.get_by_text("16 personer deltog")).to_be_visible()
     assert_accessible(page)
 
+    page.goto("/d/tva-lager/reports/1")
+    page.get_by_role("button", name="Publicera för invånarna").click()
+    expect(
+        page.get_by_role("heading", name="Det här har vi hört: Hamnen", exact=True)
+    ).to_be_visible()
+    expect(page.get_by_text("Rösterna visar 2 grupper.")).to_be_visible()
+    assert_accessible(page)
+
     page.goto("/d/tva-lager/reports")
-    expect(page.get_by_role("cell", name="Klar")).to_be_visible()
+    expect(page.get_by_role("cell", name="Klar (publicerad)")).to_be_visible()
+    assert_accessible(page)
+    page.goto("/d/tva-lager/overview")
+    expect(page.get_by_role("heading", name="Förslag utan svar")).to_be_visible()
+    assert_accessible(page)
+
+    page.context.clear_cookies()  # a resident who is not logged in finds it on the dialogue
+    page.goto("/d/tva-lager")
+    page.get_by_role(
+        "link", name="Det här har vi hört: kommunens sammanfattning av dialogen"
+    ).click()
+    expect(page.get_by_role("heading", name="Åsiktsgrupper")).to_be_visible()
+    expect(page.get_by_text("Pia Planerare")).to_have_count(0)
     assert_accessible(page)
 
 

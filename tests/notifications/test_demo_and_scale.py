@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from dialog.accounts.models import User
-from dialog.core.db import utcnow
 from dialog.demo import services as demo
 from dialog.dialogues import scheduler
-from dialog.dialogues import services as dialogue_services
-from dialog.dialogues.models import Dialogue, DialogueFollow, DialogueState
+from dialog.dialogues.models import Dialogue, DialogueFollow
 from dialog.extensions import db as database
 from dialog.notifications import queries
 from dialog.notifications.models import Notification
@@ -69,10 +67,12 @@ def test_seed_scale_adds_verified_followers_in_bulk(app, db):
             "seed-scale",
             "--proposals",
             "5",
-            "--residents",
+            "--participants",
             "4",
-            "--votes-per-resident",
-            "2",
+            "--votes",
+            "8",
+            "--comments",
+            "3",
             "--followers",
             "12",
         ]
@@ -97,16 +97,3 @@ def test_seed_scale_adds_verified_followers_in_bulk(app, db):
         # The schedule's past is history: the first run of the phase scheduler does not
         # tell them that phases began and ended weeks ago.
         assert scheduler.record_due_transitions() == 0
-
-
-def test_followers_are_written_a_chunk_per_statement(app, ctx, count_queries, monkeypatch):
-    monkeypatch.setattr(demo, "FOLLOWER_CHUNK", 5)
-    dialogue = dialogue_services.create_dialogue(
-        slug="chunks", title="Bitvis", summary="Följare i bitar.", state=DialogueState.published
-    )
-    with count_queries() as counted:
-        demo.add_followers(dialogue, 12, password_hash="x", now=utcnow())
-    # Three chunks (5, 5, 2): one INSERT of the accounts and one of the follows each.
-    assert counted.count == 6, counted.statements
-    follows = select(func.count()).where(DialogueFollow.dialogue_id == dialogue.id)
-    assert database.session.scalar(follows) == 12

@@ -137,7 +137,7 @@ ROUTES = _rows(
     # Turning it off (password and code) and new recovery codes (shown once, so a page):
     # only the planner has it on; everyone else is sent back to its page.
     ("POST", "accounts.two_factor_disable",     "/profile/two-factor/disable",                         LOGIN, BACK,  BACK,  BACK,  DONE,  BACK,  BACK,  BACK),
-    ("POST", "accounts.two_factor_new_recovery_codes", "/profile/two-factor/recovery-codes",           LOGIN, BACK,  BACK,  BACK,  OK,    BACK,  BACK,  BACK),
+    ("POST", "accounts.two_factor_new_recovery_codes", "/profile/two-factor/recovery-codes",                  LOGIN, BACK,  BACK,  BACK,  OK,    BACK,  BACK,  BACK),
     ("POST", "accounts.admin_reset_two_factor", "/admin/users/{user}/two-factor/reset",                LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    DONE),
     # My data. The copy is the resident's; the only administrator may not delete the
     # account (someone must run the site).
@@ -171,8 +171,8 @@ ROUTES = _rows(
     ("POST", "proposals.enter",                 "/d/{slug}/proposals/enter",                           LOGIN, NO,    NO,    NO,    DONE,  NO,    NO,    DONE),
     ("GET",  "proposals.show",                  "/p/{proposal}",                                       OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK),
     ("GET",  "proposals.image",                 "/p/{proposal}/image",                                 OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK),
-    ("POST", "proposals.vote",                  "/p/{voted_proposal}/vote",                           LOGIN, NO,    DONE,  DONE,  DONE,  DONE,  DONE,  DONE),
-    ("POST", "proposals.unvote",                "/p/{voted_proposal}/unvote",                         LOGIN, NO,    DONE,  DONE,  DONE,  DONE,  DONE,  DONE),
+    ("POST", "proposals.vote",                  "/p/{voted_proposal}/vote",                            LOGIN, NO,    DONE,  DONE,  DONE,  DONE,  DONE,  DONE),
+    ("POST", "proposals.unvote",                "/p/{voted_proposal}/unvote",                          LOGIN, NO,    DONE,  DONE,  DONE,  DONE,  DONE,  DONE),
     ("POST", "proposals.follow",                "/p/{proposal}/follow",                                LOGIN, DONE,  DONE,  BACK,  DONE,  DONE,  DONE,  DONE),
     ("POST", "proposals.follow",                "/p/{proposal}/unfollow",                              LOGIN, BACK,  BACK,  DONE,  BACK,  BACK,  BACK,  BACK),
     ("GET",  "proposals.edit",                  "/p/{fresh_proposal}/edit",                            LOGIN, NO,    NO,    OK,    NO,    NO,    NO,    NO),
@@ -198,6 +198,17 @@ ROUTES = _rows(
     ("GET",  "reports.show",                    "/d/{slug}/reports/{report}",                          LOGIN, NO,    NO,    NO,    OK,    NO,    NO,    OK),
     ("GET",  "reports.progress",                "/d/{slug}/reports/{report}/progress",                 LOGIN, NO,    NO,    NO,    OK,    NO,    NO,    OK),
     ("POST", "reports.retry",                   "/d/{slug}/reports/{report}/retry",                    LOGIN, NO,    NO,    NO,    DONE,  NO,    NO,    DONE),
+    ("POST", "reports.publish",                 "/d/{slug}/reports/{done_report}/publish",             LOGIN, NO,    NO,    NO,    DONE,  NO,    NO,    DONE),
+    ("GET",  "reports.download",                "/d/{slug}/reports/{done_report}.xlsx",                LOGIN, NO,    NO,    NO,    OK,    NO,    NO,    OK),
+    ("GET",  "reports.download",                "/d/{slug}/reports/{done_report}.csv",                 LOGIN, NO,    NO,    NO,    OK,    NO,    NO,    OK),
+    ("GET",  "reports.download",                "/d/{slug}/reports/{done_report}.json",                LOGIN, NO,    NO,    NO,    OK,    NO,    NO,    OK),
+    ("GET",  "reports.overview",                "/d/{slug}/overview",                                  LOGIN, NO,    NO,    NO,    OK,    NO,    NO,    OK),
+    # The published report ("Det här har vi hört"): whoever may see the dialogue.
+    ("GET",  "reports.heard",                   "/d/{slug}/what-we-heard",                             OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK),
+    ("GET",  "reports.download_heard",          "/d/{slug}/what-we-heard.xlsx",                        OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK),
+    ("GET",  "reports.download_heard",          "/d/{slug}/what-we-heard.csv",                         OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK),
+    ("GET",  "reports.download_heard",          "/d/{slug}/what-we-heard.json",                        OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK),
+    ("POST", "reports.withdraw",                "/d/{slug}/what-we-heard/withdraw",                    LOGIN, NO,    NO,    NO,    DONE,  NO,    NO,    DONE),
     ("GET",  "moderation.queue",                "/moderation/",                                        LOGIN, NO,    NO,    NO,    OK,    OK,    NO,    OK),
     ("POST", "moderation.bulk",                 "/moderation/bulk",                                    LOGIN, NO,    NO,    NO,    DONE,  BACK,  NO,    DONE),
     ("GET",  "moderation.item",                 "/moderation/items/p{proposal}",                       LOGIN, NO,    NO,    NO,    OK,    NO,    NO,    OK),
@@ -247,7 +258,7 @@ ROUTES = _rows(
     ("POST", "dialogues.admin_phase_now",       "/admin/phases/{future_phase}/open-now",               LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    DONE),
     ("GET",  "dialogues.admin_planners",        "/admin/dialogues/{dialogue_id}/planners",             LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    OK),
     ("POST", "dialogues.admin_planners",        "/admin/dialogues/{dialogue_id}/planners",             LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    DONE),
-    ("POST", "dialogues.admin_remove_planner",  "/admin/dialogues/{dialogue_id}/planners/{planner_id}/remove", LOGIN, NO, NO, NO,    NO,    NO,    NO,    DONE),
+    ("POST", "dialogues.admin_remove_planner",  "/admin/dialogues/{dialogue_id}/planners/{planner_id}/remove", LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    DONE),
     # The records of a dialogue for a disclosure request: its staff only
     ("POST", "accounts.dialogue_records",       "/admin/dialogues/{dialogue_id}/records.json",         LOGIN, NO,    NO,    NO,    OK,    NO,    NO,    OK),
     ("POST", "accounts.dialogue_records",       "/admin/dialogues/{dialogue_id}/records.csv",          LOGIN, NO,    NO,    NO,    OK,    NO,    NO,    OK),
@@ -255,6 +266,7 @@ ROUTES = _rows(
     ("GET",  "api.dialogue_list",               "/api/v1/dialogues",                                   OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK),
     ("GET",  "api.dialogue_detail",             "/api/v1/dialogues/{slug}",                            OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK),
     ("GET",  "api.proposal_list",               "/api/v1/dialogues/{slug}/proposals",                  OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK),
+    ("GET",  "api.published_report",            "/api/v1/dialogues/{slug}/report",                     OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK),
     ("GET",  "api.proposal_detail",             "/api/v1/proposals/{proposal}",                        OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK),
     ("GET",  "api.openapi_document",            "/api/v1/openapi.json",                                OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK),
     # pages (wt-legal): the terms, the privacy notice, the accessibility statement and its
@@ -282,6 +294,18 @@ ROUTES = _rows(
     ("POST", "pages.admin_save",                "/admin/pages/conduct/sv",                             LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    DONE),
     ("POST", "pages.admin_save",                "/admin/pages/conduct/en",                             LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    DONE),
     ("GET",  "pages.admin_feedback",            "/admin/pages/feedback",                               LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    OK),
+    # Districts and the population table: administrators only. The world has no district
+    # of its own, so one district's pages are asked for a code no district has.
+    ("GET",  "districts.index",                 "/admin/districts",                                    LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    OK),
+    ("POST", "districts.add",                   "/admin/districts",                                    LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    DONE),
+    # The districts are those the migration lists; nobody in the world lives in Glasberga.
+    ("GET",  "districts.edit",                  "/admin/districts/glasberga",                          LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    OK),
+    ("POST", "districts.rename",                "/admin/districts/glasberga",                          LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    DONE),
+    ("POST", "districts.move",                  "/admin/districts/glasberga/up",                       LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    DONE),
+    ("POST", "districts.move",                  "/admin/districts/glasberga/down",                     LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    DONE),
+    ("POST", "districts.remove",                "/admin/districts/glasberga/remove",                   LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    DONE),
+    ("GET",  "districts.population_table",      "/admin/population",                                   LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    OK),
+    ("POST", "districts.upload_population",     "/admin/population",                                   LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    BAD),
 )
 # fmt: on
 
@@ -397,6 +421,14 @@ POST_DATA.update(
             "email": "svar@example.org",
         },
         "pages.admin_save": {"body": "## Integritet\n\nKommunens egen text.", "save": "1"},
+    }
+)
+
+# districts (issue 13): a new district; the upload answers BAD, as a form carries no file.
+POST_DATA.update(
+    {
+        "districts.add": {"code": "ny-stadsdel", "name": "Ny stadsdel"},
+        "districts.rename": {"name": "Nytt namn"},
     }
 )
 

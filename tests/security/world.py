@@ -290,6 +290,7 @@ def _build_dialogues(app, world: World) -> None:
             "invitation_token": services.invitation_token(invitation),
             "planner_id": people[staff[key][0]].id,
             "report": _failed_report(dialogue, people["admin"]),
+            "done_report": _published_report(dialogue, people["admin"]),
         }
     # Demoted the way an administrator does it, after being assigned to dialogue "a".
     accounts.set_role(people["demoted"], Role.resident, by=people["admin"], reason="Slutat")
@@ -382,6 +383,18 @@ def _failed_report(dialogue, admin) -> int:
     report = reports.request_report(dialogue, by=admin)
     reports.start(report.id)
     reports.fail(report, reports.STOPPED)
+    return report.version
+
+
+def _published_report(dialogue, admin) -> int:
+    """A finished version, published: its files, publishing it again, withdrawing it."""
+    from dialog.reports import services as reports
+    from dialog.reports.compiling import compile_report, without_people
+
+    report = reports.request_report(dialogue, by=admin)
+    reports.start(report.id)
+    reports.finish(report, without_people(compile_report(dialogue)))
+    reports.publish(report, by=admin)
     return report.version
 
 
