@@ -157,10 +157,12 @@ def _seed(env: dict[str, str], count: int) -> None:
         str(count),
         "--proposals",
         "20",
-        "--residents",
+        "--participants",
         "20",
-        "--votes-per-resident",
-        "2",
+        "--votes",
+        "40",
+        "--comments",
+        "0",
     )
     print(f"seeded {count} followers in {time.perf_counter() - started:.1f} s", flush=True)
 

@@ -138,7 +138,9 @@ TITLES: dict[Path, Any] = {
     ("representation", "index"): _l("Representation index"),
     ("topics",): _l("Emerging topics"),
     ("topics", "topics"): _l("Topics in what residents wrote"),
+    ("topics", "parameters"): _l("Topic method parameters"),
     ("words",): _l("Words of each theme"),
+    ("words", "parameters"): _l("Word method parameters"),
     ("answers",): _l("Every answer, proposal by proposal"),
     ("moderation",): _l("Moderation"),
     ("moderation", "flags"): _l("Reports by reason"),
@@ -203,6 +205,10 @@ HEADINGS: dict[str, Any] = {
     "ranked": _l("Proposals in each ranking"),
     "ranked_min_votes": _l("Votes needed to rank by agreement or division"),
     "part": _l("Part"),
+    "has_population": _l("Population table uploaded"),
+    "population_total": _l("Population"),
+    "smallest_shown": _l("Smallest group shown"),
+    "under_represented_below": _l("Under-represented below index"),
     "district": _l("District"),
     "age_band": _l("Age"),
     "hidden": _l("Hidden"),
@@ -410,10 +416,6 @@ def _stacked(path: Path, value: dict[str, list], titles: dict) -> list[Table]:
     return _records(path, rows, titles)
 
 
-def _holds_any(row: list) -> bool:
-    return any(value is not None and value != "" for value in row)
-
-
 def _records(path: Path, rows: list[dict], titles: dict) -> list[Table]:
     rows = [_flattened(row) for row in rows]
     # An empty list of unknown records still shows a heading row.
@@ -425,9 +427,12 @@ def _records(path: Path, rows: list[dict], titles: dict) -> list[Table]:
     keys = _ordered(known, (key for row in rows for key in row if key not in children))
     keys = _with_titles(keys)
     label = {key: VALUE_LABELS.get((path, key)) for key in keys}
-    cells = [[_cell(row, key, label[key], titles) for key in keys] for row in rows]
-    # A row with nothing in it says nothing, and a spreadsheet would not even keep it.
-    table = Table(path, keys, [_heading(key) for key in keys], [r for r in cells if _holds_any(r)])
+    table = Table(
+        path,
+        keys,
+        [_heading(key) for key in keys],
+        [[_cell(row, key, label[key], titles) for key in keys] for row in rows],
+    )
     tables = [table]
     for child in children:
         tables += _records((*path, child), _child_rows(path, rows, child), titles)

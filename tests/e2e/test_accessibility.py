@@ -14,6 +14,7 @@ LANGUAGES = ["sv", "en"]
 PUBLIC_PAGES = [
     "/",
     "/d/framtidens-stadskarna",
+    "/d/trygga-strak-hovsjo/what-we-heard",
     "/login",
     "/register",
     "/register/check-email",
@@ -200,8 +201,12 @@ def test_pages_for_residents_and_admins(app, page, lang, make_user):
     for path in ["/admin/audit/", "/admin/audit/?since=0001-01-01"]:
         page.goto(path)
         _check_page(page, lang)
-    # The legal pages, a form to edit one, and the reported barriers (one is there).
+    # The legal pages, a form to edit one, and the reported barriers (one is there);
+    # before them the districts and the population table.
     for path in [
+        "/admin/districts",
+        "/admin/districts/hovsjo",
+        "/admin/population",
         "/admin/pages",
         "/admin/pages/terms/sv",
         "/admin/pages/accessibility/en",

@@ -406,3 +406,247 @@ def test_each_download_is_the_file_its_name_says(ctx):
     assert json.loads(body.write(content)) == content
     assert exports.download_name("torget", 3, "csv").endswith("-3.csv.zip")
     assert exports.download_name("torget", 3, "xlsx").startswith("torget-")
+
+
+def test_a_last_row_of_empty_cells_keeps_its_row_and_every_table_is_rectangular(ctx):
+    content = _content(
+        survey=[{"a": 1, "b": None}, {"a": None, "b": None}],
+        representation=_representation_content(),
+    )
+
+    tables = exports.report_tables(content)
+    sheets = _sheets(exports.as_xlsx(content), content)
+
+    for table in tables:
+        assert all(len(row) == len(table.headings) for row in table.rows), table.path
+        assert len(sheets[table.path]) == len(table.rows) + 1, table.path
+    assert [cell.value for cell in sheets[("survey",)][2]] == [None, None]
+
+
+def _representation_content() -> dict:
+    """The representation section of one district, a hidden figure in each line."""
+    figures = {"hidden": True, "participants": None, "share": None}
+    shown = {"hidden": False, "participants": 7, "share": 1.0}
+    margin = {**shown, "index": 1.2, "under": False, "population": 10, "population_share": 0.5}
+    hidden = {**figures, "index": None, "under": False, "population": 3, "population_share": 0.1}
+    return {
+        "has_population": True,
+        "population_total": 20,
+        "participants": 7,
+        "smallest_shown": 5,
+        "under_represented_below": 0.8,
+        "districts": [{"code": "norr", "name": "Norr", **margin}],
+        "district_not_stated": figures,
+        "age_bands": [{"age_band": "18_29", **hidden}],
+        "age_band_not_stated": figures,
+        "cells": [
+            {
+                "code": "norr",
+                "name": "Norr",
+                "cells": [{"age_band": "18_29", **hidden}, {"age_band": None, **figures}],
+            },
+            {
+                "code": None,
+                "name": None,
+                "cells": [{"age_band": "18_29", **figures}, {"age_band": None, **figures}],
+            },
+        ],
+        "under_represented": {"districts": [], "age_bands": []},
+    }
+
+
+# The real sections, from a real dialogue ----------------------------------------------------
+
+DISTRICTS = {"norr": "Norr", "hol": "Hölö-Mörkö"}
+POPULATION = {
+    ("norr", "18_29"): 100,
+    ("norr", "30_44"): 100,
+    ("hol", "18_29"): 100,
+    ("hol", "30_44"): 700,
+}
+# (district, age band, people): Norr's three aged 30–44 and the one without a district are
+# too few, and hide Norr's other figures and total with them; Hölö-Mörkö's show.
+TAKING_PART = (
+    ("norr", "18_29", 10),
+    ("norr", "30_44", 3),
+    ("norr", "45_64", 10),
+    ("hol", "18_29", 10),
+    ("hol", "30_44", 10),
+    ("hol", "45_64", 10),
+)
+SMALL = {1, 2, 3, 4}
+SUBJECTS = (
+    ("Trafik", "Cykelbana längs vägen", "cykelbana cykel väg trafik säker korsning"),
+    ("Grönska", "Träd i parken", "träd park grönska skugga blommor gräsmatta"),
+    (None, "Hundrastgård", "hundrastgård hundar koppel staket hundägare rastning"),
+)
+
+
+@pytest.fixture
+def lived_in(app, db, make_dialogue, make_user, make_proposal, make_comment, cast_vote):
+    """A dialogue residents of two districts took part in, some too few to be shown, with
+    enough text for topics, a hidden proposal and a population to compare with."""
+    from dialog.accounts.models import User
+    from dialog.moderation import services as moderation
+    from dialog.proposals.models import Proposal
+    from tests.districts.support import only_districts, store_population
+
+    only_districts(app, DISTRICTS)
+    store_population(app, POPULATION)
+    dialogue = make_dialogue("boende", phases=VOTING, themes=["Trafik", "Grönska"])
+    voters = [
+        make_user(district=district, age_band=band)
+        for district, band, people in TAKING_PART
+        for _ in range(people)
+    ] + [make_user(age_band="45_64")]
+    for number in range(8):
+        for theme, title, words in SUBJECTS:
+            proposal = make_proposal(
+                dialogue, voters[number], title=f"{title} {number}", body=words, theme=theme
+            )
+            cast_vote(proposal, voters[-1 - number])
+            make_comment(proposal, voters[number + 1], words)
+    for voter in voters:
+        cast_vote(proposal, voter)
+    hidden = make_proposal(dialogue, voters[0], title="Köp billigt", body="Reklam reklam")
+    with app.app_context():
+        moderation.hide(
+            db.session.get(Proposal, hidden.id),
+            by=db.session.get(User, make_user(role="admin").id),
+            reason="Reklam",
+        )
+        db.session.commit()
+    return dialogue
+
+
+def _csv_by_path(content: dict) -> dict[tuple, str]:
+    tables = exports.report_tables(content)
+    files = _csv_files(exports.as_csv(content))
+    return {table.path: text for table, (_name, text) in zip(tables, files, strict=True)}
+
+
+def _representation_cells(tables, sheets, files):
+    """Each representation table's cells in the report, the sheet and the CSV, side by side."""
+    for table in tables:
+        if table.path[0] != "representation":
+            continue
+        csv_rows = _csv_rows(files[table.path])[1:]
+        for row, cells, texts in zip(table.rows, sheets[table.path][1:], csv_rows, strict=True):
+            for key, value, cell, text in zip(table.keys, row, cells, texts, strict=True):
+                yield table.path, key, value, cell, text
+
+
+def test_a_hidden_figure_of_who_took_part_is_an_empty_cell_in_every_file(ctx, lived_in):
+    content = _stored(lived_in.id)
+
+    tables = exports.report_tables(content)
+    sheets = _sheets(exports.as_xlsx(content), content)
+    files = _csv_by_path(content)
+
+    assert {
+        ("representation", part) for part in ("districts", "age_bands", "cells", "index")
+    } <= set(sheets)
+    empty = 0
+    for path, key, value, cell, text in _representation_cells(tables, sheets, files):
+        if key in ("participants", "participants_share", "index") or path[-1] == "cells":
+            assert cell.value not in SMALL and text not in {str(n) for n in SMALL}, (path, key)
+        if value is None:
+            assert (cell.value, text) == (None, ""), (path, key)
+            empty += 1
+    assert empty
+    cross = {
+        row[0].value: [cell.value for cell in row] for row in sheets[("representation", "cells")]
+    }
+    with force_locale("sv"):
+        bands = [_age_band(code) for code in ("18_29", "30_44")]
+        not_stated = str(exports.HEADINGS["not_stated"])
+    columns = cross[str(exports.HEADINGS["district"])]
+    for row in content["representation"]["cells"]:
+        name = row["name"] or not_stated
+        for figures in row["cells"]:
+            band = _age_band(figures["age_band"]) if figures["age_band"] else not_stated
+            assert cross[name][columns.index(band)] == figures["participants"], (name, band)
+    middle = columns.index(bands[1])
+    assert cross["Norr"][middle] is None  # the three aged 30–44
+    shown = [value for row in list(cross.values())[1:] for value in row[1:] if value]
+    assert shown and min(shown) >= 5  # what is not hidden is shown
+    districts = {row[0].value: row for row in sheets[("representation", "districts")][1:]}
+    # District, hidden, participants: Hölö-Mörkö's thirty are shown, Norr's and the one
+    # not stated not.
+    assert [cell.value for cell in districts["Hölö-Mörkö"][:3]] == ["Hölö-Mörkö", False, 30]
+    assert [cell.value for cell in districts["Norr"][:3]] == ["Norr", True, None]
+    assert [cell.value for cell in districts[not_stated][:3]] == [not_stated, True, None]
+
+
+def _age_band(code: str) -> str:
+    from dialog.accounts.labels import AGE_BAND_LABELS
+
+    return str(AGE_BAND_LABELS[code])
+
+
+def test_topics_and_words_read_as_one_row_each_with_their_words_as_text(ctx, lived_in):
+    content = _stored(lived_in.id)
+    assert content["topics"]["topics"], "the fixture has too little text for topics"
+
+    sheets = _sheets(exports.as_xlsx(content), content)
+    files = dict(_csv_files(exports.as_csv(content)))
+
+    topics = sheets[("topics", "topics")]
+    headings = [cell.value for cell in topics[0]]
+    assert headings[:2] == [str(exports.HEADINGS["topic"]), str(exports.HEADINGS["words"])]
+    assert len(topics) == len(content["topics"]["topics"]) + 1
+    for row, topic in zip(topics[1:], content["topics"]["topics"], strict=True):
+        number, words, texts, _theme, _named, emerging, examples = row
+        assert number.data_type == words.data_type == examples.data_type == "s"
+        assert words.value == ", ".join(word["word"] for word in topic["words"])
+        assert (texts.value, emerging.value) == (topic["texts"], topic["emerging"])
+        assert examples.value.splitlines() == [
+            f"{e['reference']} {e['title']}" for e in topic["examples"]
+        ]
+        assert examples.alignment.wrap_text
+    assert "Köp billigt" not in _file(files, ("topics", "topics"))  # hidden: not read
+    themes = {row[0].value: row for row in sheets[("words",)][1:]}
+    traffic = themes["Trafik"]
+    assert traffic[2].data_type == "s" and "cykelbana (" in traffic[2].value
+    assert traffic[1].value == content["words"]["themes"][0]["texts"]
+    csv_themes = {row[0]: row for row in _csv_rows(_file(files, ("words",)))[1:]}
+    assert csv_themes["Trafik"][2] == traffic[2].value
+
+
+def test_a_published_report_downloads_with_its_answers_and_without_its_parameters(
+    ctx, lived_in, make_user, make_answer
+):
+    from dialog.core.db import utcnow
+    from dialog.proposals.models import AnswerStatus, Proposal
+    from dialog.reports import services
+
+    answered = db.session.scalar(
+        db.select(Proposal).where(Proposal.dialogue_id == lived_in.id).order_by(Proposal.id)
+    )
+    make_answer(answered, make_user(role="admin"), status=AnswerStatus.accepted, body="=Vi bygger")
+    report = db.session.scalars(db.select(Report)).first() or Report(
+        dialogue_id=lived_in.id, version=1, status=ReportStatus.done
+    )
+    report.content = without_people(compile_report(db.session.get(Dialogue, lived_in.id)))
+    report.finished_at = utcnow()
+    db.session.add(report)
+    db.session.flush()
+    content = services.publish(report, by=None).content
+
+    with force_locale("en"):
+        sheets = _sheets(exports.as_xlsx(content), content)
+        files = _csv_by_path(content)
+        names = load_workbook(io.BytesIO(exports.as_xlsx(content))).sheetnames
+
+    assert "parameters" not in content and ("parameters",) not in sheets
+    assert "Every answer, proposal by proposal"[: exports.SHEET_NAME_LENGTH] in names
+    [heading, row] = [[cell.value for cell in cells] for cells in sheets[("answers",)]]
+    assert heading == ["Proposal", "Title", "Decision", "Answered on", "Answer"]
+    assert row[:2] == [answered.reference, answered.title]
+    today = utcnow().astimezone(exports.LOCAL_ZONE).date()
+    assert row[2:4] == ["Accepted", datetime.combine(today, datetime.min.time())]
+    assert row[4] == "=Vi bygger" and sheets[("answers",)][1][4].data_type == "s"
+    [csv_row] = _csv_rows(files[("answers",)])[1:]
+    assert csv_row[4] == "'=Vi bygger"
+    about = {cells[0].value: cells[1].value for cells in sheets[("about",)][1:]}
+    assert about["Compiled at"] == content["compiled_at"]
