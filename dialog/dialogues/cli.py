@@ -1,4 +1,4 @@
-"""Dialogue commands: `flask --app dialog add-phase ...`, `export-dialogue SLUG --out PATH`
+"""Dialogue commands: `flask --app dialog add-phase ...`, `export-dialogue SLUG PATH`
 and `import-dialogue PATH`."""
 
 from __future__ import annotations
@@ -59,12 +59,10 @@ def _parse_local(text: str) -> datetime:
 
 @click.command("export-dialogue")
 @click.argument("slug")
-@click.option(
-    "--out",
+@click.argument(
     "out_path",
-    required=True,
+    metavar="PATH",
     type=click.Path(dir_okay=False, writable=True, path_type=Path),
-    help="Where to write the archive ('-' for standard output).",
 )
 @click.option(
     "--with-personal-data",
@@ -74,8 +72,9 @@ def _parse_local(text: str) -> datetime:
 )
 @with_appcontext
 def export_dialogue_command(slug: str, out_path: Path, with_personal_data: bool) -> None:
-    """Write a whole dialogue as one JSON archive (docs/dialogue-archive.md); people by
-    pseudonymous reference only, unless asked for their personal data."""
+    """Write a whole dialogue as one JSON archive (docs/dialogue-archive.md) to PATH ('-'
+    for standard output); people by pseudonymous reference only, unless asked for their
+    personal data."""
     dialogue = queries.dialogue_by_slug(slug)
     if dialogue is None:
         raise click.UsageError(f"No dialogue is called {slug}.")

@@ -193,7 +193,7 @@ def _support_vote(app, proposal, person) -> None:
 
 
 def _export(app, slug: str, path: Path, *extra: str):
-    return app.test_cli_runner().invoke(args=["export-dialogue", slug, "--out", str(path), *extra])
+    return app.test_cli_runner().invoke(args=["export-dialogue", slug, str(path), *extra])
 
 
 def _import(app, path: Path, *extra: str):
