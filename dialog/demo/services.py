@@ -26,8 +26,6 @@ from dialog.proposals import services as proposals
 from dialog.proposals.models import (
     Proposal,
     Stance,
-    Vote,
-    VoteValue,
 )
 
 DEMO_PASSWORD = "demo-password"
@@ -366,22 +364,6 @@ def add_proposals(dialogue, rows, rng: random.Random) -> list[Proposal]:
             )
         made.append(proposal)
     return made
-
-
-def _seed_votes(proposal, residents, rng: random.Random) -> None:
-    # Written directly: the dialogue's voting phase is already over.
-    for voter in rng.sample(residents, k=rng.randint(3, 15)):
-        value = rng.choice([VoteValue.for_, VoteValue.for_, VoteValue.against, VoteValue.abstain])
-        db.session.add(
-            Vote(
-                proposal_id=proposal.id,
-                user_id=voter.id,
-                dialogue_id=proposal.dialogue_id,
-                value=value,
-            )
-        )
-    db.session.flush()
-    proposals.reconcile_counts(proposal.dialogue_id)
 
 
 THEMES = ["Så bygger vi staden", "Stadslivet", "Den smarta staden", "Staden och omlandet"]
