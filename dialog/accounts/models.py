@@ -66,6 +66,7 @@ class User(UserMixin, db.Model):
     mail_bounced_at: Mapped[datetime | None]
     # An imported participant's reference where they came from (the participant number
     # of a Polis export): reports name them by it, so results can be compared there.
+    # See `participant_reference`.
     external_id: Mapped[str | None] = mapped_column(sa.String(64))
 
     sessions: Mapped[list[UserSession]] = relationship(back_populates="user")
@@ -178,3 +179,28 @@ class DataExport(db.Model):
     @property
     def is_ready(self) -> bool:
         return self.file_id is not None
+
+
+def participant_reference(user_id: int, external_id: str | None) -> str:
+    """How reports and archives name a person without naming them: the reference they
+    were imported with, otherwise their account id."""
+    return external_id or str(user_id)
+
+
+def participant_references(external: dict[int, str | None]) -> dict[int, str]:
+    """`participant_reference` for each of a dialogue's people (account id → imported
+    reference or None), never two alike: an account whose id is an imported person's
+    reference (Polis participant 7 and account 7) is `account-7`, and a reference two
+    imported people share gets each later one's account as well."""
+    imported = {reference for reference in external.values() if reference}
+    named: set[str] = set()
+    references = {}
+    for user_id in sorted(external):
+        reference = participant_reference(user_id, external[user_id])
+        if not external[user_id] and reference in imported:
+            reference = f"account-{user_id}"
+        elif reference in named:
+            reference = f"{reference} (account-{user_id})"
+        named.add(reference)
+        references[user_id] = reference
+    return references

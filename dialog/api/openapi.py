@@ -85,7 +85,9 @@ SCHEMAS = {
         "type": "object",
         "description": "The report a dialogue's planners published as “What we heard”: "
         "figures about groups of at least five people, never a person, frozen as they "
-        "were published, with the official answers of that moment.",
+        "were published, with the official answers of that moment. Each proposal's "
+        "title is as it is now, and null for a proposal moderators have since taken "
+        "out of sight.",
         "required": ["dialogue", "version", "published_at", "report"],
         "properties": {
             "dialogue": {"type": "string"},
@@ -105,7 +107,20 @@ SCHEMAS = {
                         },
                     },
                     "opinion_groups": {"type": "array"},
-                    "answers": {"type": "array"},
+                    "answers": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "required": ["proposal", "title", "status", "answer", "answered_at"],
+                            "properties": {
+                                "proposal": {"type": "string"},
+                                "title": {"type": ["string", "null"]},
+                                "status": {"type": "string"},
+                                "answer": {"type": "string"},
+                                "answered_at": {"type": "string", "format": "date-time"},
+                            },
+                        },
+                    },
                 },
             },
         },

@@ -128,11 +128,12 @@ def answer(answer) -> dict | None:
     }
 
 
-def published_report(dialogue, published) -> dict[str, Any]:
-    """The snapshot as it was frozen: it already names nobody."""
+def published_report(dialogue, published, content: dict[str, Any]) -> dict[str, Any]:
+    """The snapshot as it was frozen (it already names nobody), its titles as they are
+    now (`reports.as_moderated`)."""
     return {
         "dialogue": dialogue.slug,
         "version": published.version,
         "published_at": _time(published.published_at),
-        "report": published.content,
+        "report": content,
     }

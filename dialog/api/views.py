@@ -121,13 +121,16 @@ def dialogue_detail(slug: str):
 @bp.get("/dialogues/<slug>/report")
 @limiter.limit("120 per minute")
 def published_report(slug: str):
+    from dialog.reports.as_moderated import public_content
     from dialog.reports.services import published_report
 
     dialogue = _public_dialogue(slug)
     published = published_report(dialogue.id)
     if published is None:
         abort(404, description=_("This dialogue has no published report."))
-    return jsonify(serializers.published_report(dialogue, published))
+    # A proposal's title is null once moderators have taken it out of sight.
+    content = public_content(published)
+    return jsonify(serializers.published_report(dialogue, published, content))
 
 
 @bp.get("/dialogues/<slug>/proposals")

@@ -22,7 +22,7 @@ from typing import Any, TextIO
 import sqlalchemy as sa
 from sqlalchemy import func, insert, select, union
 
-from dialog.accounts.models import User
+from dialog.accounts.models import User, participant_reference
 from dialog.accounts.services import normalise_email
 from dialog.core import audit
 from dialog.core.db import UTCDateTime, utcnow
@@ -359,11 +359,26 @@ class _Exporting:
         if self.personal_data:
             names += PERSONAL_FIELDS
         columns = [getattr(User, name) for name in names]
+        renamed = self._renamed_voters()
         for start in range(0, len(ids), BATCH):
             batch = ids[start : start + BATCH]
             rows = db.session.execute(select(*columns).where(User.id.in_(batch)).order_by(User.id))
             for row in rows:
-                yield dict(zip(names, row, strict=True))
+                person = dict(zip(names, row, strict=True))
+                person["external_id"] = renamed.get(person["id"], person["external_id"])
+                yield person
+
+    def _renamed_voters(self) -> dict[int, str]:
+        """Voters the report names otherwise than by their own reference (account 7 when
+        someone was imported as 7): the archive carries that name, so the imported
+        dialogue's report names them alike."""
+        from dialog.reports.queries import voter_references
+
+        return {
+            user_id: reference
+            for user_id, reference in voter_references(self.dialogue_id).items()
+            if reference != str(user_id)
+        }
 
     def rows(self, section: Section) -> Iterator[dict[str, Any]]:
         model = section.model
@@ -546,8 +561,8 @@ class _Importing:
                 raise ArchiveInvalid(f"{where}: id must be a whole number.")
             if key in self.ids[PERSON] or key in keys:
                 raise ArchiveInvalid(f"{where}: the person {key} is listed twice.")
-            reference = _text(row["external_id"], User.external_id, f"{where}: external_id") or str(
-                key
+            reference = participant_reference(
+                key, _text(row["external_id"], User.external_id, f"{where}: external_id")
             )
             person = {
                 "external_id": reference,

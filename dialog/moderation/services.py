@@ -173,6 +173,16 @@ def redact(item, *, by, reason: str, body: str, title: str | None = None) -> Mod
         db.session.add(RedactedOriginal(decision_id=decision.id, field=name, text=original))
         setattr(item, name, changed[name])
     db.session.flush()
+    # Reports keep titles and words of their moment; they learn what was taken out.
+    outbox.record(
+        "content_redacted",
+        f"redaction:{decision.id}",
+        {
+            "decision_id": decision.id,
+            "dialogue_id": decision.dialogue_id,
+            _item_column(item): item.id,
+        },
+    )
     if isinstance(item, Proposal):
         from dialog.proposals.services import index_for_search
 

@@ -7,14 +7,15 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from itertools import chain
 
 import numpy as np
-from sqlalchemy import String, func, select, union
+from sqlalchemy import String, case, func, select, union
 from sqlalchemy import cast as sa_cast
 from sqlalchemy import literal as sa_literal
 from sqlalchemy.orm import defer, selectinload
 
-from dialog.accounts.models import User
+from dialog.accounts.models import User, participant_references
 from dialog.core.timezone import LOCAL_ZONE
 from dialog.extensions import db
 from dialog.proposals.models import (
@@ -209,47 +210,60 @@ class VoteMatrix:
 
 def vote_matrix(dialogue_id: int, prefix: str) -> VoteMatrix:
     """Every vote on a shown proposal by a person still named (an erased voter's votes
-    count in the totals but belong to nobody). A participant is named by the reference
-    they were imported with, otherwise by their account id."""
+    count in the totals but belong to nobody). A participant is named by
+    `participant_reference`. Rows and columns are numbered in the order people and
+    proposals first appear, people by account id, each one's votes by proposal number.
+
+    A million votes are read as plain rows in batches straight into arrays: through the
+    ORM each row cost more than the whole analysis of it."""
     from dialog.proposals.models import format_reference
 
+    votes = _vote_arrays(dialogue_id)
+    user_ids, rows = np.unique(votes[:, 0], return_inverse=True)
+    numbers, first, inverse = np.unique(votes[:, 1], return_index=True, return_inverse=True)
+    order = np.argsort(first, kind="stable")
+    position = np.empty_like(order)
+    position[order] = np.arange(len(order))
+    references = voter_references(dialogue_id)
+    return VoteMatrix(
+        [references[int(u)] for u in user_ids],
+        [format_reference(prefix, int(numbers[i])) for i in order],
+        [int(numbers[i]) for i in order],
+        rows.astype(np.int32).ravel(),
+        position[inverse.ravel()].astype(np.int32),
+        votes[:, 2].astype(np.int8),
+    )
+
+
+def _vote_arrays(dialogue_id: int) -> np.ndarray:
+    """(account id, proposal number, score) for each counted vote, as an n × 3 array."""
+    score = case(*((Vote.value == value, points) for value, points in VOTE_SCORES.items()), else_=0)
     statement = (
-        select(Vote.user_id, User.external_id, Proposal.number, Vote.value)
+        select(Vote.user_id, Proposal.number, score)
         .join(Proposal, Proposal.id == Vote.proposal_id)
-        .join(User, User.id == Vote.user_id)
         .where(
             Vote.dialogue_id == dialogue_id,
+            Vote.user_id.is_not(None),
             counted_proposals(dialogue_id),
             Proposal.moderation == Moderation.shown,
         )
         .order_by(Vote.user_id, Proposal.number)
-        .execution_options(yield_per=STREAM_ROWS)
+        .execution_options(stream_results=True)
     )
-    people: dict[int, int] = {}
-    numbers: dict[int, int] = {}
-    references: list[str] = []
-    proposals: list[str] = []
-    in_order: list[int] = []
-    rows, cols, values = [], [], []
-    for user_id, external_id, number, value in db.session.execute(statement):
-        if user_id not in people:
-            people[user_id] = len(references)
-            references.append(external_id or str(user_id))
-        if number not in numbers:
-            numbers[number] = len(proposals)
-            proposals.append(format_reference(prefix, number))
-            in_order.append(number)
-        rows.append(people[user_id])
-        cols.append(numbers[number])
-        values.append(VOTE_SCORES[value])
-    return VoteMatrix(
-        references,
-        proposals,
-        in_order,
-        np.asarray(rows, dtype=np.int32),
-        np.asarray(cols, dtype=np.int32),
-        np.asarray(values, dtype=np.int8),
-    )
+    result = db.session.connection().execute(statement)
+    batches = [
+        np.fromiter(chain.from_iterable(batch), dtype=np.int64, count=3 * len(batch))
+        for batch in result.partitions(STREAM_ROWS)
+    ]
+    return np.concatenate(batches).reshape(-1, 3) if batches else np.empty((0, 3), np.int64)
+
+
+def voter_references(dialogue_id: int) -> dict[int, str]:
+    """How the report names each person who voted in the dialogue (on any proposal, so
+    that an archive of the dialogue names them alike): `participant_references`."""
+    voters = select(Vote.user_id).where(Vote.dialogue_id == dialogue_id).distinct()
+    rows = db.session.execute(select(User.id, User.external_id).where(User.id.in_(voters)))
+    return participant_references(dict(rows.all()))
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from dialog.core import outbox, queues
 from dialog.core.db import one_snapshot, utcnow
 from dialog.core.periodic import periodic
 from dialog.extensions import db
-from dialog.reports import services
+from dialog.reports import as_moderated, services
 from dialog.reports.compiling import compile_report, without_people
 from dialog.reports.models import Report
 
@@ -42,6 +42,14 @@ def compile_version(report_id: int) -> str:
     services.finish(db.session.get(Report, report_id), without_people(content))
     db.session.commit()
     return "done"
+
+
+@outbox.subscriber("content_redacted", name="reports.forget_redacted")
+def forget_redacted(payload) -> str:
+    rewritten = as_moderated.forget_redacted(
+        payload["decision_id"], payload.get("proposal_id"), payload.get("comment_id")
+    )
+    return f"{rewritten} reports rewritten"
 
 
 def _reason(error: Exception) -> str:

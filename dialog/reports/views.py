@@ -26,7 +26,7 @@ from dialog.core.forms import ActionForm
 from dialog.core.permissions import require
 from dialog.dialogues.visibility import visible_dialogue
 from dialog.extensions import db
-from dialog.reports import exports, labels, permissions, queries, services
+from dialog.reports import as_moderated, exports, labels, permissions, queries, services
 from dialog.reports.models import Report, ReportStatus
 
 bp = Blueprint("reports", __name__)
@@ -168,6 +168,7 @@ def heard(slug: str):
         "reports/heard.html",
         dialogue=dialogue,
         published=published,
+        content=as_moderated.public_content(published, _no_longer_shown()),
         staff=bool(permissions.can_compile_reports(current_user, dialogue)),
         form=ActionForm(),
     )
@@ -191,7 +192,13 @@ def download_heard(slug: str, file_format: str):
     published = services.published_report(dialogue.id)
     if published is None:
         abort(404)
-    return _file(published.content, dialogue.slug, published.version, file_format)
+    content = as_moderated.public_content(published, _no_longer_shown())
+    return _file(content, dialogue.slug, published.version, file_format)
+
+
+def _no_longer_shown() -> str:
+    """In place of the title of a proposal moderators have since taken out of sight."""
+    return _("(no longer shown)")
 
 
 def _file(content: dict, slug: str, version: int, kind: str):

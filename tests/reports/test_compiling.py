@@ -7,12 +7,14 @@ import json
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from dialog.accounts.models import User
 from dialog.core.db import one_snapshot, utcnow
 from dialog.dialogues.models import Dialogue
 from dialog.extensions import db
 from dialog.proposals.models import AnswerStatus, Moderation, Proposal, Source, Stance, VoteValue
+from dialog.reports import queries
 from dialog.reports.compiling import compile_report, without_people
 
 FOR, AGAINST, ABSTAIN = VoteValue.for_, VoteValue.against, VoteValue.abstain
@@ -161,3 +163,27 @@ def test_the_command_names_a_dialogue_that_does_not_exist(app, committed_db, tmp
     assert result.exit_code == 2
     assert "No dialogue is called finns-inte" in result.output
     assert not (tmp_path / "x.json").exists()
+
+
+def test_an_imported_participant_and_an_account_are_never_named_alike(
+    app, small, make_user, cast_vote
+):
+    """Members are named by their imported reference, otherwise by account id; when an
+    account's id is an imported participant's reference (Polis participant 7 and
+    account 7), the account is "account-7", and two imported with one reference differ."""
+    with app.app_context():
+        native = db.session.scalars(
+            select(User).where(User.role == "resident").order_by(User.id)
+        ).first()
+        benches = db.session.scalar(select(Proposal).where(Proposal.title == "Bänkar"))
+    twins = [make_user(external_id=str(native.id)), make_user(external_id=str(native.id))]
+    for twin in twins:
+        cast_vote(benches, twin)
+    with app.app_context():
+        matrix = queries.vote_matrix(small.id, small.reference_prefix)
+    assert len(set(matrix.participants)) == len(matrix.participants) == 8
+    assert f"account-{native.id}" in matrix.participants
+    assert str(native.id) in matrix.participants  # the first imported one, as imported
+    assert f"{native.id} (account-{twins[1].id})" in matrix.participants
+    others = set(matrix.participants) - {f"account-{native.id}", str(native.id)}
+    assert len(others & {str(n) for n in range(native.id + 1, native.id + 6)}) == 5

@@ -1,0 +1,153 @@
+"""A published report as moderation has it now: a proposal hidden after publishing is no
+longer named on the page, in its files or in the API, and comes back when restored; a
+redaction reaches every stored version and the published report, titles and words."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+
+import pytest
+from jsonschema import Draft202012Validator
+from openpyxl import load_workbook
+
+from dialog.accounts.models import User
+from dialog.api import openapi
+from dialog.dialogues import services as dialogue_services
+from dialog.dialogues.models import Dialogue
+from dialog.extensions import db
+from dialog.moderation import services as moderation
+from dialog.proposals.models import AnswerStatus, Proposal
+from dialog.reports import services
+from dialog.reports.models import Report
+from tests.support import log_in, post_form, run_task
+
+VOTING = (("proposals", -48, -1), ("voting", -1, 24), ("result", 24, None))
+SECRET_TITLE = "Gungor hos Zebulon Quist"
+SECRET_WORD = "zebulonsson"
+PARKS = ("Gungor och lekplats", "Fler träd i parken", "Bänkar vid lekplatsen")
+STREETS = ("Cykelbana längs ån", "Trafikljus vid skolan", "Säkrare korsning vid torget")
+
+
+@pytest.fixture
+def published(app, committed_db, make_dialogue, make_user, make_proposal, cast_vote, make_answer):
+    """A published version 1 whose ranking, answers and topic examples name the secret
+    title, and whose theme words hold a name the proposal repeats."""
+    dialogue = make_dialogue("synlig", phases=VOTING, themes=["Parker", "Trafik"])
+    people = [make_user(display_name=f"Boende {n}") for n in range(6)]
+    secret = make_proposal(
+        dialogue,
+        people[0],
+        title=SECRET_TITLE,
+        theme="Parker",
+        body=f"Gungor och lekplats, säger {SECRET_WORD}; {SECRET_WORD} vill ha träd. "
+        f"Fråga {SECRET_WORD}.",
+    )
+    for n in range(24):
+        title = (PARKS if n % 2 else STREETS)[n % 3]
+        make_proposal(
+            dialogue,
+            people[n % 6],
+            title=f"{title} {n}",
+            theme="Parker" if n % 2 else "Trafik",
+            body=f"{title}: lekplats, träd och gungor" if n % 2 else f"{title}: cykel och trafik",
+        )
+    for person in people:
+        cast_vote(secret, person)
+    admin = make_user(role="admin")
+    make_answer(secret, admin, status=AnswerStatus.accepted, body="Vi bygger gungorna i vår.")
+    planner = make_user(role="planner", email="pia@example.org")
+    with app.app_context():
+        dialogue_services.assign_planner(
+            db.session.get(Dialogue, dialogue.id), db.session.get(User, planner.id), by=None
+        )
+        report_id = services.request_report(
+            db.session.get(Dialogue, dialogue.id), by=db.session.get(User, planner.id)
+        ).id
+        db.session.commit()
+        assert run_task(app, services.COMPILE_TASK, report_id) == "done"
+    client = app.test_client()
+    log_in(client, "pia@example.org")
+    post_form(client, "/d/synlig/reports/1/publish", {}, form_path="/d/synlig/reports/1")
+    return dialogue, secret.id, planner.id, report_id
+
+
+def _everything_residents_read(app) -> str:
+    """The page, the three files and the API, as one text."""
+    visitor = app.test_client()
+    texts = [
+        visitor.get("/d/synlig/what-we-heard").get_data(as_text=True),
+        visitor.get("/d/synlig/what-we-heard.json").get_data(as_text=True),
+        visitor.get("/api/v1/dialogues/synlig/report").get_data(as_text=True),
+    ]
+    book = load_workbook(io.BytesIO(visitor.get("/d/synlig/what-we-heard.xlsx").data))
+    texts += [
+        str(cell) for sheet in book for row in sheet.iter_rows(values_only=True) for cell in row
+    ]
+    with zipfile.ZipFile(io.BytesIO(visitor.get("/d/synlig/what-we-heard.csv").data)) as files:
+        texts += [files.read(name).decode("utf-8-sig") for name in files.namelist()]
+    return "\n".join(texts)
+
+
+def _moderate(app, action, proposal_id: int, planner_id: int, **fields) -> None:
+    with app.app_context():
+        action(db.session.get(Proposal, proposal_id), by=db.session.get(User, planner_id), **fields)
+        db.session.commit()
+
+
+def test_a_proposal_hidden_after_publishing_is_named_nowhere_and_comes_back_when_restored(
+    app, published
+):
+    _dialogue, secret_id, planner_id, _ = published
+    before = _everything_residents_read(app)
+    assert before.count(SECRET_TITLE) >= 5  # page, the two JSONs, the XLSX and the CSV
+
+    _moderate(app, moderation.hide, secret_id, planner_id, reason="Namnger en granne")
+    after = _everything_residents_read(app)
+    assert SECRET_TITLE not in after
+    page = app.test_client().get("/d/synlig/what-we-heard").get_data(as_text=True)
+    assert "(visas inte längre)" in page
+    # The figures stay: the votes and the answer are still the municipality's to report.
+    assert "Vi bygger gungorna i vår." in after
+    api = app.test_client().get("/api/v1/dialogues/synlig/report").get_json()
+    assert [a["title"] for a in api["report"]["answers"]] == [None]
+    Draft202012Validator(openapi.SCHEMAS["PublishedReport"]).validate(api)  # null allowed
+
+    _moderate(app, moderation.restore, secret_id, planner_id)
+    assert SECRET_TITLE in _everything_residents_read(app)
+
+
+def test_a_redaction_reaches_every_stored_version_and_the_published_report(app, published, mailbox):
+    dialogue, secret_id, planner_id, report_id = published
+    with app.app_context():
+        stored = db.session.get(Report, report_id).content
+    assert SECRET_TITLE in json.dumps(stored, ensure_ascii=False)
+    theme_words = {w["word"] for t in stored["words"]["themes"] for w in t["words"]}
+    assert SECRET_WORD in theme_words  # else the test below could not fail
+
+    _moderate(
+        app,
+        moderation.redact,
+        secret_id,
+        planner_id,
+        reason="Personuppgifter",
+        title="Gungor",
+        body="Gungor och lekplats, säger [borttaget]; hen vill ha träd.",
+    )
+    assert mailbox.deliver() >= 1  # the worker's part: reports.forget_redacted
+
+    with app.app_context():
+        version = db.session.get(Report, report_id).content
+        public = services.published_report(dialogue.id).content
+    for content in (version, public):
+        text = json.dumps(content, ensure_ascii=False)
+        assert SECRET_TITLE not in text and SECRET_WORD not in text.lower()
+        assert [a["title"] for a in content.get("answers", [])] in ([], ["Gungor"])
+    ranked = {p["reference"]: p["title"] for p in version["proposals"]["most_supported"]}
+    assert "Gungor" in ranked.values()
+    # Only the words taken out go: the theme keeps the rest of its words.
+    assert {w["word"] for t in version["words"]["themes"] for w in t["words"]} == (
+        theme_words - {SECRET_WORD}
+    )
+    assert SECRET_TITLE not in _everything_residents_read(app)
