@@ -25,6 +25,7 @@ def init_app(app: Flask) -> None:
         report_day=labels.day,
         report_map=labels.map_points,
         report_flag_reason=labels.flag_reason_label,
+        report_area_part=labels.area_part_label,
         report_action=labels.action_label,
         report_day_bars=labels.day_bars,
         report_chart=(labels.CHART_WIDTH, labels.CHART_HEIGHT),

@@ -223,10 +223,21 @@ def _with_shares(spread: list[queries.Spread], proposals: int) -> list[dict]:
 
 # The geography section's drawing: a frame this wide, points as many as the opinion map.
 MAP_WIDTH = 600
+# The parts of the frame the section counts located proposals in, for the table that
+# says in words what the dots show: a 3 x 3 grid, north row first, each row west to east.
+# Stable keys (the page names them in the reader's language).
+AREA_PARTS = (
+    ("north-west", "north", "north-east"),
+    ("west", "centre", "east"),
+    ("south-west", "south", "south-east"),
+)
+# West, south, east and north edges, in degrees.
+Frame = tuple[float, float, float, float]
 
 
 def _geography(dialogue: Dialogue) -> dict[str, Any]:
     places = queries.places(dialogue.id, MAP_POINTS)
+    frame = _frame(dialogue.place_area, places.bounds)
     return {
         "named": [
             {"place": name, "proposals": count, "votes": votes}
@@ -234,32 +245,59 @@ def _geography(dialogue: Dialogue) -> dict[str, Any]:
         ],
         "located": places.located,
         "unplaced": places.unplaced,
-        "drawing": _drawing(dialogue.place_area, places.points),
+        "parts": _parts(dialogue.id, frame),
+        "drawing": _drawing(dialogue.place_area, places.points, frame),
     }
 
 
-def _drawing(area: dict | None, points: list[tuple[float, float]]) -> dict[str, Any] | None:
+def _rings(area: dict | None) -> list[list[tuple[float, float]]]:
+    return [[(lon, lat) for lon, lat, *_ in ring] for ring in (area or {}).get("coordinates", [])]
+
+
+def _frame(area: dict | None, bounds: Frame | None) -> Frame | None:
+    """The box around the area's outline and every located proposal (not only those
+    drawn), so that the drawing and the table of its parts share one frame."""
+    lons = [lon for ring in _rings(area) for lon, _lat in ring]
+    lats = [lat for ring in _rings(area) for _lon, lat in ring]
+    if bounds is not None:
+        west, south, east, north = bounds
+        lons, lats = [*lons, west, east], [*lats, south, north]
+    if not lons:
+        return None
+    return min(lons), min(lats), max(lons), max(lats)
+
+
+def _parts(dialogue_id: int, frame: Frame | None) -> list[dict[str, Any]]:
+    """Every located proposal counted in the part of the frame it lies in: each of the
+    nine parts, in AREA_PARTS's order, those without any too."""
+    counts = queries.located_by_third(dialogue_id, frame) if frame else {}
+    return [
+        {"part": part, "proposals": counts.get((across, 2 - up), 0)}
+        for up, row in enumerate(AREA_PARTS)
+        for across, part in enumerate(row)
+    ]
+
+
+def _drawing(
+    area: dict | None, points: list[tuple[float, float]], frame: Frame | None
+) -> dict[str, Any] | None:
     """The area's outline and the proposals' points in one frame, projected so that a
     kilometre is as long east as north (longitudes shrink with the cosine of the
     latitude): an SVG needs nothing else, and no map tiles."""
-    rings = [[(lon, lat) for lon, lat, *_ in ring] for ring in (area or {}).get("coordinates", [])]
-    positions = [p for ring in rings for p in ring] + [(lon, lat) for lat, lon in points]
-    if not positions:
+    if frame is None:
         return None
-    lons, lats = [p[0] for p in positions], [p[1] for p in positions]
-    squeeze = float(np.cos(np.radians((min(lats) + max(lats)) / 2)))
-    span = max((max(lons) - min(lons)) * squeeze, max(lats) - min(lats), 1e-6)
+    rings = _rings(area)
+    west, south, east, north = frame
+    squeeze = float(np.cos(np.radians((south + north) / 2)))
+    span = max((east - west) * squeeze, north - south, 1e-6)
     scale = MAP_WIDTH / span
 
     def project(lon: float, lat: float) -> list[float]:
-        return [
-            round((lon - min(lons)) * squeeze * scale, 1),
-            round((max(lats) - lat) * scale, 1),
-        ]
+        return [round((lon - west) * squeeze * scale, 1), round((north - lat) * scale, 1)]
 
     return {
-        "width": round((max(lons) - min(lons)) * squeeze * scale, 1) or MAP_WIDTH,
-        "height": round((max(lats) - min(lats)) * scale, 1) or MAP_WIDTH,
+        "width": round((east - west) * squeeze * scale, 1) or MAP_WIDTH,
+        "height": round((north - south) * scale, 1) or MAP_WIDTH,
         "outline": [[project(lon, lat) for lon, lat in ring] for ring in rings],
         "points": [project(lon, lat) for lat, lon in points],
     }

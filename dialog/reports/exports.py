@@ -130,6 +130,7 @@ TITLES: dict[Path, Any] = {
     ("themes", "thin_dimensions"): _l("Dimensions few named"),
     ("geography",): _l("Geography"),
     ("geography", "named"): _l("Proposals by place"),
+    ("geography", "parts"): _l("Proposals by part of the area"),
     ("representation",): _l("Who took part"),
     ("representation", "districts"): _l("Participants by district"),
     ("representation", "age_bands"): _l("Participants by age band"),
@@ -287,6 +288,7 @@ KNOWN_COLUMNS: dict[Path, list[str]] = {
     ("themes", "focus_areas"): _SPREAD,
     ("themes", "dimensions"): _SPREAD,
     ("geography", "named"): ["place", "proposals", "votes"],
+    ("geography", "parts"): ["part", "proposals"],
 }
 # Shares of a whole: a spreadsheet shows them as percentages.
 SHARES = {
@@ -330,6 +332,7 @@ VALUE_LABELS: dict[tuple[Path, str], Callable[[str], str]] = {
     (("themes", "missing_dimensions"), "dimension"): _dimension_label,
     (("themes", "thin_dimensions"), "dimension"): _dimension_label,
     (("moderation",), "main_reason"): labels.flag_reason_label,
+    (("geography", "parts"), "part"): labels.area_part_label,
     (("topics",), "reason"): lambda v: str(TOPIC_REASONS[v]),
 }
 TOPIC_REASONS = {

@@ -101,6 +101,24 @@ def map_points(points: list[dict]) -> list[tuple[float, float, int]]:
     ]
 
 
+AREA_PART_LABELS = {
+    "north-west": _l("North-west"),
+    "north": _l("North"),
+    "north-east": _l("North-east"),
+    "west": _l("West"),
+    "centre": _l("Centre"),
+    "east": _l("East"),
+    "south-west": _l("South-west"),
+    "south": _l("South"),
+    "south-east": _l("South-east"),
+}
+
+
+def area_part_label(value: str) -> str:
+    """A part of the geography's 3 × 3 grid (`compiling.AREA_PARTS`) in words."""
+    return str(AREA_PART_LABELS[value])
+
+
 def flag_reason_label(value: str) -> str:
     from dialog.moderation.labels import FLAG_REASONS
     from dialog.moderation.models import FlagReason

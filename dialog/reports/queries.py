@@ -402,11 +402,16 @@ class Places:
     located: int  # proposals with a point on the map
     unplaced: int  # proposals with neither a place nor a point
     points: list[tuple[float, float]]  # (lat, lon), by proposal number
+    # West, south, east and north of every located proposal (not only those in `points`)
+    bounds: tuple[float, float, float, float] | None
+
+
+_HAS_POINT = Proposal.place_lat.is_not(None) & Proposal.place_lon.is_not(None)
 
 
 def places(dialogue_id: int, point_limit: int) -> Places:
     shown = _shown(dialogue_id)
-    has_point = Proposal.place_lat.is_not(None) & Proposal.place_lon.is_not(None)
+    has_point = _HAS_POINT
     has_name = func.coalesce(Proposal.place_name, "") != ""
     named = db.session.execute(
         select(Proposal.place_name, func.count(), func.coalesce(func.sum(_total_votes()), 0))
@@ -426,12 +431,50 @@ def places(dialogue_id: int, point_limit: int) -> Places:
         .order_by(Proposal.random_rank, Proposal.number)
         .limit(point_limit)
     ).all()
+    west, south, east, north = db.session.execute(
+        select(
+            func.min(Proposal.place_lon),
+            func.min(Proposal.place_lat),
+            func.max(Proposal.place_lon),
+            func.max(Proposal.place_lat),
+        ).where(shown, has_point)
+    ).one()
     return Places(
         [(name, count, int(votes)) for name, count, votes in named],
         located,
         unplaced,
         [(lat, lon) for lat, lon in points],
+        None if west is None else (float(west), float(south), float(east), float(north)),
     )
+
+
+def located_by_third(dialogue_id: int, frame: tuple[float, float, float, float]):
+    """Shown proposals with a point, counted by (column, row) of a 3 × 3 grid over the
+    frame (west, south, east, north): column 0 the west, row 0 the south. A point on a
+    line between two thirds counts in the one to the east, or to the north."""
+    west, south, east, north = frame
+    thirds = (
+        select(
+            _third(Proposal.place_lon, west, east).label("across"),
+            _third(Proposal.place_lat, south, north).label("up"),
+        )
+        .where(_shown(dialogue_id), _HAS_POINT)
+        .subquery()
+    )
+    # Grouped in an outer query: PostgreSQL will not group by a CASE of bound parameters.
+    rows = db.session.execute(
+        select(thirds.c.across, thirds.c.up, func.count()).group_by(thirds.c.across, thirds.c.up)
+    )
+    return {(across, up): count for across, up, count in rows}
+
+
+def _third(column, low: float, high: float):
+    """0, 1 or 2: which third of low..high the value lies in (the middle one when the
+    frame has no extent that way)."""
+    if high <= low:
+        return sa_literal(1)
+    step = (high - low) / 3
+    return case((column < low + step, 0), (column < low + 2 * step, 1), else_=2)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from dialog.accounts.models import User
+from dialog.accounts.models import User, participant_reference
 from dialog.core.db import one_snapshot
 from dialog.dialogues import archive
 from dialog.dialogues import services as dialogues
@@ -29,6 +29,7 @@ from dialog.proposals.models import (
     VoteValue,
 )
 from dialog.reports.compiling import compile_report
+from tests.reports.camps import vote_in_camps
 
 FOR, AGAINST, ABSTAIN = VoteValue.for_, VoteValue.against, VoteValue.abstain
 VOTING = (("proposals", -48, -1), ("voting", -1, 24, {"capability_overrides": {"comment": True}}))
@@ -219,7 +220,7 @@ def _normalised(path: Path) -> dict:
     named = {archive.PERSON: {}}
     for person in content["people"]:
         key, reference = person.pop("id"), person.pop("external_id")
-        named[archive.PERSON][key] = reference or str(key)
+        named[archive.PERSON][key] = participant_reference(key, reference)
     for section in archive.SECTIONS:
         if section.keyed != archive.PROPOSAL and section.keyed:
             rows = content[section.name]
@@ -259,6 +260,39 @@ def test_a_dialogue_comes_back_from_its_archive_with_the_same_report(app, full, 
     assert len(first["planners"]) == 1 and second["planners"] == []
     first.pop("planners"), second.pop("planners")
     assert second == first
+
+
+@pytest.fixture
+def camps(app, committed_db, make_dialogue, make_user, make_proposal):
+    """A dialogue whose residents vote in three camps: its report has real groups."""
+    dialogue = make_dialogue("lager", phases=VOTING, place_area=AREA)
+    vote_in_camps(app, dialogue, make_user, make_proposal)
+    return dialogue
+
+
+def test_a_dialogue_with_opinion_groups_comes_back_with_the_same_groups(app, camps, tmp_path):
+    path = tmp_path / "lager.json"
+
+    exported = _export(app, "lager", path)
+    imported = _import(app, path, "--slug", "lager-kopia")
+
+    assert exported.exit_code == 0, exported.output
+    assert imported.exit_code == 0, imported.output
+    original, copy = _report(app, "lager"), _report(app, "lager-kopia")
+    groups = original["opinion_groups"]
+    assert original["opinion"]["grouping"] == "groups"
+    assert len(groups) >= 2
+    assert sum(len(g["members"]) for g in groups) == original["totals"]["participants"] == 25
+    assert all(g["representative"] for g in groups)
+    # The groups, one by one: the same people (by reference), sizes and proposals that
+    # set them apart, with the same figures; then everything else in the report.
+    assert [
+        (g["id"], g["size"], sorted(g["members"]), g["representative"])
+        for g in copy["opinion_groups"]
+    ] == [(g["id"], g["size"], sorted(g["members"]), g["representative"]) for g in groups]
+    assert copy["consensus"] == original["consensus"]
+    assert copy["opinion"] == original["opinion"]
+    assert copy == original
 
 
 def test_the_archive_keeps_times_and_kinds_exactly(app, full, tmp_path):
@@ -505,7 +539,10 @@ def test_with_personal_data_a_person_without_an_account_here_gets_one_by_address
     assert result.exit_code == 0, result.output
     with app.app_context():
         made = db.session.scalar(select(User).where(User.email == "ny-adress@example.org"))
-        assert (made.display_name, made.external_id) == ("Invånare 4", str(moved["id"]))
+        assert (made.display_name, made.external_id) == (
+            "Invånare 4",
+            participant_reference(moved["id"], moved["external_id"]),
+        )
         assert not made.active
     # The new account comes after the linked ones, so it is listed last where people are
     # listed by account: the same report in another order (the map's coordinates, worked

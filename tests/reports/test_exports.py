@@ -650,3 +650,29 @@ def test_a_published_report_downloads_with_its_answers_and_without_its_parameter
     assert csv_row[4] == "'=Vi bygger"
     about = {cells[0].value: cells[1].value for cells in sheets[("about",)][1:]}
     assert about["Compiled at"] == content["compiled_at"]
+
+
+def test_the_parts_of_the_area_read_in_words_with_their_counts(ctx, make_dialogue, make_proposal):
+    dialogue = make_dialogue("delar")
+    for lat, lon in ((59.30, 17.90), (59.30, 17.91), (59.20, 18.10)):
+        make_proposal(dialogue, place_lat=lat, place_lon=lon)
+    content = _stored(dialogue.id)
+
+    with force_locale("sv"):
+        sheets = _sheets(exports.as_xlsx(content), content)
+        names = load_workbook(io.BytesIO(exports.as_xlsx(content))).sheetnames
+    rows = [[cell.value for cell in row] for row in sheets[("geography", "parts")]]
+
+    assert "Förslag per del av området" in " ".join(names)
+    assert rows[0] == ["Del", "Förslag"]
+    assert rows[1:] == [
+        ["Nordväst", 2],
+        ["Norr", 0],
+        ["Nordost", 0],
+        ["Väster", 0],
+        ["Mitten", 0],
+        ["Öster", 0],
+        ["Sydväst", 0],
+        ["Söder", 0],
+        ["Sydost", 1],
+    ]

@@ -173,3 +173,158 @@ def test_the_report_page_reads_the_sections_and_draws_them_without_inline_styles
     assert 'class="place-map"' in page and "<polygon" in page
     assert 'class="day-chart"' in page
     assert "style=" not in page
+
+
+# The dot map's parts: the same information as the dots, in words -------------------
+
+# Thirds of AREA: longitude 17.60 | 17.62 | 17.64 | 17.66, latitude 59.18 | 59.19 | 59.20 | 59.21.
+SPOTS = {
+    "north-west": [(59.205, 17.61)] * 3,
+    "centre": [(59.195, 17.63)] * 2,
+    "east": [(59.195, 17.655)],
+    "south-east": [(59.185, 17.65)],
+}
+PARTS = {"north-west": 3, "centre": 2, "east": 1, "south-east": 1}
+
+
+@pytest.fixture
+def spread(app, committed_db, make_dialogue, make_user, make_proposal):
+    """Seven proposals at known points of the area, one more hidden in its north, one
+    naming a place but marking none."""
+    dialogue = make_dialogue("platser", phases=VOTING, place_area=AREA)
+    author = make_user()
+    for part, spots in SPOTS.items():
+        for n, (lat, lon) in enumerate(spots):
+            make_proposal(dialogue, author, title=f"{part} {n}", place_lat=lat, place_lon=lon)
+    hidden = make_proposal(dialogue, author, title="Dold", place_lat=59.205, place_lon=17.63)
+    make_proposal(dialogue, author, title="Namngiven", place_name="Torget")
+    with app.app_context():
+        staff = db.session.get(User, make_user(role="admin", email="karta@example.org").id)
+        moderation.hide(db.session.get(Proposal, hidden.id), by=staff, reason="Reklam")
+        db.session.commit()
+    return dialogue
+
+
+def _page(app, dialogue) -> str:
+    """The report's page in English, compiled by the worker's task in this process."""
+    client = app.test_client()
+    with app.app_context():
+        staff = db.session.scalar(db.select(User).where(User.email == "karta@example.org"))
+        report = services.request_report(db.session.get(Dialogue, dialogue.id), by=staff)
+        report_id, version = report.id, report.version
+        db.session.commit()
+        assert run_task(app, "reports.compile", report_id) == "done"
+    log_in(client, "karta@example.org")
+    return client.get(f"/d/{dialogue.slug}/reports/{version}?lang=en").get_data(as_text=True)
+
+
+def _map_title(page: str) -> str:
+    return page[
+        page.index('<title id="place-map-title">') : page.index(
+            "</title>", page.index("place-map-title")
+        )
+    ]
+
+
+def _parts_table(page: str) -> list[tuple[str, str]]:
+    import re
+
+    table = page[page.index('<table class="table" id="place-parts">') :]
+    table = table[: table.index("</table>")]
+    return re.findall(r'<th scope="row">([^<]+)</th><td>(\d+)</td>', table)
+
+
+def test_every_located_proposal_is_counted_in_its_part_of_the_area(app, spread):
+    geography = _compiled(app, spread)["geography"]
+
+    assert geography["located"] == 7
+    assert geography["parts"] == [
+        {"part": part, "proposals": PARTS.get(part, 0)}
+        for part in (
+            "north-west",
+            "north",
+            "north-east",
+            "west",
+            "centre",
+            "east",
+            "south-west",
+            "south",
+            "south-east",
+        )
+    ]
+    # The drawing and the parts share the frame: the area's box, north up, west left.
+    drawing = geography["drawing"]
+    north_west = [p for p in drawing["points"] if p[0] < drawing["width"] / 3]
+    assert len(north_west) == 3 and all(y < drawing["height"] / 3 for _x, y in north_west)
+
+
+def test_the_parts_frame_takes_in_a_proposal_outside_the_area(app, spread, make_proposal):
+    """The frame widens to a point east of the area, so the thirds move east with it."""
+    make_proposal(spread, None, title="Långt österut", place_lat=59.195, place_lon=17.72)
+
+    parts = {p["part"]: p["proposals"] for p in _compiled(app, spread)["geography"]["parts"]}
+
+    # Longitude thirds now 17.60 | 17.64 | 17.68 | 17.72: the centre's two move west, the
+    # east's and the south-east's one each into the middle column, the new one is east.
+    assert parts == {
+        "north-west": 3,
+        "north": 0,
+        "north-east": 0,
+        "west": 2,
+        "centre": 1,
+        "east": 1,
+        "south-west": 0,
+        "south": 1,
+        "south-east": 0,
+    }
+
+
+def test_the_page_says_how_many_dots_it_draws_and_tables_the_parts(app, spread):
+    page = _page(app, spread)
+
+    title = _map_title(page)
+    assert "a dot for each of the 7 proposals marked on the map" in title
+    assert "2000" not in title
+    assert page.count('class="place-point"') == 7
+    assert 'aria-describedby="place-parts-caption"' in page
+    assert '<caption id="place-parts-caption">' in page
+    assert _parts_table(page) == [
+        ("North-west", "3"),
+        ("North", "0"),
+        ("North-east", "0"),
+        ("West", "0"),
+        ("Centre", "2"),
+        ("East", "1"),
+        ("South-west", "0"),
+        ("South", "0"),
+        ("South-east", "1"),
+    ]
+    # Under the figure, before the table of named places.
+    assert (
+        page.index("</figure>") < page.index("place-parts") < page.index("Proposals by named place")
+    )
+
+
+def test_a_sampled_map_says_how_many_of_how_many_and_the_parts_count_them_all(
+    app, spread, monkeypatch
+):
+    from dialog.reports import compiling
+
+    monkeypatch.setattr(compiling, "MAP_POINTS", 4)
+    page = _page(app, spread)
+
+    assert "with 4 dots, for a sample of the 7 proposals marked on the map" in _map_title(page)
+    assert page.count('class="place-point"') == 4
+    assert sum(int(count) for _part, count in _parts_table(page)) == 7
+
+
+def test_a_report_stored_before_the_parts_still_shows_its_map(app, spread):
+    """Versions compiled before the section had parts are still read."""
+    from flask import render_template
+
+    content = _compiled(app, spread)
+    del content["geography"]["parts"]
+    with app.test_request_context("/?lang=en"):
+        html = render_template("reports/_geography.html", c=content)
+    assert "place-map" in html and "place-parts" not in html
+    assert "a dot for each of the 7 proposals" in html
