@@ -86,6 +86,7 @@ DECLARED = {
             "report_day",
             "report_map",
             "report_flag_reason",
+            "report_area_part",
             "report_action",
             "report_day_bars",
             "report_chart",
