@@ -86,8 +86,8 @@ SCHEMAS = {
         "description": "The report a dialogue's planners published as “What we heard”: "
         "figures about groups of at least five people, never a person, frozen as they "
         "were published, with the official answers of that moment. Each proposal's "
-        "title is as it is now, and null for a proposal moderators have since taken "
-        "out of sight.",
+        "title is as it is now; the title and the answer are null for a proposal "
+        "moderators have since taken out of sight.",
         "required": ["dialogue", "version", "published_at", "report"],
         "properties": {
             "dialogue": {"type": "string"},
@@ -116,7 +116,7 @@ SCHEMAS = {
                                 "proposal": {"type": "string"},
                                 "title": {"type": ["string", "null"]},
                                 "status": {"type": "string"},
-                                "answer": {"type": "string"},
+                                "answer": {"type": ["string", "null"]},
                                 "answered_at": {"type": "string", "format": "date-time"},
                             },
                         },

@@ -9,16 +9,41 @@ from pathlib import Path
 
 import click
 from flask.cli import with_appcontext
+from wtforms.validators import Length, Regexp
 
 from dialog.core.db import one_snapshot
 from dialog.dialogues import archive, queries, schedule
+from dialog.dialogues.forms import DialogueForm
 from dialog.dialogues.models import Dialogue, PhaseKind
 from dialog.dialogues.services import SlugTaken
 from dialog.extensions import db
 
-# The same rule as the dialogue form's address name.
-SLUG = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
-SLUG_LENGTH = 80
+
+def _form_slug_rule() -> tuple[re.Pattern[str], int]:
+    """The dialogue form's rule for an address name, taken from the form's own validators
+    so that a command and the form cannot come to differ."""
+    validators = DialogueForm.slug.kwargs["validators"]
+    pattern = next(v.regex for v in validators if isinstance(v, Regexp))
+    length = next(v.max for v in validators if isinstance(v, Length))
+    return pattern, length
+
+
+SLUG, SLUG_LENGTH = _form_slug_rule()
+
+
+def check_address_name(slug: str) -> None:
+    """Refuse, as the dialogue form would, a slug that cannot be a dialogue's address name
+    (`--slug` of import-dialogue and import-polis)."""
+    if len(slug) > SLUG_LENGTH:
+        raise click.UsageError(
+            f"The address name {slug[:40]!r}… is {len(slug)} characters long: "
+            f"at most {SLUG_LENGTH}."
+        )
+    if not SLUG.match(slug):
+        raise click.UsageError(
+            f"{slug!r} is not an address name: use lower-case letters a–z, digits and "
+            "hyphens, like framtidens-stadskarna."
+        )
 
 
 @click.command("add-phase")
@@ -107,8 +132,8 @@ def export_dialogue_command(slug: str, out_path: Path, with_personal_data: bool)
 @with_appcontext
 def import_dialogue_command(path: Path, slug: str | None) -> None:
     """Make a new dialogue from an archive written by export-dialogue, in one transaction."""
-    if slug is not None and not (SLUG.fullmatch(slug) and len(slug) <= SLUG_LENGTH):
-        raise click.UsageError(f"{slug!r} is not an address name (a-z, 0-9 and hyphens).")
+    if slug is not None:
+        check_address_name(slug)
     try:
         with path.open(encoding="utf-8") as source:
             imported = archive.import_archive(source, slug=slug)

@@ -1,22 +1,33 @@
 """A report as moderation has its content now.
 
-A version freezes the figures and the proposal titles of the moment it was compiled, and
-a published report what it was when published. Moderation goes on after both: a title
-hidden later must not be read on "Det här har vi hört", its files or the API, and words a
-redaction took out (personal data) must not live on in any stored report.
+A version freezes the figures, proposal titles and words of the moment it was compiled,
+and a published report what it was when published. Moderation goes on after both: a
+title taken out of sight later must not be read on "Det här har vi hört", its files or
+the API, and words a redaction took out (personal data) must not live on in any stored
+report.
 
-Two rules do it. Residents read every title of a published report as the proposal's
-title is now, and none of a proposal out of sight (`public_content`, on every read, so a
-hide counts at once, whether or not the worker is running). And a redaction is applied to
-the stored versions and the published report by the worker (`forget_redacted`, a
-subscriber of `content_redacted`): the redacted title replaces the old one, and the words
-the redaction took out leave the topics' and themes' word lists.
+Three rules do it.
+- Residents read every title of a published report as the proposal's title is now, and
+  neither the title nor the answer of a proposal out of sight (`public_content`, on
+  every read, so a hide counts at once, whether or not the worker is running).
+  Proposals are matched by number, so a dialogue's reference prefix may change.
+- A redaction is applied to the stored versions and the published report by the worker
+  (`forget_redacted`, a subscriber of `content_redacted`): the redacted title replaces
+  the old one, and the words the redaction took out leave the topics' and themes' word
+  lists. A version still compiling when the redaction was decided gets it as it is
+  stored (`with_redactions_since`).
+- When an item leaves residents' sight (hidden, held, waiting for review again), the
+  published report keeps a word its text used only while the texts residents can still
+  read use it as often as the report asks of a word (`forget_out_of_sight`), so that a
+  name in a hidden proposal does not stay on as a theme's word.
 """
 
 from __future__ import annotations
 
 import copy
+from collections import Counter
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from typing import Any
 
 from flask_login import AnonymousUserMixin
@@ -25,55 +36,71 @@ from sqlalchemy.orm.attributes import flag_modified
 
 from dialog.core import search
 from dialog.extensions import db
-from dialog.moderation.models import RedactedOriginal
-from dialog.proposals.models import Comment, Proposal, format_reference
+from dialog.moderation.models import Action, ModerationDecision, RedactedOriginal
+from dialog.proposals.models import Comment, Proposal
 from dialog.proposals.visibility import shown_proposals
 from dialog.reports.models import PublishedReport, Report, ReportStatus
 
-Titles = dict[str, str | None]
+_UNCHANGED = object()
 
 
 def public_content(published: PublishedReport, out_of_sight: str | None = None) -> dict[str, Any]:
-    """The published snapshot with each proposal's title as residents may read it now;
-    `out_of_sight` in place of the title of a proposal they may not see."""
+    """The published snapshot as residents may read it now: each proposal's title as it
+    is, `out_of_sight` in place of the title and the answer of one they may not see."""
     content = copy.deepcopy(published.content)
-    named = set(_references(content))
-    if named:
-        prefix = published.dialogue.reference_prefix
-        now = _shown_titles(published.dialogue_id, prefix, named)
-        _retitle(content, lambda reference: now.get(reference, out_of_sight))
+    numbers = {n for n in map(_number, _references(content)) if n is not None}
+    if numbers:
+        shown = _shown_titles(published.dialogue_id, numbers)
+        _retitle(content, lambda number: shown.get(number, out_of_sight))
+        for answer in content.get("answers", []):
+            if _number(answer["proposal"]) not in shown:
+                answer["answer"] = out_of_sight
     return content
 
 
 def forget_redacted(decision_id: int, proposal_id: int | None, comment_id: int | None) -> int:
     """Apply one redaction to every stored report of its dialogue; returns how many were
     rewritten. Idempotent: a second run finds nothing left to change."""
-    item = (
-        db.session.get(Proposal, proposal_id)
-        if proposal_id
-        else db.session.get(Comment, comment_id)
-    )
+    item = _item(proposal_id, comment_id)
     if item is None:
         return 0
-    proposal = item if isinstance(item, Proposal) else item.proposal
-    taken_out = _stems_taken_out(decision_id, _current_text(item))
-    reference = format_reference(proposal.dialogue.reference_prefix, proposal.number)
+    return _rewrite(
+        _stored(_dialogue_id(item)), lambda content: _redact(content, decision_id, item)
+    )
 
-    def title_now(named: str) -> str | None:
-        return proposal.title if named == reference else _UNCHANGED
 
-    rewritten = 0
-    for holder in _stored(proposal.dialogue_id):
-        content = copy.deepcopy(holder.content)
-        if isinstance(item, Proposal):
-            _retitle(content, title_now)
-        _drop_words(content, taken_out)
-        if content != holder.content:
-            holder.content = content
-            flag_modified(holder, "content")
-            rewritten += 1
-    db.session.flush()
-    return rewritten
+def with_redactions_since(content: dict[str, Any], dialogue_id: int, since: datetime) -> None:
+    """Apply to a version compiled from a snapshot taken at `since` the redactions decided
+    since then, which reached the stored reports before this one was stored."""
+    decisions = db.session.execute(
+        select(ModerationDecision.id, ModerationDecision.proposal_id, ModerationDecision.comment_id)
+        .where(
+            ModerationDecision.dialogue_id == dialogue_id,
+            ModerationDecision.action == Action.redact,
+            ModerationDecision.created_at >= since,
+        )
+        .order_by(ModerationDecision.id)
+    )
+    for decision_id, proposal_id, comment_id in decisions:
+        item = _item(proposal_id, comment_id)
+        if item is not None:
+            _redact(content, decision_id, item)
+
+
+def forget_out_of_sight(proposal_id: int | None, comment_id: int | None) -> int:
+    """The published report without the words of an item now out of residents' sight
+    that the texts they can still read do not use enough; 1 when it was rewritten."""
+    item = _item(proposal_id, comment_id)
+    if item is None:
+        return 0
+    published = _published(_dialogue_id(item))
+    if published is None:
+        return 0
+    suspect = set(_words(_text_of(item)))
+    if not suspect & _listed_stems(published.content):
+        return 0  # nothing it wrote is listed: no need to read the dialogue again
+    support = _Support(_dialogue_id(item))
+    return _rewrite([published], lambda content: support.keep_only_supported(content, suspect))
 
 
 # What the content holds ----------------------------------------------------------------
@@ -81,7 +108,6 @@ def forget_redacted(decision_id: int, proposal_id: int | None, comment_id: int |
 # Where a title is written next to the proposal it belongs to: ranked proposals and topic
 # examples say "reference", the published answers "proposal".
 _REFERENCE_KEYS = ("reference", "proposal")
-_UNCHANGED = object()
 
 
 def _titled(content: Any) -> Iterator[tuple[dict, str]]:
@@ -104,60 +130,153 @@ def _references(content: dict) -> Iterator[str]:
     yield from content.get("proposal_titles", {})
 
 
-def _retitle(content: dict, title_of: Callable[[str], Any]) -> None:
+def _number(reference: str) -> int | None:
+    """A reference's proposal number (STK-0042 → 42), whatever the dialogue's prefix."""
+    _, _, digits = reference.rpartition("-")
+    return int(digits) if digits.isdigit() else None
+
+
+def _retitle(content: dict, title_of: Callable[[int], Any]) -> None:
+    """Each title set to `title_of(its proposal's number)`, unless that is _UNCHANGED."""
     for holder, reference in list(_titled(content)):
-        title = title_of(reference)
+        title = title_of(_number(reference))
         if title is not _UNCHANGED:
             holder["title"] = title
     titles: dict = content.get("proposal_titles", {})
     for reference in list(titles):
-        title = title_of(reference)
+        title = title_of(_number(reference))
         if title is not _UNCHANGED:
             titles[reference] = title
+
+
+def _theme_words(content: dict) -> Iterator[dict]:
+    yield from content.get("words", {}).get("themes", [])
+
+
+def _topics(content: dict) -> Iterator[dict]:
+    yield from content.get("topics", {}).get("topics", [])
+
+
+def _listed_stems(content: dict) -> set[str]:
+    stems = {w["stem"] for topic in _topics(content) for w in topic["words"]}
+    return stems | {_stem(w["word"]) for theme in _theme_words(content) for w in theme["words"]}
 
 
 def _drop_words(content: dict, stems: set[str]) -> None:
     if not stems:
         return
-    for topic in content.get("topics", {}).get("topics", []):
+    for topic in _topics(content):
         topic["words"] = [w for w in topic["words"] if w["stem"] not in stems]
-    for theme in content.get("words", {}).get("themes", []):
-        theme["words"] = [w for w in theme["words"] if not set(search.stems(w["word"])) & stems]
+    for theme in _theme_words(content):
+        theme["words"] = [w for w in theme["words"] if _stem(w["word"]) not in stems]
+
+
+def _redact(content: dict, decision_id: int, item: Proposal | Comment) -> None:
+    if isinstance(item, Proposal):
+        title = item.title
+        _retitle(content, lambda number: title if number == item.number else _UNCHANGED)
+    _drop_words(content, _stems_taken_out(decision_id, _text_of(item)))
+
+
+def _rewrite(holders, change: Callable[[dict], None]) -> int:
+    rewritten = 0
+    for holder in holders:
+        content = copy.deepcopy(holder.content)
+        change(content)
+        if content != holder.content:
+            holder.content = content
+            flag_modified(holder, "content")
+            rewritten += 1
+    db.session.flush()
+    return rewritten
+
+
+class _Support:
+    """How much the texts residents can read now use each word: what the report asks
+    of a word it lists (`texts.WORD_PARAMETERS`, `texts.TOPIC_PARAMETERS`), checked
+    against the same reading the report is made from."""
+
+    def __init__(self, dialogue_id: int):
+        from dialog.reports import texts
+
+        reading = texts.read(dialogue_id)
+        self.per_theme: dict[str | None, Counter] = {}
+        self.texts_using: Counter = Counter()
+        for text, stems in zip(reading.texts, reading.stems, strict=True):
+            self.per_theme.setdefault(text.theme, Counter()).update(stems)
+            self.texts_using.update(set(stems))
+        self.min_count = texts.WORD_PARAMETERS["min_count"]
+        self.min_texts = texts.TOPIC_PARAMETERS["min_df"]
+
+    def keep_only_supported(self, content: dict, suspect: set[str]) -> None:
+        for topic in _topics(content):
+            topic["words"] = [
+                w
+                for w in topic["words"]
+                if w["stem"] not in suspect or self.texts_using[w["stem"]] >= self.min_texts
+            ]
+        for theme in _theme_words(content):
+            uses = self.per_theme.get(theme["name"], Counter())
+            theme["words"] = [
+                w
+                for w in theme["words"]
+                if _stem(w["word"]) not in suspect or uses[_stem(w["word"])] >= self.min_count
+            ]
 
 
 # Reads ---------------------------------------------------------------------------------
 
 
-def _shown_titles(dialogue_id: int, prefix: str, references: set[str]) -> Titles:
-    numbers = [n for n in map(_number, references) if n is not None]
+def _shown_titles(dialogue_id: int, numbers: set[int]) -> dict[int, str]:
     rows = db.session.execute(
         select(Proposal.number, Proposal.title).where(
             Proposal.dialogue_id == dialogue_id,
-            Proposal.number.in_(numbers),
+            Proposal.number.in_(sorted(numbers)),
             shown_proposals(AnonymousUserMixin()),
         )
     )
-    return {format_reference(prefix, number): title for number, title in rows}
+    return dict(rows.all())
 
 
-def _number(reference: str) -> int | None:
-    _, _, digits = reference.rpartition("-")
-    return int(digits) if digits.isdigit() else None
+def _item(proposal_id: int | None, comment_id: int | None) -> Proposal | Comment | None:
+    if proposal_id:
+        return db.session.get(Proposal, proposal_id)
+    return db.session.get(Comment, comment_id) if comment_id else None
+
+
+def _dialogue_id(item: Proposal | Comment) -> int:
+    return item.dialogue_id if isinstance(item, Proposal) else item.proposal.dialogue_id
+
+
+def _published(dialogue_id: int) -> PublishedReport | None:
+    return db.session.scalar(
+        select(PublishedReport).where(PublishedReport.dialogue_id == dialogue_id)
+    )
 
 
 def _stored(dialogue_id: int) -> Iterator[Report | PublishedReport]:
     yield from db.session.scalars(
         select(Report).where(Report.dialogue_id == dialogue_id, Report.status == ReportStatus.done)
     )
-    published = db.session.scalar(
-        select(PublishedReport).where(PublishedReport.dialogue_id == dialogue_id)
-    )
+    published = _published(dialogue_id)
     if published is not None:
         yield published
 
 
-def _current_text(item: Proposal | Comment) -> str:
+def _text_of(item: Proposal | Comment) -> str:
     return f"{item.title}\n{item.body}" if isinstance(item, Proposal) else item.body
+
+
+def _words(text: str) -> list[str]:
+    """A text's stems as the report's sections count them (stop and filler words out)."""
+    from dialog.reports import texts
+
+    return texts.Words()(text)
+
+
+def _stem(word: str) -> str:
+    stems = search.stems(word)
+    return stems[0] if stems else word
 
 
 def _stems_taken_out(decision_id: int, now: str) -> set[str]:

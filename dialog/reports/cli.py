@@ -11,6 +11,7 @@ from flask.cli import with_appcontext
 
 from dialog.core.db import one_snapshot
 from dialog.dialogues import queries as dialogue_queries
+from dialog.dialogues.cli import check_address_name
 from dialog.dialogues.services import SlugTaken
 from dialog.extensions import db
 from dialog.reports import polis
@@ -54,12 +55,15 @@ def report_command(slug: str, json_path: Path) -> None:
 @with_appcontext
 def import_polis_command(folder: Path, slug: str) -> None:
     """Make a dialogue from a Polis conversation export folder."""
+    check_address_name(slug)
     try:
         export = polis.read_export(folder)
         dialogue = polis.import_dialogue(export, slug=slug)
     except polis.NotAPolisExport as invalid:
+        db.session.rollback()
         raise click.UsageError(f"Not a Polis export: {invalid}") from invalid
     except SlugTaken as taken:
+        db.session.rollback()
         raise click.UsageError(f"A dialogue is already called {slug}.") from taken
     db.session.commit()
     click.echo(

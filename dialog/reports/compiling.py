@@ -97,6 +97,7 @@ def _participation(dialogue: Dialogue) -> dict[str, Any]:
         "per_day": [
             {
                 "date": day.isoformat(),
+                "participants": counts["participants"],
                 "proposals": counts["proposals"],
                 "comments": counts["comments"],
                 "votes": counts["votes"],

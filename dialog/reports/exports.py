@@ -176,6 +176,12 @@ HEADINGS: dict[str, Any] = {
     "score": _l("Score"),
     "method": _l("Method"),
     "below_threshold": _l("Too few votes to place"),
+    "uncertain_total": _l("Proposals many abstained on, in all"),
+    "consensus_total": _l("Proposals with a consensus score, in all"),
+    "consensus_proposals_total": _l("Proposals every group supports, in all"),
+    "consensus_scored": _l("Consensus scores listed"),
+    "named_min_votes": _l("Votes a proposal needs to be listed"),
+    "uncertain_listed": _l("Proposals many abstained on, listed"),
     "grouping": _l("Grouping"),
     "x": _l("x"),
     "y": _l("y"),
@@ -262,7 +268,7 @@ _FIGURES = ["reference", "title", "votes_for", "votes_against", "votes_abstain",
 _COMMENTS = ["comments", "comments_for", "comments_against", "comments_neutral"]
 _SPREAD = ["name", "proposals", "share", "comments", "votes"]
 KNOWN_COLUMNS: dict[Path, list[str]] = {
-    ("participation", "per_day"): ["date", "proposals", "comments", "votes"],
+    ("participation", "per_day"): ["date", "participants", "proposals", "comments", "votes"],
     ("proposals",): ["ranking", *_FIGURES, *_COMMENTS, "score"],
     ("opinion", "map"): ["x", "y", "group"],
     ("opinion", "consensus"): ["proposal", "score"],

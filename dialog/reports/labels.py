@@ -153,7 +153,8 @@ def day_bars(per_day: list[dict], kind: str) -> list[tuple[float, float, float, 
         return []
     first, last = day(per_day[0]["date"]), day(per_day[-1]["date"])
     days = (last - first).days + 1
-    tallest = max(d[kind] for d in per_day) or 1
+    # A version compiled before a kind was counted per day has no bars of it.
+    tallest = max(d.get(kind, 0) for d in per_day) or 1
     width = CHART_WIDTH / days
     return [
         (
@@ -164,7 +165,7 @@ def day_bars(per_day: list[dict], kind: str) -> list[tuple[float, float, float, 
             d["date"],
         )
         for d in per_day
-        if d[kind]
+        if d.get(kind)
     ]
 
 

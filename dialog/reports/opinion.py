@@ -54,7 +54,17 @@ REPRESENTATIVE_PER_GROUP = 5
 # A proposal is shared when every group agrees with it by at least this smoothed share.
 CONSENSUS_SHARE = 0.6
 CONSENSUS_LISTED = 10
+# Consensus scores kept, highest first (with the count of all that were scored): the
+# shared ground is drawn from the top of the list, and a score for each of 100,000
+# proposals would be most of a report's size and say little a reader could use.
+CONSENSUS_SCORED = 50
 UNCERTAIN_PASS_SHARE = 0.3
+# A proposal is named as uncertain or as shared ground only with at least this many
+# votes (as a ranking of the proposals needs, compiling.PARAMETERS["ranked_min_votes"]):
+# one pass of two votes is not uncertainty, nor one agree of one consensus, but chance.
+NAMED_MIN_VOTES = 5
+# Uncertain proposals listed, with the count of all of them.
+UNCERTAIN_LISTED = 20
 
 
 @dataclass(frozen=True)
@@ -121,9 +131,15 @@ class OpinionAnalysis:
     grouping: str
     map: tuple[MapPoint, ...]
     groups: tuple[Group, ...]
+    # The CONSENSUS_SCORED highest scores; consensus_total: how many proposals were scored.
     consensus: tuple[ConsensusScore, ...]
+    consensus_total: int
+    # At most CONSENSUS_LISTED; consensus_proposals_total: how many are shared ground.
     consensus_proposals: tuple[str, ...]
+    consensus_proposals_total: int
+    # At most UNCERTAIN_LISTED; uncertain_total: how many proposals are uncertain.
     uncertain: tuple[UncertainProposal, ...]
+    uncertain_total: int
 
     def as_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -147,7 +163,10 @@ def parameters() -> dict[str, float | int | str]:
         "representative_per_group": REPRESENTATIVE_PER_GROUP,
         "consensus_share": CONSENSUS_SHARE,
         "consensus_listed": CONSENSUS_LISTED,
+        "consensus_scored": CONSENSUS_SCORED,
         "uncertain_pass_share": UNCERTAIN_PASS_SHARE,
+        "named_min_votes": NAMED_MIN_VOTES,
+        "uncertain_listed": UNCERTAIN_LISTED,
     }
 
 
@@ -167,6 +186,9 @@ def analyse(
     labels, grouping = _groups(votes, m)
     coordinates = _opinion_map(votes, m)
     counts = _group_counts(labels, votes, m)
+    consensus, consensus_total = _consensus(proposals, counts)
+    shared, shared_total = _consensus_proposals(proposals, counts)
+    uncertain, uncertain_total = _uncertain(proposals, cols, values, m)
     return OpinionAnalysis(
         method=METHOD,
         parameters=parameters(),
@@ -179,9 +201,12 @@ def analyse(
             if labels[i] >= 0
         ),
         groups=_reported_groups(participants, proposals, eligible, labels, counts),
-        consensus=_consensus(proposals, counts),
-        consensus_proposals=_consensus_proposals(proposals, counts),
-        uncertain=_uncertain(proposals, cols, values, m),
+        consensus=consensus,
+        consensus_total=consensus_total,
+        consensus_proposals=shared,
+        consensus_proposals_total=shared_total,
+        uncertain=uncertain,
+        uncertain_total=uncertain_total,
     )
 
 
@@ -506,36 +531,43 @@ def two_proportion_z(successes_in, successes_out, trials_in, trials_out):
     )
 
 
-def _consensus(proposals, counts: _Counts) -> tuple[ConsensusScore, ...]:
+def _consensus(proposals, counts: _Counts) -> tuple[tuple[ConsensusScore, ...], int]:
     """Polis's group-aware consensus: the product over groups of each group's smoothed
-    agree share, high only when every group agrees."""
+    agree share, high only when every group agrees. The CONSENSUS_SCORED highest, ties
+    in the proposals' order, and how many proposals were scored."""
     if counts.seen.shape[0] == 0:
-        return ()
+        return (), 0
     score = smoothed_share(counts.agree, counts.seen).prod(axis=0)
-    order = np.lexsort((np.arange(len(score)), -score))
-    return tuple(ConsensusScore(proposals[j], float(score[j])) for j in order)
+    order = np.lexsort((np.arange(len(score)), -score))[:CONSENSUS_SCORED]
+    return tuple(ConsensusScore(proposals[j], float(score[j])) for j in order), len(score)
 
 
-def _consensus_proposals(proposals, counts: _Counts) -> tuple[str, ...]:
-    """The shared ground: proposals every group agrees with by at least CONSENSUS_SHARE,
-    best first."""
+def _consensus_proposals(proposals, counts: _Counts) -> tuple[tuple[str, ...], int]:
+    """The shared ground: proposals with at least NAMED_MIN_VOTES votes of grouped
+    participants that every group agrees with by at least CONSENSUS_SHARE, best first, at
+    most CONSENSUS_LISTED; and how many there are."""
     if counts.seen.shape[0] == 0:
-        return ()
+        return (), 0
     shares = smoothed_share(counts.agree, counts.seen)
     score = shares.prod(axis=0)
-    shared = np.flatnonzero((shares >= CONSENSUS_SHARE).all(axis=0))
+    enough = counts.seen.sum(axis=0) >= NAMED_MIN_VOTES
+    shared = np.flatnonzero((shares >= CONSENSUS_SHARE).all(axis=0) & enough)
     ordered = shared[np.lexsort((shared, -score[shared]))]
-    return tuple(proposals[j] for j in ordered[:CONSENSUS_LISTED])
+    return tuple(proposals[j] for j in ordered[:CONSENSUS_LISTED]), len(shared)
 
 
-def _uncertain(proposals, cols, values, m) -> tuple[UncertainProposal, ...]:
-    """Proposals more than 30 % of whose voters passed: areas of uncertainty."""
+def _uncertain(proposals, cols, values, m) -> tuple[tuple[UncertainProposal, ...], int]:
+    """Areas of uncertainty: proposals with at least NAMED_MIN_VOTES votes more than
+    30 % of whose voters passed. The UNCERTAIN_LISTED best attested, highest pass share
+    first, then most votes (the surer share of two equal ones), then the proposals'
+    order; and how many there are."""
     votes = np.bincount(cols, minlength=m)
     passes = np.bincount(cols[values == PASS], minlength=m)
     share = np.divide(passes, votes, out=np.zeros(m), where=votes > 0)
-    uncertain = np.flatnonzero(share > UNCERTAIN_PASS_SHARE)
-    ordered = uncertain[np.lexsort((uncertain, -share[uncertain]))]
-    return tuple(
+    uncertain = np.flatnonzero((share > UNCERTAIN_PASS_SHARE) & (votes >= NAMED_MIN_VOTES))
+    ordered = uncertain[np.lexsort((uncertain, -votes[uncertain], -share[uncertain]))]
+    listed = tuple(
         UncertainProposal(proposals[j], int(votes[j]), int(passes[j]), float(share[j]))
-        for j in ordered
+        for j in ordered[:UNCERTAIN_LISTED]
     )
+    return listed, len(uncertain)

@@ -7,7 +7,9 @@ participant's latest vote on a comment is the one that counts. Flushes, never co
 from __future__ import annotations
 
 import csv
+import io
 import secrets
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,6 +43,8 @@ ENCODING = "utf-8-sig"
 # An address at a domain that cannot exist (RFC 2606): an imported participant has none.
 NO_ADDRESS = "{slug}-{participant}@polis.invalid"
 BATCH = 5000
+# Polis numbers its comments and participants from 0; a participant's is in their name.
+MAX_ID = 10**15 - 1
 
 
 class NotAPolisExport(ValueError):
@@ -105,64 +109,127 @@ def import_dialogue(export: Export, *, slug: str) -> Dialogue:
 # Reading ------------------------------------------------------------------------------
 
 
-def _rows(path: Path, required: tuple[str, ...]) -> list[dict[str, str]]:
-    if not path.exists():
+def _text(path: Path) -> str:
+    """The file's text, refused with its line if it is not UTF-8 or holds a NUL character
+    (which no text column can store)."""
+    if not path.is_file():
         raise NotAPolisExport(f"{path.parent} has no {path.name}.")
-    with path.open(encoding=ENCODING, newline="") as file:
-        reader = csv.DictReader(file)
-        missing = [column for column in required if column not in (reader.fieldnames or [])]
-        if missing:
-            raise NotAPolisExport(f"{path.name} lacks the column(s) {', '.join(missing)}.")
-        return list(reader)
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise NotAPolisExport(f"{path.name} cannot be read: {error.strerror}.") from error
+    try:
+        text = data.decode(ENCODING)
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise NotAPolisExport(
+            f"{path.name}, line {line}: not UTF-8 text (the byte 0x{data[error.start]:02x}); "
+            "Polis exports are UTF-8."
+        ) from error
+    nul = text.find("\x00")
+    if nul >= 0:
+        line = text.count("\n", 0, nul) + 1
+        raise NotAPolisExport(f"{path.name}, line {line}: a NUL character, which text cannot hold.")
+    return text
+
+
+def _records(path: Path) -> Iterator[tuple[int, list[str]]]:
+    """Each CSV record with the line it starts on; blank lines left out."""
+    reader = csv.reader(io.StringIO(_text(path), newline=""), strict=True)
+    start = 1
+    while True:
+        try:
+            record = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            raise NotAPolisExport(f"{path.name}, line {start}: {_csv_problem(error)}") from error
+        line, start = start, reader.line_num + 1
+        if record:
+            yield line, record
+
+
+def _csv_problem(error: csv.Error) -> str:
+    text = str(error)
+    if "unexpected end of data" in text:
+        return "a quoted field is never closed (is the file cut short?)"
+    if "field larger than field limit" in text:
+        return f"a field longer than {csv.field_size_limit()} characters"
+    return f"not valid CSV ({text})"
+
+
+def _rows(path: Path, required: tuple[str, ...]) -> list[tuple[int, dict[str, str]]]:
+    """Each row as column -> cell, with its line; a row with more or fewer cells than the
+    header has columns is refused, for a cell would be lost or missing."""
+    records = _records(path)
+    header = next(records, (1, []))[1]
+    missing = [column for column in required if column not in header]
+    if missing:
+        raise NotAPolisExport(f"{path.name} lacks the column(s) {', '.join(missing)}.")
+    rows = []
+    for line, record in records:
+        if len(record) < len(header):
+            absent = header[len(record) :]
+            raise NotAPolisExport(
+                f"{path.name}, line {line}: missing the column{'s' if len(absent) > 1 else ''} "
+                f"{', '.join(absent)}."
+            )
+        if len(record) > len(header):
+            raise NotAPolisExport(
+                f"{path.name}, line {line}: {len(record)} cells where the header has "
+                f"{len(header)} columns."
+            )
+        rows.append((line, dict(zip(header, record, strict=True))))
+    return rows
 
 
 def _read_comments(path: Path) -> list[Comment]:
-    comments = []
-    for line, row in enumerate(_rows(path, COMMENT_COLUMNS), start=2):
+    comments: dict[int, tuple[int, Comment]] = {}
+    for line, row in _rows(path, COMMENT_COLUMNS):
         try:
-            comments.append(
-                Comment(
-                    id=int(row["comment-id"]),
-                    author=_optional_int(row["author-id"]),
-                    body=row["comment-body"].strip(),
-                    moderated_out=_optional_int(row["moderated"]) == MODERATED_OUT,
-                    at=_from_milliseconds(row["timestamp"]),
-                )
+            comment = Comment(
+                id=_id(row, "comment-id"),
+                author=_id(row, "author-id") if row["author-id"] != "" else None,
+                body=row["comment-body"].strip(),
+                moderated_out=_optional_int(row, "moderated") == MODERATED_OUT,
+                at=_from_milliseconds(row["timestamp"]),
             )
         except ValueError as error:
-            raise NotAPolisExport(f"{path.name}, line {line}: {error}") from error
-    return sorted(comments, key=lambda comment: comment.id)
+            raise NotAPolisExport(f"{path.name}, line {line}: {error}.") from error
+        if comment.id in comments:
+            raise NotAPolisExport(
+                f"{path.name}, line {line}: the comment-id {comment.id} is also on line "
+                f"{comments[comment.id][0]}."
+            )
+        comments[comment.id] = (line, comment)
+    return sorted((comment for _, comment in comments.values()), key=lambda c: c.id)
 
 
 def _latest_votes(path: Path) -> dict[tuple[int, int], tuple[int, datetime | None]]:
     latest: dict[tuple[int, int], tuple[int, int]] = {}
-    for line, row in enumerate(_rows(path, VOTE_COLUMNS), start=2):
+    for line, row in _rows(path, VOTE_COLUMNS):
         try:
-            key = (int(row["voter-id"]), int(row["comment-id"]))
-            at, vote = int(row["timestamp"]), int(row["vote"])
+            key = (_id(row, "voter-id"), _id(row, "comment-id"))
+            at, vote = _whole(row, "timestamp"), _vote(row["vote"])
+            _from_milliseconds(row["timestamp"])
         except ValueError as error:
-            raise NotAPolisExport(f"{path.name}, line {line}: {error}") from error
-        if vote not in VOTE_VALUES:
-            raise NotAPolisExport(f"{path.name}, line {line}: the vote {vote} is not 1, -1 or 0.")
+            raise NotAPolisExport(f"{path.name}, line {line}: {error}.") from error
         if key not in latest or at >= latest[key][0]:
             latest[key] = (at, vote)
-    return {key: (vote, _from_milliseconds(at)) for key, (at, vote) in latest.items()}
+    return {key: (vote, _from_milliseconds(str(at))) for key, (at, vote) in latest.items()}
 
 
 def _votes_from_matrix(path: Path) -> dict[tuple[int, int], tuple[int, datetime | None]]:
     """One row per participant, one column per comment id: what each voted last."""
     votes = {}
-    for line, row in enumerate(_rows(path, MATRIX_COLUMNS), start=2):
+    for line, row in _rows(path, MATRIX_COLUMNS):
         try:
-            participant = int(row["participant"])
+            participant = _id(row, "participant")
             for column, cell in row.items():
-                if column is not None and column.isdigit() and cell not in ("", None):
-                    vote = int(cell)
-                    if vote not in VOTE_VALUES:
-                        raise ValueError(f"the vote {vote} is not 1, -1 or 0")
-                    votes[(participant, int(column))] = (vote, None)
+                if column.isascii() and column.isdigit() and cell != "":
+                    votes[(participant, int(column))] = (_vote(cell), None)
         except ValueError as error:
-            raise NotAPolisExport(f"{path.name}, line {line}: {error}") from error
+            raise NotAPolisExport(f"{path.name}, line {line}: {error}.") from error
     return votes
 
 
@@ -170,16 +237,45 @@ def _read_summary(path: Path) -> dict[str, str]:
     """summary.csv is two columns, a name and a value per line; it may be left out."""
     if not path.exists():
         return {}
-    with path.open(encoding=ENCODING, newline="") as file:
-        return {row[0]: row[1] for row in csv.reader(file) if len(row) >= 2}
+    return {record[0]: record[1] for _, record in _records(path) if len(record) >= 2}
 
 
-def _optional_int(text: str | None) -> int | None:
-    return int(text) if text not in (None, "") else None
+def _whole(row: dict[str, str], column: str) -> int:
+    text = row[column]
+    try:
+        return int(text)
+    except ValueError:
+        raise ValueError(f"the {column} {text[:40]!r} is not a whole number") from None
+
+
+def _id(row: dict[str, str], column: str) -> int:
+    """A Polis comment or participant number: small and not negative."""
+    number = _whole(row, column)
+    if not 0 <= number <= MAX_ID:
+        raise ValueError(f"the {column} {row[column][:40]} is not from 0 to {MAX_ID}")
+    return number
+
+
+def _optional_int(row: dict[str, str], column: str) -> int | None:
+    return _whole(row, column) if row[column] != "" else None
+
+
+def _vote(text: str) -> int:
+    try:
+        vote = int(text)
+    except ValueError:
+        vote = None
+    if vote not in VOTE_VALUES:
+        raise ValueError(f"the vote {text[:40]!r} is not 1, -1 or 0")
+    return vote
 
 
 def _from_milliseconds(text: str) -> datetime:
-    return datetime.fromtimestamp(int(text) / 1000, tz=UTC)
+    milliseconds = _whole({"timestamp": text}, "timestamp")
+    try:
+        return datetime.fromtimestamp(milliseconds / 1000, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        raise ValueError(f"the timestamp {text[:40]} is not a time") from None
 
 
 # Writing ------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime, timedelta
 from itertools import chain
 
 import numpy as np
@@ -97,30 +97,132 @@ def totals(dialogue_id: int) -> Totals:
 
 
 def per_local_day(dialogue_id: int) -> dict[date, Counter]:
-    """Proposals, comments and votes per day in the municipality's time: counted per hour
-    in SQL (the databases do not share a way to change time zones), then each hour put
-    on its local day."""
+    """Per day in the municipality's time: the people who took part that day (proposed,
+    commented or voted), and the proposals, comments and votes the totals count (hidden
+    ones and votes on them apart)."""
+    day = _LocalDay(_activity_span(dialogue_id))
+    kept = Moderation.hidden
+    counted = {
+        "proposals": select(day(Proposal.created_at).label("day")).where(
+            counted_proposals(dialogue_id), Proposal.moderation != kept
+        ),
+        "comments": select(day(Comment.created_at).label("day")).where(
+            counted_comments(dialogue_id), Comment.moderation != kept
+        ),
+        "votes": select(day(Vote.cast_at).label("day"))
+        .join(Proposal, Proposal.id == Vote.proposal_id)
+        .where(counted_proposals(dialogue_id), Proposal.moderation != kept),
+    }
     days: dict[date, Counter] = {}
-    for kind, hours in (
-        ("proposals", _per_hour(Proposal.created_at, counted_proposals(dialogue_id))),
-        ("comments", _per_hour(Comment.created_at, counted_comments(dialogue_id))),
-        ("votes", _per_hour(Vote.cast_at, Vote.dialogue_id == dialogue_id)),
-    ):
-        for hour, count in hours:
-            days.setdefault(hour.astimezone(LOCAL_ZONE).date(), Counter())[kind] += count
+    for kind, statement in counted.items():
+        for when, count in _counted_by_day(statement.subquery()):
+            days.setdefault(when, Counter())[kind] += count
+    for when, count in _people_by_day(dialogue_id, day):
+        days.setdefault(when, Counter())["participants"] += count
     return days
 
 
-def _per_hour(column, condition) -> Iterator[tuple[datetime, int]]:
-    if db.session.get_bind().dialect.name == "postgresql":
-        bucket = func.date_trunc("hour", func.timezone("UTC", column))
-    else:
-        bucket = func.strftime("%Y-%m-%d %H:00:00", column)
-    rows = db.session.execute(select(bucket, func.count()).where(condition).group_by(bucket))
-    for hour, count in rows:
-        if isinstance(hour, str):
-            hour = datetime.fromisoformat(hour)
-        yield hour.replace(tzinfo=UTC), count
+def _people_by_day(dialogue_id: int, day) -> Iterator[tuple[date, int]]:
+    """Distinct people per local day, by the same rule as `participant_ids`."""
+    acts = union(
+        select(Proposal.author_id.label("user_id"), day(Proposal.created_at).label("day")).where(
+            counted_proposals(dialogue_id), Proposal.author_id.is_not(None)
+        ),
+        select(Comment.author_id, day(Comment.created_at)).where(
+            counted_comments(dialogue_id),
+            Comment.author_id.is_not(None),
+            Comment.by_municipality.is_(False),
+        ),
+        select(Vote.user_id, day(Vote.cast_at)).where(
+            Vote.dialogue_id == dialogue_id, Vote.user_id.is_not(None)
+        ),
+    ).subquery()
+    rows = db.session.execute(
+        select(acts.c.day, func.count(acts.c.user_id.distinct())).group_by(acts.c.day)
+    )
+    for when, count in rows:
+        yield _as_date(when), count
+
+
+def _counted_by_day(moments) -> Iterator[tuple[date, int]]:
+    # Grouped outside: PostgreSQL will not group by an expression of bound parameters.
+    for when, count in db.session.execute(
+        select(moments.c.day, func.count()).group_by(moments.c.day)
+    ):
+        yield _as_date(when), count
+
+
+def _as_date(value) -> date:
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _activity_span(dialogue_id: int) -> tuple[datetime, datetime] | None:
+    firsts = db.session.execute(
+        select(func.min(Proposal.created_at), func.max(Proposal.created_at)).where(
+            Proposal.dialogue_id == dialogue_id
+        )
+    ).one()
+    votes = db.session.execute(
+        select(func.min(Vote.cast_at), func.max(Vote.cast_at)).where(
+            Vote.dialogue_id == dialogue_id
+        )
+    ).one()
+    comments = db.session.execute(
+        select(func.min(Comment.created_at), func.max(Comment.created_at))
+        .join(Proposal, Proposal.id == Comment.proposal_id)
+        .where(Proposal.dialogue_id == dialogue_id)
+    ).one()
+    moments = [m for pair in (firsts, votes, comments) for m in pair if m is not None]
+    return (min(moments), max(moments)) if moments else None
+
+
+class _LocalDay:
+    """A SQL expression for the municipality's calendar day of a UTC timestamp, on both
+    databases (they share no way to change time zones): the zone's UTC offset is fixed
+    between two changes of the clock, so the day is the timestamp shifted by the offset
+    of its stretch, each stretch of the span a CASE branch."""
+
+    STEP = timedelta(minutes=15)  # clocks change on a quarter hour in every zone
+
+    def __init__(self, span: tuple[datetime, datetime] | None):
+        self.stretches = self._stretches(*span) if span else [(None, 0)]
+        self.postgresql = db.session.get_bind().dialect.name == "postgresql"
+
+    @classmethod
+    def _stretches(cls, first: datetime, last: datetime) -> list[tuple[datetime | None, int]]:
+        """(from when, offset in seconds) for each stretch between first and last."""
+        stretches: list[tuple[datetime | None, int]] = [(None, _offset(first))]
+        moment = first
+        while moment < last:
+            later = min(moment + timedelta(days=1), last)
+            if _offset(later) != stretches[-1][1]:
+                change = moment
+                while _offset(change) == stretches[-1][1]:
+                    change += cls.STEP
+                stretches.append((change, _offset(change)))
+            moment = later
+        return stretches
+
+    def __call__(self, column):
+        (_, offset), *changes = self.stretches
+        if not changes:
+            return self._shifted(column, offset)
+        return case(
+            *(
+                (column >= since, self._shifted(column, seconds))
+                for since, seconds in reversed(changes)
+            ),
+            else_=self._shifted(column, offset),
+        )
+
+    def _shifted(self, column, seconds: int):
+        if self.postgresql:
+            return func.date(func.timezone("UTC", column) + timedelta(seconds=seconds))
+        return func.date(column, f"{seconds:+d} seconds")
+
+
+def _offset(moment: datetime) -> int:
+    return int(moment.astimezone(LOCAL_ZONE).utcoffset().total_seconds())
 
 
 def proposals_by_source(dialogue_id: int) -> dict[str, int]:
@@ -589,10 +691,22 @@ def activity_between(dialogue_id: int, start: datetime, end: datetime) -> Activi
             select(func.count()).select_from(model).where(condition, moment >= start, moment < end)
         )
 
+    # As the report's totals count them: hidden input, and votes on it, apart.
+    counted_shown_or_held = counted_proposals(dialogue_id) & (
+        Proposal.moderation != Moderation.hidden
+    )
     return Activity(
-        counted(Proposal, Proposal.created_at, counted_proposals(dialogue_id)),
-        counted(Comment, Comment.created_at, counted_comments(dialogue_id)),
-        counted(Vote, Vote.cast_at, Vote.dialogue_id == dialogue_id),
+        counted(Proposal, Proposal.created_at, counted_shown_or_held),
+        counted(
+            Comment,
+            Comment.created_at,
+            counted_comments(dialogue_id) & (Comment.moderation != Moderation.hidden),
+        ),
+        counted(
+            Vote,
+            Vote.cast_at,
+            Vote.proposal_id.in_(select(Proposal.id).where(counted_shown_or_held)),
+        ),
     )
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 from dialog.core import audit, outbox
 from dialog.core.db import AlreadyTaken, unique_write, utcnow
 from dialog.extensions import db
-from dialog.reports import queries
+from dialog.reports import as_moderated, queries
 from dialog.reports.compiling import PARAMETERS
 from dialog.reports.models import PublishedReport, Report, ReportStatus
 
@@ -85,6 +85,8 @@ def record_progress(report_id: int, stage: str, percent: int) -> None:
 def finish(report: Report, content: dict) -> None:
     """Done: stored, and the planner who asked is told (through the outbox, so only once
     the version is committed)."""
+    since = report.started_at or report.requested_at
+    as_moderated.with_redactions_since(content, report.dialogue_id, since)
     report.status = ReportStatus.done
     report.content = content
     report.stage = "done"

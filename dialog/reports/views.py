@@ -3,7 +3,9 @@ what it found."""
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 from datetime import timedelta
 
 from flask import (
@@ -20,16 +22,19 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from dialog.core import limits
+from dialog.core import limits, page_cache
 from dialog.core.db import utcnow
 from dialog.core.forms import ActionForm
 from dialog.core.permissions import require
 from dialog.dialogues.visibility import visible_dialogue
-from dialog.extensions import db
+from dialog.extensions import db, limiter
 from dialog.reports import as_moderated, exports, labels, permissions, queries, services
 from dialog.reports.models import Report, ReportStatus
 
 bp = Blueprint("reports", __name__)
+# Files are built once and then cached; a limit per visitor keeps anyone from asking for
+# every language and kind at once, again and again.
+DOWNLOADS = "30 per minute"
 
 
 @bp.get("/d/<slug>/reports")
@@ -121,11 +126,12 @@ def retry(slug: str, version: int):
     dialogue = visible_dialogue(slug, current_user)
     require(permissions.can_compile_reports(current_user, dialogue))
     report = _version_or_404(dialogue, version)
-    if ActionForm().validate_on_submit():
-        if services.retry(report, by=current_user):
-            db.session.commit()
-        else:
-            flash(_("Only a report that failed can be tried again."), "error")
+    if not ActionForm().validate_on_submit():
+        flash(_("The form had expired. Please try again."), "error")
+    elif services.retry(report, by=current_user):
+        db.session.commit()
+    else:
+        flash(_("Only a report that failed can be tried again."), "error")
     return redirect(url_for("reports.show", slug=slug, version=version))
 
 
@@ -151,9 +157,13 @@ def publish(slug: str, version: int):
 def withdraw(slug: str):
     dialogue = visible_dialogue(slug, current_user)
     require(permissions.can_compile_reports(current_user, dialogue))
-    if ActionForm().validate_on_submit() and services.withdraw(dialogue, by=current_user):
+    if not ActionForm().validate_on_submit():
+        flash(_("The form had expired. Please try again."), "error")
+    elif services.withdraw(dialogue, by=current_user):
         db.session.commit()
         flash(_("Withdrawn: residents no longer see a report."), "success")
+    else:
+        flash(_("No report is published."), "error")
     return redirect(url_for("reports.index", slug=slug))
 
 
@@ -175,6 +185,7 @@ def heard(slug: str):
 
 
 @bp.get("/d/<slug>/reports/<int:version>.<any(xlsx, csv, json):file_format>")
+@limiter.limit(DOWNLOADS)
 def download(slug: str, version: int, file_format: str):
     """The version as a file: XLSX, CSV (a ZIP of one file per table) or JSON."""
     dialogue = visible_dialogue(slug, current_user)
@@ -186,6 +197,7 @@ def download(slug: str, version: int, file_format: str):
 
 
 @bp.get("/d/<slug>/what-we-heard.<any(xlsx, csv, json):file_format>")
+@limiter.limit(DOWNLOADS)
 def download_heard(slug: str, file_format: str):
     """The published report as a file, for everyone who may see the dialogue."""
     dialogue = visible_dialogue(slug, current_user)
@@ -202,9 +214,13 @@ def _no_longer_shown() -> str:
 
 
 def _file(content: dict, slug: str, version: int, kind: str):
+    """The file of this content: made once per content, kind and language while the
+    cache keeps it (a large report's workbook takes seconds to build)."""
     made = exports.FORMATS[kind]
+    digest = hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()
+    data = page_cache.fragment(f"report-file:{kind}:{digest}", lambda: made.write(content))
     response = send_file(
-        io.BytesIO(made.write(content)),
+        io.BytesIO(data),
         mimetype=made.mimetype,
         as_attachment=True,
         download_name=exports.download_name(slug, version, kind),

@@ -72,11 +72,14 @@ def test_participation_is_counted_per_local_day_and_by_source(app, small):
     participation = _compiled(app, small)["participation"]
 
     [today] = participation["per_day"]
+    # As the totals count them: the hidden proposal and the vote on it apart; its author
+    # took part all the same.
     assert today == {
         "date": utcnow().astimezone(_local_zone()).date().isoformat(),
-        "proposals": 4,
+        "participants": 6,
+        "proposals": 3,
         "comments": 4,
-        "votes": 15,
+        "votes": 14,
     }
     assert participation["proposals_by_source"] == {"online": 2, "letter": 1}
 
@@ -187,3 +190,45 @@ def test_an_imported_participant_and_an_account_are_never_named_alike(
     assert f"{native.id} (account-{twins[1].id})" in matrix.participants
     others = set(matrix.participants) - {f"account-{native.id}", str(native.id)}
     assert len(others & {str(n) for n in range(native.id + 1, native.id + 6)}) == 5
+
+
+def test_each_local_day_counts_its_people_once_across_a_change_of_the_clock(
+    app, committed_db, make_dialogue, make_user, make_proposal, cast_vote
+):
+    """Stockholm's clocks go back at 01:00 UTC on 25 October 2026: 22:30 UTC is the next
+    local day in summer (UTC+2) and 23:30 UTC in winter (UTC+1); 22:30 UTC in winter is
+    still the same day."""
+    from datetime import UTC, datetime
+
+    from dialog.proposals.models import Vote
+
+    dialogue = make_dialogue("klockan", phases=VOTING)
+    anna, bo = make_user(), make_user()
+    first = make_proposal(dialogue, anna, title="Första")
+    late = make_proposal(dialogue, bo, title="Sent")
+    for voter in (anna, bo):
+        cast_vote(first, voter)
+    moments = {
+        "proposal": datetime(2026, 10, 24, 22, 30, tzinfo=UTC),  # 25 Oct, 00:30 local
+        anna.id: datetime(2026, 10, 25, 9, 0, tzinfo=UTC),  # 25 Oct: anna again
+        bo.id: datetime(2026, 10, 25, 22, 30, tzinfo=UTC),  # 25 Oct, 23:30 local (winter)
+    }
+    with app.app_context():
+        db.session.get(Proposal, first.id).created_at = moments["proposal"]
+        # 26 Oct, 00:30 local (winter): the next day
+        db.session.get(Proposal, late.id).created_at = datetime(2026, 10, 25, 23, 30, tzinfo=UTC)
+        for vote in db.session.scalars(select(Vote).where(Vote.proposal_id == first.id)):
+            vote.cast_at = moments[vote.user_id]
+        db.session.commit()
+
+    per_day = {d["date"]: d for d in _compiled(app, dialogue)["participation"]["per_day"]}
+
+    assert list(per_day) == ["2026-10-25", "2026-10-26"]
+    assert per_day["2026-10-26"]["participants"] == 1 and per_day["2026-10-26"]["proposals"] == 1
+    assert per_day["2026-10-25"] == {
+        "date": "2026-10-25",
+        "participants": 2,  # anna proposed and voted: once
+        "proposals": 1,
+        "comments": 0,
+        "votes": 2,
+    }

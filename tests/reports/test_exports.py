@@ -323,7 +323,9 @@ def test_sheet_names_are_short_unique_and_acceptable_to_excel(ctx):
 
 def test_counts_are_numbers_shares_percentages_and_days_dates(ctx):
     content = _content(
-        participation={"per_day": [{"date": "2026-02-28", "proposals": 4, "votes": 9}]},
+        participation={
+            "per_day": [{"date": "2026-02-28", "participants": 2, "proposals": 4, "votes": 9}]
+        },
         themes={"proposals": 2, "themes": [{"name": "-1 Trafik", "proposals": 2, "share": 0.6667}]},
         opinion={"map": [{"x": -0.5, "y": 0.25, "group": 0}]},
     )
@@ -334,8 +336,9 @@ def test_counts_are_numbers_shares_percentages_and_days_dates(ctx):
     totals = {row[0].value: row[1] for row in sheets[("totals",)][1:]}
     participants = totals[str(exports.HEADINGS["participants"])]
     assert (participants.data_type, participants.value) == ("n", 3)
-    day, proposals, votes = sheets[("participation", "per_day")][1][:3]
+    day, people, proposals, _comments, votes = sheets[("participation", "per_day")][1][:5]
     assert day.is_date and day.value == datetime(2026, 2, 28)
+    assert (people.value, proposals.value, votes.value) == (2, 4, 9)
     assert isinstance(proposals.value, int) and proposals.data_type == "n"
     name, _proposals, share = sheets[("themes", "themes")][1][:3]
     assert (share.value, share.number_format) == (0.6667, "0.0%")

@@ -378,20 +378,28 @@ def test_the_group_aware_consensus_is_the_product_of_smoothed_agree_shares():
     assert analysis.consensus_proposals == ("p9",)
 
 
-def test_proposals_with_more_than_30_percent_passes_are_uncertain():
-    proposals = ["four of ten", "three of ten", "one of one", "none"]
+def test_proposals_with_five_votes_and_more_than_30_percent_passes_are_uncertain():
+    proposals = ["four of ten", "three of ten", "one of one", "two of five", "two of four"]
     table = {
         f"r{i}": {"four of ten": 0 if i < 4 else 1, "three of ten": 0 if i < 3 else -1}
         for i in range(10)
     }
     table["r0"]["one of one"] = 0
+    for i in range(5):
+        table[f"r{i}"]["two of five"] = 0 if i < 2 else 1
+    for i in range(4):
+        table[f"r{i}"]["two of four"] = 0 if i < 2 else 1
     analysis = run(votes(table, proposals))
 
+    # "one of one" (100 %) and "two of four" (50 %) have too few votes to say anything;
+    # of two equal shares, the one more votes attest comes first.
     assert [(u.proposal, u.votes, u.passes) for u in analysis.uncertain] == [
-        ("one of one", 1, 1),
         ("four of ten", 10, 4),
+        ("two of five", 5, 2),
     ]
-    assert analysis.uncertain[1].pass_share == pytest.approx(0.4)
+    assert analysis.uncertain[0].pass_share == pytest.approx(0.4)
+    assert analysis.uncertain_total == 2
+    assert analysis.parameters["named_min_votes"] == 5
 
 
 # Who is counted

@@ -190,3 +190,145 @@ def test_importing_under_a_taken_address_name_changes_nothing(app, committed_db,
     assert "already called upptagen" in result.output
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Proposal)) == 0
+
+
+# Malformed exports and address names: a message naming the file and line, nothing created.
+
+COMMENTS = (
+    "timestamp,datetime,comment-id,author-id,agrees,disagrees,moderated,comment-body\n"
+    "1500000000000,x,0,0,1,0,1,Fler träd på torget\n"
+    "1500000001000,x,1,1,0,0,-1,Något som togs bort\n"
+    '1500000002000,x,2,1,0,1,0,"Ett längre förslag, med kommatecken och ""citat"""\n'
+)
+VOTES = (
+    "timestamp,datetime,comment-id,voter-id,vote\n"
+    "1500000010000,x,0,0,1\n"
+    "1500000020000,x,0,1,1\n"
+    "1500000040000,x,2,2,0\n"
+)
+# The line of each file that a case below damages.
+BROKEN_ROW = 3
+
+
+def _damaged(lines: str, row: str) -> str:
+    """The file with its line BROKEN_ROW replaced by `row`."""
+    kept = lines.splitlines(keepends=True)
+    kept[BROKEN_ROW - 1] = row
+    return "".join(kept)
+
+
+@pytest.mark.parametrize(
+    ("file", "content", "message"),
+    [
+        pytest.param(
+            "comments.csv",
+            _damaged(COMMENTS, "1500000001000,x,1,1,0,0,-1\n"),
+            "comments.csv, line 3: missing the column comment-body",
+            id="short-comment-row",
+        ),
+        pytest.param(
+            "votes.csv",
+            _damaged(VOTES, "1500000020000,x,0\n"),
+            "votes.csv, line 3: missing the columns voter-id, vote",
+            id="short-vote-row",
+        ),
+        pytest.param(
+            "comments.csv",
+            COMMENTS + '1500000003000,x,3,1,0,0,0,"Ett förslag som klipptes av mitt i',
+            "comments.csv, line 5: a quoted field is never closed",
+            id="truncated-file",
+        ),
+        pytest.param(
+            "comments.csv",
+            COMMENTS.encode("latin-1"),
+            "comments.csv, line 2: not UTF-8 text",
+            id="latin-1-comments",
+        ),
+        pytest.param(
+            "summary.csv",
+            "topic,Fler träd\nconversation-description,Om torget\n".encode("latin-1"),
+            "summary.csv, line 1: not UTF-8 text",
+            id="latin-1-summary",
+        ),
+        pytest.param(
+            "comments.csv",
+            _damaged(COMMENTS, "1500000001000,x,1,1,0,0,-1,Något\x00dolt\n"),
+            "comments.csv, line 3: a NUL character",
+            id="nul-in-body",
+        ),
+        pytest.param(
+            "comments.csv",
+            _damaged(COMMENTS, f'1500000001000,x,1,1,0,0,-1,"{"lång " * 30_000}"\n'),
+            "comments.csv, line 3: a field longer than 131072 characters",
+            id="enormous-field",
+        ),
+        pytest.param(
+            "votes.csv",
+            _damaged(VOTES, f"{10**20},x,0,1,1\n"),
+            f"votes.csv, line 3: the timestamp {10**20} is not a time",
+            id="timestamp-out-of-range",
+        ),
+        pytest.param(
+            "votes.csv",
+            _damaged(VOTES, f"1500000020000,x,0,{10**30},1\n"),
+            f"votes.csv, line 3: the voter-id {10**30} is not from 0 to",
+            id="participant-number-too-large",
+        ),
+        pytest.param(
+            "comments.csv",
+            _damaged(COMMENTS, "1500000001000,x,0,1,0,0,-1,Samma nummer igen\n"),
+            "comments.csv, line 3: the comment-id 0 is also on line 2",
+            id="comment-id-twice",
+        ),
+    ],
+)
+@pytest.mark.usefixtures("db")
+def test_a_malformed_export_is_refused_by_file_and_line_and_creates_nothing(
+    app, tmp_path, file, content, message
+):
+    folder = tmp_path / "export"
+    folder.mkdir()
+    files = {"comments.csv": COMMENTS, "votes.csv": VOTES, file: content}
+    for name, text in files.items():
+        path = folder / name
+        path.write_bytes(text if isinstance(text, bytes) else text.encode("utf-8"))
+    users = _users(app)
+
+    result = _import(app, folder, "trasig-export")
+
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert "Traceback" not in result.output
+    _assert_nothing_made(app, "trasig-export", users)
+
+
+@pytest.mark.parametrize(
+    ("slug", "message"),
+    [
+        ("Bad Slug!", "'Bad Slug!' is not an address name"),
+        ("a" * 300, "is 300 characters long: at most 80"),
+        ("rad-\n", "is not an address name"),
+    ],
+    ids=["bad-characters", "too-long", "final-newline"],
+)
+def test_an_import_under_a_bad_address_name_is_refused_and_creates_nothing(app, db, slug, message):
+    users = _users(app)
+
+    result = _import(app, POLIS / "15-per-hour-seattle", slug)
+
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    _assert_nothing_made(app, slug, users)
+
+
+def _users(app) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(User))
+
+
+def _assert_nothing_made(app, slug: str, users: int) -> None:
+    with app.app_context():
+        assert db.session.scalar(select(Dialogue).where(Dialogue.slug == slug)) is None
+        assert db.session.scalar(select(func.count()).select_from(Dialogue)) == 0
+        assert db.session.scalar(select(func.count()).select_from(Proposal)) == 0
+    assert _users(app) == users

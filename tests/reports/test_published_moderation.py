@@ -20,6 +20,7 @@ from dialog.extensions import db
 from dialog.moderation import services as moderation
 from dialog.proposals.models import AnswerStatus, Proposal
 from dialog.reports import services
+from dialog.reports.compiling import compile_report, without_people
 from dialog.reports.models import Report
 from tests.support import log_in, post_form, run_task
 
@@ -90,6 +91,24 @@ def _everything_residents_read(app) -> str:
     return "\n".join(texts)
 
 
+def _redact_the_name(app, secret_id: int, planner_id: int) -> None:
+    _moderate(
+        app,
+        moderation.redact,
+        secret_id,
+        planner_id,
+        reason="Personuppgifter",
+        title="Gungor",
+        body="Gungor och lekplats.",
+    )
+
+
+def _published_words(app, dialogue_id: int) -> dict[str, list[str]]:
+    with app.app_context():
+        content = services.published_report(dialogue_id).content
+    return {t["name"]: [w["word"] for w in t["words"]] for t in content["words"]["themes"]}
+
+
 def _moderate(app, action, proposal_id: int, planner_id: int, **fields) -> None:
     with app.app_context():
         action(db.session.get(Proposal, proposal_id), by=db.session.get(User, planner_id), **fields)
@@ -97,25 +116,35 @@ def _moderate(app, action, proposal_id: int, planner_id: int, **fields) -> None:
 
 
 def test_a_proposal_hidden_after_publishing_is_named_nowhere_and_comes_back_when_restored(
-    app, published
+    app, published, mailbox
 ):
-    _dialogue, secret_id, planner_id, _ = published
+    dialogue, secret_id, planner_id, _ = published
+    words_before = _published_words(app, dialogue.id)
     before = _everything_residents_read(app)
     assert before.count(SECRET_TITLE) >= 5  # page, the two JSONs, the XLSX and the CSV
+    assert SECRET_WORD in before and "Vi bygger gungorna i vår." in before
 
     _moderate(app, moderation.hide, secret_id, planner_id, reason="Namnger en granne")
+    # At once, before the worker comes to it: neither its title nor its answer.
     after = _everything_residents_read(app)
-    assert SECRET_TITLE not in after
+    assert SECRET_TITLE not in after and "Vi bygger gungorna i vår." not in after
     page = app.test_client().get("/d/synlig/what-we-heard").get_data(as_text=True)
     assert "(visas inte längre)" in page
-    # The figures stay: the votes and the answer are still the municipality's to report.
-    assert "Vi bygger gungorna i vår." in after
     api = app.test_client().get("/api/v1/dialogues/synlig/report").get_json()
-    assert [a["title"] for a in api["report"]["answers"]] == [None]
+    assert [(a["title"], a["answer"]) for a in api["report"]["answers"]] == [(None, None)]
     Draft202012Validator(openapi.SCHEMAS["PublishedReport"]).validate(api)  # null allowed
+    # Then the worker: the words only it used go; those the shown texts use enough stay.
+    assert mailbox.deliver() >= 1
+    after = _everything_residents_read(app)
+    assert SECRET_WORD not in after
+    words_after = _published_words(app, dialogue.id)
+    assert words_after["Trafik"] == words_before["Trafik"]
+    assert SECRET_WORD in words_before["Parker"] and SECRET_WORD not in words_after["Parker"]
+    assert {"lekplats", "gungor"} <= set(words_after["Parker"])  # the other parks use them
 
     _moderate(app, moderation.restore, secret_id, planner_id)
-    assert SECRET_TITLE in _everything_residents_read(app)
+    restored = _everything_residents_read(app)
+    assert SECRET_TITLE in restored and "Vi bygger gungorna i vår." in restored
 
 
 def test_a_redaction_reaches_every_stored_version_and_the_published_report(app, published, mailbox):
@@ -151,3 +180,46 @@ def test_a_redaction_reaches_every_stored_version_and_the_published_report(app, 
         theme_words - {SECRET_WORD}
     )
     assert SECRET_TITLE not in _everything_residents_read(app)
+
+
+def test_a_new_reference_prefix_keeps_the_titles_and_a_later_redaction_still_reaches_them(
+    app, published, mailbox
+):
+    dialogue, secret_id, planner_id, report_id = published
+    with app.app_context():
+        db.session.get(Dialogue, dialogue.id).reference_prefix = "ZZ"
+        db.session.commit()
+    page = app.test_client().get("/d/synlig/what-we-heard").get_data(as_text=True)
+    assert SECRET_TITLE in page and "(visas inte längre)" not in page
+
+    _redact_the_name(app, secret_id, planner_id)
+    mailbox.deliver()
+    with app.app_context():
+        version = db.session.get(Report, report_id).content
+        public = services.published_report(dialogue.id).content
+    assert SECRET_TITLE not in json.dumps([version, public], ensure_ascii=False)
+
+
+def test_a_redaction_decided_while_a_version_compiles_is_in_it_when_stored(app, published):
+    """The worker read its snapshot before the redaction; the version stored after it
+    must not bring the words back."""
+    dialogue, secret_id, planner_id, _ = published
+    with app.app_context():
+        report = services.request_report(
+            db.session.get(Dialogue, dialogue.id), by=db.session.get(User, planner_id)
+        )
+        db.session.commit()
+        report_id = report.id
+        assert services.start(report_id)
+        db.session.commit()
+        content = without_people(compile_report(db.session.get(Dialogue, dialogue.id)))
+        db.session.rollback()
+    assert SECRET_TITLE in json.dumps(content, ensure_ascii=False)
+
+    _redact_the_name(app, secret_id, planner_id)
+    with app.app_context():
+        services.finish(db.session.get(Report, report_id), content)
+        db.session.commit()
+        stored = json.dumps(db.session.get(Report, report_id).content, ensure_ascii=False)
+    assert SECRET_TITLE not in stored and SECRET_WORD not in stored.lower()
+    assert '"Gungor"' in stored
