@@ -46,7 +46,13 @@ def test_the_reviewed_dialogue_has_a_published_report_with_every_section(app, db
     assert content["feedback"]["answered"] == answers
     assert len(content["answers"]) == answers
     assert content["themes"]["dimensions"][0]["proposals"]
+    assert all(content["proposals"][ranking] for ranking in ("most_supported", "most_discussed"))
+    per_day = content["participation"]["per_day"]
+    assert len(per_day) > 1 and sum(day["votes"] for day in per_day) == content["totals"]["votes"]
     page = client.get("/d/trygga-strak-hovsjo/what-we-heard")
     assert page.status_code == 200
     front = client.get("/").get_data(as_text=True)
     assert front.index("Framtidens stadskärna") < front.index("Trygga stråk i Hovsjö")
+    with app.app_context():
+        first = db.session.scalar(select(Dialogue).where(Dialogue.title == "Framtidens stadskärna"))
+        assert first.current_phase.kind is PhaseKind.proposals  # still open for proposals

@@ -136,3 +136,33 @@ def test_progress_is_seen_by_others_while_the_report_is_compiling(app, voted):
                     select(Report.stage, Report.percent).where(Report.id == report_id)
                 ).one()
     assert tuple(seen) == ("opinion", 45)
+
+
+def test_a_version_that_fails_in_the_worker_says_why_and_compiles_when_retried(
+    app, voted, tmp_path
+):
+    """A dialogue whose stored area is damaged (an outline point without a latitude)
+    makes compiling raise inside a real worker: the version fails with the kind of error
+    and its first line, never a traceback, and compiles once the area is mended."""
+    dialogue, planner = voted
+    app.extensions["celery"].control.purge()
+    with app.app_context():
+        db.session.get(Dialogue, dialogue.id).place_area = {
+            "type": "Polygon",
+            "coordinates": [[[18.0]]],
+        }
+        db.session.commit()
+    report_id = _ask(app, dialogue, planner)
+
+    with _reports_worker(tmp_path):
+        wait_for(lambda: _report(app, report_id).status is ReportStatus.failed, timeout=60)
+        failed = _report(app, report_id)
+        assert failed.error.startswith("ValueError: ") and "Traceback" not in failed.error
+        assert failed.finished_at is not None and failed.content is None
+
+        with app.app_context():
+            db.session.get(Dialogue, dialogue.id).place_area = None
+            assert services.retry(db.session.get(Report, report_id), by=None)
+            db.session.commit()
+        wait_for(lambda: _report(app, report_id).status is ReportStatus.done, timeout=60)
+    assert _report(app, report_id).error is None

@@ -4,6 +4,8 @@ them."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -139,3 +141,25 @@ def test_residents_and_visitors_cannot_see_or_ask_for_reports(app, dialogue, mak
     assert asked.status_code == 403
     with app.app_context():
         assert db.session.scalars(select(Report)).all() == []
+
+
+def test_each_opinion_group_has_a_shape_of_its_own_on_the_map_and_in_its_legend(ctx):
+    """Told apart without seeing colour (WCAG 1.4.1): six groups, six shapes."""
+    from flask import render_template_string
+
+    def mark(group) -> str:
+        html = render_template_string(
+            '{% from "reports/_group_mark.html" import group_mark %}{{ group_mark(g, 50, 50, 2) }}',
+            g=group,
+        )
+        return re.sub(r'class="[^"]*"', "", html)
+
+    assert len({mark(g) for g in range(1, 7)}) == 6
+    html = render_template_string(
+        '{% set c = {"opinion": {"map": points}} %}{% include "reports/_opinion_map.html" %}',
+        points=[{"x": float(g), "y": float(-g), "group": g} for g in range(1, 7)],
+        groups=[{"id": g, "size": 5} for g in range(1, 7)],
+    )
+    for g in range(1, 7):
+        tags = re.findall(rf'<(\w+) class="group-{g}[ "]', html)
+        assert len(tags) == 2 and len(set(tags)) == 1, (g, tags)  # the map and the legend
