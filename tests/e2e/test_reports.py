@@ -111,3 +111,75 @@ def _finished(app) -> bool:
         done = db.session.scalar(select(Report.finished_at)) is not None
         db.session.rollback()
         return done
+
+
+@pytest.fixture
+def running(app, two_camps):
+    """Version 1 taken by a worker and a quarter done (no worker runs: the test moves it
+    on, so each state is seen whatever the machine's speed)."""
+    from dialog.reports import services
+
+    with app.app_context():
+        report = services.request_report(
+            db.session.scalar(select(Dialogue).where(Dialogue.slug == "tva-lager")),
+            by=db.session.get(User, two_camps.id),
+        )
+        db.session.commit()
+        report_id = report.id
+        assert services.start(report_id)
+        db.session.commit()
+    _progress(app, report_id, "proposals", 25)
+    return two_camps, report_id
+
+
+def _progress(app, report_id: int, stage: str, percent: int) -> None:
+    from dialog.reports import services
+
+    with app.app_context():
+        services.record_progress(report_id, stage, percent)
+
+
+def _finish(app, report_id: int) -> None:
+    from dialog.reports import services
+    from dialog.reports.compiling import compile_report, without_people
+
+    with app.app_context():
+        report = db.session.get(Report, report_id)
+        services.finish(report, without_people(compile_report(report.dialogue)))
+        db.session.commit()
+
+
+def test_the_progress_bar_follows_the_worker_and_the_page_reloads_when_it_is_done(
+    app, page, running
+):
+    planner, report_id = running
+    log_in(page, planner.email)
+    page.goto("/d/tva-lager/reports/1")
+    bar = page.locator("#report-progress")
+    expect(bar).to_have_attribute("value", "25")
+    assert_accessible(page)
+
+    _progress(app, report_id, "opinion", 45)
+    expect(bar).to_have_attribute("value", "45", timeout=10_000)  # by itself
+    expect(page.get_by_role("status")).to_contain_text("åsiktsgrupper")
+
+    _finish(app, report_id)
+    expect(page.get_by_role("heading", name="Åsiktsgrupper")).to_be_visible(timeout=10_000)
+
+
+def test_without_javascript_the_page_says_how_far_it_had_come_and_a_refresh_shows_more(
+    app, page_without_js, running
+):
+    page = page_without_js
+    planner, report_id = running
+    log_in(page, planner.email)
+    page.goto("/d/tva-lager/reports/1")
+    expect(page.locator("#report-progress")).to_have_attribute("value", "25")
+    refresh = page.get_by_role("link", name="Ladda om sidan för att se hur långt den har kommit")
+
+    _progress(app, report_id, "opinion", 45)
+    refresh.click()
+    expect(page.locator("#report-progress")).to_have_attribute("value", "45")
+    _finish(app, report_id)
+    page.get_by_role("link", name="Ladda om sidan för att se hur långt den har kommit").click()
+    expect(page.get_by_role("heading", name="Åsiktsgrupper")).to_be_visible()
