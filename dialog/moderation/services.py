@@ -253,13 +253,6 @@ def _decide(item, action: Action, *, by, to: Moderation, flags: FlagState, reaso
     decision = _record(
         item, action, by=by, reason=reason, tell=tell, came_from=came_from.value, **details
     )
-    if came_from is Moderation.shown and to is not Moderation.shown:
-        # Whoever wrote it (the author may be gone): a published report forgets its words.
-        outbox.record(
-            "content_out_of_sight",
-            f"decision:{decision.id}:out_of_sight",
-            {"dialogue_id": dialogue.id, _item_column(item): item.id},
-        )
     listing_changed(dialogue.id)
     return decision
 

@@ -366,6 +366,7 @@ def delete_comment(comment: Comment, *, by) -> None:
     comment.body = ""
     db.session.flush()
     audit.record("comment_deleted", actor=by, target=comment, proposal_id=comment.proposal_id)
+    listing_changed(comment.proposal.dialogue_id)  # its count, and what a report may say
 
 
 # Following ---------------------------------------------------------------------------

@@ -14,12 +14,13 @@ Three rules do it.
 - A redaction is applied to the stored versions and the published report by the worker
   (`forget_redacted`, a subscriber of `content_redacted`): the redacted title replaces
   the old one, and the words the redaction took out leave the topics' and themes' word
-  lists. A version still compiling when the redaction was decided gets it as it is
-  stored (`with_redactions_since`).
-- When an item leaves residents' sight (hidden, held, waiting for review again), the
-  published report keeps a word its text used only while the texts residents can still
-  read use it as often as the report asks of a word (`forget_out_of_sight`), so that a
-  name in a hidden proposal does not stay on as a theme's word.
+  lists. A version being compiled gets every redaction as it is stored
+  (`with_every_redaction`).
+- A published report lists a word only while the texts residents can read now use it as
+  much as the report asks of a word (`keep_words_supported`): when it is published, and
+  whenever what its dialogue shows has changed since (`check_published_words`, the
+  periodic `reports.check_published_words`), so the words of input hidden, held, edited,
+  deleted or withdrawn later leave it within a sweep.
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ from __future__ import annotations
 import copy
 from collections import Counter
 from collections.abc import Callable, Iterator
-from datetime import datetime
 from typing import Any
 
 from flask_login import AnonymousUserMixin
@@ -35,6 +35,7 @@ from sqlalchemy import select
 from sqlalchemy.orm.attributes import flag_modified
 
 from dialog.core import search
+from dialog.dialogues.models import Dialogue
 from dialog.extensions import db
 from dialog.moderation.models import Action, ModerationDecision, RedactedOriginal
 from dialog.proposals.models import Comment, Proposal
@@ -69,38 +70,51 @@ def forget_redacted(decision_id: int, proposal_id: int | None, comment_id: int |
     )
 
 
-def with_redactions_since(content: dict[str, Any], dialogue_id: int, since: datetime) -> None:
-    """Apply to a version compiled from a snapshot taken at `since` the redactions decided
-    since then, which reached the stored reports before this one was stored."""
+def with_every_redaction(content: dict[str, Any], dialogue_id: int) -> None:
+    """Apply to a version about to be stored every redaction its dialogue has had: those
+    decided while it compiled never reached it (idempotent for the others). The
+    dialogue's row is locked first, as a redaction locks it, so one decided now either
+    is read here or finds this version stored."""
+    db.session.execute(select(Dialogue.id).where(Dialogue.id == dialogue_id).with_for_update())
     decisions = db.session.execute(
         select(ModerationDecision.id, ModerationDecision.proposal_id, ModerationDecision.comment_id)
         .where(
             ModerationDecision.dialogue_id == dialogue_id,
             ModerationDecision.action == Action.redact,
-            ModerationDecision.created_at >= since,
         )
         .order_by(ModerationDecision.id)
     )
-    for decision_id, proposal_id, comment_id in decisions:
+    for decision_id, proposal_id, comment_id in decisions.all():
         item = _item(proposal_id, comment_id)
         if item is not None:
             _redact(content, decision_id, item)
 
 
-def forget_out_of_sight(proposal_id: int | None, comment_id: int | None) -> int:
-    """The published report without the words of an item now out of residents' sight
-    that the texts they can still read do not use enough; 1 when it was rewritten."""
-    item = _item(proposal_id, comment_id)
-    if item is None:
-        return 0
-    published = _published(_dialogue_id(item))
-    if published is None:
-        return 0
-    suspect = set(_words(_text_of(item)))
-    if not suspect & _listed_stems(published.content):
-        return 0  # nothing it wrote is listed: no need to read the dialogue again
-    support = _Support(_dialogue_id(item))
-    return _rewrite([published], lambda content: support.keep_only_supported(content, suspect))
+def keep_words_supported(published: PublishedReport) -> bool:
+    """Take out of the published report each word the texts residents can read now do
+    not use enough; True when it changed."""
+    version = db.session.scalar(
+        select(Dialogue.listing_version).where(Dialogue.id == published.dialogue_id)
+    )
+    support = _Support(published.dialogue_id)
+    changed = _rewrite([published], support.keep_only_supported) == 1
+    published.words_checked_at_version = version
+    db.session.flush()
+    return changed
+
+
+def check_published_words() -> int:
+    """`keep_words_supported` for each published report whose dialogue shows something
+    else since it was last checked; how many changed."""
+    stale = db.session.scalars(
+        select(PublishedReport)
+        .join(Dialogue, Dialogue.id == PublishedReport.dialogue_id)
+        .where(
+            (PublishedReport.words_checked_at_version.is_(None))
+            | (PublishedReport.words_checked_at_version != Dialogue.listing_version)
+        )
+    ).all()
+    return sum(keep_words_supported(published) for published in stale)
 
 
 # What the content holds ----------------------------------------------------------------
@@ -157,11 +171,6 @@ def _topics(content: dict) -> Iterator[dict]:
     yield from content.get("topics", {}).get("topics", [])
 
 
-def _listed_stems(content: dict) -> set[str]:
-    stems = {w["stem"] for topic in _topics(content) for w in topic["words"]}
-    return stems | {_stem(w["word"]) for theme in _theme_words(content) for w in theme["words"]}
-
-
 def _drop_words(content: dict, stems: set[str]) -> None:
     if not stems:
         return
@@ -208,20 +217,14 @@ class _Support:
         self.min_count = texts.WORD_PARAMETERS["min_count"]
         self.min_texts = texts.TOPIC_PARAMETERS["min_df"]
 
-    def keep_only_supported(self, content: dict, suspect: set[str]) -> None:
+    def keep_only_supported(self, content: dict) -> None:
         for topic in _topics(content):
             topic["words"] = [
-                w
-                for w in topic["words"]
-                if w["stem"] not in suspect or self.texts_using[w["stem"]] >= self.min_texts
+                w for w in topic["words"] if self.texts_using[w["stem"]] >= self.min_texts
             ]
         for theme in _theme_words(content):
             uses = self.per_theme.get(theme["name"], Counter())
-            theme["words"] = [
-                w
-                for w in theme["words"]
-                if _stem(w["word"]) not in suspect or uses[_stem(w["word"])] >= self.min_count
-            ]
+            theme["words"] = [w for w in theme["words"] if uses[_stem(w["word"])] >= self.min_count]
 
 
 # Reads ---------------------------------------------------------------------------------
@@ -265,13 +268,6 @@ def _stored(dialogue_id: int) -> Iterator[Report | PublishedReport]:
 
 def _text_of(item: Proposal | Comment) -> str:
     return f"{item.title}\n{item.body}" if isinstance(item, Proposal) else item.body
-
-
-def _words(text: str) -> list[str]:
-    """A text's stems as the report's sections count them (stop and filler words out)."""
-    from dialog.reports import texts
-
-    return texts.Words()(text)
 
 
 def _stem(word: str) -> str:

@@ -196,7 +196,7 @@ class _LocalDay:
         while moment < last:
             later = min(moment + timedelta(days=1), last)
             if _offset(later) != stretches[-1][1]:
-                change = moment
+                change = moment.replace(minute=moment.minute // 15 * 15, second=0, microsecond=0)
                 while _offset(change) == stretches[-1][1]:
                     change += cls.STEP
                 stretches.append((change, _offset(change)))

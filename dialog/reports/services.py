@@ -85,8 +85,7 @@ def record_progress(report_id: int, stage: str, percent: int) -> None:
 def finish(report: Report, content: dict) -> None:
     """Done: stored, and the planner who asked is told (through the outbox, so only once
     the version is committed)."""
-    since = report.started_at or report.requested_at
-    as_moderated.with_redactions_since(content, report.dialogue_id, since)
+    as_moderated.with_every_redaction(content, report.dialogue_id)
     report.status = ReportStatus.done
     report.content = content
     report.stage = "done"
@@ -183,7 +182,7 @@ def publish(report: Report, *, by) -> PublishedReport | None:
             published = published_report(report.dialogue_id)
     for name, value in fields.items():
         setattr(published, name, value)
-    db.session.flush()
+    as_moderated.keep_words_supported(published)
     audit.record("report_published", actor=by, target=report, version=report.version)
     return published
 

@@ -52,23 +52,18 @@ def forget_redacted(payload) -> str:
     return f"{rewritten} reports rewritten"
 
 
-def _forget_out_of_sight(payload) -> str:
-    rewritten = as_moderated.forget_out_of_sight(
-        payload.get("proposal_id"), payload.get("comment_id")
-    )
-    return f"{rewritten} reports rewritten"
-
-
-# Hidden by a moderator, held by its flags, or edited and waiting for review again.
-for _kind in ("content_out_of_sight", "content_held", "content_pending"):
-    outbox.subscriber(_kind, name=f"reports.forget_{_kind}")(_forget_out_of_sight)
-
-
 def _reason(error: Exception) -> str:
     """What the planner's page says went wrong: the kind of error and its first line,
     never a traceback (that is in the worker's log)."""
     first_line = str(error).strip().splitlines()[0][:300] if str(error).strip() else ""
     return f"{type(error).__name__}: {first_line}" if first_line else type(error).__name__
+
+
+@periodic("reports.check_published_words", every="OUTBOX_SWEEP_INTERVAL_SECONDS", lease=300)
+def check_published_words() -> int:
+    changed = as_moderated.check_published_words()
+    db.session.commit()
+    return changed
 
 
 @periodic("reports.sweep", every="OUTBOX_SWEEP_INTERVAL_SECONDS", lease=60)

@@ -232,3 +232,18 @@ def test_each_local_day_counts_its_people_once_across_a_change_of_the_clock(
         "comments": 0,
         "votes": 2,
     }
+
+
+def test_the_clock_changes_are_found_to_the_minute_from_any_starting_moment():
+    from datetime import UTC, datetime
+
+    from dialog.reports.queries import _LocalDay
+
+    stretches = _LocalDay._stretches(
+        datetime(2026, 1, 1, 0, 7, 13, tzinfo=UTC), datetime(2026, 12, 1, tzinfo=UTC)
+    )
+    assert stretches == [
+        (None, 3600),
+        (datetime(2026, 3, 29, 1, 0, tzinfo=UTC), 7200),
+        (datetime(2026, 10, 25, 1, 0, tzinfo=UTC), 3600),
+    ]

@@ -11,6 +11,7 @@ import zipfile
 import pytest
 from jsonschema import Draft202012Validator
 from openpyxl import load_workbook
+from sqlalchemy import select
 
 from dialog.accounts.models import User
 from dialog.api import openapi
@@ -27,14 +28,20 @@ from tests.support import log_in, post_form, run_task
 VOTING = (("proposals", -48, -1), ("voting", -1, 24), ("result", 24, None))
 SECRET_TITLE = "Gungor hos Zebulon Quist"
 SECRET_WORD = "zebulonsson"
+# A name only comments use: under the secret proposal, and under a shown one.
+COMMENTED_WORD = "quistlund"
+DELETED_WORD = "bergfalkén"
 PARKS = ("Gungor och lekplats", "Fler träd i parken", "Bänkar vid lekplatsen")
 STREETS = ("Cykelbana längs ån", "Trafikljus vid skolan", "Säkrare korsning vid torget")
 
 
 @pytest.fixture
-def published(app, committed_db, make_dialogue, make_user, make_proposal, cast_vote, make_answer):
+def published(
+    app, committed_db, make_dialogue, make_user, make_proposal, make_comment, cast_vote, make_answer
+):
     """A published version 1 whose ranking, answers and topic examples name the secret
-    title, and whose theme words hold a name the proposal repeats."""
+    title, and whose theme words hold a name the proposal repeats, one a comment under
+    it repeats and one a comment under another proposal repeats."""
     dialogue = make_dialogue("synlig", phases=VOTING, themes=["Parker", "Trafik"])
     people = [make_user(display_name=f"Boende {n}") for n in range(6)]
     secret = make_proposal(
@@ -56,6 +63,9 @@ def published(app, committed_db, make_dialogue, make_user, make_proposal, cast_v
         )
     for person in people:
         cast_vote(secret, person)
+    make_comment(secret, people[1], f"{COMMENTED_WORD} {COMMENTED_WORD} {COMMENTED_WORD}")
+    other = make_proposal(dialogue, people[2], title="Parkbänkar", theme="Parker", body="Bänkar")
+    make_comment(other, people[3], f"{DELETED_WORD} {DELETED_WORD} {DELETED_WORD} i parken")
     admin = make_user(role="admin")
     make_answer(secret, admin, status=AnswerStatus.accepted, body="Vi bygger gungorna i vår.")
     planner = make_user(role="planner", email="pia@example.org")
@@ -116,13 +126,14 @@ def _moderate(app, action, proposal_id: int, planner_id: int, **fields) -> None:
 
 
 def test_a_proposal_hidden_after_publishing_is_named_nowhere_and_comes_back_when_restored(
-    app, published, mailbox
+    app, published
 ):
     dialogue, secret_id, planner_id, _ = published
     words_before = _published_words(app, dialogue.id)
     before = _everything_residents_read(app)
     assert before.count(SECRET_TITLE) >= 5  # page, the two JSONs, the XLSX and the CSV
     assert SECRET_WORD in before and "Vi bygger gungorna i vår." in before
+    assert COMMENTED_WORD in before
 
     _moderate(app, moderation.hide, secret_id, planner_id, reason="Namnger en granne")
     # At once, before the worker comes to it: neither its title nor its answer.
@@ -133,10 +144,12 @@ def test_a_proposal_hidden_after_publishing_is_named_nowhere_and_comes_back_when
     api = app.test_client().get("/api/v1/dialogues/synlig/report").get_json()
     assert [(a["title"], a["answer"]) for a in api["report"]["answers"]] == [(None, None)]
     Draft202012Validator(openapi.SCHEMAS["PublishedReport"]).validate(api)  # null allowed
-    # Then the worker: the words only it used go; those the shown texts use enough stay.
-    assert mailbox.deliver() >= 1
+    # Then the sweep: the words only it (and the comments under it) used go; those the
+    # shown texts use enough stay.
+    assert run_task(app, "reports.check_published_words") == 1
+    assert run_task(app, "reports.check_published_words") == 0  # nothing changed since
     after = _everything_residents_read(app)
-    assert SECRET_WORD not in after
+    assert SECRET_WORD not in after and COMMENTED_WORD not in after
     words_after = _published_words(app, dialogue.id)
     assert words_after["Trafik"] == words_before["Trafik"]
     assert SECRET_WORD in words_before["Parker"] and SECRET_WORD not in words_after["Parker"]
@@ -223,3 +236,31 @@ def test_a_redaction_decided_while_a_version_compiles_is_in_it_when_stored(app, 
         stored = json.dumps(db.session.get(Report, report_id).content, ensure_ascii=False)
     assert SECRET_TITLE not in stored and SECRET_WORD not in stored.lower()
     assert '"Gungor"' in stored
+
+
+def test_publishing_again_brings_back_no_word_of_what_was_hidden_since_compiling(app, published):
+    dialogue, secret_id, planner_id, _ = published
+    _moderate(app, moderation.hide, secret_id, planner_id, reason="Namnger en granne")
+    run_task(app, "reports.check_published_words")
+    planner = app.test_client()
+    log_in(planner, "pia@example.org")
+    post_form(planner, "/d/synlig/reports/1/publish", {}, form_path="/d/synlig/reports/1")
+
+    after = _everything_residents_read(app)
+    assert SECRET_WORD not in after and COMMENTED_WORD not in after
+    assert "lekplats" in _published_words(app, dialogue.id)["Parker"]
+
+
+def test_a_comment_its_author_deletes_takes_its_words_out_of_the_published_report(app, published):
+    dialogue, *_ = published
+    assert DELETED_WORD in _everything_residents_read(app)
+    with app.app_context():
+        from dialog.proposals import services as proposal_services
+        from dialog.proposals.models import Comment
+
+        comment = db.session.scalar(select(Comment).where(Comment.body.contains(DELETED_WORD)))
+        proposal_services.delete_comment(comment, by=comment.author)
+        db.session.commit()
+
+    assert run_task(app, "reports.check_published_words") == 1
+    assert DELETED_WORD not in _everything_residents_read(app)

@@ -28,6 +28,10 @@ def test_the_beat_schedule_holds_exactly_the_declared_periodic_tasks(app):
         },
         "notifications.queue_digests": {"task": "notifications.queue_digests", "schedule": 600.0},
         "reports.sweep": {"task": "reports.sweep", "schedule": sweep_interval},
+        "reports.check_published_words": {
+            "task": "reports.check_published_words",
+            "schedule": sweep_interval,
+        },
         **{
             name: {"task": name, "schedule": privacy_interval}
             for name in (
