@@ -145,6 +145,10 @@ class Dialogue(db.Model):
     # fragments are keyed by it, so nobody is served counts older than the stored votes;
     # random rather than a counter so that keys never repeat, even for a reused id.
     listing_version: Mapped[str] = mapped_column(sa.String(16), default=new_listing_version)
+    # Renewed with it when what residents can read changes (a text added, edited, hidden,
+    # deleted or withdrawn), not for a vote or an answer: a published report's words are
+    # checked again against the texts when it changes.
+    texts_version: Mapped[str | None] = mapped_column(sa.String(16), default=new_listing_version)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     # The retention decision: thin this many months after the dialogue closes (its last

@@ -93,17 +93,23 @@ def update_dialogue(dialogue: Dialogue, *, by, **fields) -> None:
         audit.record("dialogue_updated", actor=by, target=dialogue, fields=changed)
 
 
-def listing_changed(dialogue_id: int) -> None:
-    """What the dialogue's proposal lists show has changed: cached lists are stale.
+def listing_changed(dialogue_id: int, *, texts: bool = True) -> None:
+    """What the dialogue's proposal lists show has changed: cached lists are stale; with
+    `texts` (unless a caller knows no text changed: a vote, an answer, a recount) what
+    residents can read has changed too.
 
     Call it last in the transaction: the dialogue row stays locked until the commit, and
     taking it after the ballot and proposal rows keeps one lock order everywhere.
     """
+    version = new_listing_version()
+    # A vote is not an edit of the dialogue: updated_at keeps its value.
+    values = {"listing_version": version, "updated_at": Dialogue.updated_at}
+    if texts:
+        values["texts_version"] = version
     db.session.execute(
         update(Dialogue)
         .where(Dialogue.id == dialogue_id)
-        # A vote is not an edit of the dialogue: updated_at keeps its value.
-        .values(listing_version=new_listing_version(), updated_at=Dialogue.updated_at)
+        .values(**values)
         .execution_options(synchronize_session=False)
     )
 

@@ -129,7 +129,7 @@ def cast_vote(user, proposal: Proposal, value: VoteValue) -> Vote:
             _bump(proposal.id, value, +1)
             vote.value, vote.cast_at = value, now
             db.session.flush()
-            listing_changed(dialogue.id)
+            listing_changed(dialogue.id, texts=False)
         return vote
     vote = Vote(
         proposal_id=proposal.id,
@@ -143,7 +143,7 @@ def cast_vote(user, proposal: Proposal, value: VoteValue) -> Vote:
     ballot.votes_used += 1
     _bump(proposal.id, value, +1)
     db.session.flush()
-    listing_changed(dialogue.id)
+    listing_changed(dialogue.id, texts=False)
     return vote
 
 
@@ -161,7 +161,7 @@ def withdraw_vote(user, proposal: Proposal) -> None:
     ballot.votes_used -= 1
     db.session.delete(vote)
     db.session.flush()
-    listing_changed(dialogue.id)
+    listing_changed(dialogue.id, texts=False)
 
 
 def _refresh_schedule(proposal: Proposal) -> None:
@@ -205,7 +205,7 @@ def reconcile_counts(dialogue_id: int | None = None) -> int:
     _reconcile_ballots(dialogue_id)
     db.session.flush()
     for changed_dialogue in sorted({proposal.dialogue_id for proposal in fixed}):
-        listing_changed(changed_dialogue)
+        listing_changed(changed_dialogue, texts=False)
     return len(fixed)
 
 
@@ -432,7 +432,7 @@ def save_answer(
                     "answered_by": by.id,
                 },
             )
-        listing_changed(proposal.dialogue_id)  # lists filter by answer status
+        listing_changed(proposal.dialogue_id, texts=False)  # lists filter by answer status
     return answer
 
 

@@ -18,9 +18,10 @@ Three rules do it.
   (`with_every_redaction`).
 - A published report lists a word only while the texts residents can read now use it as
   much as the report asks of a word (`keep_words_supported`): when it is published, and
-  whenever what its dialogue shows has changed since (`check_published_words`, the
+  whenever the texts its dialogue shows have changed since (`stale_published_ids`, the
   periodic `reports.check_published_words`), so the words of input hidden, held, edited,
-  deleted or withdrawn later leave it within a sweep.
+  deleted or withdrawn later leave it within a sweep. A word dropped comes back only
+  when a report is published again.
 """
 
 from __future__ import annotations
@@ -92,29 +93,31 @@ def with_every_redaction(content: dict[str, Any], dialogue_id: int) -> None:
 
 def keep_words_supported(published: PublishedReport) -> bool:
     """Take out of the published report each word the texts residents can read now do
-    not use enough; True when it changed."""
-    version = db.session.scalar(
-        select(Dialogue.listing_version).where(Dialogue.id == published.dialogue_id)
-    )
-    support = _Support(published.dialogue_id)
+    not use enough; True when it changed. The texts are read first, then the row again
+    under a lock, so a report published or redacted meanwhile is not written over."""
+    db.session.flush()  # a report being published is read back as it is being written
+    dialogue_id = published.dialogue_id
+    version = db.session.scalar(select(Dialogue.texts_version).where(Dialogue.id == dialogue_id))
+    support = _Support(dialogue_id, _sample_cutoff(published.content))
+    db.session.refresh(published, with_for_update=True)
     changed = _rewrite([published], support.keep_only_supported) == 1
     published.words_checked_at_version = version
     db.session.flush()
     return changed
 
 
-def check_published_words() -> int:
-    """`keep_words_supported` for each published report whose dialogue shows something
-    else since it was last checked; how many changed."""
-    stale = db.session.scalars(
-        select(PublishedReport)
-        .join(Dialogue, Dialogue.id == PublishedReport.dialogue_id)
-        .where(
-            (PublishedReport.words_checked_at_version.is_(None))
-            | (PublishedReport.words_checked_at_version != Dialogue.listing_version)
+def stale_published_ids() -> list[int]:
+    """Published reports whose dialogue's texts changed since their words were checked."""
+    return list(
+        db.session.scalars(
+            select(PublishedReport.id)
+            .join(Dialogue, Dialogue.id == PublishedReport.dialogue_id)
+            .where(
+                PublishedReport.words_checked_at_version.is_distinct_from(Dialogue.texts_version)
+            )
+            .order_by(PublishedReport.id)
         )
-    ).all()
-    return sum(keep_words_supported(published) for published in stale)
+    )
 
 
 # What the content holds ----------------------------------------------------------------
@@ -203,12 +206,13 @@ def _rewrite(holders, change: Callable[[dict], None]) -> int:
 class _Support:
     """How much the texts residents can read now use each word: what the report asks
     of a word it lists (`texts.WORD_PARAMETERS`, `texts.TOPIC_PARAMETERS`), checked
-    against the same reading the report is made from."""
+    against the texts the report was made from (in a large dialogue, those its sample
+    took: keyed up to the sample's cutoff) that are still shown as they were."""
 
-    def __init__(self, dialogue_id: int):
+    def __init__(self, dialogue_id: int, cutoff: int | None):
         from dialog.reports import texts
 
-        reading = texts.read(dialogue_id)
+        reading = texts.read(dialogue_id, up_to=cutoff)
         self.per_theme: dict[str | None, Counter] = {}
         self.texts_using: Counter = Counter()
         for text, stems in zip(reading.texts, reading.stems, strict=True):
@@ -222,9 +226,16 @@ class _Support:
             topic["words"] = [
                 w for w in topic["words"] if self.texts_using[w["stem"]] >= self.min_texts
             ]
+        if "topics" in content:  # a topic left without words says nothing
+            section = content["topics"]
+            section["topics"] = [topic for topic in section["topics"] if topic["words"]]
         for theme in _theme_words(content):
             uses = self.per_theme.get(theme["name"], Counter())
             theme["words"] = [w for w in theme["words"] if uses[_stem(w["word"])] >= self.min_count]
+
+
+def _sample_cutoff(content: dict) -> int | None:
+    return content.get("topics", {}).get("parameters", {}).get("sample_cutoff")
 
 
 # Reads ---------------------------------------------------------------------------------

@@ -85,7 +85,7 @@ class PublishedReport(db.Model):
     published_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("user_account.id", ondelete="SET NULL"), index=True
     )
-    # The dialogue's listing version when its words were last held against the texts
+    # The dialogue's texts version when its words were last held against the texts
     # residents can read (`as_moderated.keep_words_supported`); another means a check.
     words_checked_at_version: Mapped[str | None] = mapped_column(sa.String(16))
 

@@ -13,7 +13,7 @@ from dialog.core.periodic import periodic
 from dialog.extensions import db
 from dialog.reports import as_moderated, services
 from dialog.reports.compiling import compile_report, without_people
-from dialog.reports.models import Report
+from dialog.reports.models import PublishedReport, Report
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +61,12 @@ def _reason(error: Exception) -> str:
 
 @periodic("reports.check_published_words", every="OUTBOX_SWEEP_INTERVAL_SECONDS", lease=300)
 def check_published_words() -> int:
-    changed = as_moderated.check_published_words()
-    db.session.commit()
+    changed = 0
+    for published_id in as_moderated.stale_published_ids():
+        published = db.session.get(PublishedReport, published_id)
+        if published is not None:
+            changed += as_moderated.keep_words_supported(published)
+        db.session.commit()  # each report on its own: one that fails holds back no other
     return changed
 
 

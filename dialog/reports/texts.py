@@ -113,28 +113,35 @@ class Text:
 class Sample:
     total: int  # visible texts in the dialogue
     texts: list[Text]  # those read: all of them, or SAMPLE_CAP chosen by the seed
+    # The sample key of the last text read when the cap chose: texts keyed up to it are
+    # the sample's, and stay so when texts are added (None: every text was read).
+    cutoff: int | None = None
 
 
-def read_sample(dialogue_id: int) -> Sample:
-    """The dialogue's visible texts, at most SAMPLE_CAP of them: proposals the moderators
-    let through, and their comments that are shown and not deleted. Held, hidden, pending
-    and withdrawn input, and comments on such proposals, are left out as everywhere in
-    the report."""
+def read_sample(dialogue_id: int, up_to: int | None = None) -> Sample:
+    """The dialogue's visible texts, at most SAMPLE_CAP of them (or, with `up_to`, those
+    keyed up to a cutoff a report recorded): proposals the moderators let through, and
+    their comments that are shown and not deleted. Held, hidden, pending and withdrawn
+    input, and comments on such proposals, are left out as everywhere in the report."""
     keyed = _keyed_texts(dialogue_id)
-    chosen = db.session.execute(
-        select(keyed.c.kind, keyed.c.id, func.count().over().label("total"))
-        .order_by(keyed.c.key, keyed.c.kind, keyed.c.id)
-        .limit(SAMPLE_CAP)
-    ).all()
+    statement = select(
+        keyed.c.kind, keyed.c.id, keyed.c.key, func.count().over().label("total")
+    ).order_by(keyed.c.key, keyed.c.kind, keyed.c.id)
+    if up_to is None:
+        chosen = db.session.execute(statement.limit(SAMPLE_CAP)).all()
+    else:
+        chosen = db.session.execute(statement.where(keyed.c.key <= up_to)).all()
     proposal_ids = sorted(row.id for row in chosen if row.kind == PROPOSAL)
     comment_ids = sorted(row.id for row in chosen if row.kind == COMMENT)
     texts = list(_proposal_texts(proposal_ids)) + list(_comment_texts(comment_ids))
-    return Sample(chosen[0].total if chosen else 0, texts)
+    total = chosen[0].total if chosen else 0
+    capped = up_to is None and total > len(chosen)
+    return Sample(total, texts, int(chosen[-1].key) if capped else up_to)
 
 
-def _sampling() -> dict[str, int]:
+def _sampling(reading: Reading) -> dict[str, int | None]:
     # Read when a section is made, so a report records the cap it was made with.
-    return {"sample_cap": SAMPLE_CAP, "sample_seed": SAMPLE_SEED}
+    return {"sample_cap": SAMPLE_CAP, "sample_seed": SAMPLE_SEED, "sample_cutoff": reading.cutoff}
 
 
 def _shown_proposal(dialogue_id: int):
@@ -274,13 +281,15 @@ class Reading:
     texts: list[Text]
     stems: list[list[str]]
     words: Words
+    cutoff: int | None = None
 
 
-def read(dialogue_id: int) -> Reading:
-    """The sample, tokenized: what both sections are made from."""
-    sample = read_sample(dialogue_id)
+def read(dialogue_id: int, up_to: int | None = None) -> Reading:
+    """The sample, tokenized: what both sections are made from (`read_sample`)."""
+    sample = read_sample(dialogue_id, up_to)
     words = Words()
-    return Reading(sample.total, sample.texts, [words(t.words) for t in sample.texts], words)
+    stems = [words(t.words) for t in sample.texts]
+    return Reading(sample.total, sample.texts, stems, words, sample.cutoff)
 
 
 def _as_read(stems: list[str]) -> list[str]:
@@ -300,7 +309,7 @@ def topics_section(dialogue: Dialogue, reading: Reading | None = None) -> dict[s
     section = {
         "texts": reading.total,
         "sampled": len(reading.texts),
-        "parameters": {**_sampling(), "min_texts": MIN_TEXTS, **TOPIC_PARAMETERS},
+        "parameters": {**_sampling(reading), "min_texts": MIN_TEXTS, **TOPIC_PARAMETERS},
         "topics": [],
         "reason": None,
     }
@@ -504,7 +513,7 @@ def words_section(dialogue: Dialogue, reading: Reading | None = None) -> dict[st
     section = {
         "texts": reading.total,
         "sampled": len(reading.texts),
-        "parameters": {**_sampling(), **WORD_PARAMETERS},
+        "parameters": {**_sampling(reading), **WORD_PARAMETERS},
         "themes": [{"name": name, "texts": 0, "words": []} for name in order],
     }
     if not themed:

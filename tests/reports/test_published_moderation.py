@@ -20,7 +20,7 @@ from dialog.dialogues.models import Dialogue
 from dialog.extensions import db
 from dialog.moderation import services as moderation
 from dialog.proposals.models import AnswerStatus, Proposal
-from dialog.reports import services
+from dialog.reports import as_moderated, services
 from dialog.reports.compiling import compile_report, without_people
 from dialog.reports.models import Report
 from tests.support import log_in, post_form, run_task
@@ -101,6 +101,16 @@ def _everything_residents_read(app) -> str:
     return "\n".join(texts)
 
 
+def _stale(app) -> list[int]:
+    with app.app_context():
+        return as_moderated.stale_published_ids()
+
+
+def _published_id(app, dialogue_id: int) -> int:
+    with app.app_context():
+        return services.published_report(dialogue_id).id
+
+
 def _redact_the_name(app, secret_id: int, planner_id: int) -> None:
     _moderate(
         app,
@@ -146,8 +156,9 @@ def test_a_proposal_hidden_after_publishing_is_named_nowhere_and_comes_back_when
     Draft202012Validator(openapi.SCHEMAS["PublishedReport"]).validate(api)  # null allowed
     # Then the sweep: the words only it (and the comments under it) used go; those the
     # shown texts use enough stay.
+    assert _stale(app) == [_published_id(app, dialogue.id)]
     assert run_task(app, "reports.check_published_words") == 1
-    assert run_task(app, "reports.check_published_words") == 0  # nothing changed since
+    assert _stale(app) == []  # checked against the texts as they are now
     after = _everything_residents_read(app)
     assert SECRET_WORD not in after and COMMENTED_WORD not in after
     words_after = _published_words(app, dialogue.id)
@@ -264,3 +275,15 @@ def test_a_comment_its_author_deletes_takes_its_words_out_of_the_published_repor
 
     assert run_task(app, "reports.check_published_words") == 1
     assert DELETED_WORD not in _everything_residents_read(app)
+
+
+def test_a_vote_after_publishing_does_not_make_the_words_be_read_again(
+    app, published, make_user, cast_vote
+):
+    dialogue, secret_id, *_ = published
+    assert _stale(app) == []  # checked when it was published
+    with app.app_context():
+        proposal = db.session.get(Proposal, secret_id)
+    cast_vote(proposal, make_user())
+    assert _stale(app) == []
+    assert run_task(app, "reports.check_published_words") == 0

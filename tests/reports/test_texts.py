@@ -281,3 +281,25 @@ def test_what_counts_as_emerging(topic, named_by, emerging):
     texts.judge(topic, ["Parker", "Vägar", "Cykel"], sampled=100)
 
     assert (topic["named_by"], topic["emerging"]) == (named_by, emerging)
+
+
+def test_a_capped_sample_is_found_again_by_its_cutoff_when_texts_are_added(
+    dialogue, make_proposal, monkeypatch
+):
+    """A published report's words are checked later against the texts its sample took:
+    texts added since push the plain sample's last ones out, but not those keyed up to
+    the cutoff it recorded."""
+    monkeypatch.setattr(texts, "SAMPLE_CAP", 25)
+    first = texts.read_sample(dialogue.id)
+    assert first.cutoff is not None
+    assert texts.topics_section(dialogue)["parameters"]["sample_cutoff"] == first.cutoff
+    for n in range(40):
+        make_proposal(dialogue, title=f"Nytt förslag {n}", body="Om något helt annat")
+
+    def named(sample):
+        return {(t.kind, t.number, t.words) for t in sample.texts}
+
+    assert not named(first) <= named(texts.read_sample(dialogue.id))  # the drift
+    again = texts.read_sample(dialogue.id, up_to=first.cutoff)
+    assert named(first) <= named(again) and again.cutoff == first.cutoff
+    assert texts.read_sample(dialogue.id, up_to=None).cutoff is not None
