@@ -115,21 +115,27 @@ def _finished(app) -> bool:
 
 @pytest.fixture
 def running(app, two_camps):
-    """Version 1 taken by a worker and a quarter done (no worker runs: the test moves it
-    on, so each state is seen whatever the machine's speed)."""
-    from dialog.reports import services
+    """Version 1 as a worker that took it a moment ago has it, a quarter done. No task is
+    queued for it (a worker of an earlier test may still be listening): the test moves
+    it on, so each state is seen whatever the machine's speed."""
+    from dialog.core.db import utcnow
+    from dialog.reports.models import ReportStatus
 
     with app.app_context():
-        report = services.request_report(
-            db.session.scalar(select(Dialogue).where(Dialogue.slug == "tva-lager")),
-            by=db.session.get(User, two_camps.id),
+        report = Report(
+            dialogue_id=db.session.scalar(select(Dialogue.id).where(Dialogue.slug == "tva-lager")),
+            version=1,
+            requested_by_id=two_camps.id,
+            parameters={},
+            status=ReportStatus.running,
+            stage="proposals",
+            percent=25,
+            requested_at=utcnow(),
+            started_at=utcnow(),
         )
+        db.session.add(report)
         db.session.commit()
-        report_id = report.id
-        assert services.start(report_id)
-        db.session.commit()
-    _progress(app, report_id, "proposals", 25)
-    return two_camps, report_id
+        return two_camps, report.id
 
 
 def _progress(app, report_id: int, stage: str, percent: int) -> None:
