@@ -548,3 +548,33 @@ def tasks_waiting(redis_client) -> int:
     from dialog.core import queues
 
     return sum(redis_client.llen(name) for name in queues.ALL)
+
+
+def compiled_by_its_planner(app, dialogue, planner) -> int:
+    """The planner made staff of the dialogue, then a version asked for by them and
+    compiled by the worker's task in this process; its id."""
+    from dialog.accounts.models import User
+    from dialog.dialogues import services as dialogue_services
+    from dialog.dialogues.models import Dialogue
+    from dialog.extensions import db
+    from dialog.reports import services
+
+    with app.app_context():
+        dialogue_services.assign_planner(
+            db.session.get(Dialogue, dialogue.id), db.session.get(User, planner.id), by=None
+        )
+        report_id = services.request_report(
+            db.session.get(Dialogue, dialogue.id), by=db.session.get(User, planner.id)
+        ).id
+        db.session.commit()  # ids kept before it: reading one after would hold a lock
+        assert run_task(app, services.COMPILE_TASK, report_id) == "done"
+    return report_id
+
+
+# Address names the dialogue form refuses, with what the refusal says.
+BAD_ADDRESS_NAMES = [
+    ("Bad Slug!", "'Bad Slug!' is not an address name"),
+    ("a" * 300, "is 300 characters long: at most 80"),
+    ("kopia-\n", "is not an address name"),
+]
+BAD_ADDRESS_NAME_IDS = ["bad-characters", "too-long", "final-newline"]

@@ -9,17 +9,10 @@ from sqlalchemy import func, select
 from dialog.accounts.models import User
 from dialog.dialogues.models import Dialogue
 from dialog.extensions import db
+from tests.support import BAD_ADDRESS_NAME_IDS, BAD_ADDRESS_NAMES
 
 
-@pytest.mark.parametrize(
-    ("slug", "message"),
-    [
-        ("Bad Slug!", "'Bad Slug!' is not an address name"),
-        ("a" * 300, "is 300 characters long: at most 80"),
-        ("kopia-\n", "is not an address name"),
-    ],
-    ids=["bad-characters", "too-long", "final-newline"],
-)
+@pytest.mark.parametrize(("slug", "message"), BAD_ADDRESS_NAMES, ids=BAD_ADDRESS_NAME_IDS)
 def test_an_archive_under_a_bad_address_name_is_refused_and_creates_nothing(
     app, committed_db, make_dialogue, tmp_path, slug, message
 ):

@@ -17,6 +17,7 @@ from dialog.accounts.models import User
 from dialog.dialogues.models import Dialogue
 from dialog.extensions import db
 from dialog.proposals.models import Moderation, Proposal, Source, Vote, VoteValue
+from tests.support import BAD_ADDRESS_NAME_IDS, BAD_ADDRESS_NAMES
 
 POLIS = Path(__file__).parents[1] / "data" / "polis"
 CONVERSATIONS = sorted(path.name for path in POLIS.iterdir() if path.is_dir())
@@ -302,15 +303,7 @@ def test_a_malformed_export_is_refused_by_file_and_line_and_creates_nothing(
     _assert_nothing_made(app, "trasig-export", users)
 
 
-@pytest.mark.parametrize(
-    ("slug", "message"),
-    [
-        ("Bad Slug!", "'Bad Slug!' is not an address name"),
-        ("a" * 300, "is 300 characters long: at most 80"),
-        ("rad-\n", "is not an address name"),
-    ],
-    ids=["bad-characters", "too-long", "final-newline"],
-)
+@pytest.mark.parametrize(("slug", "message"), BAD_ADDRESS_NAMES, ids=BAD_ADDRESS_NAME_IDS)
 def test_an_import_under_a_bad_address_name_is_refused_and_creates_nothing(app, db, slug, message):
     users = _users(app)
 

@@ -15,7 +15,6 @@ from sqlalchemy import select
 
 from dialog.accounts.models import User
 from dialog.api import openapi
-from dialog.dialogues import services as dialogue_services
 from dialog.dialogues.models import Dialogue
 from dialog.extensions import db
 from dialog.moderation import services as moderation
@@ -23,7 +22,7 @@ from dialog.proposals.models import AnswerStatus, Proposal
 from dialog.reports import as_moderated, services
 from dialog.reports.compiling import compile_report, without_people
 from dialog.reports.models import Report
-from tests.support import log_in, post_form, run_task
+from tests.support import compiled_by_its_planner, log_in, post_form, run_task
 
 VOTING = (("proposals", -48, -1), ("voting", -1, 24), ("result", 24, None))
 SECRET_TITLE = "Gungor hos Zebulon Quist"
@@ -69,15 +68,7 @@ def published(
     admin = make_user(role="admin")
     make_answer(secret, admin, status=AnswerStatus.accepted, body="Vi bygger gungorna i vår.")
     planner = make_user(role="planner", email="pia@example.org")
-    with app.app_context():
-        dialogue_services.assign_planner(
-            db.session.get(Dialogue, dialogue.id), db.session.get(User, planner.id), by=None
-        )
-        report_id = services.request_report(
-            db.session.get(Dialogue, dialogue.id), by=db.session.get(User, planner.id)
-        ).id
-        db.session.commit()
-        assert run_task(app, services.COMPILE_TASK, report_id) == "done"
+    report_id = compiled_by_its_planner(app, dialogue, planner)
     client = app.test_client()
     log_in(client, "pia@example.org")
     post_form(client, "/d/synlig/reports/1/publish", {}, form_path="/d/synlig/reports/1")
@@ -111,7 +102,7 @@ def _published_id(app, dialogue_id: int) -> int:
         return services.published_report(dialogue_id).id
 
 
-def _redact_the_name(app, secret_id: int, planner_id: int) -> None:
+def _redact_the_name(app, secret_id: int, planner_id: int, body="Gungor och lekplats.") -> None:
     _moderate(
         app,
         moderation.redact,
@@ -119,7 +110,7 @@ def _redact_the_name(app, secret_id: int, planner_id: int) -> None:
         planner_id,
         reason="Personuppgifter",
         title="Gungor",
-        body="Gungor och lekplats.",
+        body=body,
     )
 
 
@@ -179,14 +170,8 @@ def test_a_redaction_reaches_every_stored_version_and_the_published_report(app, 
     theme_words = {w["word"] for t in stored["words"]["themes"] for w in t["words"]}
     assert SECRET_WORD in theme_words  # else the test below could not fail
 
-    _moderate(
-        app,
-        moderation.redact,
-        secret_id,
-        planner_id,
-        reason="Personuppgifter",
-        title="Gungor",
-        body="Gungor och lekplats, säger [borttaget]; hen vill ha träd.",
+    _redact_the_name(
+        app, secret_id, planner_id, "Gungor och lekplats, säger [borttaget]; hen vill ha träd."
     )
     assert mailbox.deliver() >= 1  # the worker's part: reports.forget_redacted
 

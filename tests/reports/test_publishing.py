@@ -10,12 +10,11 @@ import pytest
 
 from dialog.accounts.models import User
 from dialog.core.db import utcnow
-from dialog.dialogues import services as dialogue_services
 from dialog.dialogues.models import Dialogue
 from dialog.extensions import db
 from dialog.proposals.models import AnswerStatus, Proposal
 from dialog.reports import services
-from tests.support import log_in, post_form, run_task
+from tests.support import compiled_by_its_planner, log_in, post_form
 
 VOTING = (("proposals", -48, -1), ("voting", -1, 24), ("result", 24, None))
 
@@ -34,15 +33,7 @@ def compiled(app, committed_db, make_dialogue, make_user, make_proposal, cast_vo
     admin = make_user(role="admin")
     make_answer(swings, admin, status=AnswerStatus.accepted, body="Vi bygger gungor i vår.")
     planner = make_user(role="planner", email="pia@example.org", display_name="Pia Planerare")
-    with app.app_context():
-        dialogue_services.assign_planner(
-            db.session.get(Dialogue, dialogue.id), db.session.get(User, planner.id), by=None
-        )
-        report_id = services.request_report(
-            db.session.get(Dialogue, dialogue.id), by=db.session.get(User, planner.id)
-        ).id
-        db.session.commit()  # ids kept before it: reading one after would hold a lock
-        assert run_task(app, services.COMPILE_TASK, report_id) == "done"
+    compiled_by_its_planner(app, dialogue, planner)
     return dialogue, swings, benches, admin
 
 
