@@ -180,7 +180,7 @@ def _drop_words(content: dict, stems: set[str]) -> None:
     for topic in _topics(content):
         topic["words"] = [w for w in topic["words"] if w["stem"] not in stems]
     for theme in _theme_words(content):
-        theme["words"] = [w for w in theme["words"] if _stem(w["word"]) not in stems]
+        theme["words"] = [w for w in theme["words"] if _word_stem(w["word"]) not in stems]
 
 
 def _redact(content: dict, decision_id: int, item: Proposal | Comment) -> None:
@@ -231,7 +231,9 @@ class _Support:
             section["topics"] = [topic for topic in section["topics"] if topic["words"]]
         for theme in _theme_words(content):
             uses = self.per_theme.get(theme["name"], Counter())
-            theme["words"] = [w for w in theme["words"] if uses[_stem(w["word"])] >= self.min_count]
+            theme["words"] = [
+                w for w in theme["words"] if uses[_word_stem(w["word"])] >= self.min_count
+            ]
 
 
 def _sample_cutoff(content: dict) -> int | None:
@@ -281,11 +283,6 @@ def _text_of(item: Proposal | Comment) -> str:
     return f"{item.title}\n{item.body}" if isinstance(item, Proposal) else item.body
 
 
-def _stem(word: str) -> str:
-    stems = search.stems(word)
-    return stems[0] if stems else word
-
-
 def _stems_taken_out(decision_id: int, now: str) -> set[str]:
     """The stems of the words the redaction took out and the text no longer has."""
     originals = db.session.scalars(
@@ -293,3 +290,10 @@ def _stems_taken_out(decision_id: int, now: str) -> set[str]:
     )
     before = {stem for text in originals for stem in search.stems(text)}
     return before - set(search.stems(now))
+
+
+def _word_stem(word: str) -> str:
+    """A listed word's stem, as the report's sections stemmed it."""
+    from dialog.reports import texts
+
+    return texts.word_stem(word)

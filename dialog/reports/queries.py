@@ -513,7 +513,6 @@ _HAS_POINT = Proposal.place_lat.is_not(None) & Proposal.place_lon.is_not(None)
 
 def places(dialogue_id: int, point_limit: int) -> Places:
     shown = _shown(dialogue_id)
-    has_point = _HAS_POINT
     has_name = func.coalesce(Proposal.place_name, "") != ""
     named = db.session.execute(
         select(Proposal.place_name, func.count(), func.coalesce(func.sum(_total_votes()), 0))
@@ -523,13 +522,13 @@ def places(dialogue_id: int, point_limit: int) -> Places:
     ).all()
     located, unplaced = db.session.execute(
         select(
-            func.count().filter(has_point),
-            func.count().filter(~has_point & ~has_name),
+            func.count().filter(_HAS_POINT),
+            func.count().filter(~_HAS_POINT & ~has_name),
         ).where(shown)
     ).one()
     points = db.session.execute(
         select(Proposal.place_lat, Proposal.place_lon)
-        .where(shown, has_point)
+        .where(shown, _HAS_POINT)
         .order_by(Proposal.random_rank, Proposal.number)
         .limit(point_limit)
     ).all()
@@ -539,7 +538,7 @@ def places(dialogue_id: int, point_limit: int) -> Places:
             func.min(Proposal.place_lat),
             func.max(Proposal.place_lon),
             func.max(Proposal.place_lat),
-        ).where(shown, has_point)
+        ).where(shown, _HAS_POINT)
     ).one()
     return Places(
         [(name, count, int(votes)) for name, count, votes in named],

@@ -223,21 +223,21 @@ def names_in_use(dialogue_id: int) -> set[str]:
 
 
 @lru_cache(maxsize=100_000)
-def _stem(word: str) -> str:
+def word_stem(word: str) -> str:
     # Snowball in pure Python is slow; a worker reading report after report keeps them.
     return search.stems(word)[0]
 
 
 @lru_cache(maxsize=1)
 def _filler_stems() -> frozenset[str]:
-    return frozenset(_stem(word) for word in FILLER_WORDS)
+    return frozenset(word_stem(word) for word in FILLER_WORDS)
 
 
 def _counted_stem(word: str) -> str | None:
     """The word's Snowball stem, or None for a word that names no subject."""
     if word in search.STOP_WORDS or len(word) < MIN_WORD_LENGTH or word.isdigit():
         return None
-    stem = _stem(word)
+    stem = word_stem(word)
     return None if stem in _filler_stems() else stem
 
 
