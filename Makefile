@@ -8,7 +8,7 @@ PUBLIC_URL ?= http://127.0.0.1:$(PORT)
 WEB_WORKERS ?= 2
 PYTEST_ARGS ?=
 
-.PHONY: run test install translations chromium lint
+.PHONY: run reset-demo test install translations chromium lint
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,11 @@ run: translations
 	$(BIN)/celery -A worker.app worker --beat --loglevel=INFO --concurrency=2 & \
 	$(BIN)/gunicorn --config gunicorn.conf.py & \
 	wait
+
+# Everything in the database deleted, the schema made anew and the demo loaded (refused
+# in production). `make run` then serves it.
+reset-demo: translations
+	$(BIN)/flask --app dialog reset-demo --yes
 
 test: translations chromium
 	$(BIN)/pytest $(PYTEST_ARGS)

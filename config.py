@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -36,6 +37,12 @@ LOG_FORMATS = ("text", "json")
 # answer before giving the connection up (dialog/core/db.py).
 ANSWER_MARGIN = 2.0
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+# WCAG 2.1 AA for text of normal size (1.4.3).
+LEAST_CONTRAST = 4.5
+LOGO_TYPES = {".svg": "image/svg+xml", ".png": "image/png"}
+FAVICON_TYPES = {**LOGO_TYPES, ".ico": "image/vnd.microsoft.icon"}
+LARGEST_BRAND_IMAGE = 512 * 1024
 # sysexits.h's EX_CONFIG. The systemd units (deploy/systemd/) do not restart a service
 # that exits with it: a restart cannot mend a setting.
 EXIT_CONFIGURATION = 78
@@ -261,6 +268,14 @@ class Config:
         self.BABEL_DEFAULT_TIMEZONE = LOCAL_ZONE_NAME
         self.BABEL_TRANSLATION_DIRECTORIES = str(DATA_DIR / "translations")
         self.LANGUAGES = ["sv", "en"]
+        # The municipality's look (dialog/core/branding.py): the site's name in the header,
+        # titles and mail; the municipality's name beside it; the colour of the header,
+        # buttons and links; a logo (SVG or PNG) and a favicon (SVG, PNG or ICO) from files.
+        self.SITE_NAME = _env("SITE_NAME", "Medborgardialog")
+        self.MUNICIPALITY_NAME = _env("MUNICIPALITY_NAME", "")
+        self.BRAND_COLOUR = _env("BRAND_COLOUR", "#005a8c")
+        self.BRAND_LOGO = _env("BRAND_LOGO", "")
+        self.BRAND_FAVICON = _env("BRAND_FAVICON", "")
         self.MAP_TILE_URL = _env("MAP_TILE_URL", "")
         self.MAP_TILE_ATTRIBUTION = _env("MAP_TILE_ATTRIBUTION", "")
         self.IMAGE_MAX_BYTES = _env_int("IMAGE_MAX_BYTES", 5 * 1024 * 1024)
@@ -332,12 +347,23 @@ class Config:
             problems.append(
                 f"HEALTH_CHECK_TIMEOUT must be more than 0 seconds, not {self.HEALTH_CHECK_TIMEOUT:g}."
             )
+        problems.extend(self._brand_problems())
         if not _is_one_address(self.MAIL_DEFAULT_SENDER):
             problems.append(
                 "MAIL_DEFAULT_SENDER must be one address, with or without a name "
                 f"(Kommunen <dialog@kommun.se>), not {self.MAIL_DEFAULT_SENDER!r}."
             )
         return problems
+
+    def _brand_problems(self) -> list[str]:
+        found = [
+            _colour_problem("BRAND_COLOUR", self.BRAND_COLOUR),
+            _image_problem("BRAND_LOGO", self.BRAND_LOGO, LOGO_TYPES),
+            _image_problem("BRAND_FAVICON", self.BRAND_FAVICON, FAVICON_TYPES),
+        ]
+        if not self.SITE_NAME.strip():
+            found.append("SITE_NAME must name the site, like Medborgardialog.")
+        return [problem for problem in found if problem]
 
 
 class DevelopmentConfig(Config):
@@ -498,6 +524,47 @@ def _is_one_address(value: str | None) -> bool:
         and len(addresses) == 1
         and bool(addresses[0].username and addresses[0].domain)
     )
+
+
+def luminance(colour: str) -> float:
+    """WCAG's relative luminance of an sRGB colour written #rrggbb."""
+    channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    red, green, blue = (
+        c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels
+    )
+    return 0.2126 * red + 0.7152 * green + 0.0722 * blue
+
+
+def contrast(first: str, second: str) -> float:
+    lighter, darker = sorted((luminance(first), luminance(second)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+def _colour_problem(name: str, colour: str) -> str | None:
+    """The colour carries white text (header, buttons) and is the links' colour on white."""
+    if not HEX_COLOUR.match(colour):
+        return f"{name} must be a colour written #rrggbb, like #005a8c, not {colour!r}."
+    ratio = contrast(colour, "#ffffff")
+    if ratio < LEAST_CONTRAST:
+        return (
+            f"{name} {colour} has a contrast of {ratio:.1f}:1 against white; white text on "
+            f"it and links in it need at least {LEAST_CONTRAST}:1 (WCAG 2.1 AA). Choose a "
+            "darker shade."
+        )
+    return None
+
+
+def _image_problem(name: str, path: str, types: dict[str, str]) -> str | None:
+    if not path:
+        return None
+    file = Path(path)
+    if file.suffix.lower() not in types:
+        return f"{name} must be a {', '.join(types)} file, not {path!r}."
+    if not file.is_file():
+        return f"{name} names {path!r}, which is not a readable file."
+    if file.stat().st_size > LARGEST_BRAND_IMAGE:
+        return f"{name} is larger than {LARGEST_BRAND_IMAGE // 1024} kB: {path!r}."
+    return None
 
 
 def _secret_problem(name: str) -> str | None:

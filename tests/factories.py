@@ -221,7 +221,16 @@ class Factories:
             )
         )
 
-    def make_answer(self, proposal, by, *, status=None, body: str = "Ja", publish: bool = True):
+    def make_answer(
+        self,
+        proposal,
+        by,
+        *,
+        status=None,
+        body: str = "Ja",
+        publish: bool = True,
+        department: str | None = None,
+    ):
         """The official answer to `proposal`, given by `by` (published unless told)."""
         from dialog.accounts.models import User
         from dialog.proposals import services
@@ -234,5 +243,6 @@ class Factories:
                 body=body,
                 publish=publish,
                 by=self._get(User, by),
+                department=department,
             )
         )

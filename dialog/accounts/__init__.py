@@ -8,11 +8,12 @@ from flask_login import current_user
 
 def init_app(app: Flask) -> None:
     # Models register their tables on import; privacy_views adds the "My data" routes,
-    # tasks the export job and the privacy clean-ups.
+    # my_page_views "My page", tasks the export job and the privacy clean-ups.
     from dialog.accounts import (  # noqa: F401
         cli,
         labels,
         models,
+        my_page_views,
         permissions,
         privacy_views,
         tasks,

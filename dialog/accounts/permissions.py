@@ -71,6 +71,11 @@ def can_request_export(user) -> Decision:
     return Decision.allow()
 
 
+def can_see_own_page(user) -> Decision:
+    """My page: any logged-in person, who finds only their own doings there."""
+    return _logged_in(user)
+
+
 def can_manage_own_sessions(user) -> Decision:
     """The sessions page and its log-out buttons: one's own sessions only."""
     return _logged_in(user)

@@ -96,7 +96,11 @@ def _anonymise(dialogue: Dialogue, proposal_ids) -> dict[str, int]:
 
     return {
         "proposals": unlink(
-            Proposal, Proposal.dialogue_id == dialogue.id, author_id=None, entered_by_id=None
+            Proposal,
+            Proposal.dialogue_id == dialogue.id,
+            author_id=None,
+            entered_by_id=None,
+            sender_name=None,
         ),
         "comments": unlink(Comment, Comment.proposal_id.in_(proposal_ids), author_id=None),
         "votes": unlink(Vote, Vote.dialogue_id == dialogue.id, user_id=None),

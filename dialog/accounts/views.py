@@ -248,9 +248,11 @@ def profile():
 @login_required
 @limits.write_limit()
 def resend_verification():
+    # Back to the page that asked for the link (a form refused for want of it), or the profile.
+    back = urls.safe_next(request.form.get("next"), "accounts.profile")
     owed = not current_user.is_verified or current_user.mail_bounced_at is not None
     if not owed:
-        return redirect(url_for("accounts.profile"))
+        return redirect(back)
     if not services.send_verification(current_user):
         flash(
             _(
@@ -259,10 +261,10 @@ def resend_verification():
             ),
             "info",
         )
-        return redirect(url_for("accounts.profile"))
+        return redirect(back)
     db.session.commit()
     flash(_("We have sent a new link. Check your inbox."), "success")
-    return redirect(url_for("accounts.profile"))
+    return redirect(back)
 
 
 @bp.route("/profile/password", methods=["GET", "POST"])

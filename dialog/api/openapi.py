@@ -118,6 +118,7 @@ SCHEMAS = {
                                 "status": {"type": "string"},
                                 "answer": {"type": ["string", "null"]},
                                 "answered_at": {"type": "string", "format": "date-time"},
+                                "department": NULLABLE_STRING,
                             },
                         },
                     },
@@ -293,12 +294,18 @@ SCHEMAS = {
     },
     "Answer": {
         "type": "object",
+        "description": "The municipality's published answer. `body` is the text as written, "
+        "in a small Markdown subset (bold, italic, lists, links; a line break is kept); "
+        "`revised_at` is when the published words last changed, null if never.",
+        "required": ["status", "body", "department", "published_at", "revised_at"],
         "properties": {
             "status": {
                 "enum": ["under_review", "accepted", "partly_accepted", "rejected", "implemented"]
             },
             "body": {"type": "string"},
+            "department": NULLABLE_STRING,
             "published_at": {"type": "string", "format": "date-time"},
+            "revised_at": NULLABLE_TIME,
         },
     },
     "ProposalDetail": {
@@ -417,7 +424,12 @@ def document() -> dict:
                             "name": "q",
                             "in": "query",
                             "schema": {"type": "string"},
-                            "description": "Swedish full-text search; every word must match.",
+                            "description": (
+                                "Swedish full-text search; every word must match, a word of "
+                                "three letters or more also as the start of a longer word "
+                                "(torg finds torget). A proposal reference of this dialogue "
+                                "(STK-0042, stk 42) finds that proposal."
+                            ),
                         },
                     ],
                     "responses": {

@@ -123,8 +123,10 @@ def answer(answer) -> dict | None:
         return None
     return {
         "status": answer.status.value,
-        "body": answer.body,
+        "body": answer.body,  # as the planner wrote it: the safe Markdown subset
+        "department": answer.department,
         "published_at": _time(answer.published_at),
+        "revised_at": _time(answer.revised_at),
     }
 
 

@@ -28,6 +28,7 @@ def init_app(app: Flask) -> None:
         views,
     )
     from dialog.core.backup import init_app as init_backup
+    from dialog.core.branding import Brand
     from dialog.core.urls import DatabaseId
     from dialog.extensions import babel
 
@@ -42,12 +43,14 @@ def init_app(app: Flask) -> None:
     # Before any blueprint is registered: every domain's <int:...> routes use it.
     app.url_map.converters["int"] = DatabaseId
     app.register_blueprint(views.bp)
+    app.extensions["brand"] = Brand.from_config(app.config)
     _add_template_helpers(app)
     init_backup(app)
 
 
 def _add_template_helpers(app: Flask) -> None:
-    from dialog.core.permissions import MOMENT_FORMAT
+    from dialog.core.branding import brand_url
+    from dialog.core.permissions import moment_format
     from dialog.core.urls import language_url
 
     app.jinja_env.globals.update(
@@ -57,7 +60,10 @@ def _add_template_helpers(app: Flask) -> None:
         format_percent=format_percent,
         current_language=lambda: str(get_locale()),
         language_url=language_url,
-        moment_format=lambda: str(MOMENT_FORMAT),
+        brand=lambda: app.extensions["brand"],
+        brand_url=brand_url,
+        # moment_format(phase.starts_at, phase_moments(dialogue.phases)): see its rule.
+        moment_format=moment_format,
     )
 
 

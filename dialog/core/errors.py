@@ -4,18 +4,30 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from urllib.parse import urlsplit
 
 import redis
 import sqlalchemy as sa
-from flask import Flask, current_app, g, jsonify, make_response, render_template, request
+from flask import (
+    Flask,
+    current_app,
+    g,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import lazy_gettext as _l
 from flask_limiter.errors import RateLimitExceeded
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
+from dialog.core import urls
 from dialog.core.db import is_outage
-from dialog.core.permissions import Refused, refusal_response
+from dialog.core.permissions import Decision, Refused, refusal_response
 from dialog.extensions import db
 
 log = logging.getLogger(__name__)
@@ -64,15 +76,53 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(redis.exceptions.ConnectionError, _handle_unavailable)
     app.register_error_handler(redis.exceptions.TimeoutError, _handle_unavailable)
     app.register_error_handler(Exception, _handle_unexpected_error)
+    app.jinja_env.globals.update(return_target=return_target)
 
 
 def _handle_refusal(refused: Refused):
     # Whatever the refused request had changed so far must not be committed later.
     db.session.rollback()
+    decision = refused.decision
+    if _sent_form_needs_login(decision):
+        # Back to the page the form was on: the form's own address answers only POST.
+        return redirect(url_for("accounts.login", next=return_target()))
     try:
         return refusal_response(refused)
     except HTTPException as error:
-        return _handle_http_error(error)
+        if error.code != 403:
+            return _handle_http_error(error)
+        if (failure := _identity_failure()) is not None:
+            return _handle_database_error(failure)
+        return _render(403, error.description, refusal=decision)
+
+
+def _sent_form_needs_login(decision: Decision) -> bool:
+    return (
+        decision.reason == "login_required"
+        and request.method != "GET"
+        and not request.path.startswith("/api/")
+    )
+
+
+def return_target() -> str:
+    """Where logging in (or a new confirmation link) brings the person back: this page
+    when it was asked for with GET, else the page the form was sent from; always a path
+    on this site, so a crafted address cannot make the login page send anyone elsewhere."""
+    if request.method == "GET":
+        target = urls.same_site_path(request.path)
+        if request.query_string:
+            target += "?" + request.query_string.decode("latin-1")
+    else:
+        target = _referring_path()
+    return target if urls.is_same_site_path(target) else url_for("dialogues.index")
+
+
+def _referring_path() -> str:
+    # The site is PUBLIC_URL's host, never the one the request names.
+    sent_from = urlsplit(request.referrer or "")
+    if sent_from.netloc != urlsplit(current_app.config["PUBLIC_URL"]).netloc:
+        return ""
+    return sent_from.path + (f"?{sent_from.query}" if sent_from.query else "")
 
 
 def _handle_http_error(error: HTTPException):
@@ -170,11 +220,13 @@ def _typed_fields() -> list[tuple[str, str, str]]:
     ]
 
 
-def _render(code: int, detail: str | None, kept=()):
+def _render(code: int, detail: str | None, kept=(), refusal: Decision | None = None):
     title, message = MESSAGES.get(code, MESSAGES[500 if code >= 500 else 400])
     reason = detail or str(message)
     if request.path.startswith("/api/"):
         body = jsonify({"error": {"status": code, "title": str(title), "reason": reason}})
         return make_response(body, code)
-    html = render_template("errors/error.html", code=code, title=title, message=reason, kept=kept)
+    html = render_template(
+        "errors/error.html", code=code, title=title, message=reason, kept=kept, refusal=refusal
+    )
     return make_response(html, code)

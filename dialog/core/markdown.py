@@ -7,6 +7,10 @@ from markdown_it import MarkdownIt
 from markupsafe import Markup
 
 _renderer = MarkdownIt("commonmark", {"html": False, "linkify": False}).disable("image")
+# Official answers are written like letters: each line break the planner typed stays.
+_line_renderer = MarkdownIt(
+    "commonmark", {"html": False, "linkify": False, "breaks": True}
+).disable("image")
 ALLOWED_TAGS = {
     "p",
     "br",
@@ -27,8 +31,8 @@ ALLOWED_TAGS = {
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}}
 
 
-def render(text: str) -> Markup:
-    html = _renderer.render(text or "")
+def render(text: str, *, line_breaks: bool = False) -> Markup:
+    html = (_line_renderer if line_breaks else _renderer).render(text or "")
     clean = nh3.clean(
         html,
         tags=ALLOWED_TAGS,

@@ -55,6 +55,10 @@ def _set_security_headers(response):
     return response
 
 
+# The same files for everyone, whoever asks: they keep their own cache headers.
+SHARED_FILES = frozenset({"static", "core.leaflet", "core.brand_stylesheet", "core.brand_file"})
+
+
 def _keep_personal_responses_out_of_caches(response):
     # Runs after every blueprint's own after_request, so it overrides what they chose:
     # a page for a logged-in person, or one that carries a session cookie, must not be
@@ -67,7 +71,7 @@ def _keep_personal_responses_out_of_caches(response):
 def _is_personal() -> bool:
     if current_app.session_interface.should_set_cookie(current_app, session):
         return True
-    if request.endpoint == "static":
+    if request.endpoint in SHARED_FILES:
         return False  # the same files for everyone; they keep their cache headers
     user = g.get("_login_user")  # set by Flask-Login once the request asked who it is
     return "_user_id" in session or bool(user is not None and user.is_authenticated)

@@ -10,6 +10,8 @@ this far: core/security.py refuses it in the request.
 
 from __future__ import annotations
 
+import re
+
 from flask import Flask
 
 CONTROL_CHARACTERS = dict.fromkeys(
@@ -33,5 +35,28 @@ def strip_controls(value):
     return value
 
 
+# Markdown's marks, so an excerpt reads as words: links keep their text, images go.
+MARKDOWN_MARKS = [
+    (re.compile(r"!\[[^\]]*\]\([^)]*\)"), ""),
+    (re.compile(r"\[([^\]]*)\]\([^)]*\)"), r"\1"),
+    (re.compile(r"^\s{0,3}(?:#{1,6}|>|[-*+]|\d+[.)])\s+", re.MULTILINE), ""),
+    (re.compile(r"(\*\*|__|\*|_|~~|`)(?=\S)(.+?)(?<=\S)\1"), r"\2"),
+]
+EXCERPT_LENGTH = 180
+
+
+def excerpt(text: str | None, length: int = EXCERPT_LENGTH) -> str:
+    """The start of a Markdown text as plain words, cut at a word with "…"."""
+    plain = text or ""
+    for pattern, replacement in MARKDOWN_MARKS:
+        plain = pattern.sub(replacement, plain)
+    plain = " ".join(plain.split())
+    if len(plain) <= length:
+        return plain
+    cut = plain[:length].rsplit(" ", 1)[0].rstrip(",.;:–-")
+    return f"{cut}…"
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.finalize = strip_controls
+    app.add_template_filter(excerpt, "excerpt")

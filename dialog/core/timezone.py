@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from config import LOCAL_ZONE_NAME
@@ -21,6 +21,11 @@ def in_schedulable_range(local: datetime) -> bool:
 def to_local(moment: datetime) -> datetime:
     """The naive local wall-clock time of a stored instant (for forms and clock rules)."""
     return moment.astimezone(LOCAL_ZONE).replace(tzinfo=None)
+
+
+def local_today() -> date:
+    """Today's date where the municipality is (a UTC date is yesterday's until 01:00)."""
+    return datetime.now(LOCAL_ZONE).date()
 
 
 def from_local(local: datetime) -> datetime | None:

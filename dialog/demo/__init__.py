@@ -9,4 +9,5 @@ def init_app(app: Flask) -> None:
     from dialog.demo import cli
 
     app.cli.add_command(cli.seed_demo_command)
+    app.cli.add_command(cli.reset_demo_command)
     app.cli.add_command(cli.seed_scale_command)

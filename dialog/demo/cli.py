@@ -1,4 +1,4 @@
-"""Demo and benchmark data: `flask --app dialog seed-demo` and `seed-scale`."""
+"""Demo and benchmark data: `flask --app dialog seed-demo`, `reset-demo` and `seed-scale`."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from dialog.demo import scale
 from dialog.demo import services as demo
 from dialog.dialogues.models import VoteMode
 from dialog.dialogues.services import SlugTaken
-from dialog.extensions import db
+from dialog.extensions import cache, db
 
 
 @click.command("seed-demo")
@@ -27,6 +27,24 @@ def seed_demo_command(if_empty: bool) -> None:
     demo.seed()
     db.session.commit()
     click.echo("Demo data loaded. Accounts (password demo-password):")
+    for email in demo.DEMO_ACCOUNTS:
+        click.echo(f"  {email}")
+
+
+@click.command("reset-demo")
+@click.option("--yes", is_flag=True, help="Do not ask before deleting everything.")
+@with_appcontext
+def reset_demo_command(yes: bool) -> None:
+    """Delete everything in the database and start again from the demo data."""
+    _refuse_in_production("reset-demo", "it deletes every account, dialogue and proposal")
+    where = db.engine.url.render_as_string(hide_password=True)
+    if not yes:
+        click.confirm(f"Delete everything in {where} and load the demo data?", abort=True)
+    demo.reset_database()
+    demo.seed()
+    db.session.commit()
+    cache.clear()  # pages and fragments of what no longer exists
+    click.echo(f"{where} holds the demo data only. Accounts (password demo-password):")
     for email in demo.DEMO_ACCOUNTS:
         click.echo(f"  {email}")
 

@@ -91,6 +91,16 @@ def database_is_empty() -> bool:
     return not db.session.scalar(select(exists().where(User.id.is_not(None))))
 
 
+def reset_database() -> None:
+    """The migrations undone to the first and run again: the schema a new installation
+    gets, with nothing in it (the search index and every table no model names included)."""
+    from flask_migrate import downgrade, upgrade
+
+    db.session.remove()
+    downgrade(revision="base")
+    upgrade()
+
+
 def seed(rng: random.Random | None = None) -> None:
     rng = rng or random.Random(2026)
     codes = ensure_demo_districts()
@@ -326,11 +336,102 @@ PROPOSALS = [
         17.6262,
     ),
 ]
-COMMENTS = [
-    ("Ja! Kajen är väldigt mörk efter fyra på eftermiddagen.", "for"),
-    ("Bra tanke, men tänk på ljusföroreningen för fåglarna vid kanalen.", "neutral"),
-    ("Hellre fler människor på platsen än mer ljus.", "against"),
-]
+# What residents say under each proposal, by its title: each comment with its stance and
+# the replies it got, so the demo reads as a conversation about that proposal.
+COMMENTS = {
+    "Varmt ljus längs kajen på Marenplan": [
+        (
+            "Ja! Kajen är väldigt mörk efter fyra på eftermiddagen.",
+            "for",
+            [
+                "Håller med, jag går hellre runt via Storgatan när det är mörkt.",
+                "Samma här. Och belys trappan ner mot vattnet också.",
+            ],
+        ),
+        (
+            "Bra tanke, men tänk på ljusföroreningen för fåglarna vid kanalen.",
+            "neutral",
+            [
+                "Det finns armaturer som riktar ljuset nedåt, då sprids det mindre.",
+            ],
+        ),
+        ("Hellre fler människor på platsen än mer ljus.", "against", []),
+    ],
+    "Vinterljusfestival i stadskärnan": [
+        (
+            "Gärna med verk av elever från kulturskolan!",
+            "for",
+            [
+                "Och låt dem som bor i Hovsjö och Ronna vara med och ta fram verken.",
+            ],
+        ),
+        (
+            "Vad kostar det, och vem betalar? Hellre permanent belysning.",
+            "against",
+            [
+                "Citysamverkan och handlarna kan vara med och betala, de tjänar på fler besökare.",
+                "En festival kan pröva vad som fungerar innan man bygger något permanent.",
+                "Bra poäng, då är jag mer positiv.",
+                "Glöm inte att göra det tillgängligt för den som har rullstol.",
+                "Och bussar som går sent de kvällarna.",
+            ],
+        ),
+    ],
+    "Fler bänkar med ryggstöd och armstöd": [
+        ("Min mamma måste vila två gånger på vägen från stationen. Ja tack!", "for", []),
+        (
+            "Placera några i skuggan också, det blir varmt på sommaren.",
+            "for",
+            [
+                "Under träden vid biblioteket vore perfekt.",
+            ],
+        ),
+    ],
+    "Ledstråk och kontrastmarkering vid övergångsställen": [
+        ("Viktigt! Kantstenen vid Järnagatan är nästan omöjlig att se i regn.", "for", []),
+        (
+            "Tänk på att ledstråken inte får bli hala på vintern.",
+            "neutral",
+            [
+                "Det finns plattor med bättre friktion, Stockholm har provat dem.",
+            ],
+        ),
+    ],
+    "Regnbäddar i stället för asfalt på Köpmangatan": [
+        (
+            "Vackert och bra för dagvattnet. Men var ska leveranserna till butikerna stå?",
+            "neutral",
+            [
+                "Lastzoner i början och slutet av gatan, som på Järnagatan.",
+            ],
+        ),
+        ("Vem sköter planteringarna? De ser ofta tråkiga ut efter ett par år.", "against", []),
+        ("Ja! Köpmangatan blir outhärdligt varm i juli.", "for", []),
+    ],
+    "Öppna skolgårdarna på kvällar och helger": [
+        ("Mina barn har ingenstans att spela fotboll på helgerna.", "for", []),
+        (
+            "Hur blir det med nedskräpning och skadegörelse?",
+            "against",
+            [
+                "Fritidsledare på plats några kvällar i veckan skulle hjälpa.",
+            ],
+        ),
+    ],
+    "Realtidsskyltar för lediga cykelplatser": [
+        (
+            "Bättre att bygga fler cykelplatser än att skylta om de få som finns.",
+            "against",
+            [
+                "Både och! Skyltarna visar också var det behövs fler.",
+            ],
+        ),
+        ("Gärna ett cykelgarage med lås vid stationen.", "for", []),
+    ],
+    "Lokala matproducenter på torget varje lördag": [
+        ("Äntligen! Jag åker till Järna varje vecka för grönsakerna.", "for", []),
+    ],
+}
 
 
 def _residents() -> list[User]:
@@ -358,12 +459,26 @@ def add_proposals(dialogue, rows, rng: random.Random) -> list[Proposal]:
             place_lat=lat,
             place_lon=lon,
         )
-        for text, stance in rng.sample(COMMENTS, k=rng.randint(0, len(COMMENTS))):
-            proposals.add_comment(
-                proposal, author=rng.choice(residents), body=text, stance=Stance(stance)
-            )
+        add_conversation(proposal, COMMENTS.get(title, []), residents, rng)
         made.append(proposal)
     return made
+
+
+def add_conversation(proposal, comments, residents, rng: random.Random) -> None:
+    """Each comment by a resident other than the proposal's author, its replies by others."""
+    others = [r for r in residents if r.id != proposal.author_id]
+    for text, stance, replies in comments:
+        comment = proposals.add_comment(
+            proposal, author=rng.choice(others), body=text, stance=Stance(stance)
+        )
+        for reply in replies:
+            proposals.add_comment(
+                proposal,
+                author=rng.choice(others),
+                body=reply,
+                stance=Stance.neutral,
+                parent=comment,
+            )
 
 
 THEMES = ["Så bygger vi staden", "Stadslivet", "Den smarta staden", "Staden och omlandet"]

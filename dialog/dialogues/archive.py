@@ -229,6 +229,7 @@ LEFT_OUT = {
     "notification_delivery": "the delivery log of those messages",
     "report": "compiled from the rest; compile it again after the import",
     "published_report": "compiled from the rest; publish it again after the import",
+    "dialogue_attachment": "files, not rows: the archive is JSON; add the images and documents again",
 }
 # The dialogue row itself: its id is new, its listing version a cache key of this
 # installation. The proposal sequence's last number travels with it.

@@ -7,10 +7,12 @@ import re
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
     FloatField,
+    HiddenField,
     IntegerField,
     RadioField,
     SelectChoice,
@@ -342,6 +344,9 @@ class PhaseForm(FlaskForm):
         validators=[Optional()],
         description=_l("Swedish time. Leave empty only for the last phase."),
     )
+    # Shown only with the warning that the phase starts or lies in the past: saving it
+    # then takes this box ticked (GOV.UK's warning text, with an explicit choice).
+    confirm_past = BooleanField(_l("Yes, schedule the phase with these dates"))
     preview = SubmitField(_l("Preview the timeline"))
     save = SubmitField(_l("Save phase"))
 
@@ -381,7 +386,23 @@ for _capability in Capability:
     )
 
 
-class ReasonForm(FlaskForm):
+class ConfirmForm(FlaskForm):
+    """The button on a confirmation page. `confirmed` carries what the page showed (the
+    state a dialogue moves to, the phase that closes early), so a POST without it, or
+    from a page showing other consequences, brings the confirmation page back instead of
+    acting."""
+
+    confirmed = HiddenField()
+
+    def confirms(self, shown: str) -> bool:
+        """Sent, valid, and the confirmation of `shown`."""
+        return self.validate_on_submit() and self.is_confirmation_of(shown)
+
+    def is_confirmation_of(self, shown: str) -> bool:
+        return self.confirmed.data == shown
+
+
+class ReasonForm(ConfirmForm):
     reason = TextAreaField(
         _l("Reason"),
         validators=[DataRequired(_l("Say why; it is kept in the audit log.")), Length(max=1000)],
@@ -426,3 +447,29 @@ class InviteForm(FlaskForm):
             )
         if len(self.addresses()) > 500:
             raise ValidationError(_l("Invite at most 500 addresses at a time."))
+
+
+class AttachmentForm(FlaskForm):
+    """An image or a PDF for the dialogue's background."""
+
+    file = FileField(
+        _l("File"),
+        description=_l("A PDF document or an image (JPEG, PNG or WebP), at most 10 MB."),
+        validators=[FileRequired(_l("Choose a file to upload."))],
+    )
+    title = StringField(
+        _l("Title"),
+        description=_l("The link text of a document, the caption of an image."),
+        validators=[
+            DataRequired(_l("Give the file a title.")),
+            Length(max=200, message=_l("The title can be at most 200 characters.")),
+        ],
+    )
+    alt_text = StringField(
+        _l("What the image shows (for images)"),
+        description=_l("Read aloud to those who cannot see the image. Leave empty for a PDF."),
+        validators=[
+            Optional(),
+            Length(max=500, message=_l("The description can be at most 500 characters.")),
+        ],
+    )

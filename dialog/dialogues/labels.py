@@ -30,6 +30,19 @@ CAPABILITY_LABELS = {
     Capability.answer: _l("official answers"),
     Capability.show_results: _l("results shown"),
 }
+# What a resident can do in a phase, in the timeline's "you can" list: only what is the
+# reader's to do. What the municipality does in a phase is a note of its own.
+RESIDENT_ACTION_LABELS = {
+    Capability.propose: _l("make proposals"),
+    Capability.comment: _l("comment"),
+    Capability.reply: _l("reply to comments"),
+    Capability.revise: _l("change your own proposals"),
+    Capability.vote: _l("vote"),
+}
+MUNICIPALITY_NOTES = {
+    Capability.answer: _l("The municipality answers the proposals."),
+    Capability.show_results: _l("The results are shown."),
+}
 STATE_LABELS = {
     DialogueState.draft: _l("Draft"),
     DialogueState.published: _l("Published"),

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from dialog.core.db import utcnow
+from dialog.core.models import StoredFile
 from dialog.extensions import db
 
 if TYPE_CHECKING:
@@ -233,6 +234,34 @@ class Phase(db.Model):
 
     def contains(self, moment: datetime) -> bool:
         return self.starts_at <= moment and (self.ends_at is None or moment < self.ends_at)
+
+
+class DialogueAttachment(db.Model):
+    """An image or a document (a PDF) in a dialogue's background, through the file
+    storage: images shown in the background with their description, documents listed."""
+
+    __tablename__ = "dialogue_attachment"
+    __table_args__ = (
+        sa.Index("ix_dialogue_attachment_dialogue_id_position", "dialogue_id", "position"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dialogue_id: Mapped[int] = mapped_column(sa.ForeignKey("dialogue.id", ondelete="CASCADE"))
+    file_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("stored_file.id", ondelete="CASCADE"), index=True
+    )
+    # The link text of a document, the caption of an image.
+    title: Mapped[str] = mapped_column(sa.String(200))
+    # What an image shows, for those who cannot see it (WCAG 1.1.1); empty for documents.
+    alt_text: Mapped[str] = mapped_column(sa.String(500), default="")
+    position: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    file: Mapped[StoredFile] = relationship(lazy="joined")
+
+    @property
+    def is_image(self) -> bool:
+        return self.file.content_type.startswith("image/")
 
 
 class DialoguePlanner(db.Model):

@@ -21,6 +21,7 @@ from dialog.dialogues.models import (
     VoteCounts,
 )
 from dialog.dialogues.schedule import next_opening
+from dialog.dialogues.timeline import phase_moments
 from dialog.dialogues.visibility import can_view, is_admin, is_planner_of, is_staff_of
 
 __all__ = ["can_view", "is_admin", "is_planner_of", "is_staff_of"]  # the rule lives there
@@ -98,7 +99,9 @@ def phase_allows(dialogue: Dialogue, capability: Capability, at: datetime | None
         return Decision.allow()
     opens_at = next_opening(dialogue, capability, after=at)
     if opens_at is not None:
-        return Decision.deny(f"{capability.value}_opens", opens_at=opens_at)
+        # Read with the dialogue's other dates: the year is written when they span two.
+        span = phase_moments(dialogue.phases)
+        return Decision.deny(f"{capability.value}_opens", opens_at=opens_at, span=span)
     return Decision.deny(f"{capability.value}_closed")
 
 

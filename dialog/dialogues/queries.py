@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import exists, select
+from sqlalchemy import and_, exists, func, select, union
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from dialog.core.db import utcnow
@@ -13,11 +13,13 @@ from dialog.dialogues.models import (
     AccessRequest,
     AccessRequestState,
     Dialogue,
+    DialogueAttachment,
     DialogueFollow,
     DialoguePlanner,
     DialogueState,
     Invitation,
 )
+from dialog.dialogues.timeline import OPEN, UPCOMING, Standing, standing
 from dialog.dialogues.visibility import EVERYONE, visible_dialogues
 from dialog.extensions import db
 
@@ -57,24 +59,84 @@ def listed_dialogues(user) -> list[Dialogue]:
 
 @dataclass
 class DialogueGroups:
-    open: list[Dialogue]
-    upcoming: list[Dialogue]
-    finished: list[Dialogue]
+    """The start page's sections, each a list of `timeline.Standing` (the dialogue and
+    what its card says about where it stands)."""
+
+    open: list[Standing]
+    upcoming: list[Standing]
+    finished: list[Standing]
 
 
 def grouped(dialogues: list[Dialogue], now: datetime | None = None) -> DialogueGroups:
     now = now or utcnow()
     groups = DialogueGroups([], [], [])
+    sections = {OPEN: groups.open, UPCOMING: groups.upcoming}
     for dialogue in dialogues:
-        if dialogue.state is DialogueState.archived:
-            groups.finished.append(dialogue)
-        elif dialogue.phase_at(now) is not None:
-            groups.open.append(dialogue)
-        elif any(phase.starts_at > now for phase in dialogue.phases) or not dialogue.phases:
-            groups.upcoming.append(dialogue)
-        else:
-            groups.finished.append(dialogue)
+        where = standing(dialogue, now)
+        sections.get(where.state, groups.finished).append(where)
     return groups
+
+
+def hiding_consequences(dialogue: Dialogue) -> HidingConsequences:
+    """What residents lose sight of when the dialogue goes back to draft or is archived:
+    the proposals they can see now, and who follows it."""
+    from dialog.proposals.models import Moderation, Proposal  # proposals import dialogues
+
+    proposals = db.session.scalar(
+        select(func.count())
+        .select_from(Proposal)
+        .where(Proposal.dialogue_id == dialogue.id, Proposal.moderation == Moderation.shown)
+    )
+    followers = db.session.scalar(
+        select(func.count())
+        .select_from(DialogueFollow)
+        .where(DialogueFollow.dialogue_id == dialogue.id)
+    )
+    return HidingConsequences(proposals=proposals or 0, followers=followers or 0)
+
+
+@dataclass(frozen=True)
+class HidingConsequences:
+    proposals: int
+    followers: int
+
+
+@dataclass(frozen=True)
+class Figures:
+    open_dialogues: int
+    proposals: int
+    participants: int
+
+
+def start_figures(public: list[Dialogue], now: datetime | None = None) -> Figures:
+    """The start page's figures over the dialogues everyone may see: how many are open,
+    the proposals residents can read in them, and the people who proposed, commented or
+    voted there. Cached under the dialogues' listing versions, which every proposal,
+    comment and vote renews, so the figures are never older than the lists."""
+    from dialog.core import page_cache  # core's package imports every domain
+
+    open_now = sum(1 for d in public if standing(d, now or utcnow()).state == OPEN)
+    versions = ",".join(f"{d.id}:{d.listing_version}" for d in sorted(public, key=lambda d: d.id))
+    proposals, participants = page_cache.fragment(
+        f"start-figures:{versions}", lambda: _contributions([d.id for d in public])
+    )
+    return Figures(open_now, proposals, participants)
+
+
+def _contributions(dialogue_ids: list[int]) -> tuple[int, int]:
+    from dialog.proposals.models import Comment, Moderation, Proposal, Vote
+
+    shown = and_(Proposal.dialogue_id.in_(dialogue_ids), Proposal.moderation == Moderation.shown)
+    proposals = db.session.scalar(select(func.count(Proposal.id)).where(shown))
+    people = union(
+        select(Proposal.author_id.label("person")).where(shown),
+        select(Comment.author_id).join(Proposal, Comment.proposal_id == Proposal.id).where(shown),
+        select(Vote.user_id).where(Vote.dialogue_id.in_(dialogue_ids)),
+    ).subquery()
+    participants = db.session.scalar(
+        select(func.count()).select_from(people).where(people.c.person.is_not(None))
+    )
+    return proposals or 0, participants or 0
 
 
 def public_dialogues_page(page: int, per_page: int):
@@ -161,3 +223,18 @@ def planners(dialogue: Dialogue):
             .order_by(User.display_name)
         )
     )
+
+
+def attachments(dialogue_id: int) -> list[DialogueAttachment]:
+    """The dialogue's background images and documents, in their order, with their files."""
+    return list(
+        db.session.scalars(
+            select(DialogueAttachment)
+            .where(DialogueAttachment.dialogue_id == dialogue_id)
+            .order_by(DialogueAttachment.position, DialogueAttachment.id)
+        )
+    )
+
+
+def attachment(attachment_id: int) -> DialogueAttachment | None:
+    return db.session.get(DialogueAttachment, attachment_id)

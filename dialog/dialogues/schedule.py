@@ -12,9 +12,10 @@ from flask_babel import lazy_gettext as _l
 
 from dialog.core import audit
 from dialog.core.db import utcnow
-from dialog.core.permissions import Decision
+from dialog.core.permissions import Decision, moment_format
 from dialog.core.timezone import EARLIEST_LOCAL, LATEST_LOCAL, from_local, in_schedulable_range
 from dialog.dialogues.models import Capability, Dialogue, Phase, PhaseKind, capabilities_for
+from dialog.dialogues.timeline import phase_moments
 from dialog.extensions import db
 
 NONEXISTENT_TIME = _l(
@@ -25,6 +26,13 @@ OUT_OF_RANGE = _l("Choose a date between the years %(earliest)s and %(latest)s."
 ENDS_BEFORE_START = _l("The phase must end after it starts.")
 OVERLAP = _l("The phase overlaps “%(other)s” (%(start)s – %(end)s).")
 OPEN_ENDED_NOT_LAST = _l("Only the last phase may be without an end.")
+OTHER_OPEN_ENDED = _l(
+    "“%(other)s” has no end, and only the last phase may be without one: give “%(other)s” "
+    "an end first, or let this phase start before it."
+)
+SCHEDULE_CHANGED = _l(
+    "The schedule has changed since the page was shown. Check what happens now and confirm again."
+)
 
 
 @dataclass
@@ -89,12 +97,22 @@ def check_schedule(
     for plan in ordered:
         if plan.ends_at is not None and plan.ends_at <= plan.starts_at:
             problems.append(ScheduleProblem("ends_at", str(ENDS_BEFORE_START)))
-    open_ended = [plan for plan in ordered if plan.ends_at is None]
-    if open_ended and (len(open_ended) > 1 or open_ended[-1] is not ordered[-1]):
-        problems.append(ScheduleProblem("ends_at", str(OPEN_ENDED_NOT_LAST)))
+    # An open end anywhere but last. When it is another phase's, this phase's end is
+    # not what is wrong: the message names that phase, on this phase's start.
+    not_last = [plan for plan in ordered[:-1] if plan.ends_at is None]
+    for plan in not_last:
+        if changed is None or plan is changed:
+            problems.append(ScheduleProblem("ends_at", str(OPEN_ENDED_NOT_LAST)))
+        else:
+            message = str(OTHER_OPEN_ENDED) % {"other": plan.title}
+            problems.append(ScheduleProblem("starts_at", message))
     for earlier, later in zip(ordered, ordered[1:], strict=False):
+        if changed is not None and earlier is not changed and any(earlier is p for p in not_last):
+            continue  # said above, naming the phase without an end
         if earlier.ends_at is None or earlier.ends_at > later.starts_at:
             other = later if earlier is changed else earlier
+            # Written only for a problem: asking the pattern fixes the request's language.
+            date_format = moment_format(phase_moments(ordered))
             problems.append(
                 ScheduleProblem(
                     "starts_at",
@@ -102,17 +120,15 @@ def check_schedule(
                         OVERLAP
                         % {
                             "other": other.title,
-                            "start": _short(other.starts_at),
-                            "end": _short(other.ends_at) if other.ends_at else "…",
+                            "start": format_datetime(other.starts_at, date_format),
+                            "end": format_datetime(other.ends_at, date_format)
+                            if other.ends_at
+                            else "…",
                         }
                     ),
                 )
             )
     return problems
-
-
-def _short(moment: datetime) -> str:
-    return format_datetime(moment, "d MMM HH:mm")
 
 
 def _plans_for(
@@ -189,31 +205,74 @@ def remove_phase(phase: Phase, *, by) -> None:
     audit.record("phase_removed", actor=by, target=phase, dialogue_id=dialogue.id, **details)
 
 
-def open_now(phase: Phase, *, by, reason: str) -> None:
+@dataclass
+class Opening:
+    """What opening `phase` at `at` does to the schedule: its start moves from
+    `scheduled_start` to `new_start`, and the phase open until then (`closing`) ends at
+    the same instant instead of at `closing_end`. `problems` say why it cannot be done."""
+
+    phase: Phase
+    at: datetime
+    scheduled_start: datetime
+    new_start: datetime
+    closing: Phase | None
+    closing_end: datetime | None
+    problems: list[ScheduleProblem]
+
+    @property
+    def confirmation(self) -> str:
+        """What the person confirms: which phase closes early (or none)."""
+        return str(self.closing.id) if self.closing is not None else "none"
+
+    @property
+    def moves_start(self) -> bool:
+        return self.new_start != self.scheduled_start
+
+
+def opening(phase: Phase, at: datetime | None = None) -> Opening:
+    """The consequences of opening `phase` now, checked by the schedule's rules before
+    anything changes; the confirmation page shows them and open_now carries them out."""
+    at = at or _now_to_the_second()
+    current = phase.dialogue.phase_at(at)
+    closing = current if current is not None and current is not phase else None
+    new_start = min(phase.starts_at, at) if current is phase else at
+    if phase.ends_at is not None and phase.ends_at <= at:
+        # The same refusal the permission gives, decided again at this instant.
+        problems = [ScheduleProblem("reason", Decision.deny("phase_ended").message)]
+    else:
+        plans = [_plan_of(p) for p in phase.dialogue.phases]
+        for plan in plans:
+            if closing is not None and plan.phase_id == closing.id:
+                plan.ends_at = at
+            if plan.phase_id == phase.id:
+                plan.starts_at = new_start
+        problems = check_schedule(plans)
+    return Opening(
+        phase=phase,
+        at=at,
+        scheduled_start=phase.starts_at,
+        new_start=new_start,
+        closing=closing,
+        closing_end=closing.ends_at if closing is not None else None,
+        problems=problems,
+    )
+
+
+def open_now(phase: Phase, *, by, reason: str, confirmed: str | None = None) -> None:
     """Open a phase at this instant; the phase open until now ends at the same instant.
 
-    The new schedule is checked before anything changes, so a refusal leaves it as it was.
+    The new schedule is checked before anything changes, so a refusal leaves it as it was;
+    so is `confirmed`, what the person was shown (Opening.confirmation): if another phase
+    would close than the one they agreed to, nothing is done.
     """
-    now = _now_to_the_second()
-    if phase.ends_at is not None and phase.ends_at <= now:
-        # The same refusal the permission gives, decided again at this instant.
-        raise ScheduleInvalid([ScheduleProblem("reason", Decision.deny("phase_ended").message)])
-    current = phase.dialogue.phase_at(now)
-    closing = current if current is not None and current is not phase else None
-    new_start = min(phase.starts_at, now) if current is phase else now
-    plans = [_plan_of(p) for p in phase.dialogue.phases]
-    for plan in plans:
-        if closing is not None and plan.phase_id == closing.id:
-            plan.ends_at = now
-        if plan.phase_id == phase.id:
-            plan.starts_at = new_start
-    problems = check_schedule(plans)
-    if problems:
-        raise ScheduleInvalid(problems)
-    old_start = phase.starts_at
-    if closing is not None:
-        closing.ends_at = now
-    phase.starts_at = new_start
+    change = opening(phase)
+    if change.problems:
+        raise ScheduleInvalid(change.problems)
+    if confirmed is not None and confirmed != change.confirmation:
+        raise ScheduleInvalid([ScheduleProblem("reason", str(SCHEDULE_CHANGED))])
+    if change.closing is not None:
+        change.closing.ends_at = change.at
+    phase.starts_at = change.new_start
     db.session.flush()
     audit.record(
         "phase_opened_now",
@@ -221,9 +280,42 @@ def open_now(phase: Phase, *, by, reason: str) -> None:
         target=phase,
         reason=reason,
         dialogue_id=phase.dialogue_id,
-        scheduled_start=old_start.isoformat(),
-        closed_phase_id=closing.id if closing is not None else None,
+        scheduled_start=change.scheduled_start.isoformat(),
+        closed_phase_id=change.closing.id if change.closing is not None else None,
     )
+
+
+@dataclass(frozen=True)
+class PastDates:
+    """A plan whose dates have passed: `whole` when the phase is over before it is saved,
+    else it starts in the past (and would be open at once)."""
+
+    whole: bool
+    starts_at: datetime
+    ends_at: datetime | None
+
+
+def past_dates(
+    plan: PhasePlan, before: Phase | None = None, at: datetime | None = None
+) -> PastDates | None:
+    """Whether the plan puts dates in the past, which then need the person's explicit
+    yes; None when not. Dates an edit leaves as they were (a phase running now whose
+    description changes) need none."""
+    at = at or utcnow()
+    same_start = before is not None and _minute(plan.starts_at) == _minute(before.starts_at)
+    same_end = before is not None and _minute(plan.ends_at) == _minute(before.ends_at)
+    if same_start and same_end:
+        return None
+    if plan.ends_at is not None and plan.ends_at <= at:
+        return PastDates(True, plan.starts_at, plan.ends_at)
+    if plan.starts_at < at and not same_start:
+        return PastDates(False, plan.starts_at, plan.ends_at)
+    return None
+
+
+def _minute(moment: datetime | None) -> datetime | None:
+    # The form shows minutes; a start set to the second (open now) is the same one.
+    return moment.replace(second=0, microsecond=0) if moment is not None else None
 
 
 def close_now(phase: Phase, *, by, reason: str) -> None:

@@ -4,12 +4,13 @@ caller commits. Schedules are in schedule.py, the scheduler in scheduler.py."""
 from __future__ import annotations
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 
 from dialog.accounts.models import User
 from dialog.accounts.services import normalise_email
-from dialog.core import audit, mail
+from dialog.core import audit, images, mail, storage
 from dialog.core.db import add_unless_taken, insert_ignoring_conflicts, utcnow
 from dialog.core.permissions import Decision, Refused, require
 from dialog.core.urls import public_url
@@ -17,6 +18,7 @@ from dialog.dialogues.models import (
     AccessRequest,
     AccessRequestState,
     Dialogue,
+    DialogueAttachment,
     DialogueFollow,
     DialoguePlanner,
     DialogueState,
@@ -362,3 +364,64 @@ def _tell_approved(access_request: AccessRequest) -> None:
         dialogue_title=dialogue.title,
         dialogue_url=public_url("dialogues.show", slug=dialogue.slug),
     )
+
+
+# A dialogue's background images and documents ------------------------------------------
+
+PDF_SIGNATURE = b"%PDF-"
+NOT_AN_ATTACHMENT = _l("Upload a PDF document or an image (JPEG, PNG or WebP).")
+IMAGE_NEEDS_WORDS = _l("Describe what the image shows, for those who cannot see it.")
+
+
+class AttachmentRefused(ValueError):
+    """The upload cannot be attached; `field` names the form field the reason is about."""
+
+    def __init__(self, reason, field: str = "file") -> None:
+        super().__init__(str(reason))
+        self.field = field
+
+
+def add_attachment(
+    dialogue: Dialogue, *, data: bytes, filename: str, title: str, alt_text: str, by
+) -> DialogueAttachment:
+    """A PDF kept as sent, or an image cleaned as residents' images are; last in order."""
+    if data.startswith(PDF_SIGNATURE):
+        stem = (filename.rsplit(".", 1)[0] or "dokument")[:100]
+        stored = storage.save(data, filename=f"{stem}.pdf", content_type="application/pdf")
+    else:
+        if not alt_text.strip():
+            raise AttachmentRefused(IMAGE_NEEDS_WORDS, field="alt_text")
+        try:
+            stored = images.store(data, filename)
+        except images.ImageRefused as refused:
+            raise AttachmentRefused(
+                NOT_AN_ATTACHMENT if str(refused) == str(images.UNREADABLE) else refused
+            ) from None
+    last = db.session.scalar(
+        select(func.max(DialogueAttachment.position)).where(
+            DialogueAttachment.dialogue_id == dialogue.id
+        )
+    )
+    attachment = DialogueAttachment(
+        dialogue_id=dialogue.id,
+        file_id=stored.id,
+        title=title.strip(),
+        alt_text=alt_text.strip() if stored.content_type.startswith("image/") else "",
+        position=(last or 0) + 1,
+    )
+    db.session.add(attachment)
+    db.session.flush()
+    audit.record("attachment_added", actor=by, target=dialogue, title=attachment.title)
+    return attachment
+
+
+def remove_attachment(attachment: DialogueAttachment, *, by) -> None:
+    """The file goes with it: nothing else refers to a dialogue's attachment."""
+    audit.record(
+        "attachment_removed",
+        actor=by,
+        target=db.session.get(Dialogue, attachment.dialogue_id),
+        title=attachment.title,
+    )
+    storage.delete(attachment.file)  # the attachment row goes with it (ON DELETE CASCADE)
+    db.session.expire_all()

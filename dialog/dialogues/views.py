@@ -14,9 +14,9 @@ from dialog.core.forms import ActionForm
 from dialog.core.markdown import render as render_markdown
 from dialog.core.permissions import require
 from dialog.core.timezone import to_local
-from dialog.dialogues import forms, labels, permissions, queries, schedule, services
+from dialog.dialogues import forms, labels, permissions, queries, schedule, services, timeline
 from dialog.dialogues.models import Dialogue, DialogueState, Invitation, Phase, PhaseKind
-from dialog.dialogues.visibility import visible_dialogue
+from dialog.dialogues.visibility import EVERYONE, visible_dialogue
 from dialog.extensions import db
 
 bp = Blueprint("dialogues", __name__)
@@ -40,8 +40,13 @@ def _managed_phase(phase_id: int) -> Phase:
 
 @bp.get("/")
 def index():
-    groups = queries.grouped(queries.listed_dialogues(current_user))
-    return render_template("dialogues/index.html", groups=groups, now=utcnow())
+    listed = queries.listed_dialogues(current_user)
+    public = listed if current_user.is_anonymous else queries.listed_dialogues(EVERYONE)
+    return render_template(
+        "dialogues/index.html",
+        groups=queries.grouped(listed),
+        figures=queries.start_figures(public),
+    )
 
 
 @bp.get("/d/<slug>")
@@ -51,12 +56,17 @@ def show(slug: str):
         capability: permissions.can_participate(current_user, dialogue, capability)
         for capability in permissions.RESIDENT_ACTIONS
     }
+    now = utcnow()
+    where = timeline.standing(dialogue, now)
     return render_template(
         "dialogues/show.html",
         dialogue=dialogue,
-        now=utcnow(),
+        standing=where,
+        next_step=timeline.next_step(where, actions),
+        phase_timeline=timeline.timeline_of(dialogue, now),
         actions=actions,
         background=render_markdown(dialogue.background),
+        attachments=queries.attachments(dialogue.id),
         following=queries.is_following(dialogue, current_user),
         can_follow=permissions.can_follow(current_user, dialogue),
         can_invite=permissions.can_invite(current_user, dialogue),
@@ -244,23 +254,36 @@ def admin_edit(dialogue_id: int):
     return render_template("dialogues/admin_form.html", form=form, dialogue=dialogue)
 
 
+# Moving a dialogue here hides it from residents (draft) or ends it (archived): asked first.
+CONFIRMED_STATES = (DialogueState.draft, DialogueState.archived)
+
+
 @bp.post("/admin/dialogues/<int:dialogue_id>/state/<state>")
 @limits.write_limit()
 def admin_set_state(dialogue_id: int, state: str):
     dialogue = _managed_dialogue(dialogue_id)
     if state not in DialogueState.__members__:
         abort(404)
-    if ActionForm().validate_on_submit():
-        services.set_state(dialogue, DialogueState[state], by=current_user)
-        db.session.commit()
-        flash(
-            _(
-                "“%(title)s” is now %(state)s.",
-                title=dialogue.title,
-                state=labels.STATE_LABELS[DialogueState[state]],
-            ),
-            "success",
+    target = DialogueState[state]
+    form = forms.ConfirmForm()
+    if not form.validate_on_submit():
+        return redirect(url_for("dialogues.admin_index"))
+    asks_first = target in CONFIRMED_STATES and target is not dialogue.state
+    if asks_first and not form.is_confirmation_of(state):
+        return render_template(
+            "dialogues/admin_confirm_state.html",
+            dialogue=dialogue,
+            target=target,
+            form=form,
+            hidden=queries.hiding_consequences(dialogue),
+            standing=timeline.standing(dialogue, utcnow()),
         )
+    services.set_state(dialogue, target, by=current_user)
+    db.session.commit()
+    flash(
+        _("“%(title)s” is now %(state)s.", title=dialogue.title, state=labels.STATE_LABELS[target]),
+        "success",
+    )
     return redirect(url_for("dialogues.admin_index"))
 
 
@@ -282,34 +305,61 @@ def _show_problems(form, problems) -> None:
         getattr(form, problem.field).errors.append(problem.message)
 
 
+def _schedule_from_form(form, dialogue, phase=None):
+    """Check the posted phase against the schedule; save it unless it is a preview or
+    its dates lie in the past without the person's yes. Returns (saved, preview, past):
+    the preview's timeline, and the past-dates warning to show (None when none)."""
+    plan = _plan_from(form, phase_id=phase.id if phase is not None else None)
+    preview = schedule.preview_schedule(dialogue, plan)
+    past = schedule.past_dates(plan, before=phase)
+    if form.preview.data or (past and not form.confirm_past.data):
+        return False, timeline.timeline(preview, utcnow()), past
+    if phase is None:
+        schedule.add_phase(dialogue, plan, by=current_user)
+    else:
+        schedule.update_phase(phase, plan, by=current_user)
+    db.session.commit()
+    return True, None, None
+
+
+def _phase_page(form, dialogue, phase=None):
+    """Render (or save and redirect) the add or edit form of a phase."""
+    preview = past = None
+    if form.validate_on_submit():
+        try:
+            saved, preview, past = _schedule_from_form(form, dialogue, phase)
+        except schedule.ScheduleInvalid as invalid:
+            _show_problems(form, invalid.problems)
+        else:
+            if saved:
+                flash(
+                    _("The phase is scheduled.") if phase is None else _("The phase is saved."),
+                    "success",
+                )
+                return redirect(url_for("dialogues.admin_phases", dialogue_id=dialogue.id))
+    now = utcnow()
+    context = {
+        "dialogue": dialogue,
+        "form": form,
+        "preview": preview if form.preview.data else None,
+        "past": past,
+    }
+    if phase is not None:
+        return render_template("dialogues/admin_phase_form.html", phase=phase, **context)
+    return render_template(
+        "dialogues/admin_phases.html",
+        phase_timeline=timeline.timeline_of(dialogue, now),
+        can_open_now={p.id: permissions.can_open_now(current_user, p) for p in dialogue.phases},
+        can_close_now={p.id: permissions.can_close_now(current_user, p) for p in dialogue.phases},
+        action_form=forms.ConfirmForm(),
+        **context,
+    )
+
+
 @bp.route("/admin/dialogues/<int:dialogue_id>/phases", methods=["GET", "POST"])
 @limits.write_limit(methods=["POST"])
 def admin_phases(dialogue_id: int):
-    dialogue = _managed_dialogue(dialogue_id)
-    form = forms.PhaseForm()
-    preview = None
-    if form.validate_on_submit():
-        try:
-            plan = _plan_from(form)
-            if form.preview.data:
-                preview = schedule.preview_schedule(dialogue, plan)
-            else:
-                schedule.add_phase(dialogue, plan, by=current_user)
-                db.session.commit()
-                flash(_("The phase is scheduled."), "success")
-                return redirect(url_for("dialogues.admin_phases", dialogue_id=dialogue.id))
-        except schedule.ScheduleInvalid as invalid:
-            _show_problems(form, invalid.problems)
-    return render_template(
-        "dialogues/admin_phases.html",
-        dialogue=dialogue,
-        form=form,
-        preview=preview,
-        now=utcnow(),
-        can_open_now={p.id: permissions.can_open_now(current_user, p) for p in dialogue.phases},
-        can_close_now={p.id: permissions.can_close_now(current_user, p) for p in dialogue.phases},
-        action_form=ActionForm(),
-    )
+    return _phase_page(forms.PhaseForm(), _managed_dialogue(dialogue_id))
 
 
 @bp.route("/admin/phases/<int:phase_id>/edit", methods=["GET", "POST"])
@@ -322,52 +372,56 @@ def admin_edit_phase(phase_id: int):
         form.starts_at.data = to_local(phase.starts_at)
         form.ends_at.data = to_local(phase.ends_at) if phase.ends_at else None
         form.fill_overrides(phase.capability_overrides)
-    preview = None
-    if form.validate_on_submit():
-        try:
-            plan = _plan_from(form, phase_id=phase.id)
-            if form.preview.data:
-                preview = schedule.preview_schedule(phase.dialogue, plan)
-            else:
-                schedule.update_phase(phase, plan, by=current_user)
-                db.session.commit()
-                flash(_("The phase is saved."), "success")
-                return redirect(url_for("dialogues.admin_phases", dialogue_id=phase.dialogue_id))
-        except schedule.ScheduleInvalid as invalid:
-            _show_problems(form, invalid.problems)
-    return render_template(
-        "dialogues/admin_phase_form.html",
-        phase=phase,
-        dialogue=phase.dialogue,
-        form=form,
-        preview=preview,
-        now=utcnow(),
-    )
+    return _phase_page(form, phase.dialogue, phase)
 
 
 @bp.post("/admin/phases/<int:phase_id>/remove")
 @limits.write_limit()
 def admin_remove_phase(phase_id: int):
     phase = _managed_phase(phase_id)
-    dialogue_id = phase.dialogue_id
-    if ActionForm().validate_on_submit():
-        schedule.remove_phase(phase, by=current_user)
-        db.session.commit()
-        flash(_("The phase is removed."), "success")
-    return redirect(url_for("dialogues.admin_phases", dialogue_id=dialogue_id))
+    dialogue = phase.dialogue
+    form = forms.ConfirmForm()
+    if not form.validate_on_submit():
+        return redirect(url_for("dialogues.admin_phases", dialogue_id=dialogue.id))
+    if not form.is_confirmation_of(str(phase.id)):
+        return render_template(
+            "dialogues/admin_confirm_remove.html",
+            phase=phase,
+            dialogue=dialogue,
+            form=form,
+            entry=_entry_of(phase),
+            date_format=timeline.schedule_format(dialogue.phases),
+        )
+    schedule.remove_phase(phase, by=current_user)
+    db.session.commit()
+    flash(_("The phase is removed."), "success")
+    return redirect(url_for("dialogues.admin_phases", dialogue_id=dialogue.id))
+
+
+def _entry_of(phase: Phase):
+    """The phase as the timeline shows it now (is it open, what residents can do in it)."""
+    return next(e for e in timeline.timeline_of(phase.dialogue, utcnow()) if e.phase is phase)
 
 
 @bp.route("/admin/phases/<int:phase_id>/<any(open, close):action>-now", methods=["GET", "POST"])
 @limits.write_limit(methods=["POST"])
 def admin_phase_now(phase_id: int, action: str):
+    """Open or close a phase now. The page says what changes (which phase closes early and
+    when it was meant to end); the POST acts only with the confirmation of what was shown."""
     phase = _managed_phase(phase_id)
     can_change = permissions.can_open_now if action == "open" else permissions.can_close_now
     require(can_change(current_user, phase))
     form = forms.ReasonForm()
-    if form.validate_on_submit():
-        change = schedule.open_now if action == "open" else schedule.close_now
+    change = schedule.opening(phase) if action == "open" else None
+    shown = change.confirmation if change is not None else str(phase.id)
+    if form.confirms(shown):
         try:
-            change(phase, by=current_user, reason=form.reason.data.strip())
+            if change is not None:
+                schedule.open_now(
+                    phase, by=current_user, reason=form.reason.data.strip(), confirmed=shown
+                )
+            else:
+                schedule.close_now(phase, by=current_user, reason=form.reason.data.strip())
         except schedule.ScheduleInvalid as invalid:
             db.session.rollback()
             for problem in invalid.problems:
@@ -381,7 +435,28 @@ def admin_phase_now(phase_id: int, action: str):
                 "success",
             )
             return redirect(url_for("dialogues.admin_phases", dialogue_id=phase.dialogue_id))
-    return render_template("dialogues/admin_phase_now.html", phase=phase, form=form, action=action)
+    elif form.is_submitted() and form.confirmed.data and form.confirmed.data != shown:
+        form.reason.errors.append(str(schedule.SCHEDULE_CHANGED))
+    return render_template(
+        "dialogues/admin_phase_now.html",
+        phase=phase,
+        form=form,
+        action=action,
+        change=change,
+        shown=shown,
+        date_format=timeline.schedule_format(phase.dialogue.phases),
+        # Residents' actions the change takes away, and those the opened phase gives.
+        lost=timeline.resident_actions(_lost_capabilities(phase, change)),
+        gained=timeline.resident_actions(phase.capabilities),
+    )
+
+
+def _lost_capabilities(phase: Phase, change: schedule.Opening | None):
+    if change is None:
+        return phase.capabilities  # closing it takes all it allowed
+    if change.closing is None:
+        return frozenset()
+    return change.closing.capabilities - phase.capabilities
 
 
 @bp.route("/admin/dialogues/<int:dialogue_id>/planners", methods=["GET", "POST"])
@@ -418,3 +493,6 @@ def admin_remove_planner(dialogue_id: int, user_id: int):
         db.session.commit()
         flash(_("The planner is removed from the dialogue."), "success")
     return redirect(url_for("dialogues.admin_planners", dialogue_id=dialogue.id))
+
+
+from dialog.dialogues import attachment_views  # noqa: E402, F401  (its routes)

@@ -414,42 +414,26 @@ def decision(decision_id: int) -> ModerationDecision | None:
     return db.session.get(ModerationDecision, decision_id)
 
 
-# The author's own contributions --------------------------------------------------------
-
-OWN_LIMIT = 200
+# The author's own contributions (their page, dialog/accounts/my_page.py) -------------
 
 
-def own_proposals(user) -> list[Proposal]:
-    return list(
-        db.session.scalars(
-            select(Proposal)
-            .options(joinedload(Proposal.dialogue))
-            .where(Proposal.author_id == user.id)
-            .order_by(Proposal.created_at.desc())
-            .limit(OWN_LIMIT)
-        )
-    )
-
-
-def own_comments(user) -> list[Comment]:
-    return list(
-        db.session.scalars(
-            select(Comment)
-            .options(joinedload(Comment.proposal).joinedload(Proposal.dialogue))
-            .where(Comment.author_id == user.id, Comment.deleted_at.is_(None))
-            .order_by(Comment.created_at.desc())
-            .limit(OWN_LIMIT)
-        )
-    )
-
-
-def latest_decisions_of(user) -> dict[str, tuple[ModerationDecision, ReviewRequest | None]]:
-    """Per item ("p12", "c7"), the latest decision about the person's content and its
-    review request, if any."""
+def latest_decisions_about(
+    user, proposal_ids, comment_ids
+) -> dict[str, tuple[ModerationDecision, ReviewRequest | None]]:
+    """Per item ("p12", "c7") of the person's own among those given, the latest decision
+    about it and its review request, if any: one statement for a page of items."""
+    if not (proposal_ids or comment_ids):
+        return {}
     rows = db.session.execute(
         select(ModerationDecision, ReviewRequest)
         .outerjoin(ReviewRequest, ReviewRequest.decision_id == ModerationDecision.id)
-        .where(ModerationDecision.author_id == user.id)
+        .where(
+            ModerationDecision.author_id == user.id,
+            or_(
+                ModerationDecision.proposal_id.in_(proposal_ids),
+                ModerationDecision.comment_id.in_(comment_ids),
+            ),
+        )
         .order_by(ModerationDecision.created_at, ModerationDecision.id)
     ).all()
     latest = {}

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, exists, select, update
+from sqlalchemy.orm import aliased
 
 from dialog.core import audit, outbox
 from dialog.core.db import add_unless_taken, utcnow
@@ -108,20 +109,30 @@ def _held(item: Proposal | Comment, dialogue, last_flag: Flag) -> None:
 
 
 def change_counts(comment: Comment, delta: int) -> None:
-    """A comment coming into or going out of sight counts on its proposal and its parent."""
+    """A comment coming into or going out of sight counts on its proposal and its parent.
+
+    A deleted comment is out of sight whatever a moderator decides about it later, so
+    moving it counts nowhere: its deletion moved the counts once
+    (`proposals.services.delete_comment`). The guard reads the comment's row as it is
+    now; every caller has just written that row and holds its lock, so a deletion
+    committed a moment ago by another request is seen, not counted twice."""
+    not_deleted = exists().where(_Counted.id == comment.id, _Counted.deleted_at.is_(None))
     db.session.execute(
         update(Proposal)
-        .where(Proposal.id == comment.proposal_id)
+        .where(Proposal.id == comment.proposal_id, not_deleted)
         .values(comment_count=Proposal.comment_count + delta)
         .execution_options(synchronize_session=False)
     )
     if comment.parent_id is not None:
         db.session.execute(
             update(Comment)
-            .where(Comment.id == comment.parent_id)
+            .where(Comment.id == comment.parent_id, not_deleted)
             .values(reply_count=Comment.reply_count + delta)
             .execution_options(synchronize_session=False)
         )
+
+
+_Counted = aliased(Comment)  # the comment itself, beside the parent row an UPDATE changes
 
 
 # The moderators' actions -------------------------------------------------------------

@@ -79,18 +79,15 @@ def _flag(item, *, quoted: str, back: str):
     return redirect(back)
 
 
-# The author's side: their contributions with where each stands, and review requests ----
+# The author's side: their contributions ("Dina bidrag", now a part of My page) and review
+# requests ---------------------------------------------------------------------------------
 
 
 @bp.get("/me/contributions")
 def contributions():
-    require(accounts.can_follow(current_user))
-    return render_template(
-        "moderation/contributions.html",
-        proposals=queries.own_proposals(current_user),
-        comments=queries.own_comments(current_user),
-        decisions=queries.latest_decisions_of(current_user),
-    )
+    """The old address of the author's page: links in mail and bookmarks still lead there."""
+    require(accounts.can_see_own_page(current_user))
+    return redirect(url_for("accounts.my_page") + "#mine-proposals", code=301)
 
 
 @bp.route("/moderation/decisions/<int:decision_id>/review", methods=["GET", "POST"])
@@ -114,7 +111,7 @@ def request_review(decision_id: int):
     services.request_review(decision, by=current_user, reason=form.reason.data)
     db.session.commit()
     flash(_("Thank you. Another moderator will look at the decision again."), "success")
-    return redirect(url_for("moderation.contributions"))
+    return redirect(url_for("accounts.my_page"))
 
 
 # The administrators' screened-word list --------------------------------------------------

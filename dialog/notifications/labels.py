@@ -197,7 +197,7 @@ def destination(notification: Notification) -> tuple[str, dict]:
             return "moderation.item", {"key": f"c{notification.comment_id}"}
         return "moderation.item", {"key": f"p{notification.proposal_id}"}
     if notification.category is Category.my_content:
-        return "moderation.contributions", {}
+        return "accounts.my_page", {}
     if notification.kind == "report_ready":
         return "reports.show", {
             "slug": notification.dialogue.slug,

@@ -8,7 +8,8 @@ from flask_login import current_user
 
 def init_app(app: Flask) -> None:
     # Models and tasks register on import: tables, Celery tasks.
-    from dialog.proposals import labels, models, permissions, tasks, views  # noqa: F401
+    from dialog.core.markdown import render as render_markdown
+    from dialog.proposals import labels, maps, models, permissions, tasks, views  # noqa: F401
 
     app.register_blueprint(views.bp)
     app.jinja_env.globals.update(
@@ -22,6 +23,11 @@ def init_app(app: Flask) -> None:
         stance_labels=labels.STANCE_LABELS,
         source_labels=labels.SOURCE_LABELS,
         answer_labels=labels.ANSWER_LABELS,
+        answer_html=lambda text: render_markdown(text, line_breaks=True),
         can_edit_comment=lambda comment: permissions.can_edit_comment(current_user, comment),
         can_delete_comment=lambda comment: permissions.can_delete_comment(current_user, comment),
+        can_reply_to=lambda comment: permissions.can_reply(current_user, comment),
+        dialogue_map=maps.dialogue_map,
+        proposal_map=maps.proposal_map,
+        place_picker=maps.picker,
     )

@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
+    DateField,
     FloatField,
     HiddenField,
     RadioField,
@@ -16,10 +17,20 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import (
+    AnyOf,
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from dialog.core.forms import PointPairMixin, VisibleText
+from dialog.core.timezone import local_today
 from dialog.proposals.labels import (
     ANSWER_LABELS,
     DIMENSION_LABELS,
@@ -27,7 +38,14 @@ from dialog.proposals.labels import (
     STANCE_LABELS,
     VOTE_LABELS,
 )
-from dialog.proposals.models import AnswerStatus, Dimension, Source, Stance, VoteValue
+from dialog.proposals.models import (
+    DEPARTMENT_LENGTH,
+    AnswerStatus,
+    Dimension,
+    Source,
+    Stance,
+    VoteValue,
+)
 
 
 class CheckboxesField(SelectMultipleField):
@@ -123,10 +141,17 @@ class CommentForm(FlaskForm):
     )
     stance = RadioField(
         _l("Your view of the proposal"),
-        choices=[SelectChoice(s.value, STANCE_LABELS[s]) for s in Stance],
+        # A scale, read in order: for, neutral, against.
+        choices=[SelectChoice(s.value, STANCE_LABELS[s]) for s in STANCE_LABELS],
         default=Stance.neutral.value,
         validators=[InputRequired()],
     )
+
+
+class DeleteCommentForm(FlaskForm):
+    """The confirmation page's button: a POST without it shows the page instead."""
+
+    confirmed = HiddenField(validators=[AnyOf(["yes"])])
 
 
 class AnswerForm(FlaskForm):
@@ -138,16 +163,97 @@ class AnswerForm(FlaskForm):
     body = TextAreaField(
         _l("The municipality's answer"),
         validators=[DataRequired(_l("Write the answer.")), Length(max=10_000)],
+        description=_l(
+            "You can use **bold**, *italic*, lists and links; a line break is kept as you write it."
+        ),
+    )
+    department = StringField(
+        _l("Responsible department"),
+        validators=[
+            Optional(),
+            Length(
+                max=DEPARTMENT_LENGTH,
+                message=_l("The department can be at most 120 characters."),
+            ),
+        ],
+        description=_l(
+            "The department that answers, for example Stadsbyggnadsförvaltningen. Residents "
+            "see it with the answer."
+        ),
     )
     save_draft = SubmitField(_l("Save as draft"))
     publish = SubmitField(_l("Publish the answer"))
 
 
+# What a planner records by hand; online input comes through the site, imports through
+# `flask import-dialogue` and `import-polis`.
+RECORDED_SOURCES = (Source.letter, Source.phone, Source.email, Source.workshop)
+# A case number as registrars write them: "KS 2026/123", "SBN-2026-0412", "2026.1234".
+CASE_NUMBER = r"^[\w][\w .:/-]*$"
+
+
+def _received_in_the_past(form, field) -> None:
+    if field.data is None:
+        return
+    if field.data > local_today():
+        raise ValidationError(_l("The date received cannot be in the future."))
+    if field.data.year < EARLIEST_RECEIVED_YEAR:
+        raise ValidationError(
+            _l("Give a date from %(year)d or later.", year=EARLIEST_RECEIVED_YEAR)
+        )
+
+
+EARLIEST_RECEIVED_YEAR = 2000
+
+
 class EnteredProposalForm(ProposalForm):
-    """A planner records input that came another way."""
+    """A planner records input that came another way: from whom, when, under which case."""
 
     source = SelectField(
         _l("Where the input came from"),
-        choices=[SelectChoice(s.value, SOURCE_LABELS[s]) for s in Source if s is not Source.online],
+        choices=[SelectChoice(s.value, SOURCE_LABELS[s]) for s in RECORDED_SOURCES],
         validators=[InputRequired()],
     )
+    sender_name = StringField(
+        _l("Sender (optional)"),
+        description=_l(
+            "Name or organisation. Only the dialogue's planners and administrators see it."
+        ),
+        validators=[
+            Optional(),
+            Length(max=200, message=_l("The sender can be at most 200 characters.")),
+        ],
+    )
+    received_on = DateField(
+        _l("Date received"),
+        validators=[
+            InputRequired(_l("Enter the date the input was received.")),
+            _received_in_the_past,
+        ],
+    )
+    case_number = StringField(
+        _l("Case number (diarienummer, optional)"),
+        description=_l("As in the registry, for example KS 2026/123. Residents see it."),
+        validators=[
+            Optional(),
+            Length(max=50, message=_l("The case number can be at most 50 characters.")),
+            Regexp(
+                CASE_NUMBER,
+                message=_l("Write the case number with letters, digits, spaces and . : / -"),
+            ),
+        ],
+    )
+
+    def __init__(self, dialogue, *args, **kwargs) -> None:
+        super().__init__(dialogue, *args, **kwargs)
+        self.body.label.text = _l("What the sender proposes")
+        self.body.description = _l(
+            "In the sender's own words where you can, without names or contact details."
+        )
+
+    def received(self) -> dict:
+        return {
+            "sender_name": (self.sender_name.data or "").strip() or None,
+            "received_on": self.received_on.data,
+            "case_number": (self.case_number.data or "").strip() or None,
+        }

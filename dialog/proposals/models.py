@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 import random
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
@@ -120,6 +120,12 @@ class Proposal(db.Model):
         ),
         default=Source.online,
     )
+    # Input received another way: who sent it (the dialogue's staff alone see it, and the
+    # retention decision empties it), the day it arrived and the municipality's case
+    # number (diarienummer), which is public.
+    sender_name: Mapped[str | None] = mapped_column(sa.String(200), info={"personal": True})
+    received_on: Mapped[date | None]
+    case_number: Mapped[str | None] = mapped_column(sa.String(50))
     title: Mapped[str] = mapped_column(sa.String(150))
     body: Mapped[str] = mapped_column(sa.Text)
     theme: Mapped[str | None] = mapped_column(sa.String(200))
@@ -297,6 +303,9 @@ class AnswerStatus(enum.Enum):
     implemented = "implemented"
 
 
+DEPARTMENT_LENGTH = 120  # "Stadsbyggnadsförvaltningen, enheten för ..." fits
+
+
 class OfficialAnswer(db.Model):
     """The municipality's answer to a proposal: a status and a text, drafted then published."""
 
@@ -310,13 +319,18 @@ class OfficialAnswer(db.Model):
         sa.Enum(AnswerStatus, name="answer_status", native_enum=False, length=16)
     )
     body: Mapped[str] = mapped_column(sa.Text)
+    # The department (förvaltning) that answers, as residents read it.
+    department: Mapped[str | None] = mapped_column(sa.String(DEPARTMENT_LENGTH))
     published_at: Mapped[datetime | None]
+    # When residents' words last changed after the first publication ("updated ...").
+    revised_at: Mapped[datetime | None]
     # Changes to a published answer saved as a draft: residents keep seeing the published
-    # status and text until the changes are published too.
+    # status, text and department until the changes are published too.
     draft_status: Mapped[AnswerStatus | None] = mapped_column(
         sa.Enum(AnswerStatus, name="answer_status", native_enum=False, length=16)
     )
     draft_body: Mapped[str | None] = mapped_column(sa.Text)
+    draft_department: Mapped[str | None] = mapped_column(sa.String(DEPARTMENT_LENGTH))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     updated_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("user_account.id", ondelete="SET NULL"), index=True
@@ -331,11 +345,11 @@ class OfficialAnswer(db.Model):
         return self.draft_body is not None
 
     @property
-    def working_copy(self) -> tuple[AnswerStatus, str]:
+    def working_copy(self) -> tuple[AnswerStatus, str, str | None]:
         """What planners continue from: the draft changes, or the answer itself."""
         if self.has_draft_changes:
-            return self.draft_status, self.draft_body
-        return self.status, self.body
+            return self.draft_status, self.draft_body, self.draft_department
+        return self.status, self.body, self.department
 
 
 class ProposalFollow(db.Model):

@@ -37,7 +37,7 @@ REASONS.update(
         "out_of_sight": _l("This is out of sight until a moderator has looked at it."),
         "moderated": _l(
             "A moderator has hidden or changed this, so it can no longer be edited. You can "
-            "ask for a review of the decision on the page Your contributions."
+            "ask for a review of the decision on My page."
         ),
         "not_the_author": _l("Only the person who made the proposal can do this."),
         "already_discussed": _l(
@@ -174,6 +174,12 @@ def can_answer(user, proposal: Proposal) -> Decision:
 
 def can_see_draft_answer(user, proposal: Proposal) -> Decision:
     return _once_seen(user, proposal, dialogues.can_see_draft_answers)
+
+
+def can_see_sender(user, proposal: Proposal) -> Decision:
+    """Who sent a letter or called is for the dialogue's staff: residents read the input,
+    when it arrived and its case number, never the sender's name."""
+    return _once_seen(user, proposal, dialogues.staff_only)
 
 
 def can_see_answer(user, proposal: Proposal, answer: OfficialAnswer | None) -> Decision:

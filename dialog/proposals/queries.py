@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from sqlalchemy import and_, case, false, func, literal_column, select, text, true
-from sqlalchemy.orm import joinedload
+from sqlalchemy import and_, case, false, func, literal_column, or_, select, text, true
+from sqlalchemy.orm import aliased, joinedload
+from sqlalchemy.sql.elements import ColumnElement
 
 from dialog.core import search
 from dialog.dialogues.models import Capability, Dialogue
@@ -13,10 +14,12 @@ from dialog.dialogues.queries import schedule_options
 from dialog.dialogues.visibility import EVERYONE
 from dialog.extensions import db
 from dialog.proposals.models import (
+    MAX_COMMENT_DEPTH,
     AnswerStatus,
     Ballot,
     Comment,
     Dimension,
+    Moderation,
     OfficialAnswer,
     Proposal,
     ProposalFollow,
@@ -25,7 +28,7 @@ from dialog.proposals.models import (
     VoteValue,
 )
 from dialog.proposals.permissions import VoteStanding
-from dialog.proposals.visibility import shown_comments, shown_proposals
+from dialog.proposals.visibility import shown_comments, shown_proposals, visible_proposals
 
 PAGE_SIZE = 20
 SORTS = ("newest", "support", "agreement", "discussed", "divided", "random")
@@ -227,7 +230,7 @@ def filtered_proposals(dialogue: Dialogue, filters: Filters):
     if filters.focus_area:
         query = query.where(Proposal.focus_area == filters.focus_area)
     if filters.text:
-        query = query.where(matches(filters.text, any_word=False))
+        query = query.where(searched(dialogue, filters.text))
     if filters.place:
         query = query.where(Proposal.place_name == filters.place)
     if filters.status:
@@ -238,6 +241,18 @@ def filtered_proposals(dialogue: Dialogue, filters: Filters):
             func.cast(Proposal.dimensions, db.String).like(f'%"{filters.dimension}"%')
         )
     return query
+
+
+def published_statuses(proposal_ids: list[int]) -> dict[int, AnswerStatus]:
+    """Each proposal's published answer status (a draft's never shows), in one query."""
+    if not proposal_ids:
+        return {}
+    rows = db.session.execute(
+        select(OfficialAnswer.proposal_id, OfficialAnswer.status).where(
+            OfficialAnswer.proposal_id.in_(proposal_ids), OfficialAnswer.published_at.is_not(None)
+        )
+    )
+    return {proposal_id: status for proposal_id, status in rows}
 
 
 def proposal(proposal_id: int) -> Proposal | None:
@@ -314,6 +329,104 @@ def replies(comment: Comment, user) -> list[Comment]:
     return list(db.session.scalars(_comments(user, Comment.parent_id == comment.id)))
 
 
+def counted_comments(model=Comment) -> ColumnElement[bool]:
+    """The comments that count on their proposal and parent: those residents can read,
+    shown and not deleted (the counters follow it through moderation.change_counts)."""
+    return and_(model.moderation == Moderation.shown, model.deleted_at.is_(None))
+
+
+# Replies shown under each comment; a comment whose replies the person was sent to (a
+# reply just written, a comment deleted in a long thread) shows more of them.
+INLINE_REPLIES = 3
+OPENED_REPLIES = 50
+REPLIES_PER_LOAD = 10
+
+
+@dataclass
+class Thread:
+    """The replies shown under each comment of a page, and how many each has in all."""
+
+    shown: dict[int, list[Comment]] = field(default_factory=dict)
+    totals: dict[int, int] = field(default_factory=dict)
+
+    def under(self, comment: Comment) -> list[Comment]:
+        return self.shown.get(comment.id, [])
+
+    def more(self, comment: Comment) -> int:
+        """How many replies to the comment are not shown yet."""
+        return self.totals.get(comment.id, 0) - len(self.under(comment))
+
+
+def thread_below(parents: list[Comment], user, *, depth: int, opened=()) -> Thread:
+    """The first replies to each of `parents` (all of one `depth`), and theirs, down to
+    the deepest level: one statement per level, however many comments there are."""
+    thread = Thread()
+    level = [comment.id for comment in parents]
+    while depth < MAX_COMMENT_DEPTH:
+        rows = db.session.execute(_first_replies(level, user, tuple(opened))).all()
+        for reply, total in rows:
+            thread.shown.setdefault(reply.parent_id, []).append(reply)
+            thread.totals[reply.parent_id] = total
+        level, depth = [reply.id for reply, _ in rows], depth + 1
+    return thread
+
+
+def _first_replies(parent_ids: list[int], user, opened: tuple[int, ...]):
+    order = (Comment.created_at, Comment.id)
+    ranked = (
+        select(
+            Comment.id,
+            func.row_number().over(partition_by=Comment.parent_id, order_by=order).label("rank"),
+            func.count().over(partition_by=Comment.parent_id).label("total"),
+        )
+        .where(shown_comments(user), Comment.parent_id.in_(parent_ids))
+        .subquery()
+    )
+    limit = case((Comment.parent_id.in_(opened), OPENED_REPLIES), else_=INLINE_REPLIES)
+    return (
+        select(Comment, ranked.c.total)
+        .join(ranked, ranked.c.id == Comment.id)
+        .options(joinedload(Comment.author))
+        .where(ranked.c.rank <= limit)
+        .order_by(*order)
+    )
+
+
+def replies_from(comment: Comment, user, start: int) -> tuple[list[Comment], int]:
+    """The next replies to the comment after the first `start`, and how many it has."""
+    query = _comments(user, Comment.parent_id == comment.id)
+    total = db.session.scalar(
+        select(func.count()).where(shown_comments(user), Comment.parent_id == comment.id)
+    )
+    return list(db.session.scalars(query.offset(start).limit(REPLIES_PER_LOAD))), total
+
+
+def place_of(comment: Comment, user) -> dict:
+    """Where the comment is on its proposal's page: the page of comments its thread
+    starts on, and the comments above it whose replies must be opened to show it."""
+    above = [comment.parent_id] if comment.parent_id is not None else []
+    if comment.depth == MAX_COMMENT_DEPTH:
+        above.append(db.session.scalar(select(Comment.parent_id).where(Comment.id == above[0])))
+    root = aliased(Comment)
+    earlier = db.session.scalar(
+        select(func.count(Comment.id))
+        .join(root, root.proposal_id == Comment.proposal_id)
+        .where(
+            root.id == (above[-1] if above else comment.id),
+            Comment.parent_id.is_(None),
+            shown_comments(user),
+            or_(
+                Comment.created_at < root.created_at,
+                and_(Comment.created_at == root.created_at, Comment.id < root.id),
+            ),
+        )
+    )
+    place: dict = {"open": above} if above else {}
+    if earlier >= COMMENTS_PER_PAGE:
+        place["comments_page"] = earlier // COMMENTS_PER_PAGE + 1
+    return place
+
+
 def comment(comment_id: int) -> Comment | None:
     """A comment with its author, its proposal and the proposal's dialogue."""
     return db.session.scalar(
@@ -329,6 +442,19 @@ def comment(comment_id: int) -> Comment | None:
 def answer(proposal: Proposal) -> OfficialAnswer | None:
     return db.session.scalar(
         select(OfficialAnswer).where(OfficialAnswer.proposal_id == proposal.id)
+    )
+
+
+def latest_department(dialogue_id: int) -> str | None:
+    """The department that answered last in the dialogue: a planner's next answer usually
+    comes from the same one, so the form offers it."""
+    named = func.coalesce(OfficialAnswer.draft_department, OfficialAnswer.department)
+    return db.session.scalar(
+        select(named)
+        .join(Proposal, Proposal.id == OfficialAnswer.proposal_id)
+        .where(Proposal.dialogue_id == dialogue_id, named.is_not(None))
+        .order_by(OfficialAnswer.updated_at.desc(), OfficialAnswer.id.desc())
+        .limit(1)
     )
 
 
@@ -351,17 +477,54 @@ SWEDISH_DOCUMENT = func.to_tsvector(
 )
 
 
-def matches(words: str, *, any_word: bool):
-    """A WHERE clause: proposals whose title or body contain the words (Swedish stems)."""
+def searched(dialogue: Dialogue, text: str):
+    """A WHERE clause for what the search box finds: the proposal its text names when it
+    is one of this dialogue's references ("STK-0003", "stk 3"), else the proposals with
+    every word, a word of three letters or more also as the start of a longer one."""
+    reference = search.reference(text)
+    if reference is not None and reference.prefix == dialogue.reference_prefix.upper():
+        # Only the number: the text of a reference would find other proposals on one
+        # database and not the other (PostgreSQL reads "STK-0003" as "stk" and "-0003").
+        return Proposal.number == reference.number
+    return matches(text, any_word=False, prefixes=True)
+
+
+def matches(words: str, *, any_word: bool, prefixes: bool = False):
+    """A WHERE clause: proposals whose title or body contain the words (Swedish stems),
+    with `prefixes` also the words that start with them (search.fts5_query)."""
     if db.session.get_bind().dialect.name == "postgresql":
-        query = search.tsquery_text(words, any_word=any_word)
+        query = search.tsquery_text(words, any_word=any_word, prefixes=prefixes)
         if query is None:
             return false()
         return SWEDISH_DOCUMENT.op("@@")(func.to_tsquery(literal_column("'swedish'"), query))
-    match = search.fts5_query(words, any_word=any_word)
+    match = search.fts5_query(words, any_word=any_word, prefixes=prefixes)
     if match is None:
         return false()
     return Proposal.id.in_(SQLITE_MATCH.bindparams(match=match).columns(rowid=db.Integer))
+
+
+def referenced_proposal(text: str | None, dialogue: Dialogue, user) -> int | None:
+    """The id of the proposal a search text names by its reference, when the person may
+    see it in a list (a held, hidden or pending one stays unnamed, but for its author):
+    in this dialogue first, else in the one other dialogue with that prefix they see."""
+    reference = search.reference(text)
+    if reference is None:
+        return None
+    rows = db.session.execute(
+        select(Proposal.id, Proposal.dialogue_id)
+        .join(Dialogue, Dialogue.id == Proposal.dialogue_id)
+        .where(
+            func.upper(Dialogue.reference_prefix) == reference.prefix,
+            Proposal.number == reference.number,
+            visible_proposals(user),
+        )
+        .order_by(case((Proposal.dialogue_id == dialogue.id, 0), else_=1), Proposal.id)
+        .limit(2)
+    ).all()
+    # Prefixes need not be unique: a reference two other dialogues share names neither.
+    if rows and (rows[0].dialogue_id == dialogue.id or len(rows) == 1):
+        return rows[0].id
+    return None
 
 
 SIMILAR_LIMIT = 5
@@ -417,3 +580,47 @@ def placed_proposals(dialogue: Dialogue) -> list[Proposal]:
             .order_by(Proposal.place_name, Proposal.number)
         )
     )
+
+
+@dataclass(frozen=True)
+class Located:
+    """A listed proposal's point, for a map: only what a marker shows."""
+
+    id: int
+    title: str
+    place_name: str | None
+    lat: float
+    lon: float
+
+
+def located_proposals(dialogue: Dialogue, limit: int) -> tuple[list[Located], int]:
+    """Up to `limit` listed proposals with a point (the newest first), and how many
+    have one in all."""
+    rows = db.session.execute(
+        select(
+            Proposal.id, Proposal.title, Proposal.place_name, Proposal.place_lat, Proposal.place_lon
+        )
+        .where(listed(dialogue), Proposal.place_lat.is_not(None))
+        .order_by(Proposal.number.desc())
+        .limit(limit)
+    ).all()
+    total = len(rows)
+    if total == limit:
+        total = db.session.scalar(
+            select(func.count()).where(listed(dialogue), Proposal.place_lat.is_not(None))
+        )
+    return [Located(*row) for row in rows], total
+
+
+def named_place_points(dialogue: Dialogue) -> dict[str, tuple[float, float]]:
+    """Where each of the dialogue's named places lies, as far as its listed proposals
+    with a point tell (their mean): a named place stores no coordinates of its own."""
+    names = list(dialogue.named_places or [])
+    if not names:
+        return {}
+    rows = db.session.execute(
+        select(Proposal.place_name, func.avg(Proposal.place_lat), func.avg(Proposal.place_lon))
+        .where(listed(dialogue), Proposal.place_lat.is_not(None), Proposal.place_name.in_(names))
+        .group_by(Proposal.place_name)
+    ).all()
+    return {name: (float(lat), float(lon)) for name, lat, lon in rows}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import delete, func, select, text, update
+from sqlalchemy.orm import aliased
 
 from dialog.core import audit, outbox, search
 from dialog.core.db import add_unless_taken, insert_ignoring_conflicts, utcnow
@@ -12,7 +13,7 @@ from dialog.dialogues.services import listing_changed
 from dialog.extensions import db
 from dialog.moderation.queries import arrival_state
 from dialog.moderation.services import change_counts
-from dialog.proposals import permissions
+from dialog.proposals import permissions, queries
 from dialog.proposals.models import (
     MAX_COMMENT_DEPTH,
     AnswerStatus,
@@ -182,7 +183,8 @@ def _bump(proposal_id: int, value: VoteValue, delta: int) -> None:
 
 
 def reconcile_counts(dialogue_id: int | None = None) -> int:
-    """Rebuild every vote counter and ballot from the vote rows; returns proposals fixed."""
+    """Rebuild every vote, comment and reply counter and every ballot from the rows;
+    returns the proposals fixed."""
     _hold_votes_back(dialogue_id)
     proposals = select(Proposal)
     if dialogue_id is not None:
@@ -204,6 +206,9 @@ def reconcile_counts(dialogue_id: int | None = None) -> int:
                 fixed.add(proposal)
     _reconcile_ballots(dialogue_id)
     db.session.flush()
+    # Comments too, under the same proposal locks: a comment moving meanwhile waits.
+    miscounted = reconcile_comment_counts(dialogue_id) - {proposal.id for proposal in fixed}
+    fixed.update(db.session.get(Proposal, proposal_id) for proposal_id in miscounted)
     for changed_dialogue in sorted({proposal.dialogue_id for proposal in fixed}):
         listing_changed(changed_dialogue, texts=False)
     return len(fixed)
@@ -361,12 +366,66 @@ def edit_comment(comment: Comment, *, body: str, stance: Stance) -> None:
 
 
 def delete_comment(comment: Comment, *, by) -> None:
-    """The text goes; the place in the thread stays, so replies keep their context."""
+    """The text goes; the place in the thread stays, so replies keep their context. A
+    shown comment stops counting on its proposal and parent now: a deleted one is out of
+    sight like a hidden one, and no later moderation decision counts it again."""
+    _lock_comment(comment)
+    if comment.is_deleted:  # deleted a moment ago, by the same person in another tab
+        return
+    if comment.is_shown:
+        change_counts(comment, -1)
     comment.deleted_at = utcnow()
     comment.body = ""
     db.session.flush()
     audit.record("comment_deleted", actor=by, target=comment, proposal_id=comment.proposal_id)
     listing_changed(comment.proposal.dialogue_id)  # its count, and what a report may say
+
+
+def _lock_comment(comment: Comment) -> None:
+    """Read the comment again under its row lock (FOR UPDATE on PostgreSQL; SQLite's
+    write lock is the transaction's), in the order moderators' actions lock: the comment,
+    then its proposal and parent. A decision racing the deletion waits, or is waited for,
+    and sees the state the other left."""
+    db.session.execute(
+        select(Comment)
+        .where(Comment.id == comment.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).all()
+
+
+def reconcile_comment_counts(dialogue_id: int | None = None) -> set[int]:
+    """Rebuild the comment and reply counters from what residents can read (shown, not
+    deleted); returns the proposals whose counters were wrong. Only wrong rows are
+    written, so a run over counters kept right takes no comment lock."""
+    fixed: set[int] = set()
+    for proposal, actual in db.session.execute(_wrong_counts(Proposal, dialogue_id)):
+        proposal.comment_count = actual
+        fixed.add(proposal.id)
+    for comment, actual in db.session.execute(_wrong_counts(Comment, dialogue_id)):
+        comment.reply_count = actual
+        fixed.add(comment.proposal_id)
+    db.session.flush()
+    return fixed
+
+
+def _wrong_counts(model, dialogue_id: int | None):
+    """Rows of `model` (proposals or comments) whose counter differs from a recount."""
+    counted = aliased(Comment)
+    if model is Proposal:
+        link, counter, proposal_id = counted.proposal_id, Proposal.comment_count, Proposal.id
+    else:
+        link, counter, proposal_id = counted.parent_id, Comment.reply_count, Comment.proposal_id
+    actual = (
+        select(func.count(counted.id))
+        .where(link == model.id, queries.counted_comments(counted))
+        .scalar_subquery()
+    )
+    wrong = select(model, actual).where(counter != actual)
+    if dialogue_id is not None:
+        in_dialogue = select(Proposal.id).where(Proposal.dialogue_id == dialogue_id)
+        wrong = wrong.where(proposal_id.in_(in_dialogue))
+    return wrong
 
 
 # Following ---------------------------------------------------------------------------
@@ -397,17 +456,26 @@ def follow_if_wished(proposal: Proposal, user) -> None:
 
 
 def save_answer(
-    proposal: Proposal, *, status: AnswerStatus, body: str, publish: bool, by
+    proposal: Proposal,
+    *,
+    status: AnswerStatus,
+    body: str,
+    publish: bool,
+    by,
+    department: str | None = None,
 ) -> OfficialAnswer:
     """Save the municipality's answer as a draft, or publish it; every change is audited."""
-    body = body.strip()
+    body, department = body.strip(), (department or "").strip() or None
     answer = _answer_of(proposal) or _first_answer(proposal, status, body)
     shown_status = answer.status if answer.is_published else None
     if publish or not answer.is_published:
-        answer.status, answer.body = status, body
-        answer.draft_status = answer.draft_body = None
-    else:
-        answer.draft_status, answer.draft_body = status, body  # the public text stays
+        if answer.is_published and _public_words(answer) != (status, body, department):
+            answer.revised_at = utcnow()  # residents read "updated" beside the first date
+        answer.status, answer.body, answer.department = status, body, department
+        answer.draft_status = answer.draft_body = answer.draft_department = None
+    else:  # the public words stay
+        answer.draft_status, answer.draft_body = status, body
+        answer.draft_department = department
     if publish and not answer.is_published:
         answer.published_at = utcnow()
     answer.updated_by_id = by.id
@@ -418,6 +486,7 @@ def save_answer(
         target=proposal,
         status=status.value,
         body=body,
+        department=department,
     )
     if publish:
         if status is not shown_status:  # a first answer, or a new decision: news for people
@@ -434,6 +503,10 @@ def save_answer(
             )
         listing_changed(proposal.dialogue_id, texts=False)  # lists filter by answer status
     return answer
+
+
+def _public_words(answer: OfficialAnswer) -> tuple:
+    return answer.status, answer.body, answer.department
 
 
 def _answer_of(proposal: Proposal) -> OfficialAnswer | None:

@@ -116,6 +116,7 @@ def enter(slug: str):
         source=Source(form.source.data),
         image_id=image_id,
         **form.values(),
+        **form.received(),
     )
     db.session.commit()
     flash(_("The proposal %(reference)s is recorded.", reference=proposal.reference), "success")

@@ -12,7 +12,6 @@ import random
 from flask import (
     Blueprint,
     Response,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -24,14 +23,14 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
 
-from dialog.core import limits, page_cache, storage, urls
+from dialog.core import images, limits, page_cache, storage, urls
 from dialog.core.forms import ActionForm
 from dialog.core.markdown import render as render_markdown
 from dialog.core.models import StoredFile
 from dialog.core.permissions import Decision, Refused, require
 from dialog.dialogues.visibility import visible_dialogue
 from dialog.extensions import db
-from dialog.proposals import forms, permissions, queries, services
+from dialog.proposals import forms, maps, permissions, queries, services
 from dialog.proposals.labels import VOTE_LABELS
 from dialog.proposals.models import AnswerStatus, Proposal, VoteValue
 from dialog.proposals.visibility import content_shown_to, visible_proposal
@@ -53,6 +52,10 @@ def _random_order() -> int:
 def index(slug: str):
     dialogue = visible_dialogue(slug, current_user)  # before the cache: never serve a
     order = _random_order()  # dialogue made draft or invite-only from it
+    # A reference typed into the search box leads to its proposal; asked before the
+    # cache, which would keep a search from before the proposal was let through.
+    if found := queries.referenced_proposal(request.args.get("q"), dialogue, current_user):
+        return redirect(url_for("proposals.show", proposal_id=found))
     # Keyed by the listing version too: a proposal a moderator hid is never served again.
     cache_key = page_cache.key(f"{order}:{dialogue.listing_version}")
     if (html := page_cache.get(cache_key)) is not None:
@@ -108,6 +111,7 @@ def _render_listing(dialogue, filters, page_number: int, counts_shown) -> tuple[
         sorts=queries.sorts_for(bool(counts_shown)),
         counts_shown=counts_shown,
         places=queries.place_names(dialogue),
+        statuses=queries.published_statuses([proposal.id for proposal in page.items]),
     )
     return html, [proposal.id for proposal in page.items]
 
@@ -128,7 +132,13 @@ def image(proposal_id: int):
     stored = db.session.get(StoredFile, proposal.image_id) if proposal.image_id and shown else None
     if stored is None:
         raise Refused(Decision.deny("not_found"))
-    response = Response(storage.read(stored), mimetype=stored.content_type)
+    data = storage.read(stored)
+    if request.args.get("size") == "card":
+        # Keyed by the file: a stored file never changes, a new image is a new file.
+        data = page_cache.fragment(
+            f"card-image:{stored.key}", lambda: images.scaled(data, stored.content_type)
+        )
+    response = Response(data, mimetype=stored.content_type)
     # Kept only on answers to visitors without an account, who are shown an image only
     # where everyone may see it; every answer to a logged-in person (an invited member's
     # included) becomes no-store, so a revoked invitation ends access at once.
@@ -158,7 +168,8 @@ def proposal_page(proposal: Proposal, comment_form: forms.CommentForm | None = N
         answer=answer if permissions.can_see_answer(user, proposal, answer) else None,
         can_answer=permissions.can_answer(user, proposal),
         sees_drafts=permissions.can_see_draft_answer(user, proposal),
-        comments=queries.top_level_comments(proposal, urls.page_number("comments_page"), user),
+        sees_sender=proposal.sender_name and permissions.can_see_sender(user, proposal),
+        **comment_views.comment_section(proposal),
         comment_form=comment_form or forms.CommentForm(),
         can_comment=permissions.can_comment(user, proposal),
         following=queries.is_following(proposal, user),
@@ -261,14 +272,14 @@ def answer(proposal_id: int):
     require(permissions.can_answer(current_user, proposal))
     existing = queries.answer(proposal)
     form = forms.AnswerForm()
-    if request.method == "GET" and existing is not None:
-        status, form.body.data = existing.working_copy
-        form.status.data = status.value
+    if request.method == "GET":
+        _fill_answer_form(form, proposal, existing)
     if form.validate_on_submit():
         services.save_answer(
             proposal,
             status=AnswerStatus(form.status.data),
             body=form.body.data,
+            department=form.department.data,
             publish=bool(form.publish.data),
             by=current_user,
         )
@@ -285,27 +296,25 @@ def answer(proposal_id: int):
     )
 
 
+def _fill_answer_form(form: forms.AnswerForm, proposal: Proposal, existing) -> None:
+    """The answer to continue from; a first answer names the department that answered
+    last in the dialogue, so a planner does not type it again."""
+    if existing is None:
+        form.department.data = queries.latest_department(proposal.dialogue_id)
+        return
+    status, form.body.data, form.department.data = existing.working_copy
+    form.status.data = status.value
+
+
 @bp.get("/d/<slug>/proposals/map")
 def map_view(slug: str):
     dialogue = visible_dialogue(slug, current_user)
     placed = queries.placed_proposals(dialogue)
-    points = [
-        {
-            "lat": p.place_lat,
-            "lon": p.place_lon,
-            "title": p.title,
-            "url": url_for("proposals.show", proposal_id=p.id),
-        }
-        for p in placed
-        if p.place_lat is not None
-    ]
     return render_template(
         "proposals/map.html",
         dialogue=dialogue,
-        placed=placed,
-        points=points,
-        tile_url=current_app.config["MAP_TILE_URL"],
-        attribution=current_app.config["MAP_TILE_ATTRIBUTION"],
+        places=maps.by_place(placed),
+        place_map=maps.list_map(dialogue, placed),
     )
 
 

@@ -13,8 +13,14 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from dialog.core.permissions import Decision, Refused
-from dialog.dialogues.models import Dialogue
-from dialog.dialogues.visibility import can_view, is_staff_of, visible_dialogues
+from dialog.dialogues.models import Dialogue, DialoguePlanner
+from dialog.dialogues.visibility import (
+    can_view,
+    has_staff_role,
+    is_admin,
+    is_staff_of,
+    visible_dialogues,
+)
 from dialog.proposals.models import Comment, Moderation, Proposal
 
 
@@ -43,6 +49,28 @@ def visible_proposals(user) -> ColumnElement[bool]:
         select(Dialogue.id).where(visible_dialogues(user))
     )
     return and_(in_visible_dialogue, shown_proposals(user))
+
+
+def findable_proposals(user) -> ColumnElement[bool]:
+    """A WHERE clause on Proposal, across dialogues, for what `can_see_proposal` lets
+    this person open: held and hidden ones too (their page gives the reason in place of
+    their words), pending ones only for their author and the dialogue's staff."""
+    in_visible_dialogue = Proposal.dialogue_id.in_(
+        select(Dialogue.id).where(visible_dialogues(user))
+    )
+    past_premoderation = Proposal.moderation != Moderation.pending
+    if not user.is_authenticated:
+        return and_(in_visible_dialogue, past_premoderation)
+    if is_admin(user):
+        return in_visible_dialogue
+    exceptions = [Proposal.author_id == user.id]
+    if has_staff_role(user):
+        exceptions.append(
+            Proposal.dialogue_id.in_(
+                select(DialoguePlanner.dialogue_id).where(DialoguePlanner.user_id == user.id)
+            )
+        )
+    return and_(in_visible_dialogue, or_(past_premoderation, *exceptions))
 
 
 def can_see_proposal(user, proposal: Proposal) -> Decision:

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from dialog.core import geometry
 from dialog.core.db import utcnow
 from dialog.dialogues.models import Dialogue
 from dialog.proposals.models import Dimension, Proposal
@@ -232,13 +233,13 @@ AREA_PARTS = (
     ("west", "centre", "east"),
     ("south-west", "south", "south-east"),
 )
-# West, south, east and north edges, in degrees.
-Frame = tuple[float, float, float, float]
 
 
 def _geography(dialogue: Dialogue) -> dict[str, Any]:
     places = queries.places(dialogue.id, MAP_POINTS)
-    frame = _frame(dialogue.place_area, places.bounds)
+    # The box around the area's outline and every located proposal (not only those
+    # drawn), so that the drawing and the table of its parts share one frame.
+    frame = geometry.frame_around(dialogue.place_area, places.bounds)
     return {
         "named": [
             {"place": name, "proposals": count, "votes": votes}
@@ -247,28 +248,11 @@ def _geography(dialogue: Dialogue) -> dict[str, Any]:
         "located": places.located,
         "unplaced": places.unplaced,
         "parts": _parts(dialogue.id, frame),
-        "drawing": _drawing(dialogue.place_area, places.points, frame),
+        "drawing": geometry.drawing(dialogue.place_area, places.points, frame, MAP_WIDTH),
     }
 
 
-def _rings(area: dict | None) -> list[list[tuple[float, float]]]:
-    return [[(lon, lat) for lon, lat, *_ in ring] for ring in (area or {}).get("coordinates", [])]
-
-
-def _frame(area: dict | None, bounds: Frame | None) -> Frame | None:
-    """The box around the area's outline and every located proposal (not only those
-    drawn), so that the drawing and the table of its parts share one frame."""
-    lons = [lon for ring in _rings(area) for lon, _lat in ring]
-    lats = [lat for ring in _rings(area) for _lon, lat in ring]
-    if bounds is not None:
-        west, south, east, north = bounds
-        lons, lats = [*lons, west, east], [*lats, south, north]
-    if not lons:
-        return None
-    return min(lons), min(lats), max(lons), max(lats)
-
-
-def _parts(dialogue_id: int, frame: Frame | None) -> list[dict[str, Any]]:
+def _parts(dialogue_id: int, frame: geometry.Frame | None) -> list[dict[str, Any]]:
     """Every located proposal counted in the part of the frame it lies in: each of the
     nine parts, in AREA_PARTS's order, those without any too."""
     counts = queries.located_by_third(dialogue_id, frame) if frame else {}
@@ -277,31 +261,6 @@ def _parts(dialogue_id: int, frame: Frame | None) -> list[dict[str, Any]]:
         for up, row in enumerate(AREA_PARTS)
         for across, part in enumerate(row)
     ]
-
-
-def _drawing(
-    area: dict | None, points: list[tuple[float, float]], frame: Frame | None
-) -> dict[str, Any] | None:
-    """The area's outline and the proposals' points in one frame, projected so that a
-    kilometre is as long east as north (longitudes shrink with the cosine of the
-    latitude): an SVG needs nothing else, and no map tiles."""
-    if frame is None:
-        return None
-    rings = _rings(area)
-    west, south, east, north = frame
-    squeeze = float(np.cos(np.radians((south + north) / 2)))
-    span = max((east - west) * squeeze, north - south, 1e-6)
-    scale = MAP_WIDTH / span
-
-    def project(lon: float, lat: float) -> list[float]:
-        return [round((lon - west) * squeeze * scale, 1), round((north - lat) * scale, 1)]
-
-    return {
-        "width": round((east - west) * squeeze * scale, 1) or MAP_WIDTH,
-        "height": round((north - south) * scale, 1) or MAP_WIDTH,
-        "outline": [[project(lon, lat) for lon, lat in ring] for ring in rings],
-        "points": [project(lon, lat) for lat, lon in points],
-    }
 
 
 def _moderation(dialogue: Dialogue) -> dict[str, Any]:

@@ -657,6 +657,7 @@ def published_answers(dialogue_id: int, prefix: str) -> list[dict]:
             OfficialAnswer.status,
             OfficialAnswer.body,
             OfficialAnswer.published_at,
+            OfficialAnswer.department,
         )
         .join(OfficialAnswer, OfficialAnswer.proposal_id == Proposal.id)
         .where(_shown(dialogue_id), OfficialAnswer.published_at.is_not(None))
@@ -670,8 +671,9 @@ def published_answers(dialogue_id: int, prefix: str) -> list[dict]:
             "status": status.value,
             "answer": body,
             "answered_at": published_at.isoformat(),
+            "department": department,
         }
-        for number, title, status, body, published_at in rows
+        for number, title, status, body, published_at, department in rows
     ]
 
 

@@ -43,6 +43,9 @@ DECLARED = {
             "current_language",
             "language_url",
             "moment_format",
+            "brand",
+            "brand_url",
+            "return_target",
         ),
     ),
     "accounts": _registered(
@@ -106,6 +109,8 @@ DECLARED = {
             "capability_labels",
             "state_labels",
             "state_action_labels",
+            "phase_moments",
+            "phase_kind",
         ),
     ),
     "proposals": _registered(
@@ -120,12 +125,17 @@ DECLARED = {
             "stance_labels",
             "source_labels",
             "answer_labels",
+            "answer_html",
             "can_edit_comment",
             "can_delete_comment",
+            "can_reply_to",
+            "dialogue_map",
+            "proposal_map",
+            "place_picker",
         ),
     ),
     "api": _registered(blueprints=("api",)),
-    "demo": _registered(commands=("seed-demo", "seed-scale")),
+    "demo": _registered(commands=("seed-demo", "reset-demo", "seed-scale")),
 }
 
 

@@ -188,14 +188,14 @@ def test_the_wheel_migrates_and_serves_swedish_pages_outside_the_checkout(
     try:
         health = _wait_for(f"http://127.0.0.1:{port}/healthz", server, log)
         login = _get(f"http://127.0.0.1:{port}/login")
-        favicon = _get(f"http://127.0.0.1:{port}/static/favicon.svg")
+        stylesheet = _get(f"http://127.0.0.1:{port}/static/css/main.css")
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
 
     assert json.loads(health) == {"status": "ok", "database": "ok", "broker": "ok"}
     assert '<html lang="sv"' in login and "Logga in" in login
-    assert favicon.startswith("<svg")
+    assert stylesheet.startswith(":root")
     # The access log, with the id the app answered with (its own lines carry the same).
     assert re.search(r'"GET /login HTTP/1.1" 200 .* request_id=[0-9a-f]{32}\b', log.read_text())
     assert server.returncode == 0, log.read_text()

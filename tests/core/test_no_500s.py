@@ -58,6 +58,8 @@ def route_values(make_dialogue, make_proposal, make_comment, make_user):
             "code": "glasberga",
             "direction": "up",
             "file_format": "json",
+            "name": "logo",
+            "attachment_id": 1,
         }
 
     return build

@@ -99,6 +99,8 @@ def test_a_time_at_the_edge_of_the_range_is_accepted(client, ctx, db, admin, log
             "starts_at": "1970-01-01T00:00",
             "ends_at": "2999-12-31T23:59",
             "save": "1",
+            # A start in 1970 has passed: saving it takes the explicit yes.
+            "confirm_past": "y",
         },
     )
     assert response.status_code == 302

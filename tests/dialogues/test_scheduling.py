@@ -243,9 +243,22 @@ def test_only_one_phase_may_be_open_ended_and_it_must_be_last(app, ctx, db, make
         # An open end before the others.
         with pytest.raises(schedule.ScheduleInvalid) as open_before:
             schedule.add_phase(dialogue, plan("information", at(8), None), by=None)
-    for refused in (second_open, open_before):
-        assert "ends_at" in problem_fields(refused.value)
-        assert "Bara den sista fasen får sakna slut." in messages(refused.value)
+    # The new phase is the one open end before the others: its end is what is wrong.
+    assert "ends_at" in problem_fields(open_before.value)
+    assert "Bara den sista fasen får sakna slut." in messages(open_before.value)
+    # After the open-ended last phase, the new phase's end is not what is wrong: the
+    # message names the phase without an end, on the new phase's start.
+    assert problem_fields(second_open.value) == ["starts_at"]
+    assert messages(second_open.value) == (
+        f"”{last.title}” saknar slut, och bara den sista fasen får sakna slut: ge "
+        f"”{last.title}” ett slut först, eller låt den här fasen börja före den."
+    )
+    with app.test_request_context(), pytest.raises(schedule.ScheduleInvalid) as with_end:
+        schedule.add_phase(
+            dialogue, plan("result", at(9, day_offset=1), at(9, day_offset=2)), by=None
+        )
+    assert problem_fields(with_end.value) == ["starts_at"]
+    assert "ends_at" not in problem_fields(with_end.value)
     assert len(dialogue.phases) == 2
 
 

@@ -315,12 +315,23 @@ def test_an_admin_creates_edits_publishes_and_archives_a_dialogue(client, ctx, d
     assert "Ange både latitud och longitud" in half.get_data(as_text=True)
 
     for state in ("published", "archived"):
-        post_form(
+        asked = post_form(
             client,
             f"/admin/dialogues/{dialogue.id}/state/{state}",
             {},
             form_path="/admin/dialogues",
         )
+        if state == "archived":
+            # Archiving asks first; the confirmation page's button repeats the POST.
+            assert asked.status_code == 200
+            db.session.expire_all()
+            assert db.session.get(Dialogue, dialogue.id).state is DialogueState.published
+            post_form(
+                client,
+                f"/admin/dialogues/{dialogue.id}/state/{state}",
+                {"confirmed": state},
+                form_path="/admin/dialogues",
+            )
         db.session.expire_all()
         assert db.session.get(Dialogue, dialogue.id).state.value == state
     actions = list(
@@ -410,9 +421,19 @@ def test_opening_the_next_phase_now_closes_the_current_one_with_an_audit_record(
     current, upcoming = dialogue.phases[1], dialogue.phases[2]
     login(admin)
     path = f"/admin/phases/{upcoming.id}/open-now"
-    refused = post_form(client, path, {"reason": ""})
+    refused = post_form(client, path, {"reason": "", "confirmed": str(current.id)})
     assert refused.status_code == 200 and "Skriv varför" in refused.get_data(as_text=True)
-    response = post_form(client, path, {"reason": "Tidigare start efter beslut i nämnden"})
+    # Without the confirmation of what closes early, the page asks instead of acting.
+    asked = post_form(client, path, {"reason": "Tidigare start efter beslut i nämnden"})
+    assert asked.status_code == 200
+    assert f"”{current.title}” stängs i förtid" in asked.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Dialogue, dialogue.id).current_phase.id == current.id
+    response = post_form(
+        client,
+        path,
+        {"reason": "Tidigare start efter beslut i nämnden", "confirmed": str(current.id)},
+    )
     assert response.status_code == 302
     db.session.expire_all()
     current, upcoming = db.session.get(Phase, current.id), db.session.get(Phase, upcoming.id)
@@ -427,7 +448,11 @@ def test_closing_the_current_phase_now(client, ctx, db, admin, login, make_dialo
     dialogue = make_dialogue(phases=LIVE)
     current = dialogue.phases[1]
     login(admin)
-    response = post_form(client, f"/admin/phases/{current.id}/close-now", {"reason": "Storm"})
+    path = f"/admin/phases/{current.id}/close-now"
+    asked = post_form(client, path, {"reason": "Storm"})
+    assert asked.status_code == 200 and "slutar nu i stället för" in asked.get_data(as_text=True)
+    assert db.session.get(Dialogue, dialogue.id).current_phase.id == current.id
+    response = post_form(client, path, {"reason": "Storm", "confirmed": str(current.id)})
     assert response.status_code == 302
     db.session.expire_all()
     assert db.session.get(Dialogue, dialogue.id).current_phase is None
@@ -436,7 +461,7 @@ def test_closing_the_current_phase_now(client, ctx, db, admin, login, make_dialo
     again = post_form(
         client,
         f"/admin/phases/{past.id}/close-now",
-        {"reason": "x"},
+        {"reason": "x", "confirmed": str(past.id)},
         form_path=f"/admin/phases/{current.id}/close-now",
     )
     assert "Bara den fas som är öppen nu" in again.get_data(as_text=True)

@@ -33,6 +33,12 @@ def test_an_admin_schedules_phases_and_a_resident_sees_the_timeline(
     page.get_by_label("Börjar").fill("2020-01-01T09:00")
     page.get_by_label("Slutar (frivilligt)").fill("2020-02-01T09:00")
     page.get_by_role("button", name="Spara fasen").click()
+    # Dates in the past are kept as typed and saved only after an explicit yes.
+    expect(page.locator("#past-warning")).to_contain_text("Hela fasen ligger bakåt i tiden")
+    expect(page.get_by_label("Rubrik")).to_have_value("Lämna förslag")
+    assert_accessible(page)
+    page.get_by_label("Ja, planera in fasen med de här datumen").check()
+    page.get_by_role("button", name="Spara fasen").click()
     expect(page.get_by_text("Fasen är inplanerad.")).to_be_visible()
 
     # A time in the spring gap is explained inline, and what was typed stays.
@@ -55,6 +61,7 @@ def test_an_admin_schedules_phases_and_a_resident_sees_the_timeline(
 
     # Open the voting phase now, with a reason.
     page.get_by_role("link", name="Öppna nu Rösta").click()
+    expect(page.locator(".consequences")).to_contain_text("”Rösta” öppnar nu i stället för")
     assert_accessible(page)
     page.get_by_label("Anledning").fill("Nämnden beslutade att börja tidigare")
     page.get_by_role("button", name="Öppna nu").click()
@@ -72,7 +79,7 @@ def test_an_admin_schedules_phases_and_a_resident_sees_the_timeline(
     timeline = page.locator("ol.timeline")
     expect(timeline.locator("li")).to_have_count(2)
     expect(timeline.locator("li[aria-current=step]")).to_contain_text("Rösta")
-    expect(timeline.locator("li").first).to_contain_text("Avslutade")
+    expect(timeline.locator("li").first).to_contain_text("Avslutad")
     expect(page.locator(".actions-now")).to_contain_text(
         "Lämna förslag: Det går inte att lämna förslag nu."
     )

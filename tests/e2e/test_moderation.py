@@ -121,7 +121,7 @@ def test_a_planner_works_the_queue_and_the_author_asks_for_a_review(
     # The author sees the decision with its reason and asks once for a review.
     page.get_by_role("button", name="Logga ut").click()
     log_in(page, author.email)
-    page.get_by_role("link", name="Dina bidrag").click()
+    page.get_by_role("link", name="Min sida").click()
     expect(page.locator("main")).to_contain_text("Telefonnummer till en privatperson")
     assert_accessible(page)
     page.get_by_role("link", name="Begär omprövning").click()

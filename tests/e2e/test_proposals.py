@@ -168,4 +168,7 @@ def test_the_map_shows_markers_with_javascript_and_a_list_without(
     expect(page.locator(".leaflet-marker-icon")).to_have_count(1)
     assert_accessible(page)
     page_without_js.goto("/d/stadskarna/proposals/map")
-    expect(page_without_js.get_by_role("link", name="Ljus på kajen")).to_be_visible()
+    # The drawn map links the point, and the list of places names it.
+    expect(page_without_js.locator("#proposal-map svg a")).to_have_count(1)
+    places = page_without_js.locator(".places")
+    expect(places.get_by_role("link", name="Ljus på kajen")).to_be_visible()

@@ -66,7 +66,7 @@ def test_a_hidden_proposal_takes_its_threads_image_and_title_out_of_sight(
     assert client.get(f"/p/{proposal.id}/image").status_code == 404
 
     assert log_in(client, commenter.email).status_code == 302
-    own = client.get("/me/contributions").get_data(as_text=True)
+    own = client.get("/me").get_data(as_text=True)
     assert "Mitt svar i tråden" in own  # the commenter's own words
     assert "Kränkande rubrik" not in own and proposal.reference in own
     assert "Kränkande rubrik" not in client.get(f"/c/{comment.id}").get_data(as_text=True)

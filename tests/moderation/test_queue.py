@@ -64,7 +64,7 @@ def test_a_premoderated_proposal_waits_for_approval_seen_only_by_its_author(
     assert client.get(f"/p/{proposal.id}").status_code == 404
     assert log_in(client, author.email).status_code == 302
     assert "Väntar på granskning" in client.get(f"/p/{proposal.id}").get_data(as_text=True)
-    own = client.get("/me/contributions").get_data(as_text=True)
+    own = client.get("/me").get_data(as_text=True)
     assert "Väntande bänkar" in own and "Väntar på granskning" in own
 
     services.approve(proposal, by=planner)
@@ -269,7 +269,7 @@ def test_a_redaction_keeps_the_original_apart_until_purged_and_a_review_can_reve
     assert "070-1" not in client.get(f"/p/{proposal.id}").get_data(as_text=True)
 
     assert log_in(client, author.email).status_code == 302
-    own = client.get("/me/contributions").get_data(as_text=True)
+    own = client.get("/me").get_data(as_text=True)
     assert f"/moderation/decisions/{decision.id}/review" in own
     review_path = f"/moderation/decisions/{decision.id}/review"
     assert post_form(client, review_path, {"reason": " "}).status_code == 400
@@ -421,9 +421,7 @@ def test_the_moderation_history_is_the_audit_log_filtered_and_exports_safe_csv(
     assert "moderation.hide" in text and "'=HYPERLINK" in text
 
 
-@pytest.mark.parametrize(
-    "path", ["/moderation/", "/moderation/items/p{first}", "/me/contributions"]
-)
+@pytest.mark.parametrize("path", ["/moderation/", "/moderation/items/p{first}", "/me"])
 def test_moderation_pages_cost_a_fixed_number_of_queries(
     client, db, world, make_user, make_proposal, make_comment, count_queries, path
 ):
@@ -449,7 +447,7 @@ def test_moderation_pages_cost_a_fixed_number_of_queries(
         return items
 
     first = reported(1)[0]
-    who = author if path == "/me/contributions" else planner
+    who = author if path == "/me" else planner
     assert log_in(client, who.email).status_code == 302
     target = path.format(first=first.id)
     db.session.expire_all()  # as after the commits below: the person is read again

@@ -83,7 +83,7 @@ def test_planners_comments_are_marked_as_the_municipalitys(
     assert "Kommunen" in client.get(f"/p/{proposal.id}").get_data(as_text=True)
 
 
-def test_threads_go_three_levels_deep_and_replies_load_on_their_own_page(
+def test_threads_go_three_levels_deep_and_replies_show_under_their_comment(
     client, ctx, db, resident, login, make_comment, proposal_setup
 ):
     _, proposal = proposal_setup()
@@ -93,9 +93,9 @@ def test_threads_go_three_levels_deep_and_replies_load_on_their_own_page(
     assert third.depth == 3
     login(resident)
     page = client.get(f"/p/{proposal.id}").get_data(as_text=True)
-    assert "Nivå 1" in page and "Nivå 2" not in page and "Visa 1 svar" in page
+    assert page.index("Nivå 1") < page.index("Nivå 2") < page.index("Nivå 3")
     thread = client.get(f"/c/{first.id}").get_data(as_text=True)
-    assert "Nivå 2" in thread
+    assert "Nivå 2" in thread and "Nivå 3" in thread
     refused = post_form(
         client,
         f"/c/{third.id}/reply",
@@ -143,7 +143,7 @@ def test_editing_for_fifteen_minutes_and_deleting_leaves_a_placeholder(
         post_form(client, f"/c/{reply.id}/delete", {}, form_path=f"/c/{comment.id}").status_code
         == 403
     )
-    post_form(client, f"/c/{comment.id}/delete", {}, form_path=f"/c/{comment.id}")
+    post_form(client, f"/c/{comment.id}/delete", {"confirmed": "yes"}, form_path=f"/c/{comment.id}")
     thread = client.get(f"/c/{comment.id}").get_data(as_text=True)
     assert "Den här kommentaren har tagits bort." in thread and "Ett svar" in thread
     assert "Ändrat" not in thread

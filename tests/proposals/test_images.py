@@ -185,7 +185,13 @@ def test_a_planner_records_input_with_its_photo(client, ctx, db, make_user, logi
 
     def enter(image: bytes, filename: str):
         token = csrf_token(client, "/d/stadskarna/proposals/enter")
-        form = {"csrf_token": token, "source": "letter", "title": "Brev", "body": "Med foto."}
+        form = {
+            "csrf_token": token,
+            "source": "letter",
+            "received_on": "2026-11-30",
+            "title": "Brev",
+            "body": "Med foto.",
+        }
         form["image"] = (io.BytesIO(image), filename)
         return client.post(
             "/d/stadskarna/proposals/enter", data=form, content_type="multipart/form-data"

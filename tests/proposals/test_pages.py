@@ -327,7 +327,12 @@ def test_a_planner_records_input_received_another_way(
     response = post_form(
         client,
         "/d/stadskarna/proposals/enter",
-        {"source": "letter", "title": "Brev om parkering", "body": "Från Ingrid."},
+        {
+            "source": "letter",
+            "received_on": "2026-11-30",
+            "title": "Brev om parkering",
+            "body": "Från Ingrid.",
+        },
     )
     assert response.status_code == 302
     proposal = db.session.scalar(select(Proposal))

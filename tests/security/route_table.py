@@ -98,6 +98,10 @@ ROUTES = _rows(
     ("GET",  "core.readyz",                     "/readyz",                                             OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK),
     ("GET",  "static",                          "/static/css/main.css",                                OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK),
     ("GET",  "core.leaflet",                    "/vendor/leaflet/leaflet.js",                          OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK),
+    # The municipality's stylesheet and favicon (issue 14); no logo is configured here.
+    ("GET",  "core.brand_stylesheet",           "/brand/0/brand.css",                                  OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK),
+    ("GET",  "core.brand_file",                 "/brand/0/favicon",                                    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK),
+    ("GET",  "core.brand_file",                 "/brand/0/logo",                                       NF,    NF,    NF,    NF,    NF,    NF,    NF,    NF),
     # Accounts
     ("GET",  "accounts.register",               "/register",                                           OK,    BACK,  BACK,  BACK,  BACK,  BACK,  BACK,  BACK),
     ("POST", "accounts.register",               "/register",                                           DONE,  BACK,  BACK,  BACK,  BACK,  BACK,  BACK,  BACK),
@@ -147,6 +151,17 @@ ROUTES = _rows(
     ("GET",  "accounts.delete_account",         "/profile/delete",                                     LOGIN, OK,    OK,    OK,    OK,    OK,    OK,    NO),
     ("POST", "accounts.delete_account",         "/profile/delete",                                     LOGIN, DONE,  DONE,  DONE,  DONE,  DONE,  DONE,  NO),
     ("GET",  "accounts.account_deleted",        "/profile/deleted",                                    OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK),
+    # My page: one's own proposals, comments, votes and follows, and each section's full
+    # list. Only the author follows anything in "alfa": unfollowing from the page is
+    # theirs to do, anyone else is sent back with nothing changed.
+    ("GET",  "accounts.my_page",                "/me",                                                 LOGIN, OK,    OK,    OK,    OK,    OK,    OK,    OK),
+    ("GET",  "accounts.my_page_section",        "/me/proposals",                                       LOGIN, OK,    OK,    OK,    OK,    OK,    OK,    OK),
+    ("GET",  "accounts.my_page_section",        "/me/comments",                                        LOGIN, OK,    OK,    OK,    OK,    OK,    OK,    OK),
+    ("GET",  "accounts.my_page_section",        "/me/votes",                                           LOGIN, OK,    OK,    OK,    OK,    OK,    OK,    OK),
+    ("GET",  "accounts.my_page_following",      "/me/following/dialogues",                             LOGIN, OK,    OK,    OK,    OK,    OK,    OK,    OK),
+    ("GET",  "accounts.my_page_following",      "/me/following/proposals",                             LOGIN, OK,    OK,    OK,    OK,    OK,    OK,    OK),
+    ("POST", "accounts.unfollow_dialogue",      "/me/following/dialogues/{slug}/unfollow",             LOGIN, BACK,  BACK,  DONE,  BACK,  BACK,  BACK,  BACK),
+    ("POST", "accounts.unfollow_proposal",      "/me/following/proposals/{proposal}/unfollow",         LOGIN, BACK,  BACK,  DONE,  BACK,  BACK,  BACK,  BACK),
     # The audit log: administrators only
     ("GET",  "audit.index",                     "/admin/audit/",                                       LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    OK),
     ("POST", "audit.export",                    "/admin/audit/export",                                 LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    OK),
@@ -185,6 +200,8 @@ ROUTES = _rows(
     ("POST", "proposals.comment",               "/p/{proposal}/comments",                              LOGIN, NO,    DONE,  DONE,  DONE,  DONE,  DONE,  DONE),
     ("GET",  "proposals.thread",                "/c/{comment}",                                        OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK),
     ("POST", "proposals.reply",                 "/c/{comment}/reply",                                  LOGIN, NO,    DONE,  DONE,  DONE,  DONE,  DONE,  DONE),
+    # The next replies of a thread, as HTML for the script: whoever sees the thread page
+    ("GET",  "proposals.replies",               "/c/{comment}/replies",                                OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK),
     # Moderation: anyone confirmed but the author reports, once
     ("GET",  "moderation.flag_proposal",        "/p/{proposal}/flag",                                  LOGIN, NO,    OK,    NO,    OK,    OK,    OK,    OK),
     ("POST", "moderation.flag_proposal",        "/p/{proposal}/flag",                                  LOGIN, NO,    DONE,  NO,    DONE,  DONE,  DONE,  DONE),
@@ -219,8 +236,9 @@ ROUTES = _rows(
     ("POST", "moderation.act",                  "/moderation/items/p{proposal}/redact",                LOGIN, NO,    NO,    NO,    DONE,  NO,    NO,    DONE),
     ("POST", "moderation.act",                  "/moderation/items/p{proposal}/block",                 LOGIN, NO,    NO,    NO,    DONE,  NO,    NO,    DONE),
     ("POST", "moderation.decide_review",        "/moderation/items/c{hidden_comment}/review",          LOGIN, NO,    NO,    NO,    DONE,  NO,    NO,    NO),
-    # The author's side: their contributions, and a review of a decision about them.
-    ("GET",  "moderation.contributions",        "/me/contributions",                                   LOGIN, OK,    OK,    OK,    OK,    OK,    OK,    OK),
+    # The author's side: their contributions (the old address, now My page's), and a
+    # review of a decision about them.
+    ("GET",  "moderation.contributions",        "/me/contributions",                                   LOGIN, BACK,  BACK,  BACK,  BACK,  BACK,  BACK,  BACK),
     ("GET",  "moderation.request_review",       "/moderation/decisions/{decision}/review",             LOGIN, NF,    NF,    OK,    NF,    NF,    NF,    NF),
     ("POST", "moderation.request_review",       "/moderation/decisions/{decision}/review",             LOGIN, NF,    NF,    DONE,  NF,    NF,    NF,    NF),
     ("GET",  "moderation.screened_words",       "/admin/moderation/words",                             LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    OK),
@@ -239,6 +257,8 @@ ROUTES = _rows(
     ("POST", "notifications.retry_delivery",    "/admin/outbox/{given_up}/retry",                      LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    DONE),
     ("GET",  "proposals.edit_comment",          "/c/{comment}/edit",                                   LOGIN, NO,    NO,    OK,    NO,    NO,    NO,    NO),
     ("POST", "proposals.edit_comment",          "/c/{comment}/edit",                                   LOGIN, NO,    NO,    DONE,  NO,    NO,    NO,    NO),
+    # Deleting asks first: the confirmation page, and its button (POST_DATA confirms)
+    ("GET",  "proposals.delete_comment",        "/c/{comment}/delete",                                 LOGIN, NO,    NO,    OK,    NO,    NO,    NO,    NO),
     ("POST", "proposals.delete_comment",        "/c/{comment}/delete",                                 LOGIN, NO,    NO,    DONE,  NO,    NO,    NO,    NO),
     # Administration of dialogues, schedules and planners
     ("GET",  "dialogues.admin_index",           "/admin/dialogues",                                    LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    OK),
@@ -259,6 +279,13 @@ ROUTES = _rows(
     ("GET",  "dialogues.admin_planners",        "/admin/dialogues/{dialogue_id}/planners",             LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    OK),
     ("POST", "dialogues.admin_planners",        "/admin/dialogues/{dialogue_id}/planners",             LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    DONE),
     ("POST", "dialogues.admin_remove_planner",  "/admin/dialogues/{dialogue_id}/planners/{planner_id}/remove", LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    DONE),
+    # Background images and documents (issue 14): administrators add and remove them; the
+    # upload answers BAD, as a form carries no file.
+    ("GET",  "dialogues.admin_attachments",     "/admin/dialogues/{dialogue_id}/attachments",          LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    OK),
+    ("POST", "dialogues.admin_attachments",     "/admin/dialogues/{dialogue_id}/attachments",          LOGIN, NO,    NO,    NO,    NO,    NO,    NO,    BAD),
+    ("GET",  "dialogues.admin_remove_attachment", "/admin/dialogues/{dialogue_id}/attachments/{attachment}/remove", LOGIN, NO, NO, NO,  NO,    NO,    NO,    OK),
+    ("POST", "dialogues.admin_remove_attachment", "/admin/dialogues/{dialogue_id}/attachments/{attachment}/remove", LOGIN, NO, NO, NO,  NO,    NO,    NO,    DONE),
+    ("GET",  "dialogues.attachment",            "/d/{slug}/files/{attachment}",                        OK,    OK,    OK,    OK,    OK,    OK,    OK,    OK),
     # The records of a dialogue for a disclosure request: its staff only
     ("POST", "accounts.dialogue_records",       "/admin/dialogues/{dialogue_id}/records.json",         LOGIN, NO,    NO,    NO,    OK,    NO,    NO,    OK),
     ("POST", "accounts.dialogue_records",       "/admin/dialogues/{dialogue_id}/records.csv",          LOGIN, NO,    NO,    NO,    OK,    NO,    NO,    OK),
@@ -351,7 +378,12 @@ POST_DATA = {
     "accounts.delete_account": {"current_password": "{password}", "understood": "y"},
     "dialogues.invitations": {"emails": "gast@example.org"},
     "proposals.create": {"title": "Fler träd", "body": "Längs gatan.", "confirmed": "1"},
-    "proposals.enter": {"source": "letter", "title": "Brev om parkering", "body": "Från Ingrid."},
+    "proposals.enter": {
+        "source": "letter",
+        "received_on": "2026-11-30",
+        "title": "Brev om parkering",
+        "body": "Från Ingrid.",
+    },
     "proposals.vote": {"value": "against"},
     "proposals.edit": {"title": "Ändrad titel", "body": "Ändrad text."},
     "proposals.withdraw": {"reason": "Ångrar mig"},
@@ -379,6 +411,7 @@ POST_DATA = {
     "proposals.comment": {"body": "Instämmer", "stance": "for"},
     "proposals.reply": {"body": "Håller med", "stance": "neutral"},
     "proposals.edit_comment": {"body": "Omskrivet", "stance": "against"},
+    "proposals.delete_comment": {"confirmed": "yes"},
     "dialogues.admin_create": {
         "slug": "ny-dialog",
         "title": "Ny dialog",
@@ -408,7 +441,11 @@ POST_DATA = {
         "ends_at": "{future_end}",
         "save": "1",
     },
-    "dialogues.admin_phase_now": {"reason": "Beslut i nämnden"},
+    # The confirmation of what the page showed: the phase that closes (open now of the
+    # future phase closes the current one; close now names itself).
+    "dialogues.admin_phase_now": {"reason": "Beslut i nämnden", "confirmed": "{phase}"},
+    "dialogues.admin_set_state": {"confirmed": "archived"},
+    "dialogues.admin_remove_phase": {"confirmed": "{future_phase}"},
     "dialogues.admin_planners": {"email": "other_planner@example.org"},
 }
 

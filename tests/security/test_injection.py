@@ -135,9 +135,22 @@ INPUTS = [
         "proposal entered on someone's behalf",
         "planner",
         "/d/{slug}/proposals/enter",
-        {"source": "letter", "title": "{p}", "body": "{p}"},
+        {"source": "letter", "received_on": "2026-11-30", "title": "{p}", "body": "{p}"},
         pages=[("anonymous", "{new}")],
         shows_text=False,  # the body is Markdown; the title is checked by "proposal title"
+    ),
+    TextInput(
+        "sender of input entered on someone's behalf",
+        "planner",
+        "/d/{slug}/proposals/enter",
+        {
+            "source": "phone",
+            "received_on": "2026-11-30",
+            "sender_name": "{p}",
+            "title": "Samtal om bänkar",
+            "body": "Fler bänkar.",
+        },
+        pages=[("planner", "{new}")],
     ),
     TextInput(
         "proposal edited",
@@ -147,7 +160,7 @@ INPUTS = [
         pages=[
             ("anonymous", "{new}"),
             ("author", "/p/{fresh_proposal}/edit"),
-            ("author", "/me/contributions"),
+            ("author", "/me/proposals"),
             ("planner", "/moderation/items/p{fresh_proposal}"),
         ],
     ),
@@ -192,7 +205,12 @@ INPUTS = [
         "resident",
         "/c/{comment}/reply",
         {"body": "{p}", "stance": "against"},
-        pages=[("anonymous", "/c/{comment}")],
+        # Replies show under their comment, and come in place from the fragment route.
+        pages=[
+            ("anonymous", "/c/{comment}"),
+            ("anonymous", "/p/{proposal}"),
+            ("anonymous", "/c/{comment}/replies"),
+        ],
     ),
     TextInput(
         "comment edited",
@@ -202,7 +220,8 @@ INPUTS = [
         pages=[
             ("anonymous", "/c/{comment}"),
             ("author", "/c/{comment}/edit"),
-            ("author", "/me/contributions"),
+            ("author", "/c/{comment}/delete"),  # the confirmation quotes it
+            ("author", "/me/comments"),
             ("planner", "/moderation/items/c{comment}"),
         ],
     ),
@@ -231,7 +250,7 @@ INPUTS = [
         pages=[
             ("anonymous", "/p/{proposal}"),
             ("planner", "/moderation/items/p{proposal}"),
-            ("author", "/me/contributions"),
+            ("author", "/me/proposals"),
             MODERATION_HISTORY,
         ],
         files=AUDIT_CSV,
@@ -356,7 +375,8 @@ INPUTS = [
         "phase closed now, the reason (admin)",
         "admin",
         "/admin/phases/{phase}/close-now",
-        {"reason": "{p}"},
+        # With the confirmation the close-now page carries (the phase it closes).
+        {"reason": "{p}", "confirmed": "{phase}"},
         pages=[AUDIT_PAGE],
         files=AUDIT_CSV,
     ),
@@ -446,6 +466,23 @@ INPUTS += [
         PROPOSAL,
         upload=("image", "{p}.png"),
         my_data="resident",
+    ),
+    TextInput(
+        "background image's title and description (admin)",
+        "admin",
+        "/admin/dialogues/{dialogue_id}/attachments",
+        {"title": "{p}", "alt_text": "{p}"},
+        pages=[("anonymous", "/d/{slug}"), ("admin", "{new}")],
+        upload=("file", "karta.png"),
+    ),
+    TextInput(
+        "background image's file name (admin)",
+        "admin",
+        "/admin/dialogues/{dialogue_id}/attachments",
+        {"title": "Planprogram", "alt_text": "Karta"},
+        pages=[("anonymous", "/d/{slug}"), ("admin", "{new}")],
+        upload=("file", "{p}.png"),
+        shows_text=False,  # the file name is kept, not shown: its link shows the title
     ),
 ]
 

@@ -259,6 +259,14 @@ def _build_dialogues(app, world: World) -> None:
         [invitation] = services.invite(dialogue, [f"guest-{slug}@example.org"], by=people["admin"])
         # Someone with the link but another address asks to be let in; staff decide.
         access_request = services.request_access(invitation, people["target"])
+        attachment = services.add_attachment(
+            dialogue,
+            data=png(),
+            filename="karta.png",
+            title="Karta",
+            alt_text="Karta över området",
+            by=people["admin"],
+        )
         image = images.store(png(), "bild.png")
         proposal = build.make_proposal(dialogue, people["author"], image_id=image.id)
         fresh = build.make_proposal(dialogue, people["author"], title="Ny parkbänk")
@@ -286,6 +294,7 @@ def _build_dialogues(app, world: World) -> None:
             "phase": current.id,
             "future_phase": future.id,
             "invitation": invitation.id,
+            "attachment": attachment.id,
             "access_request": access_request.id,
             "invitation_token": services.invitation_token(invitation),
             "planner_id": people[staff[key][0]].id,
