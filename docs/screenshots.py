@@ -71,7 +71,9 @@ def _photograph(base: str, out: Path) -> None:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=["--no-sandbox"]
+        )
         for who in {person for _, person, _ in PAGES}:
             for screen, width in WIDTHS.items():
                 context = browser.new_context(
@@ -86,9 +88,23 @@ def _photograph(base: str, out: Path) -> None:
                     page.goto(path)
                     if name == "proposal":  # the newest proposal, from the list
                         page.locator(".proposal-card a").first.click()
-                    page.screenshot(path=str(out / f"{name}-{screen}.png"), full_page=True)
+                    _keep(page.screenshot(full_page=True), out / f"{name}-{screen}.png")
                 context.close()
         browser.close()
+
+
+# Long pages are cut after this many pixels; 256 colours keep the files small.
+TALLEST = 3000
+
+
+def _keep(png: bytes, path: Path) -> None:
+    import io
+
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(png)).convert("RGB")
+    image = image.crop((0, 0, image.width, min(image.height, TALLEST)))
+    image.quantize(colors=256, method=Image.Quantize.MEDIANCUT).save(path, optimize=True)
 
 
 def _log_in(page, email: str) -> None:

@@ -78,7 +78,7 @@ def comment(proposal_id: int):
     )
     db.session.commit()
     flash(_("Your comment is published.") if added.is_shown else _waits_for_review(), "success")
-    return redirect(url_for("proposals.show", proposal_id=proposal.id, _anchor="comments"))
+    return redirect(on_proposal_page(added))
 
 
 @bp.get("/c/<int:comment_id>")

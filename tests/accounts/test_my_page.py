@@ -371,6 +371,10 @@ def test_unfollowing_from_the_page_uses_the_follow_services_and_comes_back(
         _db.session.commit()
     assert log_in(client, me.email).status_code == 302
     token = csrf_token(client, "/me")
+    # Each button brings the person back to the page it is on.
+    assert 'name="next" value="/me"' in _page(client)
+    listed = _page(client, "/me/following/proposals")
+    assert 'name="next" value="/me/following/proposals"' in listed
 
     # Without the token nothing happens.
     assert client.post("/me/following/dialogues/folj/unfollow").status_code == 400

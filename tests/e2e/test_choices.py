@@ -103,7 +103,9 @@ def test_a_chosen_radio_is_its_labels_and_the_label_chooses_it(new_page, forms):
     log_in_english(page, forms["resident"])
     page.goto(forms["pages"]["resident"][1])
     stance = page.get_by_role("group", name="Your view of the proposal")
-    radios = {name: stance.get_by_role("radio", name=name) for name in ("For", "Neutral", "Against")}
+    radios = {
+        name: stance.get_by_role("radio", name=name) for name in ("For", "Neutral", "Against")
+    }
     # Pressing a label's words chooses its own box, and only that one.
     stance.get_by_text("Against", exact=True).click()
     expect(radios["Against"]).to_be_checked()

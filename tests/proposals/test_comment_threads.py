@@ -152,6 +152,24 @@ def test_a_reply_deep_in_a_later_page_opens_the_way_to_it(
     assert top and replies
 
 
+def test_a_new_comment_lands_on_the_page_it_is_on(
+    client, ctx, db, login, resident, make_user, make_comment, discussed
+):
+    proposal, _, _, _ = discussed
+    for n in range(20):
+        make_comment(proposal, make_user(), f"Tidigare {n}")
+    login(resident)
+    response = post_form(
+        client,
+        f"/p/{proposal.id}/comments",
+        {"body": "Den tjugoandra", "stance": "for"},
+        form_path=f"/p/{proposal.id}",
+    )
+    added = db.session.scalar(select(Comment).where(Comment.body == "Den tjugoandra"))
+    assert _landing(response) == (f"/p/{proposal.id}", {"comments_page": ["2"]}, f"c{added.id}")
+    assert "Den tjugoandra" in client.get(response.headers["Location"]).text
+
+
 def test_reply_errors_keep_what_was_typed(client, ctx, db, login, resident, discussed):
     _, _, top, _ = discussed
     login(resident)
