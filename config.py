@@ -40,6 +40,8 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 # WCAG 2.1 AA for text of normal size (1.4.3).
 LEAST_CONTRAST = 4.5
+# The pale background of answers, notices and flashes (--panel in static/css/main.css).
+PANEL_COLOUR = "#f3f6f8"
 LOGO_TYPES = {".svg": "image/svg+xml", ".png": "image/png"}
 FAVICON_TYPES = {**LOGO_TYPES, ".ico": "image/vnd.microsoft.icon"}
 LARGEST_BRAND_IMAGE = 512 * 1024
@@ -269,7 +271,8 @@ class Config:
         self.BABEL_TRANSLATION_DIRECTORIES = str(DATA_DIR / "translations")
         self.LANGUAGES = ["sv", "en"]
         # The municipality's look (dialog/core/branding.py): the site's name in the header,
-        # titles and mail; the municipality's name beside it; the colour of the header,
+        # the page titles and the footer (mail still signs "Medborgardialog"); the
+        # municipality's name beside it; the colour of the header,
         # buttons and links; a logo (SVG or PNG) and a favicon (SVG, PNG or ICO) from files.
         self.SITE_NAME = _env("SITE_NAME", "Medborgardialog")
         self.MUNICIPALITY_NAME = _env("MUNICIPALITY_NAME", "")
@@ -541,16 +544,19 @@ def contrast(first: str, second: str) -> float:
 
 
 def _colour_problem(name: str, colour: str) -> str | None:
-    """The colour carries white text (header, buttons) and is the links' colour on white."""
+    """The colour carries white text (header, buttons) and is the links' colour on white
+    and on the pale panels (static/css/main.css's --panel) of answers and notices."""
     if not HEX_COLOUR.match(colour):
         return f"{name} must be a colour written #rrggbb, like #005a8c, not {colour!r}."
-    ratio = contrast(colour, "#ffffff")
-    if ratio < LEAST_CONTRAST:
-        return (
-            f"{name} {colour} has a contrast of {ratio:.1f}:1 against white; white text on "
-            f"it and links in it need at least {LEAST_CONTRAST}:1 (WCAG 2.1 AA). Choose a "
-            "darker shade."
-        )
+    backgrounds = {"white": "#ffffff", "the pale panels (#f3f6f8)": PANEL_COLOUR}
+    for where, background in backgrounds.items():
+        ratio = contrast(colour, background)
+        if ratio < LEAST_CONTRAST:
+            return (
+                f"{name} {colour} has a contrast of {ratio:.1f}:1 against {where}; white "
+                f"text on it and links in it need at least {LEAST_CONTRAST}:1 (WCAG 2.1 AA). "
+                "Choose a darker shade."
+            )
     return None
 
 

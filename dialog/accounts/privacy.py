@@ -311,7 +311,8 @@ INVENTORY: dict[str, Covered | Retained] = {
         how="earlier copies and their files deleted",
     ),
     "proposal": Covered(
-        export=rows_of(Proposal, "author_id", "entered_by_id"),
+        # A planner's copy leaves out who sent the letters they recorded: not their data.
+        export=rows_of(Proposal, "author_id", "entered_by_id", hide=("sender_name",)),
         erase=unlink(Proposal, "author_id", "entered_by_id"),
         how="kept as public records, shown as by a deleted participant",
     ),

@@ -15,7 +15,7 @@ import hashlib
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import cached_property
 from typing import Any, TextIO
 
@@ -91,6 +91,9 @@ class Section:
     keyed: str | None = None  # the kind of reference later rows make to these
     left_out: frozenset[str] = frozenset()  # columns not carried (the docs say why)
     personal: bool = False  # only in an archive with personal data
+    # Columns that name a person who has no account (the sender of a letter): empty
+    # unless the archive carries personal data.
+    personal_columns: frozenset[str] = frozenset()
 
     @cached_property
     def columns(self) -> list[sa.orm.ColumnProperty]:
@@ -160,6 +163,7 @@ SECTIONS = (
         lambda d: Proposal.dialogue_id == d,
         refs={"author_id": PERSON, "entered_by_id": PERSON, "image_id": IMAGE},
         keyed=PROPOSAL,
+        personal_columns=frozenset({"sender_name"}),
     ),
     Section(
         "answers",
@@ -397,6 +401,8 @@ class _Exporting:
             found = {"id": row[0]} if with_id else {}
             for (key, encode), value in zip(plan, row[1:], strict=True):
                 found[key] = None if value is None else encode(value)
+            if not self.personal_data:
+                found.update(dict.fromkeys(section.personal_columns))
             yield found
 
     def _referrer(self, kind: str) -> Callable[[int], Any]:
@@ -439,6 +445,8 @@ def _encoder(column: sa.Column) -> Callable[[Any], Any]:
         return lambda value: _enum_member(column, value).value
     if isinstance(column.type, UTCDateTime):
         return _encode_time
+    if isinstance(column.type, sa.Date):
+        return date.isoformat
     return lambda value: value
 
 
@@ -821,6 +829,8 @@ def _decode_value(column: sa.Column, value: Any, where: str) -> Any:
             raise ArchiveInvalid(f"{where} is {value!r}, not one of {allowed}.") from None
     if isinstance(kind, UTCDateTime):
         return _decode_time(value, where)
+    if isinstance(kind, sa.Date):
+        return _decode_date(value, where)
     if isinstance(kind, sa.Boolean):
         if not isinstance(value, bool):
             raise ArchiveInvalid(f"{where} must be true or false.")
@@ -851,6 +861,13 @@ def _text(value: Any, column, where: str) -> str | None:
 
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _decode_date(value: Any, where: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except (TypeError, ValueError):  # not text, or not a date
+        raise ArchiveInvalid(f"{where} must be a date written YYYY-MM-DD, not {value!r}.") from None
 
 
 def _decode_time(value: Any, where: str) -> datetime:

@@ -34,7 +34,8 @@
   function drawPlaces() {
     Object.keys(places).forEach(function (name) {
       L.circleMarker(places[name], { radius: 6, color: "#4a4a4a", weight: 2, fillOpacity: 0.6 })
-        .bindTooltip(name)
+        // A text node: a string would be read as HTML, and place names are typed by people.
+        .bindTooltip(document.createTextNode(name))
         .on("click", function () { choosePlace(name); })
         .addTo(map);
     });

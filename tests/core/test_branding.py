@@ -25,11 +25,19 @@ def test_contrast_is_wcags(first, second, ratio):
     assert config.contrast(first, second) == pytest.approx(ratio, abs=0.01)
 
 
+def test_the_panel_colour_is_the_stylesheets():
+    from tests.support import ROOT
+
+    assert f"--panel: {config.PANEL_COLOUR};" in (ROOT / "static/css/main.css").read_text()
+
+
 @pytest.mark.parametrize(
     ("colour", "says"),
     [
         ("#ffcc00", "has a contrast of 1.5:1 against white"),
         ("#3d9be9", "has a contrast of 3.0:1 against white"),
+        # 4.54:1 on white, but links in an answer's pale panel would fall short.
+        ("#767676", "has a contrast of 4.2:1 against the pale panels (#f3f6f8)"),
         ("red", "must be a colour written #rrggbb"),
         ("#12345", "must be a colour written #rrggbb"),
     ],

@@ -5,6 +5,7 @@ people appear by reference only unless asked; a damaged archive creates nothing.
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -40,6 +41,7 @@ AREA = {
     ],
 }
 REDACTED = "070-123 45 67"
+LETTER_SENDER = "Ingrid Holmqvist"
 # What names the dialogue itself in a report, and the moment it was compiled.
 NAMING_THE_DIALOGUE = ("generated_at", "dialogue", "title")
 
@@ -114,6 +116,9 @@ def full(app, committed_db, make_dialogue, make_user, make_proposal, make_commen
         source=Source.letter,
         entered_by=planner,
         place_name="Stora torget",
+        sender_name=LETTER_SENDER,
+        received_on=date(2026, 11, 30),
+        case_number="KS 2026/123",
     )
     hidden = make_proposal(dialogue, people[2], title="Dold", place_lat=59.21, place_lon=17.64)
     withdrawn = make_proposal(dialogue, people[3], title="Återtaget")
@@ -346,6 +351,11 @@ def test_the_archive_names_people_by_reference_only_unless_asked(app, full, tmp_
     assert REDACTED not in text  # what a redaction took out is personal data too
     content = json.loads(text)
     assert content["personal_data"] is False
+    # A letter keeps when it came and its case number, never who sent it.
+    assert LETTER_SENDER not in text
+    [letter] = [p for p in content["proposals"] if p["title"] == "Brevet"]
+    assert (letter["received_on"], letter["case_number"]) == ("2026-11-30", "KS 2026/123")
+    assert letter["sender_name"] is None
     assert set(content["people"][0]) == {"id", "external_id", "district", "age_band"}
     assert content["invitations"] == [] and content["access_requests"] == []
     assert {p["district"] for p in content["people"]} >= set(_districts(app))
@@ -363,6 +373,7 @@ def test_with_personal_data_the_archive_names_people_and_the_import_links_them(a
     text = path.read_text(encoding="utf-8")
     assert "invanare3@example.org" in text and "Invånare 3" in text
     assert "gast@example.org" in text
+    assert LETTER_SENDER in text
     with app.app_context():
         assert db.session.scalar(select(User.password_hash).limit(1)) not in text
     assert imported.exit_code == 0, imported.output
@@ -370,6 +381,10 @@ def test_with_personal_data_the_archive_names_people_and_the_import_links_them(a
     assert _report(app, "hela-namn") == _report(app, "hela")
     with app.app_context():
         copy = db.session.scalar(select(Dialogue).where(Dialogue.slug == "hela-namn"))
+        letter = db.session.scalar(
+            select(Proposal).where(Proposal.dialogue_id == copy.id, Proposal.title == "Brevet")
+        )
+        assert (letter.sender_name, letter.received_on) == (LETTER_SENDER, date(2026, 11, 30))
         assert db.session.scalars(
             select(Invitation.email).where(Invitation.dialogue_id == copy.id)
         ).all() == ["gast@example.org"]

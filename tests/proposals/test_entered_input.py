@@ -145,3 +145,13 @@ def test_the_retention_decision_forgets_the_sender(client, db, dialogue, planner
     proposal = db.session.scalar(select(Proposal).where(Proposal.dialogue_id == dialogue.id))
     assert proposal.sender_name is None
     assert proposal.case_number == "KS 2026/123"  # a public record's number stays
+
+
+def test_a_planners_copy_of_their_data_leaves_the_sender_out(client, db, dialogue, planner):
+    from dialog.accounts import privacy
+
+    log_in(client, planner.email)
+    assert _enter(client, dialogue).status_code == 302
+    [row] = privacy.INVENTORY["proposal"].export(db.session.get(User, planner.id))
+    assert row["case_number"] == "KS 2026/123" and "sender_name" not in row
+    assert "Ingrid Holm" not in str(row)
