@@ -147,9 +147,25 @@ class _Counting:
         return len(self.statements)
 
 
+# TRUNCATE takes every table's lock in turn: a worker or the live server finishing a
+# transaction over several tables meanwhile can deadlock with it. PostgreSQL then aborts
+# one of the two, and the other has finished by the time this runs again.
+EMPTYING_ATTEMPTS = 5
+
+
 def empty_all_tables(database) -> None:
     """Back to the database as migrated: every table empty but for the districts the
     migration lists; on SQLite the audit triggers are lifted for the moment."""
+    for attempt in range(1, EMPTYING_ATTEMPTS + 1):
+        try:
+            _empty_all_tables(database)
+            return
+        except sa.exc.OperationalError as error:
+            if "deadlock detected" not in str(error) or attempt == EMPTYING_ATTEMPTS:
+                raise
+
+
+def _empty_all_tables(database) -> None:
     from dialog.core.audit import TRIGGERS
 
     engine = database.engine
