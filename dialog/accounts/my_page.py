@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import joinedload
 
+from dialog.core.paging import PageLinks
 from dialog.core.permissions import Decision
 from dialog.dialogues.models import Capability, Dialogue, DialogueFollow, Phase
 from dialog.dialogues.permissions import can_see_vote_counts, phase_allows
@@ -104,7 +105,7 @@ class Section:
 
 
 @dataclass
-class SectionPage:
+class SectionPage(PageLinks):
     """One page of a section's full list, with what the page links need."""
 
     section: Section
@@ -112,24 +113,8 @@ class SectionPage:
     per_page: int
 
     @property
-    def pages(self) -> int:
-        return max(-(-self.section.total // self.per_page), 1)
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-    @property
-    def prev_num(self) -> int:
-        return self.page - 1
-
-    @property
-    def next_num(self) -> int:
-        return self.page + 1
+    def total(self) -> int:
+        return self.section.total
 
 
 # The page and a section's full list ----------------------------------------------------

@@ -10,6 +10,7 @@ from sqlalchemy import Select, exists, func, literal, or_, select, union_all
 from sqlalchemy.orm import joinedload, selectinload
 
 from dialog.core.db import utcnow
+from dialog.core.paging import PageLinks
 from dialog.dialogues.models import Dialogue, DialoguePlanner
 from dialog.dialogues.visibility import has_staff_role, is_admin
 from dialog.extensions import db
@@ -128,32 +129,12 @@ class QueueItem:
 
 
 @dataclass
-class QueuePage:
+class QueuePage(PageLinks):
     items: list[QueueItem]
     page: int
     per_page: int
     total: int
     histories: dict[int, AuthorHistory]
-
-    @property
-    def pages(self) -> int:
-        return max(-(-self.total // self.per_page), 1)
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-    @property
-    def prev_num(self) -> int:
-        return self.page - 1
-
-    @property
-    def next_num(self) -> int:
-        return self.page + 1
 
 
 @dataclass(frozen=True)
